@@ -1,0 +1,603 @@
+"""The verbs: each action is one transaction writing the state change, an audit event, the alerts
+for exactly the people concerned, and a change-log entry other processes pick up.
+
+Ownership changes are guarded updates (`UPDATE ... WHERE owner IS NULL`) whose row count decides
+who won, so two agents claiming at once can never both succeed, on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from email.utils import make_msgid
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
+
+from core.errors import ActionRefused
+from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
+from core.queries import can_read, get_conversation, our_addresses
+from core.search import index_message
+from core.views import ActionResult
+from core.workspace import Workspace
+
+MENTION = re.compile(r"(?<![\w.])@([a-z_][a-z0-9_.-]*)", re.IGNORECASE)
+HEADER_BREAK = re.compile(r"[\r\n]")
+PRESENCE_STATES = ("available", "away", "vacation")
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+def record_event(
+    s: Session, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime, **details: object
+) -> None:
+    s.execute(
+        insert(Event.__table__),
+        [{"conversation_id": conversation_id, "message_id": None, "actor": actor, "at": now, "kind": kind,
+          "details": {"text": text, **details}}],
+    )
+
+
+def raise_alerts(
+    s: Session,
+    ws: Workspace,
+    now: datetime,
+    kind: str,
+    text: str,
+    conversation_id: int | None = None,
+    agents: Iterable[str] = (),
+    teams: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    source: str = "comptoir",
+) -> list[str]:
+    """Write one alert per concerned agent (team alerts go to every member); returns who got one."""
+    excluded = set(exclude)
+    recipients: dict[str, str | None] = {}
+    for team in teams:
+        for member in ws.config.members_of(team):
+            recipients.setdefault(member, team)
+    for agent in agents:
+        recipients[agent] = None
+    known = {a.login for a in ws.config.agents}
+    rows = [
+        {"agent": agent, "team": team, "kind": kind, "text": text, "conversation_id": conversation_id,
+         "source": source, "created_at": now, "acknowledged_at": None}
+        for agent, team in recipients.items()
+        if agent not in excluded and agent in known
+    ]
+    if rows:
+        s.execute(insert(Alert.__table__), rows)
+        ws.db.changed(s, [None], kind="alert")
+    return [r["agent"] for r in rows]
+
+
+def _name(ws: Workspace, login: str | None) -> str:
+    if not login:
+        return "nobody"
+    agent = ws.config.agent(login)
+    return agent.name if agent else login
+
+
+def _label(conv: Conversation) -> str:
+    subject = conv.subject if not conv.confidential else "confidential"
+    return f"#{conv.id} \u201c{subject[:60]}\u201d"
+
+
+def _is_supervisor(ws: Workspace, login: str) -> bool:
+    agent = ws.config.agent(login)
+    return bool(agent and agent.role == "supervisor")
+
+
+def _require_agent(ws: Workspace, login: str) -> None:
+    if ws.config.agent(login) is None:
+        raise ActionRefused(f"{login!r} is not an agent of this workspace")
+
+
+def _refused(message: str, conversation_id: int | None = None, winner: str | None = None) -> ActionResult:
+    return ActionResult(False, message, conversation_id, winner)
+
+
+# -- ownership ------------------------------------------------------------------------------
+def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
+    """Take an unclaimed conversation; of two agents claiming at once, one wins, the other is told who."""
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if conv.state == "done":
+            return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
+        if (
+            conv.visibility == "personal" and conv.owner is None and conv.exclusive_agent not in (None, agent)
+            and not _is_supervisor(ws, agent)
+        ):
+            until = conv.exclusive_until.strftime("%H:%M") if conv.exclusive_until else "later"
+            return _refused(
+                f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
+                "ask them, or take it back with a note (t / assign)",
+                conversation_id,
+            )
+        result = s.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id, col(Conversation.owner).is_(None))
+            .values(owner=agent, updated_at=now)
+        )
+        if result.rowcount != 1:
+            s.rollback()
+            s.expire_all()
+            owner = get_conversation(s, conversation_id).owner
+            if owner == agent:
+                return ActionResult(True, f"{_label(conv)} is already yours", conversation_id, agent)
+            return _refused(f"{_name(ws, owner)} claimed {_label(conv)} first", conversation_id, owner)
+        record_event(s, conversation_id, agent, "claim", f"{_name(ws, agent)} claimed it", now)
+        if conv.exclusive_agent and conv.exclusive_agent != agent:
+            raise_alerts(
+                s, ws, now, "claimed", f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
+                conversation_id, agents=[conv.exclusive_agent],
+            )
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
+
+
+def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
+    """Give a conversation back to its team (owner or supervisor only)."""
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if conv.owner is None:
+            return _refused(f"{_label(conv)} has no owner", conversation_id)
+        if conv.owner != agent and not _is_supervisor(ws, agent):
+            return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; only they or a supervisor can release it", conversation_id)
+        previous = conv.owner
+        result = s.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id, col(Conversation.owner) == previous)
+            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now)
+        )
+        if result.rowcount != 1:
+            return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
+        record_event(s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now)
+        teams = [conv.team] if conv.team else []
+        raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
+                     teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id)
+
+
+def assign(
+    ws: Workspace,
+    agent: str,
+    conversation_id: int,
+    now: datetime,
+    to_agent: str | None = None,
+    to_team: str | None = None,
+    note: str = "",
+) -> ActionResult:
+    """Take a conversation back from anyone and hand it to an agent or a team, with an optional note."""
+    if bool(to_agent) == bool(to_team):
+        raise ActionRefused("assign to exactly one of an agent or a team")
+    if to_agent:
+        _require_agent(ws, to_agent)
+    if to_team and ws.config.team(to_team) is None:
+        raise ActionRefused(f"there is no team {to_team!r}")
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        previous = conv.owner
+        if to_agent and previous == to_agent:
+            return ActionResult(True, f"{_label(conv)} is already {_name(ws, to_agent)}'s", conversation_id, to_agent)
+        values: dict[str, object] = {"updated_at": now}
+        if to_agent:
+            values.update(owner=to_agent, exclusive_agent=None)
+            if conv.state == "done":
+                values["state"] = "open"
+            if not conv.team or conv.team not in ws.config.teams_of(to_agent):
+                first = ws.config.teams_of(to_agent)
+                values["team"] = first[0] if first else conv.team
+            target = _name(ws, to_agent)
+        else:
+            values.update(owner=None, exclusive_agent=None, team=to_team, visibility="team")
+            if conv.state == "done":
+                values["state"] = "open"
+            target = f"team {to_team}"
+        result = s.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id, col(Conversation.version) == conv.version,
+                   col(Conversation.owner).is_(None) if previous is None else col(Conversation.owner) == previous)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            return _refused(f"{_label(conv)} changed meanwhile; look again", conversation_id)
+        took = f"{_name(ws, agent)} took it from {_name(ws, previous)} and " if previous and previous != agent else f"{_name(ws, agent)} "
+        text = f"{took}handed it to {target}" if (to_team or to_agent != agent) else f"{took}took it"
+        if note:
+            text += f": {note}"
+        record_event(s, conversation_id, agent, "assign", text, now, to_agent=to_agent, to_team=to_team, previous=previous, note=note)
+        if note:
+            _add_note(s, ws, conv, agent, note, now)
+        alert_text = f"{_name(ws, agent)}: {_label(conv)} " + (f"is yours now" if to_agent else f"goes to team {to_team}")
+        if note:
+            alert_text += f" \u2014 {note}"
+        # The previous owner gets the "taken" alert below, not a second one as a member of the new team.
+        losing = previous if previous and previous not in (agent, to_agent) else None
+        raise_alerts(s, ws, now, "assigned", alert_text, conversation_id,
+                     agents=[to_agent] if to_agent else [], teams=[to_team] if to_team else [],
+                     exclude=[agent, losing] if losing else [agent])
+        if losing:
+            raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[previous])
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent)
+
+
+# -- working messages out -----------------------------------------------------------------------
+def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: datetime) -> ActionResult:
+    """Mark an inbound message 'no action needed' with a reason (a thank-you, say)."""
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused("say why no action is needed (a reason is required)")
+    with ws.db.write() as s:
+        msg = s.get(Message, message_id)
+        if msg is None:
+            raise ActionRefused(f"there is no message #{message_id}")
+        conv = get_conversation(s, msg.conversation_id)
+        if not can_read(ws, agent, conv):
+            return _refused(f"{_label(conv)} is confidential", conv.id)
+        if msg.direction != "inbound":
+            return _refused(f"message #{message_id} is not an inbound message", conv.id)
+        result = s.execute(
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.disposition) == "pending")
+            .values(disposition="no_action", disposition_reason=reason, disposed_by=agent, disposed_at=now)
+        )
+        if result.rowcount != 1:
+            return _refused(f"message #{message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id)
+        pending = max(conv.pending_count - 1, 0)
+        values: dict[str, object] = {"pending_count": pending, "updated_at": now}
+        if pending == 0 and conv.state == "open":
+            values["deadline"] = NO_DEADLINE
+        s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
+        record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message #{message_id} ({reason})", now,
+                     message_id=message_id, reason=reason)
+        ws.db.changed(s, [conv.id])
+    return ActionResult(True, f"message #{message_id}: no action needed", conv.id)
+
+
+def pending_messages(s: Session, conversation_id: int) -> list[Message]:
+    return list(
+        s.exec(
+            select(Message).where(
+                Message.conversation_id == conversation_id, Message.direction == "inbound", Message.disposition == "pending"
+            ).order_by(col(Message.id))
+        )
+    )
+
+
+def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
+    """Close a conversation; refused while an inbound message is not worked out, naming it."""
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if conv.state == "done":
+            return ActionResult(True, f"{_label(conv)} is already done", conversation_id)
+        pending = pending_messages(s, conversation_id)
+        if pending:
+            names = ", ".join(f"#{m.id} from {m.from_addr} ({m.received_at:%d %b %H:%M})" for m in pending[:5])
+            more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+            return _refused(
+                f"{_label(conv)} still has {len(pending)} message(s) to work out: {names}{more}. "
+                "Reply, or mark them 'no action needed' (n).",
+                conversation_id,
+            )
+        s.execute(
+            update(Conversation).where(col(Conversation.id) == conversation_id)
+            .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent)
+        )
+        record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)} is done", conversation_id)
+
+
+def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if conv.state == "open":
+            return ActionResult(True, f"{_label(conv)} is already open", conversation_id)
+        s.execute(
+            update(Conversation).where(col(Conversation.id) == conversation_id)
+            .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now))
+        )
+        record_event(s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now)
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)} is open again", conversation_id)
+
+
+def _open_deadline(conv: Conversation, now: datetime) -> datetime:
+    if conv.pending_count == 0:
+        return NO_DEADLINE
+    for moment in (conv.exclusive_until, conv.team_until):
+        if moment is not None and moment > now:
+            return moment
+    return now
+
+
+def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now: datetime) -> ActionResult:
+    if until <= now:
+        raise ActionRefused("snooze until a time in the future")
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if conv.state == "done":
+            return _refused(f"{_label(conv)} is done", conversation_id)
+        s.execute(
+            update(Conversation).where(col(Conversation.id) == conversation_id)
+            .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent)
+        )
+        record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
+                     until=until.isoformat())
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id)
+
+
+def _add_note(s: Session, ws: Workspace, conv: Conversation, agent: str, text: str, now: datetime) -> Message:
+    note = Message(
+        conversation_id=conv.id, direction="note", from_addr="", from_name=_name(ws, agent), subject="", text=text,
+        received_at=now, sent_at=now, disposition="none", author=agent,
+    )
+    s.add(note)
+    s.flush()
+    index_message(s, note.id, conv.id, "", text, _name(ws, agent), "")
+    s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(message_count=Conversation.message_count + 1))
+    return note
+
+
+def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: datetime) -> ActionResult:
+    """An internal note; each @login mentioned gets an alert."""
+    text = text.strip()
+    if not text:
+        raise ActionRefused("the note is empty")
+    mentioned = [m.lower() for m in MENTION.findall(text)]
+    unknown = [m for m in mentioned if ws.config.agent(m) is None]
+    if unknown:
+        raise ActionRefused(f"@{unknown[0]} is not an agent; nothing was saved")
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if not can_read(ws, agent, conv):
+            return _refused(f"{_label(conv)} is confidential", conversation_id)
+        _add_note(s, ws, conv, agent, text, now)
+        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
+        record_event(s, conversation_id, agent, "note", f"{_name(ws, agent)} wrote a note", now, mentions=mentioned)
+        raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on {_label(conv)}: {text[:80]}", conversation_id,
+                     agents=mentioned, exclude=[agent])
+        ws.db.changed(s, [conversation_id])
+    who = f" ({', '.join('@' + m for m in dict.fromkeys(mentioned))} alerted)" if mentioned else ""
+    return ActionResult(True, f"note added to {_label(conv)}{who}", conversation_id)
+
+
+def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidential: bool, now: datetime) -> ActionResult:
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if agent not in (conv.owner, conv.exclusive_agent) and not _is_supervisor(ws, agent):
+            return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
+        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
+        record_event(s, conversation_id, agent, "confidential",
+                     f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now)
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}", conversation_id)
+
+
+# -- replies ----------------------------------------------------------------------------------
+def check_header_value(name: str, value: str) -> None:
+    """Refuse CR or LF in any header value: they would let a value inject headers."""
+    if HEADER_BREAK.search(value):
+        raise ActionRefused(f"the {name} contains a line break, which is not allowed in a mail header")
+
+
+def reply(
+    ws: Workspace,
+    agent: str,
+    conversation_id: int,
+    body: str,
+    to: Sequence[str],
+    cc: Sequence[str],
+    now: datetime,
+    seen_version: int | None = None,
+    confirmed_recipients: bool = False,
+    subject: str | None = None,
+) -> ActionResult:
+    """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied."""
+    to = tuple(a.strip() for a in to if a.strip())
+    cc = tuple(a.strip() for a in cc if a.strip())
+    if not to:
+        raise ActionRefused("a reply needs at least one recipient")
+    if not body.strip():
+        raise ActionRefused("the reply is empty")
+    for address in (*to, *cc):
+        check_header_value("recipient", address)
+        if "@" not in address or " " in address:
+            raise ActionRefused(f"{address!r} is not a mail address")
+    limit = ws.config.routing.recipient_limit
+    if len(to) + len(cc) > limit and not confirmed_recipients:
+        return _refused(
+            f"this reply goes to {len(to) + len(cc)} recipients (more than {limit}): confirm to send it to all of them",
+            conversation_id,
+        )
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id)
+        if not can_read(ws, agent, conv):
+            return _refused(f"{_label(conv)} is confidential", conversation_id)
+        if conv.owner not in (None, agent) and not _is_supervisor(ws, agent):
+            return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id)
+        if seen_version is not None and conv.version != seen_version:
+            newer = list(
+                s.exec(
+                    select(Message).where(Message.conversation_id == conversation_id, Message.direction != "note")
+                    .order_by(col(Message.id).desc()).limit(max(conv.version - seen_version, 1))
+                )
+            )
+            what = "; ".join(
+                f"a new message from {m.from_addr}" if m.direction == "inbound" else f"a reply by {_name(ws, m.author)}"
+                for m in reversed(newer)
+            )
+            return _refused(f"{_label(conv)} changed since you opened it ({what}); read it, then send again", conversation_id)
+        subject = subject if subject is not None else _reply_subject(conv.subject)
+        check_header_value("subject", subject)
+        from_addr = conv.via_address or _default_from(ws)
+        check_header_value("sender", from_addr)
+        account = _account_for(ws, from_addr)
+        last_in = s.exec(
+            select(Message).where(Message.conversation_id == conversation_id, Message.direction == "inbound")
+            .order_by(col(Message.id).desc()).limit(1)
+        ).first()
+        references = list(last_in.references) if last_in else []
+        if last_in and last_in.message_id:
+            references = [*references, last_in.message_id][-20:]
+        domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
+        our_id = make_msgid(domain=domain)
+        signature = _signature(ws, from_addr, conv.team)
+        full_body = body.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
+        msg = Message(
+            conversation_id=conversation_id, direction="outbound", message_id=our_id,
+            in_reply_to=last_in.message_id if last_in else None, references=references, from_addr=from_addr,
+            from_name=_name(ws, agent), to_addrs=list(to), cc_addrs=list(cc), subject=subject, sent_at=None,
+            received_at=now, text=full_body, disposition="none", author=agent,
+        )
+        s.add(msg)
+        s.flush()
+        s.add(
+            OutboxItem(
+                kind="reply", conversation_id=conversation_id, message_row_id=msg.id, author=agent, account=account,
+                from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), subject=subject, body=full_body,
+                in_reply_to=msg.in_reply_to, references=references, our_message_id=our_id, state="queued",
+                next_attempt_at=now, created_at=now,
+            )
+        )
+        index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc)))
+        replied = s.execute(
+            update(Message)
+            .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
+                   col(Message.disposition) == "pending")
+            .values(disposition="replied", disposed_by=agent, disposed_at=now)
+        ).rowcount
+        s.execute(
+            update(Conversation).where(col(Conversation.id) == conversation_id).values(
+                owner=conv.owner or agent, pending_count=0, state="waiting", deadline=NO_DEADLINE, snoozed_until=None,
+                updated_at=now, last_message_at=now, message_count=Conversation.message_count + 1,
+                version=Conversation.version + 1,
+            )
+        )
+        record_event(s, conversation_id, agent, "reply",
+                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({replied} message(s) answered)", now,
+                     message_id=msg.id, our_message_id=our_id)
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
+
+
+def _reply_subject(subject: str) -> str:
+    subject = HEADER_BREAK.sub(" ", subject).strip()
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _default_from(ws: Workspace) -> str:
+    if ws.config.accounts:
+        return ws.config.accounts[0].address
+    for team in ws.config.teams:
+        if team.addresses:
+            return team.addresses[0]
+    raise ActionRefused("no team address to send from: add an account to comptoir.toml")
+
+
+def _account_for(ws: Workspace, from_addr: str) -> str:
+    for account in ws.config.accounts:
+        if account.address.lower() == from_addr.lower():
+            return account.name
+    return ws.config.accounts[0].name if ws.config.accounts else ""
+
+
+def _signature(ws: Workspace, address: str, team_name: str | None) -> str:
+    from core.queries import signature_for
+
+    return signature_for(ws, address, team_name)
+
+
+# -- presence and alerts ------------------------------------------------------------------------
+def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None, now: datetime) -> ActionResult:
+    """available / away / vacation (until a date); vacation returns open conversations to their teams."""
+    if status not in PRESENCE_STATES:
+        raise ActionRefused(f"presence is one of {', '.join(PRESENCE_STATES)}")
+    if until is not None and until <= now:
+        raise ActionRefused("'until' must be in the future")
+    _require_agent(ws, agent)
+    returned: list[int] = []
+    with ws.db.write() as s:
+        p = s.get(Presence, agent) or Presence(agent=agent)
+        p.status, p.until = status, (until if status != "available" else None)
+        p.heartbeat_at = p.heartbeat_at or now
+        s.add(p)
+        text = f"{_name(ws, agent)} is {status}" + (f" until {until:%a %d %b}" if until and status != "available" else "")
+        record_event(s, None, agent, "presence", text, now, status=status, until=until.isoformat() if until else None)
+        if status == "vacation":
+            returned = _return_to_teams(s, ws, agent, now)
+        ws.db.changed(s, [None, *returned], kind="presence")
+    extra = f"; {len(returned)} open conversation(s) went back to their teams" if returned else ""
+    return ActionResult(True, text + extra)
+
+
+def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> list[int]:
+    convs = list(
+        s.exec(
+            select(Conversation).where(
+                col(Conversation.state).in_(("open", "waiting", "snoozed")),
+                (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
+            )
+        )
+    )
+    for conv in convs:
+        s.execute(
+            update(Conversation).where(col(Conversation.id) == conv.id)
+            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now)
+        )
+        record_event(s, conv.id, "system", "vacation", f"{_name(ws, agent)} went on vacation: back to {conv.team or 'everyone'}", now)
+        raise_alerts(s, ws, now, "returned", f"{_name(ws, agent)} is on vacation: {_label(conv)} is back with the team",
+                     conv.id, teams=[conv.team] if conv.team else [], exclude=[agent])
+    return [c.id for c in convs]
+
+
+def heartbeat(ws: Workspace, agent: str, viewing: int | None, replying: int | None, now: datetime) -> None:
+    with ws.db.write() as s:
+        p = s.get(Presence, agent)
+        changed = p is None or (p.viewing_id, p.replying_id) != (viewing, replying)
+        p = p or Presence(agent=agent)
+        p.heartbeat_at, p.viewing_id, p.replying_id = now, viewing, replying
+        s.add(p)
+        if changed:
+            ws.db.changed(s, [c for c in (viewing, replying) if c is not None] or [None], kind="presence")
+
+
+def acknowledge(ws: Workspace, agent: str, alert_id: int | None, now: datetime) -> int:
+    with ws.db.write() as s:
+        stmt = update(Alert).where(col(Alert.agent) == agent, col(Alert.acknowledged_at).is_(None))
+        if alert_id is not None:
+            stmt = stmt.where(col(Alert.id) == alert_id)
+        count = s.execute(stmt.values(acknowledged_at=now)).rowcount
+        if count:
+            ws.db.changed(s, [None], kind="alert")
+    return count
+
+
+def external_alert(
+    ws: Workspace, text: str, now: datetime, to_agent: str | None = None, to_team: str | None = None,
+    source: str = "cli", conversation_id: int | None = None,
+) -> list[str]:
+    """An alert raised by another tool (`comptoir alert`)."""
+    if bool(to_agent) == bool(to_team):
+        raise ActionRefused("alert exactly one of --to AGENT or --team TEAM")
+    if to_agent:
+        _require_agent(ws, to_agent)
+    if to_team and ws.config.team(to_team) is None:
+        raise ActionRefused(f"there is no team {to_team!r}")
+    if not text.strip():
+        raise ActionRefused("the alert text is empty")
+    with ws.db.write() as s:
+        got = raise_alerts(s, ws, now, "external", text.strip(), conversation_id,
+                           agents=[to_agent] if to_agent else [], teams=[to_team] if to_team else [], source=source)
+        record_event(s, conversation_id, source, "alert", f"alert from {source}: {text.strip()[:100]}", now, to=got)
+    return got
+
+
+def customer_will_see_others(ws: Workspace, to: Sequence[str], cc: Sequence[str], customer: str) -> list[str]:
+    """Recipients other than the customer and ourselves: they will read the reply too."""
+    ours = our_addresses(ws)
+    return [a for a in (*to, *cc) if a.lower() not in ours and a.lower() != customer.lower()]

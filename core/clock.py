@@ -1,0 +1,57 @@
+"""Time as a parameter: the real clock, or a simulated one shared by every process of a demo workspace."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import text
+
+from core.db import Database
+
+
+@dataclass(frozen=True)
+class Clock:
+    """now() = sim_origin + (real now - real_origin) * speed; the real clock when speed is 1 and no origin."""
+
+    real_origin: float | None = None
+    sim_origin: datetime | None = None
+    speed: float = 1.0
+
+    def now(self) -> datetime:
+        if self.real_origin is None or self.sim_origin is None:
+            return datetime.now(timezone.utc)
+        elapsed = (time.time() - self.real_origin) * self.speed
+        return datetime.fromtimestamp(self.sim_origin.timestamp() + elapsed, timezone.utc)
+
+    @property
+    def simulated(self) -> bool:
+        return self.real_origin is not None
+
+    @classmethod
+    def load(cls, db: Database) -> "Clock":
+        with db.read() as session:
+            rows = dict(session.execute(text("SELECT key, value FROM meta WHERE key LIKE 'clock_%'")).all())
+        if "clock_sim_origin" not in rows:
+            return cls()
+        return cls(
+            real_origin=float(rows["clock_real_origin"]),
+            sim_origin=datetime.fromisoformat(rows["clock_sim_origin"]),
+            speed=float(rows.get("clock_speed", "1")),
+        )
+
+    @classmethod
+    def simulate(cls, db: Database, start: datetime, speed: float) -> "Clock":
+        """Start a simulated clock at `start`, running `speed` times real time, for every process."""
+        clock = cls(real_origin=time.time(), sim_origin=start, speed=speed)
+        values = {
+            "clock_real_origin": repr(clock.real_origin),
+            "clock_sim_origin": start.isoformat(),
+            "clock_speed": repr(speed),
+        }
+        with db.write() as session:
+            for key, value in values.items():
+                session.execute(text("DELETE FROM meta WHERE key = :k"), {"k": key})
+                session.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": key, "v": value})
+        return clock

@@ -1,0 +1,475 @@
+"""The workspace configuration: comptoir.toml, read with tomllib and validated with pydantic.
+
+The file never holds a secret: accounts name their keyring entry, never a password.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from core.durations import parse_duration
+from core.errors import ConfigError
+
+CONFIG_NAME = "comptoir.toml"
+
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_HOURS_CLAUSE = re.compile(
+    r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?(?:,[a-z]{3}(?:-[a-z]{3})?)*)\s+"
+    r"(?P<ranges>\d{1,2}:\d{2}-\d{1,2}:\d{2}(?:,\d{1,2}:\d{2}-\d{1,2}:\d{2})*)$"
+)
+
+
+def _duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} has no unit (write it like 2h, 90m or 1h30m)")
+    if not isinstance(value, str):
+        raise ValueError("expected a duration string such as 2h or 90m")
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+WeeklyHours = dict[int, tuple[tuple[time, time], ...]]
+
+
+def parse_weekly_hours(text: str) -> WeeklyHours:
+    """Parse 'mon-fri 09:00-18:00; sat 10:00-12:00' into weekday -> opening ranges."""
+    weekly: dict[int, list[tuple[time, time]]] = {}
+    if text.strip().lower() in {"always", "24/7"}:
+        return {d: ((time(0), time(23, 59, 59)),) for d in range(7)}
+    for clause in filter(None, (c.strip().lower() for c in text.split(";"))):
+        match = _HOURS_CLAUSE.match(clause)
+        if not match:
+            raise ValueError(
+                f"{clause!r} is not an opening-hours clause (write it like 'mon-fri 09:00-18:00; sat 10:00-12:00')"
+            )
+        days: list[int] = []
+        for span in match["days"].split(","):
+            first, _, last = span.partition("-")
+            if first not in _WEEKDAYS or (last and last not in _WEEKDAYS):
+                raise ValueError(f"{span!r} is not a day or a range of days (mon, tue, ... sun)")
+            a = _WEEKDAYS.index(first)
+            b = _WEEKDAYS.index(last) if last else a
+            days.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+        for rng in match["ranges"].split(","):
+            start_s, end_s = rng.split("-")
+            start, end = _clock(start_s), _clock(end_s)
+            if end <= start:
+                raise ValueError(f"{rng!r}: the closing time must come after the opening time")
+            for day in days:
+                weekly.setdefault(day, []).append((start, end))
+    return {d: tuple(sorted(r)) for d, r in weekly.items()}
+
+
+def _clock(text: str) -> time:
+    hours, minutes = (int(p) for p in text.split(":"))
+    if hours == 24 and minutes == 0:
+        return time(23, 59, 59)
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError(f"{text!r} is not a time of day")
+    return time(hours, minutes)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class ServerEndpoint(_Strict):
+    host: str
+    """Host name or address of the server."""
+    port: int = Field(ge=1, le=65535)
+    """TCP port (IMAP: 993 for tls, 143 for starttls; SMTP: 465 for tls, 587 for starttls)."""
+    tls: Literal["tls", "starttls", "plain"] = "tls"
+    """tls = implicit TLS, starttls = upgrade after connecting, plain = no encryption (loopback only)."""
+    cafile: str | None = None
+    """Extra CA certificate (PEM) to trust, for servers with a private or self-signed certificate."""
+
+
+class AccountConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    """Short id of the account; also the keyring username holding its password."""
+    address: str
+    """The team address this mailbox receives, e.g. support@example.com."""
+    username: str
+    """Login name on the IMAP and SMTP servers."""
+    imap: ServerEndpoint
+    """Where to read mail."""
+    smtp: ServerEndpoint
+    """Where to send replies."""
+    folders: tuple[str, ...] = ("INBOX",)
+    """Mailboxes to sync."""
+    sent_folder: str = "Sent"
+    """Mailbox where sent replies are appended after the server accepts them."""
+    set_seen: bool = False
+    """Let Comptoir set \\Seen on the server; off by default so nobody else's view changes."""
+
+    @field_validator("address", "username")
+    @classmethod
+    def _no_newlines(cls, value: str) -> str:
+        if "\r" in value or "\n" in value:
+            raise ValueError("must not contain a line break")
+        return value.strip()
+
+
+class TeamConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    """Short id of the team (lower case, digits, - and _)."""
+    title: str = ""
+    """Display name; defaults to the id."""
+    addresses: tuple[str, ...] = ()
+    """Team addresses this team owns (sales@, a client's address, ...)."""
+    audiences: tuple[str, ...] = ()
+    """Audiences or product groups whose customers this team serves."""
+    keywords: tuple[str, ...] = ()
+    """Words in a subject or body that point a first contact to this team."""
+    members: tuple[str, ...] = ()
+    """Logins of the agents in the team (agents may also list their teams)."""
+    exclusive_window: Duration = timedelta(hours=2)
+    """How long an agent addressed personally has a message alone, in business hours."""
+    team_window: Duration = timedelta(hours=4)
+    """How long the team has a message before everyone sees it, in business hours."""
+    hours: str = "mon-fri 09:00-18:00"
+    """Business hours, e.g. 'mon-fri 09:00-18:00; sat 10:00-12:00', or 'always'."""
+    holidays: tuple[date, ...] = ()
+    """Days the team is closed (ISO dates)."""
+    timezone: str = "UTC"
+    """IANA time zone the business hours are in, e.g. Europe/Paris."""
+    webhook: str | None = None
+    """Optional URL receiving a JSON POST on each escalation (Slack/Mattermost compatible)."""
+    signature: str = ""
+    """Signature appended to replies sent from this team's addresses."""
+    saved_replies: dict[str, str] = Field(default_factory=dict)
+    """Canned replies by name, offered in the composer."""
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        parse_weekly_hours(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    @property
+    def weekly_hours(self) -> WeeklyHours:
+        return parse_weekly_hours(self.hours)
+
+
+class AgentConfig(_Strict):
+    login: str = Field(pattern=r"^[a-z_][a-z0-9_.-]*$")
+    """Unix login of the agent; comptoir acts as the agent whose login matches the user."""
+    name: str
+    """Display name shown to colleagues."""
+    addresses: tuple[str, ...] = ()
+    """Personal addresses; mail to one of them gives this agent an exclusive window."""
+    teams: tuple[str, ...] = ()
+    """Teams the agent belongs to."""
+    role: Literal["agent", "supervisor"] = "agent"
+    """Supervisors see confidential conversations and are alerted on the last escalation rung."""
+    hours: str | None = None
+    """The agent's own working hours; defaults to their first team's."""
+    timezone: str | None = None
+    """The agent's time zone; defaults to their first team's."""
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_weekly_hours(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+
+class RuleCondition(_Strict):
+    field: str = Field(pattern=r"^(to|cc|from|subject|body|header:[A-Za-z0-9-]+)$")
+    """What to look at: to, cc, from, subject, body or header:NAME."""
+    equals: str | None = None
+    """Matches when the value equals this (case-insensitive)."""
+    contains: str | None = None
+    """Matches when the value contains this (case-insensitive)."""
+    matches: str | None = None
+    """Matches when this regular expression is found in the value."""
+    any_of: tuple[str, ...] | None = Field(default=None, alias="in")
+    """Matches when the value equals one of these (case-insensitive)."""
+
+    @model_validator(mode="after")
+    def _one_test(self) -> "RuleCondition":
+        tests = [t for t in (self.equals, self.contains, self.matches, self.any_of) if t is not None]
+        if len(tests) != 1:
+            raise ValueError("a condition needs exactly one of equals, contains, matches or in")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as exc:
+                raise ValueError(f"'matches' is not a valid regular expression: {exc}") from None
+        return self
+
+
+class RoutingRule(_Strict):
+    name: str
+    """Shown in the routing reasons when the rule applies."""
+    all: tuple[RuleCondition, ...] = ()
+    """Every one of these conditions must match."""
+    any: tuple[RuleCondition, ...] = ()
+    """At least one of these must match (when given)."""
+    team: str | None = None
+    """Send matching mail to this team."""
+    agent: str | None = None
+    """Send matching mail to this agent."""
+    confidential: bool = False
+    """Mark matching conversations confidential (owner and supervisors only)."""
+    priority: Literal["high", "normal", "low"] | None = None
+    """Priority given to matching conversations."""
+
+    @model_validator(mode="after")
+    def _has_conditions(self) -> "RoutingRule":
+        if not self.all and not self.any:
+            raise ValueError("a rule needs at least one condition under 'all' or 'any'")
+        return self
+
+
+class RoutingConfig(_Strict):
+    front_pool: str = "everyone"
+    """Team whose members see first contacts, or 'everyone'."""
+    rating_threshold: int = Field(default=3, ge=1, le=5)
+    """Ratings below this mark a pairing of customer and agent as bad: it is not repeated."""
+    recipient_limit: int = Field(default=2, ge=1)
+    """Replies to more recipients than this need an explicit confirmation."""
+    warn_before: Duration = timedelta(minutes=15)
+    """How long before a window closes its owner is warned."""
+    rules: tuple[RoutingRule, ...] = ()
+    """Team rules, tried first, for special addresses such as invoices@."""
+
+
+class AutoAckConfig(_Strict):
+    address: str
+    """The team address this acknowledgement answers for (never a personal one)."""
+    subject: str = "Re: {subject}"
+    """Subject template; placeholders: {subject}, {name}, {address}, {team}, {ticket}."""
+    body: str
+    """Body template with the same placeholders: set expectations (who answers, when)."""
+    max_per_sender_per_day: int = Field(default=3, ge=0)
+    """At most this many acknowledgements to one sender per day."""
+
+
+class WorkspaceSettings(_Strict):
+    name: str = "Comptoir"
+    """Name shown in the title bar."""
+    demo: bool = False
+    """A demo workspace: --as AGENT is allowed for everyone and the clock may be simulated."""
+    database_url: str | None = None
+    """SQLAlchemy URL; empty means the SQLite file in the workspace. PostgreSQL: postgresql+psycopg://..."""
+    timezone: str = "UTC"
+    """Time zone used to show times when a team has none."""
+    bell: bool = False
+    """Ring the terminal bell when a new alert arrives."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        if re.search(r"://[^/@:]+:[^/@]+@", value):
+            raise ValueError("must not contain a password; put it in ~/.pgpass or PGPASSWORD")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class Config(_Strict):
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    """General settings."""
+    accounts: tuple[AccountConfig, ...] = ()
+    """Mailboxes to sync and send from."""
+    teams: tuple[TeamConfig, ...] = ()
+    """Teams and the addresses, audiences and hours they own."""
+    agents: tuple[AgentConfig, ...] = ()
+    """The staff who answer mail."""
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    """Routing policy."""
+    autoack: tuple[AutoAckConfig, ...] = ()
+    """Automatic acknowledgements per team address."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Key overrides by binding id, e.g. claim = "ctrl+k"."""
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "Config":
+        team_names = {t.name for t in self.teams}
+        logins = [a.login for a in self.agents]
+        duplicates = {n for n in logins if logins.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"agent login {sorted(duplicates)[0]!r} is defined twice")
+        names = [t.name for t in self.teams]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"team {sorted(duplicates)[0]!r} is defined twice")
+        for agent in self.agents:
+            for team in agent.teams:
+                if team not in team_names:
+                    raise ValueError(f"agent {agent.login!r} lists team {team!r}, which is not defined")
+        for team in self.teams:
+            for member in team.members:
+                if member not in logins:
+                    raise ValueError(f"team {team.name!r} lists member {member!r}, who is not an agent")
+        if self.routing.front_pool != "everyone" and self.routing.front_pool not in team_names:
+            raise ValueError(f"routing.front_pool {self.routing.front_pool!r} is neither 'everyone' nor a team")
+        for rule in self.routing.rules:
+            if rule.team and rule.team not in team_names:
+                raise ValueError(f"routing rule {rule.name!r} sends to team {rule.team!r}, which is not defined")
+            if rule.agent and rule.agent not in logins:
+                raise ValueError(f"routing rule {rule.name!r} sends to agent {rule.agent!r}, who is not defined")
+        accounts = [a.name for a in self.accounts]
+        duplicates = {n for n in accounts if accounts.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"account {sorted(duplicates)[0]!r} is defined twice")
+        return self
+
+    def agent(self, login: str) -> AgentConfig | None:
+        return next((a for a in self.agents if a.login == login), None)
+
+    def team(self, name: str) -> TeamConfig | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+    def teams_of(self, login: str) -> tuple[str, ...]:
+        """Teams an agent belongs to, whether the agent or the team lists it."""
+        agent = self.agent(login)
+        own = list(agent.teams) if agent else []
+        own += [t.name for t in self.teams if login in t.members and t.name not in own]
+        return tuple(own)
+
+    def members_of(self, team: str) -> tuple[str, ...]:
+        found = self.team(team)
+        members = list(found.members) if found else []
+        members += [a.login for a in self.agents if team in a.teams and a.login not in members]
+        return tuple(members)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known time zone (use IANA names like Europe/Paris)") from None
+    return value
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a comptoir.toml; a problem becomes one ConfigError paragraph."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file. Create a workspace with `comptoir init`.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded).") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path | str = CONFIG_NAME) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}.") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, text, path)) from None
+
+
+def _describe(exc: ValidationError, text: str, path: Path | str) -> str:
+    problems = []
+    for error in exc.errors()[:3]:
+        loc = error["loc"]
+        key = _key_name(loc)
+        line = _line_of(text, loc)
+        where = f"line {line}, " if line else ""
+        message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling against the README's configuration section)"
+        elif error["type"] == "missing":
+            message = "this key is required but missing"
+        if key:
+            problems.append(f"{where}key {key}: {message}")
+        else:
+            problems.append(f"{where}{message}")
+    more = len(exc.errors()) - len(problems)
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+    return f"{path}: " + "; ".join(problems) + tail + "."
+
+
+def _key_name(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in {"function-after", "function-before"} or str(part).startswith("function-"):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _line_of(text: str, loc: tuple) -> int | None:
+    """Best-effort line of a key: tracks [table] / [[array]] headers, then finds the deepest match."""
+    parts = [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+    if not parts:
+        return None
+    counts: dict[str, int] = {}
+    current: list[object] = []
+    keys: list[tuple[list[object], str, int]] = []
+    headers: list[tuple[list[object], int]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line)
+        if header:
+            name = header[1]
+            counts[name] = counts.get(name, -1) + 1
+            current = [*name.split("."), counts[name]]
+            headers.append((current, number))
+            continue
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = header[1].split(".")
+            headers.append((current, number))
+            continue
+        key = re.match(r'^"?([A-Za-z0-9_.-]+)"?\s*=', line)
+        if key:
+            keys.append((current, key[1], number))
+    for depth in range(len(parts), -1, -1):
+        table = parts[:depth]
+        if depth < len(parts) and isinstance(parts[depth], str):
+            for path, key, number in keys:
+                if path == table and key == parts[depth]:
+                    return number
+        if depth > 0:
+            for path, number in headers:
+                if path == table:
+                    return number
+    return None

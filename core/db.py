@@ -1,0 +1,122 @@
+"""Database engines and transactions for SQLite (the default) and PostgreSQL.
+
+Writes go through `Database.write()`, which on SQLite starts with BEGIN IMMEDIATE so a
+read-then-write cannot interleave with another process; reads use plain deferred
+transactions. Every write also records the conversations it touched in the change log.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from core.errors import WorkspaceError
+from core.models import utcnow
+
+SQLITE_NAME = "comptoir.db"
+BUSY_TIMEOUT_MS = 30_000
+NOTIFY_CHANNEL = "comptoir_changes"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+class Database:
+    """One workspace database: a write engine, a read engine and the change-log helpers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        self.is_sqlite = self.dialect == "sqlite"
+        if self.is_sqlite:
+            self.path = Path(make_url(url).database or "")
+            self.write_engine = self._sqlite_engine(immediate=True)
+            self.read_engine = self._sqlite_engine(immediate=False)
+        else:
+            self.path = None
+            engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+            self.write_engine = engine
+            self.read_engine = engine
+
+    def _sqlite_engine(self, immediate: bool) -> Engine:
+        engine = create_engine(
+            self.url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None, "check_same_thread": False},
+            poolclass=NullPool if os.environ.get("COMPTOIR_SQLITE_NULLPOOL") else None,
+        )
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+        # SQLite gives -wal and -shm files the mode of the database file, so 0660 carries over.
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction; commits on success, rolls back on any exception."""
+        with Session(self.write_engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        # close() (not rollback) ends the read transaction without expiring the objects read.
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    def changed(self, session: Session, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:
+        """Record in the change log (and, on PostgreSQL, NOTIFY) that these conversations changed."""
+        now = utcnow()
+        rows = [{"c": cid, "k": kind, "at": now.replace(tzinfo=None)} for cid in dict.fromkeys(conversation_ids)]
+        if not rows:
+            return
+        session.execute(text("INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"), rows)
+        if not self.is_sqlite:
+            payload = ",".join("" if r["c"] is None else str(r["c"]) for r in rows)[:7000]
+            session.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": NOTIFY_CHANNEL, "p": payload})
+
+    def check_reachable(self) -> None:
+        try:
+            with self.read_engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except OperationalError as exc:
+            raise WorkspaceError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from None
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        self.read_engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    message = str(getattr(exc, "orig", exc)) or type(exc).__name__
+    return message.strip().splitlines()[0]

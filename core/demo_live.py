@@ -1,0 +1,147 @@
+"""The live demo: a copy of the demo template with a simulated clock, and a trickle of incoming mail.
+
+The template is built once (about 2,000 conversations) and copied for each run, so a run starts in
+seconds; the clock restarts at the moment the template was built, so its deadlines are around "now".
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text, update
+from sqlmodel import col, select
+
+from core.clock import Clock
+from core.config import load_config, CONFIG_NAME
+from core.demo import DEMO_AGENT, DOMAIN, DemoWorld, build_demo
+from core.errors import WorkspaceError
+from core.escalation import run_escalation
+from core.identity import resolve_agent
+from core.ingest import IncomingMail, ingest_batch
+from core.locations import default_demo_dir
+from core.models import Message, OutboxItem
+from core.workspace import Workspace, open_workspace
+
+log = logging.getLogger("comptoir.demo")
+TEMPLATE_NAME = "demo-template"
+
+
+def _built_at(path: Path) -> datetime | None:
+    try:
+        with sqlite3.connect(path / "comptoir.db") as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'demo_built_at'").fetchone()
+    except sqlite3.Error:
+        return None
+    return datetime.fromisoformat(row[0]) if row else None
+
+
+def _is_demo(path: Path) -> bool:
+    try:
+        return load_config(path / CONFIG_NAME).workspace.demo
+    except Exception:  # noqa: BLE001 - anything unreadable is not a demo we may delete
+        return False
+
+
+def ensure_template(template: Path, rebuild: bool, conversations: int, announce: Callable[[str], None]) -> None:
+    if template.exists() and not rebuild and _built_at(template) is not None:
+        return
+    if template.exists():
+        if not _is_demo(template):
+            raise WorkspaceError(f"{template} exists and is not a demo workspace; not touching it")
+        shutil.rmtree(template)
+    announce(f"Building the demo workspace ({conversations} conversations, once; about a minute)...")
+    build_demo(template, conversations=conversations)
+
+
+def prepare_demo(
+    explicit: str | None, as_agent: str | None, speed: float, rebuild: bool = False, conversations: int = 2000,
+    announce: Callable[[str], None] = lambda _t: None,
+) -> tuple[Workspace, str]:
+    """A fresh copy of the demo with its clock started; returns the workspace and the agent to act as."""
+    base = default_demo_dir()
+    template = base.parent / TEMPLATE_NAME
+    work = Path(explicit).expanduser().resolve() if explicit else base
+    if explicit and (work / CONFIG_NAME).exists() and not _is_demo(work):
+        raise WorkspaceError(f"{work} is not a demo workspace; use `comptoir --workspace {work}` to open it")
+    ensure_template(template, rebuild, conversations, announce)
+    if work.exists():
+        if not _is_demo(work):
+            raise WorkspaceError(f"{work} exists and is not a demo workspace; not touching it")
+        shutil.rmtree(work)
+    shutil.copytree(template, work)
+    ws = open_workspace(work, check_permissions=False)
+    start = _built_at(work) or ws.clock.now()
+    ws.clock = Clock.simulate(ws.db, start, speed)
+    return ws, resolve_agent(ws, as_agent or DEMO_AGENT)
+
+
+class DemoTrickle:
+    """Background thread of a demo: new mail now and then, escalation every second, offline 'sending'."""
+
+    def __init__(self, ws: Workspace, mail_every: float = 7.0, seed: int = 11) -> None:
+        self.ws = ws
+        self.mail_every = mail_every
+        self.world = DemoWorld(seed)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="comptoir-demo", daemon=True)
+        self._lock_file = None
+        self.count = 0
+
+    def start(self) -> bool:
+        """Start unless another process of this demo already trickles (then return False)."""
+        self._lock_file = open(self.ws.path / "demo.lock", "w")  # noqa: SIM115 - held for the thread's life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock_file.close()
+            return False
+        self.thread.start()
+        return True
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.thread.is_alive():
+            self.thread.join(5)
+        if self._lock_file:
+            self._lock_file.close()
+
+    def _run(self) -> None:
+        waited = self.mail_every - 2.0
+        while not self.stop_event.wait(1.0):
+            try:
+                self.tick(deliver=waited >= self.mail_every)
+            except Exception:  # noqa: BLE001 - the demo must go on; the log says what failed
+                log.exception("demo tick failed")
+            waited = 0.0 if waited >= self.mail_every else waited + 1.0
+
+    def tick(self, deliver: bool) -> None:
+        now = self.ws.clock.now()
+        if deliver:
+            self.count += 1
+            raw = self.world.mail(now, first_contact=self.count % 4 == 0)
+            if self.count % 3 == 1:
+                raw = raw.replace(b"\nTo: ", f"\nTo: {DEMO_AGENT}@{DOMAIN}, ".encode(), 1)
+            ingest_batch(self.ws, [IncomingMail(raw=raw, internaldate=now)], now)
+        run_escalation(self.ws, now)
+        send_offline(self.ws, now)
+
+
+def send_offline(ws: Workspace, now: datetime) -> int:
+    """Demo workspaces have no servers: queued replies count as sent at once."""
+    with ws.db.write() as s:
+        items = list(s.exec(select(OutboxItem).where(OutboxItem.state == "queued")))
+        for item in items:
+            s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id)
+                      .values(state="sent", sent_at=now, attempts=1, last_answer="demo: not really sent"))
+            if item.message_row_id:
+                s.execute(update(Message).where(col(Message.id) == item.message_row_id).values(sent_at=now))
+        if items:
+            ws.db.changed(s, [i.conversation_id for i in items])
+    return len(items)

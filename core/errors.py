@@ -1,0 +1,21 @@
+"""Errors a user can act on; the CLI prints their message, never a traceback."""
+
+
+class ComptoirError(Exception):
+    """An error with a message meant for the person at the terminal."""
+
+
+class ConfigError(ComptoirError):
+    """The workspace's comptoir.toml is missing, unreadable or invalid."""
+
+
+class WorkspaceError(ComptoirError):
+    """The workspace folder or its database cannot be used as it is."""
+
+
+class IdentityError(ComptoirError):
+    """The person running comptoir is not an agent of this workspace."""
+
+
+class ActionRefused(ComptoirError):
+    """An action was refused by the rules (already claimed, pending messages, ...)."""

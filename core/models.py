@@ -1,0 +1,308 @@
+"""The nouns of Comptoir as SQLModel tables; they never leave core (front ends get dataclasses)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+NO_DEADLINE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+"""Stored instead of NULL so every queue sorts by (deadline, id) on an index, alike on SQLite and PostgreSQL."""
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC, so SQLite and PostgreSQL compare alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC datetimes")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _when(nullable: bool = True, index: bool = False, **kw: Any) -> Any:
+    return Field(default=kw.pop("default", None), sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kw)
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Meta(SQLModel, table=True):
+    """Small workspace facts: the simulated clock offset, the demo flag, ..."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str = ""
+
+
+class Account(SQLModel, table=True):
+    """A synced team mailbox account, mirrored from the config."""
+
+    __tablename__ = "account"
+    name: str = Field(primary_key=True)
+    address: str
+    created_at: datetime = _when(nullable=False, default=None)
+
+
+class MailboxState(SQLModel, table=True):
+    """Per-mailbox sync state as RFC 4549 describes it."""
+
+    __tablename__ = "mailbox_state"
+    __table_args__ = (UniqueConstraint("account", "mailbox"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account: str = Field(foreign_key="account.name")
+    mailbox: str
+    uidvalidity: Optional[int] = None
+    uidnext: Optional[int] = None
+    last_uid: int = 0
+    highestmodseq: Optional[int] = None
+    last_sync_at: Optional[datetime] = _when()
+    last_error: Optional[str] = None
+
+
+class Contact(SQLModel, table=True):
+    """A customer address, with the audiences and history imported or learned for it."""
+
+    __tablename__ = "contact"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    address: str = Field(unique=True, index=True)
+    name: str = ""
+    audiences: list[str] = _json(list)
+    imported: bool = False
+    created_at: datetime = _when(nullable=False, default=None)
+
+
+class Conversation(SQLModel, table=True):
+    """A thread with one customer: who owns it, who may see it, and its deadlines."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (
+        Index("ix_conversation_queue", "state", "deadline", "id"),
+        Index("ix_conversation_owner", "owner", "state", "deadline", "id"),
+        Index("ix_conversation_team", "team", "state", "deadline", "id"),
+        Index("ix_conversation_visibility", "visibility", "state", "deadline", "id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    subject: str = ""
+    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    customer_address: str = ""
+    customer_name: str = ""
+    via_address: str = ""
+    """The team address the customer wrote to; replies go out from it."""
+    team: Optional[str] = None
+    owner: Optional[str] = None
+    """Agent who claimed it (None: unclaimed)."""
+    exclusive_agent: Optional[str] = None
+    """Agent who has it alone until exclusive_until."""
+    visibility: str = "everyone"
+    """personal | team | everyone"""
+    state: str = "open"
+    """open | waiting | snoozed | done"""
+    priority: str = "normal"
+    confidential: bool = False
+    automated: bool = False
+    created_at: datetime = _when(nullable=False, default=None)
+    updated_at: datetime = _when(nullable=False, default=None)
+    last_message_at: Optional[datetime] = _when()
+    exclusive_until: Optional[datetime] = _when()
+    team_until: Optional[datetime] = _when()
+    deadline: datetime = _when(nullable=False, default=None)
+    """The next moment something happens to it (window end, snooze end; NO_DEADLINE when none); queues sort by it."""
+    snoozed_until: Optional[datetime] = _when()
+    pending_count: int = 0
+    """Inbound messages not yet worked out."""
+    message_count: int = 0
+    warned: list[str] = _json(list)
+    """Window warnings already given (so each is given once)."""
+    thread_key: Optional[str] = Field(default=None, index=True)
+    """Subject-and-customer fallback key for threading."""
+    shared_reply: bool = False
+    """Others than the customer (CC'd third parties, a list) will read a reply."""
+    routing_reasons: list[dict] = _json(list)
+    ladder: list[dict] = _json(list)
+    version: int = 1
+    """Bumped whenever an inbound message or a reply is added, so a composer can tell it is stale."""
+
+
+class RawMail(SQLModel, table=True):
+    """The bytes of a mail exactly as received, addressed by their SHA-256."""
+
+    __tablename__ = "raw_mail"
+    sha256: str = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Message(SQLModel, table=True):
+    """One inbound mail, outbound reply or internal note in a conversation."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_conversation", "conversation_id", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    direction: str = "inbound"
+    """inbound | outbound | note"""
+    message_id: Optional[str] = Field(default=None, index=True)
+    """The Message-ID header (not unique: senders reuse them)."""
+    in_reply_to: Optional[str] = None
+    references: list[str] = _json(list)
+    from_addr: str = ""
+    from_name: str = ""
+    to_addrs: list[str] = _json(list)
+    cc_addrs: list[str] = _json(list)
+    delivered_to: list[str] = _json(list)
+    """Team addresses this mail reached (one mail to two team addresses is one message)."""
+    subject: str = ""
+    sent_at: Optional[datetime] = _when()
+    received_at: datetime = _when(nullable=False, default=None)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    html: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    headers: dict = _json(dict)
+    raw_sha256: Optional[str] = Field(default=None, foreign_key="raw_mail.sha256")
+    content_hash: Optional[str] = Field(default=None, index=True)
+    size: int = 0
+    defects: list[str] = _json(list)
+    disposition: str = "pending"
+    """inbound: pending | replied | no_action; outbound and notes: none"""
+    disposition_reason: Optional[str] = None
+    disposed_by: Optional[str] = None
+    disposed_at: Optional[datetime] = _when()
+    author: Optional[str] = None
+    """Agent who wrote an outbound reply or a note."""
+
+
+class MessageSource(SQLModel, table=True):
+    """Where a message was seen on a server: account, mailbox, UIDVALIDITY and UID."""
+
+    __tablename__ = "message_source"
+    __table_args__ = (UniqueConstraint("account", "mailbox", "uidvalidity", "uid"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    account: str
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    seen_at: datetime = _when(nullable=False, default=None)
+
+
+class Attachment(SQLModel, table=True):
+    """An attachment, decoded from its raw mail only when someone opens or saves it."""
+
+    __tablename__ = "attachment"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    part_path: str
+    filename: str = ""
+    content_type: str = "application/octet-stream"
+    size: int = 0
+    content_id: Optional[str] = None
+    inline: bool = False
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit trail: who did what, when, and why."""
+
+    __tablename__ = "event"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    actor: str
+    """Agent login, or 'system' / 'sync' / 'escalation' / 'cli'."""
+    at: datetime = _when(nullable=False, default=None)
+    kind: str
+    details: dict = _json(dict)
+
+
+class Alert(SQLModel, table=True):
+    """Something one agent must notice; team alerts are written once per member."""
+
+    __tablename__ = "alert"
+    __table_args__ = (Index("ix_alert_agent_open", "agent", "acknowledged_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    agent: str
+    team: Optional[str] = None
+    kind: str
+    text: str
+    conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id")
+    source: str = "comptoir"
+    created_at: datetime = _when(nullable=False, default=None)
+    acknowledged_at: Optional[datetime] = _when()
+
+
+class OutboxItem(SQLModel, table=True):
+    """A reply (or acknowledgement) stored before it is sent, so no crash loses it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state", "state", "next_attempt_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = "reply"
+    """reply | autoack"""
+    conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
+    message_row_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    author: str
+    account: str
+    from_addr: str
+    to_addrs: list[str] = _json(list)
+    cc_addrs: list[str] = _json(list)
+    subject: str
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    in_reply_to: Optional[str] = None
+    references: list[str] = _json(list)
+    our_message_id: str = Field(unique=True)
+    raw: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    state: str = "queued"
+    """queued | sending | sent | failed"""
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = _when()
+    last_answer: Optional[str] = None
+    created_at: datetime = _when(nullable=False, default=None)
+    sent_at: Optional[datetime] = _when()
+    appended: bool = False
+
+
+class Rating(SQLModel, table=True):
+    """A score from 1 to 5 a customer gave an agent."""
+
+    __tablename__ = "rating"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    agent: str
+    score: int
+    rated_on: date
+
+
+class Presence(SQLModel, table=True):
+    """Whether an agent is at work, and what their session is looking at."""
+
+    __tablename__ = "presence"
+    agent: str = Field(primary_key=True)
+    status: str = "available"
+    """available | away | vacation"""
+    until: Optional[datetime] = _when()
+    heartbeat_at: Optional[datetime] = _when()
+    viewing_id: Optional[int] = None
+    replying_id: Optional[int] = None
+
+
+class Change(SQLModel, table=True):
+    """The change log other processes read to learn what changed."""
+
+    __tablename__ = "change"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conversation_id: Optional[int] = None
+    kind: str = "conversation"
+    at: datetime = _when(nullable=False, default=None)

@@ -1,0 +1,61 @@
+"""Schema versions: alembic migrations run in place, so an older workspace upgrades and is never reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from core.db import Database
+from core.errors import WorkspaceError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
+
+
+def known_revisions() -> list[str]:
+    script = ScriptDirectory.from_config(_alembic_config())
+    return [rev.revision for rev in script.walk_revisions()]
+
+
+def current_revision(db: Database) -> str | None:
+    with db.write_engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(db: Database, target: str = "head") -> None:
+    """Bring the schema to `target`; refuses a database that is newer or not ours."""
+    with db.write_engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        tables = set(inspect(conn).get_table_names())
+    if current is None and tables - {"alembic_version"}:
+        raise WorkspaceError(
+            f"database {db.safe_url} has tables but no Comptoir schema version; "
+            "it was not made by Comptoir, so it is left untouched."
+        )
+    if current is not None and current not in known_revisions():
+        raise WorkspaceError(
+            f"database {db.safe_url} is at schema {current}, which this Comptoir does not know; "
+            "it was upgraded by a newer version: upgrade comptoir here too."
+        )
+    with db.write_engine.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, target)
+
+
+def is_current(db: Database) -> bool:
+    return current_revision(db) == head_revision()

@@ -1,0 +1,73 @@
+"""Full-text search over subjects, bodies, names and addresses, written in the same transaction as the message."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+_WORD = re.compile(r"\w[\w.@+-]*", re.UNICODE)
+BODY_LIMIT = 20_000
+
+
+def index_message(
+    session: Session,
+    message_id: int,
+    conversation_id: int,
+    subject: str,
+    body: str,
+    names: str,
+    addresses: str,
+    new: bool = False,
+) -> None:
+    """Add (or replace) one message's entry in the search index; `new` skips removing an old entry."""
+    body = body[:BODY_LIMIT]
+    if session.get_bind().dialect.name == "sqlite":
+        if not new:
+            session.execute(text("DELETE FROM search_index WHERE rowid = :id"), {"id": message_id})
+        session.execute(
+            text(
+                "INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) "
+                "VALUES (:id, :s, :b, :n, :a, :c)"
+            ),
+            {"id": message_id, "s": subject, "b": body, "n": names, "a": addresses, "c": conversation_id},
+        )
+    else:
+        session.execute(
+            text(
+                "INSERT INTO search_doc (message_id, conversation_id, doc) VALUES (:id, :c, "
+                "setweight(to_tsvector('simple', :s), 'A') || setweight(to_tsvector('simple', :n || ' ' || :a), 'B') "
+                "|| to_tsvector('simple', :b)) "
+                "ON CONFLICT (message_id) DO UPDATE SET doc = EXCLUDED.doc, conversation_id = EXCLUDED.conversation_id"
+            ),
+            {"id": message_id, "s": subject, "b": body, "n": names, "a": addresses.replace("@", " "), "c": conversation_id},
+        )
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a user's query, with FTS syntax characters removed."""
+    return [w.strip(".-+") for w in _WORD.findall(query) if w.strip(".-+")]
+
+
+def matching_conversations_sql(session: Session, query: str) -> tuple[str, dict] | None:
+    """A SQL fragment selecting conversation ids matching every word (prefix match), or None."""
+    words = query_words(query)
+    if not words:
+        return None
+    if session.get_bind().dialect.name == "sqlite":
+        match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+        return "SELECT conversation_id FROM search_index WHERE search_index MATCH :fts", {"fts": match}
+    tsquery = " & ".join(re.sub(r"[^\w]", "", w) + ":*" for w in words if re.sub(r"[^\w]", "", w))
+    if not tsquery:
+        return None
+    return "SELECT conversation_id FROM search_doc WHERE doc @@ to_tsquery('simple', :fts)", {"fts": tsquery}
+
+
+def search_conversation_ids(session: Session, query: str, limit: int = 500) -> list[int]:
+    found = matching_conversations_sql(session, query)
+    if found is None:
+        return []
+    sql, params = found
+    rows = session.execute(text(f"SELECT DISTINCT conversation_id FROM ({sql}) AS m LIMIT :lim"), {**params, "lim": limit})
+    return [int(r[0]) for r in rows]

@@ -1,0 +1,173 @@
+"""Plain, frozen dataclasses that core hands to front ends (TUI, CLI); no SQLModel leaves core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """One queue in the sidebar: key ('mine', 'exclusive', 'team:NAME', 'everyone', 'waiting', 'snoozed', 'done', 'search')."""
+
+    key: str
+    title: str
+    count: int
+    urgent: int = 0
+    """How many have a deadline within the warning time or already past."""
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """Keyset-paging position in a queue: (deadline or None, id); None deadlines sort last."""
+
+    deadline: datetime | None
+    id: int
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    id: int
+    subject: str
+    customer_name: str
+    customer_address: str
+    team: str | None
+    owner: str | None
+    exclusive_agent: str | None
+    state: str
+    visibility: str
+    priority: str
+    confidential: bool
+    automated: bool
+    deadline: datetime | None
+    window: str | None
+    """'personal' or 'team' while a window runs, else None."""
+    pending_count: int
+    message_count: int
+    last_message_at: datetime | None
+    shared_reply: bool
+    """True when others than the customer (CC'd third parties, a list) will read a reply."""
+    viewers: tuple[str, ...] = ()
+    repliers: tuple[str, ...] = ()
+    version: int = 1
+
+    @property
+    def sort_key(self) -> SortKey:
+        return SortKey(self.deadline, self.id)
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    direction: str
+    """inbound | outbound | note"""
+    from_name: str
+    from_addr: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    sent_at: datetime | None
+    received_at: datetime
+    text: str
+    disposition: str
+    disposition_reason: str | None
+    disposed_by: str | None
+    author: str | None
+    attachments: tuple[AttachmentView, ...] = ()
+    outbox_state: str | None = None
+    """queued | sending | sent | failed, for outbound messages."""
+    outbox_answer: str | None = None
+    defects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReasonView:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RungView:
+    at: datetime
+    visibility: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    actor: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    row: ConversationRow
+    messages: tuple[MessageView, ...]
+    reasons: tuple[ReasonView, ...]
+    ladder: tuple[RungView, ...]
+    events: tuple[EventView, ...]
+    hidden: bool = False
+    """Confidential and the viewer is neither owner nor supervisor: content withheld."""
+    reply_from: str = ""
+    reply_to: tuple[str, ...] = ()
+    reply_cc: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    kind: str
+    text: str
+    conversation_id: int | None
+    created_at: datetime
+    acknowledged: bool
+    source: str = "comptoir"
+
+
+@dataclass(frozen=True)
+class AgentView:
+    login: str
+    name: str
+    teams: tuple[str, ...]
+    role: str
+    presence: str
+    """available | away | vacation | offline (no heartbeat)"""
+    until: datetime | None
+    open_load: int
+    at_work: bool
+
+
+@dataclass(frozen=True)
+class TeamView:
+    name: str
+    title: str
+    members: tuple[str, ...]
+    open_count: int
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    message: str
+    conversation_id: int | None = None
+    winner: str | None = None
+    """For a lost claim race: who has it."""
+
+
+@dataclass(frozen=True)
+class WhyView:
+    conversation_id: int
+    subject: str
+    reasons: tuple[ReasonView, ...]
+    ladder: tuple[RungView, ...]
+    events: tuple[EventView, ...] = field(default=())
