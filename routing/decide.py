@@ -1,0 +1,383 @@
+"""`decide`: who must answer an inbound message, until when, and why."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from routing.automation import automation_signs
+from routing.facts import MessageFacts, Rating, RoutingFacts, base_address
+from routing.hours import BusinessHours, add_business_time
+from routing.outcome import (
+    EVERYONE, LOW, NORMAL, PERSONAL, TEAM, Decision, Reason, Rung,
+)
+from routing.policy import DEFAULT_EXCLUSIVE_WINDOW, AgentInfo, Policy
+from routing.rules import Rule
+from routing.wording import day, span, when
+
+AGENT_TARGET, TEAM_TARGET, EVERYONE_TARGET = "agent", "team", "everyone"
+_VISIBILITY = {AGENT_TARGET: PERSONAL, TEAM_TARGET: TEAM, EVERYONE_TARGET: EVERYONE}
+
+
+class _Route(NamedTuple):
+    route: str
+    target: str
+    agent: str | None = None
+    team: str | None = None
+    exclusive_until: datetime | None = None
+    team_until: datetime | None = None
+
+
+def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
+    """Apply config rules, then reply/personal/audience/first-contact routing; flags combine."""
+    if now.tzinfo is None:
+        raise ValueError("decide needs a timezone-aware `now`")
+    message = facts.message
+    reasons: list[Reason] = []
+    matched = tuple([rule for rule in policy.rules if rule.matches(message)])
+    route = (
+        _by_rule(matched, facts, policy, now, reasons)
+        or _by_thread(facts, policy, now, reasons)
+        or _by_personal_address(facts, policy, now, reasons)
+        or _by_audience(facts, policy, now, reasons)
+        or _first_contact(facts, policy, reasons)
+    )
+    route = _with_team_until(route, policy, now)
+    confidential, rule_priority = _rule_flags(matched, message, reasons)
+    signs = automation_signs(message)
+    if signs:
+        reasons.extend(signs)
+        reasons.append(Reason(
+            "automated",
+            f"Mail from {message.sender} is automated: it goes to the low-priority lane and gets no "
+            "auto-acknowledgement, but it is still routed and must still be worked out.",
+            {"sender": message.sender},
+        ))
+    own_team = policy.team_for_address(message.sender)
+    own_agent = policy.agent_for_address(message.sender)
+    if own_team or own_agent:
+        owner = f"team {own_team.name}" if own_team else own_agent.label  # type: ignore[union-attr]
+        reasons.append(Reason(
+            "own_sender",
+            f"The sender {message.sender} is one of our own addresses ({owner}): "
+            "no auto-acknowledgement, so we never answer ourselves in a loop.",
+            {"sender": message.sender},
+        ))
+    ladder = _ladder(route, policy, now, confidential, reasons)
+    return Decision(
+        route=route.route,
+        target=route.target,
+        agent=route.agent,
+        team=route.team,
+        visibility=_VISIBILITY[route.target],
+        exclusive_until=route.exclusive_until,
+        team_until=route.team_until,
+        ladder=ladder,
+        priority=rule_priority or (LOW if signs else NORMAL),
+        confidential=confidential,
+        automated=bool(signs),
+        auto_ack_allowed=not signs and own_team is None and own_agent is None,
+        reasons=tuple(reasons),
+    )
+
+
+def _by_rule(
+    matched: tuple[Rule, ...], facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]
+) -> _Route | None:
+    """The first matching config rule that names a team or an agent decides."""
+    for rule in matched:
+        if not rule.routes:
+            continue
+        inputs = {"rule": rule.name, "conditions": rule.describe_match(facts.message)}
+        said = f"Config rule \u201c{rule.name}\u201d matched ({inputs['conditions']})"
+        if rule.agent is None:
+            reasons.append(Reason("config_rule", f"{said}: it goes to team {rule.team}.", {**inputs, "team": rule.team or ""}))
+            return _Route("config_rule", TEAM_TARGET, team=rule.team)
+        agent = policy.agent(rule.agent)
+        assert agent is not None  # Policy checks rule agents exist.
+        team = rule.team or (agent.teams[0] if agent.teams else None)
+        inputs["agent"] = agent.login
+        absence = policy.absence(agent, now, team)
+        if absence is None:
+            exclusive_until, team_until, alone = _agent_windows(policy, agent, team, now)
+            reasons.append(Reason("config_rule", f"{said}: it goes to {agent.label}, who is at work: {alone}.", inputs))
+            return _Route("config_rule", AGENT_TARGET, agent.login, team, exclusive_until, team_until)
+        if team is not None:
+            reasons.append(Reason(
+                "config_rule",
+                f"{said}: it names {agent.label}, who is {absence}, so it goes to team {team}.",
+                {**inputs, "team": team, "absence": absence},
+            ))
+            return _Route("config_rule", TEAM_TARGET, team=team)
+        reasons.append(Reason(
+            "config_rule_skipped",
+            f"{said}: it names {agent.label}, who is {absence} and in no team, so normal routing applies.",
+            {**inputs, "absence": absence},
+        ))
+    return None
+
+
+def _by_thread(facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]) -> _Route | None:
+    """A reply stays with the conversation's owner while they are at work, else with its team."""
+    thread = facts.thread
+    if thread.conversation_id is None:
+        return None
+    owner = policy.agent(thread.owner)
+    team = thread.team or (owner.teams[0] if owner and owner.teams else None)
+    inputs = {"conversation": thread.conversation_id, "owner": thread.owner or "", "team": team or ""}
+    said = f"Reply in conversation {thread.conversation_id}"
+    if owner is not None:
+        absence = policy.absence(owner, now, team)
+        if absence is None:
+            exclusive_until, team_until, alone = _agent_windows(policy, owner, team, now)
+            reasons.append(Reason(
+                "reply_owner",
+                f"{said}, owned by {owner.label}, who is at work: it stays with them; {alone}.",
+                inputs,
+            ))
+            return _Route("reply_owner", AGENT_TARGET, owner.login, team, exclusive_until, team_until)
+        if team is not None:
+            reasons.append(Reason(
+                "reply_team",
+                f"{said}, but its owner {owner.label} is {absence}: the conversation's team {team} takes it.",
+                {**inputs, "absence": absence},
+            ))
+            return _Route("reply_team", TEAM_TARGET, team=team)
+        reasons.append(Reason(
+            "reply_unrouted",
+            f"{said}, but its owner {owner.label} is {absence} and it has no team: routed like a new message.",
+            {**inputs, "absence": absence},
+        ))
+        return None
+    if team is not None:
+        nobody = f"whose owner {thread.owner} is unknown" if thread.owner else "which nobody owns"
+        reasons.append(Reason("reply_team", f"{said}, {nobody}: its team {team} takes it.", inputs))
+        return _Route("reply_team", TEAM_TARGET, team=team)
+    reasons.append(Reason(
+        "reply_unrouted", f"{said}, which has neither owner nor team: routed like a new message.", inputs
+    ))
+    return None
+
+
+def _by_personal_address(
+    facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]
+) -> _Route | None:
+    """Mail to an agent's own address, or to team+LOGIN@, goes to that agent while at work."""
+    seen: set[str] = set()
+    for address in facts.message.recipients:
+        found = _personal_target(address, policy)
+        if found is None or found[0].login in seen:
+            continue
+        agent, team, how = found
+        seen.add(agent.login)
+        inputs = {"agent": agent.login, "address": address, "team": team or ""}
+        absence = policy.absence(agent, now, team)
+        if absence is None:
+            exclusive_until, team_until, alone = _agent_windows(policy, agent, team, now)
+            reasons.append(Reason(
+                "personal",
+                f"Addressed {how} to {agent.label} ({address}), who is at work: {alone}.",
+                inputs,
+            ))
+            return _Route("personal", AGENT_TARGET, agent.login, team, exclusive_until, team_until)
+        reasons.append(Reason(
+            "personal_absent",
+            f"Addressed {how} to {agent.label} ({address}), but they are {absence}: "
+            "routed as if written to a team address.",
+            {**inputs, "absence": absence},
+        ))
+    return None
+
+
+def _personal_target(address: str, policy: Policy) -> tuple[AgentInfo, str | None, str] | None:
+    agent = policy.agent_for_address(address)
+    if agent is not None:
+        return agent, (agent.teams[0] if agent.teams else None), "personally"
+    base, tag = base_address(address)
+    if tag is None:
+        return None
+    team = policy.team_for_address(base)
+    agent = policy.agent(tag)
+    if team is None or agent is None:
+        return None
+    return agent, team.name, f"with a plus tag on the address of team {team.name}"
+
+
+def _by_audience(facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]) -> _Route | None:
+    """A known audience goes to its team, preferring the contact's previous, well-rated agent."""
+    found = _audience_team(facts, policy)
+    if found is None:
+        return None
+    team, why, inputs = found
+    reasons.append(Reason("audience", why, inputs))
+    contact = facts.contact
+    if contact is None:
+        reasons.append(Reason("audience_team", f"No earlier conversation with this sender: the whole team {team} sees it.", {"team": team}))
+        return _Route("audience_team", TEAM_TARGET, team=team)
+    bad = {r.agent: r for r in sorted(contact.ratings, key=lambda r: r.score) if r.score < policy.rating_threshold}
+    members = policy.members(team)
+    handlers = dict.fromkeys(
+        c.handled_by for c in contact.conversations
+        if c.handled_by and (c.team == team or c.handled_by in members)
+    )
+    for login in handlers:
+        agent = policy.agent(login)
+        if agent is None:
+            continue
+        rating = bad.get(login)
+        if rating is not None:
+            reasons.append(Reason(
+                "bad_rating",
+                f"{agent.label} handled {contact.address} before, but was rated {rating.score}/5 on "
+                f"{day(rating.at)} (below {policy.rating_threshold}): a badly rated pairing is never repeated.",
+                {"agent": login, "score": str(rating.score), "threshold": str(policy.rating_threshold)},
+            ))
+            continue
+        absence = policy.absence(agent, now, team)
+        if absence is not None:
+            reasons.append(Reason(
+                "previous_agent_absent",
+                f"{agent.label} handled {contact.address} before, but is {absence}.",
+                {"agent": login, "absence": absence},
+            ))
+            continue
+        exclusive_until, team_until, alone = _agent_windows(policy, agent, team, now)
+        reasons.append(Reason(
+            "previous_agent",
+            f"{agent.label} handled {contact.address} before, {_rating_phrase(contact.ratings, login)}, "
+            f"and is at work: {alone}.",
+            {"agent": login, "contact": contact.address},
+        ))
+        return _Route("audience_agent", AGENT_TARGET, login, team, exclusive_until, team_until)
+    previous = "no earlier agent can take it" if handlers else "nobody in the team handled this sender before"
+    reasons.append(Reason("audience_team", f"The whole team {team} sees it: {previous}.", {"team": team}))
+    return _Route("audience_team", TEAM_TARGET, team=team)
+
+
+def _audience_team(facts: RoutingFacts, policy: Policy) -> tuple[str, str, dict[str, str]] | None:
+    """The team of the sender's audience: imported audiences, then earlier conversations, then keywords."""
+    message, contact = facts.message, facts.contact
+    if contact is not None:
+        for audience in contact.audiences:
+            team = policy.team_for_audience(audience)
+            if team is not None:
+                return team.name, (
+                    f"The sender {contact.address} belongs to audience \u201c{audience}\u201d, served by team {team.name}."
+                ), {"audience": audience, "team": team.name, "contact": contact.address}
+        for earlier in contact.conversations:
+            team = policy.team(earlier.team)
+            if team is not None:
+                return team.name, (
+                    f"The sender {contact.address} had a conversation with team {team.name} on {day(earlier.at)}."
+                ), {"team": team.name, "contact": contact.address, "earlier": day(earlier.at)}
+    hits = policy.teams_by_keyword(message.subject, message.body_excerpt)
+    if hits:
+        team, keyword = hits[0]
+        return team.name, (
+            f"The subject or body mentions \u201c{keyword}\u201d, a keyword of team {team.name}."
+        ), {"keyword": keyword, "team": team.name}
+    return None
+
+
+def _first_contact(facts: RoutingFacts, policy: Policy, reasons: list[Reason]) -> _Route:
+    pool = policy.front_pool
+    sender = facts.message.sender
+    seen_by = "every agent" if pool == EVERYONE else f"every member of the front pool, team {pool}"
+    reasons.append(Reason(
+        "first_contact",
+        f"First contact from {sender}: no known audience, earlier conversation or team keyword, "
+        f"so {seen_by} sees it until someone claims it.",
+        {"sender": sender, "front_pool": pool},
+    ))
+    if pool == EVERYONE:
+        return _Route("first_contact", EVERYONE_TARGET)
+    return _Route("first_contact", TEAM_TARGET, team=pool)
+
+
+def _with_team_until(route: _Route, policy: Policy, now: datetime) -> _Route:
+    """Team and everyone targets end their turn after the team (or unclaimed) window."""
+    if route.team_until is not None:
+        return route
+    team = policy.team(route.team)
+    if team is not None:
+        until = add_business_time(now, team.team_window, team.hours)
+    else:
+        until = add_business_time(now, policy.unclaimed_window, policy.hours)
+    return _Route(route.route, route.target, route.agent, route.team, route.exclusive_until, until)
+
+
+def _agent_windows(
+    policy: Policy, agent: AgentInfo, team_name: str | None, now: datetime
+) -> tuple[datetime, datetime, str]:
+    """The exclusive window in the agent's hours, then the team window in the team's hours."""
+    team = policy.team(team_name)
+    window = team.exclusive_window if team else DEFAULT_EXCLUSIVE_WINDOW
+    hours = policy.agent_hours(agent, team_name)
+    exclusive_until = add_business_time(now, window, hours)
+    team_until = add_business_time(exclusive_until, team.team_window, team.hours) if team else exclusive_until
+    return exclusive_until, team_until, f"they have it alone until {when(exclusive_until, hours)} ({span(window)})"
+
+
+def _ladder(
+    route: _Route, policy: Policy, now: datetime, confidential: bool, reasons: list[Reason]
+) -> tuple[Rung, ...]:
+    """Rungs from now: personal, then team, then everyone with supervisors alerted."""
+    team = policy.team(route.team)
+    hours: BusinessHours | None = team.hours if team else policy.hours
+    supervisors = policy.supervisors(route.team)
+    names = ", ".join(supervisors) or "nobody (no supervisor is configured)"
+    end: datetime = route.team_until  # type: ignore[assignment]
+    end_text = when(end, hours)
+    if confidential and team is not None:
+        last = Rung(end, TEAM, supervisors, (), f"From {end_text}, it stays with team {team.name} "
+                    f"and supervisors {names} are alerted.")
+    else:
+        last = Rung(end, EVERYONE, supervisors, (), f"From {end_text}, everyone sees it "
+                    f"and supervisors {names} are alerted.")
+    if route.target == AGENT_TARGET:
+        agent: str = route.agent  # type: ignore[assignment]
+        first = Rung(now, PERSONAL, (agent,), (), f"Now: only {agent} sees it and is alerted.")
+        if team is not None:
+            exclusive_until: datetime = route.exclusive_until  # type: ignore[assignment]
+            middle = Rung(exclusive_until, TEAM, (), (team.name,),
+                          f"From {when(exclusive_until, hours)}, team {team.name} sees it and is alerted.")
+            rungs: tuple[Rung, ...] = (first, middle, last)
+        else:
+            rungs = (first, last)
+    elif route.target == TEAM_TARGET:
+        rungs = (Rung(now, TEAM, (), (team.name,), f"Now: team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
+    else:
+        rungs = (Rung(now, EVERYONE, policy.logins(), (), "Now: every agent sees it and is alerted."), last)
+    later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
+    reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": names}))
+    return rungs
+
+
+def _rule_flags(
+    matched: tuple[Rule, ...], message: MessageFacts, reasons: list[Reason]
+) -> tuple[bool, str | None]:
+    """Confidential and priority flags of every matching rule combine; the first priority wins."""
+    confidential = False
+    priority: str | None = None
+    for rule in matched:
+        if rule.confidential and not confidential:
+            confidential = True
+            reasons.append(Reason(
+                "confidential",
+                f"Config rule \u201c{rule.name}\u201d marks it confidential: it never becomes visible to everyone.",
+                {"rule": rule.name},
+            ))
+        if rule.priority and priority is None:
+            priority = rule.priority
+            reasons.append(Reason(
+                "priority", f"Config rule \u201c{rule.name}\u201d sets priority {rule.priority}.",
+                {"rule": rule.name, "priority": rule.priority},
+            ))
+    return confidential, priority
+
+
+def _rating_phrase(ratings: tuple[Rating, ...], login: str) -> str:
+    scores = [r for r in ratings if r.agent == login]
+    if not scores:
+        return "has never been rated by them (no rating counts as good)"
+    latest = max(scores, key=lambda r: r.at)
+    return f"was rated {latest.score}/5 by them on {day(latest.at)}"
