@@ -8,6 +8,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 _WORD = re.compile(r"\w[\w.@+-]*", re.UNICODE)
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def _words(text: str) -> str:
+    return _NON_WORD.sub(" ", text)
 BODY_LIMIT = 20_000
 
 
@@ -41,7 +46,8 @@ def index_message(
                 "|| to_tsvector('simple', :b)) "
                 "ON CONFLICT (message_id) DO UPDATE SET doc = EXCLUDED.doc, conversation_id = EXCLUDED.conversation_id"
             ),
-            {"id": message_id, "s": subject, "b": body, "n": names, "a": addresses.replace("@", " "), "c": conversation_id},
+            {"id": message_id, "s": _words(subject), "b": _words(body), "n": _words(names), "a": _words(addresses),
+             "c": conversation_id},
         )
 
 
@@ -58,7 +64,8 @@ def matching_conversations_sql(session: Session, query: str) -> tuple[str, dict]
     if session.get_bind().dialect.name == "sqlite":
         match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
         return "SELECT conversation_id FROM search_index WHERE search_index MATCH :fts", {"fts": match}
-    tsquery = " & ".join(re.sub(r"[^\w]", "", w) + ":*" for w in words if re.sub(r"[^\w]", "", w))
+    # PostgreSQL's parser keeps "a.b" or "x@y" as one token; both sides are split on punctuation instead.
+    tsquery = " & ".join(part + ":*" for w in words for part in _NON_WORD.split(w) if part)
     if not tsquery:
         return None
     return "SELECT conversation_id FROM search_doc WHERE doc @@ to_tsquery('simple', :fts)", {"fts": tsquery}

@@ -86,7 +86,8 @@ def test_first_schema_version_upgrades_in_place_keeping_data(tmp_path: Path) -> 
     with sqlite3.connect(path / "comptoir.db") as conn:
         conn.execute("INSERT INTO contact (address, name, audiences, imported, created_at) "
                      "VALUES ('old@customer.test', 'Old', '[\"hi-fi\"]', 1, '2026-01-01 00:00:00')")
-    os.chmod(path / "comptoir.db", 0o600)
+    for file in path.iterdir():
+        os.chmod(file, 0o600)
     ws = open_workspace(path)
     assert schema.current_revision(ws.db) == schema.head_revision() != "0001"
     with sqlite3.connect(path / "comptoir.db") as conn:
