@@ -86,3 +86,14 @@ def test_cli_prints_config_error_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
     assert "teams[0].exclusive_window" in proc.stderr and "line 3" in proc.stderr
+
+
+def test_configuration_reference_is_current() -> None:
+    """docs/configuration.md is generated from the models; regenerate it when a field changes."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "docs"))
+    try:
+        import make_config_reference
+    finally:
+        sys.path.pop(0)
+    assert (root / "docs" / "configuration.md").read_text() == make_config_reference.render()
