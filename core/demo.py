@@ -15,11 +15,13 @@ from sqlmodel import col, select
 
 from core import actions
 from core.ingest import IncomingMail, ingest_batch
-from core.models import Contact, Conversation, Message, OutboxItem, Rating
+from core.models import Alert, Contact, Conversation, Message, OutboxItem, Rating
 from core.db import SQLITE_NAME
 from core.workspace import Workspace, init_workspace, open_workspace
 
 DEMO_AGENT = "marie"
+DEMO_VERSION = "3"
+"""Bumped when the demo's content or the schema changes, so a cached demo template is rebuilt."""
 DOMAIN = "comptoir-demo.test"
 
 DEMO_CONFIG = f'''# The Comptoir demo workspace: fictional shop, fictional customers. Safe to delete.
@@ -224,9 +226,13 @@ def build_demo(path: Path, now: datetime | None = None, conversations: int = 200
         world = DemoWorld(seed)
         _import_history(ws, world, now)
         _make_conversations(ws, world, now, conversations)
+        with ws.db.write() as s:
+            # History is history: only what happens from the demo's start on should make the bar blink.
+            s.execute(update(Alert).where(col(Alert.acknowledged_at).is_(None)).values(acknowledged_at=now))
         _seed_live_moments(ws, world, now)
         with ws.db.write() as s:
             s.execute(text("INSERT INTO meta (key, value) VALUES ('demo_built_at', :v)"), {"v": now.isoformat()})
+            s.execute(text("INSERT INTO meta (key, value) VALUES ('demo_version', :v)"), {"v": DEMO_VERSION})
     finally:
         ws.close()
     with sqlite3.connect(path / SQLITE_NAME) as conn:

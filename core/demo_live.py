@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from core.clock import Clock
 from core.config import load_config, CONFIG_NAME
-from core.demo import DEMO_AGENT, DOMAIN, DemoWorld, build_demo
+from core.demo import DEMO_AGENT, DEMO_VERSION, DOMAIN, DemoWorld, build_demo
 from core.errors import WorkspaceError
 from core.escalation import run_escalation
 from core.identity import resolve_agent
@@ -33,13 +33,18 @@ log = logging.getLogger("comptoir.demo")
 TEMPLATE_NAME = "demo-template"
 
 
-def _built_at(path: Path) -> datetime | None:
+def _meta(path: Path, key: str) -> str | None:
     try:
-        with sqlite3.connect(path / "comptoir.db") as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'demo_built_at'").fetchone()
+        with sqlite3.connect(f"file:{path / 'comptoir.db'}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.Error:
         return None
-    return datetime.fromisoformat(row[0]) if row else None
+    return row[0] if row else None
+
+
+def _built_at(path: Path) -> datetime | None:
+    value = _meta(path, "demo_built_at")
+    return datetime.fromisoformat(value) if value else None
 
 
 def _is_demo(path: Path) -> bool:
@@ -50,7 +55,8 @@ def _is_demo(path: Path) -> bool:
 
 
 def ensure_template(template: Path, rebuild: bool, conversations: int, announce: Callable[[str], None]) -> None:
-    if template.exists() and not rebuild and _built_at(template) is not None:
+    current = _built_at(template) is not None and _meta(template, "demo_version") == DEMO_VERSION
+    if template.exists() and not rebuild and current:
         return
     if template.exists():
         if not _is_demo(template):
