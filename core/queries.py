@@ -8,7 +8,7 @@ from pathlib import Path
 
 import os
 
-from sqlalchemy import Integer, and_, false, func, or_, text, true, tuple_
+from sqlalchemy import Integer, and_, case, column, false, func, or_, text, true, tuple_
 from sqlmodel import Session, col, select
 
 from core.mime import extract_attachment, safe_filename
@@ -98,16 +98,25 @@ def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
 
 
 def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
-    warn = ws.config.routing.warn_before
-    out = []
+    """Every queue's count and urgent count, in one pass over the unfinished conversations."""
+    soon = now + ws.config.routing.warn_before
+    titles = queue_titles(ws, agent)
+    columns = []
+    for key, _title in titles:
+        where = queue_filter(ws, agent, key)
+        columns.append(func.sum(case((where, 1), else_=0)))
+        columns.append(func.sum(case((and_(where, col(Conversation.deadline) <= soon), 1), else_=0)))
     with ws.db.read() as s:
-        for key, title in queue_titles(ws, agent):
-            where = queue_filter(ws, agent, key)
-            count, urgent = s.exec(
-                select(func.count(), func.sum(func.cast(col(Conversation.deadline) <= now + warn, Integer)))
-                .where(where)
-            ).one()
-            out.append(QueueInfo(key, title, int(count or 0), 0 if key in ("done", "snoozed") else int(urgent or 0)))
+        live = s.execute(select(*columns).where(col(Conversation.state) != "done")).one()
+        done = s.execute(select(func.count()).where(queue_filter(ws, agent, "done"))).scalar()
+    out = []
+    for i, (key, title) in enumerate(titles):
+        count, urgent = int(live[2 * i] or 0), int(live[2 * i + 1] or 0)
+        if key == "done":
+            count, urgent = int(done or 0), 0
+        elif key == "snoozed":
+            urgent = 0
+        out.append(QueueInfo(key, title, count, urgent))
     out.append(QueueInfo("search", "Search", 0))
     return out
 
@@ -119,7 +128,7 @@ def _search_clause(s: Session, search: str | None):
     if found is None:
         return false()
     sql, params = found
-    return col(Conversation.id).in_(text(sql).bindparams(**params).columns())
+    return col(Conversation.id).in_(text(sql).bindparams(**params).columns(column("conversation_id", Integer)))
 
 
 def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: datetime) -> list[int]:
@@ -129,8 +138,8 @@ def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: da
             .where(queue_filter(ws, agent, queue), _search_clause(s, search))
             .order_by(col(Conversation.deadline), col(Conversation.id))
         )
-        if queue == "done":
-            stmt = stmt.order_by(None).order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+        if queue == "done":  # newest first, on the same (state, deadline, id) index read backwards
+            stmt = stmt.order_by(None).order_by(col(Conversation.deadline).desc(), col(Conversation.id).desc())
         return [int(i) for i in s.exec(stmt)]
 
 
@@ -139,11 +148,16 @@ def queue_page(
 ) -> list[ConversationRow]:
     with ws.db.read() as s:
         stmt = select(Conversation).where(queue_filter(ws, agent, queue), _search_clause(s, search))
-        if after is not None:
-            stmt = stmt.where(
-                tuple_(col(Conversation.deadline), col(Conversation.id)) > (after.deadline or NO_DEADLINE, after.id)
-            )
-        stmt = stmt.order_by(col(Conversation.deadline), col(Conversation.id)).limit(limit)
+        key = tuple_(col(Conversation.deadline), col(Conversation.id))
+        position = (after.deadline or NO_DEADLINE, after.id) if after is not None else None
+        if queue == "done":
+            if position is not None:
+                stmt = stmt.where(key < position)
+            stmt = stmt.order_by(col(Conversation.deadline).desc(), col(Conversation.id).desc()).limit(limit)
+        else:
+            if position is not None:
+                stmt = stmt.where(key > position)
+            stmt = stmt.order_by(col(Conversation.deadline), col(Conversation.id)).limit(limit)
         convs = list(s.exec(stmt))
         return _to_rows(s, ws, agent, convs, now)
 

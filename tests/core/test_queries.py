@@ -1,0 +1,55 @@
+"""Queues: keyset pages walk exactly the ids of queue_ids, in order; counts agree with the lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+
+from core import actions
+from core.ingest import IncomingMail, ingest_batch
+from core.service import Comptoir
+from core.workspace import Workspace
+from tests.conftest import NOW
+
+
+def _mails(count: int) -> list[IncomingMail]:
+    out = []
+    for n in range(count):
+        m = EmailMessage()
+        m["From"] = f"customer{n}@example.test"
+        m["To"] = ["hifi@shop.test", "marie@shop.test", "support@shop.test"][n % 3]
+        m["Subject"] = f"Question {n}"
+        m["Message-ID"] = f"<q{n}@example.test>"
+        m.set_content("amplifier question")
+        out.append(IncomingMail(m.as_bytes(), internaldate=NOW - timedelta(minutes=7 * n)))
+    return out
+
+
+def _walk(svc: Comptoir, queue: str, size: int) -> list[int]:
+    seen, after = [], None
+    while True:
+        page = svc.queue_page(queue, after, size)
+        if not page:
+            return seen
+        seen += [r.id for r in page]
+        after = page[-1].sort_key
+
+
+def test_keyset_pages_match_queue_ids_and_counts(ws: Workspace) -> None:
+    ingest_batch(ws, _mails(40), NOW)
+    svc = Comptoir(ws, "paul")
+    for cid in svc.queue_ids("team:hifi")[:6]:
+        assert actions.claim(ws, "paul", cid, NOW).ok
+    for cid in svc.queue_ids("mine")[:3]:
+        actions.reply(ws, "paul", cid, "done", ("x@example.test",), (), NOW)
+        assert actions.done(ws, "paul", cid, NOW).ok
+    counts = {q.key: q.count for q in svc.queues()}
+    for queue in ("mine", "team:hifi", "team:computers", "everyone", "done", "exclusive"):
+        ids = svc.queue_ids(queue)
+        assert _walk(svc, queue, 4) == ids, queue
+        assert counts[queue] == len(ids), queue
+    assert counts["done"] == 3 and counts["mine"] == 3
+    done = svc.queue_ids("done")
+    assert done == sorted(done, reverse=True), "done: newest first"
+    deadlines = [r.deadline for r in svc.rows(svc.queue_ids("team:hifi")) if r.deadline]
+    assert deadlines == sorted(deadlines)
