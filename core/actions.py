@@ -270,7 +270,7 @@ def pending_messages(s: Session, conversation_id: int) -> list[Message]:
 def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
     """Close a conversation; refused while an inbound message is not worked out, naming it."""
     with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id)
+        conv = get_conversation(s, conversation_id, lock=True)
         if conv.state == "done":
             return ActionResult(True, f"{_label(conv)} is already done", conversation_id)
         pending = pending_messages(s, conversation_id)
@@ -293,7 +293,7 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
 
 def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
     with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id)
+        conv = get_conversation(s, conversation_id, lock=True)
         if conv.state == "open":
             return ActionResult(True, f"{_label(conv)} is already open", conversation_id)
         s.execute(
@@ -318,7 +318,7 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
     if until <= now:
         raise ActionRefused("snooze until a time in the future")
     with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id)
+        conv = get_conversation(s, conversation_id, lock=True)
         if conv.state == "done":
             return _refused(f"{_label(conv)} is done", conversation_id)
         s.execute(
@@ -353,7 +353,7 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
     if unknown:
         raise ActionRefused(f"@{unknown[0]} is not an agent; nothing was saved")
     with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id)
+        conv = get_conversation(s, conversation_id, lock=True)
         if not can_read(ws, agent, conv):
             return _refused(f"{_label(conv)} is confidential", conversation_id)
         _add_note(s, ws, conv, agent, text, now)
@@ -368,7 +368,7 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
 
 def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidential: bool, now: datetime) -> ActionResult:
     with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id)
+        conv = get_conversation(s, conversation_id, lock=True)
         if agent not in (conv.owner, conv.exclusive_agent) and not _is_supervisor(ws, agent):
             return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
@@ -415,7 +415,7 @@ def reply(
             conversation_id,
         )
     with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id)
+        conv = get_conversation(s, conversation_id, lock=True)
         if not can_read(ws, agent, conv):
             return _refused(f"{_label(conv)} is confidential", conversation_id)
         if conv.owner not in (None, agent) and not _is_supervisor(ws, agent):
@@ -541,7 +541,7 @@ def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> li
             select(Conversation).where(
                 col(Conversation.state).in_(("open", "waiting", "snoozed")),
                 (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
-            )
+            ).with_for_update()
         )
     )
     for conv in convs:

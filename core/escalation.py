@@ -63,7 +63,9 @@ def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
         with ws.db.write() as s:
             policy = build_policy(ws, s)
             touched = []
-            for conv in s.exec(select(Conversation).where(col(Conversation.id).in_(due_ids[start:start + BATCH]))):
+            # Rows are locked (PostgreSQL) so a claim cannot slip between reading and updating them.
+            batch = select(Conversation).where(col(Conversation.id).in_(due_ids[start:start + BATCH]))
+            for conv in s.exec(batch.order_by(col(Conversation.id)).with_for_update()):
                 steps = escalate(_state(conv), policy, now)
                 if steps:
                     _apply(ws, s, conv, steps, now, applied, hooks)

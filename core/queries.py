@@ -215,8 +215,15 @@ def can_read(ws: Workspace, agent: str, conv: Conversation) -> bool:
     return agent in (conv.owner, conv.exclusive_agent) or _is_supervisor(ws, agent)
 
 
-def get_conversation(s: Session, conversation_id: int) -> Conversation:
-    conv = s.get(Conversation, conversation_id)
+def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Conversation:
+    """The conversation; with lock=True its row is locked until commit (FOR UPDATE on PostgreSQL;
+    SQLite writes already hold the database lock from BEGIN IMMEDIATE)."""
+    if lock:
+        conv = s.exec(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update().execution_options(populate_existing=True)
+        ).first()
+    else:
+        conv = s.get(Conversation, conversation_id)
     if conv is None:
         raise ActionRefused(f"there is no conversation #{conversation_id}")
     return conv
