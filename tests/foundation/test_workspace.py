@@ -122,3 +122,9 @@ def test_schema_upgrades_on_postgresql(tmp_path: Path) -> None:
     schema.upgrade(db)
     assert schema.current_revision(db) == schema.head_revision()
     db.dispose()
+
+
+def test_head_constant_matches_the_migrations() -> None:
+    """schema.HEAD lets a current workspace open without importing alembic; it must name the newest migration."""
+    assert schema.HEAD == schema.head_revision()
+    assert schema.HEAD in schema.known_revisions()

@@ -1,0 +1,122 @@
+"""Speed of the app on a 100k-conversation workspace, measured as a user sees it: the real `comptoir`
+in a tmux pane, polled with capture-pane.
+
+Run: .venv/bin/python bench/bench_tui.py [--conversations N] [--keys N]
+Targets (issue 5): first screen within 1 s of launch, repaint after a key within 50 ms p95, RSS under 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from make_big_workspace import build  # noqa: E402
+
+SESSION = "comptoir-bench"
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-t", SESSION, "-p")
+
+
+def wait_for(predicate, timeout: float, poll: float = 0.002) -> float | None:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        text = screen()
+        if predicate(text):
+            return time.perf_counter() - started
+        time.sleep(poll)
+    return None
+
+
+def app_pid() -> int | None:
+    pane_pid = tmux("display-message", "-t", SESSION, "-p", "#{pane_pid}").strip()
+    found = subprocess.run(["pgrep", "-P", pane_pid], capture_output=True, text=True).stdout.split()
+    return int(found[0]) if found else (int(pane_pid) if pane_pid else None)
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--keys", type=int, default=200)
+    parser.add_argument("--workspace", type=Path, help="reuse a workspace made by make_big_workspace.py")
+    args = parser.parse_args()
+    if not shutil.which("tmux"):
+        print("tmux is needed: apt-get install tmux")
+        return 1
+    tmp = Path(tempfile.mkdtemp(prefix="comptoir-bench-tui-"))
+    workspace = args.workspace or tmp / "ws"
+    if not args.workspace:
+        print(f"building {args.conversations:,} conversations ...", flush=True)
+        print(f"  built in {build(workspace, args.conversations):.1f} s")
+    comptoir = ROOT / ".venv" / "bin" / "comptoir"
+    tmux("kill-session", "-t", SESSION)
+    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "48", "-e", "TERM=xterm-256color")
+    tmux("send-keys", "-t", SESSION, f"clear; exec {comptoir} --workspace {workspace} --as paul", "Enter")
+    time.sleep(0.3)
+    baseline = screen()
+    launched = time.perf_counter()
+    first = wait_for(lambda text: text != baseline and "#" in text and "Team" in text, timeout=30)
+    if first is None:
+        print("the app did not show its first screen within 30 s:\n" + screen())
+        return 1
+    first = time.perf_counter() - launched
+    time.sleep(1.0)  # let background loading (the full id index) finish before timing keys
+    pid = app_pid()
+    latencies = []
+    for n in range(args.keys):
+        key = "j" if (n // 40) % 2 == 0 else "k"
+        before = screen()
+        started = time.perf_counter()
+        tmux("send-keys", "-t", SESSION, key)
+        changed = wait_for(lambda text, b=before: text != b, timeout=2)
+        latencies.append((time.perf_counter() - started) if changed is not None else 2.0)
+    for key in ("G", "g", "G"):
+        before = screen()
+        started = time.perf_counter()
+        tmux("send-keys", "-t", SESSION, key)
+        wait_for(lambda text, b=before: text != b, timeout=5)
+        latencies.append(time.perf_counter() - started)
+    rss, peak = rss_mb(pid) if pid else (float("nan"), float("nan"))
+    tmux("send-keys", "-t", SESSION, "q")
+    time.sleep(0.5)
+    tmux("kill-session", "-t", SESSION)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+    print(f"\nworkspace: {args.conversations:,} conversations; terminal 160x48 in tmux; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'measure':34} {'value':>10}   target      verdict")
+    rows = [("first screen after launch", f"{first * 1000:.0f} ms", "<= 1000 ms", first <= 1.0),
+            (f"repaint after a key, p50 ({len(latencies)} keys)", f"{p50:.0f} ms", "", True),
+            ("repaint after a key, p95", f"{p95:.0f} ms", "<= 50 ms", p95 <= 50),
+            ("resident memory now / peak", f"{rss:.0f}/{peak:.0f} MB", "< 200 MB", peak < 200)]
+    for name, value, target, ok in rows:
+        print(f"{name:34} {value:>10}   {target:10}  {'PASS' if ok else 'FAIL' if target else ''}")
+    print("(repaint times include tmux's own capture, about 2-5 ms a poll)")
+    if not args.workspace:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
