@@ -65,7 +65,9 @@ MAX_REFERENCES = 100  # References ids kept: the root plus the newest ones
 MAX_SUBJECT = 8192  # characters kept of a decoded subject
 MAX_HEADER_VALUE = 4096  # characters kept for routing header values
 MAX_FORWARD_NESTING = 3  # attached messages followed to find text when a mail has none
-MAX_HTML_TO_TEXT = 1024 * 1024  # characters of HTML converted to text
+MAX_HTML_TO_TEXT = 1024 * 1024
+MAX_HTML_TAGS = 20_000  # more tags than this and HTML is converted by the simple converter
+MAX_HTML_NESTING_TAGS = 200  # lists and quotes, whose nesting html2text handles in quadratic time  # characters of HTML converted to text
 MAX_DEFECTS = 50
 MAX_FILENAME_BYTES = 200
 
@@ -639,6 +641,8 @@ _H2T_OPTIONS = {
     "mark_code": False,
 }
 _TAG = re.compile(r"<[^>]*>")
+_BLOCK_TAG = re.compile(r"(?i)<\s*/?\s*(?:p|div|br|tr|li|h[1-6]|table|blockquote|ul|ol|dl|dt|dd|pre|hr)\b[^>]*>")
+_NESTING_TAG = re.compile(r"(?i)<(?:ul|ol|dl|blockquote)\b")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SCRIPT_STYLE_OPEN = re.compile(r"(?i)<(script|style)\b")
@@ -680,6 +684,15 @@ def _without_script_and_style(html: str) -> str:
     return "".join(kept)
 
 
+def _strip_tags(html: str) -> str:
+    """A linear-time HTML to text: block tags become line breaks, other tags vanish."""
+    import html as html_module
+
+    text = _BLOCK_TAG.sub("\n", html)
+    text = html_module.unescape(_TAG.sub("", text))
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
+
+
 def html_to_text(html: str, defects: list[str] | None = None) -> str:
     """Readable text from HTML with html2text; falls back to stripping tags."""
     if len(html) > MAX_HTML_TO_TEXT:
@@ -687,14 +700,19 @@ def html_to_text(html: str, defects: list[str] | None = None) -> str:
             defects.append("html-truncated")
         html = html[:MAX_HTML_TO_TEXT]
     html = _without_script_and_style(html)
-    try:
-        text = _html_converter().handle(html)
-    except Exception:  # noqa: BLE001 - html2text can fail on hostile markup
-        if defects is not None:
-            defects.append("html-conversion-failed")
-        import html as html_module
-
-        text = html_module.unescape(_TAG.sub(" ", html))
+    text = None
+    # html2text is pure Python and slows down badly on tag floods and deep list or quote
+    # nesting (quadratic indentation), so such markup gets the simple converter.
+    if html.count("<") <= MAX_HTML_TAGS and len(_NESTING_TAG.findall(html)) <= MAX_HTML_NESTING_TAGS:
+        try:
+            text = _html_converter().handle(html)
+        except Exception:  # noqa: BLE001 - html2text can fail on hostile markup
+            if defects is not None:
+                defects.append("html-conversion-failed")
+    elif defects is not None:
+        defects.append("html-too-complex")
+    if text is None:
+        text = _strip_tags(html)
     return _BLANK_RUNS.sub("\n\n", _TRAILING_SPACE.sub("\n", text)).strip("\n")
 
 

@@ -138,3 +138,16 @@ def test_generated_mail_round_trips(subject: str, body: str, files, as_html: boo
     assert [a.filename for a in mail.attachments] == [name for name, _ in files]
     for attachment, (name, data) in zip(mail.attachments, files, strict=True):
         assert extract_attachment(raw, attachment.part_path) == (name, "application/octet-stream", data)
+
+
+HTML_TOKENS = ["<p>", "</p>", "<div>", "<ul>", "<li>", "<ol>", "<blockquote>", "<table>", "<tr>", "<td>",
+               "<a href='x'>", "</a>", "<img src=x>", "<script>", "</script>", "<style>", "<br>", "&amp;",
+               "&#0;", "&#xD800;", "&bogus;", "<!--", "-->", "<![CDATA[", "<pre>", "<b>", "*", "1.", "\x1b[31m"]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(HTML_TOKENS) | st.text(max_size=10), max_size=60))
+def test_html_only_mail_never_raises(tokens: list[str]):
+    html = "".join(tokens)
+    raw = b"Content-Type: text/html; charset=utf-8\r\n\r\n" + html.encode("utf-8", "surrogatepass")
+    check_invariants(raw)

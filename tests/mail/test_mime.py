@@ -302,3 +302,15 @@ def test_boundary_lookalikes_do_not_split_parts():
     assert [a.content_type for a in m.attachments] == ["application/pdf"]
     assert extract_attachment(raw, "2")[2] == b"PDF"
     assert "missing-closing-boundary" not in m.defects
+
+
+def test_hostile_html_is_converted_quickly():
+    import time
+
+    for html in ("<div>" * 100_000 + "x", "<ul>" * 5_000 + "<li>x" * 5_000, "<script>" * 100_000):
+        started = time.perf_counter()
+        raw = b"Content-Type: text/html\r\n\r\n" + html.encode()
+        m = parse_mail(raw)
+        assert time.perf_counter() - started < 5
+        assert isinstance(m.text, str)
+    assert parse_mail(b"Content-Type: text/html\r\n\r\n" + b"<ul>" * 500 + b"<li>item").text.strip() == "item"
