@@ -324,15 +324,21 @@ def _ladder(
     team = policy.team(route.team)
     hours: BusinessHours | None = team.hours if team else policy.hours
     supervisors = policy.supervisors(route.team)
-    names = ", ".join(supervisors) or "nobody (no supervisor is configured)"
+    labels = [policy.agent(login).label if policy.agent(login) else login for login in supervisors]
+    if not labels:
+        names = "no supervisor (none is configured) is"
+    elif len(labels) == 1:
+        names = f"supervisor {labels[0]} is"
+    else:
+        names = f"supervisors {', '.join(labels[:-1])} and {labels[-1]} are"
     end: datetime = route.team_until  # type: ignore[assignment]
     end_text = when(end, hours)
     if confidential and team is not None:
         last = Rung(end, TEAM, supervisors, (), f"From {end_text}, it stays with team {team.name} "
-                    f"and supervisors {names} are alerted.")
+                    f"and {names} alerted.")
     else:
         last = Rung(end, EVERYONE, supervisors, (), f"From {end_text}, everyone sees it "
-                    f"and supervisors {names} are alerted.")
+                    f"and {names} alerted.")
     if route.target == AGENT_TARGET:
         agent: str = route.agent  # type: ignore[assignment]
         first = Rung(now, PERSONAL, (agent,), (), f"Now: only {agent} sees it and is alerted.")
@@ -348,7 +354,7 @@ def _ladder(
     else:
         rungs = (Rung(now, EVERYONE, policy.logins(), (), "Now: every agent sees it and is alerted."), last)
     later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
-    reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": names}))
+    reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": ", ".join(supervisors)}))
     return rungs
 
 
