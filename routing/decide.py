@@ -317,6 +317,11 @@ def _agent_windows(
     return exclusive_until, team_until, f"they have it alone until {when(exclusive_until, hours)} ({span(window)})"
 
 
+def _label_with_login(policy: Policy, login: str) -> str:
+    agent = policy.agent(login)
+    return f"{agent.label} ({login})" if agent and agent.label != login else login
+
+
 def _ladder(
     route: _Route, policy: Policy, now: datetime, confidential: bool, reasons: list[Reason]
 ) -> tuple[Rung, ...]:
@@ -324,7 +329,7 @@ def _ladder(
     team = policy.team(route.team)
     hours: BusinessHours | None = team.hours if team else policy.hours
     supervisors = policy.supervisors(route.team)
-    labels = [policy.agent(login).label if policy.agent(login) else login for login in supervisors]
+    labels = [_label_with_login(policy, login) for login in supervisors]
     if not labels:
         names = "no supervisor (none is configured) is"
     elif len(labels) == 1:
