@@ -330,12 +330,13 @@ def _ladder(
     hours: BusinessHours | None = team.hours if team else policy.hours
     supervisors = policy.supervisors(route.team)
     labels = [_label_with_login(policy, login) for login in supervisors]
+    who = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}" if labels else ""
     if not labels:
         names = "no supervisor (none is configured) is"
     elif len(labels) == 1:
-        names = f"supervisor {labels[0]} is"
+        names = f"supervisor {who} is"
     else:
-        names = f"supervisors {', '.join(labels[:-1])} and {labels[-1]} are"
+        names = f"supervisors {who} are"
     end: datetime = route.team_until  # type: ignore[assignment]
     end_text = when(end, hours)
     if confidential and team is not None:
@@ -359,7 +360,7 @@ def _ladder(
     else:
         rungs = (Rung(now, EVERYONE, policy.logins(), (), "Now: every agent sees it and is alerted."), last)
     later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
-    reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": ", ".join(supervisors)}))
+    reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": who}))
     return rungs
 
 
