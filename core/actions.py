@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from core.db import NOTIFY_CHANNEL
 from core.errors import ActionRefused
 from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
+from core.models import utcnow
 from core.queries import can_read, get_conversation, our_addresses
 from core.search import index_message
+from core.rawsql import RawSql
 from core.views import ActionResult
 from core.workspace import Workspace
 
@@ -98,14 +102,53 @@ def _refused(message: str, conversation_id: int | None = None, winner: str | Non
 
 
 # -- ownership ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ClaimRow:
+    id: int
+    subject: str
+    confidential: bool
+    state: str
+    visibility: str
+    owner: str | None
+    exclusive_agent: str | None
+    exclusive_until: datetime | None
+
+
+_CLAIM_READ = (
+    "SELECT id, subject, confidential, state, visibility, owner, exclusive_agent, exclusive_until "
+    "FROM conversation WHERE id = :id"
+)
+
+
+def _claim_row(raw: RawSql, conversation_id: int) -> _ClaimRow | None:
+    row = raw.one(_CLAIM_READ, {"id": conversation_id})
+    if row is None:
+        return None
+    return _ClaimRow(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], raw.read_when(row[7]))
+
+
 def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
-    """Take an unclaimed conversation; of two agents claiming at once, one wins, the other is told who."""
-    with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id)
+    """Take an unclaimed conversation; of two agents claiming at once, one wins, the other is told who.
+
+    The hot path of a claim race, so it runs driver-level SQL on pooled connections: a conversation
+    already owned is answered from a plain read without queueing for the write lock; otherwise the
+    guarded `UPDATE ... WHERE owner IS NULL` decides, in one transaction with the audit event, any
+    alert and the change-log row.
+    """
+    with ws.db.raw(write=False) as raw:
+        seen = _claim_row(raw, conversation_id)
+    if seen is not None and seen.owner is not None and seen.state != "done":
+        return _lost(ws, agent, seen, seen.owner)
+    with ws.db.raw(write=True) as raw:
+        conv = _claim_row(raw, conversation_id)
+        if conv is None:
+            raise ActionRefused(f"there is no conversation #{conversation_id}")
         if conv.state == "done":
             return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
+        if conv.owner is not None:
+            return _lost(ws, agent, conv, conv.owner)
         if (
-            conv.visibility == "personal" and conv.owner is None and conv.exclusive_agent not in (None, agent)
+            conv.visibility == "personal" and conv.exclusive_agent not in (None, agent)
             and not _is_supervisor(ws, agent)
         ):
             until = conv.exclusive_until.strftime("%H:%M") if conv.exclusive_until else "later"
@@ -114,26 +157,40 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
                 "ask them, or take it back with a note (t / assign)",
                 conversation_id,
             )
-        result = s.execute(
-            update(Conversation)
-            .where(col(Conversation.id) == conversation_id, col(Conversation.owner).is_(None))
-            .values(owner=agent, updated_at=now)
+        won = raw.run(
+            "UPDATE conversation SET owner = :agent, updated_at = :now WHERE id = :id AND owner IS NULL",
+            {"agent": agent, "now": raw.when(now), "id": conversation_id},
+        ).rowcount
+        if won != 1:  # PostgreSQL: another transaction committed its claim between our read and our update
+            owner = _claim_row(raw, conversation_id).owner
+            return _lost(ws, agent, conv, owner)
+        raw.run(
+            "INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
+            "VALUES (:c, NULL, :actor, :at, 'claim', :details)",
+            {"c": conversation_id, "actor": agent, "at": raw.when(now),
+             "details": raw.json({"text": f"{_name(ws, agent)} claimed it"})},
         )
-        if result.rowcount != 1:
-            s.rollback()
-            s.expire_all()
-            owner = get_conversation(s, conversation_id).owner
-            if owner == agent:
-                return ActionResult(True, f"{_label(conv)} is already yours", conversation_id, agent)
-            return _refused(f"{_name(ws, owner)} claimed {_label(conv)} first", conversation_id, owner)
-        record_event(s, conversation_id, agent, "claim", f"{_name(ws, agent)} claimed it", now)
+        changes = [(conversation_id, "conversation")]
         if conv.exclusive_agent and conv.exclusive_agent != agent:
-            raise_alerts(
-                s, ws, now, "claimed", f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
-                conversation_id, agents=[conv.exclusive_agent],
+            raw.run(
+                "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
+                "VALUES (:agent, NULL, 'claimed', :text, :c, 'comptoir', :at, NULL)",
+                {"agent": conv.exclusive_agent, "c": conversation_id, "at": raw.when(now),
+                 "text": f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone"},
             )
-        ws.db.changed(s, [conversation_id])
+            changes.append((None, "alert"))
+        stamp = raw.when(utcnow())
+        raw.many("INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)",
+                 [{"c": c, "k": k, "at": stamp} for c, k in changes])
+        if not raw.sqlite:
+            raw.run(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :p)", {"p": str(conversation_id)})
     return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
+
+
+def _lost(ws: Workspace, agent: str, conv, owner: str | None) -> ActionResult:
+    if owner == agent:
+        return ActionResult(True, f"{_label(conv)} is already yours", conv.id, agent)
+    return _refused(f"{_name(ws, owner)} claimed {_label(conv)} first", conv.id, owner)
 
 
 def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:

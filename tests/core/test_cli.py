@@ -1,0 +1,231 @@
+"""The `comptoir` command line over the core actions: exit codes (0 ok, 1 refused, 3 error), JSON output,
+refusals on stderr, and identity (`--as`) rules. Most commands run in-process through the console
+script's entry point (tui.launch.main); identity and --version run as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from core import actions, queries
+from core.clock import Clock
+from core.config import CONFIG_NAME
+from core.identity import unix_login
+from core.models import Alert, Conversation, Event
+from tests.conftest import BASIC_CONFIG, NOW, make_workspace
+from tests.core.helpers import comptoir, conversation, deliver, message
+from tui.launch import main as comptoir_main
+
+ME = unix_login()
+
+
+def config_with(role: str) -> str:
+    return BASIC_CONFIG.replace(
+        "[routing]", f'[[agents]]\nlogin = "{ME}"\nname = "Test Runner"\nteams = ["hifi"]\nrole = "{role}"\n\n[routing]', 1,
+    )
+
+
+@pytest.fixture
+def cws(tmp_path, backend):
+    """The test runner is a supervisor in team hifi; every process's clock starts at NOW."""
+    ws = make_workspace(tmp_path / "ws", backend, config_with("supervisor"))
+    ws.clock = Clock.simulate(ws.db, NOW, 1.0)
+    yield ws
+    ws.close()
+
+
+class Cli:
+    def __init__(self, ws, capsys):
+        self.ws, self.capsys = ws, capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = comptoir_main([*args, "--workspace", str(self.ws.path)])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str):
+        code, out, err = self(*args, "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+
+@pytest.fixture
+def cli(cws, capsys):
+    return Cli(cws, capsys)
+
+
+def team_conv(ws, sender="bob@client.test", subject="amplifier hums"):
+    cid, mid, _ = deliver(ws, NOW, "hifi@shop.test", sender=sender, subject=subject)
+    return cid, mid
+
+
+def test_version():
+    proc = comptoir("/nonexistent", "--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("comptoir ")
+
+
+def test_queue_json_and_show(cws, cli):
+    cid, mid = team_conv(cws)
+    rows = cli.json("queue", "--team", "hifi")
+    assert isinstance(rows, list) and [r["id"] for r in rows] == [cid]
+    assert rows[0]["subject"] == "amplifier hums" and rows[0]["team"] == "hifi"
+    assert cli.json("queue") == []  # nothing is mine yet
+    code, out, _ = cli("queue", "--unclaimed")
+    assert code == 0
+    code, out, err = cli("show", str(cid))
+    assert code == 0, err
+    assert "amplifier hums" in out and "bob@client.test" in out and f"message {mid}" in out
+    detail = cli.json("show", str(cid))
+    assert detail["row"]["id"] == cid and detail["messages"][0]["id"] == mid
+    code, _, err = cli("show", "999")
+    assert code == 1 and "no conversation #999" in err
+
+
+def test_claim_and_release_exit_codes(cws, cli):
+    cid, _ = team_conv(cws)
+    assert actions.claim(cws, "paul", cid, NOW).ok
+    code, out, err = cli("claim", str(cid), "--as", "marie")
+    assert code == 1
+    assert "Paul Martin claimed" in out + err
+    code, out, _ = cli("claim", str(cid), "--as", "marie", "--json")
+    assert code == 1 and json.loads(out)["winner"] == "paul"
+    code, out, err = cli("release", str(cid), "--as", "marie")
+    assert code == 1 and conversation(cws, cid).owner == "paul"
+    code, out, err = cli("release", str(cid), "--as", "paul")
+    assert code == 0, err
+    assert conversation(cws, cid).owner is None
+    code, out, err = cli("claim", str(cid))
+    assert code == 0 and conversation(cws, cid).owner == ME
+    assert cid in [r["id"] for r in cli.json("queue", "--mine")]
+
+
+def test_assign_dispose_done(cws, cli):
+    cid, mid = team_conv(cws)
+    code, _, err = cli("assign", str(cid), "--to", "paul", "--note", "you know this one")
+    assert code == 0, err
+    assert conversation(cws, cid).owner == "paul"
+    code, _, err = cli("assign", str(cid))
+    assert code == 1 and "exactly one" in err
+    # done is refused while the message is pending, naming it
+    code, out, err = cli("done", str(cid), "--as", "paul")
+    assert code == 1 and f"#{mid} from bob@client.test" in out + err
+    assert conversation(cws, cid).state == "open"
+    code, out, err = cli("dispose", str(cid), str(mid), "--no-action", "--reason", "just thanks", "--as", "paul")
+    assert code == 0, err
+    assert message(cws, mid).disposition == "no_action"
+    code, _, err = cli("dispose", str(cid), str(mid), "--no-action")
+    assert code != 0  # --reason is required
+    code, out, err = cli("done", str(cid), "--as", "paul")
+    assert code == 0, err
+    assert conversation(cws, cid).state == "done"
+
+
+def test_note_and_snooze(cws, cli):
+    cid, _ = team_conv(cws)
+    code, out, err = cli("note", str(cid), "@lea please look")
+    assert code == 0, err
+    assert "@lea alerted" in out
+    with cws.db.read() as s:
+        assert [a.agent for a in s.exec(select(Alert).where(Alert.kind == "mention"))] == ["lea"]
+    code, _, err = cli("note", str(cid), "@ghost hello")
+    assert code == 1 and "@ghost" in err
+    code, out, err = cli("snooze", str(cid), "2h")
+    assert code == 0, err
+    conv = conversation(cws, cid)
+    assert conv.state == "snoozed"
+    # 2 hours from the workspace clock (simulated from NOW; a little real time has passed)
+    assert timedelta(hours=2) <= conv.snoozed_until - NOW < timedelta(hours=2, minutes=10)
+    code, _, err = cli("snooze", str(cid), "yesterday-ish")
+    assert code != 0 and "neither a time" in err
+
+
+def test_presence_vacation(cws, cli):
+    cid, _ = team_conv(cws)
+    assert actions.claim(cws, "paul", cid, NOW).ok
+    code, out, err = cli("presence", "vacation", "--until", "2026-12-07", "--as", "paul")
+    assert code == 0, err
+    assert "1 open conversation(s)" in out
+    assert conversation(cws, cid).owner is None
+    agents = {a.login: a for a in queries.agents(cws, NOW)}
+    assert agents["paul"].presence == "vacation"
+    code, _, err = cli("presence", "vacation", "--until", "2020-01-01", "--as", "paul")
+    assert code == 1 and "future" in err
+
+
+def test_alert_then_ack(cws, cli):
+    got = cli.json("alert", "Stock: turntables back", "--to", "lea", "--source", "stock")
+    assert got == {"alerted": ["lea"]}
+    got = cli.json("alert", "Printer down", "--team", "hifi")
+    assert sorted(got["alerted"]) == sorted(["marie", "paul", "sophie", ME])
+    code, _, err = cli("alert", "x", "--to", "ghost")
+    assert code == 1 and "ghost" in err
+    mine = cli.json("alerts")
+    assert [a["text"] for a in mine] == ["Printer down"]
+    lea = cli.json("alerts", "--as", "lea")
+    assert {a["text"] for a in lea} == {"Stock: turntables back"}
+    assert cli.json("alerts", "--ack", str(lea[0]["id"]), "--as", "lea") == {"acknowledged": 1}
+    assert cli.json("alerts", "--as", "lea") == []
+    # someone else's alert id: nothing acknowledged, exit 1
+    code, _, _ = cli("alerts", "--ack", str(mine[0]["id"]), "--as", "lea")
+    assert code == 1
+    assert cli.json("alerts", "--all", "--as", "marie") == {"acknowledged": 1}
+    assert cli.json("alerts", "--as", "marie") == []
+    assert len(cli.json("alerts")) == 1
+
+
+def test_route_dry_run_predicts_without_changing(cws, cli):
+    invoice, _, _ = deliver(cws, NOW, "invoices@shop.test", sender="dan@client.test", subject="invoice 42")
+    other, _ = team_conv(cws)
+    assert conversation(cws, invoice).team == "computers"
+    code, out, err = cli("route", "--dry-run")
+    assert code == 0, err
+    assert "0 message(s) would route differently" in out
+    path = cws.path / CONFIG_NAME
+    path.write_text(path.read_text().replace('any = [{ field = "to", contains = "invoices@" }]\nteam = "computers"',
+                                             'any = [{ field = "to", contains = "invoices@" }]\nteam = "hifi"'))
+    with cws.db.read() as s:
+        before = [(c.id, c.team, c.visibility, c.owner, c.version) for c in s.exec(select(Conversation))]
+        events_before = len(list(s.exec(select(Event))))
+    changes = cli.json("route", "--dry-run")
+    assert [(c["conversation"], c["now"]["team"], c["would"]["team"]) for c in changes] == [(invoice, "computers", "hifi")]
+    code, out, _ = cli("route", "--dry-run")
+    assert "computers -> hifi" in out and "nothing was changed" in out
+    with cws.db.read() as s:
+        assert [(c.id, c.team, c.visibility, c.owner, c.version) for c in s.exec(select(Conversation))] == before
+        assert len(list(s.exec(select(Event)))) == events_before
+    code, _, err = cli("route")
+    assert code == 1 and "--dry-run" in err
+    assert conversation(cws, other).team == "hifi"
+
+
+def test_non_agent_gets_a_clear_message(tmp_path, backend):
+    ws = make_workspace(tmp_path / "ws", backend)  # BASIC_CONFIG: the runner is not an agent
+    try:
+        proc = comptoir(ws.path, "queue")
+        assert proc.returncode == 3
+        assert f"you ({ME}) are not an agent of this workspace" in proc.stderr
+        assert "Traceback" not in proc.stderr + proc.stdout
+    finally:
+        ws.close()
+
+
+def test_as_refused_for_a_plain_agent(tmp_path, backend):
+    ws = make_workspace(tmp_path / "ws", backend, config_with("agent"))
+    try:
+        cid, _ = team_conv(ws)
+        proc = comptoir(ws.path, "claim", str(cid), "--as", "marie")
+        assert proc.returncode == 3
+        assert "--as is only for demo workspaces and supervisors" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert conversation(ws, cid).owner is None
+        proc = comptoir(ws.path, "claim", str(cid))
+        assert proc.returncode == 0, proc.stderr
+        assert conversation(ws, cid).owner == ME
+        proc = comptoir(ws.path, "claim", str(cid), "--as", "paul")
+        assert proc.returncode == 3
+    finally:
+        ws.close()
