@@ -358,7 +358,7 @@ def _ladder(
     elif route.target == TEAM_TARGET:
         rungs = (Rung(now, TEAM, (), (team.name,), f"Now: team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
     else:
-        rungs = (Rung(now, EVERYONE, policy.logins(), (), "Now: every agent sees it and is alerted."), last)
+        rungs = (Rung(now, EVERYONE, (), (), "Now: every agent sees it and can claim it (nobody is alerted for a first contact)."), last)
     later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
     reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": who}))
     return rungs
