@@ -170,7 +170,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             status = f"[{m.disposition.replace('_', ' ')}" + (f": {printable(m.disposition_reason or '')}" if m.disposition_reason else "") + "]"
         elif m.outbox_state:
             status = f"[{m.outbox_state}" + (f": {printable(m.outbox_answer or '')}" if m.outbox_state == "failed" else "") + "]"
-        print(f"\n{head} message {m.id}  {m.received_at:%Y-%m-%d %H:%M}  {who} {status}")
+        print(f"\n{head} message {m.id}  {m.received_at:%Y-%m-%d %H:%M} UTC  {who} {status}")
         for att in m.attachments:
             print(f"   attachment {att.id}: {printable(att.filename)} ({att.content_type}, {att.size} bytes)")
         for line in printable(m.text, keep_newlines=True).splitlines()[:200]:

@@ -1,0 +1,139 @@
+"""The real `comptoir` in a tmux pane, driven by keys as a user would: claim, reply, no action needed, quit.
+
+Uses its own tmux server (-L) so it never touches a user's sessions; results are checked in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from core.identity import unix_login
+from core.ingest import IncomingMail, ingest_batch
+from core.models import Conversation, Message, OutboxItem
+from core.workspace import Workspace
+from tests.conftest import BASIC_CONFIG, make_workspace
+from tests.servers import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Pane:
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        # COLUMNS/LINES (pytest may set them) would override the pane's real size for the app.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20, env=env).stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-t", "e2e", "-p")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "e2e", *keys)
+
+    def wait_for(self, what: str | Callable[[str], bool], timeout: float = 20) -> str:
+        check = what if callable(what) else (lambda text: what in text)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if check(text):
+                return text
+            time.sleep(0.05)
+        raise AssertionError(f"waited {timeout} s for {what!r}; the screen shows:\n{self.screen()}")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def _mail(n: int, subject: str, body: str) -> IncomingMail:
+    m = EmailMessage()
+    m["From"] = f"Ada Customer{n} <ada{n}@customer.test>"
+    m["To"] = "hifi@shop.test"
+    m["Subject"] = subject
+    m["Message-ID"] = f"<e2e{n}@customer.test>"
+    m.set_content(body)
+    return IncomingMail(m.as_bytes())
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    me = unix_login()
+    config = BASIC_CONFIG.replace(
+        '[[agents]]\nlogin = "marie"', f'[[agents]]\nlogin = "{me}"\nname = "Terminal User"\nteams = ["hifi"]\n\n[[agents]]\nlogin = "marie"', 1
+    )
+    ws = make_workspace(tmp_path / "ws", "sqlite", config)
+    ingest_batch(ws, [_mail(0, "Turntable hums", "My turntable hums, help?"),
+                      _mail(1, "Thanks a lot", "It works now, thank you!")], datetime.now(timezone.utc))
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def pane(workspace: Workspace, isolated_home: Path):
+    if not shutil.which("tmux"):
+        skip_or_fail("tmux is not installed: apt-get install tmux")
+    socket = f"comptoir-e2e-{os.getpid()}"
+    pane = Pane(socket)
+    env = {"TERM": "xterm-256color", "COMPTOIR_KEYRING": "memory", "XDG_DATA_HOME": str(isolated_home / "data"),
+           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "EDITOR": "", "VISUAL": ""}
+    command = f"cd {ROOT} && exec {sys.executable} -m tui.launch --workspace {workspace.path}"
+    pane.tmux("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "48",
+              *[f"-e{k}={v}" for k, v in env.items()], command)
+    pane.tmux("set-option", "-t", "e2e", "window-size", "manual")
+    pane.tmux("resize-window", "-t", "e2e", "-x", "160", "-y", "48")
+    yield pane
+    pane.tmux("kill-server")
+
+
+def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> None:
+    pane.wait_for("Team hifi")
+    pane.keys("]")
+    pane.keys("]")
+    pane.wait_for("Turntable hums")
+    pane.keys("c")
+    pane.wait_for("is yours now")
+    with workspace.db.read() as s:
+        assert s.exec(select(Conversation.owner).where(Conversation.subject == "Turntable hums")).one() == unix_login()
+
+    pane.keys("r")
+    pane.wait_for("Reply: Turntable hums")
+    pane.keys("-l", "Check the ground wire between deck and amplifier.")
+    pane.keys("C-s")
+    pane.wait_for("queued for sending")
+    with workspace.db.read() as s:
+        item = s.exec(select(OutboxItem)).one()
+        assert item.state == "queued" and item.to_addrs == ["ada0@customer.test"]
+        assert item.body.startswith("Check the ground wire between deck and amplifier.")
+        first = s.exec(select(Message).where(Message.message_id == "<e2e0@customer.test>")).one()
+        assert first.disposition == "replied" and first.disposed_by == unix_login()
+
+    pane.keys("]")
+    pane.wait_for(lambda text: "Thanks a lot" in text and "Turntable hums" not in text)
+    pane.keys("n")
+    pane.wait_for("No action needed")
+    pane.keys("1")
+    pane.wait_for("1 message(s)")
+    with workspace.db.read() as s:
+        thanks = s.exec(select(Message).where(Message.message_id == "<e2e1@customer.test>")).one()
+        assert thanks.disposition == "no_action" and thanks.disposition_reason
+
+    pane.keys("q")
+    wait_until(lambda: "e2e" not in pane.tmux("list-sessions"))
