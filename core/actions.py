@@ -542,6 +542,22 @@ def reply(
     return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
 
 
+def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionResult:
+    """Queue a failed reply again (after a permanent refusal was fixed, or an interrupted send was checked)."""
+    with ws.db.write() as s:
+        item = s.exec(select(OutboxItem).where(OutboxItem.message_row_id == message_id)).first()
+        if item is None:
+            return _refused(f"message #{message_id} is not a reply of ours")
+        if item.state != "failed":
+            return _refused(f"message #{message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
+        s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")
+                  .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}"))
+        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message #{message_id} again", now,
+                     message_id=message_id)
+        ws.db.changed(s, [item.conversation_id])
+    return ActionResult(True, f"message #{message_id} queued for sending again", item.conversation_id)
+
+
 def _reply_subject(subject: str) -> str:
     subject = HEADER_BREAK.sub(" ", subject).strip()
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"

@@ -228,6 +228,10 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return _result(args, svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes))
 
 
+def cmd_resend(args: argparse.Namespace) -> int:
+    return _result(args, service(args).resend(args.message))
+
+
 def cmd_why(args: argparse.Namespace) -> int:
     svc = service(args)
     why = svc.why(args.id)
@@ -423,6 +427,8 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("--cc", action="append")
     p.add_argument("--all", action="store_true", help="reply to all (the customer and the others on the last mail)")
     p.add_argument("--yes", action="store_true", help="confirm more recipients than the limit")
+    p = add("resend", cmd_resend, "queue a failed reply again (see `comptoir show ID` for its message number)")
+    p.add_argument("message", type=int)
     p = add("escalate", cmd_escalate, "run one escalation pass (the syncer does it every 30 s)")
     p.add_argument("--at", metavar="ISO-TIME", help="as of this time instead of now")
     p = add("presence", cmd_presence, "set your presence")

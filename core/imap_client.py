@@ -42,6 +42,7 @@ ConnectMode = Literal["tls", "starttls", "plain"]
 MAX_FETCH_BATCH = 500  # aioimaplib's recursive reader overflowed near 950 lines per read (upstream #118).
 IDLE_MAX_SECONDS = 29 * 60  # RFC 2177: servers may drop a client idle for 30 minutes, so re-IDLE before.
 _DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
+_EXISTS_NOTICE = re.compile(rb"^\* \d+ EXISTS\b", re.IGNORECASE)
 _PUSH = re.compile(rb"^(\d+) (EXISTS|EXPUNGE)\b|^VANISHED\b|^BYE\b", re.IGNORECASE)
 
 
@@ -133,6 +134,13 @@ class _Protocol(IMAP4ClientProtocol):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop)
         self.lost: asyncio.Future = loop.create_future()
+        self.exists_notices = 0
+
+    def _untagged_response(self, line: bytes):
+        # Upstream drops an EXISTS that arrives during SEARCH and other async commands; count every one.
+        if _EXISTS_NOTICE.match(line):
+            self.exists_notices += 1
+        return super()._untagged_response(line)
 
     def connection_lost(self, exc: Exception | None) -> None:
         # Upstream leaves pending commands waiting forever when the socket closes; this future wakes them.
@@ -251,6 +259,11 @@ class ImapClient:
         return self._capabilities
 
     @property
+    def exists_notices(self) -> int:
+        """How many untagged EXISTS the server sent on this connection, whatever command they came with."""
+        return self._proto.exists_notices if self._proto is not None else 0
+
+    @property
     def connected(self) -> bool:
         return self._proto is not None and not self._proto.lost.done()
 
@@ -349,6 +362,10 @@ class ImapClient:
                 pass
         self._abort()
 
+    def abort(self) -> None:
+        """Close the connection at once, without LOGOUT; whatever command is waiting fails with ImapConnectionLost."""
+        self._abort()
+
     def _abort(self) -> None:
         """Close the socket now; pending and future commands fail with ImapConnectionLost."""
         proto = self._proto
@@ -413,6 +430,15 @@ class ImapClient:
             members = set(group)
             for item in sorted((i for i in items if i.uid in members and i.body is not None), key=_uid_key):
                 yield item
+
+    async def add_flags(self, uids: str, flags: Sequence[str]) -> None:
+        """UID STORE +FLAGS.SILENT: add flags (e.g. \\Seen when a team turns set_seen on) without echoes."""
+        if not re.fullmatch(r"[0-9*:,]+", uids) or not all(re.fullmatch(r"\\?[A-Za-z$_-]+", f) for f in flags):
+            raise ImapError(f"bad UID set or flag for STORE: {uids!r} {list(flags)!r}")
+        proto = self._require_selected()
+        command = Command("STORE", proto.new_tag(), uids, "+FLAGS.SILENT", f"({' '.join(flags)})", prefix="UID",
+                          loop=proto.loop)
+        await self._command("UID STORE", command)
 
     async def fetch_changed_since(self, modseq: int, uids: str = "1:*") -> list[FetchItem]:
         """UID, FLAGS and MODSEQ of messages changed after `modseq` (CONDSTORE CHANGEDSINCE)."""

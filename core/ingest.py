@@ -13,7 +13,6 @@ statements go through the DBAPI cursor (core.rawsql), about 1 ms of CPU per mail
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from sqlmodel import Session, col, select
 from core.autoack import queue_autoack
 from core.mime import ParsedMail, parse_mail
 from core.models import NO_DEADLINE, Contact, Conversation, Message, RawMail
+from core.parse_worker import content_key
 from core.policy import build_policy
 from core.queries import our_addresses
 from core.rawsql import RawSql
@@ -82,6 +82,8 @@ class MailboxPosition:
     """Same rule as uidnext."""
     reset: bool = False
     """A new UIDVALIDITY: forget the stored UIDNEXT and HIGHESTMODSEQ."""
+    address: str = ""
+    """The account's address, for the account row made on the first pass."""
 
 
 @dataclass
@@ -92,18 +94,6 @@ class IngestReport:
     """Copies of a mail already stored (another team address): recorded as another source."""
     conversation_ids: list[int] = field(default_factory=list)
     message_ids: list[int] = field(default_factory=list)
-
-
-def content_key(raw: bytes, parsed: ParsedMail) -> str:
-    """Identity of a mail's content, ignoring the trace headers each delivery adds."""
-    split = raw.find(b"\r\n\r\n")
-    split = raw.find(b"\n\n") if split < 0 else split
-    h = hashlib.sha256()
-    for part in (parsed.message_id or "", parsed.from_addr, str(parsed.date or ""), parsed.subject):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    h.update(memoryview(raw)[split:] if split >= 0 else b"")
-    return h.hexdigest()
 
 
 def prepare_mail(mail: IncomingMail) -> IncomingMail:
@@ -117,11 +107,13 @@ def prepare_mail(mail: IncomingMail) -> IncomingMail:
 
 
 def ingest_batch(ws: Workspace, mails: Sequence[IncomingMail], now: datetime,
-                 position: MailboxPosition | None = None) -> IngestReport:
+                 position: MailboxPosition | None = None, defer_checkpoint: bool = False) -> IngestReport:
     """Store a batch (and the mailbox position, if given) in one transaction; running it twice changes nothing.
 
     Each mail is routed as of its arrival (its INTERNALDATE, else `now`), so mail that waited
     through an outage already has its windows running from when the customer wrote.
+    defer_checkpoint: this SQLite connection stops checkpointing the WAL at commit (copying the raw
+    bytes a second time on the critical path); the caller must checkpoint (core.syncer does, every second).
     """
     report = IngestReport()
     if not mails and position is None:
@@ -129,6 +121,8 @@ def ingest_batch(ws: Workspace, mails: Sequence[IncomingMail], now: datetime,
     ours = our_addresses(ws)
     with ws.db.write() as s:
         sql = RawSql(s)
+        if defer_checkpoint and sql.sqlite:
+            sql.run("PRAGMA wal_autocheckpoint=0")
         batch = _Batch(ws, s, sql, build_policy(ws, s) if mails else None, ours, now)
         batch.run([prepare_mail(m) for m in mails], report)
         if position is not None:
@@ -143,6 +137,10 @@ def save_position(sql: RawSql, p: MailboxPosition, now: datetime) -> None:
     values = {"a": p.account, "m": p.mailbox, "v": p.uidvalidity, "l": p.last_uid, "n": p.uidnext,
               "h": p.highestmodseq, "t": sql.when(now)}
     if row is None:
+        # The account table mirrors the config; a mailbox's first pass adds its account row.
+        if sql.one("SELECT 1 FROM account WHERE name = :a", {"a": p.account}) is None:
+            sql.run("INSERT INTO account (name, address, created_at) VALUES (:a, :addr, :t)",
+                    {"a": p.account, "addr": p.address, "t": sql.when(now)})
         sql.run("INSERT INTO mailbox_state (account, mailbox, uidvalidity, uidnext, last_uid, highestmodseq, "
                 "last_sync_at, last_error) VALUES (:a, :m, :v, :n, :l, :h, :t, NULL)", values)
         return

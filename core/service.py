@@ -144,6 +144,10 @@ class Comptoir:
             seen_version=seen_version, confirmed_recipients=confirmed_recipients,
         )
 
+    def resend(self, message_id: int) -> ActionResult:
+        """Queue a failed reply again."""
+        return actions.resend(self.workspace, self.agent, message_id, self.now())
+
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
         return actions.set_presence(self.workspace, self.agent, status, until, self.now())
 

@@ -1,0 +1,337 @@
+"""Time a full sync of a generated mailbox: stdlib imaplib (the limit), mbsync (isync) and `comptoir sync --once`.
+
+The corpus follows issue 4: 70% plain text of 2-8 KB, 20% multipart/alternative of 10-40 KB, 10% with
+a 100-500 KB attachment; a third of the mails answer an earlier one; subjects and names RFC 2047
+encoded. It is generated with a fixed seed, written straight into a private Dovecot's Maildir and
+indexed once before timing. Peak RSS sums the process tree (the parse workers included), sampled
+from /proc. Then the push latency: APPEND from another connection until the row exists, with
+`comptoir sync` running in IDLE.
+
+    .venv/bin/python bench/bench_sync.py [--count 20000] [--trials 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import imaplib
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email.header import Header
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.servers.dovecot import Dovecot  # noqa: E402
+
+WORDS = ("invoice order delivery refund account password bonjour merci facture livraison Grüße Rechnung café "
+         "naïve commande réunion über straße 請求書 注文 please could you check the attached thanks regards team "
+         "support ticket update").split()
+ADDRESS = "support@comptoir.example"
+
+
+# ---------------------------------------------------------------- corpus
+
+
+def _text(rng: random.Random, size: int) -> str:
+    lines, total = [], 0
+    while total < size:
+        line = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))).capitalize() + "."
+        lines.append(line)
+        total += len(line.encode()) + 2
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _qp_free(text: str) -> bytes:
+    return base64.encodebytes(text.encode()).replace(b"\n", b"\r\n")
+
+
+def generate(count: int, seed: int = 4) -> list[bytes]:
+    """`count` raw mails (CRLF) in the issue's mix; the same seed gives the same corpus."""
+    rng = random.Random(seed)
+    mails = []
+    for n in range(count):
+        subject = Header(" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7))), "utf-8").encode()
+        client = n % 500
+        name = Header(f"Clïent {client}", "utf-8").encode()
+        head = [f"From: {name} <client{client}@example.org>", f"To: Support <{ADDRESS}>",
+                f"Subject: {'Re: ' if n % 3 == 1 else ''}{subject}",
+                f"Date: Tue, {1 + n % 28:02d} Nov 2023 {n % 24:02d}:{n % 60:02d}:00 +0100",
+                f"Message-ID: <bench-{seed}-{n}@example.org>", "MIME-Version: 1.0"]
+        if n % 3 == 1 and n > 0:
+            earlier = rng.randrange(max(0, n - 50), n)
+            head += [f"In-Reply-To: <bench-{seed}-{earlier}@example.org>",
+                     f"References: <bench-{seed}-{earlier}@example.org>"]
+        kind = rng.random()
+        if kind < 0.70:
+            body = _text(rng, rng.randint(2_000, 8_000))
+            head += ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"]
+            raw = "\r\n".join(head).encode() + b"\r\n\r\n" + body.encode()
+        elif kind < 0.90:
+            text = _text(rng, rng.randint(3_000, 14_000))
+            html = "<html><body>" + "".join(f"<p>{line}</p>\r\n" for line in text.splitlines()) + "</body></html>\r\n"
+            b = f"alt-{n}"
+            head += [f'Content-Type: multipart/alternative; boundary="{b}"']
+            raw = ("\r\n".join(head) + "\r\n\r\n").encode() + (
+                f"--{b}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}"
+                f"--{b}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            ).encode() + _qp_free(html) + f"--{b}--\r\n".encode()
+        else:
+            text = _text(rng, rng.randint(1_000, 4_000))
+            blob = base64.encodebytes(rng.randbytes(rng.randint(75_000, 375_000))).replace(b"\n", b"\r\n")
+            b = f"mix-{n}"
+            head += [f'Content-Type: multipart/mixed; boundary="{b}"']
+            raw = ("\r\n".join(head) + "\r\n\r\n").encode() + (
+                f"--{b}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}"
+                f"--{b}\r\nContent-Type: application/pdf; name=\"report-{n}.pdf\"\r\n"
+                f"Content-Disposition: attachment; filename=\"report-{n}.pdf\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n"
+            ).encode() + blob + f"--{b}--\r\n".encode()
+        mails.append(raw)
+    return mails
+
+
+def load_maildir(dovecot: Dovecot, user: str, mails: list[bytes]) -> None:
+    """Write the mails as Maildir files (faster than APPEND); Dovecot indexes them on first SELECT."""
+    uid, gid = Dovecot.mail_owner()
+    root = dovecot.root / "mail" / user
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    stamp = int(time.time()) - len(mails)
+    for n, raw in enumerate(mails):
+        (root / "cur" / f"{stamp + n}.M{n}P1.bench,S={len(raw)}:2,").write_bytes(raw)
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, uid, gid)
+
+
+# ---------------------------------------------------------------- measuring
+
+
+class PeakRss:
+    """Samples the summed RSS of a process and its descendants from /proc every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    pass
+        tree, frontier = [self.pid], [self.pid]
+        while frontier:
+            children = [p for p, pp in parents.items() if pp in frontier]
+            tree += children
+            frontier = children
+        return tree
+
+    def _rss(self, pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree()))
+            self._stop.wait(0.02)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def timed(command: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Run a command; its wall time and peak RSS (process tree)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sampler = PeakRss(process.pid)
+    _out, err = process.communicate()
+    wall = time.perf_counter() - started
+    peak = sampler.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({process.returncode}): {err.decode(errors='replace')[-2000:]}")
+    return wall, peak
+
+
+IMAPLIB_SCRIPT = """
+import imaplib, sys
+conn = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+conn.login(sys.argv[2], sys.argv[3])
+conn.select("INBOX", readonly=True)
+uids = conn.uid("SEARCH", None, "ALL")[1][0].split()
+total = 0
+for start in range(0, len(uids), 500):
+    typ, data = conn.uid("FETCH", b",".join(uids[start:start + 500]).decode(), "(BODY.PEEK[])")
+    total += sum(len(part[1]) for part in data if isinstance(part, tuple))
+conn.logout()
+print(len(uids), total)
+"""
+
+MBSYNC_CONFIG = """IMAPAccount bench
+Host 127.0.0.1
+Port {port}
+User {user}
+Pass {password}
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore bench-far
+Account bench
+
+MaildirStore bench-near
+Path {near}/
+Inbox {near}/INBOX
+
+Channel bench
+Far :bench-far:
+Near :bench-near:
+Patterns INBOX
+Create Near
+Sync Pull
+SyncState *
+"""
+
+WORKSPACE_CONFIG = """[workspace]
+name = "Bench"
+
+[[teams]]
+name = "support"
+addresses = ["{address}"]
+hours = "always"
+
+[[agents]]
+login = "ann"
+name = "Ann"
+teams = ["support"]
+role = "supervisor"
+
+[routing]
+front_pool = "support"
+
+[[accounts]]
+name = "support"
+address = "{address}"
+username = "{user}"
+imap = {{ host = "127.0.0.1", port = {port}, tls = "plain" }}
+smtp = {{ host = "127.0.0.1", port = 25, tls = "plain" }}
+"""
+
+
+def comptoir_command(workspace: Path, *args: str) -> list[str]:
+    code = "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", code, "--workspace", str(workspace), *args]
+
+
+def push_latency(dovecot: Dovecot, user: str, workspace: Path, env: dict, trials: int) -> list[float]:
+    """APPEND a mail, then poll the database until its row exists; seconds per trial."""
+    syncer = subprocess.Popen(comptoir_command(workspace, "sync"), env=env, cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    db = sqlite3.connect(workspace / "comptoir.db", timeout=30)
+    latencies = []
+    try:
+        time.sleep(3.0)  # let it select and enter IDLE
+        conn = dovecot.imap(user)
+        for trial in range(trials):
+            mid = f"<push-{trial}-{time.time_ns()}@example.org>"
+            raw = (f"From: Pusher <pusher@example.org>\r\nTo: {ADDRESS}\r\nSubject: push {trial}\r\n"
+                   f"Message-ID: {mid}\r\nDate: Tue, 14 Nov 2023 10:00:00 +0100\r\n\r\nHello {trial}\r\n").encode()
+            started = time.perf_counter()
+            conn.append("INBOX", "", imaplib.Time2Internaldate(time.time()), raw)
+            while db.execute("SELECT 1 FROM message WHERE message_id = ?", (mid,)).fetchone() is None:
+                if time.perf_counter() - started > 30 or syncer.poll() is not None:
+                    raise SystemExit("push trial timed out: " + syncer.stderr.read().decode(errors="replace")[-2000:]
+                                     if syncer.poll() is not None else "push trial timed out")
+                time.sleep(0.002)
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.2)
+        conn.logout()
+    finally:
+        syncer.terminate()
+        syncer.wait(20)
+        db.close()
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20_000)
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cmptr-bench-"))
+    os.chmod(work, 0o711)
+    started = time.perf_counter()
+    mails = generate(args.count, args.seed)
+    megabytes = sum(map(len, mails)) / 1e6
+    print(f"corpus: {len(mails)} mails, {megabytes:.0f} MB, generated in {time.perf_counter() - started:.1f} s "
+          f"({os.cpu_count()} CPUs, python {sys.version.split()[0]})")
+    with Dovecot() as dovecot:
+        user = dovecot.add_user("bench", "bench-pw")
+        load_maildir(dovecot, user.name, mails)
+        del mails
+        started = time.perf_counter()
+        conn = dovecot.imap(user.name)
+        conn.select("INBOX", readonly=True)
+        conn.logout()
+        print(f"Dovecot indexed the Maildir in {time.perf_counter() - started:.1f} s")
+        results: dict[str, tuple[float, int]] = {}
+        py = [sys.executable, "-c", IMAPLIB_SCRIPT, str(dovecot.port), user.name, user.password]
+        timed(py)  # warm Dovecot's caches and the page cache once, untimed
+        results["stdlib imaplib fetch (limit)"] = timed(py)
+        for fsync in ("yes", "no"):
+            near = work / f"mbsync-{fsync}"
+            near.mkdir()
+            config = work / f"mbsyncrc-{fsync}"
+            config.write_text(f"FSync {fsync}\n\n" + MBSYNC_CONFIG.format(
+                port=dovecot.port, user=user.name, password=user.password, near=near))
+            results[f"mbsync (FSync {fsync})"] = timed(["mbsync", "-q", "-c", str(config), "bench"])
+        workspace = work / "ws"
+        env = dict(os.environ, COMPTOIR_KEYRING=f"file:{work / 'keyring.cfg'}", PYTHONPATH=str(REPO))
+        setup = ("import sys; from core.workspace import init_workspace; from core import credentials; "
+                 "init_workspace(__import__('pathlib').Path(sys.argv[1]), config_text=sys.argv[2]); "
+                 "credentials.set_password('support', sys.argv[3])")
+        subprocess.run([sys.executable, "-c", setup, str(workspace),
+                        WORKSPACE_CONFIG.format(address=ADDRESS, user=user.name, port=dovecot.port), user.password],
+                       env=env, check=True, cwd=REPO)
+        results["comptoir sync --once"] = timed(comptoir_command(workspace, "sync", "--once"), env)
+        for line in (workspace / "comptoir.log").read_text().splitlines():
+            if " fetched, " in line:
+                print("comptoir log:", line.split(": ", 1)[1][:160])
+        stored = sqlite3.connect(workspace / "comptoir.db").execute("SELECT COUNT(*) FROM message").fetchone()[0]
+        latencies = push_latency(dovecot, user.name, workspace, env, args.trials) if args.trials else []
+    mbsync = results["mbsync (FSync yes)"][0]
+    print(f"\n{'':32} {'wall s':>8} {'msgs/s':>8} {'vs mbsync':>10} {'peak RSS MB':>12}")
+    for name, (wall, rss) in results.items():
+        print(f"{name:32} {wall:8.1f} {args.count / wall:8.0f} {wall / mbsync:10.2f} {rss / 1e6:12.0f}")
+    print(f"comptoir stored {stored} of {args.count} messages")
+    if latencies:
+        ordered = sorted(latencies)
+        p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+        print(f"push latency over {len(latencies)} trials: p50 {statistics.median(latencies) * 1000:.0f} ms, "
+              f"p95 {p95 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0 if stored == args.count else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

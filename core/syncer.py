@@ -1,0 +1,204 @@
+"""The syncer: every account's mailboxes, the outbox, escalation and housekeeping, in one asyncio loop.
+
+Exactly one process runs it per workspace (core.lock): `comptoir sync` as a service, or the app's
+embedded syncer through `Syncer.run_in_thread`. Each (account, mailbox) is its own task
+(core.mailbox_sync); the outbox runs every second, escalation every 30 s, and the change log is
+pruned of rows older than a day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sqlite3
+import sys
+import threading
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from core.actions import raise_alerts
+from core.escalation import run_escalation
+from core.lock import WorkspaceLock
+from core.mailbox_sync import MailboxSync, ParsePool
+from core.models import utcnow
+from core.outbox import Outbox
+from core.workspace import Workspace
+
+log = logging.getLogger("comptoir.sync")
+
+OUTBOX_SECONDS = 1.0
+ESCALATION_SECONDS = 30.0
+PRUNE_SECONDS = 3600.0
+CHECKPOINT_SECONDS = 1.0
+CHANGE_LOG_KEEP = timedelta(days=1)
+
+
+class Syncer:
+    """Runs the sync duties of one workspace until stopped; the caller holds the workspace lock."""
+
+    def __init__(self, ws: Workspace, *, outbox_retry_base: float = 30.0, outbox_seconds: float = OUTBOX_SECONDS,
+                 escalation_seconds: float = ESCALATION_SECONDS) -> None:
+        self.ws = ws
+        self.parser = ParsePool()
+        self.outbox = Outbox(ws, retry_base=outbox_retry_base)
+        self.outbox_seconds = outbox_seconds
+        self.escalation_seconds = escalation_seconds
+        self.mailboxes = [
+            MailboxSync(ws, account, mailbox, self.parser, on_trouble=self._trouble)
+            for account in ws.config.accounts for mailbox in account.folders
+        ]
+        for mailbox in self.mailboxes:
+            mailbox.defer_checkpoint = ws.db.is_sqlite
+
+    async def run(self, stop: asyncio.Event, once: bool = False) -> bool:
+        """Sync until `stop` is set; with once=True, one pass of everything. True when every mailbox synced."""
+        try:
+            await self._guarded("outbox recovery", self.outbox.recover())
+            checkpointer = asyncio.ensure_future(self._every(stop, CHECKPOINT_SECONDS, "checkpoint",
+                                                             lambda: asyncio.to_thread(self.checkpoint)))
+            if once:
+                try:
+                    results = await asyncio.gather(*(m.run(stop, once=True) for m in self.mailboxes))
+                finally:
+                    checkpointer.cancel()
+                    await asyncio.gather(checkpointer, return_exceptions=True)
+                await self._guarded("checkpoint", asyncio.to_thread(self.checkpoint))
+                await self._guarded("outbox", self.outbox.send_due())
+                await self._guarded("escalation", asyncio.to_thread(run_escalation, self.ws, self.ws.clock.now()))
+                await self._guarded("pruning", asyncio.to_thread(self.prune_changes))
+                return all(results)
+            tasks = [checkpointer, *(asyncio.ensure_future(m.run(stop)) for m in self.mailboxes)]
+            tasks += [
+                asyncio.ensure_future(self._every(stop, self.outbox_seconds, "outbox", self.outbox.send_due)),
+                asyncio.ensure_future(self._every(stop, self.escalation_seconds, "escalation", self._escalate)),
+                asyncio.ensure_future(self._every(stop, PRUNE_SECONDS, "pruning",
+                                                  lambda: asyncio.to_thread(self.prune_changes))),
+            ]
+            await stop.wait()
+            done, pending = await asyncio.wait(tasks, timeout=10)
+            for task in pending:
+                log.warning("still busy 10 s after stop, cancelled: %s", task.get_coro())
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return True
+        finally:
+            self.parser.close()
+
+    async def _escalate(self) -> None:
+        steps = await asyncio.to_thread(run_escalation, self.ws, self.ws.clock.now())
+        if steps:
+            log.info("escalation: %d step(s)", len(steps))
+
+    async def _every(self, stop: asyncio.Event, seconds: float, what: str, job) -> None:
+        """Run `job()` now and then every `seconds` until stop; an error is logged, never fatal."""
+        while not stop.is_set():
+            await self._guarded(what, job())
+            try:
+                await asyncio.wait_for(stop.wait(), seconds)
+            except asyncio.TimeoutError:
+                pass
+
+    @staticmethod
+    async def _guarded(what: str, awaitable) -> None:
+        try:
+            await awaitable
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one duty failing must not stop the others
+            log.exception("%s failed", what)
+
+    def checkpoint(self) -> None:
+        """Copy the SQLite WAL into the database off the ingest path (ingest defers it, see core.ingest)."""
+        if not self.ws.db.is_sqlite:
+            return
+        connection = sqlite3.connect(str(self.ws.db.path), timeout=30)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
+
+    def prune_changes(self) -> int:
+        """Delete change-log rows older than a day (running apps have read them long ago)."""
+        cutoff = (utcnow() - CHANGE_LOG_KEEP).replace(tzinfo=None)
+        cutoff_value = cutoff.isoformat(" ", "microseconds") if self.ws.db.is_sqlite else cutoff
+        with self.ws.db.write() as s:
+            return s.execute(text("DELETE FROM change WHERE at < :c"), {"c": cutoff_value}).rowcount or 0
+
+    def _trouble(self, message: str, failures: int) -> None:
+        """Tell supervisors that a mailbox keeps failing (and when it recovers)."""
+        supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
+        try:
+            with self.ws.db.write() as s:
+                raise_alerts(s, self.ws, self.ws.clock.now(), "sync_trouble", message, agents=supervisors)
+        except Exception:  # noqa: BLE001
+            log.exception("could not raise the sync_trouble alert")
+
+    def run_in_thread(self, stop: threading.Event) -> bool:
+        """Blocking entry for an embedded syncer in a thread: takes the lock, runs until `stop` is set.
+
+        Returns False at once when another process holds the lock, True after a clean stop.
+        """
+        lock = WorkspaceLock(self.ws)
+        if not lock.acquire():
+            return False
+        try:
+            asyncio.run(self._run_until_thread_event(stop))
+        finally:
+            lock.release()
+        return True
+
+    async def _run_until_thread_event(self, stop: threading.Event) -> None:
+        loop_stop = asyncio.Event()
+
+        async def watch() -> None:
+            while not stop.is_set():
+                await asyncio.sleep(0.2)
+            loop_stop.set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self.run(loop_stop)
+        finally:
+            watcher.cancel()
+
+
+def _log_to_file(ws: Workspace) -> logging.Handler:
+    handler = logging.FileHandler(ws.log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("comptoir")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
+
+
+def run_syncer(ws: Workspace, once: bool) -> int:
+    """`comptoir sync [--once]`: hold the lock, sync until SIGTERM/SIGINT (or one pass); the exit code."""
+    lock = WorkspaceLock(ws)
+    if not lock.acquire():
+        print(f"comptoir: another syncer holds {ws.path}: {lock.holder()}", file=sys.stderr)
+        return 1
+    handler = _log_to_file(ws)
+    log.info("syncer started (%s, %d mailbox(es))", "once" if once else "continuous",
+             sum(len(a.folders) for a in ws.config.accounts))
+    try:
+        ok = asyncio.run(_main(ws, once))
+    finally:
+        log.info("syncer stopped")
+        logging.getLogger("comptoir").removeHandler(handler)
+        handler.close()
+        lock.release()
+    return 0 if ok else 2
+
+
+async def _main(ws: Workspace, once: bool) -> bool:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        return await Syncer(ws).run(stop, once=once)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
