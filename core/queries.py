@@ -323,6 +323,11 @@ def alerts(ws: Workspace, agent: str, include_acknowledged: bool, limit: int) ->
         ]
 
 
+def alert_count(ws: Workspace, agent: str) -> int:
+    with ws.db.read() as s:
+        return int(s.exec(select(func.count()).where(Alert.agent == agent, col(Alert.acknowledged_at).is_(None))).one())
+
+
 def open_loads(s: Session) -> dict[str, int]:
     return {
         owner: int(n)
@@ -365,7 +370,7 @@ def agents(ws: Workspace, now: datetime) -> list[AgentView]:
 def teams(ws: Workspace) -> list[TeamView]:
     with ws.db.read() as s:
         counts = dict(
-            s.exec(select(Conversation.team, func.count()).where(col(Conversation.state) == "open").group_by(Conversation.team))
+            s.exec(select(Conversation.team, func.count()).where(col(Conversation.state) == "open").group_by(Conversation.team)).all()
         )
     return [TeamView(t.name, t.title or t.name, ws.config.members_of(t.name), int(counts.get(t.name, 0))) for t in ws.config.teams]
 

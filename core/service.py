@@ -40,6 +40,11 @@ class Comptoir:
     def now(self) -> datetime:
         return self.workspace.clock.now()
 
+    @property
+    def clock_simulated(self) -> bool:
+        """True in a demo running on a simulated clock."""
+        return self.workspace.clock.simulated
+
     # -- reading -------------------------------------------------------------------------
     def me(self) -> AgentView:
         return queries.agent_view(self.workspace, self.agent, self.now())
@@ -70,6 +75,10 @@ class Comptoir:
 
     def alerts(self, include_acknowledged: bool = False, limit: int = 200) -> list[AlertView]:
         return queries.alerts(self.workspace, self.agent, include_acknowledged, limit)
+
+    def alert_count(self) -> int:
+        """How many unacknowledged alerts this agent has."""
+        return queries.alert_count(self.workspace, self.agent)
 
     def agents(self) -> list[AgentView]:
         return queries.agents(self.workspace, self.now())

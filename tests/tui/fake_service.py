@@ -1,0 +1,543 @@
+"""An in-memory stand-in for core.service.Comptoir with the same methods, for fast and hostile TUI tests.
+
+It holds conversations as plain dicts, answers with the real core.views dataclasses and feeds
+changes through a queue, so tests can play "another session" by calling its methods directly.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from core.config import parse_config
+from core.views import (
+    ActionResult,
+    AgentView,
+    AlertView,
+    AttachmentView,
+    ConversationDetail,
+    ConversationRow,
+    EventView,
+    MessageView,
+    QueueInfo,
+    ReasonView,
+    RungView,
+    SortKey,
+    TeamView,
+    WhyView,
+)
+
+FIXED_NOW = datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)
+
+CONFIG_TOML = """
+[workspace]
+name = "Acme support"
+
+[[teams]]
+name = "support"
+title = "Support"
+addresses = ["support@acme.test"]
+signature = "-- \\nAcme Support"
+saved_replies = { thanks = "Thank you, we are on it.", refund = "Your refund is on its way." }
+
+[[teams]]
+name = "sales"
+title = "Sales"
+addresses = ["sales@acme.test"]
+
+[[agents]]
+login = "ann"
+name = "Ann Archer"
+teams = ["support"]
+
+[[agents]]
+login = "bob"
+name = "Bob Baker"
+teams = ["support", "sales"]
+
+[[agents]]
+login = "cyd"
+name = "Cyd Chen"
+teams = ["sales"]
+role = "supervisor"
+"""
+
+
+@dataclass(frozen=True)
+class FakeBatch:
+    conversation_ids: frozenset[int]
+    kinds: frozenset[str]
+    last_id: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.kinds)
+
+
+class FakeFeed:
+    def __init__(self, changes: "queue.Queue[FakeBatch]") -> None:
+        self.changes = changes
+
+    def poll(self, timeout: float = 0.5) -> FakeBatch:
+        try:
+            first = self.changes.get(timeout=timeout)
+        except queue.Empty:
+            return FakeBatch(frozenset(), frozenset())
+        ids, kinds = set(first.conversation_ids), set(first.kinds)
+        while True:
+            try:
+                more = self.changes.get_nowait()
+            except queue.Empty:
+                break
+            ids |= more.conversation_ids
+            kinds |= more.kinds
+        return FakeBatch(frozenset(ids), frozenset(kinds))
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class FakeMessage:
+    id: int
+    direction: str
+    from_name: str
+    from_addr: str
+    text: str
+    at: datetime
+    subject: str = ""
+    to: tuple[str, ...] = ("support@acme.test",)
+    cc: tuple[str, ...] = ()
+    disposition: str = "pending"
+    disposition_reason: str | None = None
+    disposed_by: str | None = None
+    author: str | None = None
+    attachments: tuple[AttachmentView, ...] = ()
+    outbox_state: str | None = None
+    outbox_answer: str | None = None
+
+
+@dataclass
+class FakeConversation:
+    id: int
+    subject: str
+    customer_name: str
+    customer_address: str
+    team: str | None = "support"
+    owner: str | None = None
+    exclusive_agent: str | None = None
+    state: str = "open"
+    visibility: str = "team"
+    priority: str = "normal"
+    confidential: bool = False
+    deadline: datetime | None = None
+    window: str | None = "team"
+    shared_reply: bool = False
+    version: int = 1
+    messages: list[FakeMessage] = field(default_factory=list)
+    cc: tuple[str, ...] = ()
+    snoozed_until: datetime | None = None
+
+
+class FakeComptoir:
+    """Same surface as core.service.Comptoir, backed by dicts."""
+
+    def __init__(self, agent: str = "ann", now: datetime = FIXED_NOW) -> None:
+        self.agent = agent
+        self._now = now
+        self.config = parse_config(CONFIG_TOML)
+        self.lock = threading.RLock()
+        self.changes: queue.Queue[FakeBatch] = queue.Queue()
+        self.conversations: dict[int, FakeConversation] = {}
+        self.alerts_list: list[AlertView] = []
+        self.presence = {"ann": "available", "bob": "away", "cyd": "available"}
+        self.viewing: dict[str, int | None] = {}
+        self.replying: dict[str, int | None] = {}
+        self.heartbeats: list[tuple[int | None, int | None]] = []
+        self.replies: list[dict] = []
+        self.calls: list[tuple] = []
+        self.fail_next_reply_with_conflict = False
+        self._next_message_id = 1000
+        self._next_alert_id = 1
+
+    # -- building fixtures -------------------------------------------------------------
+    def add_conversation(self, conversation: FakeConversation) -> FakeConversation:
+        self.conversations[conversation.id] = conversation
+        return conversation
+
+    def add_message(self, conversation_id: int, direction: str, text: str, **kw) -> FakeMessage:
+        self._next_message_id += 1
+        conversation = self.conversations[conversation_id]
+        message = FakeMessage(
+            id=self._next_message_id,
+            direction=direction,
+            from_name=kw.pop("from_name", conversation.customer_name if direction == "inbound" else self.agent),
+            from_addr=kw.pop("from_addr", conversation.customer_address if direction == "inbound" else "support@acme.test"),
+            text=text,
+            at=kw.pop("at", self._now - timedelta(minutes=30)),
+            disposition=kw.pop("disposition", "pending" if direction == "inbound" else "none"),
+            subject=kw.pop("subject", conversation.subject),
+            **kw,
+        )
+        conversation.messages.append(message)
+        return message
+
+    def add_alert(self, kind: str, text: str, conversation_id: int | None = None, minutes_ago: int = 1) -> AlertView:
+        alert = AlertView(
+            id=self._next_alert_id, kind=kind, text=text, conversation_id=conversation_id,
+            created_at=self._now - timedelta(minutes=minutes_ago), acknowledged=False,
+        )
+        self._next_alert_id += 1
+        self.alerts_list.append(alert)
+        self._changed(conversation_id, "alert")
+        return alert
+
+    def _changed(self, conversation_id: int | None, kind: str = "conversation") -> None:
+        ids = frozenset({conversation_id}) if conversation_id is not None else frozenset()
+        self.changes.put(FakeBatch(ids, frozenset({kind})))
+
+    # -- reading -----------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._now
+
+    def me(self) -> AgentView:
+        return next(a for a in self.agents() if a.login == self.agent)
+
+    def _in_queue(self, c: FakeConversation, key: str, search: str | None) -> bool:
+        if key == "search":
+            term = (search or "").lower()
+            return bool(term) and (term in c.subject.lower() or term in c.customer_name.lower())
+        if key == "done":
+            return c.state == "done"
+        if key == "snoozed":
+            return c.state == "snoozed"
+        if key == "waiting":
+            return c.state == "waiting"
+        if c.state != "open":
+            return False
+        if key == "mine":
+            return c.owner == self.agent or c.exclusive_agent == self.agent
+        if key == "exclusive":
+            return c.exclusive_agent == self.agent
+        if key.startswith("team:"):
+            return c.team == key.removeprefix("team:") and c.owner is None
+        if key == "everyone":
+            return c.owner is None
+        return False
+
+    def _ordered(self, key: str, search: str | None) -> list[FakeConversation]:
+        far = datetime.max.replace(tzinfo=timezone.utc)
+        found = [c for c in self.conversations.values() if self._in_queue(c, key, search)]
+        return sorted(found, key=lambda c: (c.deadline or far, c.id))
+
+    def queues(self) -> list[QueueInfo]:
+        with self.lock:
+            self.calls.append(("queues",))
+            keys = [("mine", "My work"), ("exclusive", "Exclusive to me")]
+            keys += [(f"team:{t}", self.config.team(t).title or t) for t in self.config.teams_of(self.agent)]
+            keys += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
+                     ("snoozed", "Snoozed"), ("done", "Done"), ("search", "Search")]
+            out = []
+            for key, title in keys:
+                rows = self._ordered(key, None)
+                urgent = sum(1 for c in rows if c.deadline and c.deadline - self._now < timedelta(minutes=15))
+                out.append(QueueInfo(key, title, len(rows), urgent))
+            return out
+
+    def queue_ids(self, queue: str, search: str | None = None) -> list[int]:
+        with self.lock:
+            self.calls.append(("queue_ids", queue, search))
+            return [c.id for c in self._ordered(queue, search)]
+
+    def queue_page(self, queue: str, after: SortKey | None = None, limit: int = 200, search: str | None = None):
+        ids = self.queue_ids(queue, search)
+        return self.rows(ids[:limit])
+
+    def _row(self, c: FakeConversation) -> ConversationRow:
+        pending = sum(1 for m in c.messages if m.direction == "inbound" and m.disposition == "pending")
+        viewers = tuple(a for a, v in self.viewing.items() if v == c.id and a != self.agent)
+        repliers = tuple(a for a, v in self.replying.items() if v == c.id and a != self.agent)
+        return ConversationRow(
+            id=c.id, subject=c.subject, customer_name=c.customer_name, customer_address=c.customer_address,
+            team=c.team, owner=c.owner, exclusive_agent=c.exclusive_agent, state=c.state,
+            visibility=c.visibility, priority=c.priority, confidential=c.confidential, automated=False,
+            deadline=c.deadline, window=c.window, pending_count=pending, message_count=len(c.messages),
+            last_message_at=c.messages[-1].at if c.messages else None, shared_reply=c.shared_reply,
+            viewers=viewers, repliers=repliers, version=c.version,
+        )
+
+    def rows(self, ids) -> list[ConversationRow]:
+        with self.lock:
+            self.calls.append(("rows", len(ids)))
+            return [self._row(self.conversations[i]) for i in ids if i in self.conversations]
+
+    def detail(self, conversation_id: int) -> ConversationDetail:
+        with self.lock:
+            c = self.conversations[conversation_id]
+            messages = tuple(
+                MessageView(
+                    id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr, to=m.to,
+                    cc=m.cc, subject=m.subject, sent_at=m.at, received_at=m.at, text=m.text,
+                    disposition=m.disposition, disposition_reason=m.disposition_reason,
+                    disposed_by=m.disposed_by, author=m.author, attachments=m.attachments,
+                    outbox_state=m.outbox_state, outbox_answer=m.outbox_answer,
+                )
+                for m in c.messages
+            )
+            why = self.why(conversation_id)
+            return ConversationDetail(
+                row=self._row(c), messages=messages, reasons=why.reasons, ladder=why.ladder, events=why.events,
+                reply_from="support@acme.test", reply_to=(c.customer_address,), reply_cc=c.cc,
+            )
+
+    def why(self, conversation_id: int) -> WhyView:
+        c = self.conversations[conversation_id]
+        return WhyView(
+            conversation_id=c.id,
+            subject=c.subject,
+            reasons=(
+                ReasonView("history", f"{c.customer_name} was helped by ann on 2 earlier conversations"),
+                ReasonView("audience", "audience 'pro' belongs to team support"),
+            ),
+            ladder=(
+                RungView(self._now - timedelta(minutes=30), "personal", "ann alone (exclusive window, 2h)"),
+                RungView(self._now + timedelta(minutes=90), "team", "team support sees it"),
+                RungView(self._now + timedelta(hours=5), "everyone", "everyone sees it"),
+            ),
+            events=(EventView(self._now - timedelta(minutes=30), "sync", "received", "mail received"),),
+        )
+
+    def alerts(self, include_acknowledged: bool = False, limit: int = 200) -> list[AlertView]:
+        with self.lock:
+            found = [a for a in self.alerts_list if include_acknowledged or not a.acknowledged]
+            return sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)[:limit]
+
+    def agents(self) -> list[AgentView]:
+        out = []
+        for agent in self.config.agents:
+            load = sum(1 for c in self.conversations.values() if c.owner == agent.login and c.state == "open")
+            presence = self.presence.get(agent.login, "offline")
+            out.append(AgentView(agent.login, agent.name, self.config.teams_of(agent.login), agent.role, presence,
+                                 None, load, presence == "available"))
+        return out
+
+    def teams(self) -> list[TeamView]:
+        return [
+            TeamView(t.name, t.title or t.name, self.config.members_of(t.name),
+                     sum(1 for c in self.conversations.values() if c.team == t.name and c.state == "open"))
+            for t in self.config.teams
+        ]
+
+    def saved_replies(self, conversation_id: int) -> dict[str, str]:
+        c = self.conversations[conversation_id]
+        team = self.config.team(c.team or "support")
+        return dict(team.saved_replies) if team else {}
+
+    def attachment(self, attachment_id: int) -> tuple[str, str, bytes]:
+        return ("file.bin", "application/octet-stream", b"data")
+
+    def save_attachment(self, attachment_id: int, path: Path) -> Path:
+        self.calls.append(("save_attachment", attachment_id, str(path)))
+        path = Path(path)
+        path.write_bytes(b"data")
+        return path
+
+    def subscribe(self) -> FakeFeed:
+        return FakeFeed(self.changes)
+
+    # -- acting ------------------------------------------------------------------------
+    def _act(self, name: str, conversation_id: int, change) -> ActionResult:
+        with self.lock:
+            self.calls.append((name, conversation_id))
+            c = self.conversations[conversation_id]
+            result = change(c)
+            if result.ok:
+                self._changed(conversation_id)
+            return result
+
+    def claim(self, conversation_id: int, as_agent: str | None = None) -> ActionResult:
+        who = as_agent or self.agent
+
+        def change(c: FakeConversation) -> ActionResult:
+            if c.owner and c.owner != who:
+                return ActionResult(False, f"{c.owner} claimed it first", c.id, winner=c.owner)
+            c.owner = who
+            return ActionResult(True, "Claimed", c.id)
+
+        return self._act("claim", conversation_id, change)
+
+    def release(self, conversation_id: int) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            c.owner = None
+            return ActionResult(True, "Released to the team", c.id)
+
+        return self._act("release", conversation_id, change)
+
+    def take_back(self, conversation_id: int) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            previous, c.owner = c.owner, self.agent
+            return ActionResult(True, f"Taken back from {previous}", c.id)
+
+        return self._act("take_back", conversation_id, change)
+
+    def assign(self, conversation_id: int, to_agent: str | None = None, to_team: str | None = None, note: str = ""):
+        def change(c: FakeConversation) -> ActionResult:
+            self.calls.append(("assign-to", to_agent, to_team, note))
+            if to_agent:
+                c.owner = to_agent
+            if to_team:
+                c.team, c.owner = to_team, None
+            return ActionResult(True, f"Assigned to {to_agent or to_team}", c.id)
+
+        return self._act("assign", conversation_id, change)
+
+    def dispose(self, message_id: int, reason: str) -> ActionResult:
+        with self.lock:
+            for c in self.conversations.values():
+                for m in c.messages:
+                    if m.id == message_id:
+                        m.disposition, m.disposition_reason, m.disposed_by = "no_action", reason, self.agent
+                        self.calls.append(("dispose", message_id, reason))
+                        self._changed(c.id)
+                        return ActionResult(True, "No action needed", c.id)
+        return ActionResult(False, "no such message")
+
+    def done(self, conversation_id: int) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            c.state = "done"
+            return ActionResult(True, "Done", c.id)
+
+        return self._act("done", conversation_id, change)
+
+    def reopen(self, conversation_id: int) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            c.state = "open"
+            return ActionResult(True, "Reopened", c.id)
+
+        return self._act("reopen", conversation_id, change)
+
+    def note(self, conversation_id: int, text: str) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            self.add_message(c.id, "note", text, author=self.agent, from_name=self.agent)
+            return ActionResult(True, "Note added", c.id)
+
+        return self._act("note", conversation_id, change)
+
+    def snooze(self, conversation_id: int, until: datetime) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            c.state, c.snoozed_until = "snoozed", until
+            return ActionResult(True, "Snoozed", c.id)
+
+        return self._act("snooze", conversation_id, change)
+
+    def set_confidential(self, conversation_id: int, confidential: bool) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            c.confidential = confidential
+            return ActionResult(True, "Confidential" if confidential else "Not confidential", c.id)
+
+        return self._act("set_confidential", conversation_id, change)
+
+    def reply(self, conversation_id, body, to, cc=(), seen_version=None, confirmed_recipients=False) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            if self.fail_next_reply_with_conflict:
+                self.fail_next_reply_with_conflict = False
+                self.add_message(c.id, "inbound", "Actually, one more thing...")
+                c.version += 1
+                self._changed(c.id)
+            if seen_version is not None and seen_version != c.version:
+                return ActionResult(False, "The conversation changed since you opened it", c.id)
+            if len(to) + len(cc) > self.config.routing.recipient_limit and not confirmed_recipients:
+                return ActionResult(False, "Too many recipients: confirm", c.id)
+            self.replies.append({"id": c.id, "body": body, "to": tuple(to), "cc": tuple(cc)})
+            self.add_message(c.id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to), cc=tuple(cc))
+            for m in c.messages:
+                if m.direction == "inbound" and m.disposition == "pending":
+                    m.disposition = "replied"
+            c.version += 1
+            return ActionResult(True, "Reply queued", c.id)
+
+        return self._act("reply", conversation_id, change)
+
+    def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
+        self.presence[self.agent] = status
+        self.calls.append(("set_presence", status))
+        self._changed(None, "presence")
+        return ActionResult(True, f"You are {status}")
+
+    def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
+        self.heartbeats.append((viewing, replying))
+        self.viewing[self.agent] = viewing
+        self.replying[self.agent] = replying
+
+    def acknowledge(self, alert_id: int | None = None) -> int:
+        with self.lock:
+            count = 0
+            for index, alert in enumerate(self.alerts_list):
+                if not alert.acknowledged and (alert_id is None or alert.id == alert_id):
+                    self.alerts_list[index] = AlertView(alert.id, alert.kind, alert.text, alert.conversation_id,
+                                                        alert.created_at, True, alert.source)
+                    count += 1
+            self._changed(None, "alert")
+            return count
+
+
+def populated_service(agent: str = "ann") -> FakeComptoir:
+    """A small, deterministic workspace: urgent, late, exclusive, shared, confidential and failed cases."""
+    service = FakeComptoir(agent)
+    now = service.now()
+    specs = [
+        dict(subject="Invoice 2231 is wrong", customer_name="Marie Curie", customer_address="marie@radium.test",
+             deadline=now + timedelta(minutes=9), owner="ann"),
+        dict(subject="Cannot log in since Monday", customer_name="Alan Turing", customer_address="alan@bletchley.test",
+             deadline=now - timedelta(minutes=25), exclusive_agent="ann", window="personal", visibility="personal",
+             confidential=True),
+        dict(subject="Quote for 40 seats", customer_name="Grace Hopper", customer_address="grace@navy.test",
+             deadline=now + timedelta(hours=3, minutes=10), team="sales", shared_reply=True,
+             cc=("procurement@navy.test",)),
+        dict(subject="Contract renewal", customer_name="Ada Lovelace", customer_address="ada@engine.test",
+             deadline=now + timedelta(hours=1, minutes=45), owner="bob", confidential=True),
+        dict(subject="Thanks!", customer_name="Linus T.", customer_address="linus@kernel.test",
+             deadline=now + timedelta(hours=6)),
+    ]
+    for number, spec in enumerate(specs, start=1):
+        cc = spec.pop("cc", ())
+        conversation = service.add_conversation(FakeConversation(id=number, cc=cc, **spec))
+        service.add_message(number, "inbound", f"Hello,\n\n{conversation.subject}.\n\nRegards,\n{conversation.customer_name}",
+                            at=now - timedelta(hours=1))
+    service.add_message(1, "outbound", "We are looking into it.", author="ann", from_name="Ann Archer",
+                        outbox_state="failed", outbox_answer="550 5.1.1 mailbox unavailable",
+                        at=now - timedelta(minutes=50))
+    service.add_message(1, "note", "@bob can you check the VAT line?", author="ann", from_name="Ann Archer",
+                        at=now - timedelta(minutes=40))
+    service.add_message(1, "inbound", "Any news? See the attached scan.", at=now - timedelta(minutes=20),
+                        attachments=(AttachmentView(7, "scan-2231.pdf", "application/pdf", 48213),))
+    service.viewing["bob"] = 2
+    service.replying["cyd"] = 3
+    service.add_alert("window", "Window closes in 9 min: Invoice 2231 is wrong", 1, minutes_ago=3)
+    service.add_alert("assigned", "bob assigned you: Contract renewal", 4, minutes_ago=12)
+    while not service.changes.empty():
+        service.changes.get_nowait()
+    return service
+
+
+HOSTILE_SUBJECT = "[bold red]PWNED[/] \x1b[2J\x1b]0;owned\x07 Refund\rAPPROVED \u202etxt.exe"
+HOSTILE_NAME = "[link=file:///etc/passwd]Mallory[/link]\x9b31m"
+HOSTILE_BODY = "Hi\x1b[31m red\x1b[0m\n[b]bold?[/b]\n\x1b]8;;http://evil.test\x1b\\click\x1b]8;;\x1b\\\nend\x07"
+HOSTILE_FILENAME = "invoice\u202efdp.exe [i]x[/i]\x1b[5m"
+
+
+def hostile_service(agent: str = "ann") -> FakeComptoir:
+    """One conversation whose every mail-derived string tries to attack the terminal or the markup parser."""
+    service = FakeComptoir(agent)
+    now = service.now()
+    service.add_conversation(FakeConversation(
+        id=1, subject=HOSTILE_SUBJECT, customer_name=HOSTILE_NAME, customer_address="mallory@evil.test\x1b[8m",
+        deadline=now + timedelta(minutes=5), owner="ann",
+    ))
+    service.add_message(1, "inbound", HOSTILE_BODY, attachments=(AttachmentView(9, HOSTILE_FILENAME, "application/pdf", 10),))
+    service.add_alert("mention", HOSTILE_SUBJECT, 1)
+    while not service.changes.empty():
+        service.changes.get_nowait()
+    return service

@@ -1,0 +1,354 @@
+"""The Comptoir Textual app: owns the service, the change feed, alerts, heartbeats and every service action.
+
+Invariant: service calls run only in thread workers that post messages (tui.messages); the
+message handlers here and on screens are the only code that changes widgets. A failing worker
+becomes a toast, never an exit.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from textual import on, work
+from textual.app import App
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from core.errors import ComptoirError
+from core.views import ActionResult, AgentView
+from tui import keys
+from tui.commands import ActionsProvider
+from tui.messages import (
+    ActionFinished,
+    AlertsLoaded,
+    DetailLoaded,
+    MeLoaded,
+    ServiceFailed,
+    WorkspaceChanged,
+)
+from tui.widgets.alert_bar import AlertBar
+from tui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from core.service import Comptoir
+
+STYLES = Path(__file__).parent / "styles"
+CHANGE_POLL_SECONDS = 0.25
+HEARTBEAT_SECONDS = 10.0
+FEED_RETRY_SECONDS = 2.0
+
+
+class ComptoirApp(App[None]):
+    """One agent's session on a workspace."""
+
+    TITLE = "Comptoir"
+    CSS_PATH = [
+        STYLES / "app.tcss",
+        STYLES / "main.tcss",
+        STYLES / "conversation.tcss",
+        STYLES / "dialogs.tcss",
+        STYLES / "composer.tcss",
+    ]
+    BINDINGS = keys.bindings("app")
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    def __init__(
+        self,
+        service: "Comptoir",
+        *,
+        embedded_sync: Callable[..., Any] | None = None,
+        watch_changes: bool = True,
+        heartbeat_seconds: float | None = HEARTBEAT_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.embedded_sync = embedded_sync
+        self.watch_changes_enabled = watch_changes
+        self.heartbeat_seconds = heartbeat_seconds
+        self.me = service.agent
+        self.me_view: AgentView | None = None
+        self.keymap: dict[str, str] = dict(service.config.keymap)
+        self.zone = ZoneInfo(service.config.workspace.timezone)
+        self.alerts: list = []
+        self.viewing_id: int | None = None
+        self.replying_id: int | None = None
+        self._known_alert_ids: set[int] | None = None
+        self._stop_sync = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from tui.screens.main import MainScreen
+
+        self.set_keymap(self.keymap)
+        self.push_screen(MainScreen())
+        self.load_alerts()
+        self.load_me()
+        if self.watch_changes_enabled:
+            self.watch_changes()
+        if self.heartbeat_seconds:
+            self.set_interval(self.heartbeat_seconds, self.send_heartbeat)
+        self.send_heartbeat()
+        self.set_interval(1.0, self.tick)
+        if self.embedded_sync is not None:
+            self.run_embedded_sync()
+
+    def now(self) -> datetime:
+        """The workspace clock (real or simulated); a clock read, not a database call."""
+        return self.service.now()
+
+    def tick(self) -> None:
+        """Once a second: the title clock and the lists' 'time left' follow the (possibly simulated) clock."""
+        now = self.now()
+        for screen in self.screen_stack:
+            for bar in screen.query(TopBar):
+                bar.update_state(now=now)
+            tick = getattr(screen, "tick", None)
+            if tick is not None:
+                tick()
+
+    def action_quit(self) -> None:
+        self._stop_sync.set()
+        self.exit()
+
+    # -- workers: the only code that calls the service -----------------------------------
+    @work(thread=True, exit_on_error=False, group="change-feed", exclusive=True)
+    def watch_changes(self) -> None:
+        """Poll the change feed and post what other sessions (and this one) committed."""
+        worker = get_current_worker()
+        feed = None
+        reported = False
+        while not worker.is_cancelled:
+            try:
+                if feed is None:
+                    feed = self.service.subscribe()
+                batch = feed.poll(CHANGE_POLL_SECONDS)
+                reported = False
+            except Exception as error:  # noqa: BLE001 - a lost feed is retried, and said once
+                if not reported:
+                    self.post_message(ServiceFailed("change feed", str(error)))
+                    reported = True
+                feed = None
+                time.sleep(FEED_RETRY_SECONDS)
+                continue
+            if batch:
+                self.post_message(WorkspaceChanged(frozenset(batch.conversation_ids), frozenset(batch.kinds)))
+        if feed is not None:
+            feed.close()
+
+    @work(thread=True, exit_on_error=False, group="alerts", exclusive=True)
+    def load_alerts(self) -> None:
+        self.post_message(AlertsLoaded(self.service.alerts()))
+
+    @work(thread=True, exit_on_error=False, group="me", exclusive=True)
+    def load_me(self) -> None:
+        self.post_message(MeLoaded(self.service.me()))
+
+    @work(thread=True, exit_on_error=False, group="heartbeat", exclusive=True)
+    def _heartbeat(self, viewing: int | None, replying: int | None) -> None:
+        self.service.heartbeat(viewing=viewing, replying=replying)
+
+    def send_heartbeat(self) -> None:
+        """Tell colleagues this session is alive and what it views or replies to."""
+        self._heartbeat(self.viewing_id, self.replying_id)
+
+    @work(thread=True, exit_on_error=False, group="actions")
+    def run_service_action(
+        self, label: str, call: Callable[[Any], ActionResult], conversation_id: int | None = None
+    ) -> None:
+        """Run one acting service call; a refusal by the rules comes back as a failed ActionResult."""
+        try:
+            result = call(self.service)
+        except ComptoirError as error:
+            result = ActionResult(False, str(error), conversation_id)
+        self.post_message(ActionFinished(label, result, conversation_id))
+
+    @work(thread=True, exit_on_error=False, group="detail")
+    def fetch_detail(self, conversation_id: int, purpose: str) -> None:
+        self.post_message(DetailLoaded(self.service.detail(conversation_id), purpose))
+
+    @work(thread=True, exit_on_error=False, group="embedded-sync", exclusive=True)
+    def run_embedded_sync(self) -> None:
+        """Run the workspace's sync and escalation in this process when no `comptoir sync` does."""
+        sync = self.embedded_sync
+        assert sync is not None
+        if len(inspect.signature(sync).parameters) >= 1:
+            sync(self._stop_sync)
+        else:
+            sync()
+
+    # -- handlers ----------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.report_worker_error(event.worker)
+
+    def report_worker_error(self, worker: Worker) -> None:
+        """A service call failed unexpectedly: say so in a toast; the app keeps running."""
+        error = worker.error
+        self.notify(f"{worker.name or worker.group} failed: {type(error).__name__}: {error}",
+                    title="Something went wrong", severity="error", markup=False, timeout=10)
+
+    @on(ServiceFailed)
+    def show_service_failure(self, message: ServiceFailed) -> None:
+        self.notify(f"{message.what}: {message.error}", severity="error", markup=False, timeout=8)
+
+    @on(WorkspaceChanged)
+    def spread_changes(self, message: WorkspaceChanged) -> None:
+        """Every screen in the stack refreshes what it shows; alerts and presence are reloaded."""
+        for screen in self.screen_stack:
+            changed = getattr(screen, "workspace_changed", None)
+            if changed is not None:
+                changed(message.conversation_ids, message.kinds)
+        self.load_alerts()
+        if not message.kinds or message.kinds - {"conversation"}:
+            self.load_me()
+
+    @on(AlertsLoaded)
+    def show_alerts(self, message: AlertsLoaded) -> None:
+        self.alerts = list(message.alerts)
+        ids = {alert.id for alert in self.alerts}
+        if self._known_alert_ids is not None and ids - self._known_alert_ids and self.service.config.workspace.bell:
+            self.bell()
+        self._known_alert_ids = ids | (self._known_alert_ids or set())
+        self.refresh_alert_bars()
+
+    def refresh_alert_bars(self) -> None:
+        alerts_key = keys.key_label(keys.effective_key(keys.ACTIONS_BY_ID["alerts"], self.keymap))
+        for screen in self.screen_stack:
+            for bar in screen.query(AlertBar):
+                bar.show_alerts(self.alerts, self.now(), alerts_key, self.zone)
+            alerts_changed = getattr(screen, "alerts_changed", None)
+            if alerts_changed is not None:
+                alerts_changed(self.alerts)
+
+    @on(MeLoaded)
+    def show_me(self, message: MeLoaded) -> None:
+        self.me_view = message.me
+        self.refresh_top_bars()
+
+    def refresh_top_bars(self) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(TopBar):
+                self.fill_top_bar(bar)
+
+    def fill_top_bar(self, bar: TopBar) -> None:
+        """Set a title line's values from the app's state (screens call it when they mount one)."""
+        me = self.me_view
+        clock = getattr(getattr(self.service, "workspace", None), "clock", None)
+        bar.update_state(
+            workspace_name=self.service.config.workspace.name,
+            agent_name=me.name if me else self.me,
+            presence=me.presence if me else "available",
+            now=self.now(),
+            zone=self.zone,
+            simulated=bool(getattr(clock, "simulated", False)),
+        )
+
+    @on(ActionFinished)
+    def report_action(self, message: ActionFinished) -> None:
+        result = message.result
+        text = result.message
+        if not result.ok and result.winner:
+            text = f"{result.message} ({result.winner} has it)"
+        self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False)
+        changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
+        self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+
+    @on(DetailLoaded)
+    def continue_with_detail(self, message: DetailLoaded) -> None:
+        """A detail fetched for an action: open the composer or the dispose dialog with it."""
+        from tui.screens.composer import ComposerScreen
+        from tui.screens.dialogs import DisposeDialog
+
+        detail = message.detail
+        if message.purpose in ("reply", "reply-all", "note"):
+            self.push_screen(ComposerScreen(detail, message.purpose))
+        elif message.purpose == "dispose":
+            self.push_screen(DisposeDialog(detail), callback=lambda reason: self.dispose_pending(detail, reason))
+
+    # -- what screens ask the app to do -----------------------------------------------------
+    def open_conversation(self, conversation_id: int) -> None:
+        from tui.screens.conversation import ConversationScreen
+
+        self.viewing_id = conversation_id
+        self.send_heartbeat()
+        self.push_screen(ConversationScreen(conversation_id))
+
+    def conversation_closed(self) -> None:
+        self.viewing_id = None
+        self.send_heartbeat()
+
+    def start_compose(self, conversation_id: int, mode: str) -> None:
+        self.fetch_detail(conversation_id, mode)
+
+    def start_dispose(self, conversation_id: int) -> None:
+        self.fetch_detail(conversation_id, "dispose")
+
+    def dispose_pending(self, detail, reason: str | None) -> None:
+        """Mark every pending inbound message of a conversation 'no action needed' with the reason."""
+        if not reason:
+            return
+        pending = [m.id for m in detail.messages if m.direction == "inbound" and m.disposition == "pending"]
+
+        def dispose_all(service) -> ActionResult:
+            results = [service.dispose(message_id, reason) for message_id in pending]
+            failed = [r for r in results if not r.ok]
+            if failed:
+                return failed[0]
+            return ActionResult(True, f"No action needed: {len(pending)} message(s), {reason}", detail.row.id)
+
+        self.run_service_action("No action needed", dispose_all, detail.row.id)
+
+    def act(self, label: str, conversation_id: int, call: Callable[[Any], ActionResult]) -> None:
+        self.run_service_action(label, call, conversation_id)
+
+    # -- app-wide actions ----------------------------------------------------------------------
+    def action_alerts(self) -> None:
+        from tui.screens.alerts import AlertsScreen
+
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen())
+
+    def action_presence(self) -> None:
+        from tui.screens.dialogs import PresenceDialog
+
+        def chosen(status: str | None) -> None:
+            if status:
+                self.run_service_action("Presence", lambda s: s.set_presence(status))
+
+        self.push_screen(PresenceDialog(self.me_view.presence if self.me_view else "available"), callback=chosen)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """close_palette only exists while the palette is open, so ctrl+g reaches dialogs otherwise."""
+        if action == "close_palette":
+            from textual.command import CommandPalette
+
+            return isinstance(self.screen, CommandPalette)
+        return True
+
+    async def action_close_palette(self) -> None:
+        """ctrl+g leaves the command palette, whose own binding is only Esc (which tmux delays)."""
+        from textual.command import CommandPalette
+
+        if isinstance(self.screen, CommandPalette):
+            await self.screen.run_action("escape")
+
+    def action_refresh_all(self) -> None:
+        self.spread_changes(WorkspaceChanged(frozenset(), frozenset({"refresh"})))
+
+
+def run_app(service: "Comptoir", *, embedded_sync: Callable[..., Any] | None = None) -> None:
+    """Run the app for one agent until they quit (the CLI's entry point)."""
+    ComptoirApp(service, embedded_sync=embedded_sync).run()

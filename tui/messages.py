@@ -1,0 +1,107 @@
+"""Messages that thread workers post back to the event loop; only their handlers touch widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from core.views import (
+    ActionResult,
+    AgentView,
+    AlertView,
+    ConversationDetail,
+    ConversationRow,
+    QueueInfo,
+    TeamView,
+    WhyView,
+)
+
+
+@dataclass
+class QueuesLoaded(Message):
+    """Fresh sidebar queues with their counts."""
+
+    queues: list[QueueInfo]
+
+
+@dataclass
+class QueueLoaded(Message):
+    """Every id of a queue in display order, plus rows for the first visible window."""
+
+    queue: str
+    search: str | None
+    ids: list[int]
+    rows: list[ConversationRow]
+    keep_cursor: bool
+
+
+@dataclass
+class RowsLoaded(Message):
+    """Rows fetched for ids the list is about to show."""
+
+    rows: list[ConversationRow]
+    requested: list[int]
+
+
+@dataclass
+class DetailLoaded(Message):
+    """A conversation's detail, fetched for a purpose ('show', 'reply', 'reply-all', 'note', 'dispose', ...)."""
+
+    detail: ConversationDetail
+    purpose: str
+
+
+@dataclass
+class WhyLoaded(Message):
+    why: WhyView
+
+
+@dataclass
+class AlertsLoaded(Message):
+    """This agent's unacknowledged alerts, newest first."""
+
+    alerts: list[AlertView]
+
+
+@dataclass
+class MeLoaded(Message):
+    """The agent's own view (name, presence) for the title line."""
+
+    me: AgentView
+
+
+@dataclass
+class PeopleLoaded(Message):
+    """Agents and teams for the assign panel."""
+
+    agents: list[AgentView]
+    teams: list[TeamView]
+
+
+@dataclass
+class ActionFinished(Message):
+    """A service action ran; the result says whether it was refused and why."""
+
+    label: str
+    result: ActionResult
+    conversation_id: int | None = None
+
+
+@dataclass
+class WorkspaceChanged(Message):
+    """The change feed saw commits: which conversations changed, and whether anything else did."""
+
+    conversation_ids: frozenset[int]
+    kinds: frozenset[str]
+
+    def can_replace(self, message: Message) -> bool:
+        return False
+
+
+@dataclass
+class ServiceFailed(Message):
+    """A worker's service call raised; shown as a toast, never an exit."""
+
+    what: str
+    error: str

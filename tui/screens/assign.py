@@ -1,0 +1,194 @@
+"""The claim / reassign panel: claim, release, take back, or transfer to an agent or a team with a note.
+
+The list of people and teams shows presence and current load and is filtered as you type in
+the filter box (/ focuses it); Enter transfers to the highlighted entry.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.views import AgentView, ConversationRow, TeamView
+from tui.formatting import presence_mark
+from tui.messages import PeopleLoaded, ServiceFailed
+from tui.safe import clean_line
+from tui.screens.dialogs import Dialog
+
+
+def agent_prompt(agent: AgentView, me: str) -> Text:
+    mark, style = presence_mark(agent.presence)
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{mark} ", style=style)
+    text.append(f"{clean_line(agent.login):<10}", style="bold")
+    text.append(f" {clean_line(agent.name):<20}")
+    text.append(f" {agent.presence:<9}", style=style)
+    text.append(f" {agent.open_load:>3} open", style="bold")
+    text.append("  " + ", ".join(clean_line(t) for t in agent.teams), style="dim")
+    if agent.login == me:
+        text.append("  (you)", style="italic")
+    return text
+
+
+def team_prompt(team: TeamView) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("▣ ", style="blue")
+    text.append(f"@{clean_line(team.name):<9}", style="bold blue")
+    text.append(f" {clean_line(team.title):<20}")
+    text.append(f" {'team':<9}", style="dim")
+    text.append(f" {team.open_count:>3} open")
+    text.append(f"  {len(team.members)} members", style="dim")
+    return text
+
+
+class AssignScreen(Dialog[None]):
+    """c claim · u release · t take back · Enter transfer to the highlighted agent or team."""
+
+    BINDINGS = [
+        Binding("c", "claim", "Claim", id="assign-claim"),
+        Binding("u", "release", "Release", id="assign-release"),
+        Binding("t", "take_back", "Take back", id="assign-take-back"),
+        Binding("slash", "filter", "Filter", id="assign-filter"),
+        Binding("j", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+    ]
+
+    def __init__(self, conversation_id: int, row: ConversationRow | None) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.row = row
+        self.agents: list[AgentView] = []
+        self.teams: list[TeamView] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="assign-dialog"):
+            title = Text("Claim / reassign  ")
+            if self.row is not None:
+                title.append(clean_line(self.row.subject), style="bold")
+            yield Static(title, classes="dialog-title")
+            yield Static(self._ownership(), id="assign-ownership")
+            with Horizontal(classes="dialog-buttons", id="assign-actions"):
+                yield Button("Claim (c)", id="claim", variant="primary")
+                yield Button("Release (u)", id="release")
+                yield Button("Take back (t)", id="take-back", variant="warning")
+            yield Input(placeholder="/ filter agents and teams by name, login or team", id="assign-filter")
+            yield OptionList(id="assign-targets")
+            yield Input(placeholder="note for the new owner (optional; Tab to reach it)", id="assign-note")
+            yield Static(Text("Enter: transfer to the highlighted agent or team   q / ctrl+g: close"),
+                         classes="dialog-hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Transfer (Enter)", id="transfer", variant="success")
+                yield Button("Close (q)", id="cancel")
+
+    def _ownership(self) -> Text:
+        text = Text()
+        if self.row is None:
+            return text
+        text.append("owner ")
+        text.append(clean_line(self.row.owner or "nobody"), style="bold")
+        text.append(f" · team {clean_line(self.row.team or '—')}")
+        if self.row.exclusive_agent:
+            text.append(f" · exclusive to {clean_line(self.row.exclusive_agent)}", style="magenta")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        self.load_people()
+
+    @work(thread=True, exit_on_error=False, group="people", exclusive=True)
+    def load_people(self) -> None:
+        service = self.app.service  # type: ignore[attr-defined]
+        agents = service.agents()
+        try:
+            teams = service.teams()
+        except Exception as error:  # noqa: BLE001 - agents alone still let the agent transfer; the toast says why
+            self.post_message(ServiceFailed("teams", f"{type(error).__name__}: {error}"))
+            teams = []
+        self.post_message(PeopleLoaded(agents, teams))
+
+    @on(PeopleLoaded)
+    def show_people(self, message: PeopleLoaded) -> None:
+        message.stop()
+        self.agents, self.teams = list(message.agents), list(message.teams)
+        self._fill(self.query_one("#assign-filter", Input).value)
+
+    def _fill(self, term: str) -> None:
+        term = term.strip().lower()
+        me = self.app.me  # type: ignore[attr-defined]
+
+        def matches(*fields: str) -> bool:
+            return not term or any(term in f.lower() for f in fields)
+
+        options: list[Option] = []
+        for team in self.teams:
+            if matches(team.name, team.title):
+                options.append(Option(team_prompt(team), id=f"team:{team.name}"))
+        presence_order = {"available": 0, "away": 1, "offline": 2, "vacation": 3}
+        for agent in sorted(self.agents, key=lambda a: (presence_order.get(a.presence, 4), a.open_load, a.login)):
+            if matches(agent.login, agent.name, *agent.teams):
+                options.append(Option(agent_prompt(agent, me), id=f"agent:{agent.login}"))
+        targets = self.query_one(OptionList)
+        targets.set_options(options)
+        if options:
+            targets.highlighted = 0
+
+    @on(Input.Changed, "#assign-filter")
+    def filter_changed(self, message: Input.Changed) -> None:
+        self._fill(message.value)
+
+    def action_filter(self) -> None:
+        self.query_one("#assign-filter", Input).focus()
+
+    def key_down(self) -> None:
+        if self.query_one("#assign-filter", Input).has_focus:
+            self.query_one(OptionList).action_cursor_down()
+
+    def key_up(self) -> None:
+        if self.query_one("#assign-filter", Input).has_focus:
+            self.query_one(OptionList).action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def _act(self, label: str, call) -> None:
+        self.dismiss(None)
+        self.app.act(label, self.conversation_id, call)  # type: ignore[attr-defined]
+
+    @on(Button.Pressed, "#claim")
+    def action_claim(self) -> None:
+        cid = self.conversation_id
+        self._act("Claim", lambda s: s.claim(cid))
+
+    @on(Button.Pressed, "#release")
+    def action_release(self) -> None:
+        cid = self.conversation_id
+        self._act("Release", lambda s: s.release(cid))
+
+    @on(Button.Pressed, "#take-back")
+    def action_take_back(self) -> None:
+        cid = self.conversation_id
+        self._act("Take back", lambda s: s.take_back(cid))
+
+    @on(OptionList.OptionSelected)
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#transfer")
+    def transfer(self) -> None:
+        option = self.query_one(OptionList).highlighted_option
+        if option is None or option.id is None:
+            self.app.notify("Nobody matches the filter.", severity="warning")
+            return
+        kind, _, name = option.id.partition(":")
+        note = self.query_one("#assign-note", Input).value.strip()
+        cid = self.conversation_id
+        if kind == "team":
+            self._act(f"Transfer to @{name}", lambda s: s.assign(cid, to_team=name, note=note))
+        else:
+            self._act(f"Transfer to {name}", lambda s: s.assign(cid, to_agent=name, note=note))

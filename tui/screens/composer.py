@@ -1,0 +1,364 @@
+"""The composer: reply, reply-all or internal note, in $EDITOR or a built-in text area.
+
+It shows every recipient, asks before writing to more than the workspace's recipient limit,
+says when CC'd people or a list will read the reply, and when the service refuses because the
+conversation changed since it was opened, shows what changed before letting the agent resend.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from core.errors import ComptoirError
+from core.views import ActionResult, ConversationDetail
+from tui import keys
+from tui.formatting import full_time
+from tui.messages import ActionFinished, DetailLoaded
+from tui.safe import clean_block, clean_line
+from tui.screens.base import ReportsWorkerErrors
+from tui.screens.composer_dialogs import ConflictDialog, SavedReplyDialog
+from tui.screens.dialogs import ConfirmDialog
+from tui.widgets.alert_bar import AlertBar
+from tui.widgets.top_bar import TopBar
+
+MODE_TITLES = {"reply": "Reply", "reply-all": "Reply to all", "note": "Internal note"}
+
+
+@dataclass
+class ReplyAnswered(Message):
+    """The service answered a send; on refusal, the conversation as it is now (to show what changed)."""
+
+    result: ActionResult
+    current: ConversationDetail | None
+
+
+@dataclass
+class SavedRepliesLoaded(Message):
+    replies: dict[str, str]
+
+
+def split_addresses(value: str) -> list[str]:
+    """'a@x, b@y; c@z' -> ['a@x', 'b@y', 'c@z']."""
+    return [part.strip() for part in re.split(r"[,;\s]+", value) if part.strip()]
+
+
+def quoted(detail: ConversationDetail, zone=None) -> str:
+    """The newest inbound message, quoted mail-style."""
+    inbound = [m for m in detail.messages if m.direction == "inbound"]
+    if not inbound:
+        return ""
+    last = inbound[-1]
+    when = full_time(last.sent_at or last.received_at, zone)
+    lines = clean_block(last.text).strip("\n").splitlines()
+    return f"On {when}, {clean_line(last.from_name or last.from_addr)} wrote:\n" + "\n".join(f"> {line}" for line in lines)
+
+
+def team_signature(config, detail: ConversationDetail) -> str:
+    """The signature of the team owning the address the reply goes out from, else of the conversation's team."""
+    for team in config.teams:
+        if detail.reply_from and detail.reply_from.lower() in (a.lower() for a in team.addresses):
+            return team.signature
+    team = config.team(detail.row.team) if detail.row.team else None
+    return team.signature if team else ""
+
+
+class ComposerScreen(ReportsWorkerErrors, Screen):
+    """Write a reply or a note for one conversation."""
+
+    BINDINGS = keys.bindings("composer")
+
+    def __init__(self, detail: ConversationDetail, mode: str) -> None:
+        super().__init__()
+        self.detail = detail
+        self.mode = mode
+        self.seen_version = detail.row.version
+        self.seen_message_ids = {m.id for m in detail.messages}
+        self.confirmed_recipients = False
+        self.sending = False
+
+    @property
+    def is_note(self) -> bool:
+        return self.mode == "note"
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="top-bar")
+        yield AlertBar(id="alert-bar")
+        with Vertical(id="composer-head"):
+            title = Text(f"{MODE_TITLES.get(self.mode, self.mode)}: ", style="bold")
+            title.append(clean_line(self.detail.row.subject) or "(no subject)")
+            yield Static(title, id="composer-title")
+            if self.is_note:
+                yield Static(self._note_hint(), id="composer-note-hint")
+            else:
+                yield Static(Text(f"From  {clean_line(self.detail.reply_from)}"), id="composer-from")
+                with Horizontal(classes="composer-field"):
+                    yield Label("To", classes="composer-label")
+                    yield Input(", ".join(clean_line(a) for a in self.detail.reply_to), id="composer-to")
+                with Horizontal(classes="composer-field"):
+                    yield Label("Cc", classes="composer-label")
+                    cc = self.detail.reply_cc if self.mode == "reply-all" else ()
+                    yield Input(", ".join(clean_line(a) for a in cc), id="composer-cc")
+                yield Static(Text(""), id="composer-audience")
+            yield Static(Text(""), id="composer-others")
+        yield TextArea(self._initial_body(), id="composer-body", soft_wrap=True, show_line_numbers=False)
+        if not self.is_note:
+            yield Static(self._signature_preview(), id="composer-signature")
+        with Horizontal(id="composer-buttons", classes="dialog-buttons"):
+            yield Button("Send (ctrl+s)", id="send", variant="success")
+            yield Button("$EDITOR (ctrl+o)", id="editor")
+            yield Button("Saved reply (ctrl+t)", id="saved")
+            yield Button("Cancel (ctrl+g)", id="cancel-compose")
+        yield Footer()
+
+    def _note_hint(self) -> Text:
+        logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)  # type: ignore[attr-defined]
+        text = Text("Only colleagues see a note. Mention someone to alert them: ", style="italic")
+        text.append(logins, style="cyan")
+        return text
+
+    def _initial_body(self) -> str:
+        if self.is_note:
+            return ""
+        quote = quoted(self.detail, self.app.zone)  # type: ignore[attr-defined]
+        return f"\n\n{quote}" if quote else ""
+
+    def _signature_preview(self) -> Text:
+        signature = team_signature(self.app.service.config, self.detail)  # type: ignore[attr-defined]
+        if not signature:
+            return Text("No signature for this address.", style="dim")
+        text = Text("Added when sent:  ", style="dim")
+        text.append("-- " + " / ".join(line for line in clean_block(signature).splitlines() if line.strip()),
+                    style="italic")
+        return text
+
+    def on_mount(self) -> None:
+        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
+        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
+        self.app.replying_id = self.detail.row.id  # type: ignore[attr-defined]
+        self.app.send_heartbeat()  # type: ignore[attr-defined]
+        self.update_audience()
+        self.show_others(self.detail)
+        body = self.query_one("#composer-body", TextArea)
+        body.focus()
+        body.move_cursor((0, 0))
+        if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
+            self.call_after_refresh(self.action_external_editor)
+
+    def on_unmount(self) -> None:
+        self.app.replying_id = None  # type: ignore[attr-defined]
+        self.app.send_heartbeat()  # type: ignore[attr-defined]
+
+    # -- recipients ------------------------------------------------------------------------------
+    def recipients(self) -> tuple[list[str], list[str]]:
+        if self.is_note:
+            return [], []
+        return (split_addresses(self.query_one("#composer-to", Input).value),
+                split_addresses(self.query_one("#composer-cc", Input).value))
+
+    @on(Input.Changed)
+    def update_audience(self) -> None:
+        """Say how many will receive it, whether that needs a confirmation, and who else reads it."""
+        if self.is_note:
+            return
+        to, cc = self.recipients()
+        limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
+        count = len(to) + len(cc)
+        text = Text()
+        text.append(f"{count} recipient{'s' if count != 1 else ''}", style="bold")
+        if count > limit:
+            text.append(f" — more than {limit}: you will be asked to confirm", style="bold yellow")
+        if cc:
+            text.append("  ·  CC'd people will read this reply: " + ", ".join(clean_line(a) for a in cc),
+                        style="bold yellow")
+        elif self.detail.row.shared_reply:
+            text.append("  ·  a list or third parties will read this reply", style="bold yellow")
+        else:
+            text.append("  ·  private to the customer", style="green")
+        self.query_one("#composer-audience", Static).update(text)
+
+    def show_others(self, detail: ConversationDetail) -> None:
+        me = self.app.me  # type: ignore[attr-defined]
+        others = [a for a in detail.row.repliers if a != me]
+        text = Text()
+        if others:
+            text.append("✎ " + ", ".join(clean_line(a) for a in others) + " also replying right now", style="bold cyan")
+        self.query_one("#composer-others", Static).update(text)
+
+    def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
+        if self.detail.row.id in conversation_ids:
+            self.check_for_changes()
+
+    @work(thread=True, exit_on_error=False, group="composer-check", exclusive=True)
+    def check_for_changes(self) -> None:
+        self.post_message(DetailLoaded(self.app.service.detail(self.detail.row.id), "composer-check"))  # type: ignore[attr-defined]
+
+    @on(DetailLoaded)
+    def note_changes(self, message: DetailLoaded) -> None:
+        """Who else is replying now, and a warning once the conversation moved on."""
+        if message.purpose != "composer-check":
+            return
+        message.stop()
+        detail = message.detail
+        self.show_others(detail)
+        if detail.row.version != self.seen_version:
+            self.query_one("#composer-others", Static).update(
+                Text("⚠ The conversation changed since you opened it; sending will show you what changed.",
+                     style="bold red")
+            )
+
+    # -- sending ---------------------------------------------------------------------------------
+    @on(Button.Pressed, "#send")
+    def action_send(self) -> None:
+        if self.sending:
+            return
+        body = self.query_one("#composer-body", TextArea).text
+        if not body.strip():
+            self.app.notify("Nothing to send: the text is empty.", severity="warning")
+            return
+        if self.is_note:
+            self.sending = True
+            self.send_note(body)
+            return
+        to, cc = self.recipients()
+        if not to and not cc:
+            self.app.notify("Add at least one recipient.", severity="warning")
+            return
+        limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
+        if len(to) + len(cc) > limit and not self.confirmed_recipients:
+            question = Text(f"This reply goes to {len(to) + len(cc)} recipients (more than {limit}):\n\n")
+            for address in [*to, *cc]:
+                question.append(f"  {clean_line(address)}\n", style="bold")
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.confirmed_recipients = True
+                    self.action_send()
+
+            self.app.push_screen(ConfirmDialog("Send to all of them?", question, "Send to all (y)", "Back (n)"),
+                                 callback=answered)
+            return
+        self.sending = True
+        self.send_reply(body, to, cc, self.seen_version, self.confirmed_recipients)
+
+    @work(thread=True, exit_on_error=False, group="send")
+    def send_reply(self, body: str, to: list[str], cc: list[str], seen_version: int, confirmed: bool) -> None:
+        service = self.app.service  # type: ignore[attr-defined]
+        try:
+            result = service.reply(self.detail.row.id, body, to, cc, seen_version=seen_version,
+                                   confirmed_recipients=confirmed)
+        except ComptoirError as refusal:
+            result = ActionResult(False, str(refusal), self.detail.row.id)
+        current = None if result.ok else service.detail(self.detail.row.id)
+        self.post_message(ReplyAnswered(result, current))
+
+    @work(thread=True, exit_on_error=False, group="send")
+    def send_note(self, body: str) -> None:
+        try:
+            result = self.app.service.note(self.detail.row.id, body)  # type: ignore[attr-defined]
+        except ComptoirError as refusal:
+            result = ActionResult(False, str(refusal), self.detail.row.id)
+        self.post_message(ReplyAnswered(result, None))
+
+    @on(ReplyAnswered)
+    def answered(self, message: ReplyAnswered) -> None:
+        message.stop()
+        self.sending = False
+        result = message.result
+        if result.ok:
+            self.app.post_message(ActionFinished(MODE_TITLES.get(self.mode, "Sent"), result, self.detail.row.id))
+            self.dismiss_composer()
+            return
+        current = message.current
+        if current is not None and current.row.version != self.seen_version:
+            self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message),
+                                 callback=lambda choice: self.after_conflict(current, choice))
+            return
+        self.app.notify(result.message, title="Not sent", severity="warning", markup=False, timeout=8)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A send that crashed (the app shows the error) must not leave the composer stuck."""
+        if event.worker.group == "send" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.sending = False
+
+    def after_conflict(self, current: ConversationDetail, choice: str | None) -> None:
+        """The agent has seen what changed: from now on the reply is based on this version."""
+        self.detail = current
+        self.seen_version = current.row.version
+        self.seen_message_ids = {m.id for m in current.messages}
+        self.show_others(current)
+        if choice == "resend":
+            self.action_send()
+
+    def dismiss_composer(self) -> None:
+        self.app.pop_screen()
+
+    # -- cancel, editor, saved replies --------------------------------------------------------------
+    @on(Button.Pressed, "#cancel-compose")
+    def action_cancel(self) -> None:
+        body = self.query_one("#composer-body", TextArea).text
+        if body.strip() == self._initial_body().strip():
+            self.dismiss_composer()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss_composer()
+
+        self.app.push_screen(ConfirmDialog("Drop this draft?", Text("What you wrote will be lost."),
+                                           "Drop it (y)", "Keep writing (n)"), callback=answered)
+
+    @on(Button.Pressed, "#editor")
+    def action_external_editor(self) -> None:
+        """Edit the body in $VISUAL / $EDITOR (vi when neither is set), the app suspended meanwhile."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        body = self.query_one("#composer-body", TextArea)
+        with tempfile.NamedTemporaryFile("w", suffix=".eml.txt", prefix="comptoir-", delete=False,
+                                         encoding="utf-8") as draft:
+            draft.write(body.text)
+            path = Path(draft.name)
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+            body.text = path.read_text(encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 - no terminal to suspend (tests, web): keep the text area
+            self.app.notify(f"Cannot open {editor}: {error}. Write here instead.", severity="warning", markup=False)
+        finally:
+            path.unlink(missing_ok=True)
+        body.focus()
+
+    @on(Button.Pressed, "#saved")
+    def action_saved_reply(self) -> None:
+        self.load_saved_replies()
+
+    @work(thread=True, exit_on_error=False, group="saved-replies", exclusive=True)
+    def load_saved_replies(self) -> None:
+        self.post_message(SavedRepliesLoaded(self.app.service.saved_replies(self.detail.row.id)))  # type: ignore[attr-defined]
+
+    @on(SavedRepliesLoaded)
+    def choose_saved_reply(self, message: SavedRepliesLoaded) -> None:
+        message.stop()
+        if not message.replies:
+            self.app.notify("This team has no saved replies (add them under [teams] saved_replies).",
+                            severity="warning", markup=False)
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.query_one("#composer-body", TextArea).insert(message.replies[name])
+
+        self.app.push_screen(SavedReplyDialog(message.replies), callback=chosen)

@@ -1,0 +1,87 @@
+"""The composer's own dialogs: pick a saved reply, and see what changed before resending."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.views import ConversationDetail
+from tui.safe import clean_line
+from tui.screens.dialogs import Dialog
+from tui.widgets.message_card import MessageCard
+
+
+class SavedReplyDialog(Dialog[str]):
+    """Pick a saved reply to insert at the cursor."""
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        super().__init__()
+        self.replies = replies
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="saved-dialog"):
+            yield Static(Text("Insert a saved reply"), classes="dialog-title")
+            options = []
+            for name, body in self.replies.items():
+                prompt = Text(no_wrap=True, overflow="ellipsis")
+                prompt.append(f"{clean_line(name):<14}", style="bold")
+                prompt.append(clean_line(body), style="dim")
+                options.append(Option(prompt, id=name))
+            yield OptionList(*options, id="saved-choices")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel (q)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def pick(self, message: OptionList.OptionSelected) -> None:
+        self.dismiss(message.option.id)
+
+
+class ConflictDialog(Dialog[str]):
+    """The conversation changed since the composer opened: show the new messages, then resend or edit."""
+
+    BINDINGS = [
+        Binding("y", "resend", "Resend", id="conflict-resend"),
+        Binding("e", "edit", "Edit first", id="conflict-edit"),
+    ]
+
+    def __init__(self, current: ConversationDetail, seen_message_ids: set[int], refusal: str) -> None:
+        super().__init__()
+        self.current = current
+        self.new_messages = [m for m in current.messages if m.id not in seen_message_ids]
+        self.refusal = refusal
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="conflict-dialog"):
+            yield Static(Text("Not sent: the conversation changed since you opened it"), classes="dialog-title")
+            summary = Text(clean_line(self.refusal), style="yellow")
+            summary.append(f"\n{len(self.new_messages)} new message(s) below. Read them, then resend or edit.")
+            yield Static(summary, classes="dialog-body")
+            with VerticalScroll(id="conflict-messages"):
+                for message in self.new_messages:
+                    yield MessageCard(message)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Resend as is (y)", id="resend", variant="warning")
+                yield Button("Edit first (e)", id="edit", variant="primary")
+                yield Button("Cancel (q)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#conflict-messages").focus()
+
+    @on(Button.Pressed, "#resend")
+    def action_resend(self) -> None:
+        self.dismiss("resend")
+
+    @on(Button.Pressed, "#edit")
+    def action_edit(self) -> None:
+        self.dismiss("edit")
+
+    def action_close(self) -> None:
+        self.dismiss("edit")

@@ -1,0 +1,164 @@
+"""The conversation screen: messages oldest to newest, routing reasons and ladder beside them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from core.views import ActionResult, ConversationDetail, ConversationRow
+from tui import keys
+from tui.formatting import full_time, time_left
+from tui.messages import ActionFinished, DetailLoaded
+from tui.safe import clean_line
+from tui.screens.base import ReportsWorkerErrors
+from tui.screens.conversation_actions import ConversationActions
+from tui.widgets.alert_bar import AlertBar
+from tui.widgets.message_card import MessageCard
+from tui.widgets.routing_panel import routing_text
+from tui.widgets.top_bar import TopBar
+
+
+def header_text(detail: ConversationDetail, now, me: str, zone=None) -> Text:
+    """Subject, customer, ownership, time left, who will read a reply, and who else is here."""
+    row = detail.row
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if row.confidential:
+        text.append("⊘ confidential  ", style="bold red")
+    text.append(clean_line(row.subject) or "(no subject)", style="bold")
+    text.append(f"   #{row.id}", style="dim")
+    text.append("\n")
+    text.append(clean_line(row.customer_name))
+    text.append(f" <{clean_line(row.customer_address)}>", style="dim")
+    text.append(f"  ·  {row.state}  ·  team {clean_line(row.team or '—')}  ·  owner ")
+    text.append(clean_line(row.owner or "nobody"), style="bold" if row.owner == me else "")
+    if row.exclusive_agent:
+        text.append(f"  ·  exclusive to {clean_line(row.exclusive_agent)}", style="magenta")
+    left, style = time_left(row.deadline, now)
+    if left:
+        text.append("  ·  ")
+        text.append(f"{left} left" if not left.startswith("-") else f"overdue {left.lstrip('-')}", style=style)
+        text.append(f" ({full_time(row.deadline, zone)})", style="dim")
+    text.append("\n")
+    recipients = ", ".join(clean_line(a) for a in detail.reply_to)
+    text.append(f"Reply from {clean_line(detail.reply_from)} to {recipients}")
+    if detail.reply_cc:
+        text.append("  cc " + ", ".join(clean_line(a) for a in detail.reply_cc), style="yellow")
+    if row.shared_reply:
+        text.append("  — CC'd people or a list will read it", style="bold yellow")
+    else:
+        text.append("  — private to the customer", style="green")
+    others = [f"✎ {clean_line(a)} replying" for a in row.repliers if a != me]
+    others += [f"◉ {clean_line(a)} viewing" for a in row.viewers if a != me and a not in row.repliers]
+    if others:
+        text.append("\n")
+        text.append("  ".join(others), style="bold cyan")
+    return text
+
+
+class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
+    """One conversation; the conversation actions apply to it."""
+
+    BINDINGS = keys.bindings("reader", "conversation")
+
+    def __init__(self, conversation_id: int) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.detail: ConversationDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="top-bar")
+        yield AlertBar(id="alert-bar")
+        yield Static(Text("Loading…"), id="conversation-header")
+        with Horizontal(id="conversation-body"):
+            yield VerticalScroll(id="messages")
+            yield VerticalScroll(Static(Text(""), id="routing"), id="routing-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
+        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
+        self.query_one("#messages").focus()
+        self.load_detail()
+
+    # -- ConversationActions -----------------------------------------------------------------
+    def current_conversation_id(self) -> int | None:
+        return self.conversation_id
+
+    def current_row(self) -> ConversationRow | None:
+        return self.detail.row if self.detail else None
+
+    # -- loading -----------------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="conversation", exclusive=True)
+    def load_detail(self) -> None:
+        self.post_message(DetailLoaded(self.app.service.detail(self.conversation_id), "show"))  # type: ignore[attr-defined]
+
+    @on(DetailLoaded)
+    def show_detail(self, message: DetailLoaded) -> None:
+        if message.purpose != "show":
+            return
+        message.stop()
+        previous = self.detail
+        self.detail = message.detail
+        now = self.app.now()  # type: ignore[attr-defined]
+        zone = self.app.zone  # type: ignore[attr-defined]
+        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone))  # type: ignore[attr-defined]
+        self.query_one("#routing", Static).update(
+            routing_text(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
+        )
+        if previous is not None and previous.messages == self.detail.messages:
+            return
+        messages = self.query_one("#messages", VerticalScroll)
+        at_bottom = previous is None or messages.scroll_y >= messages.max_scroll_y - 1
+        messages.remove_children()
+        if self.detail.hidden:
+            messages.mount(Static(Text("Confidential: only its owner and supervisors can read it.", style="bold red")))
+        else:
+            messages.mount_all(MessageCard(m, zone) for m in self.detail.messages)
+        if at_bottom:
+            messages.call_after_refresh(messages.scroll_end, animate=False)
+
+    def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
+        if not conversation_ids or self.conversation_id in conversation_ids or "presence" in kinds:
+            self.load_detail()
+
+    # -- reading actions -----------------------------------------------------------------------
+    def action_scroll_body_down(self) -> None:
+        self.query_one("#messages", VerticalScroll).scroll_down(animate=False)
+
+    def action_scroll_body_up(self) -> None:
+        self.query_one("#messages", VerticalScroll).scroll_up(animate=False)
+
+    def action_scroll_body_top(self) -> None:
+        self.query_one("#messages", VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_body_bottom(self) -> None:
+        self.query_one("#messages", VerticalScroll).scroll_end(animate=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+        self.app.conversation_closed()  # type: ignore[attr-defined]
+
+    def action_save_attachment(self) -> None:
+        from tui.screens.dialogs import SaveAttachmentDialog
+
+        attachments = [a for m in (self.detail.messages if self.detail else ()) for a in m.attachments]
+        if not attachments:
+            self.app.notify("This conversation has no attachments.", severity="warning")
+            return
+
+        def chosen(choice: tuple[int, Path] | None) -> None:
+            if choice is not None:
+                self.save_attachment(*choice)
+
+        self.app.push_screen(SaveAttachmentDialog(attachments), callback=chosen)
+
+    @work(thread=True, exit_on_error=False, group="attachment")
+    def save_attachment(self, attachment_id: int, path: Path) -> None:
+        saved = self.app.service.save_attachment(attachment_id, path)  # type: ignore[attr-defined]
+        self.post_message(ActionFinished("Attachment", ActionResult(True, f"Saved to {saved}")))

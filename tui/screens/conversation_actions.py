@@ -1,0 +1,102 @@
+"""The conversation actions (claim, reply, assign, ...) shared by the list screen and the conversation screen.
+
+A screen mixes this in and says which conversation the actions apply to; each action hands the
+service call to the app's action worker or opens the dialog that gathers what the call needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.views import ConversationRow
+
+
+class ConversationActions:
+    """Mixin for screens: `action_*` methods for every 'conversation' action of the key registry."""
+
+    def current_conversation_id(self) -> int | None:
+        raise NotImplementedError
+
+    def current_row(self) -> ConversationRow | None:
+        raise NotImplementedError
+
+    def defer_until_loaded(self, action: str) -> bool:
+        """Screens whose list is still loading keep the key for later (type-ahead) and return True."""
+        return False
+
+    def _target(self, action: str = "") -> int | None:
+        if action and self.defer_until_loaded(action):
+            return None
+        conversation_id = self.current_conversation_id()
+        if conversation_id is None:
+            self.app.notify("No conversation selected.", severity="warning")  # type: ignore[attr-defined]
+        return conversation_id
+
+    def action_claim(self) -> None:
+        if (cid := self._target("claim")) is not None:
+            self.app.act("Claim", cid, lambda s: s.claim(cid))  # type: ignore[attr-defined]
+
+    def action_release(self) -> None:
+        if (cid := self._target("release")) is not None:
+            self.app.act("Release", cid, lambda s: s.release(cid))  # type: ignore[attr-defined]
+
+    def action_take_back(self) -> None:
+        if (cid := self._target("take_back")) is not None:
+            self.app.act("Take back", cid, lambda s: s.take_back(cid))  # type: ignore[attr-defined]
+
+    def action_done(self) -> None:
+        if (cid := self._target("done")) is not None:
+            self.app.act("Done", cid, lambda s: s.done(cid))  # type: ignore[attr-defined]
+
+    def action_reopen(self) -> None:
+        if (cid := self._target("reopen")) is not None:
+            self.app.act("Reopen", cid, lambda s: s.reopen(cid))  # type: ignore[attr-defined]
+
+    def action_toggle_confidential(self) -> None:
+        row = self.current_row()
+        if row is None:
+            self._target("toggle_confidential")
+            return
+        wanted = not row.confidential
+        self.app.act("Confidential", row.id, lambda s: s.set_confidential(row.id, wanted))  # type: ignore[attr-defined]
+
+    def action_reply(self) -> None:
+        if (cid := self._target("reply")) is not None:
+            self.app.start_compose(cid, "reply")  # type: ignore[attr-defined]
+
+    def action_reply_all(self) -> None:
+        if (cid := self._target("reply_all")) is not None:
+            self.app.start_compose(cid, "reply-all")  # type: ignore[attr-defined]
+
+    def action_note(self) -> None:
+        if (cid := self._target("note")) is not None:
+            self.app.start_compose(cid, "note")  # type: ignore[attr-defined]
+
+    def action_no_action(self) -> None:
+        if (cid := self._target("no_action")) is not None:
+            self.app.start_dispose(cid)  # type: ignore[attr-defined]
+
+    def action_why(self) -> None:
+        from tui.screens.why import WhyScreen
+
+        if (cid := self._target("why")) is not None:
+            self.app.push_screen(WhyScreen(cid))  # type: ignore[attr-defined]
+
+    def action_assign(self) -> None:
+        from tui.screens.assign import AssignScreen
+
+        if (cid := self._target("assign")) is not None:
+            self.app.push_screen(AssignScreen(cid, self.current_row()))  # type: ignore[attr-defined]
+
+    def action_snooze(self) -> None:
+        from tui.screens.dialogs import SnoozeDialog
+
+        cid = self._target("snooze")
+        if cid is None:
+            return
+
+        def chosen(until: datetime | None) -> None:
+            if until is not None:
+                self.app.act("Snooze", cid, lambda s: s.snooze(cid, until))  # type: ignore[attr-defined]
+
+        self.app.push_screen(SnoozeDialog(self.app.now(), self.app.zone), callback=chosen)  # type: ignore[attr-defined]

@@ -1,0 +1,270 @@
+"""Small modal dialogs: confirm, snooze, no action needed, presence, save an attachment.
+
+Every dialog closes with q (when no text box has focus), ctrl+g, Esc, or its Cancel button:
+bare Esc is never the only way out, because tmux delays it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core.durations import parse_duration
+from core.views import AttachmentView, ConversationDetail
+from tui import keys
+from tui.formatting import full_time
+from tui.safe import clean_line, plain
+from tui.screens.base import ReportsWorkerErrors
+from tui.widgets.message_card import human_size
+
+Result = TypeVar("Result")
+
+
+class Dialog(ReportsWorkerErrors, ModalScreen[Result], Generic[Result]):
+    """A centred box; q / ctrl+g / Esc / Cancel dismiss it with None."""
+
+    BINDINGS = keys.bindings("dialog")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(Dialog[bool]):
+    """A yes/no question: y confirms, n / q / ctrl+g refuse."""
+
+    BINDINGS = [Binding("y", "confirm", "Yes", id="confirm-yes"), Binding("n", "close", "No", id="confirm-no")]
+
+    def __init__(self, title: str, body: Text, yes_label: str = "Yes (y)", no_label: str = "No (n)") -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.yes_label = yes_label
+        self.no_label = no_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="confirm-dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(self.body, classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes_label, id="yes", variant="warning")
+                yield Button(self.no_label, id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed, "#yes")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+
+class SnoozeDialog(Dialog[datetime]):
+    """Pick when the conversation comes back: a preset (1-4) or a duration such as 90m or 2d."""
+
+    BINDINGS = [Binding(str(n), f"preset({n - 1})", show=False) for n in range(1, 5)]
+
+    def __init__(self, now: datetime, zone=None) -> None:
+        super().__init__()
+        self.now = now
+        self.zone = zone
+        local = now.astimezone(zone) if zone else now
+        tomorrow = (local + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        monday = (local + timedelta(days=7 - local.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+        self.presets = [
+            ("1 hour", now + timedelta(hours=1)),
+            ("4 hours", now + timedelta(hours=4)),
+            ("Tomorrow 09:00", tomorrow),
+            ("Next Monday 09:00", monday),
+        ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="snooze-dialog"):
+            yield Static(Text("Snooze until…"), classes="dialog-title")
+            yield OptionList(
+                *[Option(Text(f"{n}  {label}  ({full_time(at, self.zone)})"), id=str(n - 1))
+                  for n, (label, at) in enumerate(self.presets, start=1)],
+                id="snooze-presets",
+            )
+            yield Input(placeholder="or a duration: 90m, 2h, 3d — then Enter", id="snooze-duration")
+            yield Static(Text(""), id="snooze-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel (q)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_preset(self, index: int) -> None:
+        self.dismiss(self.presets[index][1])
+
+    @on(OptionList.OptionSelected)
+    def pick(self, message: OptionList.OptionSelected) -> None:
+        self.action_preset(int(message.option.id or 0))
+
+    @on(Input.Submitted)
+    def custom(self, message: Input.Submitted) -> None:
+        try:
+            delta = parse_duration(message.value)
+        except ValueError as error:
+            self.query_one("#snooze-error", Static).update(Text(str(error)))
+            return
+        self.dismiss(self.now + delta)
+
+
+DISPOSE_REASONS = ("thank-you, nothing to answer", "automatic reply", "spam", "answered another way")
+
+
+class DisposeDialog(Dialog[str]):
+    """'No action needed' for every pending inbound message: pick a reason (1-4) or type one."""
+
+    BINDINGS = [Binding(str(n), f"reason({n - 1})", show=False) for n in range(1, len(DISPOSE_REASONS) + 1)]
+
+    def __init__(self, detail: ConversationDetail) -> None:
+        super().__init__()
+        self.detail = detail
+        self.pending = [m for m in detail.messages if m.direction == "inbound" and m.disposition == "pending"]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="dispose-dialog"):
+            yield Static(Text("No action needed"), classes="dialog-title")
+            summary = Text()
+            if not self.pending:
+                summary.append("Nothing is pending in this conversation.", style="dim")
+            else:
+                summary.append(f"{len(self.pending)} pending message(s) of ")
+                summary.append(clean_line(self.detail.row.subject), style="bold")
+                summary.append(" will be marked worked out:\n")
+                for message in self.pending:
+                    first_line = next((line for line in message.text.splitlines() if line.strip()), "")
+                    summary.append(f"  • {clean_line(message.from_name or message.from_addr)}: ", style="bold")
+                    summary.append(clean_line(first_line)[:70] + "\n")
+            yield Static(summary, classes="dialog-body")
+            if self.pending:
+                yield OptionList(
+                    *[Option(Text(f"{n}  {reason}"), id=str(n - 1)) for n, reason in enumerate(DISPOSE_REASONS, 1)],
+                    id="dispose-reasons",
+                )
+                yield Input(placeholder="or type a reason, then Enter", id="dispose-reason")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel (q)", id="cancel")
+
+    def on_mount(self) -> None:
+        if self.pending:
+            self.query_one(OptionList).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    def action_reason(self, index: int) -> None:
+        if self.pending:
+            self.dismiss(DISPOSE_REASONS[index])
+
+    @on(OptionList.OptionSelected)
+    def pick(self, message: OptionList.OptionSelected) -> None:
+        self.action_reason(int(message.option.id or 0))
+
+    @on(Input.Submitted)
+    def typed(self, message: Input.Submitted) -> None:
+        if message.value.strip():
+            self.dismiss(message.value.strip())
+
+
+PRESENCE_CHOICES = (
+    ("available", "Available: routing may give me mail"),
+    ("away", "Away: short break, my windows pass to the team"),
+    ("vacation", "Vacation: nothing is routed to me"),
+)
+
+
+class PresenceDialog(Dialog[str]):
+    """Set my presence: available, away or vacation."""
+
+    BINDINGS = [Binding(str(n), f"choose({n - 1})", show=False) for n in range(1, len(PRESENCE_CHOICES) + 1)]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="presence-dialog"):
+            yield Static(Text(f"My presence (now: {self.current})"), classes="dialog-title")
+            yield OptionList(
+                *[Option(Text(f"{n}  {text}"), id=status) for n, (status, text) in enumerate(PRESENCE_CHOICES, 1)],
+                id="presence-choices",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel (q)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_choose(self, index: int) -> None:
+        self.dismiss(PRESENCE_CHOICES[index][0])
+
+    @on(OptionList.OptionSelected)
+    def pick(self, message: OptionList.OptionSelected) -> None:
+        self.dismiss(message.option.id)
+
+
+def safe_file_name(name: str) -> str:
+    """A file name that cannot climb directories or hide its extension."""
+    cleaned = clean_line(name).replace("/", "_").replace("\\", "_").lstrip(".").strip()
+    return cleaned or "attachment"
+
+
+class SaveAttachmentDialog(Dialog[tuple[int, Path]]):
+    """Pick an attachment and where to save it; Enter in the path box saves."""
+
+    def __init__(self, attachments: list[AttachmentView], folder: Path | None = None) -> None:
+        super().__init__()
+        self.attachments = attachments
+        downloads = Path.home() / "Downloads"
+        self.folder = folder or (downloads if downloads.is_dir() else Path.cwd())
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="save-dialog"):
+            yield Static(Text("Save an attachment"), classes="dialog-title")
+            yield OptionList(
+                *[Option(plain(f"{a.filename}  ({human_size(a.size)}, {a.content_type})"), id=str(a.id))
+                  for a in self.attachments],
+                id="attachment-choices",
+            )
+            yield Static(Text("Save to (Enter saves):"))
+            yield Input(self._default_path(self.attachments[0]), id="save-path")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel (ctrl+g)", id="cancel")
+
+    def _default_path(self, attachment: AttachmentView) -> str:
+        return str(self.folder / safe_file_name(attachment.filename))
+
+    def on_mount(self) -> None:
+        self.query_one("#save-path", Input).focus()
+
+    @on(OptionList.OptionHighlighted)
+    def suggest_path(self, message: OptionList.OptionHighlighted) -> None:
+        chosen = next(a for a in self.attachments if str(a.id) == message.option.id)
+        self.query_one("#save-path", Input).value = self._default_path(chosen)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        options = self.query_one(OptionList)
+        index = options.highlighted or 0
+        attachment = self.attachments[index]
+        path = Path(self.query_one("#save-path", Input).value).expanduser()
+        self.dismiss((attachment.id, path))

@@ -1,0 +1,276 @@
+"""The main screen: queues on the left, the virtual conversation list, a summary of the highlighted row."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from core.views import ConversationRow
+from tui import keys
+from tui.formatting import full_time, time_left
+from tui.messages import QueueLoaded, QueuesLoaded, RowsLoaded
+from tui.safe import clean_line
+from tui.screens.base import ReportsWorkerErrors
+from tui.screens.conversation_actions import ConversationActions
+from tui.widgets.alert_bar import AlertBar
+from tui.widgets.columns import header_text
+from tui.widgets.conversation_list import ConversationList
+from tui.widgets.queue_sidebar import QueueSidebar
+from tui.widgets.top_bar import TopBar
+
+FIRST_WINDOW = 120
+"""Rows fetched with a queue's ids: enough for a tall terminal around the cursor."""
+
+
+class ListHeader(Static):
+    """Column titles above the list, laid out by the same function as the rows."""
+
+    def render(self) -> Text:
+        return header_text(self.size.width)
+
+
+class RowSummary(Widget):
+    """Three lines about the highlighted conversation: who, what, when, who else will read a reply.
+
+    A plain render() widget: updating it repaints three lines without a layout pass, so moving the
+    cursor stays cheap.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.summary = Text("")
+
+    def show_row(self, row: ConversationRow | None, now, zone=None) -> None:
+        self.summary = Text("") if row is None else summary_text(row, now, zone)
+        self.refresh()
+
+    def render(self) -> Text:
+        return self.summary
+
+
+def summary_text(row: ConversationRow, now, zone=None) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(clean_line(row.subject) or "(no subject)", style="bold")
+    text.append("\n")
+    text.append(clean_line(row.customer_name))
+    text.append(f" <{clean_line(row.customer_address)}>", style="dim")
+    text.append(f"  ·  team {clean_line(row.team or '—')}  ·  owner {clean_line(row.owner or 'nobody')}")
+    if row.exclusive_agent:
+        text.append(f"  ·  exclusive to {clean_line(row.exclusive_agent)}", style="magenta")
+    text.append("\n")
+    left, style = time_left(row.deadline, now)
+    if left:
+        window = {"personal": "exclusive window", "team": "team window"}.get(row.window or "", "deadline")
+        text.append(f"{window} {'overdue by ' + left.lstrip('-') if left.startswith('-') else left + ' left'}",
+                    style=style or "")
+        text.append(f" ({full_time(row.deadline, zone)})  ·  ", style="dim")
+    text.append(f"{row.pending_count} to answer of {row.message_count}  ·  ")
+    if row.shared_reply:
+        text.append("CC'd people or a list will read your reply", style="bold yellow")
+    else:
+        text.append("reply goes to the customer only", style="green")
+    if row.confidential:
+        text.append("  ·  confidential", style="bold red")
+    return text
+
+
+class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
+    """Queues and the conversation list; conversation actions apply to the highlighted row."""
+
+    BINDINGS = keys.bindings("queues", "conversation")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue = "mine"
+        self.search_term: str | None = None
+        self.queue_loading = True
+        self.typed_ahead: list[str] = []
+        """Conversation actions pressed while a queue was loading, run once its rows are in."""
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="top-bar")
+        yield AlertBar(id="alert-bar")
+        with Horizontal(id="main-body"):
+            yield QueueSidebar(id="queues")
+            with Vertical(id="list-pane"):
+                yield Input(placeholder="Search subjects and customers, then Enter (ctrl+g to cancel)", id="search")
+                yield ListHeader(id="list-header")
+                yield ConversationList(self.app.me, self.app.now, id="conversations")  # type: ignore[attr-defined]
+                yield RowSummary(id="summary")
+        yield Footer()
+
+    @property
+    def conversation_list(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    def on_mount(self) -> None:
+        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
+        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
+        self.query_one("#search", Input).display = False
+        self.conversation_list.focus()
+        self.load_queues()
+        self.load_queue(self.queue, None, keep_cursor=False)
+
+    # -- ConversationActions -----------------------------------------------------------------
+    def current_conversation_id(self) -> int | None:
+        return self.conversation_list.cursor_id
+
+    def current_row(self) -> ConversationRow | None:
+        return self.conversation_list.cursor_row
+
+    # -- workers -----------------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="queues", exclusive=True)
+    def load_queues(self) -> None:
+        queues = self.app.service.queues()  # type: ignore[attr-defined]
+        if not get_current_worker().is_cancelled:
+            self.post_message(QueuesLoaded(queues))
+
+    @work(thread=True, exit_on_error=False, group="queue", exclusive=True)
+    def load_queue(self, queue: str, search: str | None, keep_cursor: bool = True,
+                   cursor_id: int | None = None, cursor_index: int = 0) -> None:
+        """Every id of the queue, and the rows of a window around where the cursor will be."""
+        service = self.app.service  # type: ignore[attr-defined]
+        ids = service.queue_ids(queue, search)
+        position = ids.index(cursor_id) if keep_cursor and cursor_id in ids else (cursor_index if keep_cursor else 0)
+        start = max(position - FIRST_WINDOW // 2, 0)
+        rows = service.rows(ids[start : start + FIRST_WINDOW])
+        if not get_current_worker().is_cancelled:
+            self.post_message(QueueLoaded(queue, search, ids, rows, keep_cursor))
+
+    @work(thread=True, exit_on_error=False, group="rows")
+    def load_rows(self, ids: list[int]) -> None:
+        self.post_message(RowsLoaded(self.app.service.rows(ids), ids))  # type: ignore[attr-defined]
+
+    def reload_queue(self, keep_cursor: bool = True) -> None:
+        listing = self.conversation_list
+        self.load_queue(self.queue, self.search_term, keep_cursor, listing.cursor_id, listing.cursor)
+
+    # -- handlers --------------------------------------------------------------------------------
+    @on(QueuesLoaded)
+    def show_queues(self, message: QueuesLoaded) -> None:
+        self.query_one(QueueSidebar).show_queues(message.queues, self.queue)
+
+    @on(QueueLoaded)
+    def show_queue(self, message: QueueLoaded) -> None:
+        if message.queue != self.queue or message.search != self.search_term:
+            return
+        empty = "Type / to search." if self.queue == "search" and not self.search_term else "Nothing in this queue."
+        self.conversation_list.set_ids(message.ids, message.rows, keep_cursor=message.keep_cursor, empty_message=empty)
+        self.queue_loading = False
+        typed, self.typed_ahead = self.typed_ahead, []
+        for action in typed:
+            self.call_later(self.run_action, action)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A queue that failed to load must not swallow the keys typed after it (the toast says why)."""
+        if event.worker.group == "queue" and event.state == WorkerState.ERROR:
+            self.queue_loading = False
+            self.typed_ahead.clear()
+
+    def defer_until_loaded(self, action: str) -> bool:
+        """Keys typed right after switching queue act on the new queue's rows, not on what was shown before."""
+        if self.queue_loading:
+            self.typed_ahead.append(action)
+            return True
+        return False
+
+    @on(RowsLoaded)
+    def show_rows(self, message: RowsLoaded) -> None:
+        self.conversation_list.add_rows(message.rows)
+        self.show_summary()
+
+    @on(ConversationList.RowsWanted)
+    def fetch_rows(self, message: ConversationList.RowsWanted) -> None:
+        self.load_rows(message.ids)
+
+    @on(ConversationList.Highlighted)
+    def show_summary(self) -> None:
+        self.query_one(RowSummary).show_row(self.conversation_list.cursor_row, self.app.now(), self.app.zone)  # type: ignore[attr-defined]
+
+    @on(ConversationList.OpenRequested)
+    def open_conversation(self, message: ConversationList.OpenRequested) -> None:
+        self.app.open_conversation(message.conversation_id)  # type: ignore[attr-defined]
+
+    @on(OptionList.OptionHighlighted, "#queues")
+    def switch_queue(self, message: OptionList.OptionHighlighted) -> None:
+        if message.option.id is not None:
+            self.select_queue(message.option.id)
+
+    def select_queue(self, key: str) -> None:
+        """Show another queue; keys pressed before its rows arrive wait for them."""
+        if key == self.queue:
+            return
+        self.queue = key
+        if key != "search":
+            self.search_term = None
+        self.conversation_list.set_ids([], empty_message="Loading…")  # never act on the previous queue's rows
+        self.queue_loading = True
+        self.load_queue(key, self.search_term, keep_cursor=False)
+        if key == "search" and not self.search_term:
+            self.action_search()
+
+    @on(OptionList.OptionSelected, "#queues")
+    def enter_queue(self) -> None:
+        self.conversation_list.focus()
+
+    @on(Input.Submitted, "#search")
+    def run_search(self, message: Input.Submitted) -> None:
+        term = message.value.strip()
+        search = self.query_one("#search", Input)
+        search.display = bool(term)
+        self.search_term = term or None
+        self.queue = "search"
+        self.queue_loading = True
+        self.query_one(QueueSidebar).select_key("search")
+        self.load_queue("search", self.search_term, keep_cursor=False)
+        self.conversation_list.focus()
+
+    def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
+        """Another session (or this one) changed something: recount, reorder, refetch what is visible."""
+        self.conversation_list.forget_rows(conversation_ids)
+        self.load_queues()
+        self.reload_queue(keep_cursor=True)
+
+    def tick(self) -> None:
+        self.conversation_list.tick()
+
+    # -- queue actions -------------------------------------------------------------------------
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    def key_ctrl_g(self) -> None:
+        """Leave the search box (Esc works too, but tmux delays it)."""
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            search.display = bool(self.search_term)
+            self.conversation_list.focus()
+
+    def key_escape(self) -> None:
+        self.key_ctrl_g()
+
+    def action_next_queue(self) -> None:
+        self._step_queue(1)
+
+    def action_previous_queue(self) -> None:
+        self._step_queue(-1)
+
+    def _step_queue(self, step: int) -> None:
+        sidebar = self.query_one(QueueSidebar)
+        if sidebar.queue_keys:
+            current = sidebar.highlighted or 0
+            sidebar.highlighted = (current + step) % len(sidebar.queue_keys)
+            self.select_queue(sidebar.queue_keys[sidebar.highlighted])  # now, not when the highlight message lands
+
+    def action_focus_next_pane(self) -> None:
+        if self.conversation_list.has_focus:
+            self.query_one(QueueSidebar).focus()
+        else:
+            self.conversation_list.focus()

@@ -1,0 +1,66 @@
+"""The sidebar of queues, each with its count and how many are urgent."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from core.views import QueueInfo
+from tui.safe import clean_line
+
+
+def queue_prompt(queue: QueueInfo) -> Table:
+    """'My work      3 12': title left, urgent (red) and total counts right."""
+    grid = Table.grid(expand=True, padding=(0, 1, 0, 0))
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    counts = Text(no_wrap=True)
+    if queue.urgent:
+        counts.append(f"!{queue.urgent} ", style="bold red")
+    if queue.key != "search":
+        counts.append(str(queue.count), style="bold" if queue.count else "dim")
+    grid.add_row(Text(clean_line(queue.title)), counts)
+    return grid
+
+
+class QueueSidebar(OptionList):
+    """Queues in a fixed order; updating counts keeps the highlighted queue."""
+
+    DEFAULT_CSS = """
+    QueueSidebar {
+        width: 32;
+        height: 1fr;
+        border: none;
+        border-right: vkey $panel-lighten-2;
+        padding: 0 1 0 0;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.queue_keys: list[str] = []
+
+    def show_queues(self, queues: list[QueueInfo], selected: str | None = None) -> None:
+        keys = [q.key for q in queues]
+        if keys == self.queue_keys:
+            for queue in queues:
+                self.replace_option_prompt(queue.key, queue_prompt(queue))
+            return
+        previous = self.highlighted_key or selected
+        self.queue_keys = keys
+        self.set_options([Option(queue_prompt(q), id=q.key) for q in queues])
+        if previous in keys:
+            self.highlighted = keys.index(previous)
+        elif keys:
+            self.highlighted = 0
+
+    @property
+    def highlighted_key(self) -> str | None:
+        option = self.highlighted_option
+        return option.id if option is not None else None
+
+    def select_key(self, key: str) -> None:
+        if key in self.queue_keys:
+            self.highlighted = self.queue_keys.index(key)

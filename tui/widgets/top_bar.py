@@ -1,0 +1,60 @@
+"""The title line: workspace, who you are with your presence, and the (possibly simulated) clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from tui.formatting import presence_mark
+from tui.safe import clean_line
+
+
+class TopBar(Widget):
+    DEFAULT_CSS = """
+    TopBar {
+        height: 1;
+        width: 1fr;
+        background: $primary;
+        color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.workspace_name = "Comptoir"
+        self.where = ""
+        self.agent_name = ""
+        self.presence = "available"
+        self.now: datetime | None = None
+        self.zone: tzinfo | None = None
+        self.simulated = False
+
+    def update_state(self, **values) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.refresh()
+
+    def render(self) -> Table:
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right", no_wrap=True)
+        left = Text(no_wrap=True)
+        left.append("Comptoir", style="bold")
+        left.append(f" · {clean_line(self.workspace_name)}")
+        if self.where:
+            left.append(f" · {clean_line(self.where)}")
+        right = Text(no_wrap=True)
+        mark, style = presence_mark(self.presence)
+        right.append(clean_line(self.agent_name) + " ")
+        right.append(f"{mark} {self.presence}", style=style)
+        if self.now is not None:
+            local = self.now.astimezone(self.zone) if self.zone else self.now
+            right.append("  " + local.strftime("%a %d %b %H:%M"))
+            if self.simulated:
+                right.append(" (sim)", style="italic")
+        grid.add_row(left, right)
+        return grid
