@@ -130,40 +130,37 @@ def _claim_row(raw: RawSql, conversation_id: int) -> _ClaimRow | None:
 def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
     """Take an unclaimed conversation; of two agents claiming at once, one wins, the other is told who.
 
-    The hot path of a claim race, so it runs driver-level SQL on pooled connections: a conversation
-    already owned is answered from a plain read without queueing for the write lock; otherwise the
-    guarded `UPDATE ... WHERE owner IS NULL` decides, in one transaction with the audit event, any
-    alert and the change-log row.
+    The hot path of a claim race, so it runs driver-level SQL on pooled connections: one plain read
+    answers most attempts (already owned, done, someone's exclusive window) without queueing for the
+    write lock; otherwise the guarded `UPDATE ... WHERE owner IS NULL` alone decides, in one
+    transaction with the audit event, any alert and the change-log row.
     """
     with ws.db.raw(write=False) as raw:
-        seen = _claim_row(raw, conversation_id)
-    if seen is not None and seen.owner is not None and seen.state != "done":
-        return _lost(ws, agent, seen, seen.owner)
-    with ws.db.raw(write=True) as raw:
         conv = _claim_row(raw, conversation_id)
-        if conv is None:
-            raise ActionRefused(f"there is no conversation #{conversation_id}")
-        if conv.state == "done":
-            return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
-        if conv.owner is not None:
-            return _lost(ws, agent, conv, conv.owner)
-        if (
-            conv.visibility == "personal" and conv.exclusive_agent not in (None, agent)
-            and not _is_supervisor(ws, agent)
-        ):
-            until = conv.exclusive_until.strftime("%H:%M") if conv.exclusive_until else "later"
-            return _refused(
-                f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
-                "ask them, or take it back with a note (t / assign)",
-                conversation_id,
-            )
+    if conv is None:
+        raise ActionRefused(f"there is no conversation #{conversation_id}")
+    if conv.state == "done":
+        return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
+    if conv.owner is not None:
+        return _lost(ws, agent, conv, conv.owner)
+    if conv.visibility == "personal" and conv.exclusive_agent not in (None, agent) and not _is_supervisor(ws, agent):
+        until = conv.exclusive_until.strftime("%H:%M") if conv.exclusive_until else "later"
+        return _refused(
+            f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
+            "ask them, or take it back with a note (t / assign)",
+            conversation_id,
+        )
+    with ws.db.raw(write=True) as raw:
         won = raw.run(
-            "UPDATE conversation SET owner = :agent, updated_at = :now WHERE id = :id AND owner IS NULL",
+            "UPDATE conversation SET owner = :agent, updated_at = :now "
+            "WHERE id = :id AND owner IS NULL AND state != 'done'",
             {"agent": agent, "now": raw.when(now), "id": conversation_id},
         ).rowcount
-        if won != 1:  # PostgreSQL: another transaction committed its claim between our read and our update
-            owner = _claim_row(raw, conversation_id).owner
-            return _lost(ws, agent, conv, owner)
+        if won != 1:
+            latest = _claim_row(raw, conversation_id)
+            if latest.state == "done":
+                return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
+            return _lost(ws, agent, conv, latest.owner)
         raw.run(
             "INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
             "VALUES (:c, NULL, :actor, :at, 'claim', :details)",
