@@ -14,13 +14,14 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from core import actions
+from core.escalation import run_escalation
 from core.ingest import IncomingMail, ingest_batch
 from core.models import Alert, Contact, Conversation, Message, OutboxItem, Rating
 from core.db import SQLITE_NAME
 from core.workspace import Workspace, init_workspace, open_workspace
 
 DEMO_AGENT = "marie"
-DEMO_VERSION = "3"
+DEMO_VERSION = "4"
 """Bumped when the demo's content or the schema changes, so a cached demo template is rebuilt."""
 DOMAIN = "comptoir-demo.test"
 
@@ -226,6 +227,7 @@ def build_demo(path: Path, now: datetime | None = None, conversations: int = 200
         world = DemoWorld(seed)
         _import_history(ws, world, now)
         _make_conversations(ws, world, now, conversations)
+        run_escalation(ws, now)  # the past catches up now, so the live demo's first tick is not a flood
         with ws.db.write() as s:
             # History is history: only what happens from the demo's start on should make the bar blink.
             s.execute(update(Alert).where(col(Alert.acknowledged_at).is_(None)).values(acknowledged_at=now))
