@@ -233,12 +233,17 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
 
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
         """Another session (or this one) changed something: recount, reorder, refetch what is visible."""
+        if not self.query(ConversationList):  # a change can arrive before the screen's widgets are mounted
+            return
         self.conversation_list.forget_rows(conversation_ids)
         self.load_queues()
         self.reload_queue(keep_cursor=True)
 
     def tick(self) -> None:
-        self.conversation_list.tick()
+        """The app's clock timer; it can fire before this screen's widgets are mounted."""
+        lists = self.query(ConversationList)
+        if lists:
+            lists.first().tick()
 
     # -- queue actions -------------------------------------------------------------------------
     def action_search(self) -> None:
