@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.changefeed import ChangeFeed  # noqa: E402
 from tests.conftest import NOW, make_workspace  # noqa: E402
+from tests.support.pgcluster import bench_backends  # noqa: E402
 from tests.core.helpers import deliver  # noqa: E402
 
 TARGET_P95_MS = 500
@@ -78,27 +79,13 @@ def main() -> int:
     parser.add_argument("--actions", type=int, default=200)
     parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="both")
     args = parser.parse_args()
-    cluster = None
-    backends = ["sqlite", "pg"] if args.backend == "both" else [args.backend]
-    if "pg" in backends and not os.environ.get("COMPTOIR_TEST_PG"):
-        from tests.support.pgcluster import PgCluster, pg_bin
-
-        if pg_bin() is None:
-            print("PostgreSQL is not installed: skipping the PostgreSQL run")
-            backends.remove("pg")
-        else:
-            cluster = PgCluster()
-            os.environ["COMPTOIR_TEST_PG"] = cluster.start()
-    try:
+    with bench_backends(args.backend) as backends:
         for backend in backends:
             r = bench(backend, args.actions)
             verdict = "met" if r["p95"] <= TARGET_P95_MS else "MISSED"
             print(f"{backend:>6}: {r['samples']} actions seen (missed {r['missed']}): commit-to-seen latency "
                   f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms "
                   f"(target p95 <= {TARGET_P95_MS} ms: {verdict})")
-    finally:
-        if cluster is not None:
-            cluster.stop()
     return 0
 
 

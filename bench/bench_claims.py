@@ -10,7 +10,6 @@ PostgreSQL: uses $COMPTOIR_TEST_PG (an admin URL), else starts a private cluster
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from collections import Counter
@@ -22,6 +21,7 @@ from sqlmodel import select  # noqa: E402
 
 from core.models import Conversation, Event  # noqa: E402
 from tests.conftest import NOW, make_workspace  # noqa: E402
+from tests.support.pgcluster import bench_backends  # noqa: E402
 from tests.core.racer import RACE_AGENTS, race_config, run_race, seed_conversations  # noqa: E402
 
 TARGET_SQLITE = 2_000
@@ -56,18 +56,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=2_000)
     parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="both")
     args = parser.parse_args()
-    cluster = None
-    backends = ["sqlite", "pg"] if args.backend == "both" else [args.backend]
-    if "pg" in backends and not os.environ.get("COMPTOIR_TEST_PG"):
-        from tests.support.pgcluster import PgCluster, pg_bin
-
-        if pg_bin() is None:
-            print("PostgreSQL is not installed: skipping the PostgreSQL run")
-            backends.remove("pg")
-        else:
-            cluster = PgCluster()
-            os.environ["COMPTOIR_TEST_PG"] = cluster.start()
-    try:
+    with bench_backends(args.backend) as backends:
         for backend in backends:
             r = bench(backend, args.conversations)
             target = f"(target >= {TARGET_SQLITE}/s: {'met' if r['claims_per_s'] >= TARGET_SQLITE else 'MISSED'})" if backend == "sqlite" else ""
@@ -76,9 +65,6 @@ def main() -> int:
                   f"double claims {r['double_claims']} (must be 0); unclaimed {r['unclaimed']}; losers not told the winner "
                   f"{r['losers_not_told']}")
             print(f"        wins per agent: {r['per_agent']}")
-    finally:
-        if cluster is not None:
-            cluster.stop()
     return 0
 
 

@@ -20,7 +20,7 @@ from core.db import NOTIFY_CHANNEL
 from core.errors import ActionRefused
 from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
 from core.models import utcnow
-from core.queries import can_read, get_conversation, our_addresses
+from core.queries import can_read, get_conversation, our_addresses, signature_for
 from core.search import index_message
 from core.rawsql import RawSql
 from core.views import ActionResult
@@ -500,7 +500,7 @@ def reply(
             references = [*references, last_in.message_id][-20:]
         domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
         our_id = make_msgid(domain=domain)
-        signature = _signature(ws, from_addr, conv.team)
+        signature = signature_for(ws, from_addr, conv.team)
         full_body = body.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
         msg = Message(
             conversation_id=conversation_id, direction="outbound", message_id=our_id,
@@ -574,12 +574,6 @@ def _account_for(ws: Workspace, from_addr: str) -> str:
         if account.address.lower() == from_addr.lower():
             return account.name
     return ws.config.accounts[0].name if ws.config.accounts else ""
-
-
-def _signature(ws: Workspace, address: str, team_name: str | None) -> str:
-    from core.queries import signature_for
-
-    return signature_for(ws, address, team_name)
 
 
 # -- presence and alerts ------------------------------------------------------------------------

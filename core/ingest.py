@@ -474,6 +474,8 @@ def reroute_preview(ws: Workspace, since: datetime | None, now: datetime, limit:
         stmt = select(Message).where(Message.direction == "inbound").order_by(col(Message.id)).limit(limit)
         if since is not None:
             stmt = stmt.where(col(Message.received_at) >= since)
+        # A conversation's first message was routed as a new thread, every later one as a reply in it.
+        first_of = dict(s.exec(select(Message.conversation_id, func.min(Message.id)).group_by(Message.conversation_id)).all())
         for msg in s.exec(stmt):
             conv = s.get(Conversation, msg.conversation_id)
             contact_row = s.get(Contact, conv.contact_id) if conv.contact_id else None
@@ -484,8 +486,7 @@ def reroute_preview(ws: Workspace, since: datetime | None, now: datetime, limit:
             parsed = parse_mail(raw.data) if raw else None
             if parsed is None:
                 continue
-            first = s.exec(select(func.min(Message.id)).where(Message.conversation_id == conv.id)).one()
-            thread = None if first == msg.id else _ConvRef(conv.id, conv.owner, conv.confidential, conv.subject, conv.team)
+            thread = None if first_of.get(conv.id) == msg.id else _ConvRef(conv.id, conv.owner, conv.confidential, conv.subject, conv.team)
             d = decide(routing_facts(sql, parsed, msg.received_at, contact, thread), policy, msg.received_at)
             stored = next((e for e in conv.routing_reasons), None)
             before = (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -65,3 +67,24 @@ class PgCluster:
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def bench_backends(choice: str) -> Iterator[list[str]]:
+    """The backends a bench runs on ("sqlite", "pg" or "both"); starts a private cluster for "pg"
+    when COMPTOIR_TEST_PG is unset, and stops it afterwards."""
+    backends = ["sqlite", "pg"] if choice == "both" else [choice]
+    cluster = None
+    if "pg" in backends and not os.environ.get("COMPTOIR_TEST_PG"):
+        if pg_bin() is None:
+            print("PostgreSQL is not installed: skipping the PostgreSQL run")
+            backends.remove("pg")
+        else:
+            cluster = PgCluster()
+            os.environ["COMPTOIR_TEST_PG"] = cluster.start()
+    try:
+        yield backends
+    finally:
+        if cluster is not None:
+            cluster.stop()
+            os.environ.pop("COMPTOIR_TEST_PG", None)
