@@ -1,6 +1,8 @@
 """Recognise mail sent by robots (auto-replies, bounces, lists) so it never gets an auto-ack."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from routing.facts import MessageFacts, base_address, local_part
 from routing.outcome import Reason
 
@@ -13,6 +15,20 @@ def automation_signs(message: MessageFacts) -> tuple[Reason, ...]:
     """Every sign that `message` was sent automatically; empty for mail written by a person."""
     signs: list[Reason] = []
     headers = message.headers
+    if headers:
+        _header_signs(headers, signs)
+    local = local_part(base_address(message.sender)[0])
+    if local in ROBOT_LOCAL_PARTS or local.startswith(NO_REPLY_PREFIXES):
+        signs.append(Reason(
+            "robot_sender",
+            f"The sender {message.sender} is a robot address that nobody reads.",
+            {"sender": message.sender},
+        ))
+    return tuple(signs)
+
+
+def _header_signs(headers: Mapping[str, str], signs: list[Reason]) -> None:
+    """Auto-Submitted, Precedence and List-Id signs, in that order."""
     auto_submitted = headers.get("auto-submitted", "").strip()
     if auto_submitted and auto_submitted.split(";")[0].strip().lower() != "no":
         signs.append(Reason(
@@ -34,11 +50,3 @@ def automation_signs(message: MessageFacts) -> tuple[Reason, ...]:
             f"Header List-Id is \u201c{list_id}\u201d: it came through a mailing list.",
             {"list-id": list_id},
         ))
-    local = local_part(base_address(message.sender)[0])
-    if local in ROBOT_LOCAL_PARTS or local.startswith(NO_REPLY_PREFIXES):
-        signs.append(Reason(
-            "robot_sender",
-            f"The sender {message.sender} is a robot address that nobody reads.",
-            {"sender": message.sender},
-        ))
-    return tuple(signs)

@@ -317,11 +317,6 @@ def _agent_windows(
     return exclusive_until, team_until, f"they have it alone until {when(exclusive_until, hours)} ({span(window)})"
 
 
-def _label_with_login(policy: Policy, login: str) -> str:
-    agent = policy.agent(login)
-    return f"{agent.label} ({login})" if agent and agent.label != login else login
-
-
 def _ladder(
     route: _Route, policy: Policy, now: datetime, confidential: bool, reasons: list[Reason]
 ) -> tuple[Rung, ...]:
@@ -329,14 +324,7 @@ def _ladder(
     team = policy.team(route.team)
     hours: BusinessHours | None = team.hours if team else policy.hours
     supervisors = policy.supervisors(route.team)
-    labels = [_label_with_login(policy, login) for login in supervisors]
-    who = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}" if labels else ""
-    if not labels:
-        names = "no supervisor (none is configured) is"
-    elif len(labels) == 1:
-        names = f"supervisor {who} is"
-    else:
-        names = f"supervisors {who} are"
+    who, names = policy.supervisor_phrase(route.team)
     end: datetime = route.team_until  # type: ignore[assignment]
     end_text = when(end, hours)
     if confidential and team is not None:

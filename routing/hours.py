@@ -70,12 +70,16 @@ def is_open(at: datetime, hours: BusinessHours | None) -> bool:
     if hours is None:
         return True
     local = at.astimezone(hours.zone)
-    if local.date() in hours.holidays:
+    if hours.holidays and local.date() in hours.holidays:
         return False
     if hours._all_day:
         return True
-    minute = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 60e6
-    return any(start <= minute < end for start, end in hours.week[local.weekday()])
+    # Range bounds are whole minutes, so the whole minute decides (seconds cannot cross a bound).
+    minute = local.hour * 60 + local.minute
+    for start, end in hours.week[local.weekday()]:
+        if start <= minute < end:
+            return True
+    return False
 
 
 def add_business_time(start: datetime, delta: timedelta, hours: BusinessHours | None) -> datetime:

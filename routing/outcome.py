@@ -9,7 +9,7 @@ PERSONAL, TEAM, EVERYONE = "personal", "team", "everyone"
 HIGH, NORMAL, LOW = "high", "normal", "low"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """One sentence a new staff member understands, with a stable code and the inputs it names."""
 
@@ -18,7 +18,7 @@ class Reason:
     inputs: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rung:
     """From `at` on, the conversation has `visibility` and these agents and teams are alerted."""
 
@@ -29,7 +29,7 @@ class Rung:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """Who must answer an inbound message, until when, and why."""
 

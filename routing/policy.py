@@ -109,6 +109,7 @@ class Policy:
     _keywords: tuple[tuple[TeamPolicy, re.Pattern[str]], ...] = _index()
     _team_by_audience: dict[str, TeamPolicy] = _index()
     _logins: tuple[str, ...] = _index()
+    _supervisor_phrases: dict[str | None, tuple[str, str]] = _index()
 
     def __post_init__(self) -> None:
         for name in ("teams", "agents", "rules"):
@@ -141,6 +142,7 @@ class Policy:
             "_supervisors": supervisors,
             "_keywords": keywords,
             "_team_by_audience": {aud.lower(): t for t in reversed(self.teams) for aud in t.audiences},
+            "_supervisor_phrases": {},
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -197,6 +199,26 @@ class Policy:
     def supervisors(self, team: str | None = None) -> tuple[str, ...]:
         """The team's supervisors, or every supervisor when the team has none."""
         return self._supervisors.get(team, self._supervisors[None])
+
+    def supervisor_phrase(self, team: str | None = None) -> tuple[str, str]:
+        """("Ann Lee (ann) and bob", "supervisors Ann Lee (ann) and bob are") for the team's supervisors."""
+        phrase = self._supervisor_phrases.get(team)
+        if phrase is None:
+            labels = [self._label_with_login(login) for login in self.supervisors(team)]
+            who = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}" if labels else ""
+            if not labels:
+                names = "no supervisor (none is configured) is"
+            elif len(labels) == 1:
+                names = f"supervisor {who} is"
+            else:
+                names = f"supervisors {who} are"
+            # Policies are immutable, so the phrase is worked out once per team.
+            phrase = self._supervisor_phrases[team] = (who, names)
+        return phrase
+
+    def _label_with_login(self, login: str) -> str:
+        agent = self._agents.get(login)
+        return f"{agent.label} ({login})" if agent and agent.label != login else login
 
     def logins(self) -> tuple[str, ...]:
         """Every agent's login, in configuration order."""
