@@ -3,7 +3,7 @@
 Prints claims/s (successful claims over the race's wall time), attempts/s, and double claims
 (must be 0), on SQLite and on PostgreSQL. Target: at least 2,000 claims/s on SQLite.
 
-Run: .venv/bin/python bench/bench_claims.py [--conversations N] [--backend sqlite|pg|both]
+Run: .venv/bin/python bench/bench_claims.py [--conversations N] [--backend sqlite|pg|both] [--races R]
 PostgreSQL: uses $COMPTOIR_TEST_PG (an admin URL), else starts a private cluster (tests.support.pgcluster).
 """
 
@@ -55,14 +55,23 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=2_000)
     parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="both")
+    parser.add_argument("--races", type=int, default=3, help="races per backend; the median counts")
     args = parser.parse_args()
     with bench_backends(args.backend) as backends:
         for backend in backends:
-            r = bench(backend, args.conversations)
+            # Each race runs on a fresh workspace; the median race counts (this VM's speed drifts by ±20%).
+            races = sorted((bench(backend, args.conversations) for _ in range(args.races)), key=lambda r: r["claims_per_s"])
+            r = dict(races[len(races) // 2])
+            # Correctness counts over every race, not just the median one.
+            for key in ("double_claims", "unclaimed", "losers_not_told"):
+                r[key] = sum(x[key] for x in races)
+            if len(races) > 1:
+                rates = ", ".join(f"{x['claims_per_s']:,.0f}" for x in races)
+                print(f"{backend:>6}: {len(races)} races: {rates} claims/s; the median counts")
             target = f"(target >= {TARGET_SQLITE}/s: {'met' if r['claims_per_s'] >= TARGET_SQLITE else 'MISSED'})" if backend == "sqlite" else ""
             print(f"{backend:>6}: {r['processes']} processes x {r['conversations']} conversations in {r['seconds']:.2f} s: "
                   f"{r['claims_per_s']:,.0f} claims/s {target}; {r['attempts_per_s']:,.0f} attempts/s ({r['attempts']} attempts); "
-                  f"double claims {r['double_claims']} (must be 0); unclaimed {r['unclaimed']}; losers not told the winner "
+                  f"double claims {r['double_claims']} (must be 0, all races); unclaimed {r['unclaimed']}; losers not told the winner "
                   f"{r['losers_not_told']}")
             print(f"        wins per agent: {r['per_agent']}")
     return 0

@@ -7,6 +7,7 @@ who won, so two agents claiming at once can never both succeed, on SQLite or Pos
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, Outbox
 from core.models import utcnow
 from core.queries import can_read, get_conversation, our_addresses, signature_for
 from core.search import index_message
-from core.rawsql import RawSql
+from core.rawsql import RawSql, column_when
 from core.views import ActionResult
 from core.workspace import Workspace
 
@@ -150,11 +151,23 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             "ask them, or take it back with a note (t / assign)",
             conversation_id,
         )
+    # Every value is worked out before the write lock, so other writers wait only for the statements.
+    sqlite = ws.db.is_sqlite
+    at = column_when(now, sqlite)
+    claimed = {"agent": agent, "now": at, "id": conversation_id}
+    event = {"c": conversation_id, "actor": agent, "at": at,
+             "details": json.dumps({"text": f"{_name(ws, agent)} claimed it"})}
+    alert = None
+    changes = [{"c": conversation_id, "k": "conversation", "at": column_when(utcnow(), sqlite)}]
+    if conv.exclusive_agent and conv.exclusive_agent != agent:
+        alert = {"agent": conv.exclusive_agent, "c": conversation_id, "at": at,
+                 "text": f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone"}
+        changes.append({"c": None, "k": "alert", "at": changes[0]["at"]})
     with ws.db.raw(write=True) as raw:
         won = raw.run(
             "UPDATE conversation SET owner = :agent, updated_at = :now "
             "WHERE id = :id AND owner IS NULL AND state != 'done'",
-            {"agent": agent, "now": raw.when(now), "id": conversation_id},
+            claimed,
         ).rowcount
         if won != 1:
             latest = _claim_row(raw, conversation_id)
@@ -164,21 +177,15 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         raw.run(
             "INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
             "VALUES (:c, NULL, :actor, :at, 'claim', :details)",
-            {"c": conversation_id, "actor": agent, "at": raw.when(now),
-             "details": raw.json({"text": f"{_name(ws, agent)} claimed it"})},
+            event,
         )
-        changes = [(conversation_id, "conversation")]
-        if conv.exclusive_agent and conv.exclusive_agent != agent:
+        if alert is not None:
             raw.run(
                 "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
                 "VALUES (:agent, NULL, 'claimed', :text, :c, 'comptoir', :at, NULL)",
-                {"agent": conv.exclusive_agent, "c": conversation_id, "at": raw.when(now),
-                 "text": f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone"},
+                alert,
             )
-            changes.append((None, "alert"))
-        stamp = raw.when(utcnow())
-        raw.many("INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)",
-                 [{"c": c, "k": k, "at": stamp} for c, k in changes])
+        raw.many("INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)", changes)
         if not raw.sqlite:
             raw.run(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :p)", {"p": str(conversation_id)})
     return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)

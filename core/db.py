@@ -7,10 +7,15 @@ transactions. Every write also records the conversations it touched in the chang
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import sqlite3
+import stat
+import struct
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +31,13 @@ from core.errors import WorkspaceError
 from core.models import utcnow
 
 SQLITE_NAME = "comptoir.db"
+RAW_CHECKPOINT_FRAMES = 1000
+"""`raw()` writers checkpoint the WAL themselves once this many frames (SQLite's default) wait to be
+copied, after letting go of the write lock; SQLite's automatic checkpoint would run, and fsync,
+while still holding it, and every queued writer would wait for it."""
+WRITER_QUEUE_SUFFIX = "-writers"
+"""Writers on `raw()` queue on a blocking flock of this file (the kernel wakes the next one), so
+under contention they wait their turn instead of spinning on SQLite's lock, which has no queue."""
 BUSY_TIMEOUT_MS = 30_000
 NOTIFY_CHANNEL = "comptoir_changes"
 
@@ -41,6 +53,10 @@ class Database:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
+        self._local = threading.local()
+        self._raw_lock = threading.Lock()
+        # Weak, so a finished thread's connection closes with its thread-local slot.
+        self._raw_connections: weakref.WeakSet[_RawConnection] = weakref.WeakSet()
         if self.is_sqlite:
             self.path = Path(make_url(url).database or "")
             self.write_engine = self._sqlite_engine(immediate=True)
@@ -62,12 +78,7 @@ class Database:
         # SQLite gives -wal and -shm files the mode of the database file, so 0660 carries over.
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+            _configure_sqlite(dbapi_conn)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
@@ -97,36 +108,71 @@ class Database:
 
     @contextmanager
     def raw(self, write: bool) -> Iterator["RawSql"]:
-        """A pooled driver connection without a Session, for the hottest paths (claims).
+        """A driver connection without a Session, for the hottest paths (claims).
 
-        Writes on SQLite start with BEGIN IMMEDIATE like `write()`; everything commits on success.
+        On SQLite each thread keeps one long-lived connection (a pool checkout costs more than the
+        statements of a lost claim); writes start with BEGIN IMMEDIATE like `write()`. On PostgreSQL
+        it is a pooled connection. Everything commits on success and rolls back on any exception.
         """
         from core.rawsql import RawSql
 
-        conn = (self.write_engine if write else self.read_engine).raw_connection()
-        raw = RawSql.for_driver(conn.driver_connection, self.is_sqlite)
-        try:
-            if self.is_sqlite:
-                if write:
-                    _begin_immediate_spinning(conn.driver_connection)
-                else:
-                    raw.run("BEGIN")
-            yield raw
-            if self.is_sqlite:
-                raw.run("COMMIT")
-            else:
-                conn.commit()
-        except BaseException:
+        if self.is_sqlite:
+            conn = self._thread_sqlite()
+            raw = RawSql.for_driver(conn, True)
+            if not write:
+                # Autocommit: each statement reads its own consistent snapshot, with no BEGIN/COMMIT
+                # round trips (a lost claim is one SELECT).
+                yield raw
+                return
+            queue = self._local.queue
+            if queue is not None:
+                fcntl.flock(queue, fcntl.LOCK_EX)
             try:
-                if self.is_sqlite:
-                    if conn.driver_connection.in_transaction:
-                        raw.run("ROLLBACK")
-                else:
-                    conn.rollback()
+                _begin_immediate_spinning(conn)
+                try:
+                    yield raw
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
             finally:
-                conn.close()
+                if queue is not None:
+                    fcntl.flock(queue, fcntl.LOCK_UN)
+            index = self._local.wal_index
+            if index is not None and _wal_backlog(index) > RAW_CHECKPOINT_FRAMES:
+                # Outside the write lock, so the next writer does not wait for the copy and its fsync.
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            return
+        pooled = self.write_engine.raw_connection()
+        raw = RawSql.for_driver(pooled.driver_connection, False)
+        try:
+            yield raw
+            pooled.commit()
+        except BaseException:
+            pooled.rollback()
             raise
-        conn.close()
+        finally:
+            pooled.close()
+
+    def _thread_sqlite(self) -> sqlite3.Connection:
+        """This thread's own SQLite connection for `raw()`, opened with the engines' settings."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+                factory=_RawConnection,
+            )
+            _configure_sqlite(conn)
+            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.queue = _open_writer_queue(self.path)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL-index
+            self._local.wal_index = _open_wal_index(self.path)
+            if self._local.wal_index is not None:
+                conn.execute("PRAGMA wal_autocheckpoint=0")
+            with self._raw_lock:
+                self._raw_connections.add(conn)
+        return conn
 
     def changed(self, session: Session, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:
         """Record in the change log (and, on PostgreSQL, NOTIFY) that these conversations changed."""
@@ -151,8 +197,81 @@ class Database:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
+        with self._raw_lock:
+            connections, self._raw_connections = list(self._raw_connections), weakref.WeakSet()
+        for conn in connections:
+            conn.close()
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+
+class _RawConnection(sqlite3.Connection):
+    """A plain sqlite3 connection that a WeakSet can hold (the base class takes no weak references)."""
+
+
+_U32 = struct.Struct("=I")
+
+
+def _open_writer_queue(db_path: Path) -> _QueueFile | None:
+    """This thread's handle on the writers' queue file next to the database, or None if it cannot
+    be opened (then writers only spin on SQLite's lock). A new file takes the database's mode."""
+    queue_path = db_path.with_name(db_path.name + WRITER_QUEUE_SUFFIX)
+    try:
+        mode = stat.S_IMODE(db_path.stat().st_mode) & 0o666
+        fd = os.open(queue_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != mode:
+            os.fchmod(fd, mode)
+    except OSError:
+        pass
+    return _QueueFile(fd)
+
+
+def _open_wal_index(db_path: Path) -> _QueueFile | None:
+    """A read-only handle on the WAL-index (-shm) file, whose header says how far the WAL runs ahead
+    of the database; None if it cannot be opened (then SQLite checkpoints by itself)."""
+    try:
+        return _QueueFile(os.open(db_path.with_name(db_path.name + "-shm"), os.O_RDONLY | os.O_CLOEXEC))
+    except OSError:
+        return None
+
+
+def _wal_backlog(index: int) -> int:
+    """WAL frames not yet copied into the database: mxFrame (offset 16 of the WAL-index header) minus
+    nBackfill (offset 96, the checkpoint info), both native-endian u32, as sqlite.org/walformat.html
+    documents for the unix VFS."""
+    try:
+        header = os.pread(index, 100, 0)
+    except OSError:
+        return 0
+    if len(header) < 100:
+        return 0
+    (frames,) = _U32.unpack_from(header, 16)
+    (copied,) = _U32.unpack_from(header, 96)
+    return frames - copied
+
+
+class _QueueFile(int):
+    """A file descriptor that closes itself when its thread's slot lets go of it."""
+
+    def __del__(self) -> None:
+        try:
+            os.close(self)
+        except OSError:
+            pass
+
+
+def _configure_sqlite(conn: sqlite3.Connection) -> None:
+    # SQLite gives -wal and -shm files the mode of the database file, so 0660 carries over.
+    cursor = conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _begin_immediate_spinning(conn: sqlite3.Connection, patience: float = BUSY_TIMEOUT_MS / 1000) -> None:

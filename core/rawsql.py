@@ -26,6 +26,14 @@ def _pyformat(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
+def column_when(moment: datetime | None, sqlite: bool) -> Any:
+    """An aware datetime as UTCDateTime stores it (naive UTC; text on SQLite)."""
+    if moment is None:
+        return None
+    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return naive.isoformat(" ", "microseconds") if sqlite else naive
+
+
 class RawSql:
     """The DBAPI cursor of a Session's connection (same transaction), with dialect-neutral helpers."""
 
@@ -85,10 +93,7 @@ class RawSql:
 
     def when(self, moment: datetime | None) -> Any:
         """An aware datetime as UTCDateTime stores it (naive UTC; text on SQLite)."""
-        if moment is None:
-            return None
-        naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
-        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+        return column_when(moment, self.sqlite)
 
     @staticmethod
     def read_when(value: Any) -> datetime | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.clock import Clock
 from core.config import CONFIG_NAME, Config, load_config
-from core.db import SQLITE_NAME, Database, sqlite_url
+from core.db import SQLITE_NAME, WRITER_QUEUE_SUFFIX, Database, sqlite_url
 from core.errors import WorkspaceError
 from core.locations import default_workspace_dir
 
@@ -19,7 +19,7 @@ GROUP_DIR_MODE = 0o2770
 GROUP_FILE_MODE = 0o660
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
-SQLITE_FILES = (SQLITE_NAME, SQLITE_NAME + "-wal", SQLITE_NAME + "-shm")
+SQLITE_FILES = (SQLITE_NAME, SQLITE_NAME + "-wal", SQLITE_NAME + "-shm", SQLITE_NAME + WRITER_QUEUE_SUFFIX)
 
 
 def find_workspace_dir(explicit: str | os.PathLike | None) -> Path:

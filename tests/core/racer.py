@@ -67,8 +67,8 @@ def _worker(path: str, agent: str, ids: list[int], now, barrier, results, seed: 
     order = list(ids)
     random.Random(seed).shuffle(order)
     # Open the connections before the start line, so the race measures claims, not connecting.
-    with ws.db.write_engine.connect() as conn:
-        conn.exec_driver_sql("SELECT 1")
+    with ws.db.raw(write=False) as raw:
+        raw.one("SELECT 1")
     outcomes = []
     barrier.wait()
     started = time.perf_counter()

@@ -106,7 +106,7 @@ teams = ["support"]
         again = _as(alice, shared_runtime, workspace, "alert", "--to", bob, "second")
         assert again.returncode == 0, again.stderr
         # SQLite removes -wal/-shm when the last connection closes; any that remain must be group files.
-        for name in ("comptoir.db", "comptoir.db-wal", "comptoir.db-shm"):
+        for name in ("comptoir.db", "comptoir.db-wal", "comptoir.db-shm", "comptoir.db-writers"):
             if not (workspace / name).exists():
                 continue
             st = (workspace / name).stat()

@@ -38,7 +38,9 @@ def test_group_workspace_modes_and_wal_files(tmp_path: Path) -> None:
     ws = open_workspace(path)
     with ws.db.write() as s:  # creates -wal and -shm
         s.exec  # noqa: B018 - the transaction itself is the point
-    for name in ("comptoir.toml", "comptoir.db", "comptoir.db-wal", "comptoir.db-shm"):
+    with ws.db.raw(write=True):  # creates the writers' queue file
+        pass
+    for name in ("comptoir.toml", "comptoir.db", "comptoir.db-wal", "comptoir.db-shm", "comptoir.db-writers"):
         file = path / name
         assert file.exists(), name
         assert _mode(file) == 0o660, (name, oct(_mode(file)))
