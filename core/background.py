@@ -14,41 +14,53 @@ log = logging.getLogger("comptoir.background")
 class Background:
     def __init__(self) -> None:
         self._stops: list = []
+        self._lock = threading.Lock()
+        self._stopped = False
 
     @classmethod
     def start_for(cls, ws: Workspace, trickle: bool = False) -> "Background":
         bg = cls()
-        if ws.is_demo:
-            if trickle:
-                from core.demo_live import DemoTrickle
-
-                demo = DemoTrickle(ws)
-                if demo.start():
-                    bg._stops.append(demo.stop)
-            return bg
-        try:
-            from core.lock import WorkspaceLock
-            from core.syncer import Syncer
-        except ImportError:  # the mail engine is optional for a workspace without accounts
-            log.warning("no syncer available; mail is not synced by this app")
-            return bg
-        lock = WorkspaceLock(ws)
-        if not lock.acquire():
-            log.info("a syncer already runs (%s); this app only reads and acts", lock.holder())
-            return bg
-        stop = threading.Event()
-        thread = threading.Thread(target=Syncer(ws).run_in_thread, args=(stop,), name="comptoir-sync", daemon=True)
-        thread.start()
-
-        def halt() -> None:
-            stop.set()
-            thread.join(10)
-            lock.release()
-
-        bg._stops.append(halt)
+        bg.start(ws, trickle)
         return bg
 
+    def start(self, ws: Workspace, trickle: bool = False) -> None:
+        """Start the demo trickle, or the embedded syncer when no `comptoir sync` holds the lock.
+        May run in a worker thread while the app runs; a `stop()` that came first wins."""
+        with self._lock:
+            if self._stopped:
+                return
+            if ws.is_demo:
+                if trickle:
+                    from core.demo_live import DemoTrickle
+
+                    demo = DemoTrickle(ws)
+                    if demo.start():
+                        self._stops.append(demo.stop)
+                return
+            try:
+                from core.lock import WorkspaceLock
+                from core.syncer import Syncer
+            except ImportError:  # the mail engine is optional for a workspace without accounts
+                log.warning("no syncer available; mail is not synced by this app")
+                return
+            lock = WorkspaceLock(ws)
+            if not lock.acquire():
+                log.info("a syncer already runs (%s); this app only reads and acts", lock.holder())
+                return
+            stop = threading.Event()
+            thread = threading.Thread(target=Syncer(ws).run_in_thread, args=(stop,), name="comptoir-sync", daemon=True)
+            thread.start()
+
+            def halt() -> None:
+                stop.set()
+                thread.join(10)
+                lock.release()
+
+            self._stops.append(halt)
+
     def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
         for stop in reversed(self._stops):
             try:
                 stop()

@@ -11,8 +11,6 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.engine import make_url
-
 from core.db import NOTIFY_CHANNEL, Database
 
 POLL_INTERVAL = 0.05
@@ -41,6 +39,7 @@ class ChangeFeed:
             self._version = self._data_version()
         else:
             import psycopg
+            from sqlalchemy.engine import make_url
 
             url = make_url(db.url).set(drivername="postgresql")
             self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)

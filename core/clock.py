@@ -6,8 +6,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import text
-
 from core.db import Database
 
 
@@ -31,8 +29,10 @@ class Clock:
 
     @classmethod
     def load(cls, db: Database) -> "Clock":
-        with db.read() as session:
-            rows = dict(session.execute(text("SELECT key, value FROM meta WHERE key LIKE 'clock_%'")).all())
+        with db.raw(write=False) as raw:
+            rows = dict(raw.all(
+                "SELECT key, value FROM meta WHERE key IN ('clock_real_origin', 'clock_sim_origin', 'clock_speed')"
+            ))
         if "clock_sim_origin" not in rows:
             return cls()
         return cls(
@@ -50,8 +50,8 @@ class Clock:
             "clock_sim_origin": start.isoformat(),
             "clock_speed": repr(speed),
         }
-        with db.write() as session:
+        with db.raw(write=True) as raw:
             for key, value in values.items():
-                session.execute(text("DELETE FROM meta WHERE key = :k"), {"k": key})
-                session.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": key, "v": value})
+                raw.run("DELETE FROM meta WHERE key = :k", {"k": key})
+                raw.run("INSERT INTO meta (key, value) VALUES (:k, :v)", {"k": key, "v": value})
         return clock

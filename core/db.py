@@ -3,6 +3,8 @@
 Writes go through `Database.write()`, which on SQLite starts with BEGIN IMMEDIATE so a
 read-then-write cannot interleave with another process; reads use plain deferred
 transactions. Every write also records the conversations it touched in the change log.
+SQLAlchemy is imported when an engine is first needed: on SQLite, `raw()` needs only sqlite3,
+so the app paints its first screen without it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
-from sqlmodel import Session
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from core.errors import WorkspaceError
-from core.models import utcnow
+from core.instants import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from core.rawsql import RawSql
 
 SQLITE_NAME = "comptoir.db"
 RAW_CHECKPOINT_FRAMES = 1000
@@ -51,31 +56,36 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.dialect = make_url(url).get_backend_name()
-        self.is_sqlite = self.dialect == "sqlite"
+        self.is_sqlite = url.startswith("sqlite:")
+        self.dialect = "sqlite" if self.is_sqlite else _backend_name(url)
         self._local = threading.local()
         self._raw_lock = threading.Lock()
         # Weak, so a finished thread's connection closes with its thread-local slot.
         self._raw_connections: weakref.WeakSet[_RawConnection] = weakref.WeakSet()
+        self.path = Path(url.removeprefix("sqlite:///")) if self.is_sqlite else None
+
+    @cached_property
+    def write_engine(self) -> Engine:
         if self.is_sqlite:
-            self.path = Path(make_url(url).database or "")
-            self.write_engine = self._sqlite_engine(immediate=True)
-            self.read_engine = self._sqlite_engine(immediate=False)
-        else:
-            self.path = None
-            engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
-            self.write_engine = engine
-            self.read_engine = engine
+            return self._sqlite_engine(immediate=True)
+        from sqlalchemy import create_engine
+
+        return create_engine(self.url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+
+    @cached_property
+    def read_engine(self) -> Engine:
+        return self._sqlite_engine(immediate=False) if self.is_sqlite else self.write_engine
 
     def _sqlite_engine(self, immediate: bool) -> Engine:
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
         engine = create_engine(
             self.url,
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None, "check_same_thread": False},
             poolclass=NullPool if os.environ.get("COMPTOIR_SQLITE_NULLPOOL") else None,
         )
-        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
-        # SQLite gives -wal and -shm files the mode of the database file, so 0660 carries over.
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
             _configure_sqlite(dbapi_conn)
@@ -85,13 +95,15 @@ class Database:
             if immediate:
                 _begin_immediate_spinning(conn.connection.driver_connection)
             else:
-                conn.exec_driver_sql(begin)
+                conn.exec_driver_sql("BEGIN")
 
         return engine
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction; commits on success, rolls back on any exception."""
+        from sqlmodel import Session
+
         with Session(self.write_engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -102,12 +114,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        from sqlmodel import Session
+
         # close() (not rollback) ends the read transaction without expiring the objects read.
         with Session(self.read_engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
-    def raw(self, write: bool) -> Iterator["RawSql"]:
+    def raw(self, write: bool) -> Iterator[RawSql]:
         """A driver connection without a Session, for the hottest paths (claims).
 
         On SQLite each thread keeps one long-lived connection (a pool checkout costs more than the
@@ -176,6 +190,8 @@ class Database:
 
     def changed(self, session: Session, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:
         """Record in the change log (and, on PostgreSQL, NOTIFY) that these conversations changed."""
+        from sqlalchemy import text
+
         now = utcnow()
         rows = [{"c": cid, "k": kind, "at": now.replace(tzinfo=None)} for cid in dict.fromkeys(conversation_ids)]
         if not rows:
@@ -186,6 +202,15 @@ class Database:
             session.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": NOTIFY_CHANNEL, "p": payload})
 
     def check_reachable(self) -> None:
+        if self.is_sqlite:
+            try:
+                with self.raw(write=False) as raw:
+                    raw.one("SELECT 1")
+            except sqlite3.Error as exc:
+                raise WorkspaceError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from None
+            return
+        from sqlalchemy.exc import OperationalError
+
         try:
             with self.read_engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -194,6 +219,10 @@ class Database:
 
     @property
     def safe_url(self) -> str:
+        if self.is_sqlite:
+            return self.url
+        from sqlalchemy.engine import make_url
+
         return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
@@ -201,8 +230,11 @@ class Database:
             connections, self._raw_connections = list(self._raw_connections), weakref.WeakSet()
         for conn in connections:
             conn.close()
-        self.write_engine.dispose()
-        self.read_engine.dispose()
+        # Only engines that were made (cached_property keeps them in the instance dict).
+        for name in ("write_engine", "read_engine"):
+            engine = self.__dict__.get(name)
+            if engine is not None:
+                engine.dispose()
 
 
 class _RawConnection(sqlite3.Connection):
@@ -292,6 +324,11 @@ def _begin_immediate_spinning(conn: sqlite3.Connection, patience: float = BUSY_T
                 nap = min(nap * 1.5, 0.002)
     finally:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _backend_name(url: str) -> str:
+    """"postgresql+psycopg://..." -> "postgresql"."""
+    return url.partition(":")[0].partition("+")[0]
 
 
 def _first_line(exc: BaseException) -> str:

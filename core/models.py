@@ -8,13 +8,7 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-NO_DEADLINE = datetime(9999, 1, 1, tzinfo=timezone.utc)
-"""Stored instead of NULL so every queue sorts by (deadline, id) on an index, alike on SQLite and PostgreSQL."""
+from core.instants import NO_DEADLINE, utcnow  # noqa: F401 - re-exported: models' users import them from here
 
 
 class UTCDateTime(TypeDecorator):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime, time
 from functools import lru_cache
 
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from core.config import AgentConfig, Config, TeamConfig, parse_weekly_hours
-from core.queries import open_loads, presences
 from core.workspace import Workspace
 from routing import AgentInfo, BusinessHours, Condition, Policy, Rule, TeamPolicy, is_open
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def _minutes(moment: time) -> int:
@@ -64,18 +66,22 @@ def _rules(config: Config) -> tuple[Rule, ...]:
 def build_policy(ws: Workspace, s: Session | None = None) -> Policy:
     """The routing policy with every agent's current presence and open load read from the database."""
     config = ws.config
+    from core.listing import open_loads, presence_statuses
+    from core.rawsql import RawSql
+
     if s is None:
-        with ws.db.read() as session:
-            loads, pres = open_loads(session), presences(session)
+        with ws.db.raw(write=False) as raw:
+            loads, pres = open_loads(raw), presence_statuses(raw)
     else:
-        loads, pres = open_loads(s), presences(s)
+        raw = RawSql(s)
+        loads, pres = open_loads(raw), presence_statuses(raw)
     agents = []
     for a in config.agents:
-        p = pres.get(a.login)
+        status, until = pres.get(a.login, ("available", None))
         agents.append(
             AgentInfo(
                 login=a.login, name=a.name, addresses=a.addresses, teams=config.teams_of(a.login), role=a.role,
-                presence=p.status if p else "available", presence_until=p.until if p else None,
+                presence=status, presence_until=until,
                 schedule=agent_hours(config, a), open_load=loads.get(a.login, 0),
             )
         )

@@ -3,209 +3,59 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import os
 
-from sqlalchemy import Integer, and_, case, column, false, func, or_, text, true, tuple_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.mime import extract_attachment, safe_filename
 from core.errors import ActionRefused
 from core.models import (
-    NO_DEADLINE,
-    Alert,
     Attachment,
     Conversation,
     Event,
     Message,
     OutboxItem,
-    Presence,
     RawMail,
 )
-from core.search import matching_conversations_sql
 from core.views import (
     AgentView,
-    AlertView,
     AttachmentView,
     ConversationDetail,
-    ConversationRow,
     EventView,
     MessageView,
-    QueueInfo,
     ReasonView,
     RungView,
-    SortKey,
     TeamView,
     WhyView,
 )
 from core.workspace import Workspace
 
-PRESENCE_TTL = timedelta(seconds=60)
+# The main screen's reads live in core.listing (driver-level SQL, no ORM); re-exported for callers of this module.
+from core.listing import (  # noqa: E402,F401
+    PRESENCE_TTL,
+    ROW_COLUMNS,
+    _to_rows,
+    agents,
+    alert_count,
+    alerts,
+    is_supervisor,
+    open_loads,
+    presence_statuses,
+    queue_ids,
+    queue_page,
+    queue_titles,
+    queues,
+    queue_where,
+    rows,
+)
+from core.rawsql import RawSql  # noqa: E402
+
 OPEN_STATES = ("open",)
-
-
-def _my_teams(ws: Workspace, agent: str) -> tuple[str, ...]:
-    return ws.config.teams_of(agent)
-
-
-def _is_supervisor(ws: Workspace, agent: str) -> bool:
-    found = ws.config.agent(agent)
-    return bool(found and found.role == "supervisor")
-
-
-def queue_filter(ws: Workspace, agent: str, queue: str):
-    """The WHERE clause of a queue, as SQLAlchemy expressions over Conversation."""
-    c = Conversation
-    # Supervisors see every team's waiting, snoozed and done conversations; agents their own and their teams'.
-    if _is_supervisor(ws, agent):
-        scope = true()
-    else:
-        scope = or_(col(c.owner) == agent, col(c.team).in_(_my_teams(ws, agent)))
-    if queue == "mine":
-        return and_(col(c.owner) == agent, col(c.state) == "open")
-    if queue == "exclusive":
-        return and_(
-            col(c.exclusive_agent) == agent, col(c.visibility) == "personal", col(c.state) == "open",
-            col(c.owner).is_(None),
-        )
-    if queue.startswith("team:"):
-        team = queue.removeprefix("team:")
-        return and_(col(c.team) == team, col(c.state) == "open", col(c.visibility).in_(("team", "everyone")))
-    if queue == "everyone":
-        return and_(col(c.visibility) == "everyone", col(c.state) == "open", col(c.owner).is_(None))
-    if queue in ("waiting", "snoozed", "done"):
-        return and_(col(c.state) == queue, scope)
-    if queue in ("search", "all"):
-        return true()
-    raise ActionRefused(f"unknown queue {queue!r}")
-
-
-def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
-    titles = [("mine", "My work"), ("exclusive", "Exclusive to me")]
-    for team in _my_teams(ws, agent) or ():
-        found = ws.config.team(team)
-        titles.append((f"team:{team}", f"Team {found.title or team}" if found else team))
-    if _is_supervisor(ws, agent):
-        for team in ws.config.teams:
-            key = f"team:{team.name}"
-            if key not in dict(titles):
-                titles.append((key, f"Team {team.title or team.name}"))
-    titles += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
-               ("snoozed", "Snoozed"), ("done", "Done")]
-    return titles
-
-
-def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
-    """Every queue's count and urgent count, in one pass over the unfinished conversations."""
-    soon = now + ws.config.routing.warn_before
-    titles = queue_titles(ws, agent)
-    columns = []
-    for key, _title in titles:
-        where = queue_filter(ws, agent, key)
-        columns.append(func.sum(case((where, 1), else_=0)))
-        columns.append(func.sum(case((and_(where, col(Conversation.deadline) <= soon), 1), else_=0)))
-    with ws.db.read() as s:
-        live = s.execute(select(*columns).where(col(Conversation.state) != "done")).one()
-        done = s.execute(select(func.count()).where(queue_filter(ws, agent, "done"))).scalar()
-    out = []
-    for i, (key, title) in enumerate(titles):
-        count, urgent = int(live[2 * i] or 0), int(live[2 * i + 1] or 0)
-        if key == "done":
-            count, urgent = int(done or 0), 0
-        elif key == "snoozed":
-            urgent = 0
-        out.append(QueueInfo(key, title, count, urgent))
-    out.append(QueueInfo("search", "Search", 0))
-    return out
-
-
-def _search_clause(s: Session, search: str | None):
-    if not search:
-        return true()
-    found = matching_conversations_sql(s, search)
-    if found is None:
-        return false()
-    sql, params = found
-    return col(Conversation.id).in_(text(sql).bindparams(**params).columns(column("conversation_id", Integer)))
-
-
-def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: datetime) -> list[int]:
-    with ws.db.read() as s:
-        stmt = (
-            select(Conversation.id)
-            .where(queue_filter(ws, agent, queue), _search_clause(s, search))
-            .order_by(col(Conversation.deadline), col(Conversation.id))
-        )
-        if queue == "done":  # newest first, on the same (state, deadline, id) index read backwards
-            stmt = stmt.order_by(None).order_by(col(Conversation.deadline).desc(), col(Conversation.id).desc())
-        return [int(i) for i in s.exec(stmt)]
-
-
-def queue_page(
-    ws: Workspace, agent: str, queue: str, after: SortKey | None, limit: int, search: str | None, now: datetime
-) -> list[ConversationRow]:
-    with ws.db.read() as s:
-        stmt = select(Conversation).where(queue_filter(ws, agent, queue), _search_clause(s, search))
-        key = tuple_(col(Conversation.deadline), col(Conversation.id))
-        position = (after.deadline or NO_DEADLINE, after.id) if after is not None else None
-        if queue == "done":
-            if position is not None:
-                stmt = stmt.where(key < position)
-            stmt = stmt.order_by(col(Conversation.deadline).desc(), col(Conversation.id).desc()).limit(limit)
-        else:
-            if position is not None:
-                stmt = stmt.where(key > position)
-            stmt = stmt.order_by(col(Conversation.deadline), col(Conversation.id)).limit(limit)
-        convs = list(s.exec(stmt))
-        return _to_rows(s, ws, agent, convs, now)
-
-
-def rows(ws: Workspace, agent: str, ids: Sequence[int], now: datetime) -> list[ConversationRow]:
-    if not ids:
-        return []
-    with ws.db.read() as s:
-        convs = {c.id: c for c in s.exec(select(Conversation).where(col(Conversation.id).in_(list(ids))))}
-        return _to_rows(s, ws, agent, [convs[i] for i in ids if i in convs], now)
-
-
-def _to_rows(s: Session, ws: Workspace, agent: str, convs: list[Conversation], now: datetime) -> list[ConversationRow]:
-    ids = [c.id for c in convs]
-    viewers: dict[int, list[str]] = {}
-    repliers: dict[int, list[str]] = {}
-    if ids:
-        fresh = now - PRESENCE_TTL
-        for p in s.exec(
-            select(Presence).where(
-                col(Presence.heartbeat_at) >= fresh,
-                col(Presence.agent) != agent,
-                or_(col(Presence.viewing_id).in_(ids), col(Presence.replying_id).in_(ids)),
-            )
-        ):
-            if p.replying_id in ids:
-                repliers.setdefault(p.replying_id, []).append(p.agent)
-            elif p.viewing_id in ids:
-                viewers.setdefault(p.viewing_id, []).append(p.agent)
-    return [_row(c, viewers.get(c.id, ()), repliers.get(c.id, ())) for c in convs]
-
-
-def _row(c: Conversation, viewers: Sequence[str] = (), repliers: Sequence[str] = ()) -> ConversationRow:
-    window = None
-    if c.state == "open" and c.owner is None:
-        if c.visibility == "personal":
-            window = "personal"
-        elif c.visibility == "team":
-            window = "team"
-    deadline = None if c.deadline is None or c.deadline >= NO_DEADLINE else c.deadline
-    return ConversationRow(
-        id=c.id, subject=c.subject, customer_name=c.customer_name, customer_address=c.customer_address,
-        team=c.team, owner=c.owner, exclusive_agent=c.exclusive_agent, state=c.state, visibility=c.visibility,
-        priority=c.priority, confidential=c.confidential, automated=c.automated, deadline=deadline, window=window,
-        pending_count=c.pending_count, message_count=c.message_count, last_message_at=c.last_message_at,
-        shared_reply=c.shared_reply, viewers=tuple(sorted(viewers)), repliers=tuple(sorted(repliers)),
-        version=c.version,
-    )
+_is_supervisor = is_supervisor
 
 
 def can_read(ws: Workspace, agent: str, conv: Conversation) -> bool:
@@ -232,7 +82,8 @@ def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Co
 def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ConversationDetail:
     with ws.db.read() as s:
         conv = get_conversation(s, conversation_id)
-        row = _to_rows(s, ws, agent, [conv], now)[0]
+        sql = RawSql(s)
+        row = _to_rows(sql, agent, [sql.one(f"SELECT {ROW_COLUMNS} FROM conversation WHERE id = :id", {"id": conv.id})], now)[0]
         hidden = not can_read(ws, agent, conv)
         messages: list[MessageView] = []
         if not hidden:
@@ -311,60 +162,8 @@ def why(ws: Workspace, agent: str, conversation_id: int) -> WhyView:
         return WhyView(conv.id, subject, _reasons(conv), _ladder(conv), _events(s, conversation_id, limit=100))
 
 
-def alerts(ws: Workspace, agent: str, include_acknowledged: bool, limit: int) -> list[AlertView]:
-    with ws.db.read() as s:
-        stmt = select(Alert).where(Alert.agent == agent)
-        if not include_acknowledged:
-            stmt = stmt.where(col(Alert.acknowledged_at).is_(None))
-        stmt = stmt.order_by(col(Alert.id).desc()).limit(limit)
-        return [
-            AlertView(a.id, a.kind, a.text, a.conversation_id, a.created_at, a.acknowledged_at is not None, a.source)
-            for a in s.exec(stmt)
-        ]
-
-
-def alert_count(ws: Workspace, agent: str) -> int:
-    with ws.db.read() as s:
-        return int(s.exec(select(func.count()).where(Alert.agent == agent, col(Alert.acknowledged_at).is_(None))).one())
-
-
-def open_loads(s: Session) -> dict[str, int]:
-    return {
-        owner: int(n)
-        for owner, n in s.exec(
-            select(Conversation.owner, func.count()).where(col(Conversation.state) == "open", col(Conversation.owner).is_not(None)).group_by(Conversation.owner)
-        )
-    }
-
-
-def presences(s: Session) -> dict[str, Presence]:
-    return {p.agent: p for p in s.exec(select(Presence))}
-
-
 def agent_view(ws: Workspace, login: str, now: datetime) -> AgentView:
     return next(a for a in agents(ws, now) if a.login == login)
-
-
-def agents(ws: Workspace, now: datetime) -> list[AgentView]:
-    from core.policy import agent_at_work
-
-    with ws.db.read() as s:
-        loads = open_loads(s)
-        pres = presences(s)
-    out = []
-    for a in ws.config.agents:
-        p = pres.get(a.login)
-        status = p.status if p else "available"
-        until = p.until if p else None
-        if p and status != "available" and until is not None and until <= now:
-            status, until = "available", None
-        out.append(
-            AgentView(
-                login=a.login, name=a.name, teams=ws.config.teams_of(a.login), role=a.role, presence=status,
-                until=until, open_load=loads.get(a.login, 0), at_work=agent_at_work(ws, a.login, status, now),
-            )
-        )
-    return out
 
 
 def teams(ws: Workspace) -> list[TeamView]:

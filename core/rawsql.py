@@ -12,9 +12,10 @@ import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sqlmodel import Session
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 IN_CHUNK = 400

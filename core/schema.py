@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import DBAPIError
+import sqlite3
 
 from core.db import Database
 from core.errors import WorkspaceError
@@ -41,6 +40,16 @@ def known_revisions() -> list[str]:
 
 def current_revision(db: Database) -> str | None:
     """The stored revision, or None for a database without one."""
+    if db.is_sqlite:
+        try:
+            with db.raw(write=False) as raw:
+                row = raw.one("SELECT version_num FROM alembic_version")
+        except sqlite3.OperationalError:  # no such table
+            return None
+        return row[0] if row else None
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     try:
         with db.read_engine.connect() as conn:
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
@@ -55,6 +64,7 @@ def upgrade(db: Database, target: str = "head") -> None:
         return
     from alembic import command
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
 
     with db.write_engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import text
 from sqlmodel import Session
 
-_WORD = re.compile(r"\w[\w.@+-]*", re.UNICODE)
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+from core.fts_query import NON_WORD as _NON_WORD
+from core.fts_query import match_sql, query_words  # noqa: F401 - query_words is part of this module's API
 
 
 def _words(text: str) -> str:
@@ -51,24 +49,9 @@ def index_message(
         )
 
 
-def query_words(query: str) -> list[str]:
-    """The words of a user's query, with FTS syntax characters removed."""
-    return [w.strip(".-+") for w in _WORD.findall(query) if w.strip(".-+")]
-
-
 def matching_conversations_sql(session: Session, query: str) -> tuple[str, dict] | None:
     """A SQL fragment selecting conversation ids matching every word (prefix match), or None."""
-    words = query_words(query)
-    if not words:
-        return None
-    if session.get_bind().dialect.name == "sqlite":
-        match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
-        return "SELECT conversation_id FROM search_index WHERE search_index MATCH :fts", {"fts": match}
-    # PostgreSQL's parser keeps "a.b" or "x@y" as one token; both sides are split on punctuation instead.
-    tsquery = " & ".join(part + ":*" for w in words for part in _NON_WORD.split(w) if part)
-    if not tsquery:
-        return None
-    return "SELECT conversation_id FROM search_doc WHERE doc @@ to_tsquery('simple', :fts)", {"fts": tsquery}
+    return match_sql(query, session.get_bind().dialect.name == "sqlite")
 
 
 def search_conversation_ids(session: Session, query: str, limit: int = 500) -> list[int]:

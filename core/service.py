@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from core import actions, queries
+from types import ModuleType
+
+from core import listing
 from core.changefeed import ChangeFeed
 from core.views import (
     ActionResult,
@@ -24,6 +26,20 @@ from core.views import (
     WhyView,
 )
 from core.workspace import Workspace
+
+
+def _actions() -> ModuleType:
+    # Actions and the detail reads use the ORM; importing them waits until the first one is needed,
+    # so the main screen paints without SQLAlchemy (see core.listing).
+    from core import actions
+
+    return actions
+
+
+def _queries() -> ModuleType:
+    from core import queries
+
+    return queries
 
 
 class Comptoir:
@@ -47,54 +63,64 @@ class Comptoir:
 
     # -- reading -------------------------------------------------------------------------
     def me(self) -> AgentView:
-        return queries.agent_view(self.workspace, self.agent, self.now())
+        return next(a for a in listing.agents(self.workspace, self.now()) if a.login == self.agent)
+
+    def queue_titles(self) -> list[QueueInfo]:
+        """Every queue of this agent without counts; reads only the config, so it never blocks."""
+        return listing.queue_list(self.workspace, self.agent)
 
     def queues(self) -> list[QueueInfo]:
         """Every queue this agent has, with counts."""
-        return queries.queues(self.workspace, self.agent, self.now())
+        return listing.queues(self.workspace, self.agent, self.now())
 
     def queue_page(
         self, queue: str, after: SortKey | None = None, limit: int = 200, search: str | None = None
     ) -> list[ConversationRow]:
         """Up to `limit` rows of a queue after `after`, sorted by deadline (none last) then id."""
-        return queries.queue_page(self.workspace, self.agent, queue, after, limit, search, self.now())
+        return listing.queue_page(self.workspace, self.agent, queue, after, limit, search, self.now())
 
     def queue_ids(self, queue: str, search: str | None = None) -> list[int]:
         """Every conversation id of a queue in display order (cheap: one covering-index scan)."""
-        return queries.queue_ids(self.workspace, self.agent, queue, search, self.now())
+        return listing.queue_ids(self.workspace, self.agent, queue, search, self.now())
 
     def rows(self, ids: Sequence[int]) -> list[ConversationRow]:
         """Rows for these ids, in the same order (missing ids are left out)."""
-        return queries.rows(self.workspace, self.agent, ids, self.now())
+        return listing.rows(self.workspace, self.agent, ids, self.now())
 
     def detail(self, conversation_id: int) -> ConversationDetail:
-        return queries.detail(self.workspace, self.agent, conversation_id, self.now())
+        return _queries().detail(self.workspace, self.agent, conversation_id, self.now())
 
     def why(self, conversation_id: int) -> WhyView:
-        return queries.why(self.workspace, self.agent, conversation_id)
+        return _queries().why(self.workspace, self.agent, conversation_id)
 
     def alerts(self, include_acknowledged: bool = False, limit: int = 200) -> list[AlertView]:
-        return queries.alerts(self.workspace, self.agent, include_acknowledged, limit)
+        return listing.alerts(self.workspace, self.agent, include_acknowledged, limit)
 
     def alert_count(self) -> int:
         """How many unacknowledged alerts this agent has."""
-        return queries.alert_count(self.workspace, self.agent)
+        return listing.alert_count(self.workspace, self.agent)
 
     def agents(self) -> list[AgentView]:
-        return queries.agents(self.workspace, self.now())
+        return listing.agents(self.workspace, self.now())
 
     def teams(self) -> list[TeamView]:
-        return queries.teams(self.workspace)
+        return _queries().teams(self.workspace)
 
     def saved_replies(self, conversation_id: int) -> dict[str, str]:
-        return queries.saved_replies(self.workspace, conversation_id)
+        return _queries().saved_replies(self.workspace, conversation_id)
 
     def attachment(self, attachment_id: int) -> tuple[str, str, bytes]:
         """(safe file name, content type, decoded bytes) of one attachment."""
-        return queries.attachment(self.workspace, self.agent, attachment_id)
+        return _queries().attachment(self.workspace, self.agent, attachment_id)
 
     def save_attachment(self, attachment_id: int, path: Path) -> Path:
-        return queries.save_attachment(self.workspace, self.agent, attachment_id, path)
+        return _queries().save_attachment(self.workspace, self.agent, attachment_id, path)
+
+    def warm_up(self) -> None:
+        """Import what actions and conversation views need, so the first one does not wait for it
+        (a front end calls this in the background once its first screen is up)."""
+        _actions()
+        _queries()
 
     def subscribe(self) -> ChangeFeed:
         """A change feed; poll it from a thread to learn what other sessions changed."""
@@ -102,39 +128,39 @@ class Comptoir:
 
     # -- acting --------------------------------------------------------------------------
     def claim(self, conversation_id: int) -> ActionResult:
-        return actions.claim(self.workspace, self.agent, conversation_id, self.now())
+        return _actions().claim(self.workspace, self.agent, conversation_id, self.now())
 
     def release(self, conversation_id: int) -> ActionResult:
-        return actions.release(self.workspace, self.agent, conversation_id, self.now())
+        return _actions().release(self.workspace, self.agent, conversation_id, self.now())
 
     def take_back(self, conversation_id: int) -> ActionResult:
         """Take a conversation from its owner for yourself."""
-        return actions.assign(self.workspace, self.agent, conversation_id, self.now(), to_agent=self.agent)
+        return _actions().assign(self.workspace, self.agent, conversation_id, self.now(), to_agent=self.agent)
 
     def assign(
         self, conversation_id: int, to_agent: str | None = None, to_team: str | None = None, note: str = ""
     ) -> ActionResult:
-        return actions.assign(self.workspace, self.agent, conversation_id, self.now(), to_agent, to_team, note)
+        return _actions().assign(self.workspace, self.agent, conversation_id, self.now(), to_agent, to_team, note)
 
     def dispose(self, message_id: int, reason: str) -> ActionResult:
         """Mark one inbound message 'no action needed', with the reason."""
-        return actions.dispose(self.workspace, self.agent, message_id, reason, self.now())
+        return _actions().dispose(self.workspace, self.agent, message_id, reason, self.now())
 
     def done(self, conversation_id: int) -> ActionResult:
-        return actions.done(self.workspace, self.agent, conversation_id, self.now())
+        return _actions().done(self.workspace, self.agent, conversation_id, self.now())
 
     def reopen(self, conversation_id: int) -> ActionResult:
-        return actions.reopen(self.workspace, self.agent, conversation_id, self.now())
+        return _actions().reopen(self.workspace, self.agent, conversation_id, self.now())
 
     def note(self, conversation_id: int, text: str) -> ActionResult:
         """An internal note; @login mentions alert those agents."""
-        return actions.note(self.workspace, self.agent, conversation_id, text, self.now())
+        return _actions().note(self.workspace, self.agent, conversation_id, text, self.now())
 
     def snooze(self, conversation_id: int, until: datetime) -> ActionResult:
-        return actions.snooze(self.workspace, self.agent, conversation_id, until, self.now())
+        return _actions().snooze(self.workspace, self.agent, conversation_id, until, self.now())
 
     def set_confidential(self, conversation_id: int, confidential: bool) -> ActionResult:
-        return actions.set_confidential(self.workspace, self.agent, conversation_id, confidential, self.now())
+        return _actions().set_confidential(self.workspace, self.agent, conversation_id, confidential, self.now())
 
     def reply(
         self,
@@ -148,22 +174,22 @@ class Comptoir:
         """Queue a reply in the outbox. Refused when the conversation changed since `seen_version`
         (a new inbound message or someone else's reply), or when there are more recipients than
         the policy's limit and `confirmed_recipients` is False."""
-        return actions.reply(
+        return _actions().reply(
             self.workspace, self.agent, conversation_id, body, tuple(to), tuple(cc), self.now(),
             seen_version=seen_version, confirmed_recipients=confirmed_recipients,
         )
 
     def resend(self, message_id: int) -> ActionResult:
         """Queue a failed reply again."""
-        return actions.resend(self.workspace, self.agent, message_id, self.now())
+        return _actions().resend(self.workspace, self.agent, message_id, self.now())
 
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
-        return actions.set_presence(self.workspace, self.agent, status, until, self.now())
+        return _actions().set_presence(self.workspace, self.agent, status, until, self.now())
 
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
         """Say this session is alive and what it is looking at or replying to."""
-        actions.heartbeat(self.workspace, self.agent, viewing, replying, self.now())
+        _actions().heartbeat(self.workspace, self.agent, viewing, replying, self.now())
 
     def acknowledge(self, alert_id: int | None = None) -> int:
         """Acknowledge one alert, or all of this agent's when alert_id is None; returns how many."""
-        return actions.acknowledge(self.workspace, self.agent, alert_id, self.now())
+        return _actions().acknowledge(self.workspace, self.agent, alert_id, self.now())

@@ -12,7 +12,8 @@ class QueueInfo:
 
     key: str
     title: str
-    count: int
+    count: int | None
+    """None until counted (the sidebar shows titles before the counts arrive)."""
     urgent: int = 0
     """How many have a deadline within the warning time or already past."""
 

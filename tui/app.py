@@ -2,7 +2,8 @@
 
 Invariant: service calls run only in thread workers that post messages (tui.messages); the
 message handlers here and on screens are the only code that changes widgets. A failing worker
-becomes a toast, never an exit.
+becomes a toast, never an exit. The exceptions read no database: `now()`, `config` and
+`queue_titles()`.
 """
 
 from __future__ import annotations
@@ -64,12 +65,15 @@ class ComptoirApp(App[None]):
         service: "Comptoir",
         *,
         embedded_sync: Callable[..., Any] | None = None,
+        after_first_screen: Callable[[], Any] | None = None,
         watch_changes: bool = True,
         heartbeat_seconds: float | None = HEARTBEAT_SECONDS,
     ) -> None:
         super().__init__()
         self.service = service
         self.embedded_sync = embedded_sync
+        self.after_first_screen = after_first_screen
+        self._first_screen_shown = False
         self.watch_changes_enabled = watch_changes
         self.heartbeat_seconds = heartbeat_seconds
         self.me = service.agent
@@ -94,10 +98,17 @@ class ComptoirApp(App[None]):
             self.watch_changes()
         if self.heartbeat_seconds:
             self.set_interval(self.heartbeat_seconds, self.send_heartbeat)
-        self.send_heartbeat()
         self.set_interval(1.0, self.tick)
         if self.embedded_sync is not None:
             self.run_embedded_sync()
+
+    def first_screen_shown(self) -> None:
+        """The main screen shows its first rows: now start what could wait (heartbeat, warm-up, syncer)."""
+        if self._first_screen_shown:
+            return
+        self._first_screen_shown = True
+        self.send_heartbeat()
+        self.warm_up()
 
     def now(self) -> datetime:
         """The workspace clock (real or simulated); a clock read, not a database call."""
@@ -172,6 +183,13 @@ class ComptoirApp(App[None]):
     @work(thread=True, exit_on_error=False, group="detail")
     def fetch_detail(self, conversation_id: int, purpose: str) -> None:
         self.post_message(DetailLoaded(self.service.detail(conversation_id), purpose))
+
+    @work(thread=True, exit_on_error=False, group="warm-up", exclusive=True)
+    def warm_up(self) -> None:
+        """Load what actions need, then start the background work, off the event loop."""
+        self.service.warm_up()
+        if self.after_first_screen is not None:
+            self.after_first_screen()
 
     @work(thread=True, exit_on_error=False, group="embedded-sync", exclusive=True)
     def run_embedded_sync(self) -> None:
@@ -349,6 +367,9 @@ class ComptoirApp(App[None]):
         self.spread_changes(WorkspaceChanged(frozenset(), frozenset({"refresh"})))
 
 
-def run_app(service: "Comptoir", *, embedded_sync: Callable[..., Any] | None = None) -> None:
+def run_app(
+    service: "Comptoir", *, embedded_sync: Callable[..., Any] | None = None,
+    after_first_screen: Callable[[], Any] | None = None,
+) -> None:
     """Run the app for one agent until they quit (the CLI's entry point)."""
-    ComptoirApp(service, embedded_sync=embedded_sync).run()
+    ComptoirApp(service, embedded_sync=embedded_sync, after_first_screen=after_first_screen).run()

@@ -39,9 +39,10 @@ def _run_app(service, trickle: bool) -> int:
     from core.background import Background
     from tui.app import run_app
 
-    background = Background.start_for(service.workspace, trickle=trickle)
+    # The syncer or demo trickle starts once the first screen is up, so it never slows that screen.
+    background = Background()
     try:
-        run_app(service)
+        run_app(service, after_first_screen=lambda: background.start(service.workspace, trickle=trickle))
     finally:
         background.stop()
     return 0

@@ -52,3 +52,28 @@ def test_tui_uses_no_sql_or_imap_directly() -> None:
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert not offenders
+
+
+def test_the_first_screen_is_read_without_sqlalchemy(sqlite_ws) -> None:
+    """Everything the main screen shows first comes through driver-level SQL, so the app paints
+    before the ORM (0.6 s of imports) is loaded; the first action then loads it."""
+    code = f"""
+import json, sys
+from core.identity import resolve_agent
+from core.service import Comptoir
+from core.workspace import open_workspace
+svc = Comptoir(open_workspace({str(sqlite_ws.path)!r}), "paul")
+ids = svc.queue_ids("mine")
+shown = [len(svc.queue_titles()), len(svc.queues()), len(svc.rows(ids[:50])), len(svc.alerts()), svc.alert_count(),
+         svc.me().login, len(svc.agents()), len(svc.queue_ids("everyone", "hello"))]
+before = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "alembic") or m == "core.models")
+svc.warm_up()
+after = "sqlalchemy" in sys.modules and "core.actions" in sys.modules
+print(json.dumps([shown, before, after]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    shown, before, after = json.loads(out.stdout)
+    assert shown[5] == "paul" and shown[1] == shown[0] > 5
+    assert before == [], f"the first screen imported {before}"
+    assert after, "warm_up should load the ORM and the actions"

@@ -232,15 +232,24 @@ class FakeComptoir:
         found = [c for c in self.conversations.values() if self._in_queue(c, key, search)]
         return sorted(found, key=lambda c: (c.deadline or far, c.id))
 
+    def _queue_keys(self) -> list[tuple[str, str]]:
+        keys = [("mine", "My work"), ("exclusive", "Exclusive to me")]
+        keys += [(f"team:{t}", self.config.team(t).title or t) for t in self.config.teams_of(self.agent)]
+        return keys + [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
+                       ("snoozed", "Snoozed"), ("done", "Done"), ("search", "Search")]
+
+    def queue_titles(self) -> list[QueueInfo]:
+        return [QueueInfo(key, title, None) for key, title in self._queue_keys()]
+
+    def warm_up(self) -> None:
+        with self.lock:
+            self.calls.append(("warm_up",))
+
     def queues(self) -> list[QueueInfo]:
         with self.lock:
             self.calls.append(("queues",))
-            keys = [("mine", "My work"), ("exclusive", "Exclusive to me")]
-            keys += [(f"team:{t}", self.config.team(t).title or t) for t in self.config.teams_of(self.agent)]
-            keys += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
-                     ("snoozed", "Snoozed"), ("done", "Done"), ("search", "Search")]
             out = []
-            for key, title in keys:
+            for key, title in self._queue_keys():
                 rows = self._ordered(key, None)
                 urgent = sum(1 for c in rows if c.deadline and c.deadline - self._now < timedelta(minutes=15))
                 out.append(QueueInfo(key, title, len(rows), urgent))

@@ -114,8 +114,10 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.app.refresh_alert_bars()  # type: ignore[attr-defined]
         self.query_one("#search", Input).display = False
         self.conversation_list.focus()
-        self.load_queues()
+        # Titles now (config only), counts when the workers have them: the first screen waits for neither.
+        self.query_one(QueueSidebar).show_queues(self.app.service.queue_titles(), self.queue)  # type: ignore[attr-defined]
         self.load_queue(self.queue, None, keep_cursor=False)
+        self.load_queues()
 
     # -- ConversationActions -----------------------------------------------------------------
     def current_conversation_id(self) -> int | None:
@@ -163,6 +165,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         empty = "Type / to search." if self.queue == "search" and not self.search_term else "Nothing in this queue."
         self.conversation_list.set_ids(message.ids, message.rows, keep_cursor=message.keep_cursor, empty_message=empty)
         self.queue_loading = False
+        self.app.first_screen_shown()  # type: ignore[attr-defined]
         typed, self.typed_ahead = self.typed_ahead, []
         for action in typed:
             self.call_later(self.run_action, action)

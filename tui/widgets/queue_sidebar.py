@@ -19,7 +19,7 @@ def queue_prompt(queue: QueueInfo) -> Table:
     counts = Text(no_wrap=True)
     if queue.urgent:
         counts.append(f"!{queue.urgent} ", style="bold red")
-    if queue.key != "search":
+    if queue.key != "search" and queue.count is not None:
         counts.append(str(queue.count), style="bold" if queue.count else "dim")
     grid.add_row(Text(clean_line(queue.title)), counts)
     return grid
