@@ -13,6 +13,7 @@ statements go through the DBAPI cursor (core.rawsql), about 1 ms of CPU per mail
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from core.parse_worker import content_key
 from core.policy import build_policy
 from core.queries import our_addresses
 from core.rawsql import RawSql
-from core.search import BODY_LIMIT, index_message
+from core.search import BODY_LIMIT, PG_INDEX_SQL, SQLITE_INDEX_SQL, pg_index_row
 from core.threading_keys import normalize_subject, subject_fallback_key, thread_lookup_ids
 from core.workspace import Workspace
 from routing import (
@@ -188,6 +189,28 @@ class _Batch:
         self.by_key: dict[str, tuple[int, int, list[str]]] = {}
         """content key -> (message id, conversation id, delivered_to) of inbound messages."""
         self.known_names: set[str] = set()
+        self.ratings: dict[int, list[tuple]] = {}
+        """contact id -> (agent, score, rated_on) rows, for the senders known when the batch started."""
+        self.conv_rows: dict[int, tuple] = {}
+        """conversation id -> (id, owner, confidential, subject, team) as this batch last wrote it."""
+        self._whens: dict[datetime | None, object] = {}
+        self._keys: dict[tuple[str, str], str | None] = {}
+
+    def _thread_key(self, subject: str, customer: str) -> str | None:
+        """subject_fallback_key, remembered for the batch (a new conversation's is looked up first)."""
+        try:
+            return self._keys[subject, customer]
+        except KeyError:
+            key = self._keys[subject, customer] = subject_fallback_key(subject, customer)
+            return key
+
+    def when(self, moment: datetime | None) -> object:
+        """sql.when, remembered for the batch: each mail's arrival time is written about ten times."""
+        try:
+            return self._whens[moment]
+        except KeyError:
+            value = self._whens[moment] = self.sql.when(moment)
+            return value
 
     def run(self, mails: list[IncomingMail], report: IngestReport) -> None:
         sql = self.sql
@@ -209,6 +232,11 @@ class _Batch:
             self.contacts[address] = _ContactRef(cid, address, list(sql.read_json(audiences) or []))
             if name:
                 self.known_names.add(address)
+        # Ingestion writes no ratings: each sender's are read once per batch (contacts made here have none).
+        for contact_id, agent, score, rated_on in sql.all_in(
+                "SELECT contact_id, agent, score, rated_on FROM rating WHERE contact_id IN ({}) ORDER BY id",
+                [c.id for c in self.contacts.values() if c is not None]):
+            self.ratings.setdefault(contact_id, []).append((agent, score, rated_on))
         raws = {}
         for m in fresh:
             if m.key not in self.by_key:
@@ -239,7 +267,7 @@ class _Batch:
         if mail.uid is None or mail.account is None:
             return
         self.sources.append({"m": message_id, "a": mail.account, "b": mail.mailbox or "INBOX",
-                             "v": mail.uidvalidity or 0, "u": mail.uid, "t": self.sql.when(now)})
+                             "v": mail.uidvalidity or 0, "u": mail.uid, "t": self.when(now)})
 
     def _one(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
         sql, parsed = self.sql, mail.parsed
@@ -250,21 +278,28 @@ class _Batch:
         customer = parsed.from_addr or "unknown@invalid"
         contact = self._contact(customer, parsed.from_name, now)
         conv = self._find_thread(parsed, customer, now)
-        decision = decide(routing_facts(sql, parsed, now, contact, conv), self.policy, now)
+        decision = decide(routing_facts(sql, parsed, now, contact, conv, self.ratings.get(contact.id, ())),
+                          self.policy, now)
         is_new = conv is None
         delivered = mail.delivered_to or _first_ours(parsed, self.ours)
         subject = parsed.subject or "(no subject)"
         if conv is None:
-            conv_id = sql.insert(
+            # A new conversation is written once, already routed (what an INSERT then _apply_decision's UPDATE
+            # would leave: counts 1, version 1).
+            conv = _ConvRef(0, None, False, subject)
+            values = self._routed_values(conv, decision, customer, parsed, now, True)
+            conv.id = sql.insert(
                 "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
-                "visibility, state, priority, confidential, automated, created_at, updated_at, deadline, "
-                "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
-                "VALUES (:subject, :contact, :customer, :name, :via, 'everyone', 'open', 'normal', :no, :no, :now, "
-                ":now, :deadline, 0, 0, '[]', :thread_key, :no, '[]', '[]', 0)",
-                {"subject": subject, "contact": contact.id, "customer": customer, "name": parsed.from_name,
-                 "via": delivered, "no": sql.flag(False), "now": sql.when(now), "deadline": sql.when(NO_DEADLINE),
-                 "thread_key": subject_fallback_key(parsed.subject, customer)})
-            conv = _ConvRef(conv_id, None, False, subject)
+                "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
+                "updated_at, last_message_at, exclusive_until, team_until, deadline, snoozed_until, pending_count, "
+                "message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
+                "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, :exclusive, :visibility, 'open', "
+                ":priority, :confidential, :automated, :now, :now, :now, :exclusive_until, :team_until, :deadline, "
+                "NULL, 1, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1)",
+                {**values, "subject": subject, "contact": contact.id, "customer": customer, "name": parsed.from_name,
+                 "via": delivered, "thread_key": self._thread_key(parsed.subject, customer)})
+        else:
+            values = self._routed_values(conv, decision, customer, parsed, now, False)
         to_addrs = [a for _n, a in parsed.to]
         cc_addrs = [a for _n, a in parsed.cc]
         msg_id = sql.insert(
@@ -274,11 +309,12 @@ class _Batch:
             ":from_addr, :from_name, :to, :cc, :delivered, :subject, :sent, :received, :text, :html, :headers, "
             ":raw, :key, :size, :defects, 'pending')",
             {"conv": conv.id, "mid": parsed.message_id, "irt": parsed.in_reply_to,
-             "refs": sql.json(list(parsed.references)), "from_addr": customer, "from_name": parsed.from_name,
-             "to": sql.json(to_addrs), "cc": sql.json(cc_addrs), "delivered": sql.json([delivered] if delivered else []),
-             "subject": parsed.subject, "sent": sql.when(parsed.date), "received": sql.when(now), "text": parsed.text,
+             "refs": _json_list(parsed.references), "from_addr": customer, "from_name": parsed.from_name,
+             "to": _json_list(to_addrs), "cc": _json_list(cc_addrs),
+             "delivered": _json_list([delivered] if delivered else ()),
+             "subject": parsed.subject, "sent": sql.when(parsed.date), "received": self.when(now), "text": parsed.text,
              "html": parsed.html, "headers": sql.json(dict(parsed.headers)), "raw": parsed.content_hash,
-             "key": mail.key, "size": parsed.size, "defects": sql.json(list(parsed.defects))})
+             "key": mail.key, "size": parsed.size, "defects": _json_list(parsed.defects)})
         self.by_key[mail.key] = (msg_id, conv.id, [delivered] if delivered else [])
         if parsed.message_id:
             self.thread_ids.setdefault(parsed.message_id, conv.id)
@@ -288,7 +324,7 @@ class _Batch:
                                      "s": a.size, "i": a.content_id, "n": sql.flag(a.inline)})
         self.search.append({"id": msg_id, "s": parsed.subject, "b": parsed.text[:BODY_LIMIT], "n": parsed.from_name,
                             "a": " ".join([customer, *to_addrs, *cc_addrs]), "c": conv.id})
-        self._apply_decision(conv, decision, msg_id, customer, parsed, now, is_new)
+        self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new)
         if is_new and decision.auto_ack_allowed and delivered and self.ws.config.autoack:
             queue_autoack(self.s, self.ws, conv.id, conv.team_after, parsed, customer, delivered, now)
         report.new_messages += 1
@@ -314,7 +350,7 @@ class _Batch:
             new_id = self.sql.insert(
                 "INSERT INTO contact (address, name, audiences, imported, created_at) "
                 "VALUES (:a, :n, '[]', :no, :t)",
-                {"a": address, "n": name, "no": self.sql.flag(False), "t": self.sql.when(now)})
+                {"a": address, "n": name, "no": self.sql.flag(False), "t": self.when(now)})
             found = self.contacts[address] = _ContactRef(new_id, address, [])
             if name:
                 self.known_names.add(address)
@@ -327,7 +363,7 @@ class _Batch:
         """By In-Reply-To and References first; then subject within the same customer only."""
         conv_id = next((self.thread_ids[i] for i in thread_lookup_ids(parsed) if i in self.thread_ids), None)
         if conv_id is None:
-            key = subject_fallback_key(parsed.subject, customer)
+            key = self._thread_key(parsed.subject, customer)
             # Only a reply-looking subject ("Re: ...") joins a thread without headers, and only the same customer's.
             if key is None or parsed.subject.strip() == normalize_subject(parsed.subject):
                 return None
@@ -337,14 +373,16 @@ class _Batch:
             if found is None:
                 return None
             conv_id = found[0]
-        row = self.sql.one("SELECT id, owner, confidential, subject, team FROM conversation WHERE id = :id",
-                           {"id": conv_id})
+        row = self.conv_rows.get(conv_id)
+        if row is None:
+            row = self.sql.one("SELECT id, owner, confidential, subject, team FROM conversation WHERE id = :id",
+                               {"id": conv_id})
         return _ConvRef(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
     def _event(self, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime,
                **details: object) -> None:
         """Like core.actions.record_event, written with the batch."""
-        self.events.append({"c": conversation_id, "a": actor, "t": self.sql.when(now), "k": kind,
+        self.events.append({"c": conversation_id, "a": actor, "t": self.when(now), "k": kind,
                             "d": self.sql.json({"text": text, **details})})
 
     def _alert(self, now: datetime, kind: str, text: str, conversation_id: int, agents=(), teams=()) -> None:
@@ -359,10 +397,11 @@ class _Batch:
         for agent, team in recipients.items():
             if agent in known:
                 self.alerts.append({"a": agent, "tm": team, "k": kind, "x": text, "c": conversation_id,
-                                    "t": self.sql.when(now)})
+                                    "t": self.when(now)})
 
-    def _apply_decision(self, conv: _ConvRef, d: Decision, msg_id: int, customer: str, parsed: ParsedMail,
-                        now: datetime, is_new: bool) -> None:
+    def _routed_values(self, conv: _ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
+                       is_new: bool) -> dict:
+        """The conversation columns a routing decision sets (parameters of the INSERT or UPDATE)."""
         sql = self.sql
         owner = conv.owner
         if d.route == "reply_owner":
@@ -375,22 +414,33 @@ class _Batch:
         deadline = next((r.at for r in d.ladder if r.at > now), None) or d.exclusive_until or d.team_until or NO_DEADLINE
         others = [a for _n, a in (*parsed.to, *parsed.cc) if a and a.lower() not in self.ours and a.lower() != customer]
         confidential = conv.confidential or d.confidential
-        sql.run(
-            "UPDATE conversation SET team = :team, owner = :owner, exclusive_agent = :exclusive, "
-            "visibility = :visibility, state = 'open', priority = :priority, confidential = :confidential, "
-            "automated = :automated, exclusive_until = :exclusive_until, team_until = :team_until, "
-            "deadline = :deadline, snoozed_until = NULL, pending_count = pending_count + 1, "
-            "message_count = message_count + 1, version = version + 1, updated_at = :now, last_message_at = :now, "
-            "warned = '[]', shared_reply = :shared, routing_reasons = :reasons, ladder = :ladder WHERE id = :id",
-            {"team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
-             "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
-             "exclusive_until": sql.when(d.exclusive_until), "team_until": sql.when(d.team_until),
-             "deadline": sql.when(deadline), "now": sql.when(now),
-             "shared": sql.flag(bool(others) or "list-id" in parsed.headers),
-             "reasons": sql.json([{"code": r.code, "text": r.text, "inputs": dict(r.inputs)} for r in d.reasons]),
-             "ladder": sql.json([{"at": r.at.isoformat(), "visibility": r.visibility, "text": r.text,
-                                  "agents": list(r.alert_agents), "teams": list(r.alert_teams)} for r in d.ladder]),
-             "id": conv.id})
+        return {"team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
+                "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
+                "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
+                "deadline": self.when(deadline), "now": self.when(now),
+                "shared": sql.flag(bool(others) or "list-id" in parsed.headers),
+                "reasons": sql.json([{"code": r.code, "text": r.text, "inputs": dict(r.inputs)} for r in d.reasons]),
+                "ladder": sql.json([{"at": r.at.isoformat(), "visibility": r.visibility, "text": r.text,
+                                     "agents": list(r.alert_agents), "teams": list(r.alert_teams)}
+                                    for r in d.ladder])}
+
+    def _apply_decision(self, conv: _ConvRef, d: Decision, values: dict, msg_id: int, parsed: ParsedMail,
+                        now: datetime, is_new: bool) -> None:
+        """Route an existing conversation (a new one was inserted routed), then its event and alerts."""
+        if not is_new:
+            self.sql.run(
+                "UPDATE conversation SET team = :team, owner = :owner, exclusive_agent = :exclusive, "
+                "visibility = :visibility, state = 'open', priority = :priority, confidential = :confidential, "
+                "automated = :automated, exclusive_until = :exclusive_until, team_until = :team_until, "
+                "deadline = :deadline, snoozed_until = NULL, pending_count = pending_count + 1, "
+                "message_count = message_count + 1, version = version + 1, updated_at = :now, "
+                "last_message_at = :now, warned = '[]', shared_reply = :shared, routing_reasons = :reasons, "
+                "ladder = :ladder WHERE id = :id",
+                {**values, "id": conv.id})
+        owner, exclusive = values["owner"], values["exclusive"]
+        confidential = conv.confidential or d.confidential
+        # What a re-read of the row would give, for later mail of this batch in the same conversation.
+        self.conv_rows[conv.id] = (conv.id, owner, confidential, conv.subject, d.team)
         reasons = " ".join(r.text for r in d.reasons)
         conv.team_after = d.team
         self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
@@ -418,11 +468,14 @@ class _Batch:
                      "VALUES (:a, :tm, :k, :x, :c, 'comptoir', :t, NULL)", self.alerts)
             self.ws.db.changed(self.s, [None], kind="alert")
         if sql.sqlite:
-            sql.many("INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) "
-                     "VALUES (:id, :s, :b, :n, :a, :c)", self.search)
-        else:
-            for row in self.search:
-                index_message(self.s, row["id"], row["c"], row["s"], row["b"], row["n"], row["a"], new=True)
+            sql.many(SQLITE_INDEX_SQL, self.search)
+        elif self.search:
+            sql.many(PG_INDEX_SQL, [pg_index_row(r) for r in self.search])
+
+
+def _json_list(values: Sequence) -> str:
+    """json.dumps(list(values)), without the encoder for the common empty list."""
+    return json.dumps(list(values)) if values else "[]"
 
 
 def _first_ours(parsed: ParsedMail, ours: set[str]) -> str:
@@ -432,10 +485,13 @@ def _first_ours(parsed: ParsedMail, ours: set[str]) -> str:
     return ""
 
 
-def contact_history(sql: RawSql, contact: _ContactRef, exclude_conversation: int | None = None) -> ContactHistory:
+def contact_history(sql: RawSql, contact: _ContactRef, exclude_conversation: int | None = None,
+                    ratings: Sequence[tuple] | None = None) -> ContactHistory:
+    """ratings: the contact's (agent, score, rated_on) rows in id order, when the caller read them already."""
     earlier = sql.all("SELECT team, owner, created_at FROM conversation WHERE contact_id = :c AND id != :x "
                       "ORDER BY id DESC LIMIT :n", {"c": contact.id, "x": exclude_conversation or -1, "n": HISTORY_LIMIT})
-    ratings = sql.all("SELECT agent, score, rated_on FROM rating WHERE contact_id = :c", {"c": contact.id})
+    if ratings is None:
+        ratings = sql.all("SELECT agent, score, rated_on FROM rating WHERE contact_id = :c", {"c": contact.id})
     return ContactHistory(
         address=contact.address,
         audiences=tuple(contact.audiences),
@@ -452,7 +508,8 @@ def _day(value):
 
 
 def routing_facts(
-    sql: RawSql, parsed: ParsedMail, received_at: datetime, contact: _ContactRef, conv: _ConvRef | None
+    sql: RawSql, parsed: ParsedMail, received_at: datetime, contact: _ContactRef, conv: _ConvRef | None,
+    ratings: Sequence[tuple] | None = None,
 ) -> RoutingFacts:
     return RoutingFacts(
         message=MessageFacts(
@@ -461,7 +518,7 @@ def routing_facts(
             body_excerpt=parsed.text[:BODY_EXCERPT], headers=dict(parsed.headers),
         ),
         thread=ThreadFacts(str(conv.id), conv.owner, conv.team) if conv is not None else ThreadFacts(),
-        contact=contact_history(sql, contact, conv.id if conv is not None else None),
+        contact=contact_history(sql, contact, conv.id if conv is not None else None, ratings),
     )
 
 

@@ -9,8 +9,23 @@ from core.fts_query import NON_WORD as _NON_WORD
 from core.fts_query import match_sql, query_words  # noqa: F401 - query_words is part of this module's API
 
 
-def _words(text: str) -> str:
+def index_words(text: str) -> str:
+    """Text as PostgreSQL's search sees it: punctuation turned into spaces ("a.b@c" -> "a b c")."""
     return _NON_WORD.sub(" ", text)
+
+
+SQLITE_INDEX_SQL = ("INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) "
+                    "VALUES (:id, :s, :b, :n, :a, :c)")
+PG_INDEX_SQL = (
+    "INSERT INTO search_doc (message_id, conversation_id, doc) VALUES (:id, :c, "
+    "setweight(to_tsvector('simple', :s), 'A') || setweight(to_tsvector('simple', :n || ' ' || :a), 'B') "
+    "|| to_tsvector('simple', :b)) "
+    "ON CONFLICT (message_id) DO UPDATE SET doc = EXCLUDED.doc, conversation_id = EXCLUDED.conversation_id"
+)
+"""One message's search entry (:id message, :c conversation, :s subject, :b body, :n names, :a addresses);
+PostgreSQL's values go through index_words first."""
+
+
 BODY_LIMIT = 20_000
 
 
@@ -26,27 +41,18 @@ def index_message(
 ) -> None:
     """Add (or replace) one message's entry in the search index; `new` skips removing an old entry."""
     body = body[:BODY_LIMIT]
+    row = {"id": message_id, "s": subject, "b": body, "n": names, "a": addresses, "c": conversation_id}
     if session.get_bind().dialect.name == "sqlite":
         if not new:
             session.execute(text("DELETE FROM search_index WHERE rowid = :id"), {"id": message_id})
-        session.execute(
-            text(
-                "INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) "
-                "VALUES (:id, :s, :b, :n, :a, :c)"
-            ),
-            {"id": message_id, "s": subject, "b": body, "n": names, "a": addresses, "c": conversation_id},
-        )
+        session.execute(text(SQLITE_INDEX_SQL), row)
     else:
-        session.execute(
-            text(
-                "INSERT INTO search_doc (message_id, conversation_id, doc) VALUES (:id, :c, "
-                "setweight(to_tsvector('simple', :s), 'A') || setweight(to_tsvector('simple', :n || ' ' || :a), 'B') "
-                "|| to_tsvector('simple', :b)) "
-                "ON CONFLICT (message_id) DO UPDATE SET doc = EXCLUDED.doc, conversation_id = EXCLUDED.conversation_id"
-            ),
-            {"id": message_id, "s": _words(subject), "b": _words(body), "n": _words(names), "a": _words(addresses),
-             "c": conversation_id},
-        )
+        session.execute(text(PG_INDEX_SQL), pg_index_row(row))
+
+
+def pg_index_row(row: dict) -> dict:
+    """A search entry's values as PG_INDEX_SQL takes them."""
+    return {**row, **{k: index_words(row[k]) for k in ("s", "b", "n", "a")}}
 
 
 def matching_conversations_sql(session: Session, query: str) -> tuple[str, dict] | None:
