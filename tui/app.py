@@ -93,7 +93,6 @@ class ComptoirApp(App[None]):
         self.set_keymap(self.keymap)
         self.push_screen(MainScreen())
         self.load_alerts()
-        self.load_me()
         if self.watch_changes_enabled:
             self.watch_changes()
         if self.heartbeat_seconds:
@@ -107,8 +106,10 @@ class ComptoirApp(App[None]):
         if self._first_screen_shown:
             return
         self._first_screen_shown = True
+        self.load_me()
         self.send_heartbeat()
-        self.warm_up()
+        # After the frame with the rows is drawn: loading the ORM takes the interpreter for ~0.5 s.
+        self.call_after_refresh(self.warm_up)
 
     def now(self) -> datetime:
         """The workspace clock (real or simulated); a clock read, not a database call."""
@@ -261,7 +262,7 @@ class ComptoirApp(App[None]):
         clock = getattr(getattr(self.service, "workspace", None), "clock", None)
         bar.update_state(
             workspace_name=self.service.config.workspace.name,
-            agent_name=me.name if me else self.me,
+            agent_name=me.name if me else getattr(self.service.config.agent(self.me), "name", self.me),
             presence=me.presence if me else "available",
             now=self.now(),
             zone=self.zone,

@@ -90,6 +90,8 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.queue = "mine"
         self.search_term: str | None = None
         self.queue_loading = True
+        self.counted = False
+        """Whether the queue counts were asked for (after the first rows, so they never delay them)."""
         self.typed_ahead: list[str] = []
         """Conversation actions pressed while a queue was loading, run once its rows are in."""
 
@@ -117,7 +119,6 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         # Titles now (config only), counts when the workers have them: the first screen waits for neither.
         self.query_one(QueueSidebar).show_queues(self.app.service.queue_titles(), self.queue)  # type: ignore[attr-defined]
         self.load_queue(self.queue, None, keep_cursor=False)
-        self.load_queues()
 
     # -- ConversationActions -----------------------------------------------------------------
     def current_conversation_id(self) -> int | None:
@@ -165,7 +166,11 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         empty = "Type / to search." if self.queue == "search" and not self.search_term else "Nothing in this queue."
         self.conversation_list.set_ids(message.ids, message.rows, keep_cursor=message.keep_cursor, empty_message=empty)
         self.queue_loading = False
-        self.app.first_screen_shown()  # type: ignore[attr-defined]
+        if not self.counted:
+            # Counting every queue scans the open conversations: it waits until the rows are up.
+            self.counted = True
+            self.load_queues()
+            self.app.first_screen_shown()  # type: ignore[attr-defined]
         typed, self.typed_ahead = self.typed_ahead, []
         for action in typed:
             self.call_later(self.run_action, action)
