@@ -1,7 +1,7 @@
 """Speed of the app on a 100k-conversation workspace, measured as a user sees it: the real `comptoir`
 in a tmux pane, polled with capture-pane.
 
-Run: .venv/bin/python bench/bench_tui.py [--conversations N] [--keys N]
+Run: .venv/bin/python bench/bench_tui.py [--conversations N] [--keys N] [--launches N] [--workspace DIR]
 Targets (issue 5): first screen within 1 s of launch, repaint after a key within 50 ms p95, RSS under 200 MB.
 """
 
@@ -55,10 +55,27 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def launch(comptoir: Path, workspace: Path) -> float | None:
+    """Start the app in a new tmux session; seconds until its first screen (rows and queues) shows."""
+    tmux("kill-session", "-t", SESSION)
+    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "48", "-e", "TERM=xterm-256color")
+    tmux("send-keys", "-t", SESSION, "clear", "Enter")
+    time.sleep(0.5)
+    baseline = screen()
+    # The clock starts as the command is typed, so the interpreter's own start-up is counted.
+    launched = time.perf_counter()
+    tmux("send-keys", "-t", SESSION, f"exec {comptoir} --workspace {workspace} --as paul", "Enter")
+    # Polled every 10 ms: each capture spawns a tmux client, and a tighter loop would take CPU from the app.
+    if wait_for(lambda text: text != baseline and "#" in text and "Team" in text, timeout=30, poll=0.01) is None:
+        return None
+    return time.perf_counter() - launched
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--keys", type=int, default=200)
+    parser.add_argument("--launches", type=int, default=5, help="launches timed; the median counts")
     parser.add_argument("--workspace", type=Path, help="reuse a workspace made by make_big_workspace.py")
     args = parser.parse_args()
     if not shutil.which("tmux"):
@@ -70,19 +87,18 @@ def main() -> int:
         print(f"building {args.conversations:,} conversations ...", flush=True)
         print(f"  built in {build(workspace, args.conversations):.1f} s")
     comptoir = ROOT / ".venv" / "bin" / "comptoir"
-    tmux("kill-session", "-t", SESSION)
-    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "48", "-e", "TERM=xterm-256color")
-    tmux("send-keys", "-t", SESSION, "clear", "Enter")
-    time.sleep(0.5)
-    baseline = screen()
-    # The clock starts as the command is typed, so the interpreter's own start-up is counted.
-    launched = time.perf_counter()
-    tmux("send-keys", "-t", SESSION, f"exec {comptoir} --workspace {workspace} --as paul", "Enter")
-    first = wait_for(lambda text: text != baseline and "#" in text and "Team" in text, timeout=30)
-    if first is None:
-        print("the app did not show its first screen within 30 s:\n" + screen())
-        return 1
-    first = time.perf_counter() - launched
+    # Each launch is timed from a fresh shell; the median counts (this VM's speed drifts run to run).
+    # The last launch stays open for the key and memory measures.
+    firsts = []
+    for n in range(args.launches):
+        first = launch(comptoir, workspace)
+        if first is None:
+            print("the app did not show its first screen within 30 s:\n" + screen())
+            return 1
+        firsts.append(first)
+        if n < args.launches - 1:
+            tmux("kill-session", "-t", SESSION)
+    first = statistics.median(firsts)
     time.sleep(1.0)  # let background loading (the full id index) finish before timing keys
     pid = app_pid()
     latencies = []
@@ -107,13 +123,14 @@ def main() -> int:
     p50 = statistics.median(latencies) * 1000
     p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
     print(f"\nworkspace: {args.conversations:,} conversations; terminal 160x48 in tmux; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'measure':34} {'value':>10}   target      verdict")
-    rows = [("first screen after launch", f"{first * 1000:.0f} ms", "<= 1000 ms", first <= 1.0),
+    print(f"first screen, each launch: {', '.join(f'{f * 1000:.0f}' for f in firsts)} ms")
+    print(f"{'measure':44} {'value':>10}   target      verdict")
+    rows = [(f"first screen after launch (median of {len(firsts)})", f"{first * 1000:.0f} ms", "<= 1000 ms", first <= 1.0),
             (f"repaint after a key, p50 ({len(latencies)} keys)", f"{p50:.0f} ms", "", True),
             ("repaint after a key, p95", f"{p95:.0f} ms", "<= 50 ms", p95 <= 50),
             ("resident memory now / peak", f"{rss:.0f}/{peak:.0f} MB", "< 200 MB", peak < 200)]
     for name, value, target, ok in rows:
-        print(f"{name:34} {value:>10}   {target:10}  {'PASS' if ok else 'FAIL' if target else ''}")
+        print(f"{name:44} {value:>10}   {target:10}  {'PASS' if ok else 'FAIL' if target else ''}")
     print("(repaint times include tmux's own capture, about 2-5 ms a poll)")
     if not args.workspace:
         shutil.rmtree(tmp, ignore_errors=True)
