@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import threading
+import time
+from concurrent.futures import Future
 from types import ModuleType
 
 from core import listing
@@ -26,6 +29,10 @@ from core.views import (
     WhyView,
 )
 from core.workspace import Workspace
+
+
+EARLY_READ_TTL = 5.0
+"""Seconds a page read at start-up may be shown from; the change feed covers what happens after."""
 
 
 def _actions() -> ModuleType:
@@ -48,6 +55,7 @@ class Comptoir:
     def __init__(self, workspace: Workspace, agent: str) -> None:
         self.workspace = workspace
         self.agent = agent
+        self._early: tuple[str, int, float, Future] | None = None
 
     @property
     def config(self):
@@ -78,6 +86,30 @@ class Comptoir:
     ) -> list[ConversationRow]:
         """Up to `limit` rows of a queue after `after`, sorted by deadline (none last) then id."""
         return listing.queue_page(self.workspace, self.agent, queue, after, limit, search, self.now())
+
+    def start_first_page(self, queue: str, limit: int) -> None:
+        """Start reading a queue's ids and first `limit` rows in a thread, while a front end is still
+        starting up (SQLite does that work without holding the interpreter); `first_page` collects it."""
+        future: Future = Future()
+
+        def read() -> None:
+            try:
+                ids = self.queue_ids(queue)
+                future.set_result((ids, self.rows(ids[:limit])))
+            except BaseException as error:  # noqa: BLE001 - handed to whoever collects the page
+                future.set_exception(error)
+
+        self._early = (queue, limit, time.monotonic(), future)
+        threading.Thread(target=read, name="comptoir-first-page", daemon=True).start()
+
+    def first_page(self, queue: str, limit: int) -> tuple[list[int], list[ConversationRow]]:
+        """A queue's ids and its first `limit` rows: the read `start_first_page` began, once, if it is
+        for this queue and under 5 s old; otherwise read now."""
+        early, self._early = self._early, None
+        if early is not None and early[:2] == (queue, limit) and time.monotonic() - early[2] < EARLY_READ_TTL:
+            return early[3].result()
+        ids = self.queue_ids(queue)
+        return ids, self.rows(ids[:limit])
 
     def queue_ids(self, queue: str, search: str | None = None) -> list[int]:
         """Every conversation id of a queue in display order (cheap: one covering-index scan)."""

@@ -22,6 +22,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     return _run_app(Comptoir(ws, resolve_agent(ws, args.as_agent)), trickle=False)
 
 
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """open the app on the demo workspace (built on first use), with a simulated clock and incoming mail"""
     from core.demo_live import prepare_demo
@@ -37,6 +38,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _run_app(service, trickle: bool) -> int:
     from core.background import Background
+    from tui.startup import FIRST_QUEUE, FIRST_WINDOW
+
+    # SQLite reads the first page while Textual loads; the main screen collects it.
+    service.start_first_page(FIRST_QUEUE, FIRST_WINDOW)
     from tui.app import run_app
 
     # The syncer or demo trickle starts once the first screen is up, so it never slows that screen.

@@ -255,6 +255,10 @@ class FakeComptoir:
                 out.append(QueueInfo(key, title, len(rows), urgent))
             return out
 
+    def first_page(self, queue: str, limit: int):
+        ids = self.queue_ids(queue)
+        return ids, self.rows(ids[:limit])
+
     def queue_ids(self, queue: str, search: str | None = None) -> list[int]:
         with self.lock:
             self.calls.append(("queue_ids", queue, search))

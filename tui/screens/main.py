@@ -16,6 +16,7 @@ from tui import keys
 from tui.formatting import full_time, time_left
 from tui.messages import QueueLoaded, QueuesLoaded, RowsLoaded
 from tui.safe import clean_line
+from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 from tui.screens.base import ReportsWorkerErrors
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
@@ -24,8 +25,6 @@ from tui.widgets.conversation_list import ConversationList
 from tui.widgets.queue_sidebar import QueueSidebar
 from tui.widgets.top_bar import TopBar
 
-FIRST_WINDOW = 120
-"""Rows fetched with a queue's ids: enough for a tall terminal around the cursor."""
 
 
 class ListHeader(Static):
@@ -87,7 +86,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.queue = "mine"
+        self.queue = FIRST_QUEUE
         self.search_term: str | None = None
         self.queue_loading = True
         self.counted = False
@@ -139,10 +138,13 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
                    cursor_id: int | None = None, cursor_index: int = 0) -> None:
         """Every id of the queue, and the rows of a window around where the cursor will be."""
         service = self.app.service  # type: ignore[attr-defined]
-        ids = service.queue_ids(queue, search)
-        position = ids.index(cursor_id) if keep_cursor and cursor_id in ids else (cursor_index if keep_cursor else 0)
-        start = max(position - FIRST_WINDOW // 2, 0)
-        rows = service.rows(ids[start : start + FIRST_WINDOW])
+        if not keep_cursor and search is None:
+            ids, rows = service.first_page(queue, FIRST_WINDOW)
+        else:
+            ids = service.queue_ids(queue, search)
+            position = ids.index(cursor_id) if cursor_id in ids else cursor_index
+            start = max(position - FIRST_WINDOW // 2, 0)
+            rows = service.rows(ids[start : start + FIRST_WINDOW])
         if not get_current_worker().is_cancelled:
             self.post_message(QueueLoaded(queue, search, ids, rows, keep_cursor))
 
@@ -167,9 +169,11 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.conversation_list.set_ids(message.ids, message.rows, keep_cursor=message.keep_cursor, empty_message=empty)
         self.queue_loading = False
         if not self.counted:
-            # Counting every queue scans the open conversations: it waits until the rows are up.
+            # Counting every queue scans the open conversations: it waits until the rows are up. The
+            # first rows may have been read before the change feed was listening: read them once more.
             self.counted = True
             self.load_queues()
+            self.reload_queue(keep_cursor=True)
             self.app.first_screen_shown()  # type: ignore[attr-defined]
         typed, self.typed_ahead = self.typed_ahead, []
         for action in typed:
