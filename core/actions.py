@@ -17,7 +17,7 @@ from email.utils import make_msgid
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from core.db import NOTIFY_CHANNEL
+from core.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
 from core.errors import ActionRefused
 from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
 from core.models import utcnow
@@ -56,6 +56,21 @@ def raise_alerts(
     source: str = "comptoir",
 ) -> list[str]:
     """Write one alert per concerned agent (team alerts go to every member); returns who got one."""
+    rows = [
+        {"agent": agent, "team": team, "kind": kind, "text": text, "conversation_id": conversation_id,
+         "source": source, "created_at": now, "acknowledged_at": None}
+        for agent, team in alert_recipients(ws, agents, teams, exclude).items()
+    ]
+    if rows:
+        s.execute(insert(Alert.__table__), rows)
+        ws.db.changed(s, [None], kind="alert")
+    return [r["agent"] for r in rows]
+
+
+def alert_recipients(
+    ws: Workspace, agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = ()
+) -> dict[str, str | None]:
+    """Known agents to alert, each with the team it is alerted for (None when named personally)."""
     excluded = set(exclude)
     recipients: dict[str, str | None] = {}
     for team in teams:
@@ -64,16 +79,7 @@ def raise_alerts(
     for agent in agents:
         recipients[agent] = None
     known = {a.login for a in ws.config.agents}
-    rows = [
-        {"agent": agent, "team": team, "kind": kind, "text": text, "conversation_id": conversation_id,
-         "source": source, "created_at": now, "acknowledged_at": None}
-        for agent, team in recipients.items()
-        if agent not in excluded and agent in known
-    ]
-    if rows:
-        s.execute(insert(Alert.__table__), rows)
-        ws.db.changed(s, [None], kind="alert")
-    return [r["agent"] for r in rows]
+    return {agent: team for agent, team in recipients.items() if agent in known and agent not in excluded}
 
 
 def _name(ws: Workspace, login: str | None) -> str:
@@ -86,11 +92,6 @@ def _name(ws: Workspace, login: str | None) -> str:
 def _label(conv: Conversation) -> str:
     subject = conv.subject if not conv.confidential else "confidential"
     return f"#{conv.id} \u201c{subject[:60]}\u201d"
-
-
-def _is_supervisor(ws: Workspace, login: str) -> bool:
-    agent = ws.config.agent(login)
-    return bool(agent and agent.role == "supervisor")
 
 
 def _require_agent(ws: Workspace, login: str) -> None:
@@ -144,7 +145,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
     if conv.owner is not None:
         return _lost(ws, agent, conv, conv.owner)
-    if conv.visibility == "personal" and conv.exclusive_agent not in (None, agent) and not _is_supervisor(ws, agent):
+    if conv.visibility == "personal" and conv.exclusive_agent not in (None, agent) and not ws.config.is_supervisor(agent):
         until = conv.exclusive_until.strftime("%H:%M") if conv.exclusive_until else "later"
         return _refused(
             f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
@@ -185,7 +186,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
                 "VALUES (:agent, NULL, 'claimed', :text, :c, 'comptoir', :at, NULL)",
                 alert,
             )
-        raw.many("INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)", changes)
+        raw.many(CHANGE_INSERT_SQL, changes)
         if not raw.sqlite:
             raw.run(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :p)", {"p": str(conversation_id)})
     return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
@@ -203,7 +204,7 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         conv = get_conversation(s, conversation_id)
         if conv.owner is None:
             return _refused(f"{_label(conv)} has no owner", conversation_id)
-        if conv.owner != agent and not _is_supervisor(ws, agent):
+        if conv.owner != agent and not ws.config.is_supervisor(agent):
             return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; only they or a supervisor can release it", conversation_id)
         previous = conv.owner
         result = s.execute(
@@ -430,7 +431,7 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
 def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidential: bool, now: datetime) -> ActionResult:
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
-        if agent not in (conv.owner, conv.exclusive_agent) and not _is_supervisor(ws, agent):
+        if agent not in (conv.owner, conv.exclusive_agent) and not ws.config.is_supervisor(agent):
             return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
         record_event(s, conversation_id, agent, "confidential",
@@ -479,7 +480,7 @@ def reply(
         conv = get_conversation(s, conversation_id, lock=True)
         if not can_read(ws, agent, conv):
             return _refused(f"{_label(conv)} is confidential", conversation_id)
-        if conv.owner not in (None, agent) and not _is_supervisor(ws, agent):
+        if conv.owner not in (None, agent) and not ws.config.is_supervisor(agent):
             return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id)
         if seen_version is not None and conv.version != seen_version:
             newer = list(
@@ -668,7 +669,3 @@ def external_alert(
     return got
 
 
-def customer_will_see_others(ws: Workspace, to: Sequence[str], cc: Sequence[str], customer: str) -> list[str]:
-    """Recipients other than the customer and ourselves: they will read the reply too."""
-    ours = our_addresses(ws)
-    return [a for a in (*to, *cc) if a.lower() not in ours and a.lower() != customer.lower()]

@@ -11,7 +11,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from core.db import NOTIFY_CHANNEL, Database
+from core.db import BUSY_TIMEOUT_MS, NOTIFY_CHANNEL, Database
 
 POLL_INTERVAL = 0.05
 
@@ -34,8 +34,9 @@ class ChangeFeed:
     def __init__(self, db: Database) -> None:
         self.db = db
         if db.is_sqlite:
-            self._conn = sqlite3.connect(str(db.path), isolation_level=None, check_same_thread=False, timeout=30)
-            self._conn.execute("PRAGMA busy_timeout=30000")
+            self._conn = sqlite3.connect(
+                str(db.path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            )
             self._version = self._data_version()
         else:
             import psycopg

@@ -357,6 +357,10 @@ class Config(_Strict):
     def team(self, name: str) -> TeamConfig | None:
         return next((t for t in self.teams if t.name == name), None)
 
+    def is_supervisor(self, login: str) -> bool:
+        agent = self.agent(login)
+        return bool(agent and agent.role == "supervisor")
+
     def teams_of(self, login: str) -> tuple[str, ...]:
         """Teams an agent belongs to, whether the agent or the team lists it."""
         agent = self.agent(login)

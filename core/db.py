@@ -45,6 +45,8 @@ WRITER_QUEUE_SUFFIX = "-writers"
 under contention they wait their turn instead of spinning on SQLite's lock, which has no queue."""
 BUSY_TIMEOUT_MS = 30_000
 NOTIFY_CHANNEL = "comptoir_changes"
+CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
+"""One change-log row: conversation id (or None), kind, when; the change feeds read them."""
 
 
 def sqlite_url(path: Path) -> str:
@@ -193,10 +195,14 @@ class Database:
         from sqlalchemy import text
 
         now = utcnow()
-        rows = [{"c": cid, "k": kind, "at": now.replace(tzinfo=None)} for cid in dict.fromkeys(conversation_ids)]
+        # A feed reads (id, kind) pairs as a set: one row per pair and transaction says it all.
+        seen = session.info.setdefault("comptoir_changed", set())
+        rows = [{"c": cid, "k": kind, "at": now.replace(tzinfo=None)}
+                for cid in dict.fromkeys(conversation_ids) if (cid, kind) not in seen]
         if not rows:
             return
-        session.execute(text("INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"), rows)
+        seen.update((r["c"], kind) for r in rows)
+        session.execute(text(CHANGE_INSERT_SQL), rows)
         if not self.is_sqlite:
             payload = ",".join("" if r["c"] is None else str(r["c"]) for r in rows)[:7000]
             session.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": NOTIFY_CHANNEL, "p": payload})

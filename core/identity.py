@@ -25,7 +25,7 @@ def resolve_agent(ws: Workspace, as_agent: str | None = None, login: str | None 
         if target is None:
             known = ", ".join(a.login for a in ws.config.agents) or "none"
             raise IdentityError(f"--as {as_agent}: no such agent in {ws.config_path} (agents: {known}).")
-        if ws.is_demo or (me is not None and me.role == "supervisor"):
+        if ws.is_demo or ws.config.is_supervisor(login):
             return as_agent
         raise IdentityError(
             f"--as is only for demo workspaces and supervisors; you ({login}) are "

@@ -13,6 +13,7 @@ statements go through the DBAPI cursor (core.rawsql), about 1 ms of CPU per mail
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.actions import alert_recipients
 from core.autoack import queue_autoack
 from core.mime import ParsedMail, parse_mail
 from core.models import NO_DEADLINE, Contact, Conversation, Message, RawMail
@@ -103,8 +105,7 @@ def prepare_mail(mail: IncomingMail) -> IncomingMail:
     key = mail.key or content_key(mail.raw, parsed)
     if parsed is mail.parsed and key is mail.key:
         return mail
-    return IncomingMail(mail.raw, mail.delivered_to, mail.account, mail.mailbox, mail.uidvalidity, mail.uid,
-                        mail.internaldate, parsed, key)
+    return dataclasses.replace(mail, parsed=parsed, key=key)
 
 
 def ingest_batch(ws: Workspace, mails: Sequence[IncomingMail], now: datetime,
@@ -387,17 +388,9 @@ class _Batch:
 
     def _alert(self, now: datetime, kind: str, text: str, conversation_id: int, agents=(), teams=()) -> None:
         """Like core.actions.raise_alerts (team alerts go to every member), written with the batch."""
-        recipients: dict[str, str | None] = {}
-        for team in teams:
-            for member in self.ws.config.members_of(team):
-                recipients.setdefault(member, team)
-        for agent in agents:
-            recipients[agent] = None
-        known = {a.login for a in self.ws.config.agents}
-        for agent, team in recipients.items():
-            if agent in known:
-                self.alerts.append({"a": agent, "tm": team, "k": kind, "x": text, "c": conversation_id,
-                                    "t": self.when(now)})
+        for agent, team in alert_recipients(self.ws, agents, teams).items():
+            self.alerts.append({"a": agent, "tm": team, "k": kind, "x": text, "c": conversation_id,
+                                "t": self.when(now)})
 
     def _routed_values(self, conv: _ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
                        is_new: bool) -> dict:

@@ -18,19 +18,13 @@ from core.workspace import Workspace
 
 PRESENCE_TTL = timedelta(seconds=60)
 
-ROW_COLUMNS = (
-    "id, subject, customer_name, customer_address, team, owner, exclusive_agent, state, visibility, priority, "
-    "confidential, automated, deadline, pending_count, message_count, last_message_at, shared_reply, version"
+ROW_FIELDS = (
+    "id", "subject", "customer_name", "customer_address", "team", "owner", "exclusive_agent", "state", "visibility",
+    "priority", "confidential", "automated", "deadline", "pending_count", "message_count", "last_message_at",
+    "shared_reply", "version",
 )
-
-
-def _my_teams(ws: Workspace, agent: str) -> tuple[str, ...]:
-    return ws.config.teams_of(agent)
-
-
-def is_supervisor(ws: Workspace, agent: str) -> bool:
-    found = ws.config.agent(agent)
-    return bool(found and found.role == "supervisor")
+"""The conversation columns a list row shows, in the order `_row` unpacks them."""
+ROW_COLUMNS = ", ".join(ROW_FIELDS)
 
 
 def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tuple[str, dict]:
@@ -49,9 +43,9 @@ def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tup
     if queue in ("waiting", "snoozed", "done"):
         # Supervisors see every team's; agents their own and their teams'.
         params = {f"{prefix}state": queue}
-        if is_supervisor(ws, agent):
+        if ws.config.is_supervisor(agent):
             return f"(state = :{prefix}state)", params
-        teams = {f"{prefix}t{i}": team for i, team in enumerate(_my_teams(ws, agent))}
+        teams = {f"{prefix}t{i}": team for i, team in enumerate(ws.config.teams_of(agent))}
         params |= me | teams
         in_teams = f" OR team IN ({', '.join(':' + name for name in teams)})" if teams else ""
         return f"(state = :{prefix}state AND (owner = :{prefix}me{in_teams}))", params
@@ -62,10 +56,10 @@ def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tup
 
 def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
     titles = [("mine", "My work"), ("exclusive", "Exclusive to me")]
-    for team in _my_teams(ws, agent) or ():
+    for team in ws.config.teams_of(agent):
         found = ws.config.team(team)
         titles.append((f"team:{team}", f"Team {found.title or team}" if found else team))
-    if is_supervisor(ws, agent):
+    if ws.config.is_supervisor(agent):
         for team in ws.config.teams:
             key = f"team:{team.name}"
             if key not in dict(titles):
@@ -81,10 +75,11 @@ def queue_list(ws: Workspace, agent: str) -> list[QueueInfo]:
 
 
 def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
-    """Every queue's count and urgent count, in one pass over the unfinished conversations."""
+    """Every queue's count and urgent count: one pass over the unfinished conversations, one count of done."""
     titles = queue_titles(ws, agent)
+    live_keys = [key for key, _title in titles if key != "done"]
     sums, params = [], {}
-    for n, (key, _title) in enumerate(titles):
+    for n, key in enumerate(live_keys):
         where, own = queue_where(ws, agent, key, prefix=f"q{n}_")
         params |= own
         sums.append(f"SUM(CASE WHEN {where} THEN 1 ELSE 0 END)")
@@ -94,14 +89,10 @@ def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
         params["soon"] = raw.when(now + ws.config.routing.warn_before)
         live = raw.one(f"SELECT {', '.join(sums)} FROM conversation WHERE state != 'done'", params)
         done = raw.one(f"SELECT count(*) FROM conversation WHERE {done_where}", done_params)[0]
-    out = []
-    for i, (key, title) in enumerate(titles):
-        count, urgent = int(live[2 * i] or 0), int(live[2 * i + 1] or 0)
-        if key == "done":
-            count, urgent = int(done or 0), 0
-        elif key == "snoozed":
-            urgent = 0
-        out.append(QueueInfo(key, title, count, urgent))
+    counts = {key: (int(live[2 * i] or 0), int(live[2 * i + 1] or 0)) for i, key in enumerate(live_keys)}
+    counts["done"] = (int(done or 0), 0)
+    counts["snoozed"] = (counts["snoozed"][0], 0)  # a snoozed conversation is not urgent
+    out = [QueueInfo(key, title, *counts[key]) for key, title in titles]
     out.append(QueueInfo("search", "Search", 0))
     return out
 
@@ -117,16 +108,20 @@ def _with_search(raw: RawSql, where: str, params: dict, search: str | None) -> t
     return f"{where} AND id IN ({sql})", {**params, **search_params}
 
 
+def _order(queue: str) -> str:
+    """Display order: by deadline then id; the done queue newest first (its index read backwards)."""
+    return "deadline DESC, id DESC" if queue == "done" else "deadline, id"
+
+
 def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: datetime) -> list[int]:
     """Every id of a queue in display order: by deadline then id (the done queue newest first)."""
     where, params = queue_where(ws, agent, queue)
-    order = "deadline DESC, id DESC" if queue == "done" else "deadline, id"
     with ws.db.raw(write=False) as raw:
         narrowed = _with_search(raw, where, params, search)
         if narrowed is None:
             return []
         where, params = narrowed
-        return [int(r[0]) for r in raw.all(f"SELECT id FROM conversation WHERE {where} ORDER BY {order}", params)]
+        return [int(r[0]) for r in raw.all(f"SELECT id FROM conversation WHERE {where} ORDER BY {_order(queue)}", params)]
 
 
 def queue_page(
@@ -143,8 +138,7 @@ def queue_page(
         if after is not None:
             where += f" AND (deadline, id) {'<' if newest_first else '>'} (:after_deadline, :after_id)"
             params = {**params, "after_deadline": raw.when(after.deadline or NO_DEADLINE), "after_id": after.id}
-        order = "deadline DESC, id DESC" if newest_first else "deadline, id"
-        found = raw.all(f"SELECT {ROW_COLUMNS} FROM conversation WHERE {where} ORDER BY {order} LIMIT :limit",
+        found = raw.all(f"SELECT {ROW_COLUMNS} FROM conversation WHERE {where} ORDER BY {_order(queue)} LIMIT :limit",
                         {**params, "limit": limit})
         return _to_rows(raw, agent, found, now)
 
@@ -216,6 +210,10 @@ def alert_count(ws: Workspace, agent: str) -> int:
         return int(raw.one("SELECT count(*) FROM alert WHERE agent = :me AND acknowledged_at IS NULL", {"me": agent})[0])
 
 
+def agent_view(ws: Workspace, login: str, now: datetime) -> AgentView:
+    return next(a for a in agents(ws, now) if a.login == login)
+
+
 def open_loads(raw: RawSql) -> dict[str, int]:
     """Open conversations per owner."""
     return {owner: int(n) for owner, n in raw.all(
@@ -232,7 +230,7 @@ def presence_statuses(raw: RawSql) -> dict[str, tuple[str, datetime | None]]:
 
 def agents(ws: Workspace, now: datetime) -> list[AgentView]:
     """Every configured agent with presence (lapsed away/vacation read as available), load and whether at work."""
-    from core.policy import agent_at_work
+    from core.policy import agent_at_work  # here, not at the top: core.policy imports this module
 
     with ws.db.raw(write=False) as raw:
         loads = open_loads(raw)

@@ -131,13 +131,12 @@ class MailboxSync:
         self.on_trouble = on_trouble
         self.client_factory = client_factory
         self.failures = 0
-        self.passes = 0
         self.name = f"{account.name}/{mailbox}"
         self.last_error: str | None = None
         self.defer_checkpoint = False
+        """Set by a Syncer that checkpoints the SQLite WAL itself."""
         self.last_uid = 0
         """The last stored UID after the latest pass."""
-        """Set by a Syncer that checkpoints the SQLite WAL itself."""
 
     # -- the loop
 
@@ -193,7 +192,8 @@ class MailboxSync:
             else:
                 if await _sleep_or_stop(stop, POLL_SECONDS):
                     return
-                changed = (await client.noop()).changed or True  # some servers send no EXISTS on NOOP
+                await client.noop()
+                changed = True  # some servers send no EXISTS on NOOP, so every poll looks
             if changed:
                 await self.sync_pass(client)
                 self._succeeded()
@@ -262,7 +262,6 @@ class MailboxSync:
                                    status.uidnext, status.highestmodseq if condstore else None, reset=plan.reset,
                                    address=self.account.address)
         await asyncio.to_thread(ingest_batch, self.ws, [], self.ws.clock.now(), position)
-        self.passes += 1
         if result.fetched or plan.reset:
             log.info("%s: %d fetched, %d new, %d merged, %d known in %.1f s (store %.1f s, waited %.1f s for "
                      "parsing) (%s)", self.name, result.fetched, result.new_messages, result.merged,
@@ -300,9 +299,9 @@ class MailboxSync:
                         chunk, size = [], 0
             except ImapError:
                 # Store what arrived before the connection failed, so the retry starts after it.
-                await self._put(chunks, chunk or None, consumer)
                 if chunk:
-                    await self._put(chunks, None, consumer)
+                    await self._put(chunks, chunk, consumer)
+                await self._put(chunks, None, consumer)
                 await consumer
                 raise
             if chunk:

@@ -883,7 +883,7 @@ def _parse(data: bytes, content_hash: str, defects: list[str], nesting: int = 0)
     subject_raw = text_of("subject")
     subject = ""
     if subject_raw is not None:
-        subject = _clean_str(decode_header_value(_unfold(subject_raw), defects))
+        subject = _clean_str(decode_header_value(subject_raw, defects))  # text_of unfolded it
         subject = _LINE_BREAK.sub(" ", subject).replace("\t", " ").strip()
         if len(subject) > MAX_SUBJECT:
             defects.append("subject-truncated")

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import ssl
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
@@ -28,6 +28,7 @@ from core.credentials import get_password
 from core.errors import ComptoirError
 from core.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
 from core.mailbox_sync import make_client
+from core.rawsql import column_when
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.outbox")
@@ -120,8 +121,7 @@ class Outbox:
 
     def _when(self, moment: datetime) -> object:
         """A datetime as the models store it (naive UTC; text with microseconds on SQLite)."""
-        naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
-        return naive.isoformat(" ", "microseconds") if self.ws.db.is_sqlite else naive
+        return column_when(moment, self.ws.db.is_sqlite)
 
     def _account(self, name: str) -> AccountConfig | None:
         return next((a for a in self.ws.config.accounts if a.name == name), None)

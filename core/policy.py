@@ -8,6 +8,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from core.config import AgentConfig, Config, TeamConfig, parse_weekly_hours
+from core.listing import open_loads, presence_statuses
+from core.rawsql import RawSql
 from core.workspace import Workspace
 from routing import AgentInfo, BusinessHours, Condition, Policy, Rule, TeamPolicy, is_open
 
@@ -33,10 +35,10 @@ def team_hours(team: TeamConfig) -> BusinessHours:
 
 
 def agent_hours(config: Config, agent: AgentConfig) -> BusinessHours | None:
-    teams = config.teams_of(agent.login)
-    first = config.team(teams[0]) if teams else None
     if agent.hours is None and agent.timezone is None:
         return None
+    teams = config.teams_of(agent.login)
+    first = config.team(teams[0]) if teams else None
     spec = agent.hours or (first.hours if first else "mon-fri 09:00-18:00")
     zone = agent.timezone or (first.timezone if first else config.workspace.timezone)
     holidays = tuple(first.holidays) if first else ()
@@ -66,9 +68,6 @@ def _rules(config: Config) -> tuple[Rule, ...]:
 def build_policy(ws: Workspace, s: Session | None = None) -> Policy:
     """The routing policy with every agent's current presence and open load read from the database."""
     config = ws.config
-    from core.listing import open_loads, presence_statuses
-    from core.rawsql import RawSql
-
     if s is None:
         with ws.db.raw(write=False) as raw:
             loads, pres = open_loads(raw), presence_statuses(raw)

@@ -22,7 +22,6 @@ from core.models import (
     RawMail,
 )
 from core.views import (
-    AgentView,
     AttachmentView,
     ConversationDetail,
     EventView,
@@ -34,35 +33,16 @@ from core.views import (
 )
 from core.workspace import Workspace
 
-# The main screen's reads live in core.listing (driver-level SQL, no ORM); re-exported for callers of this module.
-from core.listing import (  # noqa: E402,F401
-    PRESENCE_TTL,
-    ROW_COLUMNS,
-    _to_rows,
-    agents,
-    alert_count,
-    alerts,
-    is_supervisor,
-    open_loads,
-    presence_statuses,
-    queue_ids,
-    queue_page,
-    queue_titles,
-    queues,
-    queue_where,
-    rows,
-)
+# The main screen's reads (queues, rows, alerts, agents) live in core.listing, without the ORM.
+from core.listing import ROW_FIELDS, _to_rows  # noqa: E402
 from core.rawsql import RawSql  # noqa: E402
-
-OPEN_STATES = ("open",)
-_is_supervisor = is_supervisor
 
 
 def can_read(ws: Workspace, agent: str, conv: Conversation) -> bool:
     """Confidential content is for the owner, the exclusive agent and supervisors only."""
     if not conv.confidential:
         return True
-    return agent in (conv.owner, conv.exclusive_agent) or _is_supervisor(ws, agent)
+    return agent in (conv.owner, conv.exclusive_agent) or ws.config.is_supervisor(agent)
 
 
 def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Conversation:
@@ -82,8 +62,7 @@ def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Co
 def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ConversationDetail:
     with ws.db.read() as s:
         conv = get_conversation(s, conversation_id)
-        sql = RawSql(s)
-        row = _to_rows(sql, agent, [sql.one(f"SELECT {ROW_COLUMNS} FROM conversation WHERE id = :id", {"id": conv.id})], now)[0]
+        row = _to_rows(RawSql(s), agent, [tuple(getattr(conv, f) for f in ROW_FIELDS)], now)[0]
         hidden = not can_read(ws, agent, conv)
         messages: list[MessageView] = []
         if not hidden:
@@ -160,10 +139,6 @@ def why(ws: Workspace, agent: str, conversation_id: int) -> WhyView:
         conv = get_conversation(s, conversation_id)
         subject = conv.subject if can_read(ws, agent, conv) else "(confidential)"
         return WhyView(conv.id, subject, _reasons(conv), _ladder(conv), _events(s, conversation_id, limit=100))
-
-
-def agent_view(ws: Workspace, login: str, now: datetime) -> AgentView:
-    return next(a for a in agents(ws, now) if a.login == login)
 
 
 def teams(ws: Workspace) -> list[TeamView]:

@@ -114,6 +114,3 @@ class RawSql:
 
     def flag(self, value: bool) -> Any:
         return int(value) if self.sqlite else bool(value)
-
-    def blob(self, data: bytes) -> Any:
-        return data

@@ -60,7 +60,7 @@ def current_revision(db: Database) -> str | None:
 
 def upgrade(db: Database, target: str = "head") -> None:
     """Bring the schema to `target`; refuses a database that is newer or not ours."""
-    if target in ("head", HEAD) and current_revision(db) == HEAD:
+    if target in ("head", HEAD) and is_current(db):
         return
     from alembic import command
     from alembic.runtime.migration import MigrationContext

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.fts_query import NON_WORD as _NON_WORD
-from core.fts_query import match_sql, query_words  # noqa: F401 - query_words is part of this module's API
+from core.fts_query import match_sql
 
 
 def index_words(text: str) -> str:
@@ -55,13 +55,8 @@ def pg_index_row(row: dict) -> dict:
     return {**row, **{k: index_words(row[k]) for k in ("s", "b", "n", "a")}}
 
 
-def matching_conversations_sql(session: Session, query: str) -> tuple[str, dict] | None:
-    """A SQL fragment selecting conversation ids matching every word (prefix match), or None."""
-    return match_sql(query, session.get_bind().dialect.name == "sqlite")
-
-
 def search_conversation_ids(session: Session, query: str, limit: int = 500) -> list[int]:
-    found = matching_conversations_sql(session, query)
+    found = match_sql(query, session.get_bind().dialect.name == "sqlite")
     if found is None:
         return []
     sql, params = found

@@ -71,7 +71,7 @@ class Comptoir:
 
     # -- reading -------------------------------------------------------------------------
     def me(self) -> AgentView:
-        return next(a for a in listing.agents(self.workspace, self.now()) if a.login == self.agent)
+        return listing.agent_view(self.workspace, self.agent, self.now())
 
     def queue_titles(self) -> list[QueueInfo]:
         """Every queue of this agent without counts; reads only the config, so it never blocks."""
@@ -94,8 +94,7 @@ class Comptoir:
 
         def read() -> None:
             try:
-                ids = self.queue_ids(queue)
-                future.set_result((ids, self.rows(ids[:limit])))
+                future.set_result(self._read_first_page(queue, limit))
             except BaseException as error:  # noqa: BLE001 - handed to whoever collects the page
                 future.set_exception(error)
 
@@ -108,6 +107,9 @@ class Comptoir:
         early, self._early = self._early, None
         if early is not None and early[:2] == (queue, limit) and time.monotonic() - early[2] < EARLY_READ_TTL:
             return early[3].result()
+        return self._read_first_page(queue, limit)
+
+    def _read_first_page(self, queue: str, limit: int) -> tuple[list[int], list[ConversationRow]]:
         ids = self.queue_ids(queue)
         return ids, self.rows(ids[:limit])
 

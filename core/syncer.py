@@ -24,6 +24,7 @@ from core.lock import WorkspaceLock
 from core.mailbox_sync import MailboxSync, ParsePool
 from core.models import utcnow
 from core.outbox import Outbox
+from core.rawsql import column_when
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.sync")
@@ -121,8 +122,7 @@ class Syncer:
 
     def prune_changes(self) -> int:
         """Delete change-log rows older than a day (running apps have read them long ago)."""
-        cutoff = (utcnow() - CHANGE_LOG_KEEP).replace(tzinfo=None)
-        cutoff_value = cutoff.isoformat(" ", "microseconds") if self.ws.db.is_sqlite else cutoff
+        cutoff_value = column_when(utcnow() - CHANGE_LOG_KEEP, self.ws.db.is_sqlite)
         with self.ws.db.write() as s:
             return s.execute(text("DELETE FROM change WHERE at < :c"), {"c": cutoff_value}).rowcount or 0
 

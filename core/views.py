@@ -123,6 +123,11 @@ class ConversationDetail:
     reply_to: tuple[str, ...] = ()
     reply_cc: tuple[str, ...] = ()
 
+    @property
+    def pending(self) -> list[MessageView]:
+        """Inbound messages nobody has worked out yet."""
+        return [m for m in self.messages if m.direction == "inbound" and m.disposition == "pending"]
+
 
 @dataclass(frozen=True)
 class AlertView:

@@ -139,10 +139,10 @@ def permission_problems(path: Path, sqlite: bool = True) -> list[str]:
     problems: list[str] = []
     info = path.stat()
     shared = bool(info.st_mode & stat.S_ISGID)
+    files = [path / CONFIG_NAME] + ([path / n for n in SQLITE_FILES] if sqlite else [])
     if not shared:
         if info.st_mode & 0o007:
             problems.append(f"{path} can be read by users outside the workspace: run `chmod o-rwx {path}`")
-        files = [path / CONFIG_NAME] + ([path / n for n in SQLITE_FILES] if sqlite else [])
         for file in files:
             if file.exists() and file.stat().st_mode & 0o007:
                 problems.append(f"{file} can be read by other users: run `chmod o-rwx {file}`")
@@ -157,7 +157,6 @@ def permission_problems(path: Path, sqlite: bool = True) -> list[str]:
             f"you ({_user_name(os.getuid())}) are not in the group {group_name} that shares {path}: "
             f"ask an admin to run `usermod -aG {group_name} {_user_name(os.getuid())}`, then log in again"
         )
-    files = [path / CONFIG_NAME] + ([path / n for n in SQLITE_FILES] if sqlite else [])
     for file in files:
         if not file.exists():
             continue

@@ -259,14 +259,13 @@ class ComptoirApp(App[None]):
     def fill_top_bar(self, bar: TopBar) -> None:
         """Set a title line's values from the app's state (screens call it when they mount one)."""
         me = self.me_view
-        clock = getattr(getattr(self.service, "workspace", None), "clock", None)
         bar.update_state(
             workspace_name=self.service.config.workspace.name,
             agent_name=me.name if me else getattr(self.service.config.agent(self.me), "name", self.me),
             presence=me.presence if me else "available",
             now=self.now(),
             zone=self.zone,
-            simulated=bool(getattr(clock, "simulated", False)),
+            simulated=bool(getattr(self.service, "clock_simulated", False)),
         )
 
     @on(ActionFinished)
@@ -313,7 +312,7 @@ class ComptoirApp(App[None]):
         """Mark every pending inbound message of a conversation 'no action needed' with the reason."""
         if not reason:
             return
-        pending = [m.id for m in detail.messages if m.direction == "inbound" and m.disposition == "pending"]
+        pending = [m.id for m in detail.pending]
 
         def dispose_all(service) -> ActionResult:
             results = [service.dispose(message_id, reason) for message_id in pending]

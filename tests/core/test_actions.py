@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import actions, queries
+from core import actions, listing, queries
 from core.errors import ActionRefused
 from core.escalation import run_escalation
 from core.models import Message
@@ -365,7 +365,7 @@ def test_vacation_returns_open_conversations_to_their_teams(ws):
         assert a.kind == "returned"
         by_conv.setdefault(a.conversation_id, []).append(a.agent)
     assert {k: sorted(v) for k, v in by_conv.items()} == {hifi: ["marie", "sophie"], comp: ["lea"]}
-    me = queries.agent_view(ws, "paul", NOW)
+    me = listing.agent_view(ws, "paul", NOW)
     assert me.presence == "vacation" and not me.at_work
 
 
@@ -385,18 +385,18 @@ def test_presence_validation(ws):
 def test_acknowledge_one_then_all(ws):
     team_conv(ws)
     team_conv(ws, sender="gus@client.test", subject="turntable belt")
-    mine = queries.alerts(ws, "marie", False, 50)
+    mine = listing.alerts(ws, "marie", False, 50)
     assert len(mine) == 2
-    paul_alert = queries.alerts(ws, "paul", False, 50)[0]
+    paul_alert = listing.alerts(ws, "paul", False, 50)[0]
     # someone else's alert cannot be acknowledged
     assert actions.acknowledge(ws, "marie", paul_alert.id, NOW) == 0
     assert actions.acknowledge(ws, "marie", mine[0].id, NOW) == 1
-    left = queries.alerts(ws, "marie", False, 50)
+    left = listing.alerts(ws, "marie", False, 50)
     assert [a.id for a in left] == [mine[1].id]
     assert actions.acknowledge(ws, "marie", None, NOW) == 1
-    assert queries.alerts(ws, "marie", False, 50) == []
-    assert len(queries.alerts(ws, "marie", True, 50)) == 2
-    assert len(queries.alerts(ws, "paul", False, 50)) == 2
+    assert listing.alerts(ws, "marie", False, 50) == []
+    assert len(listing.alerts(ws, "marie", True, 50)) == 2
+    assert len(listing.alerts(ws, "paul", False, 50)) == 2
 
 
 def test_external_alert_to_agent_and_team(ws):
@@ -442,7 +442,7 @@ def test_reply_stored_queued_and_pending_replied(ws):
     assert event_kinds(ws, m) == ["reply"]
     assert alerted(ws, m) == []
     # the conversation now waits on the customer
-    assert cid in queries.queue_ids(ws, "paul", "waiting", None, NOW)
+    assert cid in listing.queue_ids(ws, "paul", "waiting", None, NOW)
 
 
 def test_reply_to_more_recipients_than_the_limit_needs_confirmation(ws):

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core import actions, queries
+from core import actions, listing
 from core.clock import Clock
 from core.config import CONFIG_NAME
 from core.identity import unix_login
@@ -150,7 +150,7 @@ def test_presence_vacation(cws, cli):
     assert code == 0, err
     assert "1 open conversation(s)" in out
     assert conversation(cws, cid).owner is None
-    agents = {a.login: a for a in queries.agents(cws, NOW)}
+    agents = {a.login: a for a in listing.agents(cws, NOW)}
     assert agents["paul"].presence == "vacation"
     code, _, err = cli("presence", "vacation", "--until", "2020-01-01", "--as", "paul")
     assert code == 1 and "future" in err

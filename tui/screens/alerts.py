@@ -11,7 +11,7 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.views import AlertView
-from tui.formatting import short_time
+from tui.formatting import plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 
@@ -106,4 +106,4 @@ def _acknowledged(service, alert_id: int | None):
     from core.views import ActionResult
 
     count = service.acknowledge(alert_id)
-    return ActionResult(True, f"{count} alert{'s' if count != 1 else ''} acknowledged")
+    return ActionResult(True, f"{plural(count, 'alert')} acknowledged")

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import ComptoirError
 from core.views import ActionResult, ConversationDetail
 from tui import keys
-from tui.formatting import full_time
+from tui.formatting import full_time, plural
 from tui.messages import ActionFinished, DetailLoaded
 from tui.safe import clean_block, clean_line
 from tui.screens.base import ReportsWorkerErrors
@@ -179,7 +179,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
         count = len(to) + len(cc)
         text = Text()
-        text.append(f"{count} recipient{'s' if count != 1 else ''}", style="bold")
+        text.append(plural(count, "recipient"), style="bold")
         if count > limit:
             text.append(f" — more than {limit}: you will be asked to confirm", style="bold yellow")
         if cc:

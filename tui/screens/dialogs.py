@@ -137,7 +137,7 @@ class DisposeDialog(Dialog[str]):
     def __init__(self, detail: ConversationDetail) -> None:
         super().__init__()
         self.detail = detail
-        self.pending = [m for m in detail.messages if m.direction == "inbound" and m.disposition == "pending"]
+        self.pending = detail.pending
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="dispose-dialog"):

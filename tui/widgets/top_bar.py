@@ -26,7 +26,6 @@ class TopBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.workspace_name = "Comptoir"
-        self.where = ""
         self.agent_name = ""
         self.presence = "available"
         self.now: datetime | None = None
@@ -45,8 +44,6 @@ class TopBar(Widget):
         left = Text(no_wrap=True)
         left.append("Comptoir", style="bold")
         left.append(f" · {clean_line(self.workspace_name)}")
-        if self.where:
-            left.append(f" · {clean_line(self.where)}")
         right = Text(no_wrap=True)
         mark, style = presence_mark(self.presence)
         right.append(clean_line(self.agent_name) + " ")
