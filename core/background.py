@@ -17,12 +17,6 @@ class Background:
         self._lock = threading.Lock()
         self._stopped = False
 
-    @classmethod
-    def start_for(cls, ws: Workspace, trickle: bool = False) -> "Background":
-        bg = cls()
-        bg.start(ws, trickle)
-        return bg
-
     def start(self, ws: Workspace, trickle: bool = False) -> None:
         """Start the demo trickle, or the embedded syncer when no `comptoir sync` holds the lock.
         May run in a worker thread while the app runs; a `stop()` that came first wins."""
@@ -48,7 +42,9 @@ class Background:
                 log.info("a syncer already runs (%s); this app only reads and acts", lock.holder())
                 return
             stop = threading.Event()
-            thread = threading.Thread(target=Syncer(ws).run_in_thread, args=(stop,), name="comptoir-sync", daemon=True)
+            # The lock taken here is handed over: a second WorkspaceLock on it would be refused.
+            thread = threading.Thread(target=Syncer(ws).run_in_thread, args=(stop, lock), name="comptoir-sync",
+                                      daemon=True)
             thread.start()
 
             def halt() -> None:

@@ -135,18 +135,22 @@ class Syncer:
         except Exception:  # noqa: BLE001
             log.exception("could not raise the sync_trouble alert")
 
-    def run_in_thread(self, stop: threading.Event) -> bool:
-        """Blocking entry for an embedded syncer in a thread: takes the lock, runs until `stop` is set.
+    def run_in_thread(self, stop: threading.Event, lock: WorkspaceLock | None = None) -> bool:
+        """Blocking entry for an embedded syncer in a thread: runs until `stop` is set.
 
-        Returns False at once when another process holds the lock, True after a clean stop.
+        `lock` is the workspace lock its caller already holds (and releases); without one it takes
+        the lock itself, and returns False at once when another process holds it. True after a
+        clean stop.
         """
-        lock = WorkspaceLock(self.ws)
-        if not lock.acquire():
+        own = lock is None
+        lock = lock or WorkspaceLock(self.ws)
+        if own and not lock.acquire():
             return False
         try:
             asyncio.run(self._run_until_thread_event(stop))
         finally:
-            lock.release()
+            if own:
+                lock.release()
         return True
 
     async def _run_until_thread_event(self, stop: threading.Event) -> None:

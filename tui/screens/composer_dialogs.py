@@ -66,7 +66,7 @@ class ConflictDialog(Dialog[str]):
             yield Static(summary, classes="dialog-body")
             with VerticalScroll(id="conflict-messages"):
                 for message in self.new_messages:
-                    yield MessageCard(message)
+                    yield MessageCard(message, self.app.zone)  # type: ignore[attr-defined]
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Resend as is (y)", id="resend", variant="warning")
                 yield Button("Edit first (e)", id="edit", variant="primary")

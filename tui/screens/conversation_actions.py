@@ -53,9 +53,8 @@ class ConversationActions:
             self.app.act("Reopen", cid, lambda s: s.reopen(cid))  # type: ignore[attr-defined]
 
     def action_toggle_confidential(self) -> None:
-        row = self.current_row()
-        if row is None:
-            self._target("toggle_confidential")
+        # Through _target first, like every action: while a queue loads, the key waits for its rows.
+        if self._target("toggle_confidential") is None or (row := self.current_row()) is None:
             return
         wanted = not row.confidential
         self.app.act("Confidential", row.id, lambda s: s.set_confidential(row.id, wanted))  # type: ignore[attr-defined]
