@@ -18,6 +18,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from core.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
+from core.acting import acting_login_details
 from core.errors import ActionRefused
 from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
 from core.models import utcnow
@@ -39,7 +40,7 @@ def record_event(
     s.execute(
         insert(Event.__table__),
         [{"conversation_id": conversation_id, "message_id": None, "actor": actor, "at": now, "kind": kind,
-          "details": {"text": text, **details}}],
+          "details": {"text": text, **details, **acting_login_details()}}],
     )
 
 
@@ -157,7 +158,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     at = column_when(now, sqlite)
     claimed = {"agent": agent, "now": at, "id": conversation_id}
     event = {"c": conversation_id, "actor": agent, "at": at,
-             "details": json.dumps({"text": f"{_name(ws, agent)} claimed it"})}
+             "details": json.dumps({"text": f"{_name(ws, agent)} claimed it", **acting_login_details()})}
     alert = None
     changes = [{"c": conversation_id, "k": "conversation", "at": column_when(utcnow(), sqlite)}]
     if conv.exclusive_agent and conv.exclusive_agent != agent:

@@ -8,6 +8,7 @@ PostgreSQL: LISTEN on the channel every write NOTIFYs, then the same change-log 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 
@@ -31,8 +32,10 @@ class ChangeBatch:
 class ChangeFeed:
     """A subscription to the workspace's changes; poll() blocks up to a timeout and returns a ChangeBatch."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, kick: threading.Event | None = None) -> None:
         self.db = db
+        self.kick = kick
+        """Set by whoever just committed in this process (the server): the poll looks at once."""
         if db.is_sqlite:
             self._conn = sqlite3.connect(
                 str(db.path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
@@ -66,7 +69,10 @@ class ChangeFeed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                time.sleep(min(POLL_INTERVAL, remaining))
+                if self.kick is None:
+                    time.sleep(min(POLL_INTERVAL, remaining))
+                elif self.kick.wait(min(POLL_INTERVAL, remaining)):
+                    self.kick.clear()
         else:
             for _ in self._conn.notifies(timeout=timeout, stop_after=1):
                 pass

@@ -83,11 +83,12 @@ def open_ws(args: argparse.Namespace):
 
 
 def service(args: argparse.Namespace):
-    from core.identity import resolve_agent
-    from core.service import Comptoir
+    """The workspace's server, as this Unix user (started first when none runs and this user owns
+    the workspace): every agent command goes through it."""
+    from core.server.client import RemoteComptoir
+    from core.workspace import find_workspace_dir
 
-    ws = open_ws(args)
-    return Comptoir(ws, resolve_agent(ws, args.as_agent))
+    return RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="cli")
 
 
 def _result(args: argparse.Namespace, result) -> int:
@@ -104,7 +105,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     path = find_workspace_dir(args.dir or args.workspace)
     init_workspace(path, group=args.group)
-    shared = f", shared with group {args.group} (2770/0660)" if args.group else " (private to you)"
+    shared = f", shared with group {args.group} (folder 2750, config 0640; only the server reads the database)" if args.group else " (private to you)"
     print(f"Workspace created at {path}{shared}.\nEdit {path / 'comptoir.toml'}, then run `comptoir doctor`.")
     return 0
 
@@ -253,11 +254,9 @@ def cmd_why(args: argparse.Namespace) -> int:
 
 
 def cmd_escalate(args: argparse.Namespace) -> int:
-    from core.escalation import run_escalation
-
-    ws = open_ws(args)
-    now = parse_moment(args.at, ws.clock.now()) if args.at else ws.clock.now()
-    applied = run_escalation(ws, now)
+    svc = service(args)
+    now = parse_moment(args.at, svc.now()) if args.at else svc.now()
+    applied = svc.escalate(now if args.at else None)
     if args.json:
         emit_json(applied)
     else:
@@ -295,11 +294,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_alert(args: argparse.Namespace) -> int:
-    from core.actions import external_alert
-
-    ws = open_ws(args)
-    got = external_alert(ws, args.text, ws.clock.now(), to_agent=args.to, to_team=args.team, source=args.source,
-                         conversation_id=args.conversation)
+    if bool(args.to) == bool(args.team):
+        raise ActionRefused("alert exactly one of --to AGENT or --team TEAM")
+    got = service(args).raise_alert(args.text, to_agent=args.to, to_team=args.team, source=args.source,
+                                    conversation_id=args.conversation)
     if args.json:
         emit_json({"alerted": got})
     else:
@@ -359,6 +357,59 @@ def cmd_account_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_server(args: argparse.Namespace) -> int:
+    from core.server.client import RemoteComptoir, ServerUnavailable, start_server
+    from core.server.run import main as run_server
+    from core.server.server import server_pid
+    from core.workspace import find_workspace_dir
+
+    path = find_workspace_dir(args.workspace)
+    if args.action == "run":
+        argv = ["--workspace", str(path)] + (["--no-sync"] if args.no_sync else [])
+        return run_server(argv)
+    pid = server_pid(path)
+    if args.action == "status":
+        if pid is None:
+            print(f"no server runs for {path}")
+            return EXIT_REFUSED
+        svc = RemoteComptoir(path, args.as_agent, client="cli", autostart=False)
+        duties = svc.health()
+        if args.json:
+            emit_json({"pid": pid, "workspace": str(path), "duties": duties})
+            return 0
+        print(f"server pid {pid} serves {path}")
+        for duty in duties:
+            state = "ok" if duty.ok else f"FAILING ({duty.failures}x since {duty.since:%Y-%m-%d %H:%M} UTC): {duty.error}"
+            print(f"  {duty.name}: {printable(state)}")
+        return 0 if all(d.ok for d in duties) else EXIT_REFUSED
+    if args.action == "start":
+        if pid is not None:
+            print(f"a server already runs for {path} (pid {pid})")
+            return 0
+        print(f"server started for {path} (pid {start_server(path, idle_exit=None if not args.idle_exit else args.idle_exit)})")
+        return 0
+    if pid is None:
+        print(f"no server runs for {path}")
+        return 0
+    import signal
+    import time
+
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except PermissionError:
+        raise ServerUnavailable(f"the server (pid {pid}) belongs to another account: stop it as that account "
+                                "(or `systemctl stop comptoir-server`)") from None
+    except ProcessLookupError:
+        return 0
+    for _ in range(100):
+        if server_pid(path) is None:
+            print(f"server {pid} stopped")
+            return 0
+        time.sleep(0.1)
+    print(f"server {pid} did not stop within 10 s", file=sys.stderr)
+    return EXIT_ERROR
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from core.syncer import run_syncer
 
@@ -387,7 +438,7 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
 
     p = add("init", cmd_init, "create a workspace")
     p.add_argument("dir", nargs="?", help="where (default: --workspace, $COMPTOIR_WORKSPACE or your data dir)")
-    p.add_argument("--group", help="share with this Unix group: folder 2770, files 0660")
+    p.add_argument("--group", help="share with this Unix group: members enter the folder, read the config and use the server")
     p = add("doctor", cmd_doctor, "check config, database, permissions, keyring and servers")
     p.add_argument("--offline", action="store_true", help="do not try to reach the mail servers")
 
@@ -462,6 +513,11 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("--smtp-tls", choices=["tls", "starttls", "plain"])
     p.add_argument("--cafile")
     p.add_argument("--password-stdin", action="store_true")
+    p = add("server", cmd_server, "the workspace server: run it (default), start it in the background, stop it, "
+            "or show its status")
+    p.add_argument("action", nargs="?", choices=["run", "start", "stop", "status"], default="run")
+    p.add_argument("--no-sync", action="store_true", help="with run: answer clients only (no mail, outbox, escalation)")
+    p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="with start: stop after this long without clients")
     p = add("sync", cmd_sync, "run the syncer: mail, outbox, escalation (holds the workspace lock)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     for name, (func, configure) in (extra or {}).items():

@@ -9,17 +9,14 @@ so the app paints its first screen without it.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import random
 import sqlite3
-import stat
-import struct
 import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +33,6 @@ if TYPE_CHECKING:
     from core.rawsql import RawSql
 
 SQLITE_NAME = "comptoir.db"
-RAW_CHECKPOINT_FRAMES = 1000
-"""`raw()` writers checkpoint the WAL themselves once this many frames (SQLite's default) wait to be
-copied, after letting go of the write lock; SQLite's automatic checkpoint would run, and fsync,
-while still holding it, and every queued writer would wait for it."""
-WRITER_QUEUE_SUFFIX = "-writers"
-"""Writers on `raw()` queue on a blocking flock of this file (the kernel wakes the next one), so
-under contention they wait their turn instead of spinning on SQLite's lock, which has no queue."""
 BUSY_TIMEOUT_MS = 30_000
 NOTIFY_CHANNEL = "comptoir_changes"
 CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
@@ -62,6 +52,8 @@ class Database:
         self.dialect = "sqlite" if self.is_sqlite else _backend_name(url)
         self._local = threading.local()
         self._raw_lock = threading.Lock()
+        self._write_turn = threading.RLock()
+        """SQLite writers of this process queue here (the server is the only process that writes)."""
         # Weak, so a finished thread's connection closes with its thread-local slot.
         self._raw_connections: weakref.WeakSet[_RawConnection] = weakref.WeakSet()
         self.path = Path(url.removeprefix("sqlite:///")) if self.is_sqlite else None
@@ -106,13 +98,14 @@ class Database:
         """One write transaction; commits on success, rolls back on any exception."""
         from sqlmodel import Session
 
-        with Session(self.write_engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with self._write_turn if self.is_sqlite else nullcontext():
+            with Session(self.write_engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -140,10 +133,9 @@ class Database:
                 # round trips (a lost claim is one SELECT).
                 yield raw
                 return
-            queue = self._local.queue
-            if queue is not None:
-                fcntl.flock(queue, fcntl.LOCK_EX)
-            try:
+            # One process (the server) writes: its threads take turns on a lock with a queue, instead
+            # of spinning on SQLite's, which has none.
+            with self._write_turn:
                 _begin_immediate_spinning(conn)
                 try:
                     yield raw
@@ -152,13 +144,6 @@ class Database:
                         conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-            finally:
-                if queue is not None:
-                    fcntl.flock(queue, fcntl.LOCK_UN)
-            index = self._local.wal_index
-            if index is not None and _wal_backlog(index) > RAW_CHECKPOINT_FRAMES:
-                # Outside the write lock, so the next writer does not wait for the copy and its fsync.
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             return
         pooled = self.write_engine.raw_connection()
         raw = RawSql.for_driver(pooled.driver_connection, False)
@@ -181,11 +166,6 @@ class Database:
             )
             _configure_sqlite(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
-            self._local.queue = _open_writer_queue(self.path)
-            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the WAL-index
-            self._local.wal_index = _open_wal_index(self.path)
-            if self._local.wal_index is not None:
-                conn.execute("PRAGMA wal_autocheckpoint=0")
             with self._raw_lock:
                 self._raw_connections.add(conn)
         return conn
@@ -247,63 +227,8 @@ class _RawConnection(sqlite3.Connection):
     """A plain sqlite3 connection that a WeakSet can hold (the base class takes no weak references)."""
 
 
-_U32 = struct.Struct("=I")
-
-
-def _open_writer_queue(db_path: Path) -> _QueueFile | None:
-    """This thread's handle on the writers' queue file next to the database, or None if it cannot
-    be opened (then writers only spin on SQLite's lock). A new file takes the database's mode."""
-    queue_path = db_path.with_name(db_path.name + WRITER_QUEUE_SUFFIX)
-    try:
-        mode = stat.S_IMODE(db_path.stat().st_mode) & 0o666
-        fd = os.open(queue_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != mode:
-            os.fchmod(fd, mode)
-    except OSError:
-        pass
-    return _QueueFile(fd)
-
-
-def _open_wal_index(db_path: Path) -> _QueueFile | None:
-    """A read-only handle on the WAL-index (-shm) file, whose header says how far the WAL runs ahead
-    of the database; None if it cannot be opened (then SQLite checkpoints by itself)."""
-    try:
-        return _QueueFile(os.open(db_path.with_name(db_path.name + "-shm"), os.O_RDONLY | os.O_CLOEXEC))
-    except OSError:
-        return None
-
-
-def _wal_backlog(index: int) -> int:
-    """WAL frames not yet copied into the database: mxFrame (offset 16 of the WAL-index header) minus
-    nBackfill (offset 96, the checkpoint info), both native-endian u32, as sqlite.org/walformat.html
-    documents for the unix VFS."""
-    try:
-        header = os.pread(index, 100, 0)
-    except OSError:
-        return 0
-    if len(header) < 100:
-        return 0
-    (frames,) = _U32.unpack_from(header, 16)
-    (copied,) = _U32.unpack_from(header, 96)
-    return frames - copied
-
-
-class _QueueFile(int):
-    """A file descriptor that closes itself when its thread's slot lets go of it."""
-
-    def __del__(self) -> None:
-        try:
-            os.close(self)
-        except OSError:
-            pass
-
-
 def _configure_sqlite(conn: sqlite3.Connection) -> None:
-    # SQLite gives -wal and -shm files the mode of the database file, so 0660 carries over.
+    # SQLite gives -wal and -shm files the mode of the database file, so 0600 carries over.
     cursor = conn.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import shutil
 import sqlite3
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +25,6 @@ from core.config import load_config, CONFIG_NAME
 from core.demo import DEMO_AGENT, DEMO_VERSION, DOMAIN, DemoWorld, build_demo
 from core.errors import WorkspaceError
 from core.escalation import run_escalation
-from core.identity import resolve_agent
 from core.ingest import IncomingMail, ingest_batch
 from core.locations import default_demo_dir
 from core.models import Message, OutboxItem
@@ -66,26 +67,48 @@ def ensure_template(template: Path, rebuild: bool, conversations: int, announce:
     build_demo(template, conversations=conversations)
 
 
+def demo_dir(explicit: str | None) -> Path:
+    """--workspace DIR, else $COMPTOIR_WORKSPACE, else the user's demo folder."""
+    import os
+
+    chosen = explicit or os.environ.get("COMPTOIR_WORKSPACE")
+    return Path(chosen).expanduser().resolve() if chosen else default_demo_dir()
+
+
+@contextmanager
+def _build_lock(base: Path):
+    """One demo build or copy at a time for this user: a second `comptoir demo` waits for it."""
+    base.mkdir(parents=True, exist_ok=True)
+    fd = os.open(base / "demo.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def prepare_demo(
-    explicit: str | None, as_agent: str | None, speed: float, rebuild: bool = False, conversations: int = 2000,
+    work: Path, speed: float, rebuild: bool = False, conversations: int = 2000,
     announce: Callable[[str], None] = lambda _t: None,
-) -> tuple[Workspace, str]:
-    """A fresh copy of the demo with its clock started; returns the workspace and the agent to act as."""
-    base = default_demo_dir()
-    template = base.parent / TEMPLATE_NAME
-    work = Path(explicit).expanduser().resolve() if explicit else base
-    if explicit and (work / CONFIG_NAME).exists() and not _is_demo(work):
+) -> Path:
+    """A fresh copy of the demo at `work` with its clock started (no server may be serving it)."""
+    template = default_demo_dir().parent / TEMPLATE_NAME
+    if (work / CONFIG_NAME).exists() and not _is_demo(work):
         raise WorkspaceError(f"{work} is not a demo workspace; use `comptoir --workspace {work}` to open it")
-    ensure_template(template, rebuild, conversations, announce)
-    if work.exists():
-        if not _is_demo(work):
-            raise WorkspaceError(f"{work} exists and is not a demo workspace; not touching it")
-        shutil.rmtree(work)
-    shutil.copytree(template, work)
+    with _build_lock(template.parent):
+        ensure_template(template, rebuild, conversations, announce)
+        if work.exists():
+            if not _is_demo(work):
+                raise WorkspaceError(f"{work} exists and is not a demo workspace; not touching it")
+            shutil.rmtree(work)
+        shutil.copytree(template, work, ignore=shutil.ignore_patterns("*.sock", "*.lock", "comptoir.log"))
     ws = open_workspace(work, check_permissions=False)
-    start = _built_at(work) or ws.clock.now()
-    ws.clock = Clock.simulate(ws.db, start, speed)
-    return ws, resolve_agent(ws, as_agent or DEMO_AGENT)
+    try:
+        start = _built_at(work) or ws.clock.now()
+        Clock.simulate(ws.db, start, speed)
+    finally:
+        ws.close()
+    return work
 
 
 class DemoTrickle:

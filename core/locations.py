@@ -18,3 +18,8 @@ def default_demo_dir() -> Path:
 def keyring_file_dir() -> Path:
     """Folder of the keyrings.alt file backend used when no system keyring exists."""
     return Path(platformdirs.user_data_dir(APP))
+
+
+def user_config_dir() -> Path:
+    """This user's own settings (preferences.toml): never shared, never in the workspace."""
+    return Path(platformdirs.user_config_dir(APP))

@@ -54,12 +54,13 @@ class WorkspaceLock:
         return self._acquire_pg()
 
     def _acquire_file(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o660)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             return False
+        os.fchmod(fd, 0o600)  # the server's own state: the umask must not decide who reads it
         os.ftruncate(fd, 0)
         os.pwrite(fd, (holder_text() + "\n").encode(), 0)
         self._fd = fd
@@ -77,6 +78,23 @@ class WorkspaceLock:
         conn.commit()
         self._pg_conn = conn
         return True
+
+    def still_held(self) -> bool:
+        """False once a PostgreSQL lock's connection is gone (the server then forgot the lock, and
+        another process may take it): the holder must stop syncing and acquire again."""
+        if self._pg_conn is None:
+            return self._fd is not None
+        try:
+            self._pg_conn.execute(text("SELECT 1")).scalar()
+            self._pg_conn.commit()
+            return True
+        except Exception:  # noqa: BLE001 - any failure means the session, and so the lock, may be gone
+            try:
+                self._pg_conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self._pg_conn = None
+            return False
 
     def holder(self) -> str:
         """Who holds the lock, as written by the holder ("unknown" when it said nothing)."""

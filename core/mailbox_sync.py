@@ -151,7 +151,7 @@ class MailboxSync:
                 if once:
                     return True
                 await self._watch(client, stop)
-            except (ImapError, ComptoirError, OSError) as error:
+            except Exception as error:  # noqa: BLE001 - a storage error too (disk full, lock timeout): retry, never die
                 self._failed(error)
                 if once and self.failures >= ONCE_ATTEMPTS:
                     return False

@@ -11,6 +11,7 @@ import os
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.acting import actor_label
 from core.mime import extract_attachment, safe_filename
 from core.errors import ActionRefused
 from core.models import (
@@ -131,7 +132,7 @@ def _events(s: Session, conversation_id: int, limit: int) -> tuple[EventView, ..
     rows = s.exec(
         select(Event).where(Event.conversation_id == conversation_id).order_by(col(Event.id).desc()).limit(limit)
     )
-    return tuple(reversed([EventView(e.at, e.actor, e.kind, e.details.get("text", e.kind)) for e in rows]))
+    return tuple(reversed([EventView(e.at, actor_label(e.actor, e.details), e.kind, e.details.get("text", e.kind)) for e in rows]))
 
 
 def why(ws: Workspace, agent: str, conversation_id: int) -> WhyView:
@@ -183,13 +184,7 @@ def attachment(ws: Workspace, agent: str, attachment_id: int) -> tuple[str, str,
 
 def save_attachment(ws: Workspace, agent: str, attachment_id: int, path: Path) -> Path:
     """Write an attachment; a folder target gets the attachment's sanitized name; never overwrites."""
+    from core.files import save_new_file
+
     name, _ctype, data = attachment(ws, agent, attachment_id)
-    target = Path(path).expanduser()
-    if target.is_dir():
-        target = target / name
-    if target.exists():
-        raise ActionRefused(f"{target} already exists; choose another name")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with open(fd, "wb") as out:
-        out.write(data)
-    return target
+    return save_new_file(name, data, path)

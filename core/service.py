@@ -227,3 +227,18 @@ class Comptoir:
     def acknowledge(self, alert_id: int | None = None) -> int:
         """Acknowledge one alert, or all of this agent's when alert_id is None; returns how many."""
         return _actions().acknowledge(self.workspace, self.agent, alert_id, self.now())
+
+    def escalate(self, at: datetime | None = None) -> list[dict]:
+        """One escalation pass as of now, or as of `at` (a supervisor's or a demo's time travel)."""
+        from core.errors import ActionRefused
+        from core.escalation import run_escalation
+
+        if at is not None and not (self.workspace.is_demo or self.config.is_supervisor(self.agent)):
+            raise ActionRefused("only supervisors may run escalation as of another time (--at)")
+        return run_escalation(self.workspace, at or self.now())
+
+    def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
+                    source: str = "cli", conversation_id: int | None = None) -> list[str]:
+        """An alert from another tool for an agent or a team; returns who was alerted."""
+        return _actions().external_alert(self.workspace, text, self.now(), to_agent=to_agent, to_team=to_team,
+                                         source=source, conversation_id=conversation_id)

@@ -40,8 +40,10 @@ class Syncer:
     """Runs the sync duties of one workspace until stopped; the caller holds the workspace lock."""
 
     def __init__(self, ws: Workspace, *, outbox_retry_base: float = 30.0, outbox_seconds: float = OUTBOX_SECONDS,
-                 escalation_seconds: float = ESCALATION_SECONDS) -> None:
+                 escalation_seconds: float = ESCALATION_SECONDS, health=None) -> None:
         self.ws = ws
+        self.health = health
+        """A core.server.health.Health that hears of every duty's failures and recoveries, or None."""
         self.parser = ParsePool()
         self.outbox = Outbox(ws, retry_base=outbox_retry_base)
         self.outbox_seconds = outbox_seconds
@@ -101,14 +103,19 @@ class Syncer:
             except asyncio.TimeoutError:
                 pass
 
-    @staticmethod
-    async def _guarded(what: str, awaitable) -> None:
+    async def _guarded(self, what: str, awaitable) -> None:
         try:
             await awaitable
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - one duty failing must not stop the others
-            log.exception("%s failed", what)
+        except Exception as error:  # noqa: BLE001 - one duty failing must not stop the others
+            if self.health is None:
+                log.exception("%s failed", what)
+            else:
+                self.health.failed(what, error)
+            return
+        if self.health is not None:
+            self.health.ok(what)
 
     def checkpoint(self) -> None:
         """Copy the SQLite WAL into the database off the ingest path (ingest defers it, see core.ingest)."""

@@ -177,3 +177,14 @@ class WhyView:
     reasons: tuple[ReasonView, ...]
     ladder: tuple[RungView, ...]
     events: tuple[EventView, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class DutyView:
+    """One of the workspace server's duties (a mailbox, the outbox, escalation, the change feed...)."""
+
+    name: str
+    ok: bool
+    error: str
+    failures: int
+    since: datetime | None

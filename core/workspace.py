@@ -11,15 +11,18 @@ from pathlib import Path
 
 from core.clock import Clock
 from core.config import CONFIG_NAME, Config, load_config
-from core.db import SQLITE_NAME, WRITER_QUEUE_SUFFIX, Database, sqlite_url
+from core.db import SQLITE_NAME, Database, sqlite_url
 from core.errors import WorkspaceError
 from core.locations import default_workspace_dir
 
-GROUP_DIR_MODE = 0o2770
-GROUP_FILE_MODE = 0o660
+GROUP_DIR_MODE = 0o2750
+"""A shared workspace: its group may enter (to reach the socket) and read the config, never write."""
+GROUP_CONFIG_MODE = 0o640
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
-SQLITE_FILES = (SQLITE_NAME, SQLITE_NAME + "-wal", SQLITE_NAME + "-shm", SQLITE_NAME + WRITER_QUEUE_SUFFIX)
+"""The database, its -wal and -shm, the log and the locks: the server's account alone."""
+SERVER_FILES = ("comptoir.log", "sync.lock", "server.lock")
+SQLITE_FILES = (SQLITE_NAME, SQLITE_NAME + "-wal", SQLITE_NAME + "-shm")
 
 
 def find_workspace_dir(explicit: str | os.PathLike | None) -> Path:
@@ -99,27 +102,20 @@ def init_workspace(path: Path, group: str | None = None, config_text: str | None
     if (path / CONFIG_NAME).exists():
         raise WorkspaceError(f"{path} already holds a workspace ({CONFIG_NAME} exists); nothing was changed.")
     path.mkdir(parents=True, exist_ok=True)
-    dir_mode, file_mode = (GROUP_DIR_MODE, GROUP_FILE_MODE) if gid is not None else (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE)
+    dir_mode, config_mode = (GROUP_DIR_MODE, GROUP_CONFIG_MODE) if gid is not None else (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE)
     if gid is not None:
         os.chown(path, -1, gid)
     os.chmod(path, dir_mode)
     config_file = path / CONFIG_NAME
-    _create_file(config_file, (config_text or starter_config()).encode(), file_mode, gid)
+    _create_file(config_file, (config_text or starter_config()).encode(), config_mode, gid)
     config = load_config(config_file)
     if config.workspace.database_url is None:
-        _create_file(path / SQLITE_NAME, b"", file_mode, gid)
+        _create_file(path / SQLITE_NAME, b"", PRIVATE_FILE_MODE, None)
     db = Database(database_url(path, config))
     try:
         schema.upgrade(db)
     finally:
         db.dispose()
-    if config.workspace.database_url is None:
-        for name in SQLITE_FILES:
-            file = path / name
-            if file.exists():
-                if gid is not None:
-                    os.chown(file, -1, gid)
-                os.chmod(file, file_mode)
     return path
 
 
@@ -135,39 +131,45 @@ def _create_file(path: Path, data: bytes, mode: int, gid: int | None) -> None:
 
 
 def permission_problems(path: Path, sqlite: bool = True) -> list[str]:
-    """Every permission problem of a workspace, each with the command that fixes it."""
+    """Every permission problem of a workspace, each with the command that fixes it.
+
+    Only the server's account (the workspace's owner) may read or write the database, the log and
+    the locks; a shared workspace's group may enter the folder and read the config, nothing more."""
     problems: list[str] = []
     info = path.stat()
-    shared = bool(info.st_mode & stat.S_ISGID)
-    files = [path / CONFIG_NAME] + ([path / n for n in SQLITE_FILES] if sqlite else [])
-    if not shared:
-        if info.st_mode & 0o007:
-            problems.append(f"{path} can be read by users outside the workspace: run `chmod o-rwx {path}`")
-        for file in files:
-            if file.exists() and file.stat().st_mode & 0o007:
-                problems.append(f"{file} can be read by other users: run `chmod o-rwx {file}`")
-        return problems
-    group_name = _group_name(info.st_gid)
-    if stat.S_IMODE(info.st_mode) != GROUP_DIR_MODE:
-        problems.append(
-            f"{path} is {stat.S_IMODE(info.st_mode):04o}, a shared workspace must be 2770: run `chmod 2770 {path}`"
-        )
-    if os.getuid() != 0 and info.st_gid not in os.getgroups() and info.st_gid != os.getgid():
-        problems.append(
-            f"you ({_user_name(os.getuid())}) are not in the group {group_name} that shares {path}: "
-            f"ask an admin to run `usermod -aG {group_name} {_user_name(os.getuid())}`, then log in again"
-        )
-    for file in files:
+    owner = _user_name(info.st_uid)
+    mode = stat.S_IMODE(info.st_mode)
+    shared = bool(mode & 0o070)
+    if mode & 0o007:
+        problems.append(f"{path} is {mode:04o}, open to every user: run `chmod o-rwx {path}`")
+    if mode & 0o020:
+        problems.append(f"{path} is {mode:04o}: group members could replace the config or the socket; "
+                        f"run `chmod 2750 {path}`")
+    config = path / CONFIG_NAME
+    if config.exists():
+        cmode = stat.S_IMODE(config.stat().st_mode)
+        if cmode & 0o022:
+            problems.append(f"{config} is {cmode:04o}: only an admin may change it; run `chmod 0640 {config}`")
+        if cmode & 0o004:
+            problems.append(f"{config} is {cmode:04o}, readable by every user: run `chmod o-r {config}`")
+    private = [path / n for n in SERVER_FILES] + ([path / n for n in SQLITE_FILES] if sqlite else [])
+    for file in private:
         if not file.exists():
             continue
         fst = file.stat()
-        mode = stat.S_IMODE(fst.st_mode)
-        wrong_group = fst.st_gid != info.st_gid
-        if mode != GROUP_FILE_MODE or wrong_group:
-            what = f"{mode:04o}" + (f" with group {_group_name(fst.st_gid)}" if wrong_group else "")
-            owner = _user_name(fst.st_uid)
-            fix = f"chmod 0660 {file}" + (f" && chgrp {group_name} {file}" if wrong_group else "")
-            problems.append(f"{file} is {what} (owner {owner}); the team needs 0660, group {group_name}: run `{fix}`")
+        fmode = stat.S_IMODE(fst.st_mode)
+        if fmode & 0o077:
+            problems.append(f"{file} is {fmode:04o}: only the server's account may read it (agents go through "
+                            f"the server); run `chmod 0600 {file}`")
+        if fst.st_uid != info.st_uid:
+            problems.append(f"{file} belongs to {_user_name(fst.st_uid)}, not to the workspace's owner {owner}: "
+                            f"run `chown {owner} {file}`")
+    if shared and os.getuid() not in (0, info.st_uid) and info.st_gid not in os.getgroups() \
+            and info.st_gid != os.getgid():
+        group_name = _group_name(info.st_gid)
+        problems.append(
+            f"you ({_user_name(os.getuid())}) are not in the group {group_name} that shares {path}: "
+            f"ask an admin to run `usermod -aG {group_name} {_user_name(os.getuid())}`, then log in again")
     return problems
 
 

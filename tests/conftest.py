@@ -106,7 +106,42 @@ def make_workspace(path: Path, backend: str, config: str = BASIC_CONFIG) -> Work
         url = fresh_pg_database()
         config = config.replace("[workspace]\n", f'[workspace]\ndatabase_url = "{url}"\n', 1)
     init_workspace(path, config_text=config)
+    _made_workspaces.append(path)
     return open_workspace(path)
+
+
+_made_workspaces: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def quiet_servers(monkeypatch: pytest.MonkeyPatch):
+    """A server a test's CLI call starts answers requests only (no sync or escalation of its own,
+    which would change what the test checks) and stops soon after; any still running at the end
+    of the test is stopped, so none outlives its workspace."""
+    monkeypatch.setenv("COMPTOIR_SERVER_NO_SYNC", "1")
+    monkeypatch.setenv("COMPTOIR_SERVER_IDLE_EXIT", "5")
+    yield
+    stop_servers(_made_workspaces)
+    _made_workspaces.clear()
+
+
+def stop_servers(paths) -> None:
+    import signal
+    import time
+
+    from core.server.server import server_pid
+
+    for path in paths:
+        pid = server_pid(path)
+        if pid is None:
+            continue
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + 10
+        while server_pid(path) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 @pytest.fixture(params=["sqlite", "pg"])

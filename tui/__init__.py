@@ -1,1 +1,1 @@
-"""The Textual front end of Comptoir: screens, widgets and styles over core.service.Comptoir."""
+"""The Textual front end of Comptoir: screens, widgets and styles over the service interface (core.server.api)."""

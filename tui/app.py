@@ -8,8 +8,6 @@ becomes a toast, never an exit. The exceptions read no database: `now()`, `confi
 
 from __future__ import annotations
 
-import inspect
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +20,7 @@ from textual.app import App
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import ComptoirError
+from core.preferences import load_preferences
 from core.views import ActionResult, AgentView
 from tui import keys
 from tui.commands import ActionsProvider
@@ -29,6 +28,7 @@ from tui.messages import (
     ActionFinished,
     AlertsLoaded,
     DetailLoaded,
+    HealthLoaded,
     MeLoaded,
     ServiceFailed,
     WorkspaceChanged,
@@ -37,7 +37,7 @@ from tui.widgets.alert_bar import AlertBar
 from tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from core.service import Comptoir
+    from core.server.api import ComptoirService
 
 STYLES = Path(__file__).parent / "styles"
 CHANGE_POLL_SECONDS = 0.25
@@ -62,29 +62,29 @@ class ComptoirApp(App[None]):
 
     def __init__(
         self,
-        service: "Comptoir",
+        service: "ComptoirService",
         *,
-        embedded_sync: Callable[..., Any] | None = None,
         after_first_screen: Callable[[], Any] | None = None,
         watch_changes: bool = True,
         heartbeat_seconds: float | None = HEARTBEAT_SECONDS,
     ) -> None:
         super().__init__()
         self.service = service
-        self.embedded_sync = embedded_sync
         self.after_first_screen = after_first_screen
         self._first_screen_shown = False
         self.watch_changes_enabled = watch_changes
         self.heartbeat_seconds = heartbeat_seconds
         self.me = service.agent
         self.me_view: AgentView | None = None
-        self.keymap: dict[str, str] = dict(service.config.keymap)
-        self.zone = ZoneInfo(service.config.workspace.timezone)
+        preferences = load_preferences()
+        self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
+        self.zone = ZoneInfo(preferences.timezone or service.config.workspace.timezone)
+        self.connection_note = ""
+        """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
         self.alerts: list = []
         self.viewing_id: int | None = None
         self.replying_id: int | None = None
         self._known_alert_ids: set[int] | None = None
-        self._stop_sync = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -98,8 +98,7 @@ class ComptoirApp(App[None]):
         if self.heartbeat_seconds:
             self.set_interval(self.heartbeat_seconds, self.send_heartbeat)
         self.set_interval(1.0, self.tick)
-        if self.embedded_sync is not None:
-            self.run_embedded_sync()
+        self.load_health()
 
     def first_screen_shown(self) -> None:
         """The main screen shows its first rows: now start what could wait (heartbeat, warm-up, syncer)."""
@@ -126,7 +125,6 @@ class ComptoirApp(App[None]):
                 tick()
 
     def action_quit(self) -> None:
-        self._stop_sync.set()
         self.exit()
 
     # -- workers: the only code that calls the service -----------------------------------
@@ -192,15 +190,12 @@ class ComptoirApp(App[None]):
         if self.after_first_screen is not None:
             self.after_first_screen()
 
-    @work(thread=True, exit_on_error=False, group="embedded-sync", exclusive=True)
-    def run_embedded_sync(self) -> None:
-        """Run the workspace's sync and escalation in this process when no `comptoir sync` does."""
-        sync = self.embedded_sync
-        assert sync is not None
-        if len(inspect.signature(sync).parameters) >= 1:
-            sync(self._stop_sync)
-        else:
-            sync()
+    @work(thread=True, exit_on_error=False, group="health", exclusive=True)
+    def load_health(self) -> None:
+        """The server's failing duties, if any, for the title line (a fake or in-process service has none)."""
+        health = getattr(self.service, "health", None)
+        if health is not None:
+            self.post_message(HealthLoaded(health()))
 
     # -- handlers ----------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -217,9 +212,25 @@ class ComptoirApp(App[None]):
     def show_service_failure(self, message: ServiceFailed) -> None:
         self.notify(f"{message.what}: {message.error}", severity="error", markup=False, timeout=8)
 
+    @on(HealthLoaded)
+    def show_health(self, message: HealthLoaded) -> None:
+        failing = [duty for duty in message.duties if not duty.ok]
+        self.connection_note = ("server: " + ", ".join(f"{d.name} failing" for d in failing)) if failing else ""
+        self.refresh_top_bars()
+
     @on(WorkspaceChanged)
     def spread_changes(self, message: WorkspaceChanged) -> None:
         """Every screen in the stack refreshes what it shows; alerts and presence are reloaded."""
+        if "disconnected" in message.kinds:
+            self.connection_note = "reconnecting to the workspace server…"
+            self.refresh_top_bars()
+            return
+        if "reconnected" in message.kinds:
+            self.connection_note = ""
+            self.refresh_top_bars()
+            self.load_health()
+        if "server" in message.kinds:
+            self.load_health()
         for screen in self.screen_stack:
             changed = getattr(screen, "workspace_changed", None)
             if changed is not None:
@@ -266,6 +277,7 @@ class ComptoirApp(App[None]):
             now=self.now(),
             zone=self.zone,
             simulated=bool(getattr(self.service, "clock_simulated", False)),
+            note=self.connection_note,
         )
 
     @on(ActionFinished)
@@ -367,9 +379,6 @@ class ComptoirApp(App[None]):
         self.spread_changes(WorkspaceChanged(frozenset(), frozenset({"refresh"})))
 
 
-def run_app(
-    service: "Comptoir", *, embedded_sync: Callable[..., Any] | None = None,
-    after_first_screen: Callable[[], Any] | None = None,
-) -> None:
+def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any] | None = None) -> None:
     """Run the app for one agent until they quit (the CLI's entry point)."""
-    ComptoirApp(service, embedded_sync=embedded_sync, after_first_screen=after_first_screen).run()
+    ComptoirApp(service, after_first_screen=after_first_screen).run()

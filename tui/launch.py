@@ -1,6 +1,8 @@
 """The `comptoir` console script: the app (`open`, the default, and `demo`) plus every core command.
 
-Textual is imported only when the app opens, so `comptoir queue` and friends start fast.
+The app is a client of the workspace server (core.server), which it starts in the background when
+none runs and this user owns the workspace, as tmux does. Textual is imported only when the app
+opens, so `comptoir queue` and friends start fast.
 """
 
 from __future__ import annotations
@@ -14,47 +16,58 @@ from core.cli import run
 
 def cmd_open(args: argparse.Namespace) -> int:
     """open the app (the default when no command is given)"""
-    from core.identity import resolve_agent
-    from core.service import Comptoir
-    from core.workspace import open_workspace
+    from core.server.client import RemoteComptoir
+    from core.workspace import find_workspace_dir
 
-    ws = open_workspace(args.workspace)
-    return _run_app(Comptoir(ws, resolve_agent(ws, args.as_agent)), trickle=False)
-
+    service = RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="app", reconnect=True)
+    return _run_app(service)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """open the app on the demo workspace (built on first use), with a simulated clock and incoming mail"""
-    from core.demo_live import prepare_demo
-    from core.service import Comptoir
+    """open the app on the demo workspace (built on first use), with a simulated clock and incoming mail;
+    a second `comptoir demo --as AGENT` joins the running one"""
+    from core.demo import DEMO_AGENT
+    from core.demo_live import demo_dir, prepare_demo
+    from core.server.client import RemoteComptoir, start_server
+    from core.server.server import server_pid
 
-    ws, agent = prepare_demo(args.workspace, as_agent=args.as_agent, speed=args.speed, rebuild=args.rebuild,
-                             conversations=args.conversations, announce=lambda text: print(text, file=sys.stderr))
+    path = demo_dir(args.workspace)
+    running = server_pid(path)
+    if running is not None and args.rebuild:
+        print(f"the demo at {path} is running (server pid {running}); close its apps (or run "
+              f"`comptoir -W {path} server stop`) before --rebuild", file=sys.stderr)
+        return 1
+    if running is None:
+        prepare_demo(path, speed=args.speed, rebuild=args.rebuild, conversations=args.conversations,
+                     announce=lambda text: print(text, file=sys.stderr))
+        start_server(path, trickle=not args.no_trickle)
+        print(f"Demo workspace: {path}\nA second agent joins it from another terminal with:\n"
+              f"    comptoir demo --as paul      (or: comptoir -W {path} --as paul)", file=sys.stderr)
+    else:
+        print(f"Joining the running demo at {path} (server pid {running}).", file=sys.stderr)
     if args.no_app:
-        print(f"demo workspace ready at {ws.path}")
+        print(f"demo workspace ready at {path}")
         return 0
-    return _run_app(Comptoir(ws, agent), trickle=not args.no_trickle)
+    service = RemoteComptoir(path, args.as_agent or DEMO_AGENT, client="app", reconnect=True)
+    return _run_app(service)
 
 
-def _run_app(service, trickle: bool) -> int:
-    from core.background import Background
+def _run_app(service) -> int:
     from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 
-    # SQLite reads the first page while Textual loads; the main screen collects it.
+    # The first page travels while Textual loads; the main screen collects it.
     service.start_first_page(FIRST_QUEUE, FIRST_WINDOW)
     from tui.app import run_app
 
-    # The syncer or demo trickle starts once the first screen is up, so it never slows that screen.
-    background = Background()
     try:
-        run_app(service, after_first_screen=lambda: background.start(service.workspace, trickle=trickle))
+        run_app(service)
     finally:
-        background.stop()
+        service.close()
     return 0
 
 
 def _configure_open(parser: argparse.ArgumentParser) -> None:
-    pass
+    """`open` takes only the common options."""
 
 
 def _configure_demo(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +75,7 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the demo workspace from scratch")
     parser.add_argument("--conversations", type=int, default=2000, help="size of a rebuilt demo (default 2000)")
     parser.add_argument("--no-trickle", action="store_true", help="no simulated incoming mail")
-    parser.add_argument("--no-app", action="store_true", help="only build the demo workspace")
+    parser.add_argument("--no-app", action="store_true", help="only build the demo workspace and start its server")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

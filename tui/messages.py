@@ -8,6 +8,7 @@ from textual.message import Message
 
 from core.views import (
     ActionResult,
+    DutyView,
     AgentView,
     AlertView,
     ConversationDetail,
@@ -105,3 +106,10 @@ class ServiceFailed(Message):
 
     what: str
     error: str
+
+
+@dataclass
+class HealthLoaded(Message):
+    """The workspace server's duties and whether each works."""
+
+    duties: list[DutyView]

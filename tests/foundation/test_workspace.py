@@ -30,33 +30,33 @@ def test_private_workspace_is_owner_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="chgrp to another group needs root")
-def test_group_workspace_modes_and_wal_files(tmp_path: Path) -> None:
-    group = grp.getgrgid(os.getgid()).gr_name if os.getuid() != 0 else "mail"
-    path = init_workspace(tmp_path / "ws", group=group, config_text=BASIC_CONFIG)
-    gid = grp.getgrnam(group).gr_gid
-    assert _mode(path) == 0o2770 and path.stat().st_gid == gid
-    ws = open_workspace(path)
-    with ws.db.write() as s:  # creates -wal and -shm
-        s.exec  # noqa: B018 - the transaction itself is the point
-    with ws.db.raw(write=True):  # creates the writers' queue file
-        pass
-    for name in ("comptoir.toml", "comptoir.db", "comptoir.db-wal", "comptoir.db-shm", "comptoir.db-writers"):
-        file = path / name
-        assert file.exists(), name
-        assert _mode(file) == 0o660, (name, oct(_mode(file)))
-        assert file.stat().st_gid == gid, name
-    ws.close()
+def test_group_workspace_lets_members_read_the_config_and_nothing_else(tmp_path: Path) -> None:
+    os.umask(0o002)  # a permissive umask must not decide the modes
+    try:
+        path = init_workspace(tmp_path / "ws", group="mail", config_text=BASIC_CONFIG)
+        gid = grp.getgrnam("mail").gr_gid
+        assert _mode(path) == 0o2750 and path.stat().st_gid == gid
+        assert _mode(path / "comptoir.toml") == 0o640 and (path / "comptoir.toml").stat().st_gid == gid
+        ws = open_workspace(path)
+        with ws.db.write() as s:  # creates -wal and -shm
+            s.exec  # noqa: B018 - the transaction itself is the point
+        for name in ("comptoir.db", "comptoir.db-wal", "comptoir.db-shm"):
+            assert _mode(path / name) == 0o600, (name, oct(_mode(path / name)))
+        ws.close()
+        assert permission_problems(path) == []
+    finally:
+        os.umask(0o022)
 
 
-def test_a_wal_file_left_0644_is_named_with_its_fix(tmp_path: Path) -> None:
+def test_a_database_file_left_readable_is_named_with_its_fix(tmp_path: Path) -> None:
     group = "mail" if os.getuid() == 0 else grp.getgrgid(os.getgid()).gr_name
     path = init_workspace(tmp_path / "ws", group=group, config_text=BASIC_CONFIG)
-    wal = path / "comptoir.db-wal"
-    wal.write_bytes(b"")
-    os.chmod(wal, 0o644)
+    os.chmod(path / "comptoir.db", 0o640)
+    os.chmod(path / "comptoir.toml", 0o660)
     problems = permission_problems(path)
-    assert any(str(wal) in p and "0644" in p and f"chmod 0660 {wal}" in p for p in problems), problems
-    with pytest.raises(WorkspaceError, match="chmod 0660"):
+    assert any("comptoir.db is 0640" in p and f"chmod 0600 {path / 'comptoir.db'}" in p for p in problems), problems
+    assert any("comptoir.toml is 0660" in p and "chmod 0640" in p for p in problems), problems
+    with pytest.raises(WorkspaceError, match="chmod 0600"):
         open_workspace(path)
 
 

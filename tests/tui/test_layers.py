@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 TUI = Path(__file__).resolve().parents[2] / "tui"
-ALLOWED_CORE = {"core.service", "core.views", "core.config", "core.errors", "core.durations", "core.textsafe"}
+ALLOWED_CORE = {"core.server.api", "core.views", "core.config", "core.errors", "core.durations", "core.textsafe",
+                "core.preferences"}
 FORBIDDEN_ROOTS = {"sqlmodel", "sqlalchemy", "aioimaplib", "aiosmtplib", "psycopg", "sqlite3", "routing"}
 COMPOSITION_ROOTS = {"launch.py"}
 """The console script wires workspace, identity and background work together before the app starts."""

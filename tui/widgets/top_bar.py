@@ -31,6 +31,7 @@ class TopBar(Widget):
         self.now: datetime | None = None
         self.zone: tzinfo | None = None
         self.simulated = False
+        self.note = ""
 
     def update_state(self, **values) -> None:
         for name, value in values.items():
@@ -44,6 +45,8 @@ class TopBar(Widget):
         left = Text(no_wrap=True)
         left.append("Comptoir", style="bold")
         left.append(f" · {clean_line(self.workspace_name)}")
+        if self.note:
+            left.append(f"  ⚠ {clean_line(self.note)}", style="bold yellow")
         right = Text(no_wrap=True)
         mark, style = presence_mark(self.presence)
         right.append(clean_line(self.agent_name) + " ")

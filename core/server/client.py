@@ -1,0 +1,450 @@
+"""The client side of the workspace server: `RemoteComptoir` implements the service interface
+(core.server.api) over the socket, for the app and the CLI.
+
+One connection per client, one reader thread: calls from any thread are sent under a lock and
+matched to their replies by id; pushed changes queue up for `subscribe().poll()`. When the server
+goes away, calls fail at once with a clear error (an action in flight is never resent: it may have
+been applied), the feed says "disconnected", and a client made with `reconnect=True` (the app)
+keeps trying and says "reconnected" when the server is back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from core import errors
+from core.changefeed import ChangeBatch
+from core.clock import Clock
+from core.errors import ComptoirError, WorkspaceError
+from core.files import save_new_file
+from core.server import wire
+from core.server.api import REMOTE_METHODS
+from core.server.sockets import connect_unix, socket_path
+from core.views import DutyView
+
+log = logging.getLogger("comptoir.client")
+
+START_SECONDS = 30.0
+"""How long a client waits for a server it started to answer (a first start upgrades the schema)."""
+RECONNECT_SECONDS = (0.2, 2.0)
+"""First and longest wait between reconnection attempts."""
+
+
+class ServerUnavailable(WorkspaceError):
+    """The workspace server cannot be reached (not running, stopping, or the connection broke)."""
+
+
+class UnknownOutcome(ComptoirError):
+    """The server went away while an action was in flight: it may or may not have been applied."""
+
+
+_DECODERS: dict[str, msgspec.msgpack.Decoder] = {}
+
+
+def _decoder(method: str) -> msgspec.msgpack.Decoder:
+    decoder = _DECODERS.get(method)
+    if decoder is None:
+        result = REMOTE_METHODS[method].result if method in REMOTE_METHODS else Any
+        decoder = _DECODERS[method] = msgspec.msgpack.Decoder(Any if result is type(None) else result)
+    return decoder
+
+
+_INTERNAL_RESULTS = {"_config": str, "_health": list[DutyView]}
+
+
+class _Connection:
+    """One socket to the server and the thread that reads it."""
+
+    def __init__(self, sock: socket.socket, welcome: wire.Welcome, on_push, on_lost) -> None:
+        self.sock = sock
+        self.welcome = welcome
+        self._send_lock = threading.Lock()
+        self._pending: dict[int, tuple[str, Future]] = {}
+        self._ids = itertools.count(1)
+        self._on_push = on_push
+        self._on_lost = on_lost
+        self.alive = True
+        self._reader = threading.Thread(target=self._read_forever, name="comptoir-client", daemon=True)
+        self._reader.start()
+
+    def call_async(self, method: str, args: dict[str, Any]) -> Future:
+        future: Future = Future()
+        call_id = next(self._ids)
+        self._pending[call_id] = (method, future)
+        try:
+            self.send(wire.Call(call_id, method, args))
+        except OSError:
+            self._pending.pop(call_id, None)
+            raise ServerUnavailable("the workspace server connection is closed (reconnecting)") from None
+        return future
+
+    def send(self, message: msgspec.Struct) -> None:
+        data = wire.frame(message)
+        with self._send_lock:
+            if not self.alive:
+                raise OSError("connection closed")
+            self.sock.sendall(data)
+
+    def close(self) -> None:
+        self.alive = False
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+    def _read_forever(self) -> None:
+        reason = "the workspace server closed the connection"
+        try:
+            while True:
+                message = _read_frame(self.sock)
+                if message is None:
+                    break
+                if isinstance(message, wire.Reply):
+                    entry = self._pending.pop(message.id, None)
+                    if entry is not None:
+                        entry[1].set_result(message)
+                elif isinstance(message, wire.Changes):
+                    self._on_push(ChangeBatch(frozenset(message.conversation_ids), frozenset(message.kinds), 0))
+                elif isinstance(message, wire.Bye):
+                    reason = message.reason or reason
+                    break
+        except (OSError, wire.FrameError, msgspec.DecodeError) as error:
+            reason = f"the connection to the workspace server broke ({error})"
+        self.alive = False
+        for method, future in list(self._pending.values()):
+            if method in REMOTE_METHODS and method not in _READS:
+                future.set_exception(UnknownOutcome(
+                    f"{reason} while doing {method}: it may or may not have been applied. "
+                    "Look at the conversation before trying again."))
+            else:
+                future.set_exception(ServerUnavailable(f"{reason}; try again in a moment"))
+        self._pending.clear()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self._on_lost(reason)
+
+
+_READS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows", "detail",
+                    "why", "alerts", "alert_count", "agents", "teams", "saved_replies", "attachment"})
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(min(size - len(chunks), 1 << 20))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _read_frame(sock: socket.socket) -> Any:
+    header = _recv_exactly(sock, wire.HEADER.size)
+    if header is None:
+        return None
+    body = _recv_exactly(sock, wire.frame_length(header))
+    if body is None:
+        return None
+    return wire.server_decoder.decode(body)
+
+
+def handshake(sock: socket.socket, as_agent: str | None, client: str) -> wire.Welcome:
+    sock.settimeout(30)
+    sock.sendall(wire.frame(wire.Hello(wire.PROTOCOL_VERSION, as_agent, client)))
+    answer = _read_frame(sock)
+    sock.settimeout(None)
+    if isinstance(answer, wire.Refused):
+        kind = getattr(errors, answer.kind, ComptoirError)
+        raise (kind if isinstance(kind, type) and issubclass(kind, ComptoirError) else ComptoirError)(answer.message)
+    if not isinstance(answer, wire.Welcome):
+        raise ServerUnavailable("the workspace server did not answer the handshake")
+    if answer.version[0] != wire.PROTOCOL_VERSION[0]:
+        raise WorkspaceError(
+            f"the workspace server speaks protocol {answer.version[0]}.x, this comptoir {wire.PROTOCOL_VERSION[0]}.x: "
+            "run the same Comptoir version on both sides (restart the server after an upgrade)")
+    return answer
+
+
+class RemoteFeed:
+    """`subscribe()`'s answer: what the server pushed, merged into one batch a poll."""
+
+    def __init__(self, changes: queue.Queue) -> None:
+        self._changes = changes
+
+    def poll(self, timeout: float = 0.5) -> ChangeBatch:
+        try:
+            first = self._changes.get(timeout=timeout)
+        except queue.Empty:
+            return ChangeBatch(frozenset(), frozenset(), 0)
+        ids, kinds = set(first.conversation_ids), set(first.kinds)
+        while True:
+            try:
+                more = self._changes.get_nowait()
+            except queue.Empty:
+                break
+            ids |= more.conversation_ids
+            kinds |= more.kinds
+        return ChangeBatch(frozenset(ids), frozenset(kinds), 0)
+
+    def close(self) -> None:
+        pass
+
+
+class RemoteComptoir:
+    """One agent's handle on a workspace, through its server."""
+
+    def __init__(self, workspace_dir: Path, as_agent: str | None = None, *, client: str = "cli",
+                 autostart: bool = True, reconnect: bool = False) -> None:
+        self.workspace_dir = workspace_dir
+        self.as_agent = as_agent
+        self.client = client
+        self.autostart = autostart
+        self.reconnect = reconnect
+        self._changes: queue.Queue = queue.Queue()
+        self._subscribed = False
+        self._early: tuple[str, int, Future] | None = None
+        self._closed = False
+        self._conn = self._connect(autostart)
+        self._apply_welcome(self._conn.welcome)
+
+    # -- connection -------------------------------------------------------------------------------
+    def _connect(self, autostart: bool) -> _Connection:
+        sock = connect_server(self.workspace_dir, autostart=autostart)
+        try:
+            welcome = handshake(sock, self.as_agent, self.client)
+        except BaseException:
+            sock.close()
+            raise
+        return _Connection(sock, welcome, self._changes.put, self._lost)
+
+    def _apply_welcome(self, welcome: wire.Welcome) -> None:
+        self.agent = welcome.agent
+        self.login = welcome.login
+        self.demo = welcome.demo
+        self.server_pid = welcome.server_pid
+        self._config_toml = welcome.config_toml
+        self.__dict__.pop("config", None)
+        state = welcome.clock
+        self.clock = Clock(state.real_origin, datetime.fromisoformat(state.sim_origin) if state.sim_origin else None,
+                           state.speed)
+
+    def _lost(self, reason: str) -> None:
+        if self._closed:
+            return
+        self._changes.put(ChangeBatch(frozenset(), frozenset({"disconnected"}), 0))
+        if self.reconnect:
+            threading.Thread(target=self._reconnect_forever, name="comptoir-reconnect", daemon=True).start()
+
+    def _reconnect_forever(self) -> None:
+        wait = RECONNECT_SECONDS[0]
+        while not self._closed:
+            time.sleep(wait)
+            try:
+                conn = self._connect(autostart=self.autostart)
+            except ComptoirError:
+                wait = min(wait * 1.5, RECONNECT_SECONDS[1])
+                continue
+            self._conn = conn
+            self._apply_welcome(conn.welcome)
+            if self._subscribed:
+                try:
+                    conn.send(wire.Subscribe())
+                except OSError:
+                    continue
+            self._changes.put(ChangeBatch(frozenset(), frozenset({"reconnected"}), 0))
+            return
+
+    @property
+    def connected(self) -> bool:
+        return self._conn.alive
+
+    def close(self) -> None:
+        self._closed = True
+        self._conn.close()
+
+    def call(self, method: str, **args: Any) -> Any:
+        return self._collect(method, self._send(method, args))
+
+    def _send(self, method: str, args: dict[str, Any]) -> Future:
+        if not self._conn.alive:
+            raise ServerUnavailable(f"the workspace server of {self.workspace_dir} is not reachable (reconnecting)")
+        return self._conn.call_async(method, args)
+
+    def _collect(self, method: str, future: Future) -> Any:
+        reply: wire.Reply = future.result()
+        if not reply.ok:
+            kind = getattr(errors, reply.error_kind, None)
+            if not (isinstance(kind, type) and issubclass(kind, ComptoirError)):
+                kind = ComptoirError
+            raise kind(reply.error)
+        decoder = _decoder(method) if method in REMOTE_METHODS else msgspec.msgpack.Decoder(_INTERNAL_RESULTS[method])
+        return decoder.decode(reply.result)
+
+    # -- what the client answers itself ---------------------------------------------------------
+    @cached_property
+    def config(self):
+        from core.config import parse_config
+
+        return parse_config(self._config_toml, self.workspace_dir / "comptoir.toml")
+
+    @property
+    def workspace(self) -> Path:
+        return self.workspace_dir
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def clock_simulated(self) -> bool:
+        return self.clock.simulated
+
+    def subscribe(self) -> RemoteFeed:
+        if not self._subscribed:
+            self._subscribed = True
+            self._conn.send(wire.Subscribe())
+        return RemoteFeed(self._changes)
+
+    def warm_up(self) -> None:
+        """Nothing to load: the server holds the ORM."""
+
+    def start_first_page(self, queue: str, limit: int) -> None:
+        """Ask for the first page now; `first_page` collects the answer (the request travels while
+        the front end is still loading)."""
+        try:
+            self._early = (queue, limit, self._send("first_page", {"queue": queue, "limit": limit}))
+        except ComptoirError:
+            self._early = None
+
+    def first_page(self, queue: str, limit: int) -> tuple[list[int], list]:
+        early, self._early = self._early, None
+        if early is not None and early[:2] == (queue, limit):
+            return self._collect("first_page", early[2])
+        return self.call("first_page", queue=queue, limit=limit)
+
+    def save_attachment(self, attachment_id: int, path: Path) -> Path:
+        """Fetch the attachment from the server and write it here, as the user running this client."""
+        name, _content_type, data = self.attachment(attachment_id)
+        return save_new_file(name, data, path)
+
+    def reload_config(self) -> None:
+        self._config_toml = self.call("_config")
+        self.__dict__.pop("config", None)
+
+    def health(self) -> list[DutyView]:
+        """The server's duties and whether each works (for the status line and `doctor`)."""
+        return self.call("_health")
+
+
+def _remote(name: str):
+    method = REMOTE_METHODS[name]
+    names = list(method.parameters)
+
+    def call(self: RemoteComptoir, *args: Any, **kwargs: Any) -> Any:
+        values = dict(zip(names, args))
+        values.update(kwargs)
+        for key, value in values.items():
+            if isinstance(value, (tuple, frozenset, set)) and key != "after":
+                values[key] = list(value)
+        return self.call(name, **values)
+
+    call.__name__ = name
+    return call
+
+
+for _name in REMOTE_METHODS:
+    setattr(RemoteComptoir, _name, _remote(_name))
+
+
+# -- finding, or starting, the server -------------------------------------------------------------
+def connect_server(workspace_dir: Path, autostart: bool = True) -> socket.socket:
+    """A socket to the workspace's server; starts one first (as tmux does) when none answers and
+    this user owns the workspace."""
+    path = socket_path(workspace_dir)
+    try:
+        return connect_unix(path)
+    except (FileNotFoundError, ConnectionRefusedError):
+        pass
+    except PermissionError:
+        raise ServerUnavailable(
+            f"you may not connect to {path}: ask an admin to add you to the workspace's group "
+            f"(`usermod -aG GROUP {_me()}`, then log in again)") from None
+    if not (workspace_dir / "comptoir.toml").exists():
+        if not workspace_dir.is_dir():
+            raise WorkspaceError(
+                f"no workspace at {workspace_dir}. Create one with `comptoir init {workspace_dir}` "
+                "(or `comptoir demo` to try Comptoir on a demo workspace).")
+        if os.access(workspace_dir, os.R_OK | os.X_OK):
+            raise WorkspaceError(f"no workspace at {workspace_dir} (no comptoir.toml). Create one with "
+                                 f"`comptoir init {workspace_dir}`.")
+    if not autostart or os.stat(workspace_dir).st_uid != os.getuid():
+        raise ServerUnavailable(
+            f"the workspace server of {workspace_dir} is not running. Ask an admin to start it "
+            f"(`systemctl start comptoir-server`, see docs/server.md), or run `comptoir server` as the "
+            "workspace's owner.")
+    start_server(workspace_dir)
+    return connect_unix(path)
+
+
+def start_server(workspace_dir: Path, idle_exit: float | None = None, trickle: bool = True) -> int:
+    """Start a server for this workspace in the background and wait until it answers; its pid.
+    A server that cannot start says why here (bad config, schema, permissions)."""
+    command = [sys.executable, "-m", "core.server", "--workspace", str(workspace_dir), "--detach"]
+    if idle_exit is not None:
+        command += ["--idle-exit", str(idle_exit)]
+    if not trickle:
+        command.append("--no-trickle")
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True, close_fds=True)
+    assert process.stdout is not None
+    deadline = time.monotonic() + START_SECONDS
+    line = b""
+    # The server prints one line, "ready" or why it could not start, then detaches from the pipe.
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line or process.poll() is not None:
+            break
+    process.stdout.close()
+    text = line.decode(errors="replace").strip()
+    if text == "ready" or text.startswith("already running"):
+        process.wait(5)
+        from core.server.server import server_pid
+
+        return server_pid(workspace_dir) or 0
+    rest = ""
+    if process.poll() is not None and process.stdout.closed is False:
+        rest = process.stdout.read().decode(errors="replace")
+    raise ServerUnavailable(f"the workspace server of {workspace_dir} did not start: {text or 'no answer'}{rest}")
+
+
+def _me() -> str:
+    from core.identity import login_of
+
+    return login_of(os.getuid())
+
+
+def remote_service(workspace_dir: Path, as_agent: str | None = None, *, client: str = "cli",
+                   reconnect: bool = False) -> RemoteComptoir:
+    return RemoteComptoir(workspace_dir, as_agent, client=client, reconnect=reconnect)
+
+
+__all__ = ["RemoteComptoir", "ServerUnavailable", "UnknownOutcome", "connect_server", "start_server",
+           "remote_service", "Sequence"]

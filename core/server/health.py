@@ -1,0 +1,116 @@
+"""The server's duties and how each is doing: a failure is logged with its traceback, kept for
+`doctor` and the app's status line, alerted to supervisors once per run of failures, and retried
+after a capped exponential backoff."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from core.backoff import ceiling
+from core.views import DutyView
+from core.workspace import Workspace
+
+log = logging.getLogger("comptoir.server")
+
+HEALTH_META_KEY = "server_health"
+"""Where the server keeps its duties' states in the database's meta table, for `doctor`."""
+
+
+@dataclass
+class _Duty:
+    name: str
+    ok: bool = True
+    failures: int = 0
+    error: str = ""
+    since: datetime | None = None
+    alerted: bool = False
+
+
+class Health:
+    def __init__(self, ws: Workspace, on_change: Callable[[], None] | None = None) -> None:
+        self.ws = ws
+        self.on_change = on_change
+        self._duties: dict[str, _Duty] = {}
+        self._lock = threading.Lock()
+
+    def ok(self, name: str) -> None:
+        with self._lock:
+            duty = self._duties.setdefault(name, _Duty(name))
+            if duty.ok:
+                return
+            log.info("%s works again after %d failure(s)", name, duty.failures)
+            duty.ok, duty.failures, duty.alerted, duty.since = True, 0, False, _now()
+        self._changed()
+
+    def failed(self, name: str, error: BaseException, alert: bool = True) -> None:
+        log.error("%s failed: %s: %s", name, type(error).__name__, error, exc_info=error)
+        with self._lock:
+            duty = self._duties.setdefault(name, _Duty(name))
+            first = duty.ok
+            duty.ok, duty.failures = False, duty.failures + 1
+            duty.error = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+            if first:
+                duty.since = _now()
+            must_alert = alert and not duty.alerted
+            duty.alerted = duty.alerted or must_alert
+        if must_alert:
+            self._alert_supervisors(name, duty.error)
+        self._changed()
+
+    def backoff(self, name: str) -> float:
+        """Seconds to wait before trying `name` again: 1 s growing 1.8x a failure, at most 5 minutes."""
+        with self._lock:
+            failures = self._duties.get(name, _Duty(name)).failures
+        return ceiling(max(failures - 1, 0), base=1.0, cap=300.0)
+
+    def views(self) -> list[DutyView]:
+        with self._lock:
+            return [DutyView(d.name, d.ok, d.error, d.failures, d.since) for d in self._duties.values()]
+
+    def _changed(self) -> None:
+        self._store()
+        if self.on_change is not None:
+            self.on_change()
+
+    def _store(self) -> None:
+        value = json.dumps([{"name": v.name, "ok": v.ok, "error": v.error, "failures": v.failures,
+                             "since": v.since.isoformat() if v.since else None} for v in self.views()])
+        try:
+            with self.ws.db.raw(write=True) as raw:
+                raw.run("DELETE FROM meta WHERE key = :k", {"k": HEALTH_META_KEY})
+                raw.run("INSERT INTO meta (key, value) VALUES (:k, :v)", {"k": HEALTH_META_KEY, "v": value})
+        except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
+            log.debug("could not store the duties' health", exc_info=True)
+
+    def _alert_supervisors(self, name: str, error: str) -> None:
+        from core.actions import raise_alerts
+
+        supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
+        if not supervisors:
+            return
+        try:
+            with self.ws.db.write() as s:
+                raise_alerts(s, self.ws, self.ws.clock.now(), "server_trouble",
+                             f"The workspace server's {name} fails ({error}); it retries by itself. "
+                             f"Details: {self.ws.log_path}", agents=supervisors)
+        except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
+            log.warning("could not alert supervisors about %s", name, exc_info=True)
+
+
+def stored_health(ws: Workspace) -> list[DutyView]:
+    """The duties' states the server last stored (for `doctor`, which may run without the server)."""
+    with ws.db.raw(write=False) as raw:
+        rows = raw.all("SELECT value FROM meta WHERE key = :k", {"k": HEALTH_META_KEY})
+    if not rows:
+        return []
+    return [DutyView(d["name"], d["ok"], d["error"], d["failures"],
+                     datetime.fromisoformat(d["since"]) if d["since"] else None) for d in json.loads(rows[0][0])]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,382 @@
+"""`comptoir server`: the one process that opens a workspace's database.
+
+It answers the app and the CLI over a Unix socket (core.server.wire), learns who each client is
+from the kernel (SO_PEERCRED), runs each request in a thread pool so a slow one never holds the
+others, pushes change notifications to subscribed clients, and supervises the background duties
+(mail sync, outbox, escalation, or a demo's simulated mail): a duty that fails is logged, shown by
+`doctor` and the app, alerted to supervisors, and restarted with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import fcntl
+import logging
+import os
+import signal
+import stat
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from core.acting import ACTING_LOGIN
+from core.errors import ComptoirError, IdentityError
+from core.identity import PeerIdentity, resolve_peer
+from core.server import wire
+from core.server.api import REMOTE_METHODS
+from core.server.health import Health
+from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
+from core.service import Comptoir
+from core.workspace import Workspace
+
+log = logging.getLogger("comptoir.server")
+
+SERVER_LOCK_NAME = "server.lock"
+HANDSHAKE_SECONDS = 10.0
+PUSH_BACKLOG_BYTES = 1 << 20
+"""A client whose unread output passes this stops getting pushes until it catches up, then gets
+one 'resync' (so a stuck client costs the server memory for one megabyte, not a growing queue)."""
+DROP_BACKLOG_BYTES = 64 << 20
+"""A client this far behind on replies is disconnected."""
+READ_METHODS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows",
+                          "detail", "why", "alerts", "alert_count", "agents", "teams", "saved_replies",
+                          "attachment"})
+AGENTLESS_METHODS = frozenset({"escalate", "raise_alert"})
+"""What the server's own account may ask without --as (cron jobs, other tools)."""
+
+
+class ServerRunning(ComptoirError):
+    """Another server already serves this workspace."""
+
+
+@dataclass(eq=False)
+class ClientSession:
+    identity: PeerIdentity
+    pid: int
+    writer: asyncio.StreamWriter
+    service: Comptoir
+    subscribed: bool = False
+    missed_push: bool = False
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+    def backlog(self) -> int:
+        transport = self.writer.transport
+        return transport.get_write_buffer_size() if transport is not None and not transport.is_closing() else 0
+
+    def send(self, message: msgspec.Struct) -> None:
+        if self.writer.is_closing():
+            return
+        self.writer.write(wire.frame(message))
+        if self.backlog() > DROP_BACKLOG_BYTES:
+            log.warning("client %s (pid %d) reads nothing: disconnected", self.identity.label, self.pid)
+            self.writer.transport.abort()
+
+
+class WorkspaceServer:
+    """Serve one workspace until `stop` is set."""
+
+    def __init__(self, ws: Workspace, *, background: bool = True, trickle: bool = True,
+                 idle_exit: float | None = None, threads: int = 8) -> None:
+        self.ws = ws
+        self.path = socket_path(ws.path)
+        self.background = background
+        self.trickle = trickle
+        self.idle_exit = idle_exit
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comptoir-request")
+        self.sessions: set[ClientSession] = set()
+        self.health = Health(ws)
+        self._lock_fd: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._threads_stop = threading.Event()
+        self._kick = threading.Event()
+        self._last_client = time.monotonic()
+
+    # -- start and stop ------------------------------------------------------------------------
+    def take_lock(self) -> None:
+        """One server per workspace: an flock on server.lock, released by the kernel if we die."""
+        lock_path = self.ws.path / SERVER_LOCK_NAME
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ServerRunning(f"a server already serves {self.ws.path} (it holds {lock_path})") from None
+        os.fchmod(fd, 0o600)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _bind(self) -> Any:
+        if self.path.exists() or self.path.is_symlink():
+            try:
+                connect_unix(self.path, timeout=1).close()
+            except OSError:
+                self.path.unlink()  # a dead server's socket: we hold the server lock, so it is ours to clear
+            else:
+                raise ServerRunning(f"a server already answers on {self.path}")
+        sock = bind_unix(self.path)
+        info = self.ws.path.stat()
+        shared = bool(info.st_mode & stat.S_IXGRP)
+        # bind() follows the umask: say the mode explicitly, and give the socket the workspace's group.
+        if shared:
+            os.chown(self.path, -1, info.st_gid)
+        os.chmod(self.path, 0o660 if shared else 0o600)
+        return sock
+
+    async def run(self, stop: asyncio.Event | None = None, ready: Any = None) -> None:
+        """Serve until `stop` is set (or SIGTERM/SIGINT); `ready()` is called once clients can connect."""
+        self._loop = asyncio.get_running_loop()
+        self._stop = stop or asyncio.Event()
+        if self._lock_fd is None:
+            self.take_lock()
+        sock = self._bind()
+        server = await asyncio.start_unix_server(self._serve_client, sock=sock, limit=wire.MAX_FRAME)
+        watcher = threading.Thread(target=self._watch_changes, name="comptoir-changes", daemon=True)
+        watcher.start()
+        duties = self._start_duties() if self.background else []
+        log.info("serving %s on %s (pid %d)", self.ws.path, self.path, os.getpid())
+        if ready is not None:
+            ready()
+        try:
+            while not self._stop.is_set():
+                try:
+                    await asyncio.wait_for(self._stop.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    pass
+                if self.idle_exit is not None and not self.sessions \
+                        and time.monotonic() - self._last_client > self.idle_exit:
+                    log.info("no client for %.0f s: stopping", self.idle_exit)
+                    break
+        finally:
+            server.close()
+            for session in list(self.sessions):
+                session.send(wire.Bye("the workspace server is stopping"))
+                session.writer.close()
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+            self._threads_stop.set()
+            self._kick.set()
+            for stop_duty in duties:
+                stop_duty()
+            watcher.join(5)
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.ws.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+            log.info("stopped")
+
+    def request_stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    def reload_config(self) -> None:
+        """SIGHUP: read comptoir.toml again; a bad file keeps the old config and says why."""
+        from core.config import load_config
+
+        try:
+            self.ws.config = load_config(self.ws.config_path)
+        except ComptoirError as error:
+            log.error("config not reloaded, the old one stays: %s", error)
+            return
+        log.info("config reloaded from %s", self.ws.config_path)
+        self._broadcast(frozenset(), frozenset({"config"}))
+
+    # -- duties ----------------------------------------------------------------------------------
+    def _start_duties(self) -> list:
+        from core.server.duties import start_duties
+
+        return start_duties(self.ws, self.health, self._threads_stop, trickle=self.trickle)
+
+    def _watch_changes(self) -> None:
+        """One change feed for the whole server; what it reads is pushed to subscribed clients."""
+        from core.changefeed import ChangeFeed
+
+        feed = None
+        while not self._threads_stop.is_set():
+            try:
+                if feed is None:
+                    feed = ChangeFeed(self.ws.db, kick=self._kick)
+                    self.health.ok("change feed")
+                batch = feed.poll(0.5)
+            except Exception as error:  # noqa: BLE001 - the feed restarts; the failure is reported
+                self.health.failed("change feed", error)
+                if feed is not None:
+                    feed.close()
+                feed = None
+                self._threads_stop.wait(self.health.backoff("change feed"))
+                continue
+            if batch and self._loop is not None:
+                self._loop.call_soon_threadsafe(self._broadcast, batch.conversation_ids, batch.kinds)
+        if feed is not None:
+            feed.close()
+
+    def _broadcast(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
+        message = wire.Changes(sorted(conversation_ids), sorted(kinds))
+        for session in list(self.sessions):
+            if not session.subscribed:
+                continue
+            if session.backlog() > PUSH_BACKLOG_BYTES:
+                session.missed_push = True
+                continue
+            if session.missed_push:
+                session.missed_push = False
+                session.send(wire.Changes([], ["resync"]))
+            session.send(message)
+
+    # -- clients ---------------------------------------------------------------------------------
+    async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session: ClientSession | None = None
+        try:
+            pid, uid, _gid = peer_credentials(writer.get_extra_info("socket"))
+            hello = await asyncio.wait_for(self._read(reader), HANDSHAKE_SECONDS)
+            if not isinstance(hello, wire.Hello):
+                return
+            session = self._welcome(hello, pid, uid, writer)
+            if session is None:
+                return
+            while True:
+                message = await self._read(reader)
+                if message is None:
+                    break
+                if isinstance(message, wire.Call):
+                    task = asyncio.ensure_future(self._answer(session, message))
+                    session.tasks.add(task)
+                    task.add_done_callback(session.tasks.discard)
+                elif isinstance(message, wire.Subscribe):
+                    session.subscribed = True
+        except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError, wire.FrameError,
+                msgspec.DecodeError) as error:
+            log.debug("client dropped: %s", error)
+        except Exception as error:  # noqa: BLE001 - one client's trouble never reaches the others
+            self.health.failed("client handler", error)
+        finally:
+            if session is not None:
+                self.sessions.discard(session)
+                for task in list(session.tasks):
+                    task.cancel()
+                self._last_client = time.monotonic()
+            writer.close()
+
+    @staticmethod
+    async def _read(reader: asyncio.StreamReader) -> Any:
+        try:
+            header = await reader.readexactly(wire.HEADER.size)
+        except asyncio.IncompleteReadError:
+            return None
+        body = await reader.readexactly(wire.frame_length(header))
+        return wire.client_decoder.decode(body)
+
+    def _welcome(self, hello: wire.Hello, pid: int, uid: int, writer: asyncio.StreamWriter) -> ClientSession | None:
+        if hello.version[0] != wire.PROTOCOL_VERSION[0]:
+            writer.write(wire.frame(wire.Refused(
+                f"this server speaks protocol {wire.PROTOCOL_VERSION[0]}.x and the client {hello.version[0]}.x: "
+                "run the same Comptoir version on both sides (restart the server after an upgrade)", "WorkspaceError")))
+            return None
+        try:
+            identity = resolve_peer(self.ws, uid, hello.as_agent)
+        except ComptoirError as error:
+            log.info("refused uid %d (pid %d): %s", uid, pid, error)
+            writer.write(wire.frame(wire.Refused(str(error), type(error).__name__)))
+            return None
+        session = ClientSession(identity, pid, writer, Comptoir(self.ws, identity.agent))
+        clock = self.ws.clock
+        session.send(wire.Welcome(
+            version=wire.PROTOCOL_VERSION, agent=identity.agent, login=identity.login, workspace=str(self.ws.path),
+            config_toml=self.ws.config_path.read_text(encoding="utf-8"),
+            clock=wire.ClockState(clock.real_origin, clock.sim_origin.isoformat() if clock.sim_origin else None,
+                                  clock.speed),
+            demo=self.ws.is_demo, server_pid=os.getpid(),
+        ))
+        self.sessions.add(session)
+        log.debug("client %s (pid %d, %s)", identity.label, pid, hello.client)
+        return session
+
+    async def _answer(self, session: ClientSession, call: wire.Call) -> None:
+        try:
+            result = await self._dispatch(session, call)
+            reply = wire.Reply(call.id, True, msgspec.Raw(wire.encode(result)))
+        except ComptoirError as error:
+            reply = wire.Reply(call.id, False, error_kind=type(error).__name__, error=str(error))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - logged with its traceback; the client gets one sentence
+            self.health.failed("request " + call.method, error, alert=False)
+            reply = wire.Reply(call.id, False, error_kind="InternalError",
+                               error=f"the server failed on {call.method} ({type(error).__name__}: {error}); "
+                                     f"details are in {self.ws.log_path}")
+        session.send(reply)
+
+    async def _dispatch(self, session: ClientSession, call: wire.Call) -> Any:
+        if call.method == "_config":
+            return self.ws.config_path.read_text(encoding="utf-8")
+        if call.method == "_health":
+            return self.health.views()
+        method = REMOTE_METHODS.get(call.method)
+        if method is None:
+            raise ComptoirError(f"the server has no request {call.method!r}: is the client newer than the server?")
+        if not session.identity.agent and call.method not in AGENTLESS_METHODS:
+            raise IdentityError(f"you ({session.identity.login}) are not an agent of this workspace (you run "
+                                f"its server: add --as AGENT to act as one, or add [[agents]] login = "
+                                f"\"{session.identity.login}\" to {self.ws.config_path})")
+        unknown = set(call.args) - set(method.parameters)
+        if unknown:
+            raise ComptoirError(f"{call.method} takes no argument {', '.join(sorted(unknown))}")
+        try:
+            args = {name: msgspec.convert(value, method.parameters[name], strict=False)
+                    for name, value in call.args.items()}
+        except msgspec.ValidationError as error:
+            raise ComptoirError(f"{call.method}: {error}") from None
+        context = contextvars.copy_context()
+        context.run(ACTING_LOGIN.set, session.identity.login)
+        function = getattr(session.service, call.method)
+        result = await asyncio.get_running_loop().run_in_executor(
+            self.pool, lambda: context.run(function, **args))
+        if call.method not in READ_METHODS:
+            self._kick.set()  # our own commit: push it now rather than at the feed's next look
+        return result
+
+
+def serve(ws: Workspace, *, background: bool = True, trickle: bool = True, idle_exit: float | None = None,
+          ready: Any = None) -> int:
+    """Run a server in this process until SIGTERM or SIGINT; SIGHUP reloads the config."""
+    server = WorkspaceServer(ws, background=background, trickle=trickle, idle_exit=idle_exit)
+    server.take_lock()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, server.reload_config)
+        await server.run(stop, ready=ready)
+
+    asyncio.run(main())
+    return 0
+
+
+def server_pid(workspace_dir: Path) -> int | None:
+    """The pid written by the server holding this workspace's server lock, if one runs."""
+    try:
+        fd = os.open(workspace_dir / SERVER_LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
