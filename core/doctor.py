@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 from dataclasses import dataclass
 
 from core import credentials, schema
 from core.config import CONFIG_NAME, ServerEndpoint, load_config
-from core.db import Database
+from core.db import SQLITE_NAME, Database
 from core.errors import ComptoirError
 from core.workspace import database_url, find_workspace_dir, permission_problems
 
@@ -38,7 +39,12 @@ def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
         return checks
     sqlite = config.workspace.database_url is None
     problems = permission_problems(path, sqlite=sqlite)
-    checks.append(Check("permissions", not problems, "; ".join(problems) or "group and modes are right"))
+    checks.append(Check("permissions", not problems, "; ".join(problems) or
+                        "only the server's account reads the database; the group reads the config"))
+    checks.extend(server_checks(path))
+    if sqlite and not os.access(path / SQLITE_NAME, os.R_OK):
+        checks.append(Check("database", True, "only the workspace server opens it, as it should"))
+        return checks + keyring_checks(config, check_servers)
     db = Database(database_url(path, config))
     try:
         db.check_reachable()
@@ -50,6 +56,34 @@ def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
         checks.append(Check("database", False, str(exc)))
     finally:
         db.dispose()
+    return checks + keyring_checks(config, check_servers)
+
+
+def server_checks(path) -> list[Check]:
+    """Does the workspace server answer, and does each of its duties work (as it says itself)?"""
+    from core.server.client import RemoteComptoir
+
+    try:
+        client = RemoteComptoir(path, autostart=False, client="doctor")
+    except ComptoirError as exc:
+        return [Check("server", False, str(exc))]
+    try:
+        duties = client.health()
+        checks = [Check("server", True, f"pid {client.server_pid} answers; you are {client.login}"
+                        + (f" acting as {client.agent}" if client.agent and client.agent != client.login else ""))]
+        for duty in duties:
+            detail = "works" if duty.ok else (f"FAILING {duty.failures} time(s) since {duty.since:%Y-%m-%d %H:%M} UTC: "
+                                               f"{duty.error} (the server retries by itself; its log has the details)")
+            checks.append(Check(f"server duty {duty.name}", duty.ok, detail))
+        return checks
+    except ComptoirError as exc:
+        return [Check("server", False, str(exc))]
+    finally:
+        client.close()
+
+
+def keyring_checks(config, check_servers: bool) -> list[Check]:
+    checks: list[Check] = []
     try:
         info = credentials.describe_backend()
         checks.append(Check("keyring", True, f"{info.name}: {info.protection}", warning=not info.safe))

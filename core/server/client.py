@@ -44,6 +44,8 @@ START_SECONDS = 30.0
 """How long a client waits for a server it started to answer (a first start upgrades the schema)."""
 RECONNECT_SECONDS = (0.2, 2.0)
 """First and longest wait between reconnection attempts."""
+AUTOSTART_AFTER_SECONDS = 3.0
+"""A client that lost its server starts a new one (when it may) only after this long without one."""
 
 
 class ServerUnavailable(WorkspaceError):
@@ -256,10 +258,13 @@ class RemoteComptoir:
 
     def _reconnect_forever(self) -> None:
         wait = RECONNECT_SECONDS[0]
+        lost_at = time.monotonic()
         while not self._closed:
             time.sleep(wait)
+            # A restarting server (systemd, an admin) gets a moment to come back before we start one.
+            autostart = self.autostart and time.monotonic() - lost_at > AUTOSTART_AFTER_SECONDS
             try:
-                conn = self._connect(autostart=self.autostart)
+                conn = self._connect(autostart=autostart)
             except ComptoirError:
                 wait = min(wait * 1.5, RECONNECT_SECONDS[1])
                 continue

@@ -17,7 +17,8 @@ LOCK_RETRY_SECONDS = 15.0
 """How often a server that does not hold the sync lock (another server or `comptoir sync` does) asks again."""
 
 
-def start_duties(ws: Workspace, health: Health, stop: threading.Event, trickle: bool = True) -> list[Callable[[], None]]:
+def start_duties(ws: Workspace, health: Health, stop: threading.Event, trickle: bool = True,
+                 escalation_seconds: float | None = None) -> list[Callable[[], None]]:
     """Start the workspace's background duties; returns the functions that stop them."""
     if ws.is_demo:
         if not trickle:
@@ -26,12 +27,14 @@ def start_duties(ws: Workspace, health: Health, stop: threading.Event, trickle: 
 
         demo = DemoTrickle(ws)
         return [demo.stop] if demo.start() else []
-    thread = threading.Thread(target=_sync_forever, args=(ws, health, stop), name="comptoir-sync", daemon=True)
+    options = {} if escalation_seconds is None else {"escalation_seconds": escalation_seconds}
+    thread = threading.Thread(target=_sync_forever, args=(ws, health, stop, options), name="comptoir-sync",
+                              daemon=True)
     thread.start()
     return [lambda: thread.join(15)]
 
 
-def _sync_forever(ws: Workspace, health: Health, stop: threading.Event) -> None:
+def _sync_forever(ws: Workspace, health: Health, stop: threading.Event, options: dict) -> None:
     """Hold the sync lock and run the syncer until `stop`; restart it with backoff if it dies.
     Without the lock (another process syncs), ask again now and then: one syncer per workspace."""
     from core.lock import WorkspaceLock
@@ -51,7 +54,7 @@ def _sync_forever(ws: Workspace, health: Health, stop: threading.Event) -> None:
                 guard = threading.Thread(target=_guard_lock, args=(lock, stop, run_stop), daemon=True,
                                          name="comptoir-sync-lock")
                 guard.start()
-                Syncer(ws, health=health).run_in_thread(run_stop, lock)
+                Syncer(ws, health=health, **options).run_in_thread(run_stop, lock)
                 guard.join()
                 if not lock.held:
                     log.warning("mail sync stopped: the sync lock was lost (database connection dropped); "

@@ -44,7 +44,12 @@ class Health:
             if duty.ok:
                 return
             log.info("%s works again after %d failure(s)", name, duty.failures)
+            unreported = not duty.alerted
+            error, failed_since = duty.error, duty.since
             duty.ok, duty.failures, duty.alerted, duty.since = True, 0, False, _now()
+        if unreported:
+            # The alert could not be written while it failed (the database itself, say): say it now.
+            self._alert_supervisors(name, f"{error}, from {failed_since:%Y-%m-%d %H:%M} UTC; it works again now")
         self._changed()
 
     def failed(self, name: str, error: BaseException, alert: bool = True) -> None:
@@ -57,9 +62,9 @@ class Health:
             if first:
                 duty.since = _now()
             must_alert = alert and not duty.alerted
-            duty.alerted = duty.alerted or must_alert
-        if must_alert:
-            self._alert_supervisors(name, duty.error)
+        if must_alert and self._alert_supervisors(name, duty.error):
+            with self._lock:
+                duty.alerted = True
         self._changed()
 
     def backoff(self, name: str) -> float:
@@ -87,19 +92,22 @@ class Health:
         except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
             log.debug("could not store the duties' health", exc_info=True)
 
-    def _alert_supervisors(self, name: str, error: str) -> None:
+    def _alert_supervisors(self, name: str, error: str) -> bool:
+        """Alert the supervisors; False when the alert could not be written (tried again later)."""
         from core.actions import raise_alerts
 
         supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
         if not supervisors:
-            return
+            return True
         try:
             with self.ws.db.write() as s:
                 raise_alerts(s, self.ws, self.ws.clock.now(), "server_trouble",
                              f"The workspace server's {name} fails ({error}); it retries by itself. "
                              f"Details: {self.ws.log_path}", agents=supervisors)
+            return True
         except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
             log.warning("could not alert supervisors about %s", name, exc_info=True)
+            return False
 
 
 def stored_health(ws: Workspace) -> list[DutyView]:

@@ -82,15 +82,16 @@ class WorkspaceServer:
     """Serve one workspace until `stop` is set."""
 
     def __init__(self, ws: Workspace, *, background: bool = True, trickle: bool = True,
-                 idle_exit: float | None = None, threads: int = 8) -> None:
+                 idle_exit: float | None = None, threads: int = 8, escalation_seconds: float | None = None) -> None:
         self.ws = ws
         self.path = socket_path(ws.path)
         self.background = background
         self.trickle = trickle
         self.idle_exit = idle_exit
+        self.escalation_seconds = escalation_seconds
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comptoir-request")
         self.sessions: set[ClientSession] = set()
-        self.health = Health(ws)
+        self.health = Health(ws, on_change=self._health_changed)
         self._lock_fd: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -136,9 +137,14 @@ class WorkspaceServer:
         self._stop = stop or asyncio.Event()
         if self._lock_fd is None:
             self.take_lock()
+        from core.changefeed import ChangeFeed
+
+        # The feed starts reading from here, before any client can act, so no action goes unpushed.
+        feed = ChangeFeed(self.ws.db, kick=self._kick)
+        self.health.ok("change feed")
         sock = self._bind()
         server = await asyncio.start_unix_server(self._serve_client, sock=sock, limit=wire.MAX_FRAME)
-        watcher = threading.Thread(target=self._watch_changes, name="comptoir-changes", daemon=True)
+        watcher = threading.Thread(target=self._watch_changes, args=(feed,), name="comptoir-changes", daemon=True)
         watcher.start()
         duties = self._start_duties() if self.background else []
         log.info("serving %s on %s (pid %d)", self.ws.path, self.path, os.getpid())
@@ -195,19 +201,23 @@ class WorkspaceServer:
     def _start_duties(self) -> list:
         from core.server.duties import start_duties
 
-        return start_duties(self.ws, self.health, self._threads_stop, trickle=self.trickle)
+        return start_duties(self.ws, self.health, self._threads_stop, trickle=self.trickle,
+                            escalation_seconds=self.escalation_seconds)
 
-    def _watch_changes(self) -> None:
+    def _watch_changes(self, feed) -> None:
         """One change feed for the whole server; what it reads is pushed to subscribed clients."""
         from core.changefeed import ChangeFeed
 
-        feed = None
+        last_id = feed.last_id
         while not self._threads_stop.is_set():
             try:
                 if feed is None:
                     feed = ChangeFeed(self.ws.db, kick=self._kick)
+        self.health.ok("change feed")
+                    feed.last_id = last_id  # carry on from where the broken feed stopped
                     self.health.ok("change feed")
                 batch = feed.poll(0.5)
+                last_id = feed.last_id
             except Exception as error:  # noqa: BLE001 - the feed restarts; the failure is reported
                 self.health.failed("change feed", error)
                 if feed is not None:
@@ -219,6 +229,11 @@ class WorkspaceServer:
                 self._loop.call_soon_threadsafe(self._broadcast, batch.conversation_ids, batch.kinds)
         if feed is not None:
             feed.close()
+
+    def _health_changed(self) -> None:
+        """A duty failed or recovered: clients reload the server's health for their status line."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._broadcast, frozenset(), frozenset({"server"}))
 
     def _broadcast(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
         message = wire.Changes(sorted(conversation_ids), sorted(kinds))

@@ -138,3 +138,27 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
 
     pane.keys("q")
     wait_until(lambda: "e2e" not in pane.tmux("list-sessions"))
+
+
+def test_the_app_says_reconnecting_when_the_server_dies_and_carries_on(workspace: Workspace, pane: Pane) -> None:
+    import signal
+
+    from core.models import Event
+    from core.server.server import server_pid
+
+    pane.wait_for("Team hifi")
+    first = server_pid(workspace.path)
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    pane.wait_for("reconnecting")
+    # The owner's app starts a new server by itself (as tmux does) and clears the warning.
+    pane.wait_for(lambda text: "reconnecting" not in text.split("\n", 1)[0], timeout=60)
+    assert server_pid(workspace.path) not in (None, first)
+    pane.keys("]")
+    pane.keys("]")
+    pane.wait_for("Turntable hums")
+    pane.keys("c")
+    pane.wait_for("is yours now")
+    with workspace.db.read() as s:
+        claims = s.exec(select(Event).where(Event.kind == "claim")).all()
+    assert len(claims) == 1 and claims[0].details.get("login") == unix_login()

@@ -370,8 +370,11 @@ class FakeComptoir:
                 self._changed(conversation_id)
             return result
 
-    def claim(self, conversation_id: int, as_agent: str | None = None) -> ActionResult:
-        who = as_agent or self.agent
+    def claim(self, conversation_id: int) -> ActionResult:
+        return self.claim_as(self.agent, conversation_id)
+
+    def claim_as(self, who: str, conversation_id: int) -> ActionResult:
+        """Another session's claim (tests play the colleague with it)."""
 
         def change(c: FakeConversation) -> ActionResult:
             if c.owner and c.owner != who:
@@ -483,6 +486,30 @@ class FakeComptoir:
         self.heartbeats.append((viewing, replying))
         self.viewing[self.agent] = viewing
         self.replying[self.agent] = replying
+
+    def start_first_page(self, queue: str, limit: int) -> None:
+        """Nothing to start early: first_page answers from memory."""
+
+    def alert_count(self) -> int:
+        with self.lock:
+            return sum(1 for a in self.alerts_list if not a.acknowledged)
+
+    def resend(self, message_id: int) -> ActionResult:
+        self.calls.append(("resend", message_id))
+        return ActionResult(True, f"message {message_id} queued again")
+
+    def escalate(self, at: datetime | None = None) -> list[dict]:
+        self.calls.append(("escalate", at))
+        return []
+
+    def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
+                    source: str = "cli", conversation_id: int | None = None) -> list[str]:
+        self.calls.append(("raise_alert", text))
+        return [to_agent] if to_agent else list(self.config.members_of(to_team or ""))
+
+    @property
+    def clock_simulated(self) -> bool:
+        return False
 
     def acknowledge(self, alert_id: int | None = None) -> int:
         with self.lock:

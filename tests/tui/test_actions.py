@@ -68,7 +68,7 @@ async def test_losing_a_claim_race_says_who_won(fake_service: FakeComptoir) -> N
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        fake_service.claim(2, as_agent="bob")
+        fake_service.claim_as("bob", 2)
         await pilot.press("c")
         await settle(pilot)
         assert any("bob" in text for text in notifications(app))
