@@ -213,7 +213,6 @@ class WorkspaceServer:
             try:
                 if feed is None:
                     feed = ChangeFeed(self.ws.db, kick=self._kick)
-        self.health.ok("change feed")
                     feed.last_id = last_id  # carry on from where the broken feed stopped
                     self.health.ok("change feed")
                 batch = feed.poll(0.5)
