@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -89,13 +89,13 @@ def _build_lock(base: Path):
 
 def prepare_demo(
     work: Path, speed: float, rebuild: bool = False, conversations: int = 2000,
-    announce: Callable[[str], None] = lambda _t: None,
+    announce: Callable[[str], None] = lambda _t: None, locked: bool = False,
 ) -> Path:
     """A fresh copy of the demo at `work` with its clock started (no server may be serving it)."""
     template = default_demo_dir().parent / TEMPLATE_NAME
     if (work / CONFIG_NAME).exists() and not _is_demo(work):
         raise WorkspaceError(f"{work} is not a demo workspace; use `comptoir --workspace {work}` to open it")
-    with _build_lock(template.parent):
+    with nullcontext() if locked else _build_lock(template.parent):
         ensure_template(template, rebuild, conversations, announce)
         if work.exists():
             if not _is_demo(work):
@@ -109,6 +109,26 @@ def prepare_demo(
     finally:
         ws.close()
     return work
+
+
+def start_or_join_demo(
+    work: Path, speed: float, rebuild: bool = False, conversations: int = 2000, trickle: bool = True,
+    announce: Callable[[str], None] = lambda _t: None,
+) -> tuple[bool, int]:
+    """Join the demo whose server runs at `work`, or build a fresh copy and start its server;
+    (joined, server pid). Under the demo lock, so two at once end with one demo and one server."""
+    from core.server.client import start_server
+    from core.server.server import server_pid
+
+    with _build_lock(default_demo_dir().parent):
+        running = server_pid(work)
+        if running is not None:
+            if rebuild:
+                raise WorkspaceError(f"the demo at {work} is running (server pid {running}); close its apps or "
+                                     f"run `comptoir -W {work} server stop` before --rebuild")
+            return True, running
+        prepare_demo(work, speed, rebuild, conversations, announce, locked=True)
+        return False, start_server(work, trickle=trickle)
 
 
 class DemoTrickle:

@@ -27,24 +27,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """open the app on the demo workspace (built on first use), with a simulated clock and incoming mail;
     a second `comptoir demo --as AGENT` joins the running one"""
     from core.demo import DEMO_AGENT
-    from core.demo_live import demo_dir, prepare_demo
-    from core.server.client import RemoteComptoir, start_server
-    from core.server.server import server_pid
+    from core.demo_live import demo_dir, start_or_join_demo
+    from core.server.client import RemoteComptoir
 
     path = demo_dir(args.workspace)
-    running = server_pid(path)
-    if running is not None and args.rebuild:
-        print(f"the demo at {path} is running (server pid {running}); close its apps (or run "
-              f"`comptoir -W {path} server stop`) before --rebuild", file=sys.stderr)
-        return 1
-    if running is None:
-        prepare_demo(path, speed=args.speed, rebuild=args.rebuild, conversations=args.conversations,
-                     announce=lambda text: print(text, file=sys.stderr))
-        start_server(path, trickle=not args.no_trickle)
-        print(f"Demo workspace: {path}\nA second agent joins it from another terminal with:\n"
-              f"    comptoir demo --as paul      (or: comptoir -W {path} --as paul)", file=sys.stderr)
+    joined, pid = start_or_join_demo(path, speed=args.speed, rebuild=args.rebuild, conversations=args.conversations,
+                                     trickle=not args.no_trickle, announce=lambda text: print(text, file=sys.stderr))
+    if joined:
+        print(f"Joining the running demo at {path} (server pid {pid}).", file=sys.stderr)
     else:
-        print(f"Joining the running demo at {path} (server pid {running}).", file=sys.stderr)
+        print(f"Demo workspace: {path} (server pid {pid}).\nA second agent joins it from another terminal with:\n"
+              f"    comptoir demo --as paul      (or: comptoir -W {path} --as paul)", file=sys.stderr)
     if args.no_app:
         print(f"demo workspace ready at {path}")
         return 0
