@@ -42,8 +42,22 @@ def add_account(ws: Workspace, name: str, password: str, address: str | None, us
     )
     text = ws.config_path.read_text(encoding="utf-8")
     parse_config(text + block, ws.config_path)  # refuse before writing anything
+    if not os.access(ws.config_path, os.W_OK):
+        owner = _owner(ws.config_path)
+        raise ComptoirError(f"you may not change {ws.config_path} (it belongs to {owner}): run "
+                            f"`comptoir account add` as {owner}, the workspace's admin; nothing was written")
     credentials.set_password(name, password)
     mode = os.stat(ws.config_path).st_mode & 0o777
     with open(ws.config_path, "a", encoding="utf-8") as out:
         out.write(block)
     os.chmod(ws.config_path, mode)
+
+
+def _owner(path) -> str:
+    import pwd
+
+    uid = os.stat(path).st_uid
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)

@@ -98,6 +98,12 @@ LOCAL_METHODS = frozenset({"save_attachment", "start_first_page", "subscribe", "
 """Declared above but answered on the client's side (a path is the client's; a feed is the socket)."""
 
 
+READ_METHODS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows",
+                          "detail", "why", "alerts", "alert_count", "agents", "teams", "saved_replies",
+                          "attachment"})
+"""Requests that change nothing: safe to ask again; every other one is an action, never resent."""
+
+
 class RemoteMethod(typing.NamedTuple):
     name: str
     parameters: dict[str, Any]

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from functools import cached_property
@@ -34,7 +33,7 @@ from core.clock import Clock
 from core.errors import ComptoirError, WorkspaceError
 from core.files import save_new_file
 from core.server import wire
-from core.server.api import REMOTE_METHODS
+from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.sockets import connect_unix, socket_path
 from core.views import DutyView
 
@@ -131,7 +130,7 @@ class _Connection:
             reason = f"the connection to the workspace server broke ({error})"
         self.alive = False
         for method, future in list(self._pending.values()):
-            if method in REMOTE_METHODS and method not in _READS:
+            if method in REMOTE_METHODS and method not in READ_METHODS:
                 future.set_exception(UnknownOutcome(
                     f"{reason} while doing {method}: it may or may not have been applied. "
                     "Look at the conversation before trying again."))
@@ -143,10 +142,6 @@ class _Connection:
         except OSError:
             pass
         self._on_lost(reason)
-
-
-_READS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows", "detail",
-                    "why", "alerts", "alert_count", "agents", "teams", "saved_replies", "attachment"})
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
@@ -366,9 +361,6 @@ def _remote(name: str):
     def call(self: RemoteComptoir, *args: Any, **kwargs: Any) -> Any:
         values = dict(zip(names, args))
         values.update(kwargs)
-        for key, value in values.items():
-            if isinstance(value, (tuple, frozenset, set)) and key != "after":
-                values[key] = list(value)
         return self.call(name, **values)
 
     call.__name__ = name
@@ -444,12 +436,3 @@ def _me() -> str:
     from core.identity import login_of
 
     return login_of(os.getuid())
-
-
-def remote_service(workspace_dir: Path, as_agent: str | None = None, *, client: str = "cli",
-                   reconnect: bool = False) -> RemoteComptoir:
-    return RemoteComptoir(workspace_dir, as_agent, client=client, reconnect=reconnect)
-
-
-__all__ = ["RemoteComptoir", "ServerUnavailable", "UnknownOutcome", "connect_server", "start_server",
-           "remote_service", "Sequence"]

@@ -58,6 +58,7 @@ def _detach() -> int | None:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
+    os.umask(0o077)  # what the server creates is its own; shared modes (socket, config) are set explicitly
     if args.detach:
         report = os.fdopen(_detach(), "w", buffering=1)
         say = lambda text: (report.write(text + "\n"), report.flush())  # noqa: E731

@@ -29,7 +29,7 @@ from core.acting import ACTING_LOGIN
 from core.errors import ComptoirError, IdentityError
 from core.identity import PeerIdentity, resolve_peer
 from core.server import wire
-from core.server.api import REMOTE_METHODS
+from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
 from core.service import Comptoir
@@ -44,9 +44,6 @@ PUSH_BACKLOG_BYTES = 1 << 20
 one 'resync' (so a stuck client costs the server memory for one megabyte, not a growing queue)."""
 DROP_BACKLOG_BYTES = 64 << 20
 """A client this far behind on replies is disconnected."""
-READ_METHODS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows",
-                          "detail", "why", "alerts", "alert_count", "agents", "teams", "saved_replies",
-                          "attachment"})
 AGENTLESS_METHODS = frozenset({"escalate", "raise_alert"})
 """What the server's own account may ask without --as (cron jobs, other tools)."""
 

@@ -191,3 +191,37 @@ def test_a_failing_duty_is_logged_shown_alerted_and_recovers(ws, serve_ws, caplo
         read_only(False)
         admin.dispose()
     assert server.server.health.views()
+
+
+@pytest.mark.parametrize("backend", ["pg"])
+def test_two_servers_on_one_postgresql_see_each_others_claims_and_one_syncs(ws, serve_ws, tmp_path) -> None:
+    """Scale-out: a second host's server (its own folder, the same database) pushes the first one's
+    claim to its clients via LISTEN/NOTIFY; exactly one of the two holds the sync lock."""
+    first, second = _conversations(ws, 2)
+    other = tmp_path / "second-host"
+    other.mkdir(mode=0o700)
+    (other / "comptoir.toml").write_text(ws.config_path.read_text())
+    os.chmod(other / "comptoir.toml", 0o600)
+    one = serve_ws(ws.path, background=True)
+    two = serve_ws(other, background=True)
+    here = RemoteComptoir(ws.path, "marie", autostart=False)
+    there = RemoteComptoir(other, "paul", autostart=False)
+    try:
+        feed = there.subscribe()
+        assert here.claim(first).ok
+        seen: set[int] = set()
+        _wait(lambda: seen.update(feed.poll(0.2).conversation_ids) or first in seen)
+        lost = there.claim(first)
+        assert not lost.ok and lost.winner == "marie"
+        assert there.claim(second).ok and here.detail(second).row.owner == "paul"
+
+        def syncing(server) -> bool:
+            return any(d.name == "mail sync" and d.ok for d in server.server.health.views()) and \
+                any(d.name == "outbox" for d in server.server.health.views())
+
+        _wait(lambda: syncing(one) or syncing(two))
+        time.sleep(1)
+        assert syncing(one) != syncing(two)
+    finally:
+        here.close()
+        there.close()
