@@ -93,6 +93,7 @@ def pane(workspace: Workspace, isolated_home: Path):
     socket = f"comptoir-e2e-{os.getpid()}"
     pane = Pane(socket)
     env = {"TERM": "xterm-256color", "COMPTOIR_KEYRING": "memory", "XDG_DATA_HOME": str(isolated_home / "data"),
+           "COMPTOIR_SERVER_NO_SYNC": "1",
            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "EDITOR": "", "VISUAL": ""}
     command = f"cd {ROOT} && exec {sys.executable} -m tui.launch --workspace {workspace.path}"
     pane.tmux("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "48",
