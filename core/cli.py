@@ -315,9 +315,12 @@ def cmd_route(args: argparse.Namespace) -> int:
 
     if not args.dry_run:
         raise ActionRefused("only `comptoir route --dry-run` exists: rules apply to new mail once the config changes")
-    ws = open_ws(args)
+    from core.access import Reader
+
+    svc = service(args)
+    ws = svc.workspace
     since = parse_moment(args.since, ws.clock.now()) if args.since else None
-    changes = reroute_preview(ws, since, ws.clock.now())
+    changes = reroute_preview(ws, since, ws.clock.now(), reader=Reader.of(ws.config, svc.agent))
     if args.json:
         emit_json(changes)
         return 0

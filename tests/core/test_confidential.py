@@ -309,3 +309,18 @@ def test_cli_json_queue_show_why(cws, world, capsys):
             assert code == 0 and [r["id"] for r in json.loads(out)] == [cid], agent
             code, out = cli_json(cws, capsys, agent, "show", str(cid))
             assert code == 0 and reveals(out, words) == list(words), agent
+
+
+def test_cli_route_dry_run_withholds_what_it_may_not_show(cws, world, capsys):
+    """Moving rule "invoices" to team hifi would reroute the confidential conversation: lea (team
+    computers) sees its subject in the preview, marie only that it would move."""
+    own(cws, world.confidential, "olga")
+    path = cws.config_path
+    path.write_text(path.read_text().replace('contains = "invoices@" }]\nteam = "computers"',
+                                             'contains = "invoices@" }]\nteam = "hifi"'))
+    for agent, shown in (("marie", False), ("lea", True), ("sophie", True)):
+        code, out = cli_json(cws, capsys, agent, "route", "--dry-run")
+        assert code == 0, out
+        changes = [c for c in json.loads(out) if c["conversation"] == world.confidential]
+        assert [(c["now"]["team"], c["would"]["team"]) for c in changes] == [("computers", "hifi")], agent
+        assert (reveals(out, SECRET) != []) is shown, agent
