@@ -447,8 +447,13 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
         _add_note(s, ws, conv, agent, text, now)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
         record_event(s, conversation_id, agent, "note", f"{_name(ws, agent)} wrote a note", now, mentions=mentioned)
+        # Someone who may not read the conversation is told they were mentioned, not what the note says.
+        guard = Guard.of(conv)
+        readers = [m for m in mentioned if Reader.of(ws.config, m).may_read(guard, now)]
         raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on {_label(conv)}: {text[:80]}", conversation_id,
-                     agents=mentioned, exclude=[agent])
+                     agents=readers, exclude=[agent])
+        raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on #{conversation_id}, which you cannot read; "
+                     "ask them or a supervisor", conversation_id, agents=[m for m in mentioned if m not in readers], exclude=[agent])
         ws.db.changed(s, [conversation_id])
     who = f" ({', '.join('@' + m for m in dict.fromkeys(mentioned))} alerted)" if mentioned else ""
     return ActionResult(True, f"note added to {_label(conv)}{who}", conversation_id)

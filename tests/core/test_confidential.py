@@ -324,3 +324,12 @@ def test_cli_route_dry_run_withholds_what_it_may_not_show(cws, world, capsys):
         changes = [c for c in json.loads(out) if c["conversation"] == world.confidential]
         assert [(c["now"]["team"], c["would"]["team"]) for c in changes] == [("computers", "hifi")], agent
         assert (reveals(out, SECRET) != []) is shown, agent
+
+
+def test_a_mention_tells_an_outsider_nothing_of_the_note(cws, world):
+    lea = Comptoir(cws, "lea")
+    assert lea.note(world.confidential, "@marie @paul the plumbagozebra account again").ok
+    marie_alerts, paul_alerts = Comptoir(cws, "marie").alerts(), Comptoir(cws, "paul").alerts()
+    assert [a.conversation_id for a in marie_alerts if a.kind == "mention"] == [world.confidential]
+    assert reveals(dump(marie_alerts), SECRET) == []
+    assert reveals(dump([a for a in paul_alerts if a.kind == "mention"]), SECRET) == ["plumbagozebra"]
