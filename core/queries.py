@@ -39,11 +39,6 @@ from core.listing import ROW_FIELDS, _to_rows  # noqa: E402
 from core.rawsql import RawSql  # noqa: E402
 
 
-def can_read(ws: Workspace, agent: str, conv: Conversation, now: datetime) -> bool:
-    """Whether the agent may read this conversation's content (the rule is core.access's)."""
-    return Reader.of(ws.config, agent).may_read(Guard.of(conv), now)
-
-
 def require_readable(ws: Workspace, agent: str, conv: Conversation, now: datetime) -> None:
     """Refuse, without naming anything of its content, when the agent may not read the conversation."""
     reader = Reader.of(ws.config, agent)
@@ -71,30 +66,28 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
         conv = get_conversation(s, conversation_id)
         reader = Reader.of(ws.config, agent)
         row = _to_rows(RawSql(s), reader, [tuple(getattr(conv, f) for f in ROW_FIELDS)], now)[0]
-        hidden = row.hidden
-        messages: list[MessageView] = []
-        if not hidden:
-            msgs = list(s.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))))
-            ids = [m.id for m in msgs]
-            atts: dict[int, list[AttachmentView]] = {}
-            for a in s.exec(select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))):
-                atts.setdefault(a.message_id, []).append(AttachmentView(a.id, a.filename, a.content_type, a.size))
-            outbox = {o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))}
-            for m in msgs:
-                o = outbox.get(m.id)
-                messages.append(
-                    MessageView(
-                        id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
-                        to=tuple(m.to_addrs), cc=tuple(m.cc_addrs), subject=m.subject, sent_at=m.sent_at,
-                        received_at=m.received_at, text=m.text, disposition=m.disposition,
-                        disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
-                        attachments=tuple(atts.get(m.id, ())), outbox_state=o.state if o else None,
-                        outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
-                    )
-                )
-        if hidden:
+        if row.hidden:
             # Reasons quote matched rules and the sender's history; events name recipients and notes.
             return ConversationDetail(row=row, messages=(), reasons=(), ladder=_ladder(conv), events=(), hidden=True)
+        msgs = list(s.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))))
+        ids = [m.id for m in msgs]
+        atts: dict[int, list[AttachmentView]] = {}
+        for a in s.exec(select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))):
+            atts.setdefault(a.message_id, []).append(AttachmentView(a.id, a.filename, a.content_type, a.size))
+        outbox = {o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))}
+        messages: list[MessageView] = []
+        for m in msgs:
+            o = outbox.get(m.id)
+            messages.append(
+                MessageView(
+                    id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
+                    to=tuple(m.to_addrs), cc=tuple(m.cc_addrs), subject=m.subject, sent_at=m.sent_at,
+                    received_at=m.received_at, text=m.text, disposition=m.disposition,
+                    disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
+                    attachments=tuple(atts.get(m.id, ())), outbox_state=o.state if o else None,
+                    outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
+                )
+            )
         events = _events(s, conversation_id, limit=50)
         reply_to, reply_cc = reply_recipients(ws, conv, messages)
         return ConversationDetail(
