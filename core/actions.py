@@ -17,12 +17,13 @@ from email.utils import make_msgid
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from core.access import Guard, Reader
 from core.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
 from core.acting import acting_login_details
 from core.errors import ActionRefused
 from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
 from core.models import utcnow
-from core.queries import can_read, get_conversation, our_addresses, signature_for
+from core.queries import get_conversation, our_addresses, signature_for
 from core.search import index_message
 from core.rawsql import RawSql, column_when
 from core.views import ActionResult
@@ -104,6 +105,20 @@ def _refused(message: str, conversation_id: int | None = None, winner: str | Non
     return ActionResult(False, message, conversation_id, winner)
 
 
+def _unreadable(ws: Workspace, agent: str, conv, now: datetime) -> ActionResult | None:
+    """The refusal for an agent who may not read the conversation (core.access), naming none of its
+    content; None when they may. Nobody acts on what they may not read."""
+    reader = Reader.of(ws.config, agent)
+    guard = Guard.of(conv)
+    if reader.may_read(guard, now):
+        return None
+    if guard.in_exclusive_window(now):
+        until = f" until {guard.exclusive_until:%H:%M} UTC" if guard.exclusive_until else ""
+        return _refused(f"#{conv.id} is personal mail for {_name(ws, guard.exclusive_agent)} alone{until}: "
+                        "only they and supervisors can open it or act on it; ask them or a supervisor", conv.id)
+    return _refused(f"#{conv.id}: {reader.why_not(guard, now)}", conv.id)
+
+
 # -- ownership ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _ClaimRow:
@@ -115,10 +130,11 @@ class _ClaimRow:
     owner: str | None
     exclusive_agent: str | None
     exclusive_until: datetime | None
+    team: str | None
 
 
 _CLAIM_READ = (
-    "SELECT id, subject, confidential, state, visibility, owner, exclusive_agent, exclusive_until "
+    "SELECT id, subject, confidential, state, visibility, owner, exclusive_agent, exclusive_until, team "
     "FROM conversation WHERE id = :id"
 )
 
@@ -127,7 +143,7 @@ def _claim_row(raw: RawSql, conversation_id: int) -> _ClaimRow | None:
     row = raw.one(_CLAIM_READ, {"id": conversation_id})
     if row is None:
         return None
-    return _ClaimRow(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], raw.read_when(row[7]))
+    return _ClaimRow(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], raw.read_when(row[7]), row[8])
 
 
 def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
@@ -142,6 +158,8 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         conv = _claim_row(raw, conversation_id)
     if conv is None:
         raise ActionRefused(f"there is no conversation #{conversation_id}")
+    if (refused := _unreadable(ws, agent, conv, now)) is not None:
+        return refused
     if conv.state == "done":
         return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
     if conv.owner is not None:
@@ -241,6 +259,8 @@ def assign(
         raise ActionRefused(f"there is no team {to_team!r}")
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         previous = conv.owner
         if to_agent and previous == to_agent:
             return ActionResult(True, f"{_label(conv)} is already {_name(ws, to_agent)}'s", conversation_id, to_agent)
@@ -298,8 +318,8 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
         if msg is None:
             raise ActionRefused(f"there is no message #{message_id}")
         conv = get_conversation(s, msg.conversation_id)
-        if not can_read(ws, agent, conv):
-            return _refused(f"{_label(conv)} is confidential", conv.id)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         if msg.direction != "inbound":
             return _refused(f"message #{message_id} is not an inbound message", conv.id)
         result = s.execute(
@@ -334,6 +354,8 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
     """Close a conversation; refused while an inbound message is not worked out, naming it."""
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         if conv.state == "done":
             return ActionResult(True, f"{_label(conv)} is already done", conversation_id)
         pending = pending_messages(s, conversation_id)
@@ -357,6 +379,8 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
 def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         if conv.state == "open":
             return ActionResult(True, f"{_label(conv)} is already open", conversation_id)
         s.execute(
@@ -382,6 +406,8 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
         raise ActionRefused("snooze until a time in the future")
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         if conv.state == "done":
             return _refused(f"{_label(conv)} is done", conversation_id)
         s.execute(
@@ -417,13 +443,18 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
         raise ActionRefused(f"@{unknown[0]} is not an agent; nothing was saved")
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
-        if not can_read(ws, agent, conv):
-            return _refused(f"{_label(conv)} is confidential", conversation_id)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         _add_note(s, ws, conv, agent, text, now)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
         record_event(s, conversation_id, agent, "note", f"{_name(ws, agent)} wrote a note", now, mentions=mentioned)
+        # Someone who may not read the conversation is told they were mentioned, not what the note says.
+        guard = Guard.of(conv)
+        readers = [m for m in mentioned if Reader.of(ws.config, m).may_read(guard, now)]
         raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on {_label(conv)}: {text[:80]}", conversation_id,
-                     agents=mentioned, exclude=[agent])
+                     agents=readers, exclude=[agent])
+        raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on #{conversation_id}, which you cannot read; "
+                     "ask them or a supervisor", conversation_id, agents=[m for m in mentioned if m not in readers], exclude=[agent])
         ws.db.changed(s, [conversation_id])
     who = f" ({', '.join('@' + m for m in dict.fromkeys(mentioned))} alerted)" if mentioned else ""
     return ActionResult(True, f"note added to {_label(conv)}{who}", conversation_id)
@@ -432,6 +463,8 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
 def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidential: bool, now: datetime) -> ActionResult:
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         if agent not in (conv.owner, conv.exclusive_agent) and not ws.config.is_supervisor(agent):
             return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
@@ -479,8 +512,8 @@ def reply(
         )
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
-        if not can_read(ws, agent, conv):
-            return _refused(f"{_label(conv)} is confidential", conversation_id)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
         if conv.owner not in (None, agent) and not ws.config.is_supervisor(agent):
             return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id)
         if seen_version is not None and conv.version != seen_version:
@@ -554,6 +587,8 @@ def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionR
         item = s.exec(select(OutboxItem).where(OutboxItem.message_row_id == message_id)).first()
         if item is None:
             return _refused(f"message #{message_id} is not a reply of ours")
+        if (refused := _unreadable(ws, agent, get_conversation(s, item.conversation_id), now)) is not None:
+            return refused
         if item.state != "failed":
             return _refused(f"message #{message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
         s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")

@@ -161,7 +161,8 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"owner {r.owner or '-'}  state {r.state}  visible to {r.visibility}  deadline {_when(r.deadline, now)}"
           + ("  CONFIDENTIAL" if r.confidential else ""))
     if d.hidden:
-        print("  (confidential: only its owner and supervisors can read it)")
+        print("  (content withheld: only its owner, its team and supervisors can read a confidential conversation;"
+              " only the addressed agent and supervisors personal mail inside its exclusive window)")
         return 0
     for m in d.messages:
         head = {"inbound": "<<", "outbound": ">>", "note": "##"}[m.direction]
@@ -224,6 +225,8 @@ def cmd_reply(args: argparse.Namespace) -> int:
     svc = service(args)
     body = args.body if args.body is not None else sys.stdin.read()
     d = svc.detail(args.id)
+    if d.hidden:
+        raise ActionRefused(f"#{args.id} is not yours to read, so not yours to answer (see `comptoir show {args.id}`)")
     to = args.to or list(d.reply_to)
     cc = args.cc or (list(d.reply_cc) if args.all else [])
     return _result(args, svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes))
@@ -310,9 +313,12 @@ def cmd_route(args: argparse.Namespace) -> int:
 
     if not args.dry_run:
         raise ActionRefused("only `comptoir route --dry-run` exists: rules apply to new mail once the config changes")
-    ws = open_ws(args)
+    from core.access import Reader
+
+    svc = service(args)
+    ws = svc.workspace
     since = parse_moment(args.since, ws.clock.now()) if args.since else None
-    changes = reroute_preview(ws, since, ws.clock.now())
+    changes = reroute_preview(ws, since, ws.clock.now(), reader=Reader.of(ws.config, svc.agent))
     if args.json:
         emit_json(changes)
         return 0

@@ -183,7 +183,7 @@ class AgentConfig(_Strict):
     teams: tuple[str, ...] = ()
     """Teams the agent belongs to."""
     role: Literal["agent", "supervisor"] = "agent"
-    """Supervisors see confidential conversations and are alerted on the last escalation rung."""
+    """Supervisors read every conversation (confidential, or personal mail in its window) and are alerted on the last escalation rung."""
     hours: str | None = None
     """The agent's own working hours; defaults to their first team's."""
     timezone: str | None = None
@@ -239,7 +239,7 @@ class RoutingRule(_Strict):
     agent: str | None = None
     """Send matching mail to this agent."""
     confidential: bool = False
-    """Mark matching conversations confidential (owner and supervisors only)."""
+    """Mark matching conversations confidential: only their owner, their team and supervisors read them; others see that they exist."""
     priority: Literal["high", "normal", "low"] | None = None
     """Priority given to matching conversations."""
 

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.access import Guard, Reader, hidden_subject
 from core.actions import alert_recipients
 from core.autoack import queue_autoack
 from core.mime import ParsedMail, parse_mail
@@ -515,8 +516,12 @@ def routing_facts(
     )
 
 
-def reroute_preview(ws: Workspace, since: datetime | None, now: datetime, limit: int = 10_000) -> list[dict]:
-    """Replay the current rules over past inbound messages: what would route differently (nothing is written)."""
+def reroute_preview(
+    ws: Workspace, since: datetime | None, now: datetime, limit: int = 10_000, reader: Reader | None = None
+) -> list[dict]:
+    """Replay the current rules over past inbound messages: what would route differently (nothing is written).
+
+    With a `reader`, conversations they may not read (core.access) show no subject and no reasons."""
     changes = []
     with ws.db.read() as s:
         sql = RawSql(s)
@@ -542,10 +547,13 @@ def reroute_preview(ws: Workspace, since: datetime | None, now: datetime, limit:
             before = (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)
             after = (d.team, d.agent if d.visibility == "personal" else None)
             if before != after:
+                guard = Guard.of(conv)
+                shown = reader is None or reader.may_read(guard, now)
                 changes.append({
-                    "conversation": conv.id, "message": msg.id, "subject": conv.subject,
+                    "conversation": conv.id, "message": msg.id,
+                    "subject": conv.subject if shown else hidden_subject(guard, now),
                     "now": {"team": before[0], "agent": before[1]}, "would": {"team": after[0], "agent": after[1]},
-                    "route": d.route, "reasons": [r.text for r in d.reasons],
-                    "stored_reason": stored.get("text") if stored else None,
+                    "route": d.route, "reasons": [r.text for r in d.reasons] if shown else [],
+                    "stored_reason": stored.get("text") if stored and shown else None,
                 })
     return changes

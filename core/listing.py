@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from core.access import Guard, Reader, hidden_subject
 from core.errors import ActionRefused
 from core.instants import NO_DEADLINE
 from core.rawsql import RawSql
@@ -21,9 +22,9 @@ PRESENCE_TTL = timedelta(seconds=60)
 ROW_FIELDS = (
     "id", "subject", "customer_name", "customer_address", "team", "owner", "exclusive_agent", "state", "visibility",
     "priority", "confidential", "automated", "deadline", "pending_count", "message_count", "last_message_at",
-    "shared_reply", "version",
+    "shared_reply", "version", "exclusive_until",
 )
-"""The conversation columns a list row shows, in the order `_row` unpacks them."""
+"""The conversation columns a list row shows (and `core.access` looks at), in the order `_row` unpacks them."""
 ROW_COLUMNS = ", ".join(ROW_FIELDS)
 
 
@@ -97,15 +98,20 @@ def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
     return out
 
 
-def _with_search(raw: RawSql, where: str, params: dict, search: str | None) -> tuple[str, dict] | None:
-    """The queue's condition narrowed to a full-text search; None when the search can match nothing."""
+def _with_search(
+    raw: RawSql, where: str, params: dict, search: str | None, reader: Reader, now: datetime
+) -> tuple[str, dict] | None:
+    """The queue's condition narrowed to a full-text search; None when the search can match nothing.
+
+    Conversations the reader may not read are no hits: their words must not reveal them."""
     if not search:
         return where, params
     found = match_sql(search, raw.sqlite)
     if found is None:
         return None
     sql, search_params = found
-    return f"{where} AND id IN ({sql})", {**params, **search_params}
+    readable, readable_params = reader.readable_sql(raw.when(now), raw.flag(False))
+    return f"{where} AND id IN ({sql}) AND {readable}", {**params, **search_params, **readable_params}
 
 
 def _order(queue: str) -> str:
@@ -117,7 +123,7 @@ def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: da
     """Every id of a queue in display order: by deadline then id (the done queue newest first)."""
     where, params = queue_where(ws, agent, queue)
     with ws.db.raw(write=False) as raw:
-        narrowed = _with_search(raw, where, params, search)
+        narrowed = _with_search(raw, where, params, search, Reader.of(ws.config, agent), now)
         if narrowed is None:
             return []
         where, params = narrowed
@@ -130,8 +136,9 @@ def queue_page(
     """Up to `limit` rows of a queue after the keyset position `after`."""
     where, params = queue_where(ws, agent, queue)
     newest_first = queue == "done"
+    reader = Reader.of(ws.config, agent)
     with ws.db.raw(write=False) as raw:
-        narrowed = _with_search(raw, where, params, search)
+        narrowed = _with_search(raw, where, params, search, reader, now)
         if narrowed is None:
             return []
         where, params = narrowed
@@ -140,7 +147,7 @@ def queue_page(
             params = {**params, "after_deadline": raw.when(after.deadline or NO_DEADLINE), "after_id": after.id}
         found = raw.all(f"SELECT {ROW_COLUMNS} FROM conversation WHERE {where} ORDER BY {_order(queue)} LIMIT :limit",
                         {**params, "limit": limit})
-        return _to_rows(raw, agent, found, now)
+        return _to_rows(raw, reader, found, now)
 
 
 def rows(ws: Workspace, agent: str, ids: Sequence[int], now: datetime) -> list[ConversationRow]:
@@ -149,28 +156,36 @@ def rows(ws: Workspace, agent: str, ids: Sequence[int], now: datetime) -> list[C
         return []
     with ws.db.raw(write=False) as raw:
         found = {r[0]: r for r in raw.all_in(f"SELECT {ROW_COLUMNS} FROM conversation WHERE id IN ({{}})", ids)}
-        return _to_rows(raw, agent, [found[i] for i in ids if i in found], now)
+        return _to_rows(raw, Reader.of(ws.config, agent), [found[i] for i in ids if i in found], now)
 
 
-def _to_rows(raw: RawSql, agent: str, found: list[tuple], now: datetime) -> list[ConversationRow]:
-    """Rows with who else is viewing or replying (fresh heartbeats of other agents; a handful of rows)."""
+def _to_rows(raw: RawSql, reader: Reader, found: list[tuple], now: datetime) -> list[ConversationRow]:
+    """Rows with who else is viewing or replying (fresh heartbeats of other agents; a handful of rows),
+    their content withheld where the reader may not read it (core.access)."""
     viewers: dict[int, list[str]] = {}
     repliers: dict[int, list[str]] = {}
     if found:
         for other, viewing, replying in raw.all(
             "SELECT agent, viewing_id, replying_id FROM presence WHERE heartbeat_at >= :fresh AND agent != :me",
-            {"fresh": raw.when(now - PRESENCE_TTL), "me": agent},
+            {"fresh": raw.when(now - PRESENCE_TTL), "me": reader.login},
         ):
             if replying is not None:
                 repliers.setdefault(replying, []).append(other)
             if viewing is not None and viewing != replying:
                 viewers.setdefault(viewing, []).append(other)
-    return [_row(r, viewers.get(r[0], ()), repliers.get(r[0], ())) for r in found]
+    return [_row(r, reader, now, viewers.get(r[0], ()), repliers.get(r[0], ())) for r in found]
 
 
-def _row(r: tuple, viewers: Sequence[str] = (), repliers: Sequence[str] = ()) -> ConversationRow:
+def _row(r: tuple, reader: Reader, now: datetime, viewers: Sequence[str] = (), repliers: Sequence[str] = ()) -> ConversationRow:
     (cid, subject, customer_name, customer_address, team, owner, exclusive_agent, state, visibility, priority,
-     confidential, automated, deadline, pending_count, message_count, last_message_at, shared_reply, version) = r
+     confidential, automated, deadline, pending_count, message_count, last_message_at, shared_reply, version,
+     exclusive_until) = r
+    hidden = False
+    if confidential or exclusive_agent is not None:
+        guard = Guard(bool(confidential), owner, team, exclusive_agent, visibility, RawSql.read_when(exclusive_until))
+        if not reader.may_read(guard, now):
+            hidden = True
+            subject, customer_name, customer_address, shared_reply = hidden_subject(guard, now), "", "", False
     window = None
     if state == "open" and owner is None:
         if visibility == "personal":
@@ -186,7 +201,7 @@ def _row(r: tuple, viewers: Sequence[str] = (), repliers: Sequence[str] = ()) ->
         priority=priority, confidential=bool(confidential), automated=bool(automated), deadline=deadline,
         window=window, pending_count=pending_count, message_count=message_count,
         last_message_at=RawSql.read_when(last_message_at), shared_reply=bool(shared_reply),
-        viewers=tuple(sorted(viewers)), repliers=tuple(sorted(repliers)), version=version,
+        viewers=tuple(sorted(viewers)), repliers=tuple(sorted(repliers)), version=version, hidden=hidden,
     )
 
 

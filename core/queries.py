@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import os
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.access import Guard, Reader, hidden_subject
 from core.acting import actor_label
 from core.mime import extract_attachment, safe_filename
 from core.errors import ActionRefused
@@ -39,11 +39,12 @@ from core.listing import ROW_FIELDS, _to_rows  # noqa: E402
 from core.rawsql import RawSql  # noqa: E402
 
 
-def can_read(ws: Workspace, agent: str, conv: Conversation) -> bool:
-    """Confidential content is for the owner, the exclusive agent and supervisors only."""
-    if not conv.confidential:
-        return True
-    return agent in (conv.owner, conv.exclusive_agent) or ws.config.is_supervisor(agent)
+def require_readable(ws: Workspace, agent: str, conv: Conversation, now: datetime) -> None:
+    """Refuse, without naming anything of its content, when the agent may not read the conversation."""
+    reader = Reader.of(ws.config, agent)
+    guard = Guard.of(conv)
+    if not reader.may_read(guard, now):
+        raise ActionRefused(f"#{conv.id}: {reader.why_not(guard, now)}")
 
 
 def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Conversation:
@@ -63,33 +64,35 @@ def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Co
 def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ConversationDetail:
     with ws.db.read() as s:
         conv = get_conversation(s, conversation_id)
-        row = _to_rows(RawSql(s), agent, [tuple(getattr(conv, f) for f in ROW_FIELDS)], now)[0]
-        hidden = not can_read(ws, agent, conv)
+        reader = Reader.of(ws.config, agent)
+        row = _to_rows(RawSql(s), reader, [tuple(getattr(conv, f) for f in ROW_FIELDS)], now)[0]
+        if row.hidden:
+            # Reasons quote matched rules and the sender's history; events name recipients and notes.
+            return ConversationDetail(row=row, messages=(), reasons=(), ladder=_ladder(conv), events=(), hidden=True)
+        msgs = list(s.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))))
+        ids = [m.id for m in msgs]
+        atts: dict[int, list[AttachmentView]] = {}
+        for a in s.exec(select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))):
+            atts.setdefault(a.message_id, []).append(AttachmentView(a.id, a.filename, a.content_type, a.size))
+        outbox = {o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))}
         messages: list[MessageView] = []
-        if not hidden:
-            msgs = list(s.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))))
-            ids = [m.id for m in msgs]
-            atts: dict[int, list[AttachmentView]] = {}
-            for a in s.exec(select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))):
-                atts.setdefault(a.message_id, []).append(AttachmentView(a.id, a.filename, a.content_type, a.size))
-            outbox = {o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))}
-            for m in msgs:
-                o = outbox.get(m.id)
-                messages.append(
-                    MessageView(
-                        id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
-                        to=tuple(m.to_addrs), cc=tuple(m.cc_addrs), subject=m.subject, sent_at=m.sent_at,
-                        received_at=m.received_at, text=m.text, disposition=m.disposition,
-                        disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
-                        attachments=tuple(atts.get(m.id, ())), outbox_state=o.state if o else None,
-                        outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
-                    )
+        for m in msgs:
+            o = outbox.get(m.id)
+            messages.append(
+                MessageView(
+                    id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
+                    to=tuple(m.to_addrs), cc=tuple(m.cc_addrs), subject=m.subject, sent_at=m.sent_at,
+                    received_at=m.received_at, text=m.text, disposition=m.disposition,
+                    disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
+                    attachments=tuple(atts.get(m.id, ())), outbox_state=o.state if o else None,
+                    outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
                 )
+            )
         events = _events(s, conversation_id, limit=50)
         reply_to, reply_cc = reply_recipients(ws, conv, messages)
         return ConversationDetail(
             row=row, messages=tuple(messages), reasons=_reasons(conv), ladder=_ladder(conv), events=events,
-            hidden=hidden, reply_from=conv.via_address, reply_to=reply_to, reply_cc=reply_cc,
+            hidden=False, reply_from=conv.via_address, reply_to=reply_to, reply_cc=reply_cc,
         )
 
 
@@ -135,11 +138,14 @@ def _events(s: Session, conversation_id: int, limit: int) -> tuple[EventView, ..
     return tuple(reversed([EventView(e.at, actor_label(e.actor, e.details), e.kind, e.details.get("text", e.kind)) for e in rows]))
 
 
-def why(ws: Workspace, agent: str, conversation_id: int) -> WhyView:
+def why(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> WhyView:
+    """Routing reasons, ladder and history; to someone who may not read it, only the ladder."""
     with ws.db.read() as s:
         conv = get_conversation(s, conversation_id)
-        subject = conv.subject if can_read(ws, agent, conv) else "(confidential)"
-        return WhyView(conv.id, subject, _reasons(conv), _ladder(conv), _events(s, conversation_id, limit=100))
+        guard = Guard.of(conv)
+        if not Reader.of(ws.config, agent).may_read(guard, now):
+            return WhyView(conv.id, hidden_subject(guard, now), (), _ladder(conv), ())
+        return WhyView(conv.id, conv.subject, _reasons(conv), _ladder(conv), _events(s, conversation_id, limit=100))
 
 
 def teams(ws: Workspace) -> list[TeamView]:
@@ -165,15 +171,14 @@ def signature_for(ws: Workspace, address: str, team_name: str | None) -> str:
     return team.signature if team else ""
 
 
-def attachment(ws: Workspace, agent: str, attachment_id: int) -> tuple[str, str, bytes]:
+def attachment(ws: Workspace, agent: str, attachment_id: int, now: datetime) -> tuple[str, str, bytes]:
     with ws.db.read() as s:
         att = s.get(Attachment, attachment_id)
         if att is None:
             raise ActionRefused(f"there is no attachment #{attachment_id}")
         msg = s.get(Message, att.message_id)
         conv = s.get(Conversation, msg.conversation_id)
-        if not can_read(ws, agent, conv):
-            raise ActionRefused("this conversation is confidential: only its owner and supervisors can open it")
+        require_readable(ws, agent, conv, now)
         raw = s.get(RawMail, msg.raw_sha256) if msg.raw_sha256 else None
         if raw is None:
             raise ActionRefused("the raw mail of this attachment is not stored")
@@ -182,9 +187,9 @@ def attachment(ws: Workspace, agent: str, attachment_id: int) -> tuple[str, str,
     return safe_filename(att.filename or name), ctype, payload
 
 
-def save_attachment(ws: Workspace, agent: str, attachment_id: int, path: Path) -> Path:
+def save_attachment(ws: Workspace, agent: str, attachment_id: int, path: Path, now: datetime) -> Path:
     """Write an attachment; a folder target gets the attachment's sanitized name; never overwrites."""
     from core.files import save_new_file
 
-    name, _ctype, data = attachment(ws, agent, attachment_id)
+    name, _ctype, data = attachment(ws, agent, attachment_id, now)
     return save_new_file(name, data, path)

@@ -125,7 +125,7 @@ class Comptoir:
         return _queries().detail(self.workspace, self.agent, conversation_id, self.now())
 
     def why(self, conversation_id: int) -> WhyView:
-        return _queries().why(self.workspace, self.agent, conversation_id)
+        return _queries().why(self.workspace, self.agent, conversation_id, self.now())
 
     def alerts(self, include_acknowledged: bool = False, limit: int = 200) -> list[AlertView]:
         return listing.alerts(self.workspace, self.agent, include_acknowledged, limit)
@@ -145,10 +145,10 @@ class Comptoir:
 
     def attachment(self, attachment_id: int) -> tuple[str, str, bytes]:
         """(safe file name, content type, decoded bytes) of one attachment."""
-        return _queries().attachment(self.workspace, self.agent, attachment_id)
+        return _queries().attachment(self.workspace, self.agent, attachment_id, self.now())
 
     def save_attachment(self, attachment_id: int, path: Path) -> Path:
-        return _queries().save_attachment(self.workspace, self.agent, attachment_id, path)
+        return _queries().save_attachment(self.workspace, self.agent, attachment_id, path, self.now())
 
     def warm_up(self) -> None:
         """Import what actions and conversation views need, so the first one does not wait for it

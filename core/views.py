@@ -51,6 +51,8 @@ class ConversationRow:
     viewers: tuple[str, ...] = ()
     repliers: tuple[str, ...] = ()
     version: int = 1
+    hidden: bool = False
+    """The viewer may not read it (core.access): subject, customer and shared_reply are withheld."""
 
     @property
     def sort_key(self) -> SortKey:
@@ -118,7 +120,7 @@ class ConversationDetail:
     ladder: tuple[RungView, ...]
     events: tuple[EventView, ...]
     hidden: bool = False
-    """Confidential and the viewer is neither owner nor supervisor: content withheld."""
+    """The viewer may not read it (core.access): messages, reasons, history and recipients withheld."""
     reply_from: str = ""
     reply_to: tuple[str, ...] = ()
     reply_cc: tuple[str, ...] = ()

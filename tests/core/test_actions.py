@@ -314,15 +314,16 @@ def test_confidential_content_hidden_from_others(ws):
                         body="Our bank details are secret.")
     conv = conversation(ws, cid)
     assert conv.confidential and conv.team == "computers"
+    assert not actions.claim(ws, "marie", cid, NOW).ok, "marie is not in team computers"
     assert actions.claim(ws, "paul", cid, NOW).ok
-    for viewer, hidden in (("paul", False), ("sophie", False), ("lea", True), ("marie", True)):
+    for viewer, hidden in (("paul", False), ("sophie", False), ("lea", False), ("marie", True)):
         d = queries.detail(ws, viewer, cid, NOW)
         assert d.hidden is hidden, viewer
         texts = " ".join(x.text for x in d.messages)
         assert ("bank details" in texts) is (not hidden), viewer
-    assert queries.why(ws, "lea", cid).subject == "(confidential)"
+    assert queries.why(ws, "marie", cid, NOW).subject == "(confidential)"
     # others cannot write into it either
-    assert not actions.note(ws, "lea", cid, "peek", NOW).ok
+    assert not actions.note(ws, "marie", cid, "peek", NOW).ok
 
 
 def test_set_confidential_owner_or_supervisor_only(ws):
@@ -334,13 +335,14 @@ def test_set_confidential_owner_or_supervisor_only(ws):
     assert actions.set_confidential(ws, "paul", cid, True, NOW).ok
     assert event_kinds(ws, m) == ["confidential"]
     assert alerted(ws, m) == []
-    assert queries.detail(ws, "marie", cid, NOW).hidden
+    assert queries.detail(ws, "lea", cid, NOW).hidden, "lea is not in team hifi"
+    assert not queries.detail(ws, "marie", cid, NOW).hidden, "marie is in team hifi"
     assert not queries.detail(ws, "paul", cid, NOW).hidden
     assert not queries.detail(ws, "sophie", cid, NOW).hidden
     m = mark(ws)
     assert actions.set_confidential(ws, "sophie", cid, False, NOW).ok
     assert event_kinds(ws, m) == ["confidential"]
-    assert not queries.detail(ws, "marie", cid, NOW).hidden
+    assert not queries.detail(ws, "lea", cid, NOW).hidden
 
 
 # -- presence -------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from core.access import Guard, Reader, hidden_subject
 from core.config import parse_config
+from core.errors import ActionRefused
 from core.views import (
     ActionResult,
     AgentView,
@@ -198,6 +200,21 @@ class FakeComptoir:
         ids = frozenset({conversation_id}) if conversation_id is not None else frozenset()
         self.changes.put(FakeBatch(ids, frozenset({kind})))
 
+    # -- who may read what (the real rule, core.access) -----------------------------------
+    def _guard(self, c: FakeConversation) -> Guard:
+        # The fake has no window end: a running personal window is open-ended, any other one is over.
+        over = None if c.window == "personal" else self._now - timedelta(minutes=1)
+        return Guard(c.confidential, c.owner, c.team, c.exclusive_agent, c.visibility, over)
+
+    def _may_read(self, c: FakeConversation, login: str | None = None) -> bool:
+        return Reader.of(self.config, login or self.agent).may_read(self._guard(c), self._now)
+
+    def _refusal(self, c: FakeConversation, login: str | None = None) -> ActionResult | None:
+        reader = Reader.of(self.config, login or self.agent)
+        if reader.may_read(self._guard(c), self._now):
+            return None
+        return ActionResult(False, f"#{c.id}: {reader.why_not(self._guard(c), self._now)}", c.id)
+
     # -- reading -----------------------------------------------------------------------
     def now(self) -> datetime:
         return self._now
@@ -208,7 +225,8 @@ class FakeComptoir:
     def _in_queue(self, c: FakeConversation, key: str, search: str | None) -> bool:
         if key == "search":
             term = (search or "").lower()
-            return bool(term) and (term in c.subject.lower() or term in c.customer_name.lower())
+            return (bool(term) and (term in c.subject.lower() or term in c.customer_name.lower())
+                    and self._may_read(c))
         if key == "done":
             return c.state == "done"
         if key == "snoozed":
@@ -272,13 +290,15 @@ class FakeComptoir:
         pending = sum(1 for m in c.messages if m.direction == "inbound" and m.disposition == "pending")
         viewers = tuple(a for a, v in self.viewing.items() if v == c.id and a != self.agent)
         repliers = tuple(a for a, v in self.replying.items() if v == c.id and a != self.agent)
+        hidden = not self._may_read(c)
         return ConversationRow(
-            id=c.id, subject=c.subject, customer_name=c.customer_name, customer_address=c.customer_address,
+            id=c.id, subject=hidden_subject(self._guard(c), self._now) if hidden else c.subject,
+            customer_name="" if hidden else c.customer_name, customer_address="" if hidden else c.customer_address,
             team=c.team, owner=c.owner, exclusive_agent=c.exclusive_agent, state=c.state,
             visibility=c.visibility, priority=c.priority, confidential=c.confidential, automated=False,
             deadline=c.deadline, window=c.window, pending_count=pending, message_count=len(c.messages),
-            last_message_at=c.messages[-1].at if c.messages else None, shared_reply=c.shared_reply,
-            viewers=viewers, repliers=repliers, version=c.version,
+            last_message_at=c.messages[-1].at if c.messages else None, shared_reply=c.shared_reply and not hidden,
+            viewers=viewers, repliers=repliers, version=c.version, hidden=hidden,
         )
 
     def rows(self, ids) -> list[ConversationRow]:
@@ -289,6 +309,9 @@ class FakeComptoir:
     def detail(self, conversation_id: int) -> ConversationDetail:
         with self.lock:
             c = self.conversations[conversation_id]
+            if not self._may_read(c):
+                return ConversationDetail(row=self._row(c), messages=(), reasons=(), ladder=self.why(c.id).ladder,
+                                          events=(), hidden=True)
             messages = tuple(
                 MessageView(
                     id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr, to=m.to,
@@ -307,6 +330,8 @@ class FakeComptoir:
 
     def why(self, conversation_id: int) -> WhyView:
         c = self.conversations[conversation_id]
+        if not self._may_read(c):
+            return WhyView(c.id, hidden_subject(self._guard(c), self._now), (), self._ladder(), ())
         return WhyView(
             conversation_id=c.id,
             subject=c.subject,
@@ -314,12 +339,15 @@ class FakeComptoir:
                 ReasonView("history", f"{c.customer_name} was helped by ann on 2 earlier conversations"),
                 ReasonView("audience", "audience 'pro' belongs to team support"),
             ),
-            ladder=(
-                RungView(self._now - timedelta(minutes=30), "personal", "ann alone (exclusive window, 2h)"),
-                RungView(self._now + timedelta(minutes=90), "team", "team support sees it"),
-                RungView(self._now + timedelta(hours=5), "everyone", "everyone sees it"),
-            ),
+            ladder=self._ladder(),
             events=(EventView(self._now - timedelta(minutes=30), "sync", "received", "mail received"),),
+        )
+
+    def _ladder(self) -> tuple[RungView, ...]:
+        return (
+            RungView(self._now - timedelta(minutes=30), "personal", "ann alone (exclusive window, 2h)"),
+            RungView(self._now + timedelta(minutes=90), "team", "team support sees it"),
+            RungView(self._now + timedelta(hours=5), "everyone", "everyone sees it"),
         )
 
     def alerts(self, include_acknowledged: bool = False, limit: int = 200) -> list[AlertView]:
@@ -348,10 +376,17 @@ class FakeComptoir:
         team = self.config.team(c.team or "support")
         return dict(team.saved_replies) if team else {}
 
+    def _check_attachment(self, attachment_id: int) -> None:
+        for c in self.conversations.values():
+            if any(a.id == attachment_id for m in c.messages for a in m.attachments) and not self._may_read(c):
+                raise ActionRefused(f"#{c.id}: {Reader.of(self.config, self.agent).why_not(self._guard(c), self._now)}")
+
     def attachment(self, attachment_id: int) -> tuple[str, str, bytes]:
+        self._check_attachment(attachment_id)
         return ("file.bin", "application/octet-stream", b"data")
 
     def save_attachment(self, attachment_id: int, path: Path) -> Path:
+        self._check_attachment(attachment_id)
         self.calls.append(("save_attachment", attachment_id, str(path)))
         path = Path(path)
         path.write_bytes(b"data")
@@ -361,11 +396,11 @@ class FakeComptoir:
         return FakeFeed(self.changes)
 
     # -- acting ------------------------------------------------------------------------
-    def _act(self, name: str, conversation_id: int, change) -> ActionResult:
+    def _act(self, name: str, conversation_id: int, change, login: str | None = None) -> ActionResult:
         with self.lock:
             self.calls.append((name, conversation_id))
             c = self.conversations[conversation_id]
-            result = change(c)
+            result = self._refusal(c, login) or change(c)
             if result.ok:
                 self._changed(conversation_id)
             return result
@@ -382,7 +417,7 @@ class FakeComptoir:
             c.owner = who
             return ActionResult(True, "Claimed", c.id)
 
-        return self._act("claim", conversation_id, change)
+        return self._act("claim", conversation_id, change, who)
 
     def release(self, conversation_id: int) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
@@ -414,6 +449,8 @@ class FakeComptoir:
             for c in self.conversations.values():
                 for m in c.messages:
                     if m.id == message_id:
+                        if (refused := self._refusal(c)) is not None:
+                            return refused
                         m.disposition, m.disposition_reason, m.disposed_by = "no_action", reason, self.agent
                         self.calls.append(("dispose", message_id, reason))
                         self._changed(c.id)

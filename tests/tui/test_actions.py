@@ -68,11 +68,12 @@ async def test_losing_a_claim_race_says_who_won(fake_service: FakeComptoir) -> N
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        fake_service.claim_as("bob", 2)
+        # Row 2 is in ann's exclusive window: only a supervisor (cyd) can beat her to it.
+        fake_service.claim_as("cyd", 2)
         await pilot.press("c")
         await settle(pilot)
-        assert any("bob" in text for text in notifications(app))
-        assert fake_service.conversations[2].owner == "bob"
+        assert any("cyd" in text for text in notifications(app))
+        assert fake_service.conversations[2].owner == "cyd"
 
 
 async def test_u_t_d_o_x_release_take_back_done_reopen_confidential(fake_service: FakeComptoir) -> None:

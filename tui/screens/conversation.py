@@ -117,7 +117,9 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         at_bottom = previous is None or messages.scroll_y >= messages.max_scroll_y - 1
         messages.remove_children()
         if self.detail.hidden:
-            messages.mount(Static(Text("Confidential: only its owner and supervisors can read it.", style="bold red")))
+            messages.mount(Static(Text(
+                "Content withheld: a confidential conversation is for its owner, its team and supervisors; "
+                "personal mail inside its exclusive window for the addressed agent and supervisors.", style="bold red")))
         else:
             messages.mount_all(MessageCard(m, zone) for m in self.detail.messages)
         if at_bottom:

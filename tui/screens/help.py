@@ -18,7 +18,7 @@ LEGEND = (
     ("State excl", "an agent has it alone (exclusive window)"),
     ("Owner me*", "exclusive to you, not yet claimed; @team: unclaimed in that team"),
     ("Rpl CC", "CC'd people or a list will read a reply; · means private to the customer"),
-    (LOCK, "confidential: owner and supervisors only"),
+    (LOCK, "confidential: owner, its team and supervisors only"),
     ("Others ✎ ◉", "colleagues replying (✎) or viewing (◉) right now"),
 )
 
