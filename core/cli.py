@@ -314,11 +314,14 @@ def cmd_route(args: argparse.Namespace) -> int:
     if not args.dry_run:
         raise ActionRefused("only `comptoir route --dry-run` exists: rules apply to new mail once the config changes")
     from core.access import Reader
+    from core.identity import resolve_agent
 
-    svc = service(args)
-    ws = svc.workspace
+    # An admin tool: it reads the database itself, so it runs as the workspace's owner, and shows
+    # only what the agent it runs as may read.
+    ws = open_ws(args)
+    agent = resolve_agent(ws, args.as_agent)
     since = parse_moment(args.since, ws.clock.now()) if args.since else None
-    changes = reroute_preview(ws, since, ws.clock.now(), reader=Reader.of(ws.config, svc.agent))
+    changes = reroute_preview(ws, since, ws.clock.now(), reader=Reader.of(ws.config, agent))
     if args.json:
         emit_json(changes)
         return 0
