@@ -63,8 +63,16 @@ def server_checks(path) -> list[Check]:
     """Does the workspace server answer, and does each of its duties work (as it says itself)?"""
     from core.server.client import RemoteComptoir
 
+    from core.server.client import ServerUnavailable
+
     try:
         client = RemoteComptoir(path, autostart=False, client="doctor")
+    except ServerUnavailable as exc:
+        if os.stat(path).st_uid == os.getuid():
+            # Yours: the first `comptoir` starts one, as tmux does; a team should run it as a service.
+            return [Check("server", False, "no server runs now; the first `comptoir` you run starts one "
+                          "(a team runs it as a service: docs/server.md)", warning=True)]
+        return [Check("server", False, str(exc))]
     except ComptoirError as exc:
         return [Check("server", False, str(exc))]
     try:

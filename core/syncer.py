@@ -21,6 +21,7 @@ from sqlalchemy import text
 from core.actions import raise_alerts
 from core.escalation import run_escalation
 from core.lock import WorkspaceLock
+from core.logfile import log_to_file
 from core.mailbox_sync import MailboxSync, ParsePool
 from core.models import utcnow
 from core.outbox import Outbox
@@ -175,22 +176,13 @@ class Syncer:
             watcher.cancel()
 
 
-def _log_to_file(ws: Workspace) -> logging.Handler:
-    handler = logging.FileHandler(ws.log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("comptoir")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return handler
-
-
 def run_syncer(ws: Workspace, once: bool) -> int:
     """`comptoir sync [--once]`: hold the lock, sync until SIGTERM/SIGINT (or one pass); the exit code."""
     lock = WorkspaceLock(ws)
     if not lock.acquire():
         print(f"comptoir: another syncer holds {ws.path}: {lock.holder()}", file=sys.stderr)
         return 1
-    handler = _log_to_file(ws)
+    handler = log_to_file(ws.log_path)
     log.info("syncer started (%s, %d mailbox(es))", "once" if once else "continuous",
              sum(len(a.folders) for a in ws.config.accounts))
     try:

@@ -6,11 +6,11 @@ then lets go of the terminal."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
 from core.errors import ComptoirError
+from core.logfile import log_to_file
 
 AUTOSTART_IDLE_EXIT = 600.0
 """An auto-started server stops this many seconds after its last client left (a demo: 30 s);
@@ -29,16 +29,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sync", action="store_true", help="answer clients only: no mail sync, outbox or escalation")
     p.add_argument("--no-trickle", action="store_true", help="demo workspaces: no simulated incoming mail")
     return p
-
-
-def _log_to(path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    os.fchmod(fd, 0o600)  # whatever the umask: only the server's account reads the log
-    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8", buffering=1))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("comptoir")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
 
 
 def _detach() -> int | None:
@@ -75,7 +65,7 @@ def main(argv: list[str]) -> int:
             say(f"already running (pid {running})")
             return 0
         ws = open_workspace(path)
-        _log_to(ws.log_path)
+        log_to_file(ws.log_path)
         idle_exit = args.idle_exit
         no_sync = args.no_sync or (args.detach and os.environ.get("COMPTOIR_SERVER_NO_SYNC") == "1")
         if idle_exit is None and args.detach:
