@@ -85,6 +85,7 @@ class Syncer:
             await asyncio.gather(*tasks, return_exceptions=True)
             return True
         finally:
+            await self._guarded("closing the Sent-folder connections", self.outbox.close())
             self.parser.close()
 
     async def _escalate(self) -> None:
