@@ -16,7 +16,9 @@ from core.identity import unix_login
 from core.ingest import IncomingMail, ingest_batch
 from core.outbox import build_message
 from core.syncer import Syncer
-from tests.mailengine.helpers import account_block, make_ws, mail, rows, store_password
+from core.workspace import init_workspace, open_workspace
+from tests.conftest import fresh_pg_database
+from tests.mailengine.helpers import BASE, account_block, make_ws, mail, rows, store_password
 from tests.servers.misbehaving_smtp import MisbehavingSmtp
 from tui.launch import main as comptoir_main
 
@@ -32,10 +34,21 @@ role = "supervisor"
 """
 
 
-def workspace(tmp_path, dovecot, imap_account, smtp: MisbehavingSmtp):
+@pytest.fixture
+def new_ws(tmp_path, dovecot, imap_account, backend):
+    """Makes the runner's workspace (SQLite, then PostgreSQL) with its SMTP account on a given server."""
     store_password("support", imap_account)
-    return make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot, smtp.port),
-                   extra=RUNNER)
+
+    def make(smtp: MisbehavingSmtp):
+        accounts = account_block("support", "support@shop.test", imap_account, dovecot, smtp.port)
+        if backend == "sqlite":
+            return make_ws(tmp_path, accounts, extra=RUNNER)
+        url = fresh_pg_database()
+        config = BASE.replace("[workspace]\n", f'[workspace]\ndatabase_url = "{url}"\n', 1) + RUNNER + accounts
+        init_workspace(tmp_path / "pgws", config_text=config)
+        return open_workspace(tmp_path / "pgws")
+
+    return make
 
 
 def queue_reply(ws, to=("customer1@example.com",)) -> tuple[int, int]:
@@ -66,10 +79,10 @@ async def sync_passes(ws, passes: int = 3, smtp_timeout: float = 60.0) -> None:
 
 
 @pytest.mark.parametrize("after_dot", ["close", "silent"])
-async def test_unknown_outcome_after_the_final_dot_is_never_resent(tmp_path, dovecot, imap_account, after_dot):
+async def test_unknown_outcome_after_the_final_dot_is_never_resent(new_ws, dovecot, imap_account, after_dot):
     """The server has the whole message, then drops the connection (or never answers): failed, alerted, once."""
     async with MisbehavingSmtp(after_dot=after_dot) as smtp:
-        ws = workspace(tmp_path, dovecot, imap_account, smtp)
+        ws = new_ws(smtp)
         item_id, message_id = queue_reply(ws)
         await sync_passes(ws, smtp_timeout=1.0)
         assert len(smtp.deliveries) == 1
@@ -81,9 +94,9 @@ async def test_unknown_outcome_after_the_final_dot_is_never_resent(tmp_path, dov
         ws.close()
 
 
-async def test_a_partly_refused_reply_alerts_its_author_naming_the_refused(tmp_path, dovecot, imap_account):
+async def test_a_partly_refused_reply_alerts_its_author_naming_the_refused(new_ws, dovecot, imap_account):
     async with MisbehavingSmtp(refuse=("gone@example.com",)) as smtp:
-        ws = workspace(tmp_path, dovecot, imap_account, smtp)
+        ws = new_ws(smtp)
         item_id, _ = queue_reply(ws, to=("customer1@example.com", "gone@example.com"))
         await sync_passes(ws)
         assert [d.rcpt_tos for d in smtp.accepted] == [("customer1@example.com",)]
@@ -96,10 +109,10 @@ async def test_a_partly_refused_reply_alerts_its_author_naming_the_refused(tmp_p
         ws.close()
 
 
-async def test_every_recipient_refused_for_now_is_retried_and_sent_once(tmp_path, dovecot, imap_account):
+async def test_every_recipient_refused_for_now_is_retried_and_sent_once(new_ws, dovecot, imap_account):
     """451 at RCPT: nothing was handed over, so retrying is safe."""
     async with MisbehavingSmtp(refuse=("customer1@example.com",), rcpt_code=451) as smtp:
-        ws = workspace(tmp_path, dovecot, imap_account, smtp)
+        ws = new_ws(smtp)
         item_id, _ = queue_reply(ws)
         await sync_passes(ws, passes=1)
         assert state(ws, item_id)[0] == "queued" and smtp.deliveries == []
@@ -110,9 +123,9 @@ async def test_every_recipient_refused_for_now_is_retried_and_sent_once(tmp_path
         ws.close()
 
 
-async def test_connection_refused_before_data_is_retried_and_sent_once(tmp_path, dovecot, imap_account):
+async def test_connection_refused_before_data_is_retried_and_sent_once(new_ws, dovecot, imap_account):
     smtp = await MisbehavingSmtp().start()
-    ws = workspace(tmp_path, dovecot, imap_account, smtp)
+    ws = new_ws(smtp)
     await smtp.stop()
     item_id, _ = queue_reply(ws)
     await sync_passes(ws, passes=1)
@@ -135,9 +148,9 @@ def resend(ws, capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(tmp_path, dovecot, imap_account, capsys):
+async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(new_ws, dovecot, imap_account, capsys):
     async with MisbehavingSmtp(after_dot="close") as smtp:
-        ws = workspace(tmp_path, dovecot, imap_account, smtp)
+        ws = new_ws(smtp)
         item_id, message_id = queue_reply(ws)
         await sync_passes(ws, passes=1)
         assert state(ws, item_id)[0] == "failed"
@@ -152,9 +165,9 @@ async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(tmp_p
         ws.close()
 
 
-async def test_resend_not_found_in_sent_asks_then_sends_once(tmp_path, dovecot, imap_account, capsys):
+async def test_resend_not_found_in_sent_asks_then_sends_once(new_ws, dovecot, imap_account, capsys):
     async with MisbehavingSmtp(after_dot="close") as smtp:
-        ws = workspace(tmp_path, dovecot, imap_account, smtp)
+        ws = new_ws(smtp)
         item_id, message_id = queue_reply(ws)
         await sync_passes(ws, passes=1)
         code, out, err = await asyncio.to_thread(resend, ws, capsys, str(message_id))
@@ -169,10 +182,10 @@ async def test_resend_not_found_in_sent_asks_then_sends_once(tmp_path, dovecot, 
         ws.close()
 
 
-async def test_a_reply_whose_delivery_is_unknown_is_not_resent_after_a_restart(tmp_path, dovecot, imap_account):
+async def test_a_reply_whose_delivery_is_unknown_is_not_resent_after_a_restart(new_ws, dovecot, imap_account):
     """The recovery pass at start-up leaves failed items alone."""
     async with MisbehavingSmtp(after_dot="close") as smtp:
-        ws = workspace(tmp_path, dovecot, imap_account, smtp)
+        ws = new_ws(smtp)
         item_id, _ = queue_reply(ws)
         await sync_passes(ws, passes=1)
         smtp.after_dot = "accept"
