@@ -33,7 +33,7 @@ from core.credentials import get_password
 from core.errors import ComptoirError
 from core.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
 from core.mailbox_sync import make_client
-from core.rawsql import column_when
+from core.rawsql import RawSql, column_when
 from core.textsafe import strip_controls
 from core.views import DeliveryCheck
 from core.workspace import Workspace
@@ -239,8 +239,9 @@ class Outbox:
         self._mark_sent(item, answer, now)
         with self.ws.db.write() as s:
             what = "acknowledgement" if item.kind == "autoack" else "reply"
-            text_ = (f"Your {what} was delivered to {len(item.to_addrs) + len(item.cc_addrs) - len(delivery.refused)} "
-                     f"recipient(s) but refused for {', '.join(delivery.refused)}: {refused[:300]}")
+            accepted = len(item.to_addrs) + len(item.cc_addrs) - len(delivery.refused)
+            text_ = (f"Your {what} went out to {accepted} recipient(s), but the server refused it for "
+                     f"{', '.join(delivery.refused)}: {refused[:300]}")
             raise_alerts(s, self.ws, now, "send_partial", text_, item.conversation_id, agents=[item.author])
             record_event(s, item.conversation_id, "outbox", "send_partial", text_, now, outbox_id=item.id)
             self.ws.db.changed(s, [item.conversation_id])
@@ -472,7 +473,6 @@ def _item(row) -> _Item:
     return _Item(*values)
 
 
-
 def verify_delivery(ws: Workspace, agent: str, message_id: int, now: datetime) -> DeliveryCheck:
     """Look for a failed reply in its account's Sent folder; found, mark it sent (it went out)."""
     with ws.db.read() as s:
@@ -481,8 +481,6 @@ def verify_delivery(ws: Workspace, agent: str, message_id: int, now: datetime) -
     if row is None:
         return DeliveryCheck(message_id, "", False, False, f"message #{message_id} is not a reply of ours")
     outbox_id, state, account_name, our_id, to_addrs, cc_addrs, conversation_id = row
-    from core.rawsql import RawSql
-
     recipients = tuple([*(RawSql.read_json(to_addrs) or []), *(RawSql.read_json(cc_addrs) or [])])
     if state != "failed":
         return DeliveryCheck(message_id, state, False, False, f"message #{message_id} is {state}, not failed",

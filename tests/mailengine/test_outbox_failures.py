@@ -105,7 +105,7 @@ async def test_a_partly_refused_reply_alerts_its_author_naming_the_refused(new_w
         assert item_state == "sent" and "refused: gone@example.com (550" in answer
         [(agent, kind, text)] = alerts(ws)
         assert (agent, kind) == (ME, "send_partial") and "gone@example.com" in text
-        assert "customer1@example.com" not in text.split("refused for", 1)[1]
+        assert "customer1@example.com" not in text.split("refused it for", 1)[1]
         ws.close()
 
 
