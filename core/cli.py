@@ -233,7 +233,30 @@ def cmd_reply(args: argparse.Namespace) -> int:
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
-    return _result(args, service(args).resend(args.message))
+    """Look in the Sent folder first; then resend only once the user confirms (or --yes)."""
+    svc = service(args)
+    check = svc.verify_delivery(args.message)
+    if check.found_in_sent:
+        if args.json:
+            emit_json(check)
+        else:
+            print(f"message #{args.message}: already delivered ({printable(check.detail)}), not resent")
+        return 0
+    if check.state == "failed":
+        where = printable(check.detail)
+        if not check.checked:
+            print(f"comptoir: {where}", file=sys.stderr)
+        if not args.yes:
+            warning = (f"message #{args.message} ({where}) may still have reached "
+                       f"{printable(', '.join(check.recipients))}; resending can deliver a second copy.")
+            if not sys.stdin.isatty():
+                print(f"comptoir: {warning} Check with the recipient, then run again with --yes to resend.",
+                      file=sys.stderr)
+                return EXIT_REFUSED
+            if input(f"{warning}\nResend it now? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("not resent")
+                return EXIT_REFUSED
+    return _result(args, svc.resend(args.message))
 
 
 def cmd_why(args: argparse.Namespace) -> int:
@@ -487,8 +510,10 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("--cc", action="append")
     p.add_argument("--all", action="store_true", help="reply to all (the customer and the others on the last mail)")
     p.add_argument("--yes", action="store_true", help="confirm more recipients than the limit")
-    p = add("resend", cmd_resend, "queue a failed reply again (see `comptoir show ID` for its message number)")
+    p = add("resend", cmd_resend, "send a failed reply again, unless it is found in the Sent folder "
+                                   "(see `comptoir show ID` for its message number)")
     p.add_argument("message", type=int)
+    p.add_argument("--yes", action="store_true", help="resend without asking (after checking with the recipient)")
     p = add("escalate", cmd_escalate, "run one escalation pass (the syncer does it every 30 s)")
     p.add_argument("--at", metavar="ISO-TIME", help="as of this time instead of now")
     p = add("presence", cmd_presence, "set your presence")

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from core.actions import raise_alerts, record_event
 from core.models import NO_DEADLINE, Conversation
 from core.policy import build_policy
-from core.webhook import post as post_webhook
+from core.webhook import enqueue as enqueue_webhook
 from core.workspace import Workspace
 from routing import ConversationState, escalate
 
@@ -58,7 +58,6 @@ def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
             )
         )
     applied: list[dict] = []
-    hooks: list[tuple[str, str, dict]] = []
     for start in range(0, len(due_ids), BATCH):
         with ws.db.write() as s:
             policy = build_policy(ws, s)
@@ -68,15 +67,13 @@ def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
             for conv in s.exec(batch.order_by(col(Conversation.id)).with_for_update()):
                 steps = escalate(_state(conv), policy, now)
                 if steps:
-                    _apply(ws, s, conv, steps, now, applied, hooks)
+                    _apply(ws, s, conv, steps, now, applied)
                     touched.append(conv.id)
             ws.db.changed(s, touched)
-    for url, text, payload in hooks:
-        post_webhook(url, text, payload)
     return applied
 
 
-def _apply(ws: Workspace, s, conv: Conversation, steps, now: datetime, applied: list, hooks: list) -> None:
+def _apply(ws: Workspace, s, conv: Conversation, steps, now: datetime, applied: list) -> None:
     visibility, owner, exclusive, state = conv.visibility, conv.owner, conv.exclusive_agent, conv.state
     warned = list(conv.warned)
     snoozed_until = conv.snoozed_until
@@ -97,7 +94,8 @@ def _apply(ws: Workspace, s, conv: Conversation, steps, now: datetime, applied: 
         for team_name in step.alert_teams:
             team = ws.config.team(team_name)
             if team and team.webhook and step.kind != "warn":
-                hooks.append((team.webhook, step.reason.text, {"conversation": conv.id, "kind": step.kind}))
+                # Queued in this transaction; the syncer posts it (core.webhook).
+                enqueue_webhook(s, team.webhook, step.reason.text, {"conversation": conv.id, "kind": step.kind}, now)
         applied.append({"conversation": conv.id, "kind": step.kind, "text": step.reason.text,
                         "agents": list(step.alert_agents), "teams": list(step.alert_teams)})
     if state == "open":

@@ -147,11 +147,13 @@ def save_position(sql: RawSql, p: MailboxPosition, now: datetime) -> None:
         sql.run("INSERT INTO mailbox_state (account, mailbox, uidvalidity, uidnext, last_uid, highestmodseq, "
                 "last_sync_at, last_error) VALUES (:a, :m, :v, :n, :l, :h, :t, NULL)", values)
         return
-    keep = "NULL" if p.reset else "uidnext"
-    keep_modseq = "NULL" if p.reset else "highestmodseq"
+    # The choice is made here rather than with COALESCE(:n, NULL): PostgreSQL types that expression
+    # as text and refuses it for an integer column.
+    uidnext = ":n" if p.reset or p.uidnext is not None else "uidnext"
+    modseq = ":h" if p.reset or p.highestmodseq is not None else "highestmodseq"
     sql.run(
-        f"UPDATE mailbox_state SET uidvalidity = :v, last_uid = :l, uidnext = COALESCE(:n, {keep}), "
-        f"highestmodseq = COALESCE(:h, {keep_modseq}), last_sync_at = :t, last_error = NULL WHERE id = :id",
+        f"UPDATE mailbox_state SET uidvalidity = :v, last_uid = :l, uidnext = {uidnext}, "
+        f"highestmodseq = {modseq}, last_sync_at = :t, last_error = NULL WHERE id = :id",
         {**values, "id": row[0]},
     )
 

@@ -268,6 +268,25 @@ class OutboxItem(SQLModel, table=True):
     appended: bool = False
 
 
+class WebhookPost(SQLModel, table=True):
+    """A team webhook POST stored before it is made, so one-shot commands never lose one."""
+
+    __tablename__ = "webhook_post"
+    __table_args__ = (Index("ix_webhook_post_state", "state", "next_attempt_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    url: str
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """The JSON document to POST."""
+    state: str = "queued"
+    """queued | sent"""
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = _when()
+    """None: due now."""
+    last_error: Optional[str] = None
+    created_at: datetime = _when(nullable=False, default=None)
+    sent_at: Optional[datetime] = _when()
+
+
 class Rating(SQLModel, table=True):
     """A score from 1 to 5 a customer gave an agent."""
 

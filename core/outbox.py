@@ -1,17 +1,22 @@
-"""The outbox: queued replies and acknowledgements go out over SMTP exactly once, then into the Sent folder.
+"""The outbox: queued replies and acknowledgements go out over SMTP at most once, then into the Sent folder.
 
 Never twice: an item goes queued -> sending (committed, with its raw bytes) before the SMTP
-transaction. An item found in "sending" when the syncer starts may have gone out just before a
-crash, so the account's Sent folder is searched for its Message-ID before it is retried.
-Temporary failures (4xx, lost connections) retry with capped backoff; a permanent one (5xx) marks
-the item failed with the server's answer and alerts its author.
+transaction. Failures before DATA (no connection, 4xx at MAIL or RCPT) are safe and retry with
+capped backoff; a 5xx marks the item failed with the server's answer. Once DATA has begun, a lost
+connection or a missing final answer leaves the outcome unknown: the server may have delivered it,
+so the item becomes failed, its author is alerted, and only `comptoir resend` sends it again. An
+item found in "sending" when the syncer starts is looked up in the Sent folder by Message-ID first.
+Some recipients refused while others accepted: the item is sent to those, and the author is told
+which were refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,7 +33,9 @@ from core.credentials import get_password
 from core.errors import ComptoirError
 from core.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
 from core.mailbox_sync import make_client
-from core.rawsql import column_when
+from core.rawsql import RawSql, column_when
+from core.textsafe import strip_controls
+from core.views import DeliveryCheck
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.outbox")
@@ -43,8 +50,34 @@ UNCERTAIN_ANSWER = (
 )
 
 
+UNKNOWN_OUTCOME = (
+    "unknown outcome: the connection ended after the message was handed to the server and before "
+    "its final answer ({cause}); the server may have delivered it, so it is not resent by itself: "
+    "check with the recipient or the Sent folder, then `comptoir resend {message}` if it did not arrive"
+)
+
+MAX_MESSAGE_ID = 900
+"""Longest Message-ID copied into In-Reply-To/References: a header line may not pass 998 bytes
+(RFC 5322 2.1.1), and encoding a longer one would break threading in the customer's mail client."""
+
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]+>")
+"""An angle-bracketed id of printable ASCII without spaces or brackets, copied out unencoded."""
+
+
 class OutboxRefused(ComptoirError):
     """The item cannot become a valid mail (a header value with CR or LF, no recipient)."""
+
+
+class UnknownOutcome(Exception):
+    """The SMTP session failed after DATA began: the server may or may not have taken the message."""
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """The server's final answer, and the recipients it refused (address -> "code text")."""
+
+    answer: str
+    refused: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -74,9 +107,43 @@ _COLUMNS = ("id, kind, conversation_id, message_row_id, author, account, from_ad
 
 
 def _check(name: str, value: str) -> str:
+    """A header value without control characters; a CR or LF in it is refused (header injection)."""
     if "\r" in value or "\n" in value:
         raise OutboxRefused(f"the {name} header contains a line break, which is not allowed in a mail header")
-    return value
+    return " ".join(strip_controls(value.replace("\t", " ")).split("\n"))
+
+
+def threading_ids(values: list[str], outbox_id: int | None = None) -> list[str]:
+    """The Message-IDs fit to copy verbatim into In-Reply-To/References; others are dropped with a warning."""
+    kept = []
+    for value in values:
+        value = value.strip()
+        if len(value) > MAX_MESSAGE_ID:
+            log.warning("outbox %s: dropped a %d-character Message-ID from the threading headers (limit %d)",
+                        outbox_id, len(value), MAX_MESSAGE_ID)
+        elif not _MESSAGE_ID.fullmatch(value):
+            log.warning("outbox %s: dropped a malformed Message-ID from the threading headers", outbox_id)
+        else:
+            kept.append(value)
+    return kept
+
+
+def _threading_lines(in_reply_to: str | None, references: list[str], outbox_id: int | None) -> bytes:
+    """In-Reply-To and References as raw header lines: ids never encoded, folded only between ids."""
+    lines = []
+    parent = threading_ids([in_reply_to], outbox_id) if in_reply_to else []
+    if parent:
+        lines.append(f"In-Reply-To: {parent[0]}")
+    ids = threading_ids(references, outbox_id)
+    if ids:
+        line = "References:"
+        for ref in ids:
+            if len(line) + 1 + len(ref) > 78 and line != "References:":
+                lines.append(line)
+                line = ""
+            line += f" {ref}"
+        lines.append(line)
+    return "".join(f"{line}\r\n" for line in lines).encode("ascii")
 
 
 def sender_name(ws: Workspace, address: str) -> str:
@@ -101,23 +168,25 @@ def build_message(ws: Workspace, item: _Item, now: datetime) -> bytes:
     msg["Subject"] = _check("Subject", item.subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = _check("Message-ID", item.our_message_id)
-    if item.in_reply_to:
-        msg["In-Reply-To"] = _check("In-Reply-To", item.in_reply_to)
-    if item.references:
-        msg["References"] = " ".join(_check("References", r) for r in item.references)
     if item.kind == "autoack":
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
     msg.set_content(item.body)
-    return msg.as_bytes()
+    head, blank, body = msg.as_bytes().partition(b"\r\n\r\n")
+    # The email package would fold a long Message-ID into RFC 2047 encoded-words; these go in as bytes.
+    return head + b"\r\n" + _threading_lines(item.in_reply_to, item.references, item.id) + blank[2:] + body
 
 
 class Outbox:
     """Sends due outbox items; one instance per syncer (it assumes it holds the workspace lock)."""
 
-    def __init__(self, ws: Workspace, retry_base: float = 30.0, retry_cap: float = 3600.0) -> None:
+    def __init__(self, ws: Workspace, retry_base: float = 30.0, retry_cap: float = 3600.0,
+                 smtp_timeout: float = SMTP_TIMEOUT) -> None:
         self.ws = ws
         self.retry_base = retry_base
         self.retry_cap = retry_cap
+        self.smtp_timeout = smtp_timeout
+        self._sent_folders: dict[str, ImapClient] = {}
+        """One logged-in IMAP connection per account for APPEND to Sent, kept across passes."""
 
     def _when(self, moment: datetime) -> object:
         """A datetime as the models store it (naive UTC; text with microseconds on SQLite)."""
@@ -163,12 +232,26 @@ class Outbox:
                       {"at": self._when(now + timedelta(seconds=wait)), "a": answer[:500], "id": item.id})
             self.ws.db.changed(s, [item.conversation_id])
 
+    def _mark_partly_refused(self, item: _Item, delivery: _Delivery, now: datetime) -> None:
+        """Sent to the recipients the server accepted; the author is told which ones it refused."""
+        refused = "; ".join(f"{address} ({reason})" for address, reason in delivery.refused.items())
+        answer = f"{delivery.answer}; refused: {refused}"
+        self._mark_sent(item, answer, now)
+        with self.ws.db.write() as s:
+            what = "acknowledgement" if item.kind == "autoack" else "reply"
+            accepted = len(item.to_addrs) + len(item.cc_addrs) - len(delivery.refused)
+            text_ = (f"Your {what} went out to {accepted} recipient(s), but the server refused it for "
+                     f"{', '.join(delivery.refused)}: {refused[:300]}")
+            raise_alerts(s, self.ws, now, "send_partial", text_, item.conversation_id, agents=[item.author])
+            record_event(s, item.conversation_id, "outbox", "send_partial", text_, now, outbox_id=item.id)
+            self.ws.db.changed(s, [item.conversation_id])
+
     def _mark_failed(self, item: _Item, answer: str, now: datetime) -> None:
         with self.ws.db.write() as s:
             s.execute(text("UPDATE outbox SET state = 'failed', last_answer = :a WHERE id = :id"),
                       {"a": answer[:500], "id": item.id})
             what = "acknowledgement" if item.kind == "autoack" else "reply"
-            text_ = f"Your {what} to {', '.join(item.to_addrs)} could not be sent: {answer[:200]}"
+            text_ = f"Your {what} to {', '.join(item.to_addrs)} could not be sent: {answer[:300]}"
             raise_alerts(s, self.ws, now, "send_failed", text_, item.conversation_id, agents=[item.author])
             record_event(s, item.conversation_id, "outbox", "send_failed", text_, now, outbox_id=item.id)
             self.ws.db.changed(s, [item.conversation_id])
@@ -204,15 +287,7 @@ class Outbox:
         return done
 
     async def _in_sent(self, account: AccountConfig, message_id: str) -> bool:
-        client = make_client(account)
-        try:
-            await client.connect()
-            await client.login(account.username, get_password(account.name))
-            await client.create(account.sent_folder, exist_ok=True)
-            await client.select(account.sent_folder, readonly=True)
-            return bool(await client.search_message_id(message_id))
-        finally:
-            await client.logout()
+        return await in_sent_folder(account, message_id)
 
     async def send_due(self) -> int:
         """Send every due item; returns how many went out."""
@@ -242,7 +317,21 @@ class Outbox:
         if not await asyncio.to_thread(self._claim, item, raw):
             return False  # someone else changed it meanwhile
         try:
-            answer = await self._smtp_send(account, item, raw)
+            delivery = await self._smtp_send(account, item, raw)
+        except UnknownOutcome as error:
+            log.warning("outbox %d: outcome unknown, not resent by itself: %s", item.id, error)
+            message = item.message_row_id if item.message_row_id is not None else "MESSAGE"
+            await asyncio.to_thread(self._mark_failed, item,
+                                    UNKNOWN_OUTCOME.format(cause=error, message=message), now)
+            return False
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            answer = "every recipient refused: " + "; ".join(
+                f"{e.recipient} ({e.code} {e.message})" for e in error.recipients)
+            if all(500 <= e.code < 600 for e in error.recipients):
+                await asyncio.to_thread(self._mark_failed, item, answer, now)
+            else:
+                await asyncio.to_thread(self._retry_later, item, answer, now)
+            return False
         except aiosmtplib.SMTPResponseException as error:
             answer = f"{error.code} {error.message}".strip()
             if 500 <= error.code < 600:
@@ -257,34 +346,60 @@ class Outbox:
             log.info("outbox %d: cannot send yet: %s", item.id, answer)
             await asyncio.to_thread(self._retry_later, item, answer, now)
             return False
-        await asyncio.to_thread(self._mark_sent, item, answer, now)
-        log.info("outbox %d sent (%s)", item.id, answer)
+        if delivery.refused:
+            log.warning("outbox %d sent, but refused for %s", item.id, ", ".join(delivery.refused))
+            await asyncio.to_thread(self._mark_partly_refused, item, delivery, now)
+        else:
+            await asyncio.to_thread(self._mark_sent, item, delivery.answer, now)
+            log.info("outbox %d sent (%s)", item.id, delivery.answer)
         return True
 
-    async def _smtp_send(self, account: AccountConfig, item: _Item, raw: bytes) -> str:
+    async def _smtp_send(self, account: AccountConfig, item: _Item, raw: bytes) -> _Delivery:
+        """One SMTP transaction. Raises UnknownOutcome when it breaks after DATA began; any error
+        before that (or a definite answer to DATA) is raised as it is, and is safe to retry."""
         endpoint = account.smtp
         if endpoint.tls == "plain" and not is_loopback(endpoint.host):
             raise ComptoirError(f"refusing unencrypted SMTP to {endpoint.host}: plain is only for loopback")
         context = make_ssl_context(endpoint.cafile) if endpoint.tls != "plain" else None
         smtp = aiosmtplib.SMTP(hostname=endpoint.host, port=endpoint.port, use_tls=endpoint.tls == "tls",
                                start_tls=True if endpoint.tls == "starttls" else False, tls_context=context,
-                               timeout=SMTP_TIMEOUT)
+                               timeout=self.smtp_timeout)
         await smtp.connect()
+        data_began = False
         try:
             if smtp.supports_extension("auth"):
                 await smtp.login(account.username, get_password(account.name))
+            options = ["BODY=8BITMIME"] if not raw.isascii() and smtp.supports_extension("8bitmime") else []
+            await smtp.mail(item.from_addr, options=options)
             recipients = [*item.to_addrs, *item.cc_addrs]
-            errors, message = await smtp.sendmail(item.from_addr, recipients, raw)
+            refused: dict[str, aiosmtplib.SMTPRecipientRefused] = {}
+            for recipient in recipients:
+                try:
+                    await smtp.rcpt(recipient)
+                except aiosmtplib.SMTPRecipientRefused as error:
+                    refused[recipient] = error
+            if len(refused) == len(recipients):
+                raise aiosmtplib.SMTPRecipientsRefused(list(refused.values()))
+            data_began = True
+            response = await smtp.data(raw)
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+            raise  # a definite answer: the server said what it did
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError) as error:
+            if data_began:
+                raise UnknownOutcome(f"{type(error).__name__}: {error}") from error
+            raise
         finally:
             try:
-                await smtp.quit()
+                if smtp.is_connected:
+                    await smtp.quit()
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
                 smtp.close()
-        refused = "; ".join(f"{rcpt}: {resp.code} {resp.message}" for rcpt, resp in errors.items())
-        return message + (f" (refused: {refused})" if refused else "")
+        return _Delivery(f"{response.code} {response.message}".strip(),
+                         {r: f"{e.code} {e.message}".strip() for r, e in refused.items()})
 
     async def append_pending(self) -> int:
-        """APPEND sent items to their account's Sent folder (retried on the next pass when it fails)."""
+        """APPEND sent items to their account's Sent folder over one kept connection per account
+        (re-opened once when it dropped; an item still failing is retried on the next pass)."""
         items = await asyncio.to_thread(self._load, "state = 'sent' AND appended = :f AND raw IS NOT NULL",
                                         {"f": False})
         done = 0
@@ -292,20 +407,59 @@ class Outbox:
             account = self._account(item.account)
             if account is None:
                 continue
-            client: ImapClient = make_client(account)
             try:
-                await client.connect()
-                await client.login(account.username, get_password(account.name))
-                await client.create(account.sent_folder, exist_ok=True)
-                await client.append(account.sent_folder, item.raw, flags=("\\Seen",))
-            except (ImapError, ComptoirError, OSError) as error:
+                await self._append(account, item.raw)
+            except (ImapError, ComptoirError, OSError, asyncio.TimeoutError) as error:
                 log.info("outbox %d: APPEND to %s failed, will retry: %s", item.id, account.sent_folder, error)
                 continue
-            finally:
-                await client.logout()
             await asyncio.to_thread(self._mark_appended, item)
             done += 1
         return done
+
+    async def _append(self, account: AccountConfig, raw: bytes) -> None:
+        for attempt in (1, 2):
+            client = self._sent_folders.get(account.name)
+            fresh = client is None
+            try:
+                if client is None:
+                    client = make_client(account)
+                    self._sent_folders[account.name] = client
+                    await client.connect()
+                    await client.login(account.username, get_password(account.name))
+                    await client.create(account.sent_folder, exist_ok=True)
+                await client.append(account.sent_folder, raw, flags=("\\Seen",))
+                return
+            except (ImapError, ComptoirError, OSError, asyncio.TimeoutError):
+                await self._drop_sent_connection(account.name)
+                if fresh or attempt == 2:
+                    raise
+                # A kept connection the server closed meanwhile: open a new one and try once more.
+
+    async def _drop_sent_connection(self, account_name: str) -> None:
+        client = self._sent_folders.pop(account_name, None)
+        if client is not None:
+            try:
+                await client.logout()
+            except (ImapError, OSError, asyncio.TimeoutError):
+                pass
+
+    async def close(self) -> None:
+        """Log out of the kept Sent-folder connections."""
+        for name in list(self._sent_folders):
+            await self._drop_sent_connection(name)
+
+
+async def in_sent_folder(account: AccountConfig, message_id: str) -> bool:
+    """Whether a mail with this Message-ID is in the account's Sent folder (one short IMAP session)."""
+    client = make_client(account)
+    try:
+        await client.connect()
+        await client.login(account.username, get_password(account.name))
+        await client.create(account.sent_folder, exist_ok=True)
+        await client.select(account.sent_folder, readonly=True)
+        return bool(await client.search_message_id(message_id))
+    finally:
+        await client.logout()
 
 
 def _item(row) -> _Item:
@@ -318,3 +472,44 @@ def _item(row) -> _Item:
     values[17] = bool(values[17])
     return _Item(*values)
 
+
+def verify_delivery(ws: Workspace, agent: str, message_id: int, now: datetime) -> DeliveryCheck:
+    """Look for a failed reply in its account's Sent folder; found, mark it sent (it went out)."""
+    with ws.db.read() as s:
+        row = s.execute(text("SELECT id, state, account, our_message_id, to_addrs, cc_addrs, conversation_id "
+                             "FROM outbox WHERE message_row_id = :m"), {"m": message_id}).first()
+    if row is None:
+        return DeliveryCheck(message_id, "", False, False, f"message #{message_id} is not a reply of ours")
+    outbox_id, state, account_name, our_id, to_addrs, cc_addrs, conversation_id = row
+    recipients = tuple([*(RawSql.read_json(to_addrs) or []), *(RawSql.read_json(cc_addrs) or [])])
+    if state != "failed":
+        return DeliveryCheck(message_id, state, False, False, f"message #{message_id} is {state}, not failed",
+                             recipients)
+    account = next((a for a in ws.config.accounts if a.name == account_name), None)
+    if account is None:
+        return DeliveryCheck(message_id, state, False, False, f"no account named {account_name!r} to check",
+                             recipients)
+    try:
+        # A thread of its own: the caller may already run an event loop (the app's workers do not, tests may).
+        with ThreadPoolExecutor(1) as pool:
+            found = pool.submit(asyncio.run, in_sent_folder(account, our_id)).result()
+    except (ImapError, ComptoirError, OSError) as error:
+        return DeliveryCheck(message_id, state, False, False,
+                             f"could not read the Sent folder {account.sent_folder!r}: {error}", recipients)
+    if not found:
+        return DeliveryCheck(message_id, state, False, True,
+                             f"not in the Sent folder {account.sent_folder!r} of {account.name}", recipients)
+    with ws.db.write() as s:
+        changed = s.execute(text("UPDATE outbox SET state = 'sent', appended = :t, sent_at = :now, last_answer = :a "
+                                 "WHERE id = :id AND state = 'failed'"),
+                            {"t": True, "now": column_when(now, ws.db.is_sqlite), "id": outbox_id,
+                             "a": "already delivered: found in the Sent folder before a resend"}).rowcount
+        if changed:
+            s.execute(text("UPDATE message SET sent_at = :now WHERE id = :id"),
+                      {"now": column_when(now, ws.db.is_sqlite), "id": message_id})
+            record_event(s, conversation_id, agent, "delivery_found",
+                   f"message #{message_id} found in the Sent folder: already delivered, not resent", now,
+                   message_id=message_id)
+            ws.db.changed(s, [conversation_id])
+    return DeliveryCheck(message_id, "sent", True, True,
+                         f"found in the Sent folder {account.sent_folder!r} of {account.name}", recipients)

@@ -23,6 +23,7 @@ from core.views import (
     AlertView,
     ConversationDetail,
     ConversationRow,
+    DeliveryCheck,
     QueueInfo,
     SortKey,
     TeamView,
@@ -216,6 +217,13 @@ class Comptoir:
     def resend(self, message_id: int) -> ActionResult:
         """Queue a failed reply again."""
         return _actions().resend(self.workspace, self.agent, message_id, self.now())
+
+    def verify_delivery(self, message_id: int) -> DeliveryCheck:
+        """Before a resend: look for a failed reply's Message-ID in its account's Sent folder (IMAP).
+        Found, the reply is marked sent and must not be resent; blocks for one short IMAP session."""
+        from core.outbox import verify_delivery
+
+        return verify_delivery(self.workspace, self.agent, message_id, self.now())
 
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
         return _actions().set_presence(self.workspace, self.agent, status, until, self.now())

@@ -2,8 +2,8 @@
 
 Exactly one process runs it per workspace (core.lock): `comptoir sync` as a service, or the app's
 embedded syncer through `Syncer.run_in_thread`. Each (account, mailbox) is its own task
-(core.mailbox_sync); the outbox runs every second, escalation every 30 s, and the change log is
-pruned of rows older than a day.
+(core.mailbox_sync); the outbox and the webhook queue run every second, escalation every 30 s,
+and the change log is pruned of rows older than a day.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from core.mailbox_sync import MailboxSync, ParsePool
 from core.models import utcnow
 from core.outbox import Outbox
 from core.rawsql import column_when
+from core.webhook import WebhookQueue
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.sync")
@@ -47,6 +48,7 @@ class Syncer:
         """A core.server.health.Health that hears of every duty's failures and recoveries, or None."""
         self.parser = ParsePool()
         self.outbox = Outbox(ws, retry_base=outbox_retry_base)
+        self.webhooks = WebhookQueue(ws)
         self.outbox_seconds = outbox_seconds
         self.escalation_seconds = escalation_seconds
         self.mailboxes = [
@@ -71,12 +73,14 @@ class Syncer:
                 await self._guarded("checkpoint", asyncio.to_thread(self.checkpoint))
                 await self._guarded("outbox", self.outbox.send_due())
                 await self._guarded("escalation", asyncio.to_thread(run_escalation, self.ws, self.ws.clock.now()))
+                await self._guarded("webhooks", self.webhooks.deliver_due())
                 await self._guarded("pruning", asyncio.to_thread(self.prune_changes))
                 return all(results)
             tasks = [checkpointer, *(asyncio.ensure_future(m.run(stop)) for m in self.mailboxes)]
             tasks += [
                 asyncio.ensure_future(self._every(stop, self.outbox_seconds, "outbox", self.outbox.send_due)),
                 asyncio.ensure_future(self._every(stop, self.escalation_seconds, "escalation", self._escalate)),
+                asyncio.ensure_future(self._every(stop, self.outbox_seconds, "webhooks", self.webhooks.deliver_due)),
                 asyncio.ensure_future(self._every(stop, PRUNE_SECONDS, "pruning",
                                                   lambda: asyncio.to_thread(self.prune_changes))),
             ]
@@ -88,6 +92,7 @@ class Syncer:
             await asyncio.gather(*tasks, return_exceptions=True)
             return True
         finally:
+            await self._guarded("closing the Sent-folder connections", self.outbox.close())
             self.parser.close()
 
     async def _escalate(self) -> None:

@@ -173,6 +173,21 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
+class DeliveryCheck:
+    """What `resend` finds before sending a failed reply again."""
+
+    message_id: int
+    state: str
+    """The reply's outbox state after the check ("sent" when it was found in the Sent folder)."""
+    found_in_sent: bool
+    """Our Message-ID is in the account's Sent folder: it went out, and must not be resent."""
+    checked: bool
+    """False when the Sent folder could not be read (or the reply is not failed); `detail` says why."""
+    detail: str
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class WhyView:
     conversation_id: int
     subject: str

@@ -190,3 +190,30 @@ async def test_autoack_at_most_three_a_day_per_sender(autoack_ws, smtp_server, d
     assert await sync_once(autoack_ws)
     assert count(autoack_ws, "SELECT COUNT(*) FROM conversation") == 5
     assert len(smtp_server.messages) == 3
+
+
+async def test_one_imap_connection_appends_every_sent_item_and_reconnects_after_a_drop(tmp_path, dovecot,
+                                                                                     imap_account, smtp_server):
+    from tests.mailengine.helpers import account_block, make_ws, store_password
+    from tests.servers.proxy import TcpProxy
+
+    async with TcpProxy(dovecot.host, dovecot.port) as proxy:
+        store_password("support", imap_account)
+        ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot,
+                                              smtp_server.port, imap_port=proxy.port))
+        outbox = Outbox(ws)
+        now = ws.clock.now()
+        report = ingest_batch(ws, [IncomingMail(raw=mail(i), internaldate=now) for i in range(4)], now)
+        try:
+            for number, conversation in enumerate(report.conversation_ids):
+                if number == 3:
+                    proxy.cut_all()  # the kept connection drops between two items
+                assert reply(ws, "ann", conversation, f"Answer {number}", [f"customer{number}@example.com"], [],
+                             now).ok
+                assert await outbox.send_due() == 1
+                assert proxy.connections == (1 if number < 3 else 2)
+        finally:
+            await outbox.close()
+        assert count(ws, "SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND appended = :t", t=True) == 4
+        assert len(sent_folder_ids(dovecot, imap_account)) == 4
+        ws.close()

@@ -14,6 +14,8 @@ class TcpProxy:
         self.cut_after_bytes: int | None = None
         self.bytes_down = 0
         self.cuts = 0
+        self.connections = 0
+        """Client connections accepted so far."""
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task] = set()
@@ -45,6 +47,7 @@ class TcpProxy:
         await self.stop()
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             server_reader, server_writer = await asyncio.wait_for(asyncio.open_connection(*self.target), 5)
         except (OSError, asyncio.TimeoutError):

@@ -22,6 +22,7 @@ from core.views import (
     AttachmentView,
     ConversationDetail,
     ConversationRow,
+    DeliveryCheck,
     EventView,
     MessageView,
     QueueInfo,
@@ -530,6 +531,10 @@ class FakeComptoir:
     def alert_count(self) -> int:
         with self.lock:
             return sum(1 for a in self.alerts_list if not a.acknowledged)
+
+    def verify_delivery(self, message_id: int) -> DeliveryCheck:
+        self.calls.append(("verify_delivery", message_id))
+        return DeliveryCheck(message_id, "failed", False, True, "not in the Sent folder")
 
     def resend(self, message_id: int) -> ActionResult:
         self.calls.append(("resend", message_id))

@@ -15,8 +15,8 @@ from tui.formatting import plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 
-KIND_STYLES = {"failed": "bold red", "send_failed": "bold red", "escalation": "bold yellow", "window": "yellow",
-               "mention": "cyan", "assigned": "green"}
+KIND_STYLES = {"failed": "bold red", "send_failed": "bold red", "send_partial": "bold red",
+               "escalation": "bold yellow", "window": "yellow", "mention": "cyan", "assigned": "green"}
 
 
 def alert_prompt(alert: AlertView, now, zone=None) -> Text:
