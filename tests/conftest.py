@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from core import credentials
 from core.workspace import Workspace, init_workspace, open_workspace
 
-pytest_plugins = ["tests.servers.fixtures"]
+pytest_plugins = ["tests.servers.fixtures", "tests.support.thread_server"]
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 """A Tuesday, 11:00 in Paris: inside business hours."""

@@ -148,9 +148,11 @@ def resend(ws, capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(new_ws, dovecot, imap_account, capsys):
+async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(new_ws, dovecot, imap_account, capsys,
+                                                                          serve_ws):
     async with MisbehavingSmtp(after_dot="close") as smtp:
         ws = new_ws(smtp)
+        serve_ws(ws.path)  # in this process, so it reads the test's in-memory keyring
         item_id, message_id = queue_reply(ws)
         await sync_passes(ws, passes=1)
         assert state(ws, item_id)[0] == "failed"
@@ -165,9 +167,10 @@ async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(new_w
         ws.close()
 
 
-async def test_resend_not_found_in_sent_asks_then_sends_once(new_ws, dovecot, imap_account, capsys):
+async def test_resend_not_found_in_sent_asks_then_sends_once(new_ws, dovecot, imap_account, capsys, serve_ws):
     async with MisbehavingSmtp(after_dot="close") as smtp:
         ws = new_ws(smtp)
+        serve_ws(ws.path)  # in this process, so it reads the test's in-memory keyring
         item_id, message_id = queue_reply(ws)
         await sync_passes(ws, passes=1)
         code, out, err = await asyncio.to_thread(resend, ws, capsys, str(message_id))

@@ -1,5 +1,5 @@
-"""A workspace server running in a thread of the test process (its own Workspace, its own loop),
-so tests can reach into it; and helpers to run one as a real separate process."""
+"""A workspace server running in a thread of the test process (its own Workspace, its own loop), so
+tests can reach into it, and it shares the test process's in-memory keyring."""
 
 from __future__ import annotations
 
