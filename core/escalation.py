@@ -1,5 +1,7 @@
 """One escalation pass: gathers due conversations, asks routing.escalate what is due, applies it.
 
+A pass reads only the conversations whose `next_step_at` (indexed) has come; after looking at one it
+stores routing.next_step_at of its new state, so its cost follows what is due, not what is open.
 Each batch of conversations is one transaction: state change, audit event and alerts together.
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import String, cast, or_, update
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from core.actions import raise_alerts, record_event
@@ -16,7 +18,7 @@ from core.models import NO_DEADLINE, Conversation
 from core.policy import build_policy
 from core.webhook import post as post_webhook
 from core.workspace import Workspace
-from routing import ConversationState, escalate
+from routing import ConversationState, escalate, next_step_at
 
 log = logging.getLogger("comptoir.escalation")
 BATCH = 200
@@ -45,18 +47,10 @@ def next_deadline(visibility: str, exclusive_until: datetime | None, team_until:
 
 def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
     """Apply every escalation step due at `now`; returns what was done."""
-    warn = ws.config.routing.warn_before
     with ws.db.read() as s:
-        due_ids = list(
-            s.exec(
-                select(Conversation.id).where(
-                    col(Conversation.state).in_(("open", "snoozed")),
-                    col(Conversation.deadline) <= now + warn,
-                    or_(col(Conversation.state) == "snoozed",
-                        ~cast(Conversation.warned, String).like('%"supervisors"%')),
-                ).order_by(col(Conversation.deadline))
-            )
-        )
+        due_ids = list(s.exec(
+            select(Conversation.id).where(col(Conversation.next_step_at) <= now).order_by(col(Conversation.next_step_at))
+        ))
     applied: list[dict] = []
     hooks: list[tuple[str, str, dict]] = []
     for start in range(0, len(due_ids), BATCH):
@@ -68,15 +62,18 @@ def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
             for conv in s.exec(batch.order_by(col(Conversation.id)).with_for_update()):
                 steps = escalate(_state(conv), policy, now)
                 if steps:
-                    _apply(ws, s, conv, steps, now, applied, hooks)
+                    _apply(ws, s, policy, conv, steps, now, applied, hooks)
                     touched.append(conv.id)
+                else:
+                    s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(
+                        next_step_at=next_step_at(_state(conv), policy, now)))
             ws.db.changed(s, touched)
     for url, text, payload in hooks:
         post_webhook(url, text, payload)
     return applied
 
 
-def _apply(ws: Workspace, s, conv: Conversation, steps, now: datetime, applied: list, hooks: list) -> None:
+def _apply(ws: Workspace, s, policy, conv: Conversation, steps, now: datetime, applied: list, hooks: list) -> None:
     visibility, owner, exclusive, state = conv.visibility, conv.owner, conv.exclusive_agent, conv.state
     warned = list(conv.warned)
     snoozed_until = conv.snoozed_until
@@ -104,9 +101,16 @@ def _apply(ws: Workspace, s, conv: Conversation, steps, now: datetime, applied: 
         deadline = next_deadline(visibility, conv.exclusive_until, conv.team_until, conv.pending_count > 0, now)
     else:
         deadline = snoozed_until or NO_DEADLINE
+    after = ConversationState(
+        id=str(conv.id), team=conv.team, owner=owner or (exclusive if visibility == "personal" else None),
+        visibility=visibility, exclusive_until=conv.exclusive_until, team_until=conv.team_until, state=state,
+        snoozed_until=snoozed_until, has_pending_inbound=conv.pending_count > 0, warnings_sent=frozenset(warned),
+        confidential=conv.confidential,
+    )
     s.execute(
         update(Conversation).where(col(Conversation.id) == conv.id).values(
             visibility=visibility, owner=owner, exclusive_agent=exclusive, state=state, warned=warned,
             snoozed_until=snoozed_until, deadline=deadline, updated_at=now,
+            next_step_at=next_step_at(after, policy, now),
         )
     )

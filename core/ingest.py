@@ -36,6 +36,7 @@ from core.threading_keys import normalize_subject, subject_fallback_key, thread_
 from core.workspace import Workspace
 from routing import (
     ContactHistory,
+    ConversationState,
     Decision,
     EarlierConversation,
     MessageFacts,
@@ -44,6 +45,7 @@ from routing import (
     RoutingFacts,
     ThreadFacts,
     decide,
+    next_step_at,
 )
 
 log = logging.getLogger("comptoir.ingest")
@@ -292,11 +294,11 @@ class _Batch:
             conv.id = sql.insert(
                 "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
                 "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
-                "updated_at, last_message_at, exclusive_until, team_until, deadline, snoozed_until, pending_count, "
-                "message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
+                "updated_at, last_message_at, exclusive_until, team_until, deadline, next_step_at, snoozed_until, "
+                "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
                 "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, :exclusive, :visibility, 'open', "
                 ":priority, :confidential, :automated, :now, :now, :now, :exclusive_until, :team_until, :deadline, "
-                "NULL, 1, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1)",
+                ":next_step, NULL, 1, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1)",
                 {**values, "subject": subject, "contact": contact.id, "customer": customer, "name": parsed.from_name,
                  "via": delivered, "thread_key": self._thread_key(parsed.subject, customer)})
         else:
@@ -407,7 +409,12 @@ class _Batch:
         deadline = next((r.at for r in d.ladder if r.at > now), None) or d.exclusive_until or d.team_until or NO_DEADLINE
         others = [a for _n, a in (*parsed.to, *parsed.cc) if a and a.lower() not in self.ours and a.lower() != customer]
         confidential = conv.confidential or d.confidential
-        return {"team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
+        # The row as written: open, one message pending, no warning given yet.
+        ladder_state = ConversationState(
+            id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
+            visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
+            confidential=confidential)
+        return {"next_step": self.when(next_step_at(ladder_state, self.policy, now)), "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
                 "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
                 "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
                 "deadline": self.when(deadline), "now": self.when(now),
@@ -425,7 +432,7 @@ class _Batch:
                 "UPDATE conversation SET team = :team, owner = :owner, exclusive_agent = :exclusive, "
                 "visibility = :visibility, state = 'open', priority = :priority, confidential = :confidential, "
                 "automated = :automated, exclusive_until = :exclusive_until, team_until = :team_until, "
-                "deadline = :deadline, snoozed_until = NULL, pending_count = pending_count + 1, "
+                "deadline = :deadline, next_step_at = :next_step, snoozed_until = NULL, pending_count = pending_count + 1, "
                 "message_count = message_count + 1, version = version + 1, updated_at = :now, "
                 "last_message_at = :now, warned = '[]', shared_reply = :shared, routing_reasons = :reasons, "
                 "ladder = :ladder WHERE id = :id",

@@ -118,6 +118,9 @@ class Conversation(SQLModel, table=True):
     deadline: datetime = _when(nullable=False, default=None)
     """The next moment something happens to it (window end, snooze end; NO_DEADLINE when none); queues sort by it."""
     snoozed_until: Optional[datetime] = _when()
+    next_step_at: Optional[datetime] = _when(index=True)
+    """When routing.escalate may next have a step for it (routing.next_step_at); None: nothing until it changes.
+    An escalation pass reads only the rows whose moment has come."""
     pending_count: int = 0
     """Inbound messages not yet worked out."""
     message_count: int = 0
