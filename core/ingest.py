@@ -414,7 +414,8 @@ class _Batch:
             id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
             visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
             confidential=confidential)
-        return {"next_step": self.when(next_step_at(ladder_state, self.policy, now)), "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
+        return {"next_step": self.when(next_step_at(ladder_state, self.policy, now)),
+                "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
                 "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
                 "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
                 "deadline": self.when(deadline), "now": self.when(now),
