@@ -24,10 +24,11 @@ from core.config import AccountConfig
 from core.credentials import get_password
 from core.errors import ComptoirError
 from core.imap_client import (
-    FetchItem, ImapAuthError, ImapClient, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
+    FetchItem, ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
 )
 from core.ingest import IncomingMail, IngestReport, MailboxPosition, ingest_batch
 from core.parse_worker import prepare_chunk, watch_parent
+from core.rawsql import RawSql
 from core.sync_plan import ServerState, StoredState, SyncPlan, plan_sync
 from core.workspace import Workspace
 
@@ -50,6 +51,8 @@ POLL_SECONDS = 30.0
 TROUBLE_AFTER = 5
 """Consecutive failures before supervisors get a sync_trouble alert."""
 ONCE_ATTEMPTS = 3
+MISSING_SENT_RECHECK = 600.0
+"""Seconds between looks for a sent folder the server does not have (yet)."""
 
 
 class ParsePool:
@@ -106,6 +109,8 @@ class PassResult:
     new_messages: int = 0
     merged: int = 0
     already_seen: int = 0
+    history: int = 0
+    """Mail older than the account's cut-over, stored as worked-out history."""
     flag_changes: int = 0
     parse_wait: float = 0.0
     """Seconds the store side waited for parsing."""
@@ -137,24 +142,48 @@ class MailboxSync:
         """Set by a Syncer that checkpoints the SQLite WAL itself."""
         self.last_uid = 0
         """The last stored UID after the latest pass."""
+        self.sent = mailbox == account.sent_folder
+        """The account's sent folder: its mail is our earlier replies, stored as outbound messages."""
+        self.missing = False
+        """The server has no such mailbox (a sent folder not created yet)."""
+        self.after: asyncio.Event | None = None
+        """Set by the Syncer: wait for this (the account's sent folder's first pass) before the first pass."""
+        self.first_pass_over = asyncio.Event()
+        """Set once the first pass ended, well or not."""
+        self.cutover = account.cutover(ws.clock.now())
+        """Replaced at each pass by the cut-over computed from the stored account row."""
 
     # -- the loop
 
     async def run(self, stop: asyncio.Event, once: bool = False) -> bool:
         """Sync until `stop` is set (or one good pass with once=True); True when the last pass succeeded."""
+        if self.after is not None:
+            # The sent folder goes first, so mail it already answers is stored as replied and never alerts anyone.
+            await self.after.wait()
+        try:
+            return await self._run(stop, once)
+        finally:
+            self.first_pass_over.set()
+
+    async def _run(self, stop: asyncio.Event, once: bool) -> bool:
         while not stop.is_set():
             client = self.client_factory(self.account)
             try:
                 await self._login(client)
                 await self.sync_pass(client)
                 self._succeeded()
+                self.first_pass_over.set()
                 if once:
                     return True
+                if self.missing:
+                    await _sleep_or_stop(stop, MISSING_SENT_RECHECK)
+                    continue
                 await self._watch(client, stop)
             except (ImapError, ComptoirError, OSError) as error:
                 self._failed(error)
                 if once and self.failures >= ONCE_ATTEMPTS:
                     return False
+                self.first_pass_over.set()  # those waiting for this mailbox go on without it
                 wait = self._retry_delay(error)
                 log.info("%s: retrying in %.1f s", self.name, wait)
                 await _sleep_or_stop(stop, wait)
@@ -241,7 +270,18 @@ class MailboxSync:
     async def sync_pass(self, client: ImapClient) -> PassResult:
         """SELECT, plan, fetch and store everything new; then save UIDNEXT and HIGHESTMODSEQ."""
         started = time.perf_counter()
-        status = await client.select(self.mailbox, readonly=not self.account.set_seen)
+        try:
+            status = await client.select(self.mailbox, readonly=not self.account.set_seen or self.sent)
+        except ImapCommandError:
+            if not self.sent:
+                raise
+            # A sent folder the server does not have yet: nothing was sent from this mailbox before.
+            if not self.missing:
+                log.info("%s: no such mailbox on the server; looking again every %d minutes",
+                         self.name, MISSING_SENT_RECHECK // 60)
+            self.missing = True
+            return PassResult(SyncPlan(False, None, None, 0, ("no such mailbox",)))
+        self.missing = False
         stored = await asyncio.to_thread(self._stored_state)
         condstore = "CONDSTORE" in client.capabilities
         plan = plan_sync(stored, ServerState(status.uidvalidity, status.uidnext, status.highestmodseq,
@@ -251,7 +291,7 @@ class MailboxSync:
         last_uid = plan.last_uid
         if plan.fetch_from is not None:
             last_uid = await self._fetch_new(client, plan, status, result)
-        if self.account.set_seen and plan.fetch_from is not None and last_uid >= plan.fetch_from:
+        if self.account.set_seen and not self.sent and plan.fetch_from is not None and last_uid >= plan.fetch_from:
             # Only when the team asked for it: everything else Comptoir does leaves \Seen alone.
             await client.add_flags(f"{plan.fetch_from}:{last_uid}", ["\\Seen"])
         if plan.changed_since is not None:
@@ -263,8 +303,9 @@ class MailboxSync:
                                    address=self.account.address)
         await asyncio.to_thread(ingest_batch, self.ws, [], self.ws.clock.now(), position)
         if result.fetched or plan.reset:
-            log.info("%s: %d fetched, %d new, %d merged, %d known in %.1f s (store %.1f s, waited %.1f s for "
-                     "parsing) (%s)", self.name, result.fetched, result.new_messages, result.merged,
+            log.info("%s: %d fetched, %d new (%d as history, before %s), %d merged, %d known in %.1f s "
+                     "(store %.1f s, waited %.1f s for parsing) (%s)", self.name, result.fetched,
+                     result.new_messages, result.history, f"{self.cutover:%Y-%m-%d %H:%M} UTC", result.merged,
                      result.already_seen, time.perf_counter() - started, result.store_seconds, result.parse_wait,
                      "; ".join(plan.reasons))
         return result
@@ -274,6 +315,9 @@ class MailboxSync:
             row = s.execute(text("SELECT uidvalidity, uidnext, last_uid, highestmodseq FROM mailbox_state "
                                  "WHERE account = :a AND mailbox = :m"),
                             {"a": self.account.name, "m": self.mailbox}).first()
+            first = s.execute(text("SELECT created_at FROM account WHERE name = :a"), {"a": self.account.name}).first()
+        first_synced = RawSql.read_when(first[0]) if first else self.ws.clock.now()
+        self.cutover = self.account.cutover(first_synced)
         return StoredState(*row) if row else StoredState()
 
     async def _fetch_new(self, client: ImapClient, plan: SyncPlan, status: MailboxStatus,
@@ -342,7 +386,8 @@ class MailboxSync:
                 for item, (parsed, key) in zip(items, prepared):
                     batch.append(IncomingMail(raw=item.body, delivered_to=address, account=self.account.name,
                                               mailbox=self.mailbox, uidvalidity=status.uidvalidity, uid=item.uid,
-                                              internaldate=item.internaldate, parsed=parsed, key=key))
+                                              internaldate=item.internaldate, parsed=parsed, key=key,
+                                              history_before=self.cutover, sent=self.sent))
                     size += len(item.body)
             if batch and (entry is None or len(batch) >= INGEST_BATCH or size >= INGEST_BATCH_BYTES):
                 last_uid = max(last_uid, max(m.uid for m in batch))
@@ -353,9 +398,15 @@ class MailboxSync:
                                                  self.defer_checkpoint)
                 result.store_seconds += time.perf_counter() - started
                 self._count(result, report, len(batch))
+                self._progress(result, status)
                 batch, size = [], 0
             if entry is None:
                 return last_uid
+
+    def _progress(self, result: PassResult, status: MailboxStatus) -> None:
+        """One log line per stored batch, so a long first sync shows how far it is."""
+        log.info("%s: %d of about %d stored (%d new, %d of them history)", self.name, result.fetched,
+                 status.exists, result.new_messages, result.history)
 
     @staticmethod
     def _count(result: PassResult, report: IngestReport, fetched: int) -> None:
@@ -363,6 +414,7 @@ class MailboxSync:
         result.new_messages += report.new_messages
         result.merged += report.merged
         result.already_seen += report.already_seen
+        result.history += report.history
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:

@@ -155,7 +155,8 @@ class Message(SQLModel, table=True):
     """inbound | outbound | note"""
     message_id: Optional[str] = Field(default=None, index=True)
     """The Message-ID header (not unique: senders reuse them)."""
-    in_reply_to: Optional[str] = None
+    in_reply_to: Optional[str] = Field(default=None, index=True)
+    """Indexed: a mail from the inbox finds the reply already stored from the sent folder."""
     references: list[str] = _json(list)
     from_addr: str = ""
     from_name: str = ""
@@ -257,7 +258,8 @@ class OutboxItem(SQLModel, table=True):
     cc_addrs: list[str] = _json(list)
     subject: str
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
-    in_reply_to: Optional[str] = None
+    in_reply_to: Optional[str] = Field(default=None, index=True)
+    """Indexed: a mail from the inbox finds the reply already stored from the sent folder."""
     references: list[str] = _json(list)
     our_message_id: str = Field(unique=True)
     raw: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -48,10 +48,14 @@ class Syncer:
         self.escalation_seconds = escalation_seconds
         self.mailboxes = [
             MailboxSync(ws, account, mailbox, self.parser, on_trouble=self._trouble)
-            for account in ws.config.accounts for mailbox in account.folders
+            for account in ws.config.accounts for mailbox in account.mailboxes()
         ]
+        sent_first = {m.account.name: m for m in self.mailboxes if m.sent}
         for mailbox in self.mailboxes:
             mailbox.defer_checkpoint = ws.db.is_sqlite
+            first = sent_first.get(mailbox.account.name)
+            if first is not None and first is not mailbox:
+                mailbox.after = first.first_pass_over
 
     async def run(self, stop: asyncio.Event, once: bool = False) -> bool:
         """Sync until `stop` is set; with once=True, one pass of everything. True when every mailbox synced."""
@@ -185,7 +189,7 @@ def run_syncer(ws: Workspace, once: bool) -> int:
         return 1
     handler = _log_to_file(ws)
     log.info("syncer started (%s, %d mailbox(es))", "once" if once else "continuous",
-             sum(len(a.folders) for a in ws.config.accounts))
+             sum(len(a.mailboxes()) for a in ws.config.accounts))
     try:
         ok = asyncio.run(_main(ws, once))
     finally:
