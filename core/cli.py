@@ -354,8 +354,20 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         for key, value in list(fields.items()):
             if value is None and key != "cafile":
                 fields[key] = input(f"{key.replace('_', ' ')}: ").strip() or None
-    add_account(ws, args.name, password=password, **fields)
+    from datetime import datetime, timezone
+
+    from core.accounts import describe_survey, survey_account
+    from core.config import load_config
+
+    history_before = parse_moment(args.history_before, datetime.now(timezone.utc)) if args.history_before else None
+    add_account(ws, args.name, password=password, added=datetime.now(timezone.utc), history_before=history_before,
+                **fields)
     print(f"account {args.name} added to {ws.config_path}; its password is in the keyring")
+    account = next(a for a in load_config(ws.config_path).accounts if a.name == args.name)
+    cutover = account.cutover(datetime.now(timezone.utc))
+    for line in describe_survey(args.name, cutover, survey_account(account, password, cutover)):
+        print(printable(line))
+    print("`comptoir sync` imports it, and logs its progress batch by batch.")
     return 0
 
 
@@ -462,6 +474,8 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("--smtp-tls", choices=["tls", "starttls", "plain"])
     p.add_argument("--cafile")
     p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--history-before", metavar="ISO-TIME",
+                   help="mail that arrived before this is imported as closed history (default: 3 days ago)")
     p = add("sync", cmd_sync, "run the syncer: mail, outbox, escalation (holds the workspace lock)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     for name, (func, configure) in (extra or {}).items():

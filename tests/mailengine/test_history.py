@@ -138,3 +138,30 @@ async def test_inbox_mail_synced_after_its_reply_in_sent_is_replied(history_ws, 
     assert (state, owner, next_step, disposition, by) == ("done", "bob", None, "replied", "bob")
     assert count(ws, "SELECT COUNT(*) FROM conversation") == 1
     assert count(ws, "SELECT COUNT(*) FROM alert") == 0
+
+
+def test_account_add_says_what_it_will_import(tmp_path, dovecot, imap_account):
+    """`comptoir account add` counts, on the server, the history and the live mail, and writes `added`."""
+    import os
+    import subprocess
+    import sys
+
+    now = time.time()
+    dovecot.write_maildir(imap_account.name, [
+        *(mail("Old <old@customer.test>", f"Old {n}", f"<old{n}@customer.test>", now - (30 + n) * DAY) for n in range(7)),
+        *(mail("New <new@customer.test>", f"New {n}", f"<new{n}@customer.test>", now - 3600 * (n + 1)) for n in range(2)),
+    ])
+    init_workspace(tmp_path / "ws", config_text=BASE)
+    keyring = tmp_path / "keyring.cfg"
+    added = subprocess.run(
+        [sys.executable, "-m", "tui.launch", "--workspace", str(tmp_path / "ws"), "account", "add", "support",
+         "--address", "support@shop.test", "--username", imap_account.name, "--imap-host", "127.0.0.1",
+         "--imap-port", str(dovecot.port), "--imap-tls", "plain", "--smtp-host", "127.0.0.1", "--smtp-port", "1",
+         "--smtp-tls", "plain", "--password-stdin"],
+        input=imap_account.password + "\n", capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, COMPTOIR_KEYRING=f"file:{keyring}"))
+    assert added.returncode == 0, added.stderr
+    assert "INBOX: 9 mails: about 7 older than the cut-over become closed history" in added.stdout, added.stdout
+    assert "about 2 become live work" in added.stdout
+    assert "Sent: could not be counted now" in added.stdout  # no Sent folder yet: said, not fatal
+    assert "\nadded = " in (tmp_path / "ws" / "comptoir.toml").read_text()
