@@ -174,6 +174,8 @@ class _ConvRef:
     subject: str
     team: str | None = None
     team_after: str | None = None
+    next_step: datetime | None = None
+    """routing.next_step_at of the row as this batch wrote it."""
 
 
 @dataclass
@@ -588,7 +590,8 @@ class _Batch:
             id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
             visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
             confidential=confidential)
-        return {"next_step": self.when(next_step_at(ladder_state, self.policy, now)),
+        conv.next_step = next_step_at(ladder_state, self.policy, now)
+        return {"next_step": self.when(conv.next_step),
                 "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
                 "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
                 "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
@@ -620,6 +623,10 @@ class _Batch:
         conv.team_after = d.team
         self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
                     target=d.target, agent=d.agent, team=d.team, visibility=d.visibility)
+        if conv.next_step is not None and conv.next_step <= self.now:
+            # Mail that waited (an outage, the grace period of a new account) whose next rung is due already:
+            # the escalation pass right after alerts the people of that rung, once, instead of this alert too.
+            return
         label = f"#{conv.id} \u201c{(conv.subject if not confidential else 'confidential')[:60]}\u201d"
         who = parsed.from_name or parsed.from_addr
         if d.visibility == "personal" and exclusive:
