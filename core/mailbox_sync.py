@@ -46,6 +46,10 @@ INGEST_BATCH_BYTES = 16 * 1024 * 1024
 POOL_THRESHOLD = 200
 """Passes expected to fetch more mails than this parse in worker processes."""
 IDLE_SECONDS = 29 * 60
+PROBE_SECONDS = 60.0
+"""IDLE is ended and the server probed (DONE, then UID SEARCH, each under the command timeout) this often, so a
+server that stopped answering (a frozen process keeps the TCP connection open) is replaced within
+PROBE_SECONDS plus the command timeout (30 s): 90 s with the defaults."""
 POLL_SECONDS = 30.0
 """NOOP polling interval on servers without IDLE."""
 TROUBLE_AFTER = 5
@@ -128,8 +132,10 @@ class MailboxSync:
 
     def __init__(self, ws: Workspace, account: AccountConfig, mailbox: str, parser: ParsePool,
                  on_trouble: Callable[[str, int], None] | None = None,
-                 client_factory: Callable[[AccountConfig], ImapClient] = make_client) -> None:
+                 client_factory: Callable[[AccountConfig], ImapClient] = make_client,
+                 probe_seconds: float = PROBE_SECONDS) -> None:
         self.ws = ws
+        self.probe_seconds = probe_seconds
         self.account = account
         self.mailbox = mailbox
         self.parser = parser
@@ -203,8 +209,9 @@ class MailboxSync:
                 await self.sync_pass(client)
                 continue
             if has_idle:
-                # core.imap_client re-issues IDLE within 29 minutes (RFC 2177); a cancelled IDLE drops the link.
-                waiter = asyncio.ensure_future(client.idle(IDLE_SECONDS))
+                # A quiet IDLE ends every probe_seconds: the DONE and the next UID SEARCH are the liveness probe
+                # (each times out, and a timeout replaces the connection). A cancelled IDLE drops the link.
+                waiter = asyncio.ensure_future(client.idle(min(IDLE_SECONDS, self.probe_seconds)))
                 stopper = asyncio.ensure_future(stop.wait())
                 done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 stopper.cancel()

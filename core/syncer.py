@@ -21,7 +21,7 @@ from sqlalchemy import text
 from core.actions import raise_alerts
 from core.escalation import run_escalation
 from core.lock import WorkspaceLock
-from core.mailbox_sync import MailboxSync, ParsePool
+from core.mailbox_sync import PROBE_SECONDS, MailboxSync, ParsePool
 from core.models import utcnow
 from core.outbox import Outbox
 from core.rawsql import column_when
@@ -40,14 +40,14 @@ class Syncer:
     """Runs the sync duties of one workspace until stopped; the caller holds the workspace lock."""
 
     def __init__(self, ws: Workspace, *, outbox_retry_base: float = 30.0, outbox_seconds: float = OUTBOX_SECONDS,
-                 escalation_seconds: float = ESCALATION_SECONDS) -> None:
+                 escalation_seconds: float = ESCALATION_SECONDS, probe_seconds: float = PROBE_SECONDS) -> None:
         self.ws = ws
         self.parser = ParsePool()
         self.outbox = Outbox(ws, retry_base=outbox_retry_base)
         self.outbox_seconds = outbox_seconds
         self.escalation_seconds = escalation_seconds
         self.mailboxes = [
-            MailboxSync(ws, account, mailbox, self.parser, on_trouble=self._trouble)
+            MailboxSync(ws, account, mailbox, self.parser, on_trouble=self._trouble, probe_seconds=probe_seconds)
             for account in ws.config.accounts for mailbox in account.mailboxes()
         ]
         sent_first = {m.account.name: m for m in self.mailboxes if m.sent}

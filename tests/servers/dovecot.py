@@ -213,6 +213,20 @@ class Dovecot:
         for path in [home, *home.rglob("*")]:
             os.chown(path, uid, gid)
 
+    def imap_processes(self, user: str) -> list[int]:
+        """Pids of the imap processes serving `user` (verbose_proctitle names the user in each title)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "imap" in title and "imap-login" not in title and f"[{user} " in title:
+                pids.append(int(entry.name))
+        return pids
+
     def recreate_mailbox(self, user: str, mailbox: str) -> None:
         """Delete and re-create a mailbox so it gets a new UIDVALIDITY (INBOX is rebuilt on disk)."""
         if mailbox.upper() == "INBOX":
@@ -280,6 +294,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
 mail_fsync = never
+verbose_proctitle = yes
 first_valid_uid = {min(uid, 500)}
 first_valid_gid = {min(gid, 500)}
 mail_uid = {uid}
