@@ -23,6 +23,8 @@ from core.textsafe import printable
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_ERROR = 3
+EXIT_STORAGE = 4
+"""The disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing; the message names the path."""
 
 
 # -- output helpers ---------------------------------------------------------------------------
@@ -516,6 +518,18 @@ def run(argv: Sequence[str] | None = None, extra: dict[str, Callable] | None = N
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, no traceback
         if os.environ.get("COMPTOIR_DEBUG"):
             raise
+        from core.storage_failure import storage_failure
+        from core.workspace import find_workspace_dir
+
+        try:
+            where = find_workspace_dir(getattr(args, "workspace", None))
+        except ComptoirError:
+            where = None
+        failure = storage_failure(exc, where, f"comptoir {getattr(args, 'command', '')}".strip())
+        if failure is not None:
+            print(f"comptoir: {failure}", file=sys.stderr)
+            logging.getLogger("comptoir").error("%s", failure)
+            return EXIT_STORAGE
         print(f"comptoir: internal error ({type(exc).__name__}). Run again with COMPTOIR_DEBUG=1 for details.", file=sys.stderr)
         return EXIT_ERROR
 

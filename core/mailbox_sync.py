@@ -22,13 +22,14 @@ from sqlalchemy import text
 from core import backoff
 from core.config import AccountConfig
 from core.credentials import get_password
-from core.errors import ComptoirError
+from core.errors import ComptoirError, StorageError
 from core.imap_client import (
     FetchItem, ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
 )
 from core.ingest import IncomingMail, IngestReport, MailboxPosition, ingest_batch
 from core.parse_worker import prepare_chunk, watch_parent
 from core.rawsql import RawSql
+from core.storage_failure import storage_failure, workspace_storage
 from core.sync_plan import ServerState, StoredState, SyncPlan, plan_sync
 from core.workspace import Workspace
 
@@ -144,6 +145,8 @@ class MailboxSync:
         self.failures = 0
         self.name = f"{account.name}/{mailbox}"
         self.last_error: str | None = None
+        self.storage_failed = False
+        """The last failure was the disk (full, read-only, failing), not the server."""
         self.defer_checkpoint = False
         """Set by a Syncer that checkpoints the SQLite WAL itself."""
         self.last_uid = 0
@@ -175,8 +178,8 @@ class MailboxSync:
         while not stop.is_set():
             client = self.client_factory(self.account)
             try:
-                await self._login(client)
-                await self.sync_pass(client)
+                await self._storage_safe(self._login(client))
+                await self._storage_safe(self.sync_pass(client))
                 self._succeeded()
                 self.first_pass_over.set()
                 if once:
@@ -184,7 +187,7 @@ class MailboxSync:
                 if self.missing:
                     await _sleep_or_stop(stop, MISSING_SENT_RECHECK)
                     continue
-                await self._watch(client, stop)
+                await self._storage_safe(self._watch(client, stop))
             except (ImapError, ComptoirError, OSError) as error:
                 self._failed(error)
                 if once and self.failures >= ONCE_ATTEMPTS:
@@ -196,6 +199,18 @@ class MailboxSync:
             finally:
                 await client.logout()
         return self.last_error is None
+
+    async def _storage_safe(self, awaitable) -> None:
+        """Run `awaitable`; a full or failing disk becomes a StorageError naming the path and its free space."""
+        try:
+            await awaitable
+        except ComptoirError:
+            raise
+        except Exception as error:  # noqa: BLE001 - only storage failures are translated; others propagate
+            failure = storage_failure(error, workspace_storage(self.ws))
+            if failure is None:
+                raise
+            raise failure from None
 
     async def _login(self, client: ImapClient) -> None:
         await client.connect()
@@ -248,17 +263,23 @@ class MailboxSync:
             self.on_trouble(f"mail sync of {self.name} works again", 0)
         self.failures = 0
         self.last_error = None
+        self.storage_failed = False
 
     def _failed(self, error: BaseException) -> None:
         self.failures += 1
         self.last_error = str(error) or type(error).__name__
-        log.warning("%s: sync failed (%d in a row): %s", self.name, self.failures, self.last_error)
+        self.storage_failed = isinstance(error, StorageError)
+        log.log(logging.ERROR if self.storage_failed else logging.WARNING, "%s: sync failed (%d in a row): %s",
+                self.name, self.failures, self.last_error)
         self._save_error(self.last_error)
         if self.failures == TROUBLE_AFTER and self.on_trouble is not None:
             self.on_trouble(f"mail sync of {self.name} keeps failing ({self.failures} times): {self.last_error}",
                             self.failures)
 
     def _retry_delay(self, error: BaseException) -> float:
+        if isinstance(error, StorageError):
+            # Space comes back when someone frees it: look again soon, at most a minute apart.
+            return backoff.delay(self.failures - 1, base=2.0, cap=60.0)
         # Credentials and certificates do not fix themselves quickly: start those waits at a minute.
         base = 60.0 if isinstance(error, (ImapAuthError, ImapTlsError, ComptoirError)) and \
             not isinstance(error, ImapConnectionLost) else 1.0
@@ -269,8 +290,11 @@ class MailboxSync:
             with self.ws.db.write() as s:
                 s.execute(text("UPDATE mailbox_state SET last_error = :e WHERE account = :a AND mailbox = :m"),
                           {"e": message[:500], "a": self.account.name, "m": self.mailbox})
-        except Exception:  # noqa: BLE001 - recording the error must never hide it
-            log.exception("%s: could not record the sync error", self.name)
+        except Exception as error:  # noqa: BLE001 - recording the error must never hide it
+            if storage_failure(error, None) is not None:
+                log.warning("%s: could not record the sync error either (the same storage failure)", self.name)
+            else:
+                log.exception("%s: could not record the sync error", self.name)
 
     # -- one pass
 

@@ -25,9 +25,16 @@ from core.mailbox_sync import PROBE_SECONDS, MailboxSync, ParsePool
 from core.models import utcnow
 from core.outbox import Outbox
 from core.rawsql import column_when
+from core.storage_failure import storage_failure, workspace_storage
+from core.textsafe import printable
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.sync")
+
+EXIT_MAILBOX = 2
+"""`sync --once`: a mailbox could not be synced (the reason is printed and in comptoir.log)."""
+EXIT_STORAGE = 4
+"""`sync --once` or any command: the disk (or PostgreSQL's) refused a write; the message names the path."""
 
 OUTBOX_SECONDS = 1.0
 ESCALATION_SECONDS = 30.0
@@ -105,14 +112,17 @@ class Syncer:
             except asyncio.TimeoutError:
                 pass
 
-    @staticmethod
-    async def _guarded(what: str, awaitable) -> None:
+    async def _guarded(self, what: str, awaitable) -> None:
         try:
             await awaitable
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - one duty failing must not stop the others
-            log.exception("%s failed", what)
+        except Exception as error:  # noqa: BLE001 - one duty failing must not stop the others
+            failure = storage_failure(error, workspace_storage(self.ws), what)
+            if failure is not None:
+                log.error("%s", failure)  # the path and the free space say it all: no traceback
+            else:
+                log.exception("%s failed", what)
 
     def checkpoint(self) -> None:
         """Copy the SQLite WAL into the database off the ingest path (ingest defers it, see core.ingest)."""
@@ -190,23 +200,29 @@ def run_syncer(ws: Workspace, once: bool) -> int:
     handler = _log_to_file(ws)
     log.info("syncer started (%s, %d mailbox(es))", "once" if once else "continuous",
              sum(len(a.mailboxes()) for a in ws.config.accounts))
+    syncer = Syncer(ws)
     try:
-        ok = asyncio.run(_main(ws, once))
+        ok = asyncio.run(_main(syncer, once))
     finally:
         log.info("syncer stopped")
         logging.getLogger("comptoir").removeHandler(handler)
         handler.close()
         lock.release()
-    return 0 if ok else 2
+    failed = [m for m in syncer.mailboxes if m.last_error]
+    for mailbox in failed:
+        print(f"comptoir: {mailbox.name}: {printable(mailbox.last_error or '')}", file=sys.stderr)
+    if any(m.storage_failed for m in failed):
+        return EXIT_STORAGE
+    return 0 if ok else EXIT_MAILBOX
 
 
-async def _main(ws: Workspace, once: bool) -> bool:
+async def _main(syncer: Syncer, once: bool) -> bool:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        return await Syncer(ws).run(stop, once=once)
+        return await syncer.run(stop, once=once)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
