@@ -191,6 +191,23 @@ def _log_to_file(ws: Workspace) -> logging.Handler:
     return handler
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Log lines for a terminal: server answers in them are made printable (core.textsafe)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def _log_to_terminal() -> logging.Handler | None:
+    """When someone watches (`comptoir sync` in a terminal), the same lines on stderr: progress, failures."""
+    if not sys.stderr.isatty():
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logging.getLogger("comptoir").addHandler(handler)
+    return handler
+
+
 def run_syncer(ws: Workspace, once: bool) -> int:
     """`comptoir sync [--once]`: hold the lock, sync until SIGTERM/SIGINT (or one pass); the exit code."""
     lock = WorkspaceLock(ws)
@@ -198,6 +215,7 @@ def run_syncer(ws: Workspace, once: bool) -> int:
         print(f"comptoir: another syncer holds {ws.path}: {lock.holder()}", file=sys.stderr)
         return 1
     handler = _log_to_file(ws)
+    terminal = _log_to_terminal()
     log.info("syncer started (%s, %d mailbox(es))", "once" if once else "continuous",
              sum(len(a.mailboxes()) for a in ws.config.accounts))
     syncer = Syncer(ws)
@@ -207,6 +225,8 @@ def run_syncer(ws: Workspace, once: bool) -> int:
         log.info("syncer stopped")
         logging.getLogger("comptoir").removeHandler(handler)
         handler.close()
+        if terminal is not None:
+            logging.getLogger("comptoir").removeHandler(terminal)
         lock.release()
     failed = [m for m in syncer.mailboxes if m.last_error]
     for mailbox in failed:
