@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_claims.py
 	$(PY) bench/bench_changefeed.py
+	$(PY) bench/bench_escalation.py
 
 screenshots: $(STAMP)
 	$(PY) screenshots/make_screenshots.py

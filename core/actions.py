@@ -185,7 +185,9 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         changes.append({"c": None, "k": "alert", "at": changes[0]["at"]})
     with ws.db.raw(write=True) as raw:
         won = raw.run(
-            "UPDATE conversation SET owner = :agent, updated_at = :now "
+            "UPDATE conversation SET owner = :agent, updated_at = :now, "
+            # A personal rung now follows the new owner's presence: the next pass looks at it again.
+            "next_step_at = CASE WHEN visibility = 'personal' THEN :now ELSE next_step_at END "
             "WHERE id = :id AND owner IS NULL AND state != 'done'",
             claimed,
         ).rowcount
@@ -229,7 +231,8 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         result = s.execute(
             update(Conversation)
             .where(col(Conversation.id) == conversation_id, col(Conversation.owner) == previous)
-            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now)
+            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now,
+                    next_step_at=now)
         )
         if result.rowcount != 1:
             return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
@@ -264,7 +267,7 @@ def assign(
         previous = conv.owner
         if to_agent and previous == to_agent:
             return ActionResult(True, f"{_label(conv)} is already {_name(ws, to_agent)}'s", conversation_id, to_agent)
-        values: dict[str, object] = {"updated_at": now}
+        values: dict[str, object] = {"updated_at": now, "next_step_at": now}
         if to_agent:
             values.update(owner=to_agent, exclusive_agent=None)
             if conv.state == "done":
@@ -333,6 +336,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
         values: dict[str, object] = {"pending_count": pending, "updated_at": now}
         if pending == 0 and conv.state == "open":
             values["deadline"] = NO_DEADLINE
+            values["next_step_at"] = None
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
         record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message #{message_id} ({reason})", now,
                      message_id=message_id, reason=reason)
@@ -369,7 +373,8 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
             )
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
-            .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent)
+            .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent,
+                    next_step_at=None)
         )
         record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
         ws.db.changed(s, [conversation_id])
@@ -385,7 +390,7 @@ def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Ac
             return ActionResult(True, f"{_label(conv)} is already open", conversation_id)
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
-            .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now))
+            .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now)
         )
         record_event(s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now)
         ws.db.changed(s, [conversation_id])
@@ -412,7 +417,8 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             return _refused(f"{_label(conv)} is done", conversation_id)
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
-            .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent)
+            .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
+                    next_step_at=until)
         )
         record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
                      until=until.isoformat())
@@ -570,6 +576,7 @@ def reply(
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id).values(
                 owner=conv.owner or agent, pending_count=0, state="waiting", deadline=NO_DEADLINE, snoozed_until=None,
+                next_step_at=None,
                 updated_at=now, last_message_at=now, message_count=Conversation.message_count + 1,
                 version=Conversation.version + 1,
             )
@@ -638,6 +645,11 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
         record_event(s, None, agent, "presence", text, now, status=status, until=until.isoformat() if until else None)
         if status == "vacation":
             returned = _return_to_teams(s, ws, agent, now)
+        # A personal rung depends on its agent's presence: the next escalation pass looks at those again.
+        s.execute(update(Conversation).where(
+            col(Conversation.visibility) == "personal", col(Conversation.state) != "done",
+            (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
+        ).values(next_step_at=now))
         ws.db.changed(s, [None, *returned], kind="presence")
     extra = f"; {len(returned)} open conversation(s) went back to their teams" if returned else ""
     return ActionResult(True, text + extra)
@@ -655,7 +667,8 @@ def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> li
     for conv in convs:
         s.execute(
             update(Conversation).where(col(Conversation.id) == conv.id)
-            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now)
+            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now,
+                    next_step_at=now)
         )
         record_event(s, conv.id, "system", "vacation", f"{_name(ws, agent)} went on vacation: back to {conv.team or 'everyone'}", now)
         raise_alerts(s, ws, now, "returned", f"{_name(ws, agent)} is on vacation: {_label(conv)} is back with the team",

@@ -23,6 +23,8 @@ from core.textsafe import printable
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_ERROR = 3
+EXIT_STORAGE = 4
+"""The disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing; the message names the path."""
 
 
 # -- output helpers ---------------------------------------------------------------------------
@@ -384,8 +386,20 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         for key, value in list(fields.items()):
             if value is None and key != "cafile":
                 fields[key] = input(f"{key.replace('_', ' ')}: ").strip() or None
-    add_account(ws, args.name, password=password, **fields)
+    from datetime import datetime, timezone
+
+    from core.accounts import describe_survey, survey_account
+    from core.config import load_config
+
+    history_before = parse_moment(args.history_before, datetime.now(timezone.utc)) if args.history_before else None
+    add_account(ws, args.name, password=password, added=datetime.now(timezone.utc), history_before=history_before,
+                **fields)
     print(f"account {args.name} added to {ws.config_path}; its password is in the keyring")
+    account = next(a for a in load_config(ws.config_path).accounts if a.name == args.name)
+    cutover = account.cutover(datetime.now(timezone.utc))
+    for line in describe_survey(args.name, cutover, survey_account(account, password, cutover)):
+        print(printable(line))
+    print("`comptoir sync` imports it, and logs its progress batch by batch.")
     return 0
 
 
@@ -547,6 +561,8 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("--smtp-tls", choices=["tls", "starttls", "plain"])
     p.add_argument("--cafile")
     p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--history-before", metavar="ISO-TIME",
+                   help="mail that arrived before this is imported as closed history (default: 3 days ago)")
     p = add("server", cmd_server, "the workspace server: run it (default), start it in the background, stop it, "
             "or show its status")
     p.add_argument("action", nargs="?", choices=["run", "start", "stop", "status"], default="run")
@@ -592,6 +608,18 @@ def run(argv: Sequence[str] | None = None, extra: dict[str, Callable] | None = N
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, no traceback
         if os.environ.get("COMPTOIR_DEBUG"):
             raise
+        from core.storage_failure import storage_failure
+        from core.workspace import find_workspace_dir
+
+        try:
+            where = find_workspace_dir(getattr(args, "workspace", None))
+        except ComptoirError:
+            where = None
+        failure = storage_failure(exc, where, f"comptoir {getattr(args, 'command', '')}".strip())
+        if failure is not None:
+            print(f"comptoir: {failure}", file=sys.stderr)
+            logging.getLogger("comptoir").error("%s", failure)
+            return EXIT_STORAGE
         print(f"comptoir: internal error ({type(exc).__name__}). Run again with COMPTOIR_DEBUG=1 for details.", file=sys.stderr)
         return EXIT_ERROR
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -118,6 +118,36 @@ class AccountConfig(_Strict):
     """Mailbox where sent replies are appended after the server accepts them."""
     set_seen: bool = False
     """Let Comptoir set \\Seen on the server; off by default so nobody else's view changes."""
+    sync_sent: bool = True
+    """Also read sent_folder: replies sent before (or outside) Comptoir mark the mail they answer as replied and
+    say who handled each customer."""
+    added: datetime | None = None
+    """When the account was added (written by `comptoir account add`, with its UTC offset)."""
+    history_before: datetime | None = None
+    """The cut-over: mail that arrived before it is imported as closed history (disposition "history", no alert,
+    no escalation, no acknowledgement); later mail is live work. Default: `added` minus history_grace, or, for an
+    account without `added`, its first sync minus history_grace."""
+    history_grace: Duration = timedelta(days=3)
+    """How far before `added` mail still counts as live work when history_before is not set."""
+
+    @field_validator("added", "history_before")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a UTC offset, e.g. 2026-11-29T10:00:00Z or 2026-11-29T10:00:00+01:00")
+        return value
+
+    def cutover(self, first_synced: datetime) -> datetime:
+        """The moment before which mail is history (see history_before)."""
+        if self.history_before is not None:
+            return self.history_before
+        return (self.added or first_synced) - self.history_grace
+
+    def mailboxes(self) -> tuple[str, ...]:
+        """Every mailbox to sync: the folders, then the sent folder when sync_sent is on."""
+        if self.sync_sent and self.sent_folder not in self.folders:
+            return (*self.folders, self.sent_folder)
+        return self.folders
 
     @field_validator("address", "username")
     @classmethod

@@ -19,3 +19,7 @@ class IdentityError(ComptoirError):
 
 class ActionRefused(ComptoirError):
     """An action was refused by the rules (already claimed, pending messages, ...)."""
+
+
+class StorageError(ComptoirError):
+    """The disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
@@ -37,6 +38,7 @@ from core.threading_keys import normalize_subject, subject_fallback_key, thread_
 from core.workspace import Workspace
 from routing import (
     ContactHistory,
+    ConversationState,
     Decision,
     EarlierConversation,
     MessageFacts,
@@ -45,6 +47,7 @@ from routing import (
     RoutingFacts,
     ThreadFacts,
     decide,
+    next_step_at,
 )
 
 log = logging.getLogger("comptoir.ingest")
@@ -70,6 +73,10 @@ class IncomingMail:
     """Parsed already (in a worker process); parsed here when None."""
     key: str | None = None
     """content_key(raw, parsed), when the worker computed it already."""
+    history_before: datetime | None = None
+    """The account's cut-over: mail that arrived before it is stored as closed, worked-out history."""
+    sent: bool = False
+    """From the account's sent folder: an earlier reply of the team, stored as an outbound message."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ class IngestReport:
     already_seen: int = 0
     merged: int = 0
     """Copies of a mail already stored (another team address): recorded as another source."""
+    history: int = 0
+    """New messages stored as history (older than the cut-over, or already answered from the sent folder)."""
     conversation_ids: list[int] = field(default_factory=list)
     message_ids: list[int] = field(default_factory=list)
 
@@ -168,6 +177,8 @@ class _ConvRef:
     subject: str
     team: str | None = None
     team_after: str | None = None
+    next_step: datetime | None = None
+    """routing.next_step_at of the row as this batch wrote it."""
 
 
 @dataclass
@@ -195,6 +206,10 @@ class _Batch:
         self.known_names: set[str] = set()
         self.ratings: dict[int, list[tuple]] = {}
         """contact id -> (agent, score, rated_on) rows, for the senders known when the batch started."""
+        self.answers: dict[str, tuple[int, str | None, datetime]] = {}
+        """Message-ID -> (conversation id, agent, when) of a reply already stored from the sent folder."""
+        self.outbound_ids: set[str] = set()
+        """Message-IDs of outbound messages already stored (our own replies, appended to Sent)."""
         self.conv_rows: dict[int, tuple] = {}
         """conversation id -> (id, owner, confidential, subject, team) as this batch last wrote it."""
         self._whens: dict[datetime | None, object] = {}
@@ -230,7 +245,16 @@ class _Batch:
         for mid, cid in sql.all_in("SELECT message_id, conversation_id FROM message WHERE message_id IN ({}) "
                                    "ORDER BY id", wanted):
             self.thread_ids.setdefault(mid, cid)
-        senders = {(m.parsed.from_addr or "unknown@invalid") for m in fresh}
+        inbound_ids = [m.parsed.message_id for m in fresh if not m.sent and m.parsed.message_id]
+        for irt, cid, author, at in sql.all_in(
+                "SELECT in_reply_to, conversation_id, author, received_at FROM message "
+                "WHERE direction = 'outbound' AND in_reply_to IN ({}) ORDER BY id", inbound_ids):
+            self.answers.setdefault(irt, (cid, author, sql.read_when(at)))
+        sent_ids = [m.parsed.message_id for m in fresh if m.sent and m.parsed.message_id]
+        self.outbound_ids = {mid for (mid,) in sql.all_in(
+            "SELECT message_id FROM message WHERE direction = 'outbound' AND message_id IN ({})", sent_ids)}
+        senders = {(m.parsed.from_addr or "unknown@invalid") for m in fresh if not m.sent}
+        senders |= {self._customer_of_sent(m.parsed) for m in fresh if m.sent}
         for cid, address, name, audiences in sql.all_in(
                 "SELECT id, address, name, audiences FROM contact WHERE address IN ({})", senders):
             self.contacts[address] = _ContactRef(cid, address, list(sql.read_json(audiences) or []))
@@ -275,9 +299,16 @@ class _Batch:
 
     def _one(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
         sql, parsed = self.sql, mail.parsed
+        if mail.sent:
+            self._one_sent(mail, now, report)
+            return
         same = self.by_key.get(mail.key)
         if same is not None:
             self._merge(mail, same, now, report)
+            return
+        answered = self.answers.get(parsed.message_id) if parsed.message_id else None
+        if answered is not None or (mail.history_before is not None and now < mail.history_before):
+            self._one_history(mail, now, report, answered)
             return
         customer = parsed.from_addr or "unknown@invalid"
         contact = self._contact(customer, parsed.from_name, now)
@@ -295,45 +326,180 @@ class _Batch:
             conv.id = sql.insert(
                 "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
                 "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
-                "updated_at, last_message_at, exclusive_until, team_until, deadline, snoozed_until, pending_count, "
-                "message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
+                "updated_at, last_message_at, exclusive_until, team_until, deadline, next_step_at, snoozed_until, "
+                "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
                 "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, :exclusive, :visibility, 'open', "
                 ":priority, :confidential, :automated, :now, :now, :now, :exclusive_until, :team_until, :deadline, "
-                "NULL, 1, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1)",
+                ":next_step, NULL, 1, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1)",
                 {**values, "subject": subject, "contact": contact.id, "customer": customer, "name": parsed.from_name,
                  "via": delivered, "thread_key": self._thread_key(parsed.subject, customer)})
         else:
             values = self._routed_values(conv, decision, customer, parsed, now, False)
-        to_addrs = [a for _n, a in parsed.to]
-        cc_addrs = [a for _n, a in parsed.cc]
-        msg_id = sql.insert(
-            'INSERT INTO message (conversation_id, direction, message_id, in_reply_to, "references", from_addr, '
-            "from_name, to_addrs, cc_addrs, delivered_to, subject, sent_at, received_at, text, html, headers, "
-            "raw_sha256, content_hash, size, defects, disposition) VALUES (:conv, 'inbound', :mid, :irt, :refs, "
-            ":from_addr, :from_name, :to, :cc, :delivered, :subject, :sent, :received, :text, :html, :headers, "
-            ":raw, :key, :size, :defects, 'pending')",
-            {"conv": conv.id, "mid": parsed.message_id, "irt": parsed.in_reply_to,
-             "refs": _json_list(parsed.references), "from_addr": customer, "from_name": parsed.from_name,
-             "to": _json_list(to_addrs), "cc": _json_list(cc_addrs),
-             "delivered": _json_list([delivered] if delivered else ()),
-             "subject": parsed.subject, "sent": sql.when(parsed.date), "received": self.when(now), "text": parsed.text,
-             "html": parsed.html, "headers": sql.json(dict(parsed.headers)), "raw": parsed.content_hash,
-             "key": mail.key, "size": parsed.size, "defects": _json_list(parsed.defects)})
-        self.by_key[mail.key] = (msg_id, conv.id, [delivered] if delivered else [])
-        if parsed.message_id:
-            self.thread_ids.setdefault(parsed.message_id, conv.id)
-        self._source(msg_id, mail, now)
-        for a in parsed.attachments:
-            self.attachments.append({"m": msg_id, "p": a.part_path, "f": a.filename, "c": a.content_type,
-                                     "s": a.size, "i": a.content_id, "n": sql.flag(a.inline)})
-        self.search.append({"id": msg_id, "s": parsed.subject, "b": parsed.text[:BODY_LIMIT], "n": parsed.from_name,
-                            "a": " ".join([customer, *to_addrs, *cc_addrs]), "c": conv.id})
+        msg_id = self._message(conv.id, mail, customer, delivered, now)
         self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new)
         if is_new and decision.auto_ack_allowed and delivered and self.ws.config.autoack:
             queue_autoack(self.s, self.ws, conv.id, conv.team_after, parsed, customer, delivered, now)
         report.new_messages += 1
         report.conversation_ids.append(conv.id)
         report.message_ids.append(msg_id)
+
+    def _customer_of_sent(self, parsed: ParsedMail) -> str:
+        """Whom a reply from the sent folder went to: its first recipient that is not a team address."""
+        for _name, addr in (*parsed.to, *parsed.cc):
+            if addr and addr.lower() not in self.ours:
+                return addr.lower()
+        return "unknown@invalid"
+
+    def _agent_of_sent(self, parsed: ParsedMail) -> str | None:
+        """Which agent wrote a reply found in the sent folder: by their own address, else by their name in From
+        ("Marie Dupont" or "Marie, Shop Support" for the agent Marie Dupont)."""
+        sender = (parsed.from_addr or "").lower()
+        words = set(re.findall(r"\w+", (parsed.from_name or "").casefold()))
+        for agent in self.policy.agents:
+            if sender and sender in agent.addresses:
+                return agent.login
+        for agent in self.policy.agents:
+            names = re.findall(r"\w+", (agent.name or "").casefold())
+            if names and (set(names) <= words or names[0] in words):
+                return agent.login
+        return None
+
+    def _history_conversation(self, mail: IncomingMail, customer: str, contact: "_ContactRef", delivered: str,
+                              owner: str | None, now: datetime, why: str) -> int:
+        """Insert a closed conversation for history: no deadline, no next step, nothing pending."""
+        sql, parsed = self.sql, mail.parsed
+        team = self.policy.team_for_address(delivered) if delivered else None
+        team_name = team.name if team else None
+        reasons = [{"code": "history", "text": why, "inputs": {}}]
+        return sql.insert(
+            "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
+            "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
+            "updated_at, last_message_at, exclusive_until, team_until, deadline, next_step_at, snoozed_until, "
+            "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
+            "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, NULL, :visibility, 'done', "
+            "'normal', :no, :no, :now, :now, :now, NULL, NULL, :deadline, NULL, NULL, 0, 1, '[]', :thread_key, "
+            ":no, :reasons, '[]', 1)",
+            {"subject": parsed.subject or "(no subject)", "contact": contact.id, "customer": customer,
+             "name": parsed.from_name if not mail.sent else "", "via": delivered, "team": team_name,
+             "owner": owner, "visibility": "team" if team_name else "everyone", "no": sql.flag(False),
+             "now": self.when(now), "deadline": self.when(NO_DEADLINE),
+             "thread_key": self._thread_key(parsed.subject, customer), "reasons": sql.json(reasons)})
+
+    def _add_to_conversation(self, conv_id: int, now: datetime, owner: str | None = None) -> None:
+        """One more history message in an existing conversation: counts and dates only, its state stays."""
+        self.sql.run(
+            "UPDATE conversation SET message_count = message_count + 1, version = version + 1, "
+            "owner = COALESCE(owner, :owner), "
+            "last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < :now THEN :now "
+            "ELSE last_message_at END WHERE id = :id", {"id": conv_id, "now": self.when(now), "owner": owner})
+        self.conv_rows.pop(conv_id, None)
+
+    def _one_history(self, mail: IncomingMail, now: datetime, report: IngestReport,
+                     answered: tuple[int, str | None, datetime] | None) -> None:
+        """Mail older than the cut-over (or answered already): stored closed and worked out; no alert, no step."""
+        parsed = mail.parsed
+        customer = parsed.from_addr or "unknown@invalid"
+        contact = self._contact(customer, parsed.from_name, now)
+        conv = self._find_thread(parsed, customer, now)
+        conv_id = conv.id if conv is not None else (answered[0] if answered else None)
+        delivered = mail.delivered_to or _first_ours(parsed, self.ours)
+        agent = answered[1] if answered else None
+        if conv_id is None:
+            why = (f"Imported as history: it arrived on {now:%d %b %Y}, before the account's cut-over "
+                   f"({mail.history_before:%d %b %Y %H:%M} UTC), so nobody is alerted and nothing escalates."
+                   if answered is None else "Answered from the sent folder before Comptoir saw it.")
+            conv_id = self._history_conversation(mail, customer, contact, delivered, agent, now, why)
+        else:
+            self._add_to_conversation(conv_id, now, agent)
+        if answered is not None:
+            msg_id = self._message(conv_id, mail, customer, delivered, now, disposition="replied", author=agent,
+                                   disposed_at=answered[2])
+        else:
+            msg_id = self._message(conv_id, mail, customer, delivered, now, disposition="history")
+        self._event(conv_id, "sync", "history", "stored as history: arrived before the cut-over"
+                    if answered is None else "already answered from the sent folder", now, message_id=msg_id)
+        report.new_messages += 1
+        report.history += 1
+        report.conversation_ids.append(conv_id)
+        report.message_ids.append(msg_id)
+
+    def _one_sent(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
+        """A reply from the sent folder: the mail it answers becomes "replied", and its author the owner."""
+        sql, parsed = self.sql, mail.parsed
+        if parsed.message_id and parsed.message_id in self.outbound_ids:
+            report.already_seen += 1  # our own reply, appended to Sent by the outbox
+            return
+        customer = self._customer_of_sent(parsed)
+        contact = self._contact(customer, "", now)
+        agent = self._agent_of_sent(parsed)
+        conv_id = next((self.thread_ids[i] for i in thread_lookup_ids(parsed) if i in self.thread_ids), None)
+        delivered = (parsed.from_addr or "").lower()
+        if conv_id is None:
+            why = "A reply found in the sent folder, written before Comptoir (or outside it)."
+            conv_id = self._history_conversation(mail, customer, contact, delivered, agent, now, why)
+        else:
+            self._add_to_conversation(conv_id, now, agent)
+            answered = [i for i in (parsed.in_reply_to, *parsed.references) if i]
+            replied = sql.all_in(
+                "SELECT id, disposition FROM message WHERE conversation_id = :c AND direction = 'inbound' "
+                "AND disposition IN ('pending', 'history') AND message_id IN ({})", answered, {"c": conv_id})
+            sql.many("UPDATE message SET disposition = 'replied', disposed_by = :a, disposed_at = :t WHERE id = :id",
+                     [{"a": agent, "t": self.when(now), "id": mid} for mid, _d in replied])
+            if any(d == "pending" for _mid, d in replied):
+                self._settle_live(conv_id, now)
+        msg_id = self._message(conv_id, mail, parsed.from_addr or "", delivered, now, direction="outbound",
+                               disposition="none", author=agent)
+        self.outbound_ids.add(parsed.message_id or "")
+        self._event(conv_id, agent or "sync", "sent_found",
+                    f"a reply by {agent or parsed.from_addr} was found in the sent folder", now, message_id=msg_id)
+        report.new_messages += 1
+        report.history += 1
+        report.conversation_ids.append(conv_id)
+        report.message_ids.append(msg_id)
+
+    def _settle_live(self, conv_id: int, now: datetime) -> None:
+        """A live conversation answered from outside Comptoir: recount what is pending; all answered -> waiting."""
+        sql = self.sql
+        sql.run("UPDATE conversation SET pending_count = (SELECT COUNT(*) FROM message WHERE conversation_id = :id "
+                "AND direction = 'inbound' AND disposition = 'pending') WHERE id = :id", {"id": conv_id})
+        sql.run("UPDATE conversation SET state = 'waiting', deadline = :never, next_step_at = NULL "
+                "WHERE id = :id AND pending_count = 0 AND state = 'open'",
+                {"id": conv_id, "never": self.when(NO_DEADLINE)})
+
+    def _message(self, conv_id: int, mail: IncomingMail, customer: str, delivered: str, now: datetime,
+                 direction: str = "inbound", disposition: str = "pending", author: str | None = None,
+                 disposed_at: datetime | None = None) -> int:
+        """Insert one message with its source, attachments and search row; returns its id."""
+        sql, parsed = self.sql, mail.parsed
+        to_addrs = [a for _n, a in parsed.to]
+        cc_addrs = [a for _n, a in parsed.cc]
+        msg_id = sql.insert(
+            'INSERT INTO message (conversation_id, direction, message_id, in_reply_to, "references", from_addr, '
+            "from_name, to_addrs, cc_addrs, delivered_to, subject, sent_at, received_at, text, html, headers, "
+            "raw_sha256, content_hash, size, defects, disposition, author, disposed_by, disposed_at) "
+            "VALUES (:conv, :direction, :mid, :irt, :refs, "
+            ":from_addr, :from_name, :to, :cc, :delivered, :subject, :sent, :received, :text, :html, :headers, "
+            ":raw, :key, :size, :defects, :disposition, :author, :author_by, :disposed_at)",
+            {"conv": conv_id, "mid": parsed.message_id, "irt": parsed.in_reply_to,
+             "refs": _json_list(parsed.references), "from_addr": customer, "from_name": parsed.from_name,
+             "to": _json_list(to_addrs), "cc": _json_list(cc_addrs),
+             "delivered": _json_list([delivered] if delivered else ()),
+             "subject": parsed.subject, "sent": sql.when(parsed.date), "received": self.when(now), "text": parsed.text,
+             "html": parsed.html, "headers": sql.json(dict(parsed.headers)), "raw": parsed.content_hash,
+             "key": mail.key, "size": parsed.size, "defects": _json_list(parsed.defects), "direction": direction,
+             "disposition": disposition, "author": author if direction == "outbound" else None,
+             "author_by": author if disposition == "replied" else None, "disposed_at": self.when(disposed_at)})
+        if direction == "inbound":
+            self.by_key[mail.key] = (msg_id, conv_id, [delivered] if delivered else [])
+        if parsed.message_id:
+            self.thread_ids.setdefault(parsed.message_id, conv_id)
+        self._source(msg_id, mail, now)
+        for a in parsed.attachments:
+            self.attachments.append({"m": msg_id, "p": a.part_path, "f": a.filename, "c": a.content_type,
+                                     "s": a.size, "i": a.content_id, "n": sql.flag(a.inline)})
+        self.search.append({"id": msg_id, "s": parsed.subject, "b": parsed.text[:BODY_LIMIT], "n": parsed.from_name,
+                            "a": " ".join([customer, *to_addrs, *cc_addrs]), "c": conv_id})
+        return msg_id
 
     def _merge(self, mail: IncomingMail, same: tuple[int, int, list[str]], now: datetime,
                report: IngestReport) -> None:
@@ -351,11 +517,23 @@ class _Batch:
     def _contact(self, address: str, name: str, now: datetime) -> _ContactRef:
         found = self.contacts.get(address)
         if found is None:
-            new_id = self.sql.insert(
-                "INSERT INTO contact (address, name, audiences, imported, created_at) "
-                "VALUES (:a, :n, '[]', :no, :t)",
-                {"a": address, "n": name, "no": self.sql.flag(False), "t": self.when(now)})
-            found = self.contacts[address] = _ContactRef(new_id, address, [])
+            values = {"a": address, "n": name, "no": self.sql.flag(False), "t": self.when(now)}
+            if self.sql.sqlite:
+                # SQLite batches hold the write lock from their first read: nobody else can add this contact.
+                found = _ContactRef(self.sql.insert(
+                    "INSERT INTO contact (address, name, audiences, imported, created_at) "
+                    "VALUES (:a, :n, '[]', :no, :t)", values), address, [])
+            else:
+                # Another mailbox's batch (the sent folder, another team address) may add the same sender at once.
+                row = self.sql.one(
+                    "INSERT INTO contact (address, name, audiences, imported, created_at) VALUES (:a, :n, '[]', :no, "
+                    ":t) ON CONFLICT (address) DO NOTHING RETURNING id", values)
+                if row is not None:
+                    found = _ContactRef(int(row[0]), address, [])
+                else:
+                    cid, audiences = self.sql.one("SELECT id, audiences FROM contact WHERE address = :a", values)
+                    found = _ContactRef(int(cid), address, list(self.sql.read_json(audiences) or []))
+            self.contacts[address] = found
             if name:
                 self.known_names.add(address)
         elif name and address not in self.known_names:
@@ -410,7 +588,14 @@ class _Batch:
         deadline = next((r.at for r in d.ladder if r.at > now), None) or d.exclusive_until or d.team_until or NO_DEADLINE
         others = [a for _n, a in (*parsed.to, *parsed.cc) if a and a.lower() not in self.ours and a.lower() != customer]
         confidential = conv.confidential or d.confidential
-        return {"team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
+        # The row as written: open, one message pending, no warning given yet.
+        ladder_state = ConversationState(
+            id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
+            visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
+            confidential=confidential)
+        conv.next_step = next_step_at(ladder_state, self.policy, now)
+        return {"next_step": self.when(conv.next_step),
+                "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
                 "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
                 "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
                 "deadline": self.when(deadline), "now": self.when(now),
@@ -428,7 +613,7 @@ class _Batch:
                 "UPDATE conversation SET team = :team, owner = :owner, exclusive_agent = :exclusive, "
                 "visibility = :visibility, state = 'open', priority = :priority, confidential = :confidential, "
                 "automated = :automated, exclusive_until = :exclusive_until, team_until = :team_until, "
-                "deadline = :deadline, snoozed_until = NULL, pending_count = pending_count + 1, "
+                "deadline = :deadline, next_step_at = :next_step, snoozed_until = NULL, pending_count = pending_count + 1, "
                 "message_count = message_count + 1, version = version + 1, updated_at = :now, "
                 "last_message_at = :now, warned = '[]', shared_reply = :shared, routing_reasons = :reasons, "
                 "ladder = :ladder WHERE id = :id",
@@ -441,6 +626,10 @@ class _Batch:
         conv.team_after = d.team
         self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
                     target=d.target, agent=d.agent, team=d.team, visibility=d.visibility)
+        if conv.next_step is not None and conv.next_step <= self.now:
+            # Mail that waited (an outage, the grace period of a new account) whose next rung is due already:
+            # the escalation pass right after alerts the people of that rung, once, instead of this alert too.
+            return
         label = f"#{conv.id} \u201c{(conv.subject if not confidential else 'confidential')[:60]}\u201d"
         who = parsed.from_name or parsed.from_addr
         if d.visibility == "personal" and exclusive:

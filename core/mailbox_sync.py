@@ -22,12 +22,14 @@ from sqlalchemy import text
 from core import backoff
 from core.config import AccountConfig
 from core.credentials import get_password
-from core.errors import ComptoirError
+from core.errors import ComptoirError, StorageError
 from core.imap_client import (
-    FetchItem, ImapAuthError, ImapClient, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
+    FetchItem, ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
 )
 from core.ingest import IncomingMail, IngestReport, MailboxPosition, ingest_batch
 from core.parse_worker import prepare_chunk, watch_parent
+from core.rawsql import RawSql
+from core.storage_failure import storage_failure, workspace_storage
 from core.sync_plan import ServerState, StoredState, SyncPlan, plan_sync
 from core.workspace import Workspace
 
@@ -45,11 +47,17 @@ INGEST_BATCH_BYTES = 16 * 1024 * 1024
 POOL_THRESHOLD = 200
 """Passes expected to fetch more mails than this parse in worker processes."""
 IDLE_SECONDS = 29 * 60
+PROBE_SECONDS = 60.0
+"""IDLE is ended and the server probed (DONE, then UID SEARCH, each under the command timeout) this often, so a
+server that stopped answering (a frozen process keeps the TCP connection open) is replaced within
+PROBE_SECONDS plus the command timeout (30 s): 90 s with the defaults."""
 POLL_SECONDS = 30.0
 """NOOP polling interval on servers without IDLE."""
 TROUBLE_AFTER = 5
 """Consecutive failures before supervisors get a sync_trouble alert."""
 ONCE_ATTEMPTS = 3
+MISSING_SENT_RECHECK = 600.0
+"""Seconds between looks for a sent folder the server does not have (yet)."""
 
 
 class ParsePool:
@@ -106,6 +114,8 @@ class PassResult:
     new_messages: int = 0
     merged: int = 0
     already_seen: int = 0
+    history: int = 0
+    """Mail older than the account's cut-over, stored as worked-out history."""
     flag_changes: int = 0
     parse_wait: float = 0.0
     """Seconds the store side waited for parsing."""
@@ -123,8 +133,10 @@ class MailboxSync:
 
     def __init__(self, ws: Workspace, account: AccountConfig, mailbox: str, parser: ParsePool,
                  on_trouble: Callable[[str, int], None] | None = None,
-                 client_factory: Callable[[AccountConfig], ImapClient] = make_client) -> None:
+                 client_factory: Callable[[AccountConfig], ImapClient] = make_client,
+                 probe_seconds: float = PROBE_SECONDS) -> None:
         self.ws = ws
+        self.probe_seconds = probe_seconds
         self.account = account
         self.mailbox = mailbox
         self.parser = parser
@@ -133,34 +145,73 @@ class MailboxSync:
         self.failures = 0
         self.name = f"{account.name}/{mailbox}"
         self.last_error: str | None = None
+        self.storage_failed = False
+        """The last failure was the disk (full, read-only, failing), not the server."""
         self.defer_checkpoint = False
         """Set by a Syncer that checkpoints the SQLite WAL itself."""
         self.last_uid = 0
         """The last stored UID after the latest pass."""
+        self.sent = mailbox == account.sent_folder
+        """The account's sent folder: its mail is our earlier replies, stored as outbound messages."""
+        self.missing = False
+        """The server has no such mailbox (a sent folder not created yet)."""
+        self.after: asyncio.Event | None = None
+        """Set by the Syncer: wait for this (the account's sent folder's first pass) before the first pass."""
+        self.first_pass_over = asyncio.Event()
+        """Set once the first pass ended, well or not."""
+        self.cutover = account.cutover(ws.clock.now())
+        """Replaced at each pass by the cut-over computed from the stored account row."""
 
     # -- the loop
 
     async def run(self, stop: asyncio.Event, once: bool = False) -> bool:
         """Sync until `stop` is set (or one good pass with once=True); True when the last pass succeeded."""
+        if self.after is not None:
+            # The sent folder goes first, so mail it already answers is stored as replied and never alerts anyone.
+            await self.after.wait()
+        try:
+            return await self._run(stop, once)
+        finally:
+            self.first_pass_over.set()
+
+    async def _run(self, stop: asyncio.Event, once: bool) -> bool:
         while not stop.is_set():
             client = self.client_factory(self.account)
             try:
-                await self._login(client)
-                await self.sync_pass(client)
+                await self._storage_safe(self._login(client))
+                await self._storage_safe(self.sync_pass(client))
                 self._succeeded()
+                self.first_pass_over.set()
                 if once:
                     return True
-                await self._watch(client, stop)
-            except Exception as error:  # noqa: BLE001 - a storage error too (disk full, lock timeout): retry, never die
+                if self.missing:
+                    await _sleep_or_stop(stop, MISSING_SENT_RECHECK)
+                    continue
+                await self._storage_safe(self._watch(client, stop))
+            except Exception as error:  # noqa: BLE001 - any storage error too (a lock held too long, PostgreSQL
+                # restarting): retry with backoff, never let the mailbox's task die
                 self._failed(error)
                 if once and self.failures >= ONCE_ATTEMPTS:
                     return False
+                self.first_pass_over.set()  # those waiting for this mailbox go on without it
                 wait = self._retry_delay(error)
                 log.info("%s: retrying in %.1f s", self.name, wait)
                 await _sleep_or_stop(stop, wait)
             finally:
                 await client.logout()
         return self.last_error is None
+
+    async def _storage_safe(self, awaitable) -> None:
+        """Run `awaitable`; a full or failing disk becomes a StorageError naming the path and its free space."""
+        try:
+            await awaitable
+        except ComptoirError:
+            raise
+        except Exception as error:  # noqa: BLE001 - only storage failures are translated; others propagate
+            failure = storage_failure(error, workspace_storage(self.ws))
+            if failure is None:
+                raise
+            raise failure from None
 
     async def _login(self, client: ImapClient) -> None:
         await client.connect()
@@ -174,8 +225,9 @@ class MailboxSync:
                 await self.sync_pass(client)
                 continue
             if has_idle:
-                # core.imap_client re-issues IDLE within 29 minutes (RFC 2177); a cancelled IDLE drops the link.
-                waiter = asyncio.ensure_future(client.idle(IDLE_SECONDS))
+                # A quiet IDLE ends every probe_seconds: the DONE and the next UID SEARCH are the liveness probe
+                # (each times out, and a timeout replaces the connection). A cancelled IDLE drops the link.
+                waiter = asyncio.ensure_future(client.idle(min(IDLE_SECONDS, self.probe_seconds)))
                 stopper = asyncio.ensure_future(stop.wait())
                 done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 stopper.cancel()
@@ -212,17 +264,23 @@ class MailboxSync:
             self.on_trouble(f"mail sync of {self.name} works again", 0)
         self.failures = 0
         self.last_error = None
+        self.storage_failed = False
 
     def _failed(self, error: BaseException) -> None:
         self.failures += 1
         self.last_error = str(error) or type(error).__name__
-        log.warning("%s: sync failed (%d in a row): %s", self.name, self.failures, self.last_error)
+        self.storage_failed = isinstance(error, StorageError)
+        log.log(logging.ERROR if self.storage_failed else logging.WARNING, "%s: sync failed (%d in a row): %s",
+                self.name, self.failures, self.last_error)
         self._save_error(self.last_error)
         if self.failures == TROUBLE_AFTER and self.on_trouble is not None:
             self.on_trouble(f"mail sync of {self.name} keeps failing ({self.failures} times): {self.last_error}",
                             self.failures)
 
     def _retry_delay(self, error: BaseException) -> float:
+        if isinstance(error, StorageError):
+            # Space comes back when someone frees it: look again soon, at most a minute apart.
+            return backoff.delay(self.failures - 1, base=2.0, cap=60.0)
         # Credentials and certificates do not fix themselves quickly: start those waits at a minute.
         base = 60.0 if isinstance(error, (ImapAuthError, ImapTlsError, ComptoirError)) and \
             not isinstance(error, ImapConnectionLost) else 1.0
@@ -233,15 +291,29 @@ class MailboxSync:
             with self.ws.db.write() as s:
                 s.execute(text("UPDATE mailbox_state SET last_error = :e WHERE account = :a AND mailbox = :m"),
                           {"e": message[:500], "a": self.account.name, "m": self.mailbox})
-        except Exception:  # noqa: BLE001 - recording the error must never hide it
-            log.exception("%s: could not record the sync error", self.name)
+        except Exception as error:  # noqa: BLE001 - recording the error must never hide it
+            if storage_failure(error, None) is not None:
+                log.warning("%s: could not record the sync error either (the same storage failure)", self.name)
+            else:
+                log.exception("%s: could not record the sync error", self.name)
 
     # -- one pass
 
     async def sync_pass(self, client: ImapClient) -> PassResult:
         """SELECT, plan, fetch and store everything new; then save UIDNEXT and HIGHESTMODSEQ."""
         started = time.perf_counter()
-        status = await client.select(self.mailbox, readonly=not self.account.set_seen)
+        try:
+            status = await client.select(self.mailbox, readonly=not self.account.set_seen or self.sent)
+        except ImapCommandError:
+            if not self.sent:
+                raise
+            # A sent folder the server does not have yet: nothing was sent from this mailbox before.
+            if not self.missing:
+                log.info("%s: no such mailbox on the server; looking again every %d minutes",
+                         self.name, MISSING_SENT_RECHECK // 60)
+            self.missing = True
+            return PassResult(SyncPlan(False, None, None, 0, ("no such mailbox",)))
+        self.missing = False
         stored = await asyncio.to_thread(self._stored_state)
         condstore = "CONDSTORE" in client.capabilities
         plan = plan_sync(stored, ServerState(status.uidvalidity, status.uidnext, status.highestmodseq,
@@ -251,7 +323,7 @@ class MailboxSync:
         last_uid = plan.last_uid
         if plan.fetch_from is not None:
             last_uid = await self._fetch_new(client, plan, status, result)
-        if self.account.set_seen and plan.fetch_from is not None and last_uid >= plan.fetch_from:
+        if self.account.set_seen and not self.sent and plan.fetch_from is not None and last_uid >= plan.fetch_from:
             # Only when the team asked for it: everything else Comptoir does leaves \Seen alone.
             await client.add_flags(f"{plan.fetch_from}:{last_uid}", ["\\Seen"])
         if plan.changed_since is not None:
@@ -263,8 +335,9 @@ class MailboxSync:
                                    address=self.account.address)
         await asyncio.to_thread(ingest_batch, self.ws, [], self.ws.clock.now(), position)
         if result.fetched or plan.reset:
-            log.info("%s: %d fetched, %d new, %d merged, %d known in %.1f s (store %.1f s, waited %.1f s for "
-                     "parsing) (%s)", self.name, result.fetched, result.new_messages, result.merged,
+            log.info("%s: %d fetched, %d new (%d as history, before %s), %d merged, %d known in %.1f s "
+                     "(store %.1f s, waited %.1f s for parsing) (%s)", self.name, result.fetched,
+                     result.new_messages, result.history, f"{self.cutover:%Y-%m-%d %H:%M} UTC", result.merged,
                      result.already_seen, time.perf_counter() - started, result.store_seconds, result.parse_wait,
                      "; ".join(plan.reasons))
         return result
@@ -274,6 +347,9 @@ class MailboxSync:
             row = s.execute(text("SELECT uidvalidity, uidnext, last_uid, highestmodseq FROM mailbox_state "
                                  "WHERE account = :a AND mailbox = :m"),
                             {"a": self.account.name, "m": self.mailbox}).first()
+            first = s.execute(text("SELECT created_at FROM account WHERE name = :a"), {"a": self.account.name}).first()
+        first_synced = RawSql.read_when(first[0]) if first else self.ws.clock.now()
+        self.cutover = self.account.cutover(first_synced)
         return StoredState(*row) if row else StoredState()
 
     async def _fetch_new(self, client: ImapClient, plan: SyncPlan, status: MailboxStatus,
@@ -342,7 +418,8 @@ class MailboxSync:
                 for item, (parsed, key) in zip(items, prepared):
                     batch.append(IncomingMail(raw=item.body, delivered_to=address, account=self.account.name,
                                               mailbox=self.mailbox, uidvalidity=status.uidvalidity, uid=item.uid,
-                                              internaldate=item.internaldate, parsed=parsed, key=key))
+                                              internaldate=item.internaldate, parsed=parsed, key=key,
+                                              history_before=self.cutover, sent=self.sent))
                     size += len(item.body)
             if batch and (entry is None or len(batch) >= INGEST_BATCH or size >= INGEST_BATCH_BYTES):
                 last_uid = max(last_uid, max(m.uid for m in batch))
@@ -353,9 +430,15 @@ class MailboxSync:
                                                  self.defer_checkpoint)
                 result.store_seconds += time.perf_counter() - started
                 self._count(result, report, len(batch))
+                self._progress(result, status)
                 batch, size = [], 0
             if entry is None:
                 return last_uid
+
+    def _progress(self, result: PassResult, status: MailboxStatus) -> None:
+        """One log line per stored batch, so a long first sync shows how far it is."""
+        log.info("%s: %d of about %d stored (%d new, %d of them history)", self.name, result.fetched,
+                 status.exists, result.new_messages, result.history)
 
     @staticmethod
     def _count(result: PassResult, report: IngestReport, fetched: int) -> None:
@@ -363,6 +446,7 @@ class MailboxSync:
         result.new_messages += report.new_messages
         result.merged += report.merged
         result.already_seen += report.already_seen
+        result.history += report.history
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:

@@ -118,6 +118,9 @@ class Conversation(SQLModel, table=True):
     deadline: datetime = _when(nullable=False, default=None)
     """The next moment something happens to it (window end, snooze end; NO_DEADLINE when none); queues sort by it."""
     snoozed_until: Optional[datetime] = _when()
+    next_step_at: Optional[datetime] = _when(index=True)
+    """When routing.escalate may next have a step for it (routing.next_step_at); None: nothing until it changes.
+    An escalation pass reads only the rows whose moment has come."""
     pending_count: int = 0
     """Inbound messages not yet worked out."""
     message_count: int = 0
@@ -152,7 +155,8 @@ class Message(SQLModel, table=True):
     """inbound | outbound | note"""
     message_id: Optional[str] = Field(default=None, index=True)
     """The Message-ID header (not unique: senders reuse them)."""
-    in_reply_to: Optional[str] = None
+    in_reply_to: Optional[str] = Field(default=None, index=True)
+    """Indexed: a mail from the inbox finds the reply already stored from the sent folder."""
     references: list[str] = _json(list)
     from_addr: str = ""
     from_name: str = ""
@@ -254,7 +258,8 @@ class OutboxItem(SQLModel, table=True):
     cc_addrs: list[str] = _json(list)
     subject: str
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
-    in_reply_to: Optional[str] = None
+    in_reply_to: Optional[str] = Field(default=None, index=True)
+    """Indexed: a mail from the inbox finds the reply already stored from the sent folder."""
     references: list[str] = _json(list)
     our_message_id: str = Field(unique=True)
     raw: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

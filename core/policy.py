@@ -65,15 +65,19 @@ def _rules(config: Config) -> tuple[Rule, ...]:
     )
 
 
-def build_policy(ws: Workspace, s: Session | None = None) -> Policy:
-    """The routing policy with every agent's current presence and open load read from the database."""
+def build_policy(ws: Workspace, s: Session | None = None, with_loads: bool = True) -> Policy:
+    """The routing policy with every agent's current presence and open load read from the database.
+
+    with_loads=False leaves every load at 0, for escalation, which never looks at loads (and whose cost
+    must not grow with the number of open conversations).
+    """
     config = ws.config
     if s is None:
         with ws.db.raw(write=False) as raw:
-            loads, pres = open_loads(raw), presence_statuses(raw)
+            loads, pres = open_loads(raw) if with_loads else {}, presence_statuses(raw)
     else:
         raw = RawSql(s)
-        loads, pres = open_loads(raw), presence_statuses(raw)
+        loads, pres = open_loads(raw) if with_loads else {}, presence_statuses(raw)
     agents = []
     for a in config.agents:
         status, until = pres.get(a.login, ("available", None))

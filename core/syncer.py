@@ -22,14 +22,21 @@ from core.actions import raise_alerts
 from core.escalation import run_escalation
 from core.lock import WorkspaceLock
 from core.logfile import log_to_file
-from core.mailbox_sync import MailboxSync, ParsePool
+from core.mailbox_sync import PROBE_SECONDS, MailboxSync, ParsePool
 from core.models import utcnow
 from core.outbox import Outbox
 from core.rawsql import column_when
+from core.storage_failure import storage_failure, workspace_storage
+from core.textsafe import printable
 from core.webhook import WebhookQueue
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.sync")
+
+EXIT_MAILBOX = 2
+"""`sync --once`: a mailbox could not be synced (the reason is printed and in comptoir.log)."""
+EXIT_STORAGE = 4
+"""`sync --once` or any command: the disk (or PostgreSQL's) refused a write; the message names the path."""
 
 OUTBOX_SECONDS = 1.0
 ESCALATION_SECONDS = 30.0
@@ -42,7 +49,8 @@ class Syncer:
     """Runs the sync duties of one workspace until stopped; the caller holds the workspace lock."""
 
     def __init__(self, ws: Workspace, *, outbox_retry_base: float = 30.0, outbox_seconds: float = OUTBOX_SECONDS,
-                 escalation_seconds: float = ESCALATION_SECONDS, health=None) -> None:
+                 escalation_seconds: float = ESCALATION_SECONDS, probe_seconds: float = PROBE_SECONDS,
+                 health=None) -> None:
         self.ws = ws
         self.health = health
         """A core.server.health.Health that hears of every duty's failures and recoveries, or None."""
@@ -52,11 +60,15 @@ class Syncer:
         self.outbox_seconds = outbox_seconds
         self.escalation_seconds = escalation_seconds
         self.mailboxes = [
-            MailboxSync(ws, account, mailbox, self.parser, on_trouble=self._trouble)
-            for account in ws.config.accounts for mailbox in account.folders
+            MailboxSync(ws, account, mailbox, self.parser, on_trouble=self._trouble, probe_seconds=probe_seconds)
+            for account in ws.config.accounts for mailbox in account.mailboxes()
         ]
+        sent_first = {m.account.name: m for m in self.mailboxes if m.sent}
         for mailbox in self.mailboxes:
             mailbox.defer_checkpoint = ws.db.is_sqlite
+            first = sent_first.get(mailbox.account.name)
+            if first is not None and first is not mailbox:
+                mailbox.after = first.first_pass_over
 
     async def run(self, stop: asyncio.Event, once: bool = False) -> bool:
         """Sync until `stop` is set; with once=True, one pass of everything. True when every mailbox synced."""
@@ -115,7 +127,12 @@ class Syncer:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - one duty failing must not stop the others
-            if self.health is None:
+            failure = storage_failure(error, workspace_storage(self.ws), what)
+            if failure is not None:
+                log.error("%s", failure)  # the path and the free space say it all: no traceback
+                if self.health is not None:
+                    self.health.failed(what, error, traceback=False)
+            elif self.health is None:
                 log.exception("%s failed", what)
             else:
                 self.health.failed(what, error)
@@ -181,6 +198,23 @@ class Syncer:
             watcher.cancel()
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Log lines for a terminal: server answers in them are made printable (core.textsafe)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def _log_to_terminal() -> logging.Handler | None:
+    """When someone watches (`comptoir sync` in a terminal), the same lines on stderr: progress, failures."""
+    if not sys.stderr.isatty():
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logging.getLogger("comptoir").addHandler(handler)
+    return handler
+
+
 def run_syncer(ws: Workspace, once: bool) -> int:
     """`comptoir sync [--once]`: hold the lock, sync until SIGTERM/SIGINT (or one pass); the exit code."""
     lock = WorkspaceLock(ws)
@@ -188,25 +222,34 @@ def run_syncer(ws: Workspace, once: bool) -> int:
         print(f"comptoir: another syncer holds {ws.path}: {lock.holder()}", file=sys.stderr)
         return 1
     handler = log_to_file(ws.log_path)
+    terminal = _log_to_terminal()
     log.info("syncer started (%s, %d mailbox(es))", "once" if once else "continuous",
-             sum(len(a.folders) for a in ws.config.accounts))
+             sum(len(a.mailboxes()) for a in ws.config.accounts))
+    syncer = Syncer(ws)
     try:
-        ok = asyncio.run(_main(ws, once))
+        ok = asyncio.run(_main(syncer, once))
     finally:
         log.info("syncer stopped")
         logging.getLogger("comptoir").removeHandler(handler)
         handler.close()
+        if terminal is not None:
+            logging.getLogger("comptoir").removeHandler(terminal)
         lock.release()
-    return 0 if ok else 2
+    failed = [m for m in syncer.mailboxes if m.last_error]
+    for mailbox in failed:
+        print(f"comptoir: {mailbox.name}: {printable(mailbox.last_error or '')}", file=sys.stderr)
+    if any(m.storage_failed for m in failed):
+        return EXIT_STORAGE
+    return 0 if ok else EXIT_MAILBOX
 
 
-async def _main(ws: Workspace, once: bool) -> bool:
+async def _main(syncer: Syncer, once: bool) -> bool:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        return await Syncer(ws).run(stop, once=once)
+        return await syncer.run(stop, once=once)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

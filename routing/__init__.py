@@ -1,7 +1,7 @@
 """Pure routing policy: who must answer each message and how it escalates; standard library only."""
 from routing.automation import automation_signs
 from routing.decide import decide
-from routing.escalate import ConversationState, Step, escalate, on_vacation
+from routing.escalate import ConversationState, Step, escalate, next_step_at, on_vacation
 from routing.facts import (
     ContactHistory, EarlierConversation, MessageFacts, Rating, RoutingFacts, ThreadFacts,
 )
@@ -14,5 +14,5 @@ __all__ = [
     "AgentInfo", "BusinessHours", "Condition", "ContactHistory", "ConversationState", "Decision",
     "EarlierConversation", "MessageFacts", "Policy", "Rating", "Reason", "RoutingFacts", "Rule",
     "Rung", "Step", "TeamPolicy", "ThreadFacts", "add_business_time", "automation_signs",
-    "business_time_between", "decide", "escalate", "is_open", "on_vacation", "rule_from_mapping",
+    "business_time_between", "decide", "escalate", "is_open", "next_step_at", "on_vacation", "rule_from_mapping",
 ]

@@ -90,6 +90,38 @@ def escalate(conversation: ConversationState, policy: Policy, now: datetime) -> 
     return tuple(steps)
 
 
+def next_step_at(conversation: ConversationState, policy: Policy, now: datetime) -> datetime | None:
+    """The first moment from `now` on at which `escalate` may return a step; None: never, unless the state changes.
+
+    Core stores it in an indexed column, so an escalation pass reads only the conversations that are due.
+    Before this moment `escalate` returns nothing; at it, it may still return nothing (the pass then
+    asks again), so an early answer costs one look and a late one never happens.
+    """
+    if now.tzinfo is None:
+        raise ValueError("next_step_at needs a timezone-aware `now`")
+    if conversation.state == DONE:
+        return None
+    if conversation.state == SNOOZED:
+        return conversation.snoozed_until
+    if not conversation.has_pending_inbound:
+        return None
+    sent = conversation.warnings_sent
+    if conversation.visibility == PERSONAL:
+        owner = policy.agent(conversation.owner)
+        if owner is None or owner.presence_at(now) != AVAILABLE:
+            return now
+        until = conversation.exclusive_until
+        if until is None:
+            return None
+        return until - policy.warn_before if EXCLUSIVE_WARNING not in sent else until
+    until = conversation.team_until
+    if until is None or SUPERVISORS_ALERTED in sent:
+        return None
+    if conversation.visibility == TEAM and TEAM_WARNING not in sent:
+        return until - policy.warn_before
+    return until
+
+
 def on_vacation(
     agent: AgentInfo, conversations: tuple[ConversationState, ...], policy: Policy, now: datetime
 ) -> tuple[Step, ...]:

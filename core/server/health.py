@@ -52,8 +52,10 @@ class Health:
             self._alert_supervisors(name, f"{error}, from {failed_since:%Y-%m-%d %H:%M} UTC; it works again now")
         self._changed()
 
-    def failed(self, name: str, error: BaseException, alert: bool = True) -> None:
-        log.error("%s failed: %s: %s", name, type(error).__name__, error, exc_info=error)
+    def failed(self, name: str, error: BaseException, alert: bool = True, traceback: bool = True) -> None:
+        """`name` failed: logged (with the traceback unless the message says it all), kept, alerted."""
+        if traceback:
+            log.error("%s failed: %s: %s", name, type(error).__name__, error, exc_info=error)
         with self._lock:
             duty = self._duties.setdefault(name, _Duty(name))
             first = duty.ok

@@ -77,3 +77,16 @@ print(json.dumps([shown, before, after]))
     assert shown[5] == "paul" and shown[1] == shown[0] > 5
     assert before == [], f"the first screen imported {before}"
     assert after, "warm_up should load the ORM and the actions"
+
+
+def test_bench_sync_imports_without_pytest() -> None:
+    """bench/bench_sync.py runs after a plain `make install`: its Dovecot harness must not need pytest."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys, runpy; sys.modules['pytest'] = None; "
+            f"runpy.run_path({str(root / 'bench' / 'bench_sync.py')!r}, run_name='bench_sync')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from routing_world import NOW, make_policy, paris
 
-from routing import AgentInfo, ConversationState, Policy, Step, escalate, on_vacation
+from routing import AgentInfo, ConversationState, Policy, Step, escalate, next_step_at, on_vacation
 
 POLICY = make_policy()
 EXCLUSIVE_UNTIL = paris(2024, 3, 12, 12, 30)
@@ -140,3 +140,40 @@ def test_on_vacation_for_an_agent_still_present_says_vacation() -> None:
     marie = AgentInfo("marie", "Marie Curie", teams=("sales",))
     (step,) = on_vacation(marie, (conversation(),), POLICY, NOW)
     assert "on vacation" in step.reason.text
+
+
+MINUTE_GRID = [NOW - timedelta(days=1) + timedelta(minutes=5 * n) for n in range(12 * 24 * 3)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_next_step_at_never_misses_a_step(case: Case) -> None:
+    """Before next_step_at, escalate returns nothing at any moment; so a pass may skip the conversation until then."""
+    asked_at = min(case.now, NOW)
+    due = next_step_at(case.state, case.policy, asked_at)
+    for moment in MINUTE_GRID:
+        if moment >= asked_at and (due is None or moment < due):
+            assert escalate(case.state, case.policy, moment) == (), (moment, due)
+
+
+def test_walking_the_ladder_by_next_step_at_gives_every_step_at_its_moment() -> None:
+    """Jumping from one next_step_at to the next gives the same steps as ticking every 5 minutes."""
+    state, now, seen = conversation(), NOW, []
+    while (due := next_step_at(state, POLICY, now)) is not None:
+        assert escalate(state, POLICY, due - timedelta(seconds=1)) == () or due <= now
+        now = max(due, now)
+        for step in escalate(state, POLICY, now):
+            seen.append((step.kind, now))
+            state = replace(state, visibility=step.visibility or state.visibility,
+                            owner=None if step.release_owner else state.owner,
+                            warnings_sent=state.warnings_sent | ({step.warning_key} if step.warning_key else set()))
+    warn = POLICY.warn_before
+    assert seen == [("warn", EXCLUSIVE_UNTIL - warn), ("to_team", EXCLUSIVE_UNTIL),
+                    ("warn", TEAM_UNTIL - warn), ("to_everyone", TEAM_UNTIL)]
+
+
+def test_next_step_at_for_an_absent_owner_is_now_and_for_a_snooze_its_end() -> None:
+    assert next_step_at(conversation(owner="lea", team="support"), POLICY, NOW) == NOW
+    until = NOW + timedelta(hours=3)
+    assert next_step_at(conversation(state="snoozed", snoozed_until=until), POLICY, NOW) == until
+    assert next_step_at(conversation(has_pending_inbound=False), POLICY, NOW) is None
+    assert next_step_at(conversation(state="done"), POLICY, NOW) is None
