@@ -95,8 +95,7 @@ def _label(conv: Conversation) -> str:
 
 
 def _require_agent(ws: Workspace, login: str) -> None:
-    if ws.config.agent(login) is None:
-        raise ActionRefused(f"{login!r} is not an agent of this workspace")
+    ws.config.require_agent(login)
 
 
 def _refused(message: str, conversation_id: int | None = None, winner: str | None = None) -> ActionResult:
@@ -236,8 +235,8 @@ def assign(
         raise ActionRefused("assign to exactly one of an agent or a team")
     if to_agent:
         _require_agent(ws, to_agent)
-    if to_team and ws.config.team(to_team) is None:
-        raise ActionRefused(f"there is no team {to_team!r}")
+    if to_team:
+        ws.config.require_team(to_team)
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id)
         previous = conv.owner
@@ -658,8 +657,8 @@ def external_alert(
         raise ActionRefused("alert exactly one of --to AGENT or --team TEAM")
     if to_agent:
         _require_agent(ws, to_agent)
-    if to_team and ws.config.team(to_team) is None:
-        raise ActionRefused(f"there is no team {to_team!r}")
+    if to_team:
+        ws.config.require_team(to_team)
     if not text.strip():
         raise ActionRefused("the alert text is empty")
     with ws.db.write() as s:

@@ -21,6 +21,13 @@ class Check:
     ok: bool
     detail: str
     warning: bool = False
+    """Passes, but something is weaker than it should be: printed as [warn], not [ok]."""
+
+    @property
+    def label(self) -> str:
+        if not self.ok:
+            return "FAIL"
+        return "warn" if self.warning else "ok"
 
 
 def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
@@ -52,7 +59,7 @@ def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
         db.dispose()
     try:
         info = credentials.describe_backend()
-        checks.append(Check("keyring", True, f"{info.name}: {info.protection}", warning=not info.safe))
+        checks.append(Check("keyring", info.private, f"{info.name}: {info.protection}", warning=info.private and not info.safe))
     except Exception as exc:  # noqa: BLE001 - a broken keyring is a finding, not a crash
         checks.append(Check("keyring", False, f"no usable keyring backend ({type(exc).__name__})"))
     for account in config.accounts:

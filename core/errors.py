@@ -19,3 +19,7 @@ class IdentityError(ComptoirError):
 
 class ActionRefused(ComptoirError):
     """An action was refused by the rules (already claimed, pending messages, ...)."""
+
+
+class UnknownName(ActionRefused):
+    """A command named a team or agent that does not exist, or gave a bad argument value; the CLI exits 2."""
