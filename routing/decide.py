@@ -161,7 +161,10 @@ def _by_thread(facts: RoutingFacts, policy: Policy, now: datetime, reasons: list
 def _by_personal_address(
     facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]
 ) -> _Route | None:
-    """Mail to an agent's own address, or to team+LOGIN@, goes to that agent while at work."""
+    """Mail to an agent's own address, or to team+LOGIN@, goes to that agent while at work.
+
+    Its team rung is the team serving the sender's audience when one is known, else the agent's team;
+    while the agent is away, that team takes it at once."""
     seen: set[str] = set()
     for address in facts.message.recipients:
         found = _personal_target(address, policy)
@@ -169,6 +172,9 @@ def _by_personal_address(
             continue
         agent, team, how = found
         seen.add(agent.login)
+        audience = _audience_team(facts, policy) if how == "personally" else None
+        if audience is not None:
+            team = audience[0]
         inputs = {"agent": agent.login, "address": address, "team": team or ""}
         absence = policy.absence(agent, now, team)
         if absence is None:
@@ -178,11 +184,30 @@ def _by_personal_address(
                 f"Addressed {how} to {agent.label} ({address}), who is at work: {alone}.",
                 inputs,
             ))
+            if audience is not None:
+                reasons.append(Reason("audience", audience[1], audience[2]))
+                reasons.append(Reason("personal_team", f"After that, team {team} sees it: it serves this sender.",
+                                      {"team": team}))
             return _Route("personal", AGENT_TARGET, agent.login, team, exclusive_until, team_until)
+        if audience is not None:
+            reasons.append(Reason(
+                "personal_absent",
+                f"Addressed {how} to {agent.label} ({address}), but they are {absence}: "
+                "routed as if written to the team serving this sender.",
+                {**inputs, "absence": absence},
+            ))
+            return None  # the audience routing below finds that team, and the sender's earlier agent
+        if team is not None:
+            reasons.append(Reason(
+                "personal_absent",
+                f"Addressed {how} to {agent.label} ({address}), but they are {absence}: their team {team} takes it.",
+                {**inputs, "absence": absence},
+            ))
+            return _Route("personal", TEAM_TARGET, team=team)
         reasons.append(Reason(
             "personal_absent",
-            f"Addressed {how} to {agent.label} ({address}), but they are {absence}: "
-            "routed as if written to a team address.",
+            f"Addressed {how} to {agent.label} ({address}), but they are {absence} and in no team: "
+            "routed like any new message.",
             {**inputs, "absence": absence},
         ))
     return None
