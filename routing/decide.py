@@ -273,7 +273,12 @@ def _by_audience(facts: RoutingFacts, policy: Policy, now: datetime, reasons: li
             {"agent": login, "contact": contact.address},
         ))
         return _Route("audience_agent", AGENT_TARGET, login, team, exclusive_until, team_until)
-    previous = "no earlier agent can take it" if handlers else "nobody in the team handled this sender before"
+    if handlers:
+        previous = "no earlier agent can take it"
+    elif any(c.team == team for c in contact.conversations):
+        previous = "nobody owned the sender's earlier conversations with it"
+    else:
+        previous = "nobody in the team handled this sender before"
     reasons.append(Reason("audience_team", f"The whole team {team} sees it: {previous}.", {"team": team}))
     return _Route("audience_team", TEAM_TARGET, team=team)
 
@@ -360,7 +365,7 @@ def _ladder(
                     f"and {names} alerted.")
     if route.target == AGENT_TARGET:
         agent: str = route.agent  # type: ignore[assignment]
-        first = Rung(now, PERSONAL, (agent,), (), f"Now: only {agent} sees it and is alerted.")
+        first = Rung(now, PERSONAL, (agent,), (), f"Only {agent} sees it and is alerted.")
         if team is not None:
             exclusive_until: datetime = route.exclusive_until  # type: ignore[assignment]
             middle = Rung(exclusive_until, TEAM, (), (team.name,),
@@ -369,9 +374,9 @@ def _ladder(
         else:
             rungs = (first, last)
     elif route.target == TEAM_TARGET:
-        rungs = (Rung(now, TEAM, (), (team.name,), f"Now: team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
+        rungs = (Rung(now, TEAM, (), (team.name,), f"Team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
     else:
-        rungs = (Rung(now, EVERYONE, (), (), "Now: every agent sees it and can claim it (nobody is alerted for a first contact)."), last)
+        rungs = (Rung(now, EVERYONE, (), (), "Every agent sees it and can claim it (nobody is alerted for a first contact)."), last)
     later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
     reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": who}))
     return rungs

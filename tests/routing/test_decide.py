@@ -284,3 +284,12 @@ def test_naive_now_is_refused() -> None:
 
 def _explain(decision: Decision) -> str:
     return "\n".join(f"{r.code}: {r.text}" for r in decision.reasons)
+
+
+def test_an_earlier_conversation_nobody_owned_is_not_called_no_history() -> None:
+    decision = decide(RoutingFacts(mail("someone@client.test"), contact=contact(handled=(("sales", None),))), POLICY, NOW)
+    text = " ".join(reason.text for reason in decision.reasons)
+    assert "had a conversation with team sales" in text
+    assert "nobody in the team handled this sender before" not in text
+    assert "nobody owned the sender's earlier conversations with it" in text
+    assert all(not rung.text.startswith("Now:") for rung in decision.ladder)

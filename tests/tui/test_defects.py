@@ -3,10 +3,16 @@ before its fix."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from textual.widgets import OptionList
 
+from core.views import RungView
 from tests.tui.conftest import SIZE, make_app, settle
 from tui.screens.assign import AssignScreen
+from tui.screens.conversation import ConversationScreen
+from tui.screens.why import WhyScreen
+from tui.widgets.routing_panel import routing_text
 
 
 async def test_team_counts_agree_between_sidebar_and_assign_dialog(demo_service) -> None:
@@ -24,3 +30,42 @@ async def test_team_counts_agree_between_sidebar_and_assign_dialog(demo_service)
         assert in_sidebar
         for key in in_sidebar:
             assert f" {sidebar[key]:>3} open" in shown[key], (key, sidebar[key], shown[key])
+
+
+def _shown(app, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def test_why_panel_shows_no_codes_no_stale_now_and_w_tells_more_than_the_side_panel(demo_service) -> None:
+    app = make_app(demo_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        detail = app.screen.detail
+        panel = _shown(app, "#routing")
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, WhyScreen)
+        whole = _shown(app, "#why-body")
+    codes = {reason.code for reason in detail.reasons}
+    assert codes
+    for code in codes:
+        assert f"[{code}]" not in panel and f"[{code}]" not in whole
+    assert "Now:" not in panel and "Now:" not in whole
+    assert panel != whole
+    assert "Escalation ladder" in whole and "History" in whole and "w: the whole ladder and history" in panel
+    assert all(_rung_line(rung) in whole for rung in detail.ladder)
+
+
+def _rung_line(rung) -> str:
+    return rung.text[:40]
+
+
+def test_a_stored_ladder_step_in_the_past_does_not_read_now() -> None:
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    ladder = (RungView(now - timedelta(hours=3), "personal", "Now: only marie sees it and is alerted."),
+              RungView(now + timedelta(hours=1), "team", "From Mon 02 Mar 12:00 Europe/Paris, team hifi sees it."))
+    text = str(routing_text((), ladder, (), now))
+    assert "Now:" not in text and "Only marie sees it and is alerted." in text

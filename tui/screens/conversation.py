@@ -20,7 +20,7 @@ from tui.screens.base import ReportsWorkerErrors
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.message_card import MessageCard
-from tui.widgets.routing_panel import routing_text
+from tui.widgets.routing_panel import routing_summary
 from tui.widgets.top_bar import TopBar
 
 
@@ -109,7 +109,7 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         zone = self.app.zone  # type: ignore[attr-defined]
         self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone))  # type: ignore[attr-defined]
         self.query_one("#routing", Static).update(
-            routing_text(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
+            routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
         )
         if previous is not None and previous.messages == self.detail.messages:
             return
