@@ -412,7 +412,9 @@ class _Batch:
                 "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
                 "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
                 "deadline": self.when(deadline), "now": self.when(now),
-                "shared": sql.flag(bool(others) or "list-id" in parsed.headers),
+                # Shared when a reply-all reaches someone besides the customer (core.queries.reply_recipients);
+                # a List-Id alone is not that: the list is not among the recipients unless it is in To or Cc.
+                "shared": sql.flag(bool(others)),
                 "reasons": sql.json([{"code": r.code, "text": r.text, "inputs": dict(r.inputs)} for r in d.reasons]),
                 "ladder": sql.json([{"at": r.at.isoformat(), "visibility": r.visibility, "text": r.text,
                                      "agents": list(r.alert_agents), "teams": list(r.alert_teams)}

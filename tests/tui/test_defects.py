@@ -12,6 +12,7 @@ from tests.tui.conftest import SIZE, make_app, settle
 from tui.screens.assign import AssignScreen
 from tui.screens.conversation import ConversationScreen
 from tui.screens.why import WhyScreen
+from tui.widgets.conversation_list import ConversationList
 from tui.widgets.routing_panel import routing_text
 
 
@@ -69,3 +70,18 @@ def test_a_stored_ladder_step_in_the_past_does_not_read_now() -> None:
               RungView(now + timedelta(hours=1), "team", "From Mon 02 Mar 12:00 Europe/Paris, team hifi sees it."))
     text = str(routing_text((), ladder, (), now))
     assert "Now:" not in text and "Only marie sees it and is alerted." in text
+
+
+async def test_composer_says_private_when_reply_all_reaches_only_the_customer(fake_service) -> None:
+    fake_service.conversations[3].cc = ()  # shared_reply still set, as rows stored before the fix have it
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        app.screen.query_one(ConversationList).move_to(3)
+        await pilot.press("R")
+        await settle(pilot)
+        audience = str(app.screen.query_one("#composer-audience").render())
+    assert "1 recipient" in audience and "private to the customer" in audience
+    assert "a list or third parties" not in audience

@@ -182,11 +182,14 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         text.append(plural(count, "recipient"), style="bold")
         if count > limit:
             text.append(f" — more than {limit}: you will be asked to confirm", style="bold yellow")
+        customer = (self.detail.row.customer_address or "").lower()
+        others = [a for a in to if a.lower() != customer]
         if cc:
             text.append("  ·  CC'd people will read this reply: " + ", ".join(clean_line(a) for a in cc),
                         style="bold yellow")
-        elif self.detail.row.shared_reply:
-            text.append("  ·  a list or third parties will read this reply", style="bold yellow")
+        elif others:
+            text.append("  ·  others will read this reply: " + ", ".join(clean_line(a) for a in others),
+                        style="bold yellow")
         else:
             text.append("  ·  private to the customer", style="green")
         self.query_one("#composer-audience", Static).update(text)
