@@ -286,6 +286,17 @@ def assign(
 
 
 # -- working messages out -----------------------------------------------------------------------
+def take_back(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
+    """Take a conversation from its owner for yourself; one nobody owns is claimed, not taken back."""
+    with ws.db.read() as s:
+        conv = get_conversation(s, conversation_id)
+    if conv.owner is None:
+        return _refused(f"nobody owns {_label(conv)}: claim it instead", conversation_id)
+    if conv.owner == agent:
+        return _refused(f"{_label(conv)} is yours already", conversation_id)
+    return assign(ws, agent, conversation_id, now, to_agent=agent)
+
+
 def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: datetime) -> ActionResult:
     """Mark an inbound message 'no action needed' with a reason (a thank-you, say)."""
     reason = reason.strip()

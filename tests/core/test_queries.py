@@ -68,3 +68,14 @@ def test_list_id_without_cc_is_not_a_shared_reply(ws: Workspace) -> None:
     detail = svc.detail(report.conversation_ids[0])
     assert detail.reply_to == ("reader@example.test",) and detail.reply_cc == ()
     assert detail.row.shared_reply is False  # the row's "CC" flag and the composer's warning say the same as reply-all
+
+
+def test_take_back_of_an_unowned_conversation_is_refused_not_a_claim(ws: Workspace) -> None:
+    report = ingest_batch(ws, _mails(1), NOW)
+    cid = report.conversation_ids[0]
+    result = Comptoir(ws, "paul").take_back(cid)
+    assert not result.ok and "claim it instead" in result.message
+    assert Comptoir(ws, "paul").rows([cid])[0].owner is None
+    assert actions.claim(ws, "marie", cid, NOW).ok
+    assert Comptoir(ws, "paul").take_back(cid).ok
+    assert Comptoir(ws, "paul").rows([cid])[0].owner == "paul"

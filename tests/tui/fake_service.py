@@ -390,6 +390,8 @@ class FakeComptoir:
 
     def take_back(self, conversation_id: int) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
+            if c.owner is None:
+                return ActionResult(False, f"nobody owns #{c.id}: claim it instead", c.id)
             previous, c.owner = c.owner, self.agent
             return ActionResult(True, f"Taken back from {previous}", c.id)
 

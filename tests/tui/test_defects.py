@@ -85,3 +85,30 @@ async def test_composer_says_private_when_reply_all_reaches_only_the_customer(fa
         audience = str(app.screen.query_one("#composer-audience").render())
     assert "1 recipient" in audience and "private to the customer" in audience
     assert "a list or third parties" not in audience
+
+
+def _footer_keys(app) -> set[str]:
+    return {binding.action for (_node, binding, enabled, _tip) in app.active_bindings.values() if enabled}
+
+
+async def test_claim_is_not_offered_on_my_own_conversation_and_t_never_claims(fake_service) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = app.screen.current_row()
+        assert row.owner is None  # the first of my work: exclusive to me, nobody owns it yet
+        assert "claim" in _footer_keys(app) and "take_back" not in _footer_keys(app)
+        await pilot.press("t")  # take back on a conversation nobody owns: not a silent claim
+        await settle(pilot)
+        assert [c for c in fake_service.calls if c[0] in ("take_back", "claim")] == []
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen.current_row().owner == "ann"
+        assert "claim" not in _footer_keys(app) and "take_back" not in _footer_keys(app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AssignScreen)
+        assert not app.screen.query("#claim") and not app.screen.query("#take-back")
+        await pilot.press("c")
+        await settle(pilot)
+    assert [c[0] for c in fake_service.calls if c[0] in ("take_back", "claim")] == ["claim"]

@@ -108,6 +108,7 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         now = self.app.now()  # type: ignore[attr-defined]
         zone = self.app.zone  # type: ignore[attr-defined]
         self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone))  # type: ignore[attr-defined]
+        self.refresh_bindings()  # claim and take back depend on who owns it
         self.query_one("#routing", Static).update(
             routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
         )

@@ -204,6 +204,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
     @on(ConversationList.Highlighted)
     def show_summary(self) -> None:
         self.query_one(RowSummary).show_row(self.conversation_list.cursor_row, self.app.now(), self.app.zone)  # type: ignore[attr-defined]
+        self.refresh_bindings()  # claim and take back depend on who owns the highlighted row
 
     @on(ConversationList.OpenRequested)
     def open_conversation(self, message: ConversationList.OpenRequested) -> None:
