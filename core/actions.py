@@ -21,6 +21,7 @@ from core.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
 from core.errors import ActionRefused
 from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
 from core.models import utcnow
+from routing.wording import counted
 from core.queries import can_read, get_conversation, our_addresses, signature_for
 from core.search import index_message
 from core.rawsql import RawSql, column_when
@@ -305,28 +306,28 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
     with ws.db.write() as s:
         msg = s.get(Message, message_id)
         if msg is None:
-            raise ActionRefused(f"there is no message #{message_id}")
+            raise ActionRefused(f"there is no message {message_id}")
         conv = get_conversation(s, msg.conversation_id)
         if not can_read(ws, agent, conv):
             return _refused(f"{_label(conv)} is confidential", conv.id)
         if msg.direction != "inbound":
-            return _refused(f"message #{message_id} is not an inbound message", conv.id)
+            return _refused(f"message {message_id} is not an inbound message", conv.id)
         result = s.execute(
             update(Message)
             .where(col(Message.id) == message_id, col(Message.disposition) == "pending")
             .values(disposition="no_action", disposition_reason=reason, disposed_by=agent, disposed_at=now)
         )
         if result.rowcount != 1:
-            return _refused(f"message #{message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id)
+            return _refused(f"message {message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id)
         pending = max(conv.pending_count - 1, 0)
         values: dict[str, object] = {"pending_count": pending, "updated_at": now}
         if pending == 0 and conv.state == "open":
             values["deadline"] = NO_DEADLINE
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
-        record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message #{message_id} ({reason})", now,
+        record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
                      message_id=message_id, reason=reason)
         ws.db.changed(s, [conv.id])
-    return ActionResult(True, f"message #{message_id}: no action needed", conv.id)
+    return ActionResult(True, f"message {message_id}: no action needed", conv.id)
 
 
 def pending_messages(s: Session, conversation_id: int) -> list[Message]:
@@ -347,10 +348,10 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
             return ActionResult(True, f"{_label(conv)} is already done", conversation_id)
         pending = pending_messages(s, conversation_id)
         if pending:
-            names = ", ".join(f"#{m.id} from {m.from_addr} ({m.received_at:%d %b %H:%M})" for m in pending[:5])
+            names = ", ".join(f"message {m.id} from {m.from_addr} ({m.received_at:%d %b %H:%M})" for m in pending[:5])
             more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
             return _refused(
-                f"{_label(conv)} still has {len(pending)} message(s) to work out: {names}{more}. "
+                f"{_label(conv)} still has {counted(len(pending), 'message')} to work out: {names}{more}. "
                 "Reply, or mark them 'no action needed' (n).",
                 conversation_id,
             )
@@ -551,7 +552,7 @@ def reply(
             )
         )
         record_event(s, conversation_id, agent, "reply",
-                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({replied} message(s) answered)", now,
+                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
                      message_id=msg.id, our_message_id=our_id)
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
@@ -562,15 +563,15 @@ def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionR
     with ws.db.write() as s:
         item = s.exec(select(OutboxItem).where(OutboxItem.message_row_id == message_id)).first()
         if item is None:
-            return _refused(f"message #{message_id} is not a reply of ours")
+            return _refused(f"message {message_id} is not a reply of ours")
         if item.state != "failed":
-            return _refused(f"message #{message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
+            return _refused(f"message {message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
         s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")
                   .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}"))
-        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message #{message_id} again", now,
+        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message {message_id} again", now,
                      message_id=message_id)
         ws.db.changed(s, [item.conversation_id])
-    return ActionResult(True, f"message #{message_id} queued for sending again", item.conversation_id)
+    return ActionResult(True, f"message {message_id} queued for sending again", item.conversation_id)
 
 
 def _reply_subject(subject: str) -> str:
@@ -613,7 +614,8 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
         if status == "vacation":
             returned = _return_to_teams(s, ws, agent, now)
         ws.db.changed(s, [None, *returned], kind="presence")
-    extra = f"; {len(returned)} open conversation(s) went back to their teams" if returned else ""
+    extra = (f"; {counted(len(returned), 'open conversation')} went back to {'its team' if len(returned) == 1 else 'their teams'}"
+             if returned else "")
     return ActionResult(True, text + extra)
 
 

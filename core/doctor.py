@@ -10,6 +10,7 @@ from core import credentials, schema
 from core.config import CONFIG_NAME, ServerEndpoint, load_config
 from core.db import Database
 from core.errors import ComptoirError
+from routing.wording import counted
 from core.workspace import database_url, find_workspace_dir, permission_problems
 
 TIMEOUT = 5.0
@@ -38,8 +39,8 @@ def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
     checks.append(Check("workspace", True, str(path)))
     try:
         config = load_config(path / CONFIG_NAME)
-        checks.append(Check("config", True, f"{len(config.teams)} team(s), {len(config.agents)} agent(s), "
-                                               f"{len(config.accounts)} account(s)"))
+        checks.append(Check("config", True, f"{counted(len(config.teams), 'team')}, {counted(len(config.agents), 'agent')}, "
+                                               f"{counted(len(config.accounts), 'account')}"))
     except ComptoirError as exc:
         checks.append(Check("config", False, str(exc)))
         return checks

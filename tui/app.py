@@ -25,6 +25,7 @@ from core.errors import ComptoirError
 from core.views import ActionResult, AgentView
 from tui import keys
 from tui.commands import ActionsProvider
+from tui.formatting import plural
 from tui.messages import (
     ActionFinished,
     AlertsLoaded,
@@ -319,7 +320,7 @@ class ComptoirApp(App[None]):
             failed = [r for r in results if not r.ok]
             if failed:
                 return failed[0]
-            return ActionResult(True, f"No action needed: {len(pending)} message(s), {reason}", detail.row.id)
+            return ActionResult(True, f"No action needed: {plural(len(pending), 'message')}, {reason}", detail.row.id)
 
         self.run_service_action("No action needed", dispose_all, detail.row.id)
 

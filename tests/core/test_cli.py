@@ -115,7 +115,7 @@ def test_assign_dispose_done(cws, cli):
     assert code == 1 and "exactly one" in err
     # done is refused while the message is pending, naming it
     code, out, err = cli("done", str(cid), "--as", "paul")
-    assert code == 1 and f"#{mid} from bob@client.test" in out + err
+    assert code == 1 and f"message {mid} from bob@client.test" in out + err
     assert conversation(cws, cid).state == "open"
     code, out, err = cli("dispose", str(cid), str(mid), "--no-action", "--reason", "just thanks", "--as", "paul")
     assert code == 0, err
@@ -151,7 +151,7 @@ def test_presence_vacation(cws, cli):
     assert actions.claim(cws, "paul", cid, NOW).ok
     code, out, err = cli("presence", "vacation", "--until", "2026-12-07", "--as", "paul")
     assert code == 0, err
-    assert "1 open conversation(s)" in out
+    assert "1 open conversation went back to its team" in out
     assert conversation(cws, cid).owner is None
     agents = {a.login: a for a in listing.agents(cws, NOW)}
     assert agents["paul"].presence == "vacation"
@@ -324,3 +324,26 @@ def test_show_says_who_can_see_it_in_words(cws, cli):
     team_cid, _ = team_conv(cws)
     code, out, _ = cli("show", str(team_cid))
     assert "visible to team hifi" in out
+
+
+def test_done_refusal_numbers_messages_apart_from_conversations_and_counts_in_words(cws, cli):
+    cid, mid = team_conv(cws)
+    code, out, err = cli("done", str(cid))
+    assert code == 1
+    said = out + err
+    assert f"still has 1 message to work out: message {mid} from bob@client.test" in said
+    assert f"#{mid} from" not in said and "(s)" not in said
+
+
+def test_no_user_facing_text_says_message_s():
+    import re
+
+    pattern = re.compile(r"[a-z]\(s\)")
+    found = []
+    for folder in ("core", "tui", "routing"):
+        for path in (REPO / folder).rglob("*.py"):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                code = line.split("#", 1)[0] if not line.lstrip().startswith(("f\"", "\"")) else line
+                if pattern.search(code) and ('"' in code or "'" in code) and '"""' not in code:
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert found == []

@@ -131,7 +131,7 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
     pane.keys("n")
     pane.wait_for("No action needed")
     pane.keys("1")
-    pane.wait_for("1 message(s)")
+    pane.wait_for("1 message,")
     with workspace.db.read() as s:
         thanks = s.exec(select(Message).where(Message.message_id == "<e2e1@customer.test>")).one()
         assert thanks.disposition == "no_action" and thanks.disposition_reason

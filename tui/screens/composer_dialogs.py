@@ -11,6 +11,7 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.views import ConversationDetail
+from tui.formatting import plural
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 from tui.widgets.message_card import MessageCard
@@ -62,7 +63,7 @@ class ConflictDialog(Dialog[str]):
         with Vertical(classes="dialog", id="conflict-dialog"):
             yield Static(Text("Not sent: the conversation changed since you opened it"), classes="dialog-title")
             summary = Text(clean_line(self.refusal), style="yellow")
-            summary.append(f"\n{len(self.new_messages)} new message(s) below. Read them, then resend or edit.")
+            summary.append(f"\n{plural(len(self.new_messages), 'new message')} below. Read {'it' if len(self.new_messages) == 1 else 'them'}, then resend or edit.")
             yield Static(summary, classes="dialog-body")
             with VerticalScroll(id="conflict-messages"):
                 for message in self.new_messages:

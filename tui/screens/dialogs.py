@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from core.durations import parse_duration
 from core.views import AttachmentView, ConversationDetail
 from tui import keys
-from tui.formatting import full_time
+from tui.formatting import full_time, plural
 from tui.safe import clean_line, plain
 from tui.screens.base import ReportsWorkerErrors
 from tui.widgets.message_card import human_size
@@ -146,7 +146,7 @@ class DisposeDialog(Dialog[str]):
             if not self.pending:
                 summary.append("Nothing is pending in this conversation.", style="dim")
             else:
-                summary.append(f"{len(self.pending)} pending message(s) of ")
+                summary.append(f"{plural(len(self.pending), 'pending message')} of ")
                 summary.append(clean_line(self.detail.row.subject), style="bold")
                 summary.append(" will be marked worked out:\n")
                 for message in self.pending:
