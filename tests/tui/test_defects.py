@@ -3,13 +3,17 @@ before its fix."""
 
 from __future__ import annotations
 
+import sys
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 
-from textual.widgets import OptionList
+from textual.widgets import OptionList, TextArea
 
 from core.views import RungView
 from tests.tui.conftest import SIZE, make_app, settle
+from tests.tui.fake_service import populated_service
 from tui.screens.assign import AssignScreen
+from tui.screens.composer import ComposerScreen
 from tui.screens.conversation import ConversationScreen
 from tui.screens.why import WhyScreen
 from tui.widgets.conversation_list import ConversationList
@@ -112,3 +116,25 @@ async def test_claim_is_not_offered_on_my_own_conversation_and_t_never_claims(fa
         await pilot.press("c")
         await settle(pilot)
     assert [c[0] for c in fake_service.calls if c[0] in ("take_back", "claim")] == ["claim"]
+
+
+async def test_typing_after_the_editor_returns_goes_after_the_text(monkeypatch, tmp_path) -> None:
+    script = tmp_path / "fake_editor.py"
+    script.write_text("import sys\nopen(sys.argv[1], 'w').write('Written in vim.\\nRegards')\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    service = populated_service()
+    app = make_app(service)
+    monkeypatch.setattr(app, "suspend", lambda: nullcontext())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        for _ in range(50):
+            if isinstance(app.screen, ComposerScreen) and app.screen.query_one(TextArea).text.startswith("Written"):
+                break
+            await pilot.pause(0.05)
+        body = app.screen.query_one(TextArea)
+        assert body.cursor_location == body.document.end
+        await pilot.press("x")
+        await pilot.pause()
+        assert body.text == "Written in vim.\nRegardsx"

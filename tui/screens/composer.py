@@ -338,6 +338,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             with self.app.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
             body.text = path.read_text(encoding="utf-8")
+            body.move_cursor(body.document.end)  # typing goes on after what was written, not in front of it
         except Exception as error:  # noqa: BLE001 - no terminal to suspend (tests, web): keep the text area
             self.app.notify(f"Cannot open {editor}: {error}. Write here instead.", severity="warning", markup=False)
         finally:
