@@ -78,6 +78,8 @@ class ComptoirApp(App[None]):
         self.watch_changes_enabled = watch_changes
         self.heartbeat_seconds = heartbeat_seconds
         self.me = service.agent
+        self.agent_names: dict[str, str] = {a.login: a.name for a in service.config.agents}
+        """Configured names by login: markers say "Ana", not "relf_ana"."""
         self.me_view: AgentView | None = None
         self.keymap: dict[str, str] = dict(service.config.keymap)
         self.zone = ZoneInfo(service.config.workspace.timezone)

@@ -16,6 +16,7 @@ from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
 from tui.screens.conversation import ConversationScreen
 from tui.screens.why import WhyScreen
+from tui.widgets.columns import row_text
 from tui.widgets.conversation_list import ConversationList
 from tui.widgets.routing_panel import routing_text
 
@@ -138,3 +139,20 @@ async def test_typing_after_the_editor_returns_goes_after_the_text(monkeypatch, 
         await pilot.press("x")
         await pilot.pause()
         assert body.text == "Written in vim.\nRegardsx"
+
+
+async def test_markers_name_the_agent_not_the_login(fake_service) -> None:
+    fake_service.viewing["bob"] = 2
+    fake_service.replying["cyd"] = 2
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        listed = app.screen.query_one(ConversationList)
+        line = str(row_text(listed.cursor_row, app.now(), app.me, 160, app.agent_names))
+        assert listed.cursor_row.id == 2
+        assert "✎Cyd" in line and "◉Bob" in line
+        assert "✎cyd" not in line and "◉bob" not in line
+        await pilot.press("enter")
+        await settle(pilot)
+        header = _shown(app, "#conversation-header")
+    assert "✎ Cyd replying" in header and "◉ Bob viewing" in header

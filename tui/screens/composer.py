@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import ComptoirError
 from core.views import ActionResult, ConversationDetail
 from tui import keys
-from tui.formatting import full_time, plural
+from tui.formatting import full_time, plural, short_name
 from tui.messages import ActionFinished, DetailLoaded
 from tui.safe import clean_block, clean_line
 from tui.screens.base import ReportsWorkerErrors
@@ -199,7 +199,9 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         others = [a for a in detail.row.repliers if a != me]
         text = Text()
         if others:
-            text.append("✎ " + ", ".join(clean_line(a) for a in others) + " also replying right now", style="bold cyan")
+            names = self.app.agent_names  # type: ignore[attr-defined]
+            text.append("✎ " + ", ".join(clean_line(short_name(a, names)) for a in others) + " also replying right now",
+                        style="bold cyan")
         self.query_one("#composer-others", Static).update(text)
 
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:

@@ -102,7 +102,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
             with Vertical(id="list-pane"):
                 yield Input(placeholder="Search subjects and customers, then Enter (ctrl+g to cancel)", id="search")
                 yield ListHeader(id="list-header")
-                yield ConversationList(self.app.me, self.app.now, id="conversations")  # type: ignore[attr-defined]
+                yield ConversationList(self.app.me, self.app.now, names=self.app.agent_names, id="conversations")  # type: ignore[attr-defined]
                 yield RowSummary(id="summary")
         yield Footer()
 
