@@ -16,7 +16,6 @@ from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
 from tui.screens.conversation import ConversationScreen
 from tui.screens.why import WhyScreen
-from tui.widgets.columns import row_text
 from tui.widgets.conversation_list import ConversationList
 from tui.widgets.routing_panel import routing_text
 
@@ -148,11 +147,10 @@ async def test_markers_name_the_agent_not_the_login(fake_service) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         listed = app.screen.query_one(ConversationList)
-        line = str(row_text(listed.cursor_row, app.now(), app.me, 160, app.agent_names))
         assert listed.cursor_row.id == 2
-        assert "✎Cyd" in line and "◉Bob" in line
-        assert "✎cyd" not in line and "◉bob" not in line
+        line = "".join(segment.text for segment in listed.render_line(0))
         await pilot.press("enter")
         await settle(pilot)
         header = _shown(app, "#conversation-header")
     assert "✎ Cyd replying" in header and "◉ Bob viewing" in header
+    assert "✎Cyd" in line and "◉Bob" in line and "✎cyd" not in line and "◉bob" not in line
