@@ -14,6 +14,7 @@ from tests.tui.conftest import SIZE, make_app, settle
 from tests.tui.fake_service import populated_service
 from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
+from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.conversation import ConversationScreen
 from tui.screens.why import WhyScreen
 from tui.widgets.conversation_list import ConversationList
@@ -154,3 +155,25 @@ async def test_markers_name_the_agent_not_the_login(fake_service) -> None:
         header = _shown(app, "#conversation-header")
     assert "✎ Cyd replying" in header and "◉ Bob viewing" in header
     assert "✎Cyd" in line and "◉Bob" in line and "✎cyd" not in line and "◉bob" not in line
+
+
+async def test_conflict_dialog_offers_no_resend_when_someone_else_owns_it_now(fake_service) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Done.")
+        fake_service.fail_next_reply_with_conflict = True
+        fake_service.conflict_new_owner = "bob"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictDialog)
+        assert not app.screen.query("#resend")
+        said = _shown(app, "#conflict-dialog .dialog-body")
+        assert "It is bob's now" in said and "take it back first" in said
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictDialog)
+        assert len([c for c in fake_service.calls if c[0] == "reply"]) == 1  # y did not try again
+    assert fake_service.replies == []

@@ -290,7 +290,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             return
         current = message.current
         if current is not None and current.row.version != self.seen_version:
-            self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message),
+            self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message, self._may_send(current)),
                                  callback=lambda choice: self.after_conflict(current, choice))
             return
         self.app.notify(result.message, title="Not sent", severity="warning", markup=False, timeout=8)
@@ -299,6 +299,12 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         """A send that crashed (the app shows the error) must not leave the composer stuck."""
         if event.worker.group == "send" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.sending = False
+
+    def _may_send(self, current: ConversationDetail) -> bool:
+        """The service's rule: a reply to a conversation someone else owns is for its owner or a supervisor."""
+        me = self.app.me  # type: ignore[attr-defined]
+        me_view = self.app.me_view  # type: ignore[attr-defined]
+        return current.row.owner in (None, me) or (me_view is not None and me_view.role == "supervisor")
 
     def after_conflict(self, current: ConversationDetail, choice: str | None) -> None:
         """The agent has seen what changed: from now on the reply is based on this version."""
