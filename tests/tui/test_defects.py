@@ -7,7 +7,7 @@ import sys
 from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 
-from textual.widgets import OptionList, TextArea
+from textual.widgets import Input, OptionList, TextArea
 
 from core.views import RungView
 from tests.tui.conftest import SIZE, make_app, settle
@@ -16,6 +16,7 @@ from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
 from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.conversation import ConversationScreen
+from tui.screens.dialogs import SaveAttachmentDialog
 from tui.screens.why import WhyScreen
 from tui.widgets.conversation_list import ConversationList
 from tui.widgets.routing_panel import routing_text
@@ -177,3 +178,22 @@ async def test_conflict_dialog_offers_no_resend_when_someone_else_owns_it_now(fa
         assert isinstance(app.screen, ConflictDialog)
         assert len([c for c in fake_service.calls if c[0] == "reply"]) == 1  # y did not try again
     assert fake_service.replies == []
+
+
+async def test_saving_an_attachment_with_an_empty_path_asks_instead_of_writing_here(fake_service, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveAttachmentDialog)
+        app.screen.query_one("#save-path", Input).value = "   "
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveAttachmentDialog)
+        assert any("Say where to save it" in n.message for n in app._notifications)
+    assert [c for c in fake_service.calls if c[0] == "save_attachment"] == []
+    assert list(tmp_path.iterdir()) == []

@@ -266,5 +266,11 @@ class SaveAttachmentDialog(Dialog[tuple[int, Path]]):
         options = self.query_one(OptionList)
         index = options.highlighted or 0
         attachment = self.attachments[index]
-        path = Path(self.query_one("#save-path", Input).value).expanduser()
-        self.dismiss((attachment.id, path))
+        typed = self.query_one("#save-path", Input).value.strip()
+        if not typed:
+            # Path("") is the working directory: an empty box must not save there without being asked.
+            self.app.notify(f"Say where to save it: a file name, or a folder such as {self.folder}.",
+                            title="Not saved", severity="warning", markup=False)
+            self.query_one("#save-path", Input).focus()
+            return
+        self.dismiss((attachment.id, Path(typed).expanduser()))
