@@ -9,6 +9,7 @@ becomes a toast, never an exit. The exceptions read no database: `now()`, `confi
 from __future__ import annotations
 
 import inspect
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -69,8 +70,9 @@ class ComptoirApp(App[None]):
         after_first_screen: Callable[[], Any] | None = None,
         watch_changes: bool = True,
         heartbeat_seconds: float | None = HEARTBEAT_SECONDS,
+        driver_class: type | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=driver_class)
         self.service = service
         self.embedded_sync = embedded_sync
         self.after_first_screen = after_first_screen
@@ -374,5 +376,24 @@ def run_app(
     service: "Comptoir", *, embedded_sync: Callable[..., Any] | None = None,
     after_first_screen: Callable[[], Any] | None = None,
 ) -> None:
-    """Run the app for one agent until they quit (the CLI's entry point)."""
-    ComptoirApp(service, embedded_sync=embedded_sync, after_first_screen=after_first_screen).run()
+    """Run the app for one agent until they quit or its terminal goes away (the CLI's entry point)."""
+    import signal
+
+    driver_class = None
+    if os.name == "posix":
+        from tui.terminal import HangupAwareDriver
+
+        driver_class = HangupAwareDriver
+    app = ComptoirApp(service, embedded_sync=embedded_sync, after_first_screen=after_first_screen,
+                      driver_class=driver_class)
+    if hasattr(signal, "SIGHUP"):
+        # The terminal hung up (tmux killed, SSH dropped): leave as on quit, so the syncer stops cleanly.
+        def hung_up(_signum: int, _frame: object) -> None:
+            if os.name == "posix":
+                from tui.terminal import detach_from_terminal
+
+                detach_from_terminal()
+            app.call_later(app.exit, None, 129)
+
+        signal.signal(signal.SIGHUP, hung_up)
+    app.run()
