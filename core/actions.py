@@ -23,6 +23,7 @@ from core.acting import acting_login_details
 from core.errors import ActionRefused
 from core.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
 from core.models import utcnow
+from routing.wording import counted
 from core.queries import get_conversation, our_addresses, signature_for
 from core.search import index_message
 from core.rawsql import RawSql, column_when
@@ -97,8 +98,7 @@ def _label(conv: Conversation) -> str:
 
 
 def _require_agent(ws: Workspace, login: str) -> None:
-    if ws.config.agent(login) is None:
-        raise ActionRefused(f"{login!r} is not an agent of this workspace")
+    ws.config.require_agent(login)
 
 
 def _refused(message: str, conversation_id: int | None = None, winner: str | None = None) -> ActionResult:
@@ -258,8 +258,8 @@ def assign(
         raise ActionRefused("assign to exactly one of an agent or a team")
     if to_agent:
         _require_agent(ws, to_agent)
-    if to_team and ws.config.team(to_team) is None:
-        raise ActionRefused(f"there is no team {to_team!r}")
+    if to_team:
+        ws.config.require_team(to_team)
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id)
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
@@ -311,6 +311,17 @@ def assign(
 
 
 # -- working messages out -----------------------------------------------------------------------
+def take_back(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
+    """Take a conversation from its owner for yourself; one nobody owns is claimed, not taken back."""
+    with ws.db.read() as s:
+        conv = get_conversation(s, conversation_id)
+    if conv.owner is None:
+        return _refused(f"nobody owns {_label(conv)}: claim it instead", conversation_id)
+    if conv.owner == agent:
+        return _refused(f"{_label(conv)} is yours already", conversation_id)
+    return assign(ws, agent, conversation_id, now, to_agent=agent)
+
+
 def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: datetime) -> ActionResult:
     """Mark an inbound message 'no action needed' with a reason (a thank-you, say)."""
     reason = reason.strip()
@@ -319,29 +330,29 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
     with ws.db.write() as s:
         msg = s.get(Message, message_id)
         if msg is None:
-            raise ActionRefused(f"there is no message #{message_id}")
+            raise ActionRefused(f"there is no message {message_id}")
         conv = get_conversation(s, msg.conversation_id)
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
             return refused
         if msg.direction != "inbound":
-            return _refused(f"message #{message_id} is not an inbound message", conv.id)
+            return _refused(f"message {message_id} is not an inbound message", conv.id)
         result = s.execute(
             update(Message)
             .where(col(Message.id) == message_id, col(Message.disposition) == "pending")
             .values(disposition="no_action", disposition_reason=reason, disposed_by=agent, disposed_at=now)
         )
         if result.rowcount != 1:
-            return _refused(f"message #{message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id)
+            return _refused(f"message {message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id)
         pending = max(conv.pending_count - 1, 0)
         values: dict[str, object] = {"pending_count": pending, "updated_at": now}
         if pending == 0 and conv.state == "open":
             values["deadline"] = NO_DEADLINE
             values["next_step_at"] = None
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
-        record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message #{message_id} ({reason})", now,
+        record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
                      message_id=message_id, reason=reason)
         ws.db.changed(s, [conv.id])
-    return ActionResult(True, f"message #{message_id}: no action needed", conv.id)
+    return ActionResult(True, f"message {message_id}: no action needed", conv.id)
 
 
 def pending_messages(s: Session, conversation_id: int) -> list[Message]:
@@ -364,10 +375,10 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
             return ActionResult(True, f"{_label(conv)} is already done", conversation_id)
         pending = pending_messages(s, conversation_id)
         if pending:
-            names = ", ".join(f"#{m.id} from {m.from_addr} ({m.received_at:%d %b %H:%M})" for m in pending[:5])
+            names = ", ".join(f"message {m.id} from {m.from_addr} ({m.received_at:%d %b %H:%M})" for m in pending[:5])
             more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
             return _refused(
-                f"{_label(conv)} still has {len(pending)} message(s) to work out: {names}{more}. "
+                f"{_label(conv)} still has {counted(len(pending), 'message')} to work out: {names}{more}. "
                 "Reply, or mark them 'no action needed' (n).",
                 conversation_id,
             )
@@ -582,7 +593,7 @@ def reply(
             )
         )
         record_event(s, conversation_id, agent, "reply",
-                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({replied} message(s) answered)", now,
+                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
                      message_id=msg.id, our_message_id=our_id)
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
@@ -593,17 +604,17 @@ def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionR
     with ws.db.write() as s:
         item = s.exec(select(OutboxItem).where(OutboxItem.message_row_id == message_id)).first()
         if item is None:
-            return _refused(f"message #{message_id} is not a reply of ours")
+            return _refused(f"message {message_id} is not a reply of ours")
         if (refused := _unreadable(ws, agent, get_conversation(s, item.conversation_id), now)) is not None:
             return refused
         if item.state != "failed":
-            return _refused(f"message #{message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
+            return _refused(f"message {message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
         s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")
                   .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}"))
-        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message #{message_id} again", now,
+        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message {message_id} again", now,
                      message_id=message_id)
         ws.db.changed(s, [item.conversation_id])
-    return ActionResult(True, f"message #{message_id} queued for sending again", item.conversation_id)
+    return ActionResult(True, f"message {message_id} queued for sending again", item.conversation_id)
 
 
 def _reply_subject(subject: str) -> str:
@@ -651,7 +662,8 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
             (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
         ).values(next_step_at=now))
         ws.db.changed(s, [None, *returned], kind="presence")
-    extra = f"; {len(returned)} open conversation(s) went back to their teams" if returned else ""
+    extra = (f"; {counted(len(returned), 'open conversation')} went back to {'its team' if len(returned) == 1 else 'their teams'}"
+             if returned else "")
     return ActionResult(True, text + extra)
 
 
@@ -707,8 +719,8 @@ def external_alert(
         raise ActionRefused("alert exactly one of --to AGENT or --team TEAM")
     if to_agent:
         _require_agent(ws, to_agent)
-    if to_team and ws.config.team(to_team) is None:
-        raise ActionRefused(f"there is no team {to_team!r}")
+    if to_team:
+        ws.config.require_team(to_team)
     if not text.strip():
         raise ActionRefused("the alert text is empty")
     with ws.db.write() as s:

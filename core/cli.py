@@ -1,6 +1,7 @@
 """The command line: a second front end over the same core services. Listing commands take --json.
 
-Every user-facing failure is a ComptoirError printed as one paragraph; no tracebacks.
+Every user-facing failure is a ComptoirError printed as one paragraph; no tracebacks. The exit codes
+are listed once, in EXIT_CODES, for `--help` and the README.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
@@ -17,14 +19,34 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from core import __version__
-from core.errors import ActionRefused, ComptoirError
+from core.errors import ActionRefused, ComptoirError, UnknownName
 from core.textsafe import printable
+from routing.wording import counted
 
+EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_ERROR = 3
 EXIT_STORAGE = 4
 """The disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing; the message names the path."""
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = (
+    (EXIT_OK, "done (also when the reader of the output stops early, as `comptoir queue | head` does)"),
+    (EXIT_REFUSED, "refused: the rules said no (claimed by someone else, nothing to acknowledge, a failing doctor check)"),
+    (EXIT_USAGE, "usage: a bad argument, or an unknown team or agent (the message lists the valid names)"),
+    (EXIT_ERROR, "error: the workspace, its config, its server or its database cannot be used, or an internal error"),
+    (EXIT_STORAGE, "storage: the disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing; "
+                   "the message names the path and its free space"),
+    (EXIT_INTERRUPTED, "interrupted with Ctrl-C"),
+)
+"""Every exit code of `comptoir`, with its meaning: the `--help` epilog and the README's table."""
+
+QUEUE_LIMIT = 50
+"""Rows `comptoir queue` prints unless --limit says otherwise."""
+
+_DURATION_ARGUMENT = re.compile(r"^-\d")
+"""A value such as "-2h" is an argument, not an option (argparse only knows "-2"): no option starts with a digit."""
 
 
 # -- output helpers ---------------------------------------------------------------------------
@@ -42,6 +64,10 @@ def _jsonable(value: object) -> object:
 
 def emit_json(value: object) -> None:
     print(json.dumps(_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def exit_codes_text() -> str:
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
 
 
 def _when(moment: datetime | None, now: datetime) -> str:
@@ -120,8 +146,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         emit_json(checks)
     else:
         for check in checks:
-            print(f"[{'ok' if check.ok else 'FAIL' if not check.warning else 'warn'}] {check.name}: {check.detail}")
-    return 0 if all(c.ok or c.warning for c in checks) else EXIT_REFUSED
+            print(f"[{check.label}] {check.name}: {check.detail}")
+    return 0 if all(c.ok for c in checks) else EXIT_REFUSED
 
 
 QUEUE_FLAGS = {"mine": "mine", "everyone": "everyone", "unclaimed": "everyone", "waiting": "waiting",
@@ -129,17 +155,24 @@ QUEUE_FLAGS = {"mine": "mine", "everyone": "everyone", "unclaimed": "everyone", 
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
+    if args.limit < 1 or args.offset < 0:
+        raise UnknownName("--limit must be 1 or more and --offset 0 or more")
     svc = service(args)
+    if args.team:
+        svc.config.require_team(args.team)
     queue = f"team:{args.team}" if args.team else next((QUEUE_FLAGS[f] for f in QUEUE_FLAGS if getattr(args, f, False)), "mine")
     if args.search:
         queue = "search"
-    rows = svc.queue_page(queue, None, args.limit, args.search)
+    ids = svc.queue_ids(queue, args.search)
+    rows = svc.rows(ids[args.offset:args.offset + args.limit])
     if args.json:
-        emit_json(rows)
+        emit_json({"total": len(ids), "offset": args.offset, "limit": args.limit, "rows": rows})
         return 0
     now = svc.now()
-    if not rows:
+    if not ids:
         print(f"(queue {queue} is empty)")
+    elif not rows:
+        print(f"(queue {queue} has {counted(len(ids), 'conversation')}; none at --offset {args.offset})")
     for r in rows:
         lock = "L" if r.confidential else " "
         shared = "S" if r.shared_reply else " "
@@ -147,6 +180,10 @@ def cmd_queue(args: argparse.Namespace) -> int:
             f"#{r.id:<6} {_when(r.deadline, now):>7} {r.state:<8} {(r.owner or '-'):<8} {lock}{shared} "
             f"{printable(r.customer_address)[:28]:<28} {printable(r.subject)[:70]}"
         )
+    if rows and len(rows) < len(ids):
+        first, last = args.offset + 1, args.offset + len(rows)
+        more = f"; --offset {last} for the next page" if last < len(ids) else ""
+        print(f"(conversations {first}-{last} of {len(ids)}{more})")
     return 0
 
 
@@ -160,7 +197,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     now = svc.now()
     print(f"#{r.id} {printable(r.subject)}")
     print(f"  customer {printable(r.customer_name)} <{printable(r.customer_address)}>  team {r.team or '-'}  "
-          f"owner {r.owner or '-'}  state {r.state}  visible to {r.visibility}  deadline {_when(r.deadline, now)}"
+          f"owner {r.owner or '-'}  state {r.state}  {_visible_to(r)}  deadline {_when(r.deadline, now)}"
           + ("  CONFIDENTIAL" if r.confidential else ""))
     if d.hidden:
         print("  (content withheld: only its owner, its team and supervisors can read a confidential conversation;"
@@ -182,6 +219,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _visible_to(row) -> str:
+    """Who sees the conversation now, in words: its visibility names a stage, not a person."""
+    if row.visibility == "personal":
+        return f"visible to {row.exclusive_agent or row.owner or 'its agent'} only"
+    if row.visibility == "team":
+        return f"visible to team {row.team}" if row.team else "visible to its team"
+    return f"visible to {row.visibility}"
+
+
 def cmd_claim(args: argparse.Namespace) -> int:
     return _result(args, service(args).claim(args.id))
 
@@ -193,7 +239,17 @@ def cmd_release(args: argparse.Namespace) -> int:
 def cmd_assign(args: argparse.Namespace) -> int:
     if bool(args.to) == bool(args.team):
         raise ActionRefused("say exactly one of --to AGENT or --team TEAM")
-    return _result(args, service(args).assign(args.id, to_agent=args.to, to_team=args.team, note=args.note or ""))
+    svc = service(args)
+    _require_names(svc.config, agent=args.to, team=args.team)
+    return _result(args, svc.assign(args.id, to_agent=args.to, to_team=args.team, note=args.note or ""))
+
+
+def _require_names(config, agent: str | None = None, team: str | None = None) -> None:
+    """Unknown names are usage errors that list the valid ones."""
+    if agent:
+        config.require_agent(agent)
+    if team:
+        config.require_team(team)
 
 
 def cmd_dispose(args: argparse.Namespace) -> int:
@@ -219,6 +275,9 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
+    if args.until.startswith("-"):
+        raise ActionRefused(f"snooze needs a time in the future, and {args.until} is in the past; "
+                            f"say {args.until.lstrip('-')} to snooze that long from now")
     svc = service(args)
     return _result(args, svc.snooze(args.id, parse_moment(args.until, svc.now())))
 
@@ -290,7 +349,7 @@ def cmd_escalate(args: argparse.Namespace) -> int:
     else:
         for step in applied:
             print(f"#{step['conversation']} {step['kind']}: {printable(step['text'])}")
-        print(f"{len(applied)} escalation step(s) applied as of {now:%Y-%m-%d %H:%M} UTC")
+        print(f"{counted(len(applied), 'escalation step')} applied as of {now:%Y-%m-%d %H:%M} UTC")
     return 0
 
 
@@ -304,11 +363,15 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     svc = service(args)
     if args.ack is not None or args.all:
         count = svc.acknowledge(None if args.all else args.ack)
+        if not count and not args.all:
+            waiting = ", ".join(str(a.id) for a in svc.alerts()) or "none"
+            raise ActionRefused(f"you have no unacknowledged alert {args.ack}: it does not exist, is someone else's, "
+                                f"or was acknowledged already (yours waiting: {waiting}; `comptoir alerts` lists them)")
         if args.json:
             emit_json({"acknowledged": count})
         else:
-            print(f"{count} alert(s) acknowledged")
-        return 0 if count or args.all else EXIT_REFUSED
+            print(f"{counted(count, 'alert')} acknowledged")
+        return 0
     alerts = svc.alerts()
     if args.json:
         emit_json(alerts)
@@ -324,8 +387,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_alert(args: argparse.Namespace) -> int:
     if bool(args.to) == bool(args.team):
         raise ActionRefused("alert exactly one of --to AGENT or --team TEAM")
-    got = service(args).raise_alert(args.text, to_agent=args.to, to_team=args.team, source=args.source,
-                                    conversation_id=args.conversation)
+    svc = service(args)
+    _require_names(svc.config, agent=args.to, team=args.team)
+    got = svc.raise_alert(args.text, to_agent=args.to, to_team=args.team, source=args.source,
+                          conversation_id=args.conversation)
     if args.json:
         emit_json({"alerted": got})
     else:
@@ -356,7 +421,7 @@ def cmd_route(args: argparse.Namespace) -> int:
         print(f"#{c['conversation']} message {c['message']}: {before} -> {after}  ({printable(c['subject'])[:60]})")
         for reason in c["reasons"]:
             print(f"    {printable(reason)}")
-    print(f"{len(changes)} message(s) would route differently under the current rules (nothing was changed)")
+    print(f"{counted(len(changes), 'message')} would route differently under the current rules (nothing was changed)")
     return 0
 
 
@@ -473,12 +538,15 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 
     parser = argparse.ArgumentParser(prog="comptoir", parents=[common],
-                                     description="A shared team inbox for the terminal. Without a command, opens the app.")
+                                     description="A shared team inbox for the terminal. Without a command, opens the app.",
+                                     epilog=exit_codes_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser._negative_number_matcher = _DURATION_ARGUMENT
     parser.add_argument("--version", action="version", version=f"comptoir {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text,
+                           epilog=exit_codes_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
         return p
 
@@ -494,7 +562,10 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
         g.add_argument(f"--{flag}", action="store_true")
     g.add_argument("--team", metavar="TEAM")
     p.add_argument("--search", metavar="WORDS", help="full-text search instead of a queue")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=int, default=QUEUE_LIMIT, metavar="N",
+                   help=f"show at most N conversations (default {QUEUE_LIMIT}); the text output says when there are more")
+    p.add_argument("--offset", type=int, default=0, metavar="N",
+                   help="skip the first N conversations, to page on (with --json the object carries the total)")
 
     for name, func, text in (("show", cmd_show, "show a conversation"), ("claim", cmd_claim, "claim a conversation"),
                              ("release", cmd_release, "give a conversation back to its team"),
@@ -515,6 +586,7 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("id", type=int)
     p.add_argument("text")
     p = add("snooze", cmd_snooze, "snooze until a time (ISO) or for a duration (2h, 3d)")
+    p._negative_number_matcher = _DURATION_ARGUMENT
     p.add_argument("id", type=int)
     p.add_argument("until")
     p = add("reply", cmd_reply, "queue a reply (body from --body or standard input)")
@@ -599,12 +671,19 @@ def run(argv: Sequence[str] | None = None, extra: dict[str, Callable] | None = N
         parser.print_help()
         return EXIT_USAGE
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # here, so a reader that left is seen now and not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _reader_left()
+    except UnknownName as exc:
+        print(f"comptoir: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ComptoirError as exc:
         print(f"comptoir: {exc}", file=sys.stderr)
         return EXIT_REFUSED if isinstance(exc, ActionRefused) else EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, no traceback
         if os.environ.get("COMPTOIR_DEBUG"):
             raise
@@ -622,6 +701,19 @@ def run(argv: Sequence[str] | None = None, extra: dict[str, Callable] | None = N
             return EXIT_STORAGE
         print(f"comptoir: internal error ({type(exc).__name__}). Run again with COMPTOIR_DEBUG=1 for details.", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _reader_left() -> int:
+    """The reader of our output went away (`comptoir queue | head`): stop quietly, as `git log | head` does.
+
+    Standard output is pointed at /dev/null so the interpreter's final flush has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

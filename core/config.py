@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from core.durations import parse_duration
-from core.errors import ConfigError
+from core.errors import ConfigError, UnknownName
 
 CONFIG_NAME = "comptoir.toml"
 
@@ -387,6 +387,22 @@ class Config(_Strict):
     def team(self, name: str) -> TeamConfig | None:
         return next((t for t in self.teams if t.name == name), None)
 
+    def require_agent(self, login: str) -> AgentConfig:
+        """The agent, or an UnknownName error listing every login."""
+        found = self.agent(login)
+        if found is None:
+            logins = ", ".join(sorted(a.login for a in self.agents)) or "none configured"
+            raise UnknownName(f"there is no agent {login!r}; the agents are: {logins}")
+        return found
+
+    def require_team(self, name: str) -> TeamConfig:
+        """The team, or an UnknownName error listing every team."""
+        found = self.team(name)
+        if found is None:
+            names = ", ".join(sorted(t.name for t in self.teams)) or "none configured"
+            raise UnknownName(f"there is no team {name!r}; the teams are: {names}")
+        return found
+
     def is_supervisor(self, login: str) -> bool:
         agent = self.agent(login)
         return bool(agent and agent.role == "supervisor")
@@ -446,7 +462,7 @@ def _describe(exc: ValidationError, text: str, path: Path | str) -> str:
         where = f"line {line}, " if line else ""
         message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling against the README's configuration section)"
+            message = "unknown key (check its spelling against docs/configuration.md, the reference of every key)"
         elif error["type"] == "missing":
             message = "this key is required but missing"
         if key:

@@ -50,6 +50,9 @@ class BackendInfo:
     protection: str
     """How the secret is protected, in a sentence for `comptoir doctor`."""
     safe: bool
+    """True when the secret is encrypted at rest (a system keyring)."""
+    private: bool = True
+    """False when other users can read the secret (a plain file with a mode wider than 0600)."""
 
 
 _backend: KeyringBackend | None = None
@@ -101,16 +104,18 @@ def describe_backend() -> BackendInfo:
     b = backend()
     name = f"{type(b).__module__}.{type(b).__name__}"
     if isinstance(b, MemoryKeyring):
-        return BackendInfo(name, "in this process's memory only (tests)", False)
+        return BackendInfo(name, "in this process's memory only (tests)", False, True)
     path = getattr(b, "file_path", None)
     if path:
         mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o600
-        ok = mode & 0o077 == 0
+        private = mode & 0o077 == 0
         return BackendInfo(
             name,
-            f"plain text in {path} (mode {mode:04o}): readable by your user and root only"
-            + ("" if ok else " - FIX: chmod 600 the file"),
-            ok,
+            f"passwords in plain text in {path}, protected only by its file mode {mode:04o} "
+            + ("(your user and root can read them); a system keyring (Secret Service, macOS Keychain) encrypts them"
+               if private else "- FIX: chmod 600 the file, other users can read the passwords now"),
+            False,
+            private,
         )
     return BackendInfo(name, "the system keyring, encrypted by your desktop or OS session", True)
 

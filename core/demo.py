@@ -21,7 +21,7 @@ from core.db import SQLITE_NAME
 from core.workspace import Workspace, init_workspace, open_workspace
 
 DEMO_AGENT = "marie"
-DEMO_VERSION = "4"
+DEMO_VERSION = "5"
 """Bumped when the demo's content or the schema changes, so a cached demo template is rebuilt."""
 DOMAIN = "comptoir-demo.test"
 

@@ -11,6 +11,7 @@ from core import credentials, schema
 from core.config import CONFIG_NAME, ServerEndpoint, load_config
 from core.db import SQLITE_NAME, Database
 from core.errors import ComptoirError
+from routing.wording import counted
 from core.workspace import database_url, find_workspace_dir, permission_problems
 
 TIMEOUT = 5.0
@@ -22,6 +23,13 @@ class Check:
     ok: bool
     detail: str
     warning: bool = False
+    """Passes, but something is weaker than it should be: printed as [warn], not [ok]."""
+
+    @property
+    def label(self) -> str:
+        if not self.ok:
+            return "FAIL"
+        return "warn" if self.warning else "ok"
 
 
 def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
@@ -32,8 +40,8 @@ def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
     checks.append(Check("workspace", True, str(path)))
     try:
         config = load_config(path / CONFIG_NAME)
-        checks.append(Check("config", True, f"{len(config.teams)} team(s), {len(config.agents)} agent(s), "
-                                               f"{len(config.accounts)} account(s)"))
+        checks.append(Check("config", True, f"{counted(len(config.teams), 'team')}, {counted(len(config.agents), 'agent')}, "
+                                               f"{counted(len(config.accounts), 'account')}"))
     except ComptoirError as exc:
         checks.append(Check("config", False, str(exc)))
         return checks
@@ -94,7 +102,7 @@ def keyring_checks(config, check_servers: bool) -> list[Check]:
     checks: list[Check] = []
     try:
         info = credentials.describe_backend()
-        checks.append(Check("keyring", True, f"{info.name}: {info.protection}", warning=not info.safe))
+        checks.append(Check("keyring", info.private, f"{info.name}: {info.protection}", warning=info.private and not info.safe))
     except Exception as exc:  # noqa: BLE001 - a broken keyring is a finding, not a crash
         checks.append(Check("keyring", False, f"no usable keyring backend ({type(exc).__name__})"))
     for account in config.accounts:

@@ -23,3 +23,7 @@ class ActionRefused(ComptoirError):
 
 class StorageError(ComptoirError):
     """The disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing."""
+
+
+class UnknownName(ActionRefused):
+    """A command named a team or agent that does not exist, or gave a bad argument value; the CLI exits 2."""

@@ -28,11 +28,12 @@ from core.access import Guard, Reader, hidden_subject
 from core.actions import alert_recipients
 from core.autoack import queue_autoack
 from core.mime import ParsedMail, parse_mail
-from core.models import NO_DEADLINE, Contact, Conversation, Message, RawMail
+from core.models import NO_DEADLINE, Contact, Conversation, Event, Message, RawMail
 from core.parse_worker import content_key
 from core.policy import build_policy
 from core.queries import our_addresses
 from core.rawsql import RawSql
+from core.routing_snapshot import replay_facts, replay_policy, snapshot
 from core.search import BODY_LIMIT, PG_INDEX_SQL, SQLITE_INDEX_SQL, pg_index_row
 from core.threading_keys import normalize_subject, subject_fallback_key, thread_lookup_ids
 from core.workspace import Workspace
@@ -313,8 +314,8 @@ class _Batch:
         customer = parsed.from_addr or "unknown@invalid"
         contact = self._contact(customer, parsed.from_name, now)
         conv = self._find_thread(parsed, customer, now)
-        decision = decide(routing_facts(sql, parsed, now, contact, conv, self.ratings.get(contact.id, ())),
-                          self.policy, now)
+        facts = routing_facts(sql, parsed, now, contact, conv, self.ratings.get(contact.id, ()))
+        decision = decide(facts, self.policy, now)
         is_new = conv is None
         delivered = mail.delivered_to or _first_ours(parsed, self.ours)
         subject = parsed.subject or "(no subject)"
@@ -336,7 +337,7 @@ class _Batch:
         else:
             values = self._routed_values(conv, decision, customer, parsed, now, False)
         msg_id = self._message(conv.id, mail, customer, delivered, now)
-        self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new)
+        self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new, snapshot(facts, self.policy))
         if is_new and decision.auto_ack_allowed and delivered and self.ws.config.autoack:
             queue_autoack(self.s, self.ws, conv.id, conv.team_after, parsed, customer, delivered, now)
         report.new_messages += 1
@@ -599,14 +600,16 @@ class _Batch:
                 "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
                 "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
                 "deadline": self.when(deadline), "now": self.when(now),
-                "shared": sql.flag(bool(others) or "list-id" in parsed.headers),
+                # Shared when a reply-all reaches someone besides the customer (core.queries.reply_recipients);
+                # a List-Id alone is not that: the list is not among the recipients unless it is in To or Cc.
+                "shared": sql.flag(bool(others)),
                 "reasons": sql.json([{"code": r.code, "text": r.text, "inputs": dict(r.inputs)} for r in d.reasons]),
                 "ladder": sql.json([{"at": r.at.isoformat(), "visibility": r.visibility, "text": r.text,
                                      "agents": list(r.alert_agents), "teams": list(r.alert_teams)}
                                     for r in d.ladder])}
 
     def _apply_decision(self, conv: _ConvRef, d: Decision, values: dict, msg_id: int, parsed: ParsedMail,
-                        now: datetime, is_new: bool) -> None:
+                        now: datetime, is_new: bool, facts: dict) -> None:
         """Route an existing conversation (a new one was inserted routed), then its event and alerts."""
         if not is_new:
             self.sql.run(
@@ -625,7 +628,7 @@ class _Batch:
         reasons = " ".join(r.text for r in d.reasons)
         conv.team_after = d.team
         self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
-                    target=d.target, agent=d.agent, team=d.team, visibility=d.visibility)
+                    target=d.target, agent=d.agent, team=d.team, visibility=d.visibility, facts=facts)
         if conv.next_step is not None and conv.next_step <= self.now:
             # Mail that waited (an outage, the grace period of a new account) whose next rung is due already:
             # the escalation pass right after alerts the people of that rung, once, instead of this alert too.
@@ -697,14 +700,23 @@ def routing_facts(
     ratings: Sequence[tuple] | None = None,
 ) -> RoutingFacts:
     return RoutingFacts(
-        message=MessageFacts(
-            sender=parsed.from_addr or "unknown@invalid", received_at=received_at, sender_name=parsed.from_name,
-            to=tuple(a for _n, a in parsed.to if a), cc=tuple(a for _n, a in parsed.cc if a), subject=parsed.subject,
-            body_excerpt=parsed.text[:BODY_EXCERPT], headers=dict(parsed.headers),
-        ),
+        message=message_facts(parsed, received_at),
         thread=ThreadFacts(str(conv.id), conv.owner, conv.team) if conv is not None else ThreadFacts(),
         contact=contact_history(sql, contact, conv.id if conv is not None else None, ratings),
     )
+
+
+def message_facts(parsed: ParsedMail, received_at: datetime) -> MessageFacts:
+    return MessageFacts(
+        sender=parsed.from_addr or "unknown@invalid", received_at=received_at, sender_name=parsed.from_name,
+        to=tuple(a for _n, a in parsed.to if a), cc=tuple(a for _n, a in parsed.cc if a), subject=parsed.subject,
+        body_excerpt=parsed.text[:BODY_EXCERPT], headers=dict(parsed.headers),
+    )
+
+
+def _routed_target(data: dict) -> tuple[str | None, str | None]:
+    """The team, and the agent when it went to one personally, of a decision or a stored "routed" event."""
+    return data.get("team"), data.get("agent") if data.get("visibility") == "personal" else None
 
 
 def reroute_preview(
@@ -712,6 +724,9 @@ def reroute_preview(
 ) -> list[dict]:
     """Replay the current rules over past inbound messages: what would route differently (nothing is written).
 
+    Each message is compared with how it was routed when it arrived (its "routed" event), replayed with the
+    facts of that moment (core.routing_snapshot): what happened since (claims, escalation, later mail,
+    ratings, vacations) changes no route, so with unchanged rules nothing differs.
     With a `reader`, conversations they may not read (core.access) show no subject and no reasons."""
     changes = []
     with ws.db.read() as s:
@@ -720,6 +735,10 @@ def reroute_preview(
         stmt = select(Message).where(Message.direction == "inbound").order_by(col(Message.id)).limit(limit)
         if since is not None:
             stmt = stmt.where(col(Message.received_at) >= since)
+        routed = {}
+        for data in s.exec(select(Event.details).where(Event.kind == "routed")):
+            if isinstance(data, dict) and data.get("message_id") is not None:
+                routed[data["message_id"]] = data
         # A conversation's first message was routed as a new thread, every later one as a reply in it.
         first_of = dict(s.exec(select(Message.conversation_id, func.min(Message.id)).group_by(Message.conversation_id)).all())
         for msg in s.exec(stmt):
@@ -727,16 +746,24 @@ def reroute_preview(
             contact_row = s.get(Contact, conv.contact_id) if conv.contact_id else None
             if contact_row is None:
                 continue
-            contact = _ContactRef(contact_row.id, contact_row.address, list(contact_row.audiences))
             raw = s.get(RawMail, msg.raw_sha256) if msg.raw_sha256 else None
             parsed = parse_mail(raw.data) if raw else None
             if parsed is None:
                 continue
-            thread = None if first_of.get(conv.id) == msg.id else _ConvRef(conv.id, conv.owner, conv.confidential, conv.subject, conv.team)
-            d = decide(routing_facts(sql, parsed, msg.received_at, contact, thread), policy, msg.received_at)
+            event = routed.get(msg.id)
+            if event is not None and event.get("facts"):
+                facts = replay_facts(message_facts(parsed, msg.received_at), event["facts"])
+                d = decide(facts, replay_policy(policy, event["facts"]), msg.received_at)
+                as_of = None
+            else:
+                # Routed before decisions kept their facts: today's history stands in for that moment's.
+                contact = _ContactRef(contact_row.id, contact_row.address, list(contact_row.audiences))
+                thread = None if first_of.get(conv.id) == msg.id else _ConvRef(conv.id, conv.owner, conv.confidential, conv.subject, conv.team)
+                d = decide(routing_facts(sql, parsed, msg.received_at, contact, thread), policy, msg.received_at)
+                as_of = "Replayed with today's history: this message was routed before routes kept their facts."
             stored = next((e for e in conv.routing_reasons), None)
-            before = (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)
-            after = (d.team, d.agent if d.visibility == "personal" else None)
+            before = _routed_target(event) if event is not None else (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)
+            after = _routed_target({"team": d.team, "agent": d.agent, "visibility": d.visibility})
             if before != after:
                 guard = Guard.of(conv)
                 shown = reader is None or reader.may_read(guard, now)
@@ -744,7 +771,8 @@ def reroute_preview(
                     "conversation": conv.id, "message": msg.id,
                     "subject": conv.subject if shown else hidden_subject(guard, now),
                     "now": {"team": before[0], "agent": before[1]}, "would": {"team": after[0], "agent": after[1]},
-                    "route": d.route, "reasons": [r.text for r in d.reasons] if shown else [],
+                    "route": d.route,
+                    "reasons": ([r.text for r in d.reasons] if shown else []) + ([as_of] if as_of else []),
                     "stored_reason": stored.get("text") if stored and shown else None,
                 })
     return changes

@@ -149,11 +149,15 @@ def why(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> WhyVi
 
 
 def teams(ws: Workspace) -> list[TeamView]:
-    with ws.db.read() as s:
-        counts = dict(
-            s.exec(select(Conversation.team, func.count()).where(col(Conversation.state) == "open").group_by(Conversation.team)).all()
-        )
-    return [TeamView(t.name, t.title or t.name, ws.config.members_of(t.name), int(counts.get(t.name, 0))) for t in ws.config.teams]
+    """Every team with the count of its queue, the same condition (and so the same number) as the sidebar's."""
+    from core.listing import queue_where
+
+    counts = {}
+    with ws.db.raw(write=False) as raw:
+        for t in ws.config.teams:
+            where, params = queue_where(ws, "", f"team:{t.name}")
+            counts[t.name] = int(raw.one(f"SELECT count(*) FROM conversation WHERE {where}", params)[0])
+    return [TeamView(t.name, t.title or t.name, ws.config.members_of(t.name), counts[t.name]) for t in ws.config.teams]
 
 
 def saved_replies(ws: Workspace, conversation_id: int) -> dict[str, str]:

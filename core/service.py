@@ -169,8 +169,8 @@ class Comptoir:
         return _actions().release(self.workspace, self.agent, conversation_id, self.now())
 
     def take_back(self, conversation_id: int) -> ActionResult:
-        """Take a conversation from its owner for yourself."""
-        return _actions().assign(self.workspace, self.agent, conversation_id, self.now(), to_agent=self.agent)
+        """Take a conversation from its owner for yourself (refused when nobody, or you, own it)."""
+        return _actions().take_back(self.workspace, self.agent, conversation_id, self.now())
 
     def assign(
         self, conversation_id: int, to_agent: str | None = None, to_team: str | None = None, note: str = ""

@@ -110,7 +110,7 @@ class Syncer:
     async def _escalate(self) -> None:
         steps = await asyncio.to_thread(run_escalation, self.ws, self.ws.clock.now())
         if steps:
-            log.info("escalation: %d step(s)", len(steps))
+            log.info("escalation steps applied: %d", len(steps))
 
     async def _every(self, stop: asyncio.Event, seconds: float, what: str, job) -> None:
         """Run `job()` now and then every `seconds` until stop; an error is logged, never fatal."""

@@ -161,7 +161,10 @@ def _by_thread(facts: RoutingFacts, policy: Policy, now: datetime, reasons: list
 def _by_personal_address(
     facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]
 ) -> _Route | None:
-    """Mail to an agent's own address, or to team+LOGIN@, goes to that agent while at work."""
+    """Mail to an agent's own address, or to team+LOGIN@, goes to that agent while at work.
+
+    Its team rung is the team serving the sender's audience when one is known, else the agent's team;
+    while the agent is away, that team takes it at once."""
     seen: set[str] = set()
     for address in facts.message.recipients:
         found = _personal_target(address, policy)
@@ -169,6 +172,9 @@ def _by_personal_address(
             continue
         agent, team, how = found
         seen.add(agent.login)
+        audience = _audience_team(facts, policy) if how == "personally" else None
+        if audience is not None:
+            team = audience[0]
         inputs = {"agent": agent.login, "address": address, "team": team or ""}
         absence = policy.absence(agent, now, team)
         if absence is None:
@@ -178,11 +184,30 @@ def _by_personal_address(
                 f"Addressed {how} to {agent.label} ({address}), who is at work: {alone}.",
                 inputs,
             ))
+            if audience is not None:
+                reasons.append(Reason("audience", audience[1], audience[2]))
+                reasons.append(Reason("personal_team", f"After that, team {team} sees it: it serves this sender.",
+                                      {"team": team}))
             return _Route("personal", AGENT_TARGET, agent.login, team, exclusive_until, team_until)
+        if audience is not None:
+            reasons.append(Reason(
+                "personal_absent",
+                f"Addressed {how} to {agent.label} ({address}), but they are {absence}: "
+                "routed as if written to the team serving this sender.",
+                {**inputs, "absence": absence},
+            ))
+            return None  # the audience routing below finds that team, and the sender's earlier agent
+        if team is not None:
+            reasons.append(Reason(
+                "personal_absent",
+                f"Addressed {how} to {agent.label} ({address}), but they are {absence}: their team {team} takes it.",
+                {**inputs, "absence": absence},
+            ))
+            return _Route("personal", TEAM_TARGET, team=team)
         reasons.append(Reason(
             "personal_absent",
-            f"Addressed {how} to {agent.label} ({address}), but they are {absence}: "
-            "routed as if written to a team address.",
+            f"Addressed {how} to {agent.label} ({address}), but they are {absence} and in no team: "
+            "routed like any new message.",
             {**inputs, "absence": absence},
         ))
     return None
@@ -248,7 +273,12 @@ def _by_audience(facts: RoutingFacts, policy: Policy, now: datetime, reasons: li
             {"agent": login, "contact": contact.address},
         ))
         return _Route("audience_agent", AGENT_TARGET, login, team, exclusive_until, team_until)
-    previous = "no earlier agent can take it" if handlers else "nobody in the team handled this sender before"
+    if handlers:
+        previous = "no earlier agent can take it"
+    elif any(c.team == team for c in contact.conversations):
+        previous = "nobody owned the sender's earlier conversations with it"
+    else:
+        previous = "nobody in the team handled this sender before"
     reasons.append(Reason("audience_team", f"The whole team {team} sees it: {previous}.", {"team": team}))
     return _Route("audience_team", TEAM_TARGET, team=team)
 
@@ -335,7 +365,7 @@ def _ladder(
                     f"and {names} alerted.")
     if route.target == AGENT_TARGET:
         agent: str = route.agent  # type: ignore[assignment]
-        first = Rung(now, PERSONAL, (agent,), (), f"Now: only {agent} sees it and is alerted.")
+        first = Rung(now, PERSONAL, (agent,), (), f"Only {agent} sees it and is alerted.")
         if team is not None:
             exclusive_until: datetime = route.exclusive_until  # type: ignore[assignment]
             middle = Rung(exclusive_until, TEAM, (), (team.name,),
@@ -344,9 +374,9 @@ def _ladder(
         else:
             rungs = (first, last)
     elif route.target == TEAM_TARGET:
-        rungs = (Rung(now, TEAM, (), (team.name,), f"Now: team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
+        rungs = (Rung(now, TEAM, (), (team.name,), f"Team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
     else:
-        rungs = (Rung(now, EVERYONE, (), (), "Now: every agent sees it and can claim it (nobody is alerted for a first contact)."), last)
+        rungs = (Rung(now, EVERYONE, (), (), "Every agent sees it and can claim it (nobody is alerted for a first contact)."), last)
     later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
     reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": who}))
     return rungs

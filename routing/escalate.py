@@ -216,12 +216,14 @@ def _warn(conversation: ConversationState, policy: Policy, now: datetime, key: s
     owner = conversation.owner
     if key == EXCLUSIVE_WARNING:
         agents, teams = ((owner,) if owner else ()), ()
-        who, after = owner or "the exclusive agent", f"team {team}" if team else "every agent"
+        who, after = owner or "the exclusive agent", f"team {team} sees it" if team else "every agent sees it"
     else:
         agents, teams = ((owner,) if owner else ()), ((team,) if team else ())
-        who, after = f"team {team}", "every agent, and supervisors are alerted"
+        who = f"team {team}"
+        after = ("supervisors are alerted" if conversation.confidential
+                 else "every agent sees it and supervisors are alerted")
     deadline = when(until, _hours(policy, team))
-    text = f"Conversation {conversation.id} is still unanswered: {who} has until {deadline}, then {after} will see it."
+    text = f"Conversation {conversation.id} is still unanswered: {who} has until {deadline}; then {after}."
     return (Step(
         WARN, conversation.id,
         Reason(f"{key}_closing", text, {"conversation": conversation.id, "until": deadline}),

@@ -38,3 +38,8 @@ def span(delta: timedelta) -> str:
     if hours == 0:
         return f"{rest} business minute{'s' if rest != 1 else ''}"
     return f"{hours} h {rest} min of business time"
+
+
+def counted(count: int, word: str, many: str | None = None) -> str:
+    """"1 message", "2 messages", "0 messages": a count with its noun in the right number."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"

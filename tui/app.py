@@ -8,6 +8,7 @@ becomes a toast, never an exit. The exceptions read no database: `now()`, `confi
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +25,7 @@ from core.preferences import load_preferences
 from core.views import ActionResult, AgentView
 from tui import keys
 from tui.commands import ActionsProvider
+from tui.formatting import plural
 from tui.messages import (
     ActionFinished,
     AlertsLoaded,
@@ -67,14 +69,17 @@ class ComptoirApp(App[None]):
         after_first_screen: Callable[[], Any] | None = None,
         watch_changes: bool = True,
         heartbeat_seconds: float | None = HEARTBEAT_SECONDS,
+        driver_class: type | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=driver_class)
         self.service = service
         self.after_first_screen = after_first_screen
         self._first_screen_shown = False
         self.watch_changes_enabled = watch_changes
         self.heartbeat_seconds = heartbeat_seconds
         self.me = service.agent
+        self.agent_names: dict[str, str] = {a.login: a.name for a in service.config.agents}
+        """Configured names by login: markers say "Ana", not "relf_ana"."""
         self.me_view: AgentView | None = None
         preferences = load_preferences()
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
@@ -331,7 +336,7 @@ class ComptoirApp(App[None]):
             failed = [r for r in results if not r.ok]
             if failed:
                 return failed[0]
-            return ActionResult(True, f"No action needed: {len(pending)} message(s), {reason}", detail.row.id)
+            return ActionResult(True, f"No action needed: {plural(len(pending), 'message')}, {reason}", detail.row.id)
 
         self.run_service_action("No action needed", dispose_all, detail.row.id)
 
@@ -380,5 +385,23 @@ class ComptoirApp(App[None]):
 
 
 def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any] | None = None) -> None:
-    """Run the app for one agent until they quit (the CLI's entry point)."""
-    ComptoirApp(service, after_first_screen=after_first_screen).run()
+    """Run the app for one agent until they quit or its terminal goes away (the CLI's entry point)."""
+    import signal
+
+    driver_class = None
+    if os.name == "posix":
+        from tui.terminal import HangupAwareDriver
+
+        driver_class = HangupAwareDriver
+    app = ComptoirApp(service, after_first_screen=after_first_screen, driver_class=driver_class)
+    if hasattr(signal, "SIGHUP"):
+        # The terminal hung up (tmux killed, SSH dropped): leave as on quit.
+        def hung_up(_signum: int, _frame: object) -> None:
+            if os.name == "posix":
+                from tui.terminal import detach_from_terminal
+
+                detach_from_terminal()
+            app.call_later(app.exit, None, 129)
+
+        signal.signal(signal.SIGHUP, hung_up)
+    app.run()

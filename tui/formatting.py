@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from core.durations import format_duration
@@ -48,6 +50,12 @@ def full_time(moment: datetime | None, zone: tzinfo | None = None) -> str:
 def presence_mark(presence: str) -> tuple[str, str]:
     """The symbol and style of an agent's presence."""
     return PRESENCE_MARKS.get(presence, "?"), PRESENCE_STYLES.get(presence, "")
+
+
+def short_name(login: str, names: Mapping[str, str]) -> str:
+    """How a marker names an agent: the first word of their configured name ("Ana"), else the login."""
+    name = (names.get(login) or "").strip()
+    return name.split()[0] if name else login
 
 
 def plural(count: int, word: str) -> str:

@@ -233,15 +233,15 @@ def test_done_refused_while_inbound_pending_then_accepted(ws):
     m = mark(ws)
     refused = actions.done(ws, "marie", cid, NOW + timedelta(minutes=6))
     assert not refused.ok
-    assert "2 message(s)" in refused.message
-    assert f"#{mid1} from bob@client.test" in refused.message and f"#{mid2} from bob@client.test" in refused.message
+    assert "2 messages to work out" in refused.message
+    assert f"message {mid1} from bob@client.test" in refused.message and f"message {mid2} from bob@client.test" in refused.message
     assert conversation(ws, cid).state == "open"
     assert event_kinds(ws, m) == []
 
     actions.dispose(ws, "marie", mid1, "answered by phone", NOW)
     refused = actions.done(ws, "marie", cid, NOW + timedelta(minutes=6))
-    assert not refused.ok and "1 message(s)" in refused.message
-    assert f"#{mid2} from" in refused.message and f"#{mid1} from" not in refused.message
+    assert not refused.ok and "1 message to work out" in refused.message
+    assert f"message {mid2} from" in refused.message and f"message {mid1} from" not in refused.message
 
     actions.dispose(ws, "marie", mid2, "answered by phone", NOW)
     m = mark(ws)
@@ -355,7 +355,7 @@ def test_vacation_returns_open_conversations_to_their_teams(ws):
     actions.claim(ws, "marie", other, NOW)
     m = mark(ws)
     result = actions.set_presence(ws, "paul", "vacation", NOW + timedelta(days=7), NOW)
-    assert result.ok and "2 open conversation(s)" in result.message
+    assert result.ok and "2 open conversations went back to their teams" in result.message
     for cid, team in ((hifi, "hifi"), (comp, "computers")):
         conv = conversation(ws, cid)
         assert (conv.owner, conv.team, conv.visibility) == (None, team, "team")

@@ -5,6 +5,9 @@ script's entry point (tui.launch.main); identity and --version run as real subpr
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -16,7 +19,7 @@ from core.config import CONFIG_NAME
 from core.identity import unix_login
 from core.models import Alert, Conversation, Event
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
-from tests.core.helpers import comptoir, conversation, deliver, message
+from tests.core.helpers import REPO, comptoir, conversation, deliver, message
 from tui.launch import main as comptoir_main
 
 ME = unix_login()
@@ -70,10 +73,10 @@ def test_version():
 
 def test_queue_json_and_show(cws, cli):
     cid, mid = team_conv(cws)
-    rows = cli.json("queue", "--team", "hifi")
-    assert isinstance(rows, list) and [r["id"] for r in rows] == [cid]
+    rows = cli.json("queue", "--team", "hifi")["rows"]
+    assert [r["id"] for r in rows] == [cid]
     assert rows[0]["subject"] == "amplifier hums" and rows[0]["team"] == "hifi"
-    assert cli.json("queue") == []  # nothing is mine yet
+    assert cli.json("queue")["rows"] == []  # nothing is mine yet
     code, out, _ = cli("queue", "--unclaimed")
     assert code == 0
     code, out, err = cli("show", str(cid))
@@ -100,7 +103,7 @@ def test_claim_and_release_exit_codes(cws, cli):
     assert conversation(cws, cid).owner is None
     code, out, err = cli("claim", str(cid))
     assert code == 0 and conversation(cws, cid).owner == ME
-    assert cid in [r["id"] for r in cli.json("queue", "--mine")]
+    assert cid in [r["id"] for r in cli.json("queue", "--mine")["rows"]]
 
 
 def test_assign_dispose_done(cws, cli):
@@ -112,7 +115,7 @@ def test_assign_dispose_done(cws, cli):
     assert code == 1 and "exactly one" in err
     # done is refused while the message is pending, naming it
     code, out, err = cli("done", str(cid), "--as", "paul")
-    assert code == 1 and f"#{mid} from bob@client.test" in out + err
+    assert code == 1 and f"message {mid} from bob@client.test" in out + err
     assert conversation(cws, cid).state == "open"
     code, out, err = cli("dispose", str(cid), str(mid), "--no-action", "--reason", "just thanks", "--as", "paul")
     assert code == 0, err
@@ -148,7 +151,7 @@ def test_presence_vacation(cws, cli):
     assert actions.claim(cws, "paul", cid, NOW).ok
     code, out, err = cli("presence", "vacation", "--until", "2026-12-07", "--as", "paul")
     assert code == 0, err
-    assert "1 open conversation(s)" in out
+    assert "1 open conversation went back to its team" in out
     assert conversation(cws, cid).owner is None
     agents = {a.login: a for a in listing.agents(cws, NOW)}
     assert agents["paul"].presence == "vacation"
@@ -162,7 +165,7 @@ def test_alert_then_ack(cws, cli):
     got = cli.json("alert", "Printer down", "--team", "hifi")
     assert sorted(got["alerted"]) == sorted(["marie", "paul", "sophie", ME])
     code, _, err = cli("alert", "x", "--to", "ghost")
-    assert code == 1 and "ghost" in err
+    assert code == 2 and "ghost" in err
     mine = cli.json("alerts")
     assert [a["text"] for a in mine] == ["Printer down"]
     lea = cli.json("alerts", "--as", "lea")
@@ -183,7 +186,7 @@ def test_route_dry_run_predicts_without_changing(cws, cli):
     assert conversation(cws, invoice).team == "computers"
     code, out, err = cli("route", "--dry-run")
     assert code == 0, err
-    assert "0 message(s) would route differently" in out
+    assert "0 messages would route differently" in out
     path = cws.path / CONFIG_NAME
     path.write_text(path.read_text().replace('any = [{ field = "to", contains = "invoices@" }]\nteam = "computers"',
                                              'any = [{ field = "to", contains = "invoices@" }]\nteam = "hifi"'))
@@ -229,3 +232,118 @@ def test_as_refused_for_a_plain_agent(tmp_path, backend):
         assert proc.returncode == 3
     finally:
         ws.close()
+
+
+# -- defects found by trying the CLI as a new user (issue 11) ------------------------------------------
+def _into_closed_pipe(ws, *args: str) -> tuple[int, bytes]:
+    """Run comptoir with its standard output into a pipe whose reader has already left (as `| head` does)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("COMPTOIR_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "tui.launch", *args, "--workspace", str(ws.path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(REPO))
+    proc.stdout.close()  # the reader leaves before comptoir writes a byte
+    err = proc.stderr.read()
+    return proc.wait(timeout=120), err
+
+
+def test_queue_json_into_closed_pipe_ends_quietly(cws):
+    cid, _ = team_conv(cws)
+    for args in (("queue", "--team", "hifi", "--json"), ("why", str(cid)), ("queue", "--team", "hifi")):
+        code, err = _into_closed_pipe(cws, *args)
+        assert (code, err) == (0, b""), args
+
+
+def test_queue_json_pages_with_a_total_instead_of_a_silent_cap(cws, cli):
+    cids = [team_conv(cws, sender=f"c{n}@client.test", subject=f"amplifier hums {n}")[0] for n in range(5)]
+    page = cli.json("queue", "--team", "hifi", "--limit", "2")
+    assert (page["total"], page["offset"], page["limit"]) == (5, 0, 2)
+    assert [r["id"] for r in page["rows"]] == cids[:2]
+    page = cli.json("queue", "--team", "hifi", "--limit", "2", "--offset", "4")
+    assert [r["id"] for r in page["rows"]] == cids[4:] and page["total"] == 5
+    code, out, _ = cli("queue", "--team", "hifi", "--limit", "2", "--offset", "2")
+    assert code == 0 and "(conversations 3-4 of 5; --offset 4 for the next page)" in out
+    code, out, _ = cli("queue", "--help")
+    assert "--limit N" in out and "--offset N" in out and "default 50" in out
+    code, _, err = cli("queue", "--limit", "0")
+    assert code == 2 and "--limit" in err
+
+
+def test_unknown_team_or_agent_is_a_usage_error_listing_the_valid_names(cws, cli):
+    cid, _ = team_conv(cws)
+    code, out, err = cli("queue", "--team", "nosuch")
+    assert code == 2 and out == ""
+    assert "there is no team 'nosuch'" in err and "computers, hifi" in err
+    code, _, err = cli("assign", str(cid), "--to", "ghost")
+    assert code == 2 and "there is no agent 'ghost'" in err and "marie" in err and "paul" in err
+    code, _, err = cli("assign", str(cid), "--team", "nosuch")
+    assert code == 2 and "the teams are: computers, hifi" in err
+    code, _, err = cli("alert", "x", "--team", "nosuch")
+    assert code == 2 and "the teams are" in err
+    assert conversation(cws, cid).owner is None
+
+
+def test_ack_of_an_unknown_alert_says_why(cws, cli):
+    got = cli.json("alert", "Printer down", "--to", ME)
+    assert got == {"alerted": [ME]}
+    mine = cli.json("alerts")
+    code, out, err = cli("alerts", "--ack", "999999")
+    assert code == 1 and out == ""
+    assert "no unacknowledged alert 999999" in err and f"yours waiting: {mine[0]['id']}" in err
+    assert "(s)" not in out + err
+    code, out, _ = cli("alerts", "--ack", str(mine[0]["id"]))
+    assert code == 0 and out.strip() == "1 alert acknowledged"
+
+
+def test_snooze_with_a_negative_duration_says_it_is_in_the_past(cws, cli):
+    cid, _ = team_conv(cws)
+    code, out, err = cli("snooze", str(cid), "-2h")
+    assert code == 1 and "required" not in err
+    assert "in the past" in err and "say 2h" in err
+    assert conversation(cws, cid).state == "open"
+
+
+def test_every_exit_code_is_documented_in_help_and_readme(cli):
+    from core.cli import EXIT_CODES
+
+    readme = (REPO / "README.md").read_text()
+    for command in ((), ("queue",), ("snooze",)):
+        code, out, _ = cli(*command, "--help")
+        assert code == 0 and "exit codes:" in out, command
+        for number, meaning in EXIT_CODES:
+            assert f"  {number:<4} {meaning}" in out
+    for number in (0, 1, 2, 3, 130):
+        assert f"| {number} |" in readme, number
+
+
+def test_show_says_who_can_see_it_in_words(cws, cli):
+    cid, _, _ = deliver(cws, NOW, "marie@shop.test", sender="alice@client.test", subject="for marie")
+    assert conversation(cws, cid).visibility == "personal"
+    code, out, err = cli("show", str(cid))
+    assert code == 0, err
+    assert "visible to personal" not in out and "visible to marie only" in out
+    team_cid, _ = team_conv(cws)
+    code, out, _ = cli("show", str(team_cid))
+    assert "visible to team hifi" in out
+
+
+def test_done_refusal_numbers_messages_apart_from_conversations_and_counts_in_words(cws, cli):
+    cid, mid = team_conv(cws)
+    code, out, err = cli("done", str(cid))
+    assert code == 1
+    said = out + err
+    assert f"still has 1 message to work out: message {mid} from bob@client.test" in said
+    assert f"#{mid} from" not in said and "(s)" not in said
+
+
+def test_no_user_facing_text_says_message_s():
+    import re
+
+    pattern = re.compile(r"[a-z]\(s\)")
+    found = []
+    for folder in ("core", "tui", "routing"):
+        for path in (REPO / folder).rglob("*.py"):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                code = line.split("#", 1)[0] if not line.lstrip().startswith(("f\"", "\"")) else line
+                if pattern.search(code) and ('"' in code or "'" in code) and '"""' not in code:
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert found == []

@@ -124,7 +124,7 @@ def test_personal_then_team_then_everyone(cli_ws):
 
     # it shows in the everyone queue
     queue = json.loads(comptoir(ws.path, "queue", "--everyone", "--json", "--as", "lea", check=True).stdout)
-    assert cid in [row["id"] for row in queue]
+    assert cid in [row["id"] for row in queue["rows"]]
 
 
 def test_friday_evening_escalates_monday_morning(cli_ws):

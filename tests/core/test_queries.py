@@ -53,3 +53,29 @@ def test_keyset_pages_match_queue_ids_and_counts(ws: Workspace) -> None:
     assert done == sorted(done, reverse=True), "done: newest first"
     deadlines = [r.deadline for r in svc.rows(svc.queue_ids("team:hifi")) if r.deadline]
     assert deadlines == sorted(deadlines)
+
+
+def test_list_id_without_cc_is_not_a_shared_reply(ws: Workspace) -> None:
+    m = EmailMessage()
+    m["From"] = "reader@example.test"
+    m["To"] = "hifi@shop.test"
+    m["Subject"] = "Question from the list"
+    m["Message-ID"] = "<list1@example.test>"
+    m["List-Id"] = "<audio.lists.example.test>"
+    m.set_content("amplifier question")
+    report = ingest_batch(ws, [IncomingMail(m.as_bytes(), internaldate=NOW)], NOW)
+    svc = Comptoir(ws, "paul")
+    detail = svc.detail(report.conversation_ids[0])
+    assert detail.reply_to == ("reader@example.test",) and detail.reply_cc == ()
+    assert detail.row.shared_reply is False  # the row's "CC" flag and the composer's warning say the same as reply-all
+
+
+def test_take_back_of_an_unowned_conversation_is_refused_not_a_claim(ws: Workspace) -> None:
+    report = ingest_batch(ws, _mails(1), NOW)
+    cid = report.conversation_ids[0]
+    result = Comptoir(ws, "paul").take_back(cid)
+    assert not result.ok and "claim it instead" in result.message
+    assert Comptoir(ws, "paul").rows([cid])[0].owner is None
+    assert actions.claim(ws, "marie", cid, NOW).ok
+    assert Comptoir(ws, "paul").take_back(cid).ok
+    assert Comptoir(ws, "paul").rows([cid])[0].owner == "paul"

@@ -121,7 +121,8 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
     pane.wait_for("queued for sending")
     with workspace.db.read() as s:
         item = s.exec(select(OutboxItem)).one()
-        assert item.state == "queued" and item.to_addrs == ["ada0@customer.test"]
+        # The app's embedded syncer may have sent it already (no accounts: recorded as sent at once).
+        assert item.state in ("queued", "sent") and item.to_addrs == ["ada0@customer.test"]
         assert item.body.startswith("Check the ground wire between deck and amplifier.")
         first = s.exec(select(Message).where(Message.message_id == "<e2e0@customer.test>")).one()
         assert first.disposition == "replied" and first.disposed_by == unix_login()
@@ -132,7 +133,7 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
     pane.keys("n")
     pane.wait_for("No action needed")
     pane.keys("1")
-    pane.wait_for("1 message(s)")
+    pane.wait_for("1 message,")
     with workspace.db.read() as s:
         thanks = s.exec(select(Message).where(Message.message_id == "<e2e1@customer.test>")).one()
         assert thanks.disposition == "no_action" and thanks.disposition_reason

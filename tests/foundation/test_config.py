@@ -31,7 +31,7 @@ def test_weekly_hours_parse_ranges_and_day_spans() -> None:
 
 BROKEN = {
     "toml syntax": ('[workspace\nname = "x"\n', ["not valid TOML", "line 1"]),
-    "unknown key": ('[workspace]\nnmae = "x"\n', ["line 2", "workspace.nmae", "unknown key"]),
+    "unknown key": ('[workspace]\nnmae = "x"\n', ["line 2", "workspace.nmae", "unknown key", "docs/configuration.md"]),
     "bad duration": (
         '[[teams]]\nname = "a"\n\n[[teams]]\nname = "b"\nexclusive_window = "2 hours"\n',
         ["line 6", "teams[1].exclusive_window", "not a duration"],

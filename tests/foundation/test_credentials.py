@@ -58,3 +58,17 @@ def test_memory_backend_round_trip_and_empty_password_refused() -> None:
     credentials.delete_password("acct")
     with pytest.raises(ComptoirError):
         credentials.get_password("acct")
+
+
+def test_doctor_warns_that_a_plaintext_keyring_file_is_protected_only_by_its_mode(sqlite_ws: Workspace, tmp_path: Path) -> None:
+    keyring_file = tmp_path / "keyring" / "keyring.cfg"
+    added = _comptoir(sqlite_ws, keyring_file, "account", "add", "support", "--address", "support@shop.test",
+                      "--imap-host", "127.0.0.1", "--imap-port", "1", "--imap-tls", "plain",
+                      "--smtp-host", "127.0.0.1", "--smtp-port", "1", "--smtp-tls", "plain", "--password-stdin",
+                      stdin=SECRET + "\n")
+    assert added.returncode == 0, added.stderr
+    doctor = _comptoir(sqlite_ws, keyring_file, "doctor", "--offline")
+    keyring_line = next(line for line in doctor.stdout.splitlines() if "] keyring:" in line)
+    assert keyring_line.startswith("[warn] keyring:"), keyring_line
+    assert "plain text" in keyring_line and "protected only by its file mode 0600" in keyring_line
+    assert doctor.returncode == 0, doctor.stdout  # a warning, not a failure

@@ -5,15 +5,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from routing_world import NOW, make_policy, paris
+from routing_world import AGENTS, NOW, make_policy, paris
 
 from routing import (
-    Condition, ContactHistory, Decision, EarlierConversation, MessageFacts, Policy, Rating,
+    AgentInfo, Condition, ContactHistory, Decision, EarlierConversation, MessageFacts, Policy, Rating,
     RoutingFacts, Rule, ThreadFacts, decide,
 )
 
 LAST_YEAR = datetime(2023, 6, 1, 10, tzinfo=UTC)
 POLICY = make_policy()
+DUO = AgentInfo("duo", "Duo Deux", ("duo@acme.test",), ("sales", "support"))
+TWO_TEAM_POLICY = make_policy(agents=(*AGENTS, DUO))
 
 
 def mail(to: str = "sales@acme.test", sender: str = "ada@client.test", **fields: object) -> MessageFacts:
@@ -100,17 +102,39 @@ CASES = [
          RoutingFacts(mail("marie@acme.test")),
          {"route": "personal", "exclusive_until": paris(2024, 3, 13, 10), "team_until": paris(2024, 3, 13, 14)},
          frozenset({"personal"}), now=paris(2024, 3, 12, 17)),
-    Case("personal-but-agent-on-vacation-is-skipped",
+    Case("personal-but-agent-on-vacation-goes-to-their-team",
          RoutingFacts(mail("lea@acme.test")),
-         {"route": "first_contact", "target": "everyone", "agent": None},
-         frozenset({"personal_absent", "first_contact"}), mentions=("on vacation",)),
+         {"route": "personal", "target": "team", "team": "support", "agent": None, "visibility": "team"},
+         frozenset({"personal_absent"}), mentions=("on vacation", "their team support takes it")),
     Case("personal-on-vacation-then-known-audience",
          RoutingFacts(mail("lea@acme.test"), contact=contact(("pro",))),
          {"route": "audience_team", "team": "support"}, frozenset({"personal_absent", "audience", "audience_team"})),
-    Case("personal-address-outside-hours-is-skipped",
+    Case("personal-address-outside-hours-goes-to-their-team",
          RoutingFacts(mail("marie@acme.test")),
-         {"route": "first_contact"}, frozenset({"personal_absent"}), now=paris(2024, 3, 9, 11),
-         mentions=("outside working hours",)),
+         {"route": "personal", "target": "team", "team": "sales"}, frozenset({"personal_absent"}),
+         now=paris(2024, 3, 9, 11), mentions=("outside working hours",)),
+    Case("personal-address-team-rung-is-the-audience-team",
+         RoutingFacts(mail("marie@acme.test"), contact=contact(("pro",))),
+         {"route": "personal", "target": "agent", "agent": "marie", "team": "support", "visibility": "personal"},
+         frozenset({"personal", "audience", "personal_team"}), mentions=("served by team support",)),
+    Case("personal-address-team-rung-follows-earlier-conversations",
+         RoutingFacts(mail("marie@acme.test"), contact=contact(handled=(("support", "sam"),))),
+         {"route": "personal", "agent": "marie", "team": "support"}, frozenset({"personal", "personal_team"})),
+    Case("personal-address-two-teams-team-rung-is-the-audience-team-not-the-first",
+         RoutingFacts(mail("duo@acme.test"), contact=contact(("pro",))),
+         {"route": "personal", "agent": "duo", "team": "support"}, frozenset({"personal", "personal_team"}),
+         policy=TWO_TEAM_POLICY),
+    Case("personal-address-two-teams-no-audience-is-the-first-team",
+         RoutingFacts(mail("duo@acme.test")),
+         {"route": "personal", "agent": "duo", "team": "sales"}, frozenset({"personal"}), policy=TWO_TEAM_POLICY),
+    Case("personal-two-teams-agent-on-vacation-goes-to-the-audience-team",
+         RoutingFacts(mail("duo@acme.test"), contact=contact(("pro",))),
+         {"route": "audience_team", "target": "team", "team": "support"},
+         frozenset({"personal_absent", "audience", "audience_team"}),
+         policy=make_policy(agents=(*AGENTS, replace(DUO, presence="vacation", presence_until=NOW + timedelta(days=7))))),
+    Case("plus-tag-keeps-the-team-of-the-address-over-the-audience",
+         RoutingFacts(mail("support+sam@acme.test"), contact=contact(("retail",))),
+         {"route": "personal", "agent": "sam", "team": "support"}, frozenset({"personal"})),
     Case("known-audience-previous-agent-well-rated",
          RoutingFacts(mail(), contact=contact(("retail",), (("sales", "pierre"),), (("pierre", 5),))),
          {"route": "audience_agent", "target": "agent", "agent": "pierre", "team": "sales",
@@ -260,3 +284,12 @@ def test_naive_now_is_refused() -> None:
 
 def _explain(decision: Decision) -> str:
     return "\n".join(f"{r.code}: {r.text}" for r in decision.reasons)
+
+
+def test_an_earlier_conversation_nobody_owned_is_not_called_no_history() -> None:
+    decision = decide(RoutingFacts(mail("someone@client.test"), contact=contact(handled=(("sales", None),))), POLICY, NOW)
+    text = " ".join(reason.text for reason in decision.reasons)
+    assert "had a conversation with team sales" in text
+    assert "nobody in the team handled this sender before" not in text
+    assert "nobody owned the sender's earlier conversations with it" in text
+    assert all(not rung.text.startswith("Now:") for rung in decision.ladder)

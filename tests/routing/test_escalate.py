@@ -177,3 +177,18 @@ def test_next_step_at_for_an_absent_owner_is_now_and_for_a_snooze_its_end() -> N
     assert next_step_at(conversation(state="snoozed", snoozed_until=until), POLICY, NOW) == until
     assert next_step_at(conversation(has_pending_inbound=False), POLICY, NOW) is None
     assert next_step_at(conversation(state="done"), POLICY, NOW) is None
+
+
+def test_window_closing_warnings_are_whole_sentences() -> None:
+    (team_warning,) = escalate(conversation(visibility="team", owner=None), POLICY, TEAM_UNTIL - timedelta(minutes=5))
+    assert team_warning.reason.text == (
+        "Conversation c1 is still unanswered: team sales has until Tue 12 Mar 16:30 Europe/Paris; "
+        "then every agent sees it and supervisors are alerted.")
+    (exclusive_warning,) = escalate(conversation(), POLICY, EXCLUSIVE_UNTIL - timedelta(minutes=10))
+    assert exclusive_warning.reason.text == (
+        "Conversation c1 is still unanswered: marie has until Tue 12 Mar 12:30 Europe/Paris; then team sales sees it.")
+    (confidential_warning,) = escalate(conversation(visibility="team", owner=None, confidential=True), POLICY,
+                                       TEAM_UNTIL - timedelta(minutes=5))
+    assert confidential_warning.reason.text.endswith("; then supervisors are alerted.")
+    for step in (team_warning, exclusive_warning, confidential_warning):
+        assert "will see it" not in step.reason.text

@@ -162,6 +162,8 @@ class FakeComptoir:
         self.replies: list[dict] = []
         self.calls: list[tuple] = []
         self.fail_next_reply_with_conflict = False
+        self.conflict_new_owner: str | None = None
+        """Who owns the conversation after the next conflict (another agent took it meanwhile)."""
         self._next_message_id = 1000
         self._next_alert_id = 1
 
@@ -429,6 +431,8 @@ class FakeComptoir:
 
     def take_back(self, conversation_id: int) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
+            if c.owner is None:
+                return ActionResult(False, f"nobody owns #{c.id}: claim it instead", c.id)
             previous, c.owner = c.owner, self.agent
             return ActionResult(True, f"Taken back from {previous}", c.id)
 
@@ -498,8 +502,11 @@ class FakeComptoir:
             if self.fail_next_reply_with_conflict:
                 self.fail_next_reply_with_conflict = False
                 self.add_message(c.id, "inbound", "Actually, one more thing...")
+                c.owner = self.conflict_new_owner or c.owner
                 c.version += 1
                 self._changed(c.id)
+            if c.owner not in (None, self.agent) and not self.config.is_supervisor(self.agent):
+                return ActionResult(False, f"#{c.id} is {c.owner}'s; take it back first (t) to reply", c.id)
             if seen_version is not None and seen_version != c.version:
                 return ActionResult(False, "The conversation changed since you opened it", c.id)
             if len(to) + len(cc) > self.config.routing.recipient_limit and not confirmed_recipients:

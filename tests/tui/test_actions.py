@@ -80,11 +80,11 @@ async def test_u_t_d_o_x_release_take_back_done_reopen_confidential(fake_service
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key in ("u", "t", "x", "d"):
+        for key in ("u", "x", "d"):
             await pilot.press(key)
             await settle(pilot)
-        names = [call[0] for call in fake_service.calls if call[0] in {"release", "take_back", "set_confidential", "done"}]
-        assert names == ["release", "take_back", "set_confidential", "done"]
+        names = [call[0] for call in fake_service.calls if call[0] in {"release", "set_confidential", "done"}]
+        assert names == ["release", "set_confidential", "done"]
         assert fake_service.conversations[2].confidential is False  # it was confidential: x toggles it off
         assert fake_service.conversations[2].state == "done"
 
@@ -163,6 +163,10 @@ async def test_the_assign_panel_claims_releases_and_takes_back(fake_service: Fak
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for key in ("c", "u", "t"):
+            if key == "t":
+                fake_service.conversations[2].owner = "bob"  # take back is offered on someone else's
+                await pilot.press("ctrl+l")
+                await settle(pilot)
             await pilot.press("a")
             await settle(pilot)
             await pilot.press(key)
@@ -197,7 +201,7 @@ async def test_enter_opens_the_conversation_and_q_goes_back(fake_service: FakeCo
         assert fake_service.heartbeats[-1] == (1, None)
         await pilot.press("c")
         await settle(pilot)
-        assert called(fake_service, "claim") == [("claim", 1)]
+        assert called(fake_service, "claim") == []  # #1 is mine already: claim is not offered
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)

@@ -73,9 +73,11 @@ class AssignScreen(Dialog[None]):
             yield Static(title, classes="dialog-title")
             yield Static(self._ownership(), id="assign-ownership")
             with Horizontal(classes="dialog-buttons", id="assign-actions"):
-                yield Button("Claim (c)", id="claim", variant="primary")
+                if self._offers("claim"):
+                    yield Button("Claim (c)", id="claim", variant="primary")
                 yield Button("Release (u)", id="release")
-                yield Button("Take back (t)", id="take-back", variant="warning")
+                if self._offers("take_back"):
+                    yield Button("Take back (t)", id="take-back", variant="warning")
             yield Input(placeholder="/ filter agents and teams by name, login or team", id="assign-filter")
             yield OptionList(id="assign-targets")
             yield Input(placeholder="note for the new owner (optional; Tab to reach it)", id="assign-note")
@@ -84,6 +86,19 @@ class AssignScreen(Dialog[None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Transfer (Enter)", id="transfer", variant="success")
                 yield Button("Close (q)", id="cancel")
+
+    def _offers(self, action: str) -> bool:
+        """Claim only what nobody owns; take back only what someone else owns."""
+        if self.row is None:
+            return True
+        if action == "claim":
+            return self.row.owner is None
+        if action == "take_back":
+            return self.row.owner is not None and self.row.owner != self.app.me  # type: ignore[attr-defined]
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self._offers(action)
 
     def _ownership(self) -> Text:
         text = Text()

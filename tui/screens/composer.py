@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import ComptoirError
 from core.views import ActionResult, ConversationDetail
 from tui import keys
-from tui.formatting import full_time, plural
+from tui.formatting import full_time, plural, short_name
 from tui.messages import ActionFinished, DetailLoaded
 from tui.safe import clean_block, clean_line
 from tui.screens.base import ReportsWorkerErrors
@@ -182,11 +182,14 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         text.append(plural(count, "recipient"), style="bold")
         if count > limit:
             text.append(f" — more than {limit}: you will be asked to confirm", style="bold yellow")
+        customer = (self.detail.row.customer_address or "").lower()
+        others = [a for a in to if a.lower() != customer]
         if cc:
             text.append("  ·  CC'd people will read this reply: " + ", ".join(clean_line(a) for a in cc),
                         style="bold yellow")
-        elif self.detail.row.shared_reply:
-            text.append("  ·  a list or third parties will read this reply", style="bold yellow")
+        elif others:
+            text.append("  ·  others will read this reply: " + ", ".join(clean_line(a) for a in others),
+                        style="bold yellow")
         else:
             text.append("  ·  private to the customer", style="green")
         self.query_one("#composer-audience", Static).update(text)
@@ -196,7 +199,9 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         others = [a for a in detail.row.repliers if a != me]
         text = Text()
         if others:
-            text.append("✎ " + ", ".join(clean_line(a) for a in others) + " also replying right now", style="bold cyan")
+            names = self.app.agent_names  # type: ignore[attr-defined]
+            text.append("✎ " + ", ".join(clean_line(short_name(a, names)) for a in others) + " also replying right now",
+                        style="bold cyan")
         self.query_one("#composer-others", Static).update(text)
 
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
@@ -285,7 +290,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             return
         current = message.current
         if current is not None and current.row.version != self.seen_version:
-            self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message),
+            self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message, self._may_send(current)),
                                  callback=lambda choice: self.after_conflict(current, choice))
             return
         self.app.notify(result.message, title="Not sent", severity="warning", markup=False, timeout=8)
@@ -294,6 +299,12 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         """A send that crashed (the app shows the error) must not leave the composer stuck."""
         if event.worker.group == "send" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.sending = False
+
+    def _may_send(self, current: ConversationDetail) -> bool:
+        """The service's rule: a reply to a conversation someone else owns is for its owner or a supervisor."""
+        me = self.app.me  # type: ignore[attr-defined]
+        me_view = self.app.me_view  # type: ignore[attr-defined]
+        return current.row.owner in (None, me) or (me_view is not None and me_view.role == "supervisor")
 
     def after_conflict(self, current: ConversationDetail, choice: str | None) -> None:
         """The agent has seen what changed: from now on the reply is based on this version."""
@@ -335,6 +346,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             with self.app.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
             body.text = path.read_text(encoding="utf-8")
+            body.move_cursor(body.document.end)  # typing goes on after what was written, not in front of it
         except Exception as error:  # noqa: BLE001 - no terminal to suspend (tests, web): keep the text area
             self.app.notify(f"Cannot open {editor}: {error}. Write here instead.", severity="warning", markup=False)
         finally:

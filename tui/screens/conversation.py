@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from rich.text import Text
@@ -13,18 +14,18 @@ from textual.widgets import Footer, Static
 
 from core.views import ActionResult, ConversationDetail, ConversationRow
 from tui import keys
-from tui.formatting import full_time, time_left
+from tui.formatting import full_time, short_name, time_left
 from tui.messages import ActionFinished, DetailLoaded
 from tui.safe import clean_line
 from tui.screens.base import ReportsWorkerErrors
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.message_card import MessageCard
-from tui.widgets.routing_panel import routing_text
+from tui.widgets.routing_panel import routing_summary
 from tui.widgets.top_bar import TopBar
 
 
-def header_text(detail: ConversationDetail, now, me: str, zone=None) -> Text:
+def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapping[str, str] = {}) -> Text:
     """Subject, customer, ownership, time left, who will read a reply, and who else is here."""
     row = detail.row
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -53,8 +54,8 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None) -> Text:
         text.append("  — CC'd people or a list will read it", style="bold yellow")
     else:
         text.append("  — private to the customer", style="green")
-    others = [f"✎ {clean_line(a)} replying" for a in row.repliers if a != me]
-    others += [f"◉ {clean_line(a)} viewing" for a in row.viewers if a != me and a not in row.repliers]
+    others = [f"✎ {clean_line(short_name(a, names))} replying" for a in row.repliers if a != me]
+    others += [f"◉ {clean_line(short_name(a, names))} viewing" for a in row.viewers if a != me and a not in row.repliers]
     if others:
         text.append("\n")
         text.append("  ".join(others), style="bold cyan")
@@ -107,9 +108,10 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.detail = message.detail
         now = self.app.now()  # type: ignore[attr-defined]
         zone = self.app.zone  # type: ignore[attr-defined]
-        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone))  # type: ignore[attr-defined]
+        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone, self.app.agent_names))  # type: ignore[attr-defined]
+        self.refresh_bindings()  # claim and take back depend on who owns it
         self.query_one("#routing", Static).update(
-            routing_text(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
+            routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
         )
         if previous is not None and previous.messages == self.detail.messages:
             return

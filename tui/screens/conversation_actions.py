@@ -32,8 +32,38 @@ class ConversationActions:
             self.app.notify("No conversation selected.", severity="warning")  # type: ignore[attr-defined]
         return conversation_id
 
+    def ownership_refusal(self, action: str) -> str | None:
+        """Why claim or take back makes no sense on the current row (None when it does)."""
+        row = self.current_row()
+        if row is None:
+            return None
+        me = self.app.me  # type: ignore[attr-defined]
+        if action == "claim" and row.owner == me:
+            return f"Conversation #{row.id} is yours already."
+        if action == "take_back" and row.owner is None:
+            return f"Nobody owns conversation #{row.id}: press c to claim it."
+        if action == "take_back" and row.owner == me:
+            return f"Conversation #{row.id} is yours already."
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Claim and take back are not offered (footer, keys) where they make no sense."""
+        if action in ("claim", "take_back") and self.ownership_refusal(action) is not None:
+            return False
+        return True
+
+    def _owned_target(self, action: str) -> int | None:
+        # Reached from the command palette even when the footer hides the key: say why nothing happens.
+        if (cid := self._target(action)) is None:
+            return None
+        refusal = self.ownership_refusal(action)
+        if refusal is not None:
+            self.app.notify(refusal, severity="warning")  # type: ignore[attr-defined]
+            return None
+        return cid
+
     def action_claim(self) -> None:
-        if (cid := self._target("claim")) is not None:
+        if (cid := self._owned_target("claim")) is not None:
             self.app.act("Claim", cid, lambda s: s.claim(cid))  # type: ignore[attr-defined]
 
     def action_release(self) -> None:
@@ -41,7 +71,7 @@ class ConversationActions:
             self.app.act("Release", cid, lambda s: s.release(cid))  # type: ignore[attr-defined]
 
     def action_take_back(self) -> None:
-        if (cid := self._target("take_back")) is not None:
+        if (cid := self._owned_target("take_back")) is not None:
             self.app.act("Take back", cid, lambda s: s.take_back(cid))  # type: ignore[attr-defined]
 
     def action_done(self) -> None:

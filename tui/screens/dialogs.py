@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from core.durations import parse_duration
 from core.views import AttachmentView, ConversationDetail
 from tui import keys
-from tui.formatting import full_time
+from tui.formatting import full_time, plural
 from tui.safe import clean_line, plain
 from tui.screens.base import ReportsWorkerErrors
 from tui.widgets.message_card import human_size
@@ -146,7 +146,7 @@ class DisposeDialog(Dialog[str]):
             if not self.pending:
                 summary.append("Nothing is pending in this conversation.", style="dim")
             else:
-                summary.append(f"{len(self.pending)} pending message(s) of ")
+                summary.append(f"{plural(len(self.pending), 'pending message')} of ")
                 summary.append(clean_line(self.detail.row.subject), style="bold")
                 summary.append(" will be marked worked out:\n")
                 for message in self.pending:
@@ -266,5 +266,11 @@ class SaveAttachmentDialog(Dialog[tuple[int, Path]]):
         options = self.query_one(OptionList)
         index = options.highlighted or 0
         attachment = self.attachments[index]
-        path = Path(self.query_one("#save-path", Input).value).expanduser()
-        self.dismiss((attachment.id, path))
+        typed = self.query_one("#save-path", Input).value.strip()
+        if not typed:
+            # Path("") is the working directory: an empty box must not save there without being asked.
+            self.app.notify(f"Say where to save it: a file name, or a folder such as {self.folder}.",
+                            title="Not saved", severity="warning", markup=False)
+            self.query_one("#save-path", Input).focus()
+            return
+        self.dismiss((attachment.id, Path(typed).expanduser()))

@@ -102,7 +102,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
             with Vertical(id="list-pane"):
                 yield Input(placeholder="Search subjects and customers, then Enter (ctrl+g to cancel)", id="search")
                 yield ListHeader(id="list-header")
-                yield ConversationList(self.app.me, self.app.now, id="conversations")  # type: ignore[attr-defined]
+                yield ConversationList(self.app.me, self.app.now, names=self.app.agent_names, id="conversations")  # type: ignore[attr-defined]
                 yield RowSummary(id="summary")
         yield Footer()
 
@@ -204,6 +204,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
     @on(ConversationList.Highlighted)
     def show_summary(self) -> None:
         self.query_one(RowSummary).show_row(self.conversation_list.cursor_row, self.app.now(), self.app.zone)  # type: ignore[attr-defined]
+        self.refresh_bindings()  # claim and take back depend on who owns the highlighted row
 
     @on(ConversationList.OpenRequested)
     def open_conversation(self, message: ConversationList.OpenRequested) -> None:

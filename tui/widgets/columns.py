@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
 
 from core.views import ConversationRow
-from tui.formatting import time_left
+from tui.formatting import short_name, time_left
 from tui.safe import clean_line
 
 LOCK = "⊘"
@@ -70,18 +71,18 @@ def _owner(row: ConversationRow, me: str) -> tuple[str, str]:
     return "—", "dim"
 
 
-def _others(row: ConversationRow, me: str) -> Text:
+def _others(row: ConversationRow, me: str, names: Mapping[str, str]) -> Text:
     text = Text(no_wrap=True)
     for login in row.repliers:
         if login != me:
-            text.append(f"✎{clean_line(login)} ", style="bold yellow")
+            text.append(f"✎{clean_line(short_name(login, names))} ", style="bold yellow")
     for login in row.viewers:
         if login != me and login not in row.repliers:
-            text.append(f"◉{clean_line(login)} ", style="cyan")
+            text.append(f"◉{clean_line(short_name(login, names))} ", style="cyan")
     return text
 
 
-def row_text(row: ConversationRow, now: datetime, me: str, width: int) -> Text:
+def row_text(row: ConversationRow, now: datetime, me: str, width: int, names: Mapping[str, str] = {}) -> Text:
     """One list line for a conversation; every mail-derived value is cleaned and never parsed as markup."""
     due, due_style = time_left(row.deadline, now)
     state, state_style = _state(row)
@@ -98,7 +99,7 @@ def row_text(row: ConversationRow, now: datetime, me: str, width: int) -> Text:
         Text(clean_line(owner), style=owner_style),
         Text("CC", style="bold yellow") if row.shared_reply else Text(" ·", style="dim"),
         Text(LOCK) if row.confidential else Text(""),
-        _others(row, me),
+        _others(row, me, names),
         Text(clean_line(row.customer_name or row.customer_address)),
         subject,
     ]

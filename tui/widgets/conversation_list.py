@@ -85,9 +85,11 @@ class ConversationList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
     """Index of the highlighted row; watch_cursor repaints just the two lines that change."""
 
-    def __init__(self, me: str, now: Callable[[], datetime], *, id: str | None = None) -> None:
+    def __init__(self, me: str, now: Callable[[], datetime], *, names: dict[str, str] | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.me = me
+        self.names = names or {}
         self.now = now
         self.ids: list[int] = []
         self.empty_message = "Loading…"
@@ -214,7 +216,7 @@ class ConversationList(ScrollView, can_focus=True):
             style = base_style
             if is_cursor:
                 style += self.get_component_rich_style("conversation-list--cursor")
-            text = row_text(row, self.now(), self.me, width)
+            text = row_text(row, self.now(), self.me, width, self.names)
             segments = list(Segment.apply_style(text.render(self.app.console), style))
             strip = Strip(segments).adjust_cell_length(width, style)
             self._strips.set(cache_key, strip)
