@@ -90,6 +90,7 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_owner", "owner", "state", "deadline", "id"),
         Index("ix_conversation_team", "team", "state", "deadline", "id"),
         Index("ix_conversation_visibility", "visibility", "state", "deadline", "id"),
+        Index("ix_conversation_updated", "updated_at"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     subject: str = ""
@@ -145,7 +146,11 @@ class Message(SQLModel, table=True):
     """One inbound mail, outbound reply or internal note in a conversation."""
 
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_conversation", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_message_conversation", "conversation_id", "id"),
+        Index("ix_message_received", "received_at"),
+        Index("ix_message_disposition", "disposition", "received_at"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id")
     direction: str = "inbound"
@@ -211,6 +216,7 @@ class Event(SQLModel, table=True):
     """Append-only audit trail: who did what, when, and why."""
 
     __tablename__ = "event"
+    __table_args__ = (Index("ix_event_kind_at", "kind", "at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
@@ -225,7 +231,7 @@ class Alert(SQLModel, table=True):
     """Something one agent must notice; team alerts are written once per member."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_agent_open", "agent", "acknowledged_at"),)
+    __table_args__ = (Index("ix_alert_agent_open", "agent", "acknowledged_at"), Index("ix_alert_created", "created_at"))
     id: Optional[int] = Field(default=None, primary_key=True)
     agent: str
     team: Optional[str] = None

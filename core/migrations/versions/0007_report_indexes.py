@@ -1,0 +1,30 @@
+"""Indexes for reports: events by kind and time, messages by arrival and disposition, recent conversations, alerts by time.
+
+Revision ID: 0007
+Revises: 0002
+"""
+
+from alembic import op
+
+revision = "0007"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+INDEXES = (
+    ("ix_event_kind_at", "event", ("kind", "at")),
+    ("ix_message_received", "message", ("received_at",)),
+    ("ix_message_disposition", "message", ("disposition", "received_at")),
+    ("ix_conversation_updated", "conversation", ("updated_at",)),
+    ("ix_alert_created", "alert", ("created_at",)),
+)
+
+
+def upgrade() -> None:
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, list(columns))
+
+
+def downgrade() -> None:
+    for name, table, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
