@@ -100,6 +100,7 @@ class _Conv:
     owner: str | None
     address: str
     created: int
+    state: str
     first_in: int | None = None
     replies: list[int] = field(default_factory=list)
 
@@ -329,7 +330,10 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         for acc in accs(conv, done_at):
             acc.resolution.append(done_at - conv.created)
         replies_total += replies_of_resolved.get(cid, 0)
-    created_times = sorted(c.created for c in convs.values() if c.created >= since_s)
+    # A conversation done without ever being closed (history) was never open work: it is not in the backlog.
+    closed_by_event = {cid for cid, _done, _reopened in closings}
+    created_times = sorted(c.created for cid, c in convs.items()
+                           if c.created >= since_s and (c.state != "done" or cid in closed_by_event))
     done_times.sort()
     reopen_times.sort()
     backlog = []
@@ -411,9 +415,10 @@ def _kinds(kinds: tuple[str, ...]) -> str:
 def _conversations(raw: RawSql, where: str, p: dict) -> dict[int, _Conv]:
     """Every conversation that changed in the period (a message, a close, a hand-over all touch it)."""
     rows = raw.all(
-        f"SELECT c.id, c.team, c.owner, c.via_address, {_epoch(raw, 'c.created_at')} FROM conversation c "
+        f"SELECT c.id, c.team, c.owner, c.via_address, {_epoch(raw, 'c.created_at')}, c.state FROM conversation c "
         f"WHERE c.updated_at >= :since{where}", p)
-    return {cid: _Conv(team, owner, address or "", created) for cid, team, owner, address, created in rows}
+    return {cid: _Conv(team, owner, address or "", created, state)
+            for cid, team, owner, address, created, state in rows}
 
 
 def _first_windows(raw: RawSql, where: str, p: dict) -> dict[int, tuple[int | None, int | None]]:
