@@ -13,6 +13,7 @@ from core.views import (
     ConversationDetail,
     ConversationRow,
     QueueInfo,
+    ReportView,
     TeamView,
     WhyView,
 )
@@ -105,3 +106,10 @@ class ServiceFailed(Message):
 
     what: str
     error: str
+
+
+@dataclass
+class ReportLoaded(Message):
+    """A report computed for the period and team the reports screen asked for."""
+
+    report: ReportView
