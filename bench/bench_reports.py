@@ -147,8 +147,8 @@ def build(path: Path, seed: int = 11) -> float:
         "'[]', '[]', 1)", convs)
     conn.executemany(
         "INSERT INTO message (id, conversation_id, direction, from_addr, received_at, disposition, disposed_at, author, "
-        "subject, text, \"references\", to_addrs, cc_addrs, delivered_to, headers, size, defects) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 'Hello.', '[]', '[]', '[]', '[]', '{}', 0, '[]')", msgs)
+        "from_name, subject, text, \"references\", to_addrs, cc_addrs, delivered_to, headers, size, defects) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', 'Hello.', '[]', '[]', '[]', '[]', '{}', 0, '[]')", msgs)
     conn.executemany("INSERT INTO event (conversation_id, actor, at, kind, details) VALUES (?, ?, ?, ?, ?)",
                      sorted(events, key=lambda e: e[2]))
     conn.executemany("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
