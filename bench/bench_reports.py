@@ -114,12 +114,13 @@ def build(path: Path, seed: int = 11) -> float:
                     events.append((cid, rng.choice(members), _ts(at + timedelta(minutes=5)), "assign",
                                    json.dumps({"text": "handed over", "previous": owner, "to_agent": new_owner})))
                     owner = new_owner
-            at = at + timedelta(minutes=rng.randrange(5, 60 * (8 if n % 2 == 0 else 30)))
-            if at >= NOW:
-                break
+            step = timedelta(minutes=rng.randrange(5, 60 * (8 if n % 2 == 0 else 30)))
+            # Recent conversations squeeze their later messages before NOW, so the year holds every message.
+            at = at + step if at + step < NOW else at + (NOW - at) / 2
         state = "waiting"
         if inbound_open:
-            if rng.random() < 0.3 and at < NOW:
+            # A team works every message out: only the last three days still wait.
+            if at < NOW - timedelta(days=3) or rng.random() < 0.3:
                 owner = owner or agent
                 for i in inbound_open:
                     msgs[i][5], msgs[i][6] = "no_action", _ts(at)

@@ -148,8 +148,8 @@ class Message(SQLModel, table=True):
     __tablename__ = "message"
     __table_args__ = (
         Index("ix_message_conversation", "conversation_id", "id"),
-        Index("ix_message_received", "received_at"),
-        Index("ix_message_disposition", "disposition", "received_at"),
+        Index("ix_message_received", "received_at", "direction", "conversation_id", "disposition", "disposed_at"),
+        Index("ix_message_disposition", "disposition", "received_at", "direction", "conversation_id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id")
@@ -216,7 +216,10 @@ class Event(SQLModel, table=True):
     """Append-only audit trail: who did what, when, and why."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_event_kind_at", "kind", "at", "conversation_id"),
+        Index("ix_event_conversation_actor", "conversation_id", "actor", "at"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
@@ -231,7 +234,7 @@ class Alert(SQLModel, table=True):
     """Something one agent must notice; team alerts are written once per member."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_agent_open", "agent", "acknowledged_at"), Index("ix_alert_created", "created_at"))
+    __table_args__ = (Index("ix_alert_agent_open", "agent", "acknowledged_at"), Index("ix_alert_created", "created_at", "kind", "agent", "acknowledged_at", "conversation_id"))
     id: Optional[int] = Field(default=None, primary_key=True)
     agent: str
     team: Optional[str] = None

@@ -82,15 +82,16 @@ class LocalTime:
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
-        self._cache: dict[int, tuple[str, str, int, int]] = {}
+        self.cache: dict[int, tuple[str, str, int, int]] = {}
+        """Quarter hour since 1970 -> (day, week, weekday, hour)."""
 
     def of(self, t: float) -> tuple[str, str, int, int]:
         key = int(t // 900)
-        found = self._cache.get(key)
+        found = self.cache.get(key)
         if found is None:
             local = datetime.fromtimestamp(key * 900, self.zone)
             iso = local.isocalendar()
-            found = self._cache[key] = (local.date().isoformat(), f"{iso[0]}-W{iso[1]:02d}", local.weekday(), local.hour)
+            found = self.cache[key] = (local.date().isoformat(), f"{iso[0]}-W{iso[1]:02d}", local.weekday(), local.hour)
         return found
 
 
@@ -206,11 +207,12 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
             f"{_epoch(raw, 'disposed_at')} FROM message WHERE received_at >= :since "
             "AND direction IN ('inbound', 'outbound')", p)
         windows = _first_windows(raw, where, p)
+        # Recent conversations first, then their events: the done events of the whole history are many.
         closings = raw.all(
             f"SELECT d.conversation_id, {_epoch(raw, 'd.at')}, (SELECT {_epoch(raw, 'n.at')} FROM event n "
             "WHERE n.conversation_id = d.conversation_id AND n.id > d.id "
             f"AND n.kind IN ({_kinds(REOPENING_KINDS)}) ORDER BY n.id LIMIT 1) "
-            "FROM event d JOIN conversation c ON c.id = d.conversation_id "
+            f"FROM conversation c {_ordered_join(raw)} event d ON d.conversation_id = c.id "
             f"WHERE d.kind = 'done' AND c.updated_at >= :since{where}", p)
         open_now = raw.one(f"SELECT COUNT(*) FROM conversation c WHERE c.state != 'done'{where}", p)[0]
         replies_of_resolved = dict(raw.all(
@@ -252,37 +254,46 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         key = key_of(conv, t)
         return (total,) if key is None else (total, groups[key])
 
+    # The hottest loop of a report (one turn per message): lookups are bound to locals.
     volume_in = [[0] * 24 for _ in range(7)]
     volume_out = [[0] * 24 for _ in range(7)]
     worked_business: list[float] = []
+    worked_all = total.worked_out
     not_worked_out = 0
+    local_cache, local_of, convs_get = local.cache, local.of, convs.get
     for cid, direction, received, disposition, disposed in messages:
-        conv = convs.get(cid)
+        conv = convs_get(cid)
         if conv is None:
             continue
-        if direction == "inbound":
-            if disposition != HISTORY and conv.created >= since_s and (conv.first_in is None or received < conv.first_in):
+        inbound = direction == "inbound"
+        if disposition != HISTORY and conv.created >= since_s:
+            if not inbound:
+                conv.replies.append(received)
+            elif conv.first_in is None or received < conv.first_in:
                 conv.first_in = received
-        elif disposition != HISTORY and conv.created >= since_s:
-            conv.replies.append(received)
         if received >= until_s:
             continue
-        _day, _week, weekday, hour = local.of(received)
-        if direction == "outbound":
-            volume_out[weekday][hour] += 1
-            for acc in accs(conv, received):
+        info = local_cache.get(received // 900) or local_of(received)
+        targets = (total,) if by is None else accs(conv, received)
+        if not inbound:
+            volume_out[info[2]][info[3]] += 1
+            for acc in targets:
                 acc.replies_out += 1
             continue
-        volume_in[weekday][hour] += 1
-        targets = accs(conv, received)
+        volume_in[info[2]][info[3]] += 1
         for acc in targets:
             acc.messages_in += 1
         if disposition == HISTORY:
             continue
-        if disposition in WORKED_OUT and disposed is not None and disposed <= now_s:
-            for acc in targets:
-                acc.worked_out.append(disposed - received)
-            worked_business.append(business(conv.team, received, disposed))
+        if disposed is not None and disposed <= now_s and disposition in WORKED_OUT:
+            waited = disposed - received
+            if by is None:
+                worked_all.append(waited)
+            else:
+                for acc in targets:
+                    acc.worked_out.append(waited)
+            clock = clocks.get(conv.team)
+            worked_business.append(waited if clock is None else clock.between(received, disposed))
         else:
             not_worked_out += 1
 
@@ -431,8 +442,9 @@ def _first_windows(raw: RawSql, where: str, p: dict) -> dict[int, tuple[int | No
         recorded = "json_typeof(e.details->'team_until')"
     rows = raw.all(
         f"SELECT e.conversation_id, e.id, {exclusive}, {team}, c.exclusive_until, c.team_until, {recorded} "
-        "FROM event e JOIN conversation c ON c.id = e.conversation_id AND e.at = c.created_at "
-        f"WHERE e.kind = 'routed' AND e.at >= :since AND e.at < :until{where} ORDER BY e.id", p)
+        f"FROM conversation c {_ordered_join(raw)} event e ON e.conversation_id = c.id AND e.at = c.created_at "
+        "WHERE c.updated_at >= :since AND c.created_at >= :since AND c.created_at < :until "
+        f"AND e.kind = 'routed'{where} ORDER BY e.id", p)
     windows: dict[int, tuple[int | None, int | None]] = {}
     for cid, _eid, ex, tm, conv_ex, conv_tm, recorded in rows:
         if cid in windows:
@@ -445,10 +457,16 @@ def _first_windows(raw: RawSql, where: str, p: dict) -> dict[int, tuple[int | No
     return windows
 
 
+def _ordered_join(raw: RawSql) -> str:
+    """A join SQLite must run left to right (its planner would start from the event index otherwise)."""
+    return "CROSS JOIN" if raw.sqlite else "JOIN"
+
+
 def _pending(raw: RawSql, where: str, p: dict, past: bool) -> list[int]:
     """Arrival times of inbound messages not worked out at the period's end."""
+    join = " JOIN conversation c ON c.id = m.conversation_id" if where else ""
     rows = raw.all(
-        f"SELECT {_epoch(raw, 'm.received_at')} FROM message m JOIN conversation c ON c.id = m.conversation_id "
+        f"SELECT {_epoch(raw, 'm.received_at')} FROM message m{join} "
         f"WHERE m.disposition = 'pending' AND m.received_at < :until AND m.direction = 'inbound'{where}", p)
     if past:
         rows += raw.all(

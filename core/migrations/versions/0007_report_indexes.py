@@ -1,4 +1,5 @@
-"""Indexes for reports: events by kind and time, messages by arrival and disposition, recent conversations, alerts by time.
+"""Indexes for reports: events by kind and time and by actor, messages by arrival and disposition, recent
+conversations, alerts by time.
 
 Revision ID: 0007
 Revises: 0002
@@ -12,11 +13,13 @@ branch_labels = None
 depends_on = None
 
 INDEXES = (
-    ("ix_event_kind_at", "event", ("kind", "at")),
-    ("ix_message_received", "message", ("received_at",)),
-    ("ix_message_disposition", "message", ("disposition", "received_at")),
+    # Covering indexes: a report reads whole ranges of them without touching the tables.
+    ("ix_event_kind_at", "event", ("kind", "at", "conversation_id")),
+    ("ix_event_conversation_actor", "event", ("conversation_id", "actor", "at")),
+    ("ix_message_received", "message", ("received_at", "direction", "conversation_id", "disposition", "disposed_at")),
+    ("ix_message_disposition", "message", ("disposition", "received_at", "direction", "conversation_id")),
     ("ix_conversation_updated", "conversation", ("updated_at",)),
-    ("ix_alert_created", "alert", ("created_at",)),
+    ("ix_alert_created", "alert", ("created_at", "kind", "agent", "acknowledged_at", "conversation_id")),
 )
 
 
