@@ -234,7 +234,10 @@ class Alert(SQLModel, table=True):
     """Something one agent must notice; team alerts are written once per member."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_agent_open", "agent", "acknowledged_at"), Index("ix_alert_created", "created_at", "kind", "agent", "acknowledged_at", "conversation_id"))
+    __table_args__ = (
+        Index("ix_alert_agent_open", "agent", "acknowledged_at"),
+        Index("ix_alert_created", "created_at", "kind", "agent", "acknowledged_at", "conversation_id"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     agent: str
     team: Optional[str] = None

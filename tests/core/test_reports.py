@@ -11,14 +11,17 @@ import csv
 import io
 import json
 from dataclasses import asdict
+from datetime import timedelta
 
 import pytest
 
+from core import actions
 from core.clock import Clock
 from core.errors import ComptoirError
 from core.reports import build_report, spread
 from core.views import ReportQuery, Share, Spread
 from tests.conftest import make_workspace
+from tests.core.helpers import deliver
 from tests.core.report_timeline import NOW, SINCE, at, build_timeline
 from tests.core.test_cli import config_with
 from tui.launch import main as comptoir_main
@@ -216,3 +219,21 @@ def test_command_line_table_csv_and_json(tmp_path, capsys):
     assert "either --since or --last" in capsys.readouterr().err
     assert comptoir_main(["report", "--team", "sales", "--workspace", str(tmp_path / "ws")]) == 3
     assert "no team 'sales'" in capsys.readouterr().err
+
+
+def test_windows_are_those_of_the_first_routing(tmp_path, backend):
+    """A later mail moves the conversation's windows; the promise kept or missed is the first one's."""
+    ws = make_workspace(tmp_path / "ws", backend)
+    try:
+        tuesday = at(24, 8).replace(month=11)  # Tuesday 24 November, 09:00 Paris: team window until 13:00 Paris
+        cid, _m, mid = deliver(ws, tuesday, "hifi@shop.test", sender="gus@client-g.test", subject="Preamp noise")
+        actions.claim(ws, "marie", cid, tuesday + timedelta(hours=4))
+        actions.reply(ws, "marie", cid, "Try another cable.", ["gus@client-g.test"], [],
+                      tuesday + timedelta(hours=4, minutes=30))  # 13:30 Paris: half an hour late
+        deliver(ws, tuesday + timedelta(hours=5), "hifi@shop.test", sender="gus@client-g.test",
+                subject="Re: Preamp noise", in_reply_to=mid)  # its own team window runs until 18:00 Paris
+        r = build_report(ws, ReportQuery(tuesday - timedelta(days=1), tuesday + timedelta(hours=10)),
+                         tuesday + timedelta(hours=10))
+        assert r.within_team == Share(0, 1)
+    finally:
+        ws.close()

@@ -31,6 +31,10 @@ async def test_key_opens_reports_and_keys_choose_period_and_team() -> None:
                            ("report", 90, "sales"), ("report", 90, "support"), ("report", 30, "support"),
                            ("report", 7, "support"), ("report", 7, "support")]
         assert app.screen.report.query.team == "support"
+        await pilot.press("ctrl+l")  # refresh counts again, with the same choice
+        await settle(pilot)
+        assert [c for c in service.calls if c[0] == "report"][-1] == ("report", 7, "support") and len(
+            [c for c in service.calls if c[0] == "report"]) == 9
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)

@@ -181,7 +181,9 @@ class ReportsScreen(ReportsWorkerErrors, Screen[None]):
         self.dismiss(None)
 
     def workspace_changed(self, conversation_ids, kinds) -> None:
-        """Figures move with the workspace; a new count replaces the old one when it is ready."""
+        """A report is a count at one moment: it is counted again on ctrl+l (refresh), not on every change."""
+        if "refresh" in kinds:
+            self.load_report()
 
     # -- loading -------------------------------------------------------------------------------
     def load_report(self) -> None:
