@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from core.durations import format_seconds
 from core.textsafe import printable
 from core.views import ReportGroup, ReportView, Share, Spread
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def duration(seconds: float | None) -> str:
-    """Compact duration: 45s, 12m, 3h05, 2d04; '-' when there is none."""
-    if seconds is None:
-        return "-"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours}h{minutes % 60:02d}"
-    return f"{hours // 24}d{hours % 24:02d}"
+duration = format_seconds
 
 
 def share(value: Share) -> str:

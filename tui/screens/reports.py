@@ -17,8 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
-from core.report_text import DAY_NAMES, duration, share
-from core.views import ReportView
+from core.durations import format_seconds as duration
+from core.views import ReportView, Share
 from tui import keys
 from tui.messages import ReportLoaded
 from tui.safe import clean_line
@@ -26,6 +26,7 @@ from tui.screens.base import ReportsWorkerErrors
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.top_bar import TopBar
 
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PERIODS = (7, 30, 90, 365)
 DEFAULT_PERIOD = 1
 WIDE = 120
@@ -50,6 +51,11 @@ def heatmap(volume: tuple[tuple[int, ...], ...], title: str) -> Text:
         text.append(f" {sum(row)}\n", style="dim")
     text.append("     each cell is one hour; brightest: up to " + f"{peak} messages", style="dim")
     return text
+
+
+def share(value: Share) -> str:
+    """'80% (12/15)', or '-' when nothing was promised."""
+    return f"{100 * value.met / value.total:.0f}% ({value.met}/{value.total})" if value.total else "-"
 
 
 def summary_table(view: ReportView) -> Table:
