@@ -10,13 +10,12 @@ report filtered on a team covers the conversations that team holds now.
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from core.errors import ComptoirError
