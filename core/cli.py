@@ -353,6 +353,45 @@ def cmd_escalate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from core.durations import parse_duration
+    from core.report_text import csv_rows, text_report
+
+    svc = service(args)
+    now = svc.now()
+    until = parse_moment(args.until, now) if args.until else now
+    since = parse_moment(args.since, now) if args.since else None
+    if args.last:
+        if args.since:
+            raise ComptoirError("give either --since or --last, not both")
+        try:
+            since = until - parse_duration(args.last)
+        except ValueError as exc:
+            raise ComptoirError(str(exc)) from None
+    view = svc.report(since=since, until=until, team=args.team, agent=args.agent, address=args.address,
+                      client=args.client, group_by=args.by)
+    if args.json:
+        emit_json(view)
+    elif args.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        for row in csv_rows(view):
+            writer.writerow([_csv_cell(cell) for cell in row])
+    else:
+        print(text_report(view))
+    return 0
+
+
+def _csv_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    if isinstance(value, str):
+        value = printable(value)
+        if value[:1] in ("=", "+", "-", "@"):
+            return "'" + value
+    return value
+
+
 def cmd_presence(args: argparse.Namespace) -> int:
     svc = service(args)
     until = parse_moment(args.until, svc.now()) if args.until else None
@@ -602,6 +641,16 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("--yes", action="store_true", help="resend without asking (after checking with the recipient)")
     p = add("escalate", cmd_escalate, "run one escalation pass (the syncer does it every 30 s)")
     p.add_argument("--at", metavar="ISO-TIME", help="as of this time instead of now")
+    p = add("report", cmd_report, "response times, backlog, volume, escalations and more for a period (docs/reports.md)")
+    p.add_argument("--since", metavar="DATE", help="start: an ISO date/time, or a duration back from now (-30d)")
+    p.add_argument("--until", metavar="DATE", help="end (default: now)")
+    p.add_argument("--last", metavar="DURATION", help="the period ending at --until, e.g. 30d, 7d, 24h (default 30d)")
+    p.add_argument("--team", metavar="TEAM")
+    p.add_argument("--agent", metavar="AGENT", help="conversations this agent owns")
+    p.add_argument("--address", metavar="ADDRESS", help="the team address the customer wrote to")
+    p.add_argument("--client", metavar="ADDRESS|@DOMAIN", help="one customer address, or every address of a domain")
+    p.add_argument("--by", choices=["day", "week", "agent", "team", "address"], help="group the headline figures")
+    p.add_argument("--csv", action="store_true", help="section,key,metric,value rows for spreadsheets")
     p = add("presence", cmd_presence, "set your presence")
     p.add_argument("state", choices=["available", "away", "vacation"])
     p.add_argument("--until", metavar="DATE")

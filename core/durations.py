@@ -32,3 +32,19 @@ def format_duration(delta: timedelta) -> str:
     if minutes or not parts:
         parts.append(f"{minutes}m")
     return sign + "".join(parts[:2])
+
+
+def format_seconds(seconds: float | None) -> str:
+    """Compact report duration: 45s, 12m, 3h05, 2d04; '-' when there is none."""
+    if seconds is None:
+        return "-"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h{minutes % 60:02d}"
+    return f"{hours // 24}d{hours % 24:02d}"

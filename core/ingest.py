@@ -628,7 +628,8 @@ class _Batch:
         reasons = " ".join(r.text for r in d.reasons)
         conv.team_after = d.team
         self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
-                    target=d.target, agent=d.agent, team=d.team, visibility=d.visibility, facts=facts)
+                    target=d.target, agent=d.agent, team=d.team, visibility=d.visibility, facts=facts,
+                    exclusive_until=_iso(d.exclusive_until), team_until=_iso(d.team_until))
         if conv.next_step is not None and conv.next_step <= self.now:
             # Mail that waited (an outage, the grace period of a new account) whose next rung is due already:
             # the escalation pass right after alerts the people of that rung, once, instead of this alert too.
@@ -659,6 +660,11 @@ class _Batch:
             sql.many(SQLITE_INDEX_SQL, self.search)
         elif self.search:
             sql.many(PG_INDEX_SQL, [pg_index_row(r) for r in self.search])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """The windows a routing promised, kept in its event so reports can hold later replies to them."""
+    return moment.isoformat() if moment is not None else None
 
 
 def _json_list(values: Sequence) -> str:

@@ -90,6 +90,7 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_owner", "owner", "state", "deadline", "id"),
         Index("ix_conversation_team", "team", "state", "deadline", "id"),
         Index("ix_conversation_visibility", "visibility", "state", "deadline", "id"),
+        Index("ix_conversation_updated", "updated_at"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     subject: str = ""
@@ -148,7 +149,11 @@ class Message(SQLModel, table=True):
     """One inbound mail, outbound reply or internal note in a conversation."""
 
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_conversation", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_message_conversation", "conversation_id", "id"),
+        Index("ix_message_received", "received_at", "direction", "conversation_id", "disposition", "disposed_at"),
+        Index("ix_message_disposition", "disposition", "received_at", "direction", "conversation_id"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id")
     direction: str = "inbound"
@@ -215,6 +220,10 @@ class Event(SQLModel, table=True):
     """Append-only audit trail: who did what, when, and why."""
 
     __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_kind_at", "kind", "at", "conversation_id"),
+        Index("ix_event_conversation_actor", "conversation_id", "actor", "at"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
     message_id: Optional[int] = Field(default=None, foreign_key="message.id")
@@ -229,7 +238,10 @@ class Alert(SQLModel, table=True):
     """Something one agent must notice; team alerts are written once per member."""
 
     __tablename__ = "alert"
-    __table_args__ = (Index("ix_alert_agent_open", "agent", "acknowledged_at"),)
+    __table_args__ = (
+        Index("ix_alert_agent_open", "agent", "acknowledged_at"),
+        Index("ix_alert_created", "created_at", "kind", "agent", "acknowledged_at", "conversation_id"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     agent: str
     team: Optional[str] = None

@@ -13,7 +13,7 @@ from core.db import Database
 from core.errors import WorkspaceError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0005"
+HEAD = "0007"
 """The newest revision in migrations/versions; a test checks it against alembic's own view."""
 
 

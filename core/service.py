@@ -7,7 +7,7 @@ workers, never from the event loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import threading
@@ -25,6 +25,8 @@ from core.views import (
     ConversationRow,
     DeliveryCheck,
     QueueInfo,
+    ReportQuery,
+    ReportView,
     SortKey,
     TeamView,
     WhyView,
@@ -140,6 +142,25 @@ class Comptoir:
 
     def teams(self) -> list[TeamView]:
         return _queries().teams(self.workspace)
+
+    def report(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        team: str | None = None,
+        agent: str | None = None,
+        address: str | None = None,
+        client: str | None = None,
+        group_by: str | None = None,
+    ) -> ReportView:
+        """The figures of docs/reports.md for a period (default: the last 30 days up to now)."""
+        from core.reports import DEFAULT_DAYS, build_report
+
+        now = self.now()
+        until = until or now
+        since = since or until - timedelta(days=DEFAULT_DAYS)
+        query = ReportQuery(since, until, team, agent, address, client, group_by)
+        return build_report(self.workspace, query, now)
 
     def saved_replies(self, conversation_id: int) -> dict[str, str]:
         return _queries().saved_replies(self.workspace, conversation_id)

@@ -205,3 +205,104 @@ class DutyView:
     error: str
     failures: int
     since: datetime | None
+
+
+# -- reports (core/reports.py computes them; docs/reports.md defines each figure) ------------------
+@dataclass(frozen=True)
+class ReportQuery:
+    """What a report covers: the period [since, until), optional filters and a grouping."""
+
+    since: datetime
+    until: datetime
+    team: str | None = None
+    agent: str | None = None
+    """Conversations this agent owns now (or closed)."""
+    address: str | None = None
+    """The team address the customer wrote to."""
+    client: str | None = None
+    """A customer address, or @domain for every address of a client."""
+    group_by: str | None = None
+    """None, 'day', 'week', 'agent', 'team' or 'address'."""
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A distribution of durations in seconds: how many, the median and the 90th percentile."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class Share:
+    """How many of `total` met a promise."""
+
+    met: int
+    total: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.met / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    """The headline figures of one group (a day, a week, an agent, a team or an address)."""
+
+    key: str
+    messages_in: int
+    replies_out: int
+    first_response: Spread
+    first_response_business: Spread
+    worked_out: Spread
+    resolved: int
+    resolution: Spread
+
+
+@dataclass(frozen=True)
+class AgentCount:
+    """A count and an optional second figure per name (agent, team, kind, reason)."""
+
+    name: str
+    count: int
+    other: float | None = None
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Every figure of one report; durations are seconds, days are ISO dates in the workspace's zone."""
+
+    query: ReportQuery
+    now: datetime
+    timezone: str
+    total: ReportGroup
+    groups: tuple[ReportGroup, ...]
+    within_exclusive: Share
+    within_team: Share
+    within_promise: Share
+    worked_out_business: Spread
+    not_worked_out: int
+    pending_by_age: tuple[AgentCount, ...]
+    replies_per_resolved: float | None
+    volume_in: tuple[tuple[int, ...], ...]
+    """7 rows (Monday first) of 24 hourly counts of messages in."""
+    volume_out: tuple[tuple[int, ...], ...]
+    backlog: tuple[AgentCount, ...]
+    """(day, open conversations at the end of it)."""
+    response_by_day: tuple[AgentCount, ...]
+    """(day, how many first responses, median first response in seconds)."""
+    escalations: tuple[AgentCount, ...]
+    no_action_reasons: tuple[AgentCount, ...]
+    reassignments: int
+    take_backs: int
+    reassignments_by_agent: tuple[AgentCount, ...]
+    """(agent who acted, reassignments, of which take-backs)."""
+    satisfaction_agents: tuple[AgentCount, ...]
+    """(agent, ratings, average score)."""
+    satisfaction_teams: tuple[AgentCount, ...]
+    alerts_by_kind: tuple[AgentCount, ...]
+    """(kind, raised, acknowledged without action)."""
+    alerts_by_agent: tuple[AgentCount, ...]
+    load_now: tuple[AgentCount, ...]
+    """(agent, open conversations they own now)."""

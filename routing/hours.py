@@ -118,6 +118,22 @@ def business_time_between(a: datetime, b: datetime, hours: BusinessHours | None)
     return total
 
 
+def open_spans(start: datetime, end: datetime, hours: BusinessHours) -> list[tuple[datetime, datetime]]:
+    """The open spans between `start` and `end` as UTC (opens, closes) pairs, clipped to them, in order."""
+    start, end = _utc(start), _utc(end)
+    spans: list[tuple[datetime, datetime]] = []
+    if end <= start:
+        return spans
+    day = start.astimezone(hours.zone).date() - _ONE_DAY
+    last = end.astimezone(hours.zone).date() + _ONE_DAY
+    while day <= last:
+        for opens, closes in _day_spans(hours, day):
+            if closes > start and opens < end:
+                spans.append((max(opens, start), min(closes, end)))
+        day += _ONE_DAY
+    return spans
+
+
 def _always_open(hours: BusinessHours | None) -> bool:
     return hours is None or (hours._all_day and not hours.holidays)
 

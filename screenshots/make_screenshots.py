@@ -4,7 +4,7 @@
 
 It builds the demo workspace in a temporary folder with a frozen clock, drives the real app
 headless with the keys a person would press, and saves main.svg, conversation.svg, assign.svg,
-alerts.svg and composer.svg (plus .png when rsvg-convert is installed) next to this script.
+alerts.svg, reports.svg and composer.svg (plus .png when rsvg-convert is installed) next to this script.
 """
 
 from __future__ import annotations
@@ -93,6 +93,11 @@ async def shoot(workspace, service: Comptoir, out: Path) -> list[Path]:
         await pilot.press("q", "q", "A")
         await settle(pilot)
         save("alerts")
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        save("reports")
         await pilot.press("q")
         await settle(pilot)
         app.screen.query_one(ConversationList).move_to(shared)

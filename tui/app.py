@@ -57,6 +57,7 @@ class ComptoirApp(App[None]):
         STYLES / "conversation.tcss",
         STYLES / "dialogs.tcss",
         STYLES / "composer.tcss",
+        STYLES / "reports.tcss",
     ]
     BINDINGS = keys.bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
@@ -349,6 +350,12 @@ class ComptoirApp(App[None]):
 
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen())
+
+    def action_reports(self) -> None:
+        from tui.screens.reports import ReportsScreen
+
+        if not isinstance(self.screen, ReportsScreen):
+            self.push_screen(ReportsScreen())
 
     def action_presence(self) -> None:
         from tui.screens.dialogs import PresenceDialog

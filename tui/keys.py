@@ -22,7 +22,7 @@ class ActionSpec:
     group: str
     scope: str
     """app (everywhere), list (the conversation list), queues (main screen), conversation (a row or the open one),
-    reader (the conversation screen), dialog (every dialog)."""
+    reader (the conversation screen), dialog (every dialog), reports (the reports screen)."""
     show: bool = False
     """Shown in the footer."""
     priority: bool = False
@@ -73,7 +73,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("cancel-compose", "ctrl+g", "cancel", "Cancel (asks before dropping a draft)", "Compose", "composer", show=True),
     # Dialogs.
     ActionSpec("close-dialog", "q,ctrl+g,escape", "close", "Close the dialog", "Dialogs", "dialog", palette=False),
+    # Reports.
+    ActionSpec("reports-next-period", "right_square_bracket", "next_period", "Longer period", "Reports",
+               "reports", show=True),
+    ActionSpec("reports-previous-period", "left_square_bracket", "previous_period", "Shorter period", "Reports", "reports",
+               show=True),
+    ActionSpec("reports-next-team", "t", "next_team", "Next team", "Reports", "reports", show=True),
+    ActionSpec("reports-previous-team", "T", "previous_team", "Previous team", "Reports", "reports"),
+    ActionSpec("reports-scroll-down", "j,down", "scroll_report_down", "Scroll down", "Reports", "reports", palette=False),
+    ActionSpec("reports-scroll-up", "k,up", "scroll_report_up", "Scroll up", "Reports", "reports", palette=False),
+    ActionSpec("reports-back", "q,ctrl+g,escape", "back", "Back", "Reports", "reports", show=True),
     # Everywhere.
+    ActionSpec("reports", "ctrl+r", "reports", "Reports: response times, backlog, volume", "App", "app"),
     ActionSpec("alerts", "A", "alerts", "Alerts (jump, acknowledge)", "App", "app", show=True),
     ActionSpec("presence", "p", "presence", "Set my presence", "App", "app"),
     ActionSpec("help", "question_mark", "help", "Keys (this cheat sheet)", "App", "app", show=True),
@@ -85,7 +96,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 
-GROUP_ORDER = ("Move", "Queues", "Conversation", "Reading", "Compose", "Dialogs", "App")
+GROUP_ORDER = ("Move", "Queues", "Conversation", "Reading", "Compose", "Dialogs", "Reports", "App")
 
 
 def bindings(*scopes: str, exclude: Iterable[str] = ()) -> list[Binding]:

@@ -14,6 +14,7 @@ from core.views import (
     ConversationDetail,
     ConversationRow,
     QueueInfo,
+    ReportView,
     TeamView,
     WhyView,
 )
@@ -113,3 +114,10 @@ class HealthLoaded(Message):
     """The workspace server's duties and whether each works."""
 
     duties: list[DutyView]
+
+
+@dataclass
+class ReportLoaded(Message):
+    """A report computed for the period and team the reports screen asked for."""
+
+    report: ReportView

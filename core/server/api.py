@@ -22,6 +22,7 @@ from core.views import (
     ConversationRow,
     DeliveryCheck,
     QueueInfo,
+    ReportView,
     SortKey,
     TeamView,
     WhyView,
@@ -86,6 +87,9 @@ class ComptoirService(Protocol):
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None: ...
     def acknowledge(self, alert_id: int | None = None) -> int: ...
     def escalate(self, at: datetime | None = None) -> list[dict[str, Any]]: ...
+    def report(self, since: datetime | None = None, until: datetime | None = None, team: str | None = None,
+               agent: str | None = None, address: str | None = None, client: str | None = None,
+               group_by: str | None = None) -> ReportView: ...
     def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
                     source: str = "cli", conversation_id: int | None = None) -> list[str]: ...
 
@@ -102,7 +106,7 @@ LOCAL_METHODS = frozenset({"save_attachment", "start_first_page", "subscribe", "
 
 READ_METHODS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows",
                           "detail", "why", "alerts", "alert_count", "agents", "teams", "saved_replies",
-                          "attachment"})
+                          "attachment", "report"})
 """Requests that change nothing: safe to ask again; every other one is an action, never resent."""
 
 

@@ -25,8 +25,14 @@ from core.views import (
     DeliveryCheck,
     EventView,
     MessageView,
+    AgentCount,
     QueueInfo,
     ReasonView,
+    ReportGroup,
+    ReportQuery,
+    ReportView,
+    Share,
+    Spread,
     RungView,
     SortKey,
     TeamView,
@@ -560,6 +566,14 @@ class FakeComptoir:
     def clock_simulated(self) -> bool:
         return False
 
+    def report(self, since: datetime | None = None, until: datetime | None = None, team: str | None = None,
+               agent: str | None = None, address: str | None = None, client: str | None = None,
+               group_by: str | None = None) -> ReportView:
+        until = until or self._now
+        since = since or until - timedelta(days=30)
+        self.calls.append(("report", round((until - since).total_seconds() / 86400), team))
+        return sample_report(ReportQuery(since, until, team, agent, address, client, group_by), self._now)
+
     def acknowledge(self, alert_id: int | None = None) -> int:
         with self.lock:
             count = 0
@@ -630,3 +644,37 @@ def hostile_service(agent: str = "ann") -> FakeComptoir:
     while not service.changes.empty():
         service.changes.get_nowait()
     return service
+
+
+def sample_report(query: ReportQuery, now: datetime) -> ReportView:
+    """A fixed report whose figures follow the period's length and the team, so a change shows on screen."""
+    days = max(1, round((query.until - query.since).total_seconds() / 86400))
+    scale = 0.6 if query.team else 1.0
+    volume = tuple(tuple(int(scale * (2 + (8 if 0 <= d < 5 and 9 <= h < 18 else 0) + (h * 7 + d * 3) % 5))
+                         for h in range(24)) for d in range(7))
+    replies = tuple(tuple(n // 2 for n in row) for row in volume)
+    first = Spread(int(40 * days * scale), 2700.0, 9000.0)
+    total = ReportGroup("all", sum(map(sum, volume)), sum(map(sum, replies)), first, Spread(first.count, 2100.0, 7200.0),
+                        Spread(int(55 * days * scale), 3000.0, 12600.0), int(30 * days * scale),
+                        Spread(int(30 * days * scale), 20000.0, 172800.0))
+    start = query.until - timedelta(days=days - 1)
+    day_names = [(start + timedelta(days=i)).date().isoformat() for i in range(days)]
+    return ReportView(
+        query=query, now=now, timezone="Europe/Paris", total=total, groups=(),
+        within_exclusive=Share(int(12 * scale), int(15 * scale)), within_team=Share(int(80 * scale), int(96 * scale)),
+        within_promise=Share(int(85 * scale), int(100 * scale)), worked_out_business=Spread(total.worked_out.count, 2400.0, 9600.0),
+        not_worked_out=int(14 * scale),
+        pending_by_age=(AgentCount("under 1 h", 5), AgentCount("1-4 h", 4), AgentCount("4-24 h", 3), AgentCount("over 1 day", 2)),
+        replies_per_resolved=1.4, volume_in=volume, volume_out=replies,
+        backlog=tuple(AgentCount(day, int(scale * (40 + (i * 13) % 17 + i // 3))) for i, day in enumerate(day_names)),
+        response_by_day=tuple(AgentCount(day, 5, 1800.0 + (i * 977) % 5400) for i, day in enumerate(day_names)),
+        escalations=(AgentCount("warn", 9), AgentCount("to_team", 6), AgentCount("to_everyone", 3),
+                     AgentCount("alert_supervisors", 1)),
+        no_action_reasons=(AgentCount("thank-you note", 7), AgentCount("out of office", 2)),
+        reassignments=11, take_backs=4, reassignments_by_agent=(AgentCount("ann", 6, 3.0), AgentCount("bob", 5, 1.0)),
+        satisfaction_agents=(AgentCount("ann", 12, 4.5), AgentCount("bob", 9, 3.9)),
+        satisfaction_teams=(AgentCount("support", 21, 4.2),),
+        alerts_by_kind=(AgentCount("team", 120, 30.0), AgentCount("exclusive", 14, 2.0), AgentCount("escalation", 10, 4.0)),
+        alerts_by_agent=(AgentCount("ann", 80, 20.0), AgentCount("bob", 64, 16.0)),
+        load_now=(AgentCount("ann", 7), AgentCount("bob", 5), AgentCount("cyd", 2)),
+    )

@@ -12,6 +12,7 @@ from tui.screens.composer import ComposerScreen
 from tui.screens.conversation import ConversationScreen
 from tui.screens.dialogs import Dialog
 from tui.screens.main import MainScreen
+from tui.screens.reports import ReportsScreen
 from tui.widgets.conversation_list import ConversationList
 
 SCOPE_OWNERS = {
@@ -22,6 +23,7 @@ SCOPE_OWNERS = {
     "reader": [ConversationScreen],
     "composer": [ComposerScreen],
     "dialog": [Dialog],
+    "reports": [ReportsScreen],
 }
 
 

@@ -171,7 +171,7 @@ def test_save_attachment_dialog(snap_compare) -> None:
 
 
 def test_help_screen(snap_compare) -> None:
-    """The ? cheat sheet: every action grouped (Move, Queues, Conversation, Reading, Compose, Dialogs, App)
+    """The ? cheat sheet: every action grouped (Move, Queues, Conversation, Reading, Compose, Dialogs, Reports, App)
     with its keys, then the list legend."""
     assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("question_mark"))
 
