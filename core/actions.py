@@ -315,6 +315,8 @@ def take_back(ws: Workspace, agent: str, conversation_id: int, now: datetime) ->
     """Take a conversation from its owner for yourself; one nobody owns is claimed, not taken back."""
     with ws.db.read() as s:
         conv = get_conversation(s, conversation_id)
+    if (refused := _unreadable(ws, agent, conv, now)) is not None:
+        return refused
     if conv.owner is None:
         return _refused(f"nobody owns {_label(conv)}: claim it instead", conversation_id)
     if conv.owner == agent:

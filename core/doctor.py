@@ -12,6 +12,7 @@ from core.config import CONFIG_NAME, ServerEndpoint, load_config
 from core.db import SQLITE_NAME, Database
 from core.errors import ComptoirError
 from routing.wording import counted
+from routing.wording import counted
 from core.workspace import database_url, find_workspace_dir, permission_problems
 
 TIMEOUT = 5.0
@@ -78,7 +79,7 @@ def server_checks(path) -> list[Check]:
     except ServerUnavailable as exc:
         if os.stat(path).st_uid == os.getuid():
             # Yours: the first `comptoir` starts one, as tmux does; a team should run it as a service.
-            return [Check("server", False, "no server runs now; the first `comptoir` you run starts one "
+            return [Check("server", True, "no server runs now; the first `comptoir` you run starts one "
                           "(a team runs it as a service: docs/server.md)", warning=True)]
         return [Check("server", False, str(exc))]
     except ComptoirError as exc:
@@ -88,7 +89,7 @@ def server_checks(path) -> list[Check]:
         checks = [Check("server", True, f"pid {client.server_pid} answers; you are {client.login}"
                         + (f" acting as {client.agent}" if client.agent and client.agent != client.login else ""))]
         for duty in duties:
-            detail = "works" if duty.ok else (f"FAILING {duty.failures} time(s) since {duty.since:%Y-%m-%d %H:%M} UTC: "
+            detail = "works" if duty.ok else (f"FAILING {counted(duty.failures, 'time')} since {duty.since:%Y-%m-%d %H:%M} UTC: "
                                                f"{duty.error} (the server retries by itself; its log has the details)")
             checks.append(Check(f"server duty {duty.name}", duty.ok, detail))
         return checks

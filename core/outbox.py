@@ -30,6 +30,7 @@ from core import backoff
 from core.actions import raise_alerts, record_event
 from core.config import AccountConfig
 from core.credentials import get_password
+from routing.wording import counted
 from core.errors import ComptoirError
 from core.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
 from core.mailbox_sync import make_client
@@ -240,7 +241,7 @@ class Outbox:
         with self.ws.db.write() as s:
             what = "acknowledgement" if item.kind == "autoack" else "reply"
             accepted = len(item.to_addrs) + len(item.cc_addrs) - len(delivery.refused)
-            text_ = (f"Your {what} went out to {accepted} recipient(s), but the server refused it for "
+            text_ = (f"Your {what} went out to {counted(accepted, 'recipient')}, but the server refused it for "
                      f"{', '.join(delivery.refused)}: {refused[:300]}")
             raise_alerts(s, self.ws, now, "send_partial", text_, item.conversation_id, agents=[item.author])
             record_event(s, item.conversation_id, "outbox", "send_partial", text_, now, outbox_id=item.id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from core.backoff import ceiling
+from routing.wording import counted
 from core.views import DutyView
 from core.workspace import Workspace
 
@@ -43,7 +44,7 @@ class Health:
             duty = self._duties.setdefault(name, _Duty(name))
             if duty.ok:
                 return
-            log.info("%s works again after %d failure(s)", name, duty.failures)
+            log.info("%s works again after %s", name, counted(duty.failures, "failure"))
             unreported = not duty.alerted
             error, failed_since = duty.error, duty.since
             duty.ok, duty.failures, duty.alerted, duty.since = True, 0, False, _now()

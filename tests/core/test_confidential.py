@@ -306,7 +306,7 @@ def test_cli_json_queue_show_why(cws, world, capsys):
             assert code == 1 and reveals(out, words) == [], (agent, out)
         for agent in readers:
             code, out = cli_json(cws, capsys, agent, "queue", "--search", words[1])
-            assert code == 0 and [r["id"] for r in json.loads(out)] == [cid], agent
+            assert code == 0 and [r["id"] for r in json.loads(out)["rows"]] == [cid], agent
             code, out = cli_json(cws, capsys, agent, "show", str(cid))
             assert code == 0 and reveals(out, words) == list(words), agent
 
