@@ -33,6 +33,7 @@ from core.server.api import REMOTE_METHODS
 from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
 from core.service import Comptoir
+from core.views import ActionResult
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.server")
@@ -341,8 +342,10 @@ class WorkspaceServer:
         function = getattr(session.service, call.method)
         result = await asyncio.get_running_loop().run_in_executor(
             self.pool, lambda: context.run(function, **args))
-        if call.method not in READ_METHODS:
-            self._kick.set()  # our own commit: push it now rather than at the feed's next look
+        if call.method not in READ_METHODS and not (isinstance(result, ActionResult) and not result.ok):
+            # Our own commit: push it now rather than at the feed's next look. A refused action
+            # wrote nothing, and most attempts in a claim race are refused: no wake-up for those.
+            self._kick.set()
         return result
 
 
