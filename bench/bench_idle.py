@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--conversations", type=int, default=500,
                         help="size of the demo workspace (idle cost does not depend on it; building 2,000 takes ~2 min here)")
+    parser.add_argument("--speed", type=float, default=60.0,
+                        help="the demo clock's simulated seconds per real second (60, the demo's: the apps repaint "
+                             "their times every second; 1: every minute)")
     args = parser.parse_args()
     if not shutil.which("tmux"):
         print("tmux is needed: apt-get install tmux")
@@ -74,14 +77,14 @@ def main() -> int:
     env = dict(os.environ, COMPTOIR_SERVER_IDLE_EXIT="600")
     started = time.perf_counter()
     build = subprocess.run([str(comptoir), "demo", "-W", str(workspace), "--no-trickle", "--no-app", "--rebuild",
-                            "--conversations", str(args.conversations)], capture_output=True, text=True, env=env)
+                            "--conversations", str(args.conversations), "--speed", str(args.speed)], capture_output=True, text=True, env=env)
     if build.returncode != 0:
         print("the demo did not build:\n" + build.stdout + build.stderr)
         return 1
     # The server `demo` started is replaced by one we own (its pid, its stop), still without simulated mail.
     subprocess.run([str(comptoir), "-W", str(workspace), "server", "stop"], capture_output=True, text=True)
     server = ServerProcess(workspace, "--no-trickle")
-    print(f"demo workspace of {args.conversations:,} conversations built in {time.perf_counter() - started:.0f} s; "
+    print(f"demo workspace of {args.conversations:,} conversations, clock speed {args.speed:g}, built in {time.perf_counter() - started:.0f} s; "
           f"server pid {server.pid}")
     apps: list[int] = []
     try:

@@ -53,6 +53,19 @@ AGENTLESS_METHODS = frozenset({"escalate", "raise_alert"})
 """What the server's own account may ask without --as (cron jobs, other tools)."""
 
 
+WARM_UP_AFTER_SECONDS = 1.0
+
+
+def _warm_up() -> None:
+    from core.service import _actions, _queries
+
+    try:
+        _actions()
+        _queries()
+    except Exception as error:  # noqa: BLE001 - the first action will import (and report) it again
+        log.warning("warm-up failed: %s: %s", type(error).__name__, error)
+
+
 class ServerRunning(ComptoirError):
     """Another server already serves this workspace."""
 
@@ -149,6 +162,9 @@ class WorkspaceServer:
         log.info("serving %s on %s (pid %d)", self.ws.path, self.path, os.getpid())
         if ready is not None:
             ready()
+        # The first action would otherwise wait seconds for the ORM's import; done a moment after
+        # start, so it does not compete with the first client's first page.
+        warm_up = self._loop.call_later(WARM_UP_AFTER_SECONDS, self.pool.submit, _warm_up)
         try:
             while not self._stop.is_set():
                 try:
@@ -160,6 +176,7 @@ class WorkspaceServer:
                     log.info("no client for %.0f s: stopping", self.idle_exit)
                     break
         finally:
+            warm_up.cancel()
             server.close()
             for session in list(self.sessions):
                 session.send(wire.Bye("the workspace server is stopping"))
