@@ -7,7 +7,7 @@ the target (>= 3,000 claims/s) and the reference (3,250/s: 8 processes claiming 
 before the server).
 
 Run: .venv/bin/python bench/bench_claims.py [--conversations N] [--backend sqlite|pg|both] [--races R]
-     [--profile]   (cProfile of the server during one race, top functions printed)
+Where the server's time goes: `py-spy record --pid SERVER_PID --threads -f raw` during a race.
 PostgreSQL: uses $COMPTOIR_TEST_PG (an admin URL), else starts a private cluster (tests.support.pgcluster).
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -80,7 +79,7 @@ def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, floa
     return gathered, max(ends) - min(starts), (cpu_after - cpu_before) / CLK_TCK
 
 
-def bench(backend: str, count: int, profile: bool = False) -> dict:
+def bench(backend: str, count: int) -> dict:
     from sqlmodel import select
 
     from core.models import Conversation, Event
@@ -90,13 +89,11 @@ def bench(backend: str, count: int, profile: bool = False) -> dict:
         ws = make_workspace(path, backend, race_config())
         ids = seed_conversations(ws, count, NOW)
         ws.close()
-        server = _profiled_server(path, Path(tmp) / "server.prof") if profile else ServerProcess(path)
+        server = ServerProcess(path)
         try:
             outcomes, seconds, server_cpu = race(path, ids, server.pid)
         finally:
             server.stop()
-        if profile:
-            _print_profile(Path(tmp) / "server.prof")
         wins = Counter(cid for o in outcomes.values() for cid, ok, _w in o if ok)
         attempts = sum(len(o) for o in outcomes.values())
         untold = sum(1 for o in outcomes.values() for _cid, ok, winner in o if not ok and not winner)
@@ -117,45 +114,11 @@ def bench(backend: str, count: int, profile: bool = False) -> dict:
         }
 
 
-def _profiled_server(path: Path, out: Path) -> ServerProcess:
-    """The same server under cProfile (its own module run as a script), written to `out` on SIGTERM."""
-    import subprocess
-
-    server = ServerProcess.__new__(ServerProcess)
-    server.workspace = path
-    server.log = open(path.parent / "server.stderr", "wb")
-    code = ("import cProfile, signal, sys; from core.server.run import main; p = cProfile.Profile(); "
-            f"p.enable(); rc = main(['--workspace', {str(path)!r}, '--no-sync']); p.disable(); "
-            f"p.dump_stats({str(out)!r}); sys.exit(rc)")
-    server.process = subprocess.Popen([sys.executable, "-c", code], cwd=str(Path(__file__).resolve().parents[1]),
-                                      stdin=subprocess.DEVNULL, stdout=server.log, stderr=subprocess.STDOUT)
-    from core.server.sockets import connect_unix, socket_path
-
-    for _ in range(600):
-        try:
-            connect_unix(socket_path(path), timeout=1).close()
-            return server
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the profiled server did not answer")
-
-
-def _print_profile(path: Path) -> None:
-    import pstats
-
-    if not path.exists():
-        print("  (no profile written)")
-        return
-    print("  server profile (main thread only: cProfile does not follow the request threads), by own time:")
-    pstats.Stats(str(path)).sort_stats("tottime").print_stats(18)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=2_000)
     parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="both")
     parser.add_argument("--races", type=int, default=3, help="races per backend; the median counts")
-    parser.add_argument("--profile", action="store_true", help="one extra race with the server under cProfile")
     args = parser.parse_args()
     print(f"claims through the workspace server's socket: 1 server, {len(RACE_AGENTS)} client processes, "
           f"{args.conversations:,} conversations; target >= {TARGET:,}/s, reference {REFERENCE:,}/s "
@@ -173,12 +136,11 @@ def main() -> int:
             print(f"{backend:>6}: races {rates} claims/s; median {r['claims_per_s']:,.0f} claims/s "
                   f"(target >= {TARGET:,}/s: {verdict}; reference {REFERENCE:,}/s direct on SQLite)")
             print(f"        median race: {r['attempts']} attempts in {r['seconds']:.2f} s = {r['attempts_per_s']:,.0f} "
-                  f"attempts/s; server CPU {r['server_cpu_s']:.2f} s ({r['server_cpu_s'] / r['seconds']:.0%} of a core)")
+                  f"attempts/s; server CPU {r['server_cpu_s']:.2f} s ({r['server_cpu_s'] / r['seconds']:.0%} of a core, "
+                  f"{r['server_cpu_s'] / r['attempts'] * 1e6:.0f} us a request)")
             print(f"        double claims {r['double_claims']} (must be 0, all races); unclaimed {r['unclaimed']}; "
                   f"losers not told the winner {r['losers_not_told']} (must be 0)")
             print(f"        wins per agent: {r['per_agent']}")
-            if args.profile:
-                bench(backend, args.conversations, profile=True)
     return 0
 
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchlib import ServerProcess, rss_mb as process_rss_mb  # noqa: E402
+from benchlib import ServerProcess, rss_mb  # noqa: E402
 from make_big_workspace import build  # noqa: E402
 
 SESSION = "comptoir-bench"
@@ -57,11 +57,6 @@ def app_pid() -> int | None:
     pane_pid = tmux("display-message", "-t", SESSION, "-p", "#{pane_pid}").strip()
     found = subprocess.run(["pgrep", "-P", pane_pid], capture_output=True, text=True).stdout.split()
     return int(found[0]) if found else (int(pane_pid) if pane_pid else None)
-
-
-def rss_mb(pid: int) -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 def launch(comptoir: Path, workspace: Path) -> float | None:
@@ -136,7 +131,7 @@ def measure(args: argparse.Namespace, comptoir: Path, workspace: Path, tmp: Path
         wait_for(lambda text, b=before: text != b, timeout=5)
         latencies.append(time.perf_counter() - started)
     rss, peak = rss_mb(pid) if pid else (float("nan"), float("nan"))
-    server_rss, _server_peak = process_rss_mb(server.pid)
+    server_rss, _server_peak = rss_mb(server.pid)
     tmux("send-keys", "-t", SESSION, "q")
     time.sleep(0.5)
     tmux("kill-session", "-t", SESSION)
