@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchlib import ServerProcess, rss_mb  # noqa: E402
+from benchlib import CLK_TCK, ServerProcess, cpu_ticks, rss_mb  # noqa: E402
 from make_big_workspace import build  # noqa: E402
 
 SESSION = "comptoir-bench"
@@ -59,20 +59,26 @@ def app_pid() -> int | None:
     return int(found[0]) if found else (int(pane_pid) if pane_pid else None)
 
 
-def launch(comptoir: Path, workspace: Path) -> float | None:
-    """Start the app in a new tmux session; seconds until its first screen (rows and queues) shows."""
+def launch(comptoir: Path, workspace: Path, server_pid: int) -> tuple[float, float, float] | None:
+    """Start the app in a new tmux session; seconds until its first screen (rows and queues) shows,
+    and the CPU seconds the app and the server spent until then (which a loaded machine does not
+    inflate as it does the wall time)."""
     tmux("kill-session", "-t", SESSION)
     tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "48", "-e", "TERM=xterm-256color")
     tmux("send-keys", "-t", SESSION, "clear", "Enter")
     time.sleep(0.5)
     baseline = screen()
     # The clock starts as the command is typed, so the interpreter's own start-up is counted.
+    server_before = cpu_ticks(server_pid) or 0
     launched = time.perf_counter()
     tmux("send-keys", "-t", SESSION, f"exec {comptoir} --workspace {workspace} --as paul", "Enter")
     # Polled every 10 ms: each capture spawns a tmux client, and a tighter loop would take CPU from the app.
     if wait_for(lambda text: text != baseline and "#" in text and "Team" in text, timeout=30, poll=0.01) is None:
         return None
-    return time.perf_counter() - launched
+    wall = time.perf_counter() - launched
+    pid = app_pid()
+    app_cpu = (cpu_ticks(pid) or 0) / CLK_TCK if pid else float("nan")
+    return wall, app_cpu, ((cpu_ticks(server_pid) or 0) - server_before) / CLK_TCK
 
 
 def main() -> int:
@@ -92,6 +98,7 @@ def main() -> int:
         print(f"  built in {build(workspace, args.conversations):.1f} s")
     comptoir = ROOT / ".venv" / "bin" / "comptoir"
     server = ServerProcess(workspace, "--no-trickle")
+    time.sleep(3)  # past the server's own start-up work (its warm-up import): a team's server has been up for long
     try:
         return measure(args, comptoir, workspace, tmp, server)
     finally:
@@ -104,13 +111,15 @@ def main() -> int:
 def measure(args: argparse.Namespace, comptoir: Path, workspace: Path, tmp: Path, server: ServerProcess) -> int:
     # Each launch is timed from a fresh shell; the median counts (this VM's speed drifts run to run).
     # The last launch stays open for the key and memory measures.
-    firsts = []
+    firsts: list[float] = []
+    cpus: list[tuple[float, float]] = []
     for n in range(args.launches):
-        first = launch(comptoir, workspace)
+        first = launch(comptoir, workspace, server.pid)
         if first is None:
             print("the app did not show its first screen within 30 s:\n" + screen())
             return 1
-        firsts.append(first)
+        firsts.append(first[0])
+        cpus.append(first[1:])
         if n < args.launches - 1:
             tmux("kill-session", "-t", SESSION)
     first = statistics.median(firsts)
@@ -140,6 +149,8 @@ def measure(args: argparse.Namespace, comptoir: Path, workspace: Path, tmp: Path
     p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
     print(f"\nworkspace: {args.conversations:,} conversations; terminal 160x48 in tmux; load average {os.getloadavg()[0]:.1f}")
     print(f"first screen, each launch: {', '.join(f'{f * 1000:.0f}' for f in firsts)} ms")
+    print(f"CPU until the first screen, each launch (app + server): "
+          f"{', '.join(f'{a * 1000:.0f} + {s * 1000:.0f}' for a, s in cpus)} ms")
     print(f"{'measure':44} {'value':>10}   target      verdict")
     rows = [(f"first screen after launch (median of {len(firsts)})", f"{first * 1000:.0f} ms", "<= 1000 ms", first <= 1.0),
             (f"repaint after a key, p50 ({len(latencies)} keys)", f"{p50:.0f} ms", "", True),
