@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import fcntl
+import functools
 import logging
 import os
 import signal
 import stat
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
 from core.service import Comptoir
+from core.views import ActionResult
 from core.workspace import Workspace
 
 log = logging.getLogger("comptoir.server")
@@ -48,6 +50,19 @@ AGENTLESS_METHODS = frozenset({"escalate", "raise_alert"})
 """What the server's own account may ask without --as (cron jobs, other tools)."""
 
 
+WARM_UP_AFTER_SECONDS = 1.0
+
+
+def _warm_up() -> None:
+    from core.service import _actions, _queries
+
+    try:
+        _actions()
+        _queries()
+    except Exception as error:  # noqa: BLE001 - the first action will import (and report) it again
+        log.warning("warm-up failed: %s: %s", type(error).__name__, error)
+
+
 class ServerRunning(ComptoirError):
     """Another server already serves this workspace."""
 
@@ -60,16 +75,19 @@ class ClientSession:
     service: Comptoir
     subscribed: bool = False
     missed_push: bool = False
-    tasks: set[asyncio.Task] = field(default_factory=set)
+    pending: set[Future] = field(default_factory=set)
 
     def backlog(self) -> int:
         transport = self.writer.transport
         return transport.get_write_buffer_size() if transport is not None and not transport.is_closing() else 0
 
     def send(self, message: msgspec.Struct) -> None:
+        self.send_frame(wire.frame(message))
+
+    def send_frame(self, data: bytes) -> None:
         if self.writer.is_closing():
             return
-        self.writer.write(wire.frame(message))
+        self.writer.write(data)
         if self.backlog() > DROP_BACKLOG_BYTES:
             log.warning("client %s (pid %d) reads nothing: disconnected", self.identity.label, self.pid)
             self.writer.transport.abort()
@@ -147,6 +165,9 @@ class WorkspaceServer:
         log.info("serving %s on %s (pid %d)", self.ws.path, self.path, os.getpid())
         if ready is not None:
             ready()
+        # The first action would otherwise wait seconds for the ORM's import; done a moment after
+        # start, so it does not compete with the first client's first page.
+        warm_up = self._loop.call_later(WARM_UP_AFTER_SECONDS, self.pool.submit, _warm_up)
         try:
             while not self._stop.is_set():
                 try:
@@ -158,6 +179,7 @@ class WorkspaceServer:
                     log.info("no client for %.0f s: stopping", self.idle_exit)
                     break
         finally:
+            warm_up.cancel()
             server.close()
             for session in list(self.sessions):
                 session.send(wire.Bye("the workspace server is stopping"))
@@ -260,9 +282,7 @@ class WorkspaceServer:
                 if message is None:
                     break
                 if isinstance(message, wire.Call):
-                    task = asyncio.ensure_future(self._answer(session, message))
-                    session.tasks.add(task)
-                    task.add_done_callback(session.tasks.discard)
+                    self._answer(session, message)
                 elif isinstance(message, wire.Subscribe):
                     session.subscribed = True
         except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError, wire.FrameError,
@@ -273,8 +293,8 @@ class WorkspaceServer:
         finally:
             if session is not None:
                 self.sessions.discard(session)
-                for task in list(session.tasks):
-                    task.cancel()
+                for future in list(session.pending):
+                    future.cancel()  # not started yet: never run for a client that left
                 self._last_client = time.monotonic()
             writer.close()
 
@@ -312,22 +332,56 @@ class WorkspaceServer:
         log.debug("client %s (pid %d, %s)", identity.label, pid, hello.client)
         return session
 
-    async def _answer(self, session: ClientSession, call: wire.Call) -> None:
+    def _answer(self, session: ClientSession, call: wire.Call) -> None:
+        """Check the call here, on the loop; run it and encode its reply in the pool; write it back
+        on the loop. One thread hop each way and no asyncio task or future per request: this is
+        the hot path of every client (a claim race is thousands of these a second)."""
         try:
-            result = await self._dispatch(session, call)
-            reply = wire.Reply(call.id, True, msgspec.Raw(wire.encode(result)))
+            job = self._prepare(session, call)
         except ComptoirError as error:
-            reply = wire.Reply(call.id, False, error_kind=type(error).__name__, error=str(error))
-        except asyncio.CancelledError:
-            raise
+            session.send(wire.Reply(call.id, False, error_kind=type(error).__name__, error=str(error)))
+            return
+        except Exception as error:  # noqa: BLE001 - as in _run: logged, and the client gets one sentence
+            self.health.failed("request " + call.method, error, alert=False)
+            session.send(wire.Reply(call.id, False, error_kind="InternalError",
+                                    error=f"the server failed on {call.method} ({type(error).__name__}: {error})"))
+            return
+        if not callable(job):
+            session.send(wire.Reply(call.id, True, msgspec.Raw(wire.encode(job))))
+            return
+        context = contextvars.copy_context()
+        context.run(ACTING_LOGIN.set, session.identity.login)
+        future = self.pool.submit(context.run, self._run, session, call, job)
+        session.pending.add(future)
+        future.add_done_callback(session.pending.discard)
+
+    def _run(self, session: ClientSession, call: wire.Call, job: Any) -> None:
+        """In a pool thread: the service call, then its reply, handed to the loop to write."""
+        try:
+            result = job()
+            reply = wire.frame(wire.Reply(call.id, True, msgspec.Raw(wire.encode(result))))
+        except ComptoirError as error:
+            reply = wire.frame(wire.Reply(call.id, False, error_kind=type(error).__name__, error=str(error)))
         except Exception as error:  # noqa: BLE001 - logged with its traceback; the client gets one sentence
             self.health.failed("request " + call.method, error, alert=False)
-            reply = wire.Reply(call.id, False, error_kind="InternalError",
-                               error=f"the server failed on {call.method} ({type(error).__name__}: {error}); "
-                                     f"details are in {self.ws.log_path}")
-        session.send(reply)
+            reply = wire.frame(wire.Reply(
+                call.id, False, error_kind="InternalError",
+                error=f"the server failed on {call.method} ({type(error).__name__}: {error}); "
+                      f"details are in {self.ws.log_path}"))
+        else:
+            if call.method not in READ_METHODS and not (isinstance(result, ActionResult) and not result.ok):
+                # Our own commit: push it now rather than at the feed's next look. A refused action
+                # wrote nothing, and most attempts in a claim race are refused: no wake-up for those.
+                self._kick.set()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(session.send_frame, reply)
+            except RuntimeError:  # the loop closed meanwhile: the server is stopping
+                pass
 
-    async def _dispatch(self, session: ClientSession, call: wire.Call) -> Any:
+    def _prepare(self, session: ClientSession, call: wire.Call) -> Any:
+        """What answers `call`: a value answered at once, or a function for the pool to run."""
         if call.method == "_config":
             return self.ws.config_path.read_text(encoding="utf-8")
         if call.method == "_health":
@@ -347,14 +401,7 @@ class WorkspaceServer:
                     for name, value in call.args.items()}
         except msgspec.ValidationError as error:
             raise ComptoirError(f"{call.method}: {error}") from None
-        context = contextvars.copy_context()
-        context.run(ACTING_LOGIN.set, session.identity.login)
-        function = getattr(session.service, call.method)
-        result = await asyncio.get_running_loop().run_in_executor(
-            self.pool, lambda: context.run(function, **args))
-        if call.method not in READ_METHODS:
-            self._kick.set()  # our own commit: push it now rather than at the feed's next look
-        return result
+        return functools.partial(getattr(session.service, call.method), **args)
 
 
 def serve(ws: Workspace, *, background: bool = True, trickle: bool = True, idle_exit: float | None = None,
