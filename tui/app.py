@@ -85,6 +85,7 @@ class ComptoirApp(App[None]):
         preferences = load_preferences()
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
         self.zone = ZoneInfo(preferences.timezone or service.config.workspace.timezone)
+        self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
         self.alerts: list = []
@@ -121,11 +122,15 @@ class ComptoirApp(App[None]):
         return self.service.now()
 
     def tick(self) -> None:
-        """Once a second: the title clock and the lists' 'time left' follow the (possibly simulated) clock."""
+        """Once a second: the title clock and the lists' 'time left' follow the (possibly simulated) clock;
+        both show minutes, so nothing repaints until the minute changes (idle apps cost next to nothing)."""
         now = self.now()
-        for screen in self.screen_stack:
-            for bar in screen.query(TopBar):
-                bar.update_state(now=now)
+        minute = now.replace(second=0, microsecond=0)
+        if minute != self._shown_minute:
+            self._shown_minute = minute
+            for screen in self.screen_stack:
+                for bar in screen.query(TopBar):
+                    bar.update_state(now=now)
             tick = getattr(screen, "tick", None)
             if tick is not None:
                 tick()

@@ -69,3 +69,31 @@ async def test_the_composer_uses_editor_when_set(monkeypatch, tmp_path) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert service.replies[-1]["body"] == "Written in vim.\n"
+
+
+async def test_the_bar_stops_blinking_after_a_while_and_stays_lit(monkeypatch) -> None:
+    """A bar that blinks forever is noise and a repaint twice a second in every idle app: it blinks
+    for BLINK_FOR_SECONDS after new alerts, then stays lit; a newer alert starts it again."""
+    from tui.widgets import alert_bar
+
+    monkeypatch.setattr(AlertBar, "BLINK_SECONDS", 0.05)
+    monkeypatch.setattr(alert_bar, "BLINK_FOR_SECONDS", 0.3)
+    service = populated_service()
+    app = make_app(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(AlertBar)
+        await pilot.pause(0.6)
+        steady = set()
+        for _ in range(6):
+            await pilot.pause(0.03)
+            steady.add(bar.has_class("-lit"))
+        assert steady == {True}
+        service.add_alert("escalation", "Escalated to everyone: Thanks!", 5)
+        app.load_alerts()
+        await settle(pilot)
+        seen = set()
+        for _ in range(8):
+            await pilot.pause(0.03)
+            seen.add(bar.has_class("-lit"))
+        assert seen == {True, False}

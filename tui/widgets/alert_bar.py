@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from time import monotonic
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,6 +15,8 @@ from tui.safe import clean_line
 
 
 ALERTS_SHOWN = 200
+BLINK_FOR_SECONDS = 15.0
+"""How long the bar blinks after a new alert arrives; then it stays lit until the alerts are seen."""
 """The service returns at most this many alerts; a full page reads as '200+'."""
 
 
@@ -49,6 +52,8 @@ class AlertBar(Widget):
         self.zone: tzinfo | None = None
         self.alerts_key = "A"
         self._blink_timer = None
+        self._seen_ids: set[int] = set()
+        self._blink_until = 0.0
 
     def on_mount(self) -> None:
         if self.BLINK_SECONDS:
@@ -56,6 +61,12 @@ class AlertBar(Widget):
         self._apply_state()
 
     def show_alerts(self, alerts: list[AlertView], now: datetime, alerts_key: str = "A", zone: tzinfo | None = None) -> None:
+        ids = {alert.id for alert in alerts}
+        if ids - self._seen_ids:
+            # Blink for a while when something new arrives, then stay lit: a bar that never stops
+            # blinking is noise (and a repaint twice a second in every idle app).
+            self._blink_until = monotonic() + BLINK_FOR_SECONDS
+        self._seen_ids |= ids
         self.alerts = list(alerts)
         self.now = now
         self.zone = zone
@@ -71,13 +82,19 @@ class AlertBar(Widget):
         self.set_class(self.pending, "-pending")
         if self._blink_timer is None:
             self.set_class(self.pending, "-lit")
-        elif self.pending:
+        elif self.pending and monotonic() < self._blink_until:
             self._blink_timer.resume()
+        elif self.pending:
+            self._blink_timer.pause()
+            self.add_class("-lit")
         else:
             self._blink_timer.pause()
             self.remove_class("-lit")
 
     def _toggle_lit(self) -> None:
+        if monotonic() >= self._blink_until:
+            self._apply_state()
+            return
         self.toggle_class("-lit")
 
     def render(self) -> Text:
