@@ -105,7 +105,7 @@ def pane(workspace: Workspace, isolated_home: Path):
 
 
 def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> None:
-    pane.wait_for("Team hifi")
+    pane.wait_for("Team hifi", timeout=90)  # the app and the server it starts, on a busy CI machine
     pane.keys("]")
     pane.keys("]")
     pane.wait_for("Turntable hums")
@@ -148,7 +148,7 @@ def test_the_app_says_reconnecting_when_the_server_dies_and_carries_on(workspace
     from core.models import Event
     from core.server.server import server_pid
 
-    pane.wait_for("Team hifi")
+    pane.wait_for("Team hifi", timeout=90)  # the app and the server it starts, on a busy CI machine
     first = server_pid(workspace.path)
     assert first is not None
     os.kill(first, signal.SIGKILL)
