@@ -122,6 +122,8 @@ class WorkspaceLock:
                 self._pg_conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": HOLDER_KEY})
                 self._pg_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
                 self._pg_conn.commit()
+            except Exception:  # noqa: BLE001 - a dead session holds no lock any more: nothing to give back
+                pass
             finally:
                 self._pg_conn.close()
                 self._pg_conn = None
