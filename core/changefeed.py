@@ -32,8 +32,9 @@ class ChangeBatch:
 class ChangeFeed:
     """A subscription to the workspace's changes; poll() blocks up to a timeout and returns a ChangeBatch."""
 
-    def __init__(self, db: Database, kick: threading.Event | None = None) -> None:
+    def __init__(self, db: Database, kick: threading.Event | None = None, interval: float = POLL_INTERVAL) -> None:
         self.db = db
+        self.interval = interval
         self.kick = kick
         """Set by whoever just committed in this process (the server): the poll looks at once."""
         if db.is_sqlite:
@@ -70,8 +71,8 @@ class ChangeFeed:
                 if remaining <= 0:
                     break
                 if self.kick is None:
-                    time.sleep(min(POLL_INTERVAL, remaining))
-                elif self.kick.wait(min(POLL_INTERVAL, remaining)):
+                    time.sleep(min(self.interval, remaining))
+                elif self.kick.wait(min(self.interval, remaining)):
                     self.kick.clear()
         else:
             for _ in self._conn.notifies(timeout=timeout, stop_after=1):

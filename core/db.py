@@ -53,6 +53,8 @@ class Database:
         self._local = threading.local()
         self._raw_lock = threading.Lock()
         self._write_turn = threading.RLock()
+        self.on_commit: threading.Event | None = None
+        """Set after every write this process commits (the server's change feed waits on it)."""
         """SQLite writers of this process queue here (the server is the only process that writes)."""
         # Weak, so a finished thread's connection closes with its thread-local slot.
         self._raw_connections: weakref.WeakSet[_RawConnection] = weakref.WeakSet()
@@ -106,6 +108,7 @@ class Database:
                 except BaseException:
                     session.rollback()
                     raise
+        self._committed()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -144,12 +147,14 @@ class Database:
                         conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+            self._committed()
             return
         pooled = self.write_engine.raw_connection()
         raw = RawSql.for_driver(pooled.driver_connection, False)
         try:
             yield raw
             pooled.commit()
+            self._committed()
         except BaseException:
             pooled.rollback()
             raise
@@ -169,6 +174,10 @@ class Database:
             with self._raw_lock:
                 self._raw_connections.add(conn)
         return conn
+
+    def _committed(self) -> None:
+        if self.on_commit is not None:
+            self.on_commit.set()
 
     def changed(self, session: Session, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:
         """Record in the change log (and, on PostgreSQL, NOTIFY) that these conversations changed."""

@@ -68,6 +68,11 @@ class Comptoir:
         return self.workspace.clock.now()
 
     @property
+    def clock_speed(self) -> float:
+        """Workspace seconds per real second (a demo runs faster)."""
+        return self.workspace.clock.speed
+
+    @property
     def clock_simulated(self) -> bool:
         """True in a demo running on a simulated clock."""
         return self.workspace.clock.simulated

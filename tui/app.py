@@ -104,7 +104,7 @@ class ComptoirApp(App[None]):
             self.watch_changes()
         if self.heartbeat_seconds:
             self.set_interval(self.heartbeat_seconds, self.send_heartbeat)
-        self.set_interval(1.0, self.tick)
+        self._schedule_tick()
         self.load_health()
 
     def first_screen_shown(self) -> None:
@@ -120,6 +120,18 @@ class ComptoirApp(App[None]):
     def now(self) -> datetime:
         """The workspace clock (real or simulated); a clock read, not a database call."""
         return self.service.now()
+
+    def _schedule_tick(self) -> None:
+        """Wake at the next minute of the workspace clock (which may run faster than real time), at
+        least every 30 s: what is shown changes by the minute, and an idle app should sleep."""
+        now = self.now()
+        speed = max(float(self.service.clock_speed or 1.0), 0.001)
+        until_next_minute = (60 - now.second - now.microsecond / 1e6) / speed
+        self.set_timer(min(max(until_next_minute + 0.05, 0.2), 30.0), self._tick_then_schedule)
+
+    def _tick_then_schedule(self) -> None:
+        self.tick()
+        self._schedule_tick()
 
     def tick(self) -> None:
         """Once a second: the title clock and the lists' 'time left' follow the (possibly simulated) clock;

@@ -317,6 +317,11 @@ class RemoteComptoir:
     def clock_simulated(self) -> bool:
         return self.clock.simulated
 
+    @property
+    def clock_speed(self) -> float:
+        """Workspace seconds per real second (a demo runs faster)."""
+        return self.clock.speed
+
     def subscribe(self) -> RemoteFeed:
         if not self._subscribed:
             self._subscribed = True

@@ -41,6 +41,8 @@ log = logging.getLogger("comptoir.server")
 
 SERVER_LOCK_NAME = "server.lock"
 HANDSHAKE_SECONDS = 10.0
+OTHER_WRITERS_POLL = 0.5
+"""How often the server looks for commits made by other processes (admin tools); its own wake it at once."""
 PUSH_BACKLOG_BYTES = 1 << 20
 """A client whose unread output passes this stops getting pushes until it catches up, then gets
 one 'resync' (so a stuck client costs the server memory for one megabyte, not a growing queue)."""
@@ -155,7 +157,10 @@ class WorkspaceServer:
         from core.changefeed import ChangeFeed
 
         # The feed starts reading from here, before any client can act, so no action goes unpushed.
-        feed = ChangeFeed(self.ws.db, kick=self._kick)
+        # Every commit of this process wakes the feed at once; the slow poll only catches other processes
+        # (an admin's one-shot tool) that write the database.
+        self.ws.db.on_commit = self._kick
+        feed = ChangeFeed(self.ws.db, kick=self._kick, interval=OTHER_WRITERS_POLL)
         self.health.ok("change feed")
         sock = self._bind()
         server = await asyncio.start_unix_server(self._serve_client, sock=sock, limit=wire.MAX_FRAME)
@@ -231,7 +236,7 @@ class WorkspaceServer:
         while not self._threads_stop.is_set():
             try:
                 if feed is None:
-                    feed = ChangeFeed(self.ws.db, kick=self._kick)
+                    feed = ChangeFeed(self.ws.db, kick=self._kick, interval=OTHER_WRITERS_POLL)
                     feed.last_id = last_id  # carry on from where the broken feed stopped
                     self.health.ok("change feed")
                 batch = feed.poll(0.5)

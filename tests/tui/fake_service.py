@@ -566,6 +566,10 @@ class FakeComptoir:
     def clock_simulated(self) -> bool:
         return False
 
+    @property
+    def clock_speed(self) -> float:
+        return 1.0
+
     def report(self, since: datetime | None = None, until: datetime | None = None, team: str | None = None,
                agent: str | None = None, address: str | None = None, client: str | None = None,
                group_by: str | None = None) -> ReportView:
