@@ -203,8 +203,14 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
 
     @on(ConversationList.Highlighted)
     def show_summary(self) -> None:
-        self.query_one(RowSummary).show_row(self.conversation_list.cursor_row, self.app.now(), self.app.zone)  # type: ignore[attr-defined]
-        self.refresh_bindings()  # claim and take back depend on who owns the highlighted row
+        row = self.conversation_list.cursor_row
+        self.query_one(RowSummary).show_row(row, self.app.now(), self.app.zone)  # type: ignore[attr-defined]
+        # Claim and take back depend on who owns the highlighted row; the footer is redrawn only when
+        # that changes (redrawing it on every j/k costs more than the move itself).
+        ownership = None if row is None else (row.owner is None, row.owner == self.app.me)  # type: ignore[attr-defined]
+        if ownership != getattr(self, "_footer_ownership", object()):
+            self._footer_ownership = ownership
+            self.refresh_bindings()
 
     @on(ConversationList.OpenRequested)
     def open_conversation(self, message: ConversationList.OpenRequested) -> None:
