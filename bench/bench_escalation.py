@@ -12,7 +12,6 @@ which needs no pytest).
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import statistics
 import sys
@@ -25,31 +24,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.demo import DEMO_CONFIG  # noqa: E402
 from core.escalation import run_escalation  # noqa: E402
+from benchlib import fresh_pg_database  # noqa: E402
 from core.workspace import init_workspace, open_workspace  # noqa: E402
 from tests.support.pgcluster import bench_backends  # noqa: E402
 
 TARGET_MS = 50.0
 TEAMS = ("hifi", "computers", "purchasing")
-_numbers = itertools.count(1)
-
-
-def _fresh_pg_url() -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = os.environ["COMPTOIR_TEST_PG"]
-    name = f"comptoir_bench_esc_{os.getpid()}_{next(_numbers)}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin).set(database=name).render_as_string(hide_password=False)
 
 
 def _workspace(path: Path, backend: str):
     config = DEMO_CONFIG
     if backend == "pg":
-        config = config.replace("[workspace]\n", f'[workspace]\ndatabase_url = "{_fresh_pg_url()}"\n', 1)
+        config = config.replace("[workspace]\n", f'[workspace]\ndatabase_url = "{fresh_pg_database()}"\n', 1)
     init_workspace(path, config_text=config)
     return open_workspace(path)
 

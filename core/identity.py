@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 import pwd
+from dataclasses import dataclass
 
 from core.errors import IdentityError
 from core.workspace import Workspace
@@ -18,30 +18,15 @@ def unix_login() -> str:
         return str(os.getuid())
 
 
-def resolve_agent(ws: Workspace, as_agent: str | None = None, login: str | None = None) -> str:
-    login = login or unix_login()
-    me = ws.config.agent(login)
-    if as_agent and as_agent != login:
-        target = ws.config.agent(as_agent)
-        if target is None:
-            known = ", ".join(a.login for a in ws.config.agents) or "none"
-            raise IdentityError(f"--as {as_agent}: no such agent in {ws.config_path} (agents: {known}).")
-        if ws.is_demo or ws.config.is_supervisor(login):
-            return as_agent
+def resolve_agent(ws: Workspace, as_agent: str | None = None) -> str:
+    """The agent this process acts as (admin tools that open the workspace themselves): the same rule
+    the server applies to its clients, with this process's own uid."""
+    identity = resolve_peer(ws, os.getuid(), as_agent)
+    if not identity.agent:
         raise IdentityError(
-            f"--as is only for demo workspaces and supervisors; you ({login}) are "
-            + ("an agent, not a supervisor." if me else "not an agent of this workspace.")
-        )
-    if me is None:
-        if ws.is_demo:
-            from core.demo import DEMO_AGENT
-
-            return DEMO_AGENT
-        raise IdentityError(
-            f"you ({login}) are not an agent of this workspace. Ask a supervisor to add "
-            f"[[agents]] login = \"{login}\" to {ws.config_path}."
-        )
-    return login
+            f"you ({identity.login}) are not an agent of this workspace: add --as AGENT, or add "
+            f"[[agents]] login = \"{identity.login}\" to {ws.config_path}.")
+    return identity.agent
 
 
 @dataclass(frozen=True)

@@ -56,17 +56,16 @@ class UnknownOutcome(ComptoirError):
 
 
 _DECODERS: dict[str, msgspec.msgpack.Decoder] = {}
+_INTERNAL_RESULTS = {"_config": str, "_health": list[DutyView]}
+"""What the server's own requests (not in the service interface) answer."""
 
 
 def _decoder(method: str) -> msgspec.msgpack.Decoder:
     decoder = _DECODERS.get(method)
     if decoder is None:
-        result = REMOTE_METHODS[method].result if method in REMOTE_METHODS else Any
+        result = REMOTE_METHODS[method].result if method in REMOTE_METHODS else _INTERNAL_RESULTS[method]
         decoder = _DECODERS[method] = msgspec.msgpack.Decoder(Any if result is type(None) else result)
     return decoder
-
-
-_INTERNAL_RESULTS = {"_config": str, "_health": list[DutyView]}
 
 
 class _Connection:
@@ -296,8 +295,7 @@ class RemoteComptoir:
             if not (isinstance(kind, type) and issubclass(kind, ComptoirError)):
                 kind = ComptoirError
             raise kind(reply.error)
-        decoder = _decoder(method) if method in REMOTE_METHODS else msgspec.msgpack.Decoder(_INTERNAL_RESULTS[method])
-        return decoder.decode(reply.result)
+        return _decoder(method).decode(reply.result)
 
     # -- what the client answers itself ---------------------------------------------------------
     @cached_property
