@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import NOW, ServerProcess, cpu_ticks, CLK_TCK, make_workspace  # noqa: E402
 
-from core.workspace import open_workspace  # noqa: E402
+from core.workspace.folder import open_workspace  # noqa: E402
 from tests.core.racer import RACE_AGENTS, race_config, seed_conversations  # noqa: E402
 from tests.support.pgcluster import bench_backends  # noqa: E402
 
@@ -82,7 +82,7 @@ def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, floa
 def bench(backend: str, count: int) -> dict:
     from sqlmodel import select
 
-    from core.models import Conversation, Event
+    from core.store.models import Conversation, Event
 
     with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as tmp:
         path = Path(tmp) / "ws"

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.demo import DEMO_CONFIG  # noqa: E402
-from core.escalation import run_escalation  # noqa: E402
+from core.demo.seed import DEMO_CONFIG  # noqa: E402
+from core.work.escalation import run_escalation  # noqa: E402
 from benchlib import fresh_pg_database  # noqa: E402
-from core.workspace import init_workspace, open_workspace  # noqa: E402
+from core.workspace.folder import init_workspace, open_workspace  # noqa: E402
 from tests.support.pgcluster import bench_backends  # noqa: E402
 
 TARGET_MS = 50.0

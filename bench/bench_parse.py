@@ -1,4 +1,4 @@
-"""Time core.mime.parse_mail on a realistic mix of mail, on one core and on a 2-process pool.
+"""Time core.mail.mime.parse_mail on a realistic mix of mail, on one core and on a 2-process pool.
 
 The mix follows the ingest issue: 70% plain text of 2-8 KB, 20% multipart/alternative of
 10-40 KB, 10% with a 100-500 KB attachment; subjects and names are RFC 2047 encoded.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.mime import parse_mail  # noqa: E402
+from core.mail.mime import parse_mail  # noqa: E402
 
 TARGET_MAILS = 20_000
 WORDS = (

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.demo import DEMO_CONFIG  # noqa: E402
-from core.workspace import init_workspace, open_workspace  # noqa: E402
+from core.demo.seed import DEMO_CONFIG  # noqa: E402
+from core.workspace.folder import init_workspace, open_workspace  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 CONVERSATIONS = 150_000
@@ -166,8 +166,8 @@ def build(path: Path, seed: int = 11) -> float:
 
 
 def measure(path: Path) -> dict[str, float]:
-    from core.reports import build_report
-    from core.views import ReportQuery
+    from core.work.reports import build_report
+    from core.work.views import ReportQuery
 
     ws = open_workspace(path, check_permissions=False)
     results = {}

@@ -260,7 +260,7 @@ added = {added}
 
 
 def comptoir_command(workspace: Path, *args: str) -> list[str]:
-    code = "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"
     return [sys.executable, "-c", code, "--workspace", str(workspace), *args]
 
 
@@ -298,7 +298,7 @@ def comptoir_round(dovecot: Dovecot, user, work: Path, name: str, added: str) ->
     """One first sync into a fresh workspace: (wall, peak RSS), the workspace, and what it stored."""
     workspace = work / name
     env = dict(os.environ, COMPTOIR_KEYRING=f"file:{work / 'keyring.cfg'}", PYTHONPATH=str(REPO))
-    setup = ("import sys; from core.workspace import init_workspace; from core import credentials; "
+    setup = ("import sys; from core.workspace.folder import init_workspace; from core import credentials; "
              "init_workspace(__import__('pathlib').Path(sys.argv[1]), config_text=sys.argv[2]); "
              "credentials.set_password('support', sys.argv[3])")
     subprocess.run([sys.executable, "-c", setup, str(workspace),

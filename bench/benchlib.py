@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.workspace import Workspace, init_workspace, open_workspace  # noqa: E402
+from core.workspace.folder import Workspace, init_workspace, open_workspace  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 """A Tuesday inside business hours (as the tests' NOW)."""

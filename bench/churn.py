@@ -55,9 +55,9 @@ front_pool = "support"
 
 
 def make_churn_workspace(path: Path, conversations: int = 300) -> Path:
-    from core.identity import unix_login
-    from core.ingest import IncomingMail, ingest_batch
-    from core.workspace import init_workspace, open_workspace
+    from core.workspace.identity import unix_login
+    from core.mail.ingest import IncomingMail, ingest_batch
+    from core.workspace.folder import init_workspace, open_workspace
 
     init_workspace(path, config_text=churn_config(unix_login()))
     ws = open_workspace(path)

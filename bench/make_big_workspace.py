@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.demo import DEMO_CONFIG, FIRST, LAST, TOPICS  # noqa: E402
-from core.workspace import init_workspace  # noqa: E402
+from core.demo.seed import DEMO_CONFIG, FIRST, LAST, TOPICS  # noqa: E402
+from core.workspace.folder import init_workspace  # noqa: E402
 
 
 def _ts(moment: datetime) -> str:

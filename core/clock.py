@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from core.db import Database
+from core.store.db import Database
 
 
 @dataclass(frozen=True)

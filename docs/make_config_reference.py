@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.config import (  # noqa: E402
+from core.workspace.config import (  # noqa: E402
     AccountConfig, AgentConfig, AutoAckConfig, Config, RoutingConfig, RoutingRule, RuleCondition,
     ServerEndpoint, TeamConfig, WorkspaceSettings,
 )
@@ -23,7 +23,7 @@ SECTIONS = [
 
 
 def _type(annotation: object) -> str:
-    text = str(annotation).replace("typing.", "").replace("core.config.", "")
+    text = str(annotation).replace("typing.", "").replace("core.workspace.config.", "")
     return text.replace("<class '", "").replace("'>", "").replace("datetime.", "")
 
 
@@ -38,7 +38,7 @@ def _default(field) -> str:
 
 def render() -> str:
     lines = ["# comptoir.toml reference", "",
-             "Generated from `core/config.py` by `docs/make_config_reference.py`; every key is checked when the",
+             "Generated from `core/workspace/config.py` by `docs/make_config_reference.py`; every key is checked when the",
              "workspace opens, and a mistake is reported with the file, the key, the line and what is wrong.",
              "Durations are written like `2h`, `90m`, `1h30m`; hours like `mon-fri 09:00-18:00; sat 10:00-12:00`.", ""]
     for title, model in SECTIONS:

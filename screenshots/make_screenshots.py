@@ -24,9 +24,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from core.clock import Clock  # noqa: E402
-from core.demo import build_demo  # noqa: E402
-from core.service import Comptoir  # noqa: E402
-from core.workspace import open_workspace  # noqa: E402
+from core.demo.seed import build_demo  # noqa: E402
+from core.work.service import Comptoir  # noqa: E402
+from core.workspace.folder import open_workspace  # noqa: E402
 from textual.widgets import Input, TextArea  # noqa: E402
 from textual.worker import WorkerState  # noqa: E402
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from core import credentials
-from core.workspace import Workspace, init_workspace, open_workspace
+from core.workspace import credentials
+from core.workspace.folder import Workspace, init_workspace, open_workspace
 
 pytest_plugins = ["tests.servers.fixtures", "tests.support.thread_server"]
 

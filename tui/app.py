@@ -21,8 +21,8 @@ from textual.app import App
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import ComptoirError
-from core.preferences import load_preferences
-from core.views import ActionResult, AgentView
+from core.workspace.preferences import load_preferences
+from core.work.views import ActionResult, AgentView
 from tui import keys
 from tui.commands import ActionsProvider
 from tui.formatting import plural

@@ -11,13 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import run
+from tui.cli import run
 
 
 def cmd_open(args: argparse.Namespace) -> int:
     """open the app (the default when no command is given)"""
     from core.server.client import RemoteComptoir
-    from core.workspace import find_workspace_dir
+    from core.workspace.folder import find_workspace_dir
 
     service = RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="app", reconnect=True)
     return _run_app(service)
@@ -26,8 +26,8 @@ def cmd_open(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """open the app on the demo workspace (built on first use), with a simulated clock and incoming mail;
     a second `comptoir demo --as AGENT` joins the running one"""
-    from core.demo import DEMO_AGENT
-    from core.demo_live import demo_dir, start_or_join_demo
+    from core.demo.seed import DEMO_AGENT
+    from core.demo.live import demo_dir, start_or_join_demo
     from core.server.client import RemoteComptoir
 
     path = demo_dir(args.workspace)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from core.views import (
+from core.work.views import (
     ActionResult,
     DutyView,
     AgentView,

@@ -1,6 +1,6 @@
 """The service interface every front end holds: one agent acting in one workspace.
 
-Three things implement it: `core.service.Comptoir` (in process: tests and one-shot tools),
+Three things implement it: `core.work.service.Comptoir` (in process: tests and one-shot tools),
 `core.server.client.RemoteComptoir` (over the workspace server's socket) and the TUI tests' fake.
 The remote calls are derived from this class, so what a client may ask the server is exactly what
 is declared here, with these argument and result types.
@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from core.views import (
+from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
@@ -29,8 +29,8 @@ from core.views import (
 )
 
 if typing.TYPE_CHECKING:
-    from core.changefeed import ChangeBatch
-    from core.config import Config
+    from core.store.changefeed import ChangeBatch
+    from core.workspace.config import Config
 
 
 class ChangeSubscription(Protocol):

@@ -28,14 +28,14 @@ from typing import Any
 import msgspec
 
 from core import errors
-from core.changefeed import ChangeBatch
+from core.store.changefeed import ChangeBatch
 from core.clock import Clock
 from core.errors import ComptoirError, WorkspaceError
-from core.files import save_new_file
+from core.workspace.files import save_new_file
 from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.sockets import connect_unix, socket_path
-from core.views import DutyView
+from core.work.views import DutyView
 
 log = logging.getLogger("comptoir.client")
 
@@ -300,7 +300,7 @@ class RemoteComptoir:
     # -- what the client answers itself ---------------------------------------------------------
     @cached_property
     def config(self):
-        from core.config import parse_config
+        from core.workspace.config import parse_config
 
         return parse_config(self._config_toml, self.workspace_dir / "comptoir.toml")
 
@@ -436,6 +436,6 @@ def start_server(workspace_dir: Path, idle_exit: float | None = None, trickle: b
 
 
 def _me() -> str:
-    from core.identity import login_of
+    from core.workspace.identity import login_of
 
     return login_of(os.getuid())

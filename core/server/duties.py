@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 from core.server.health import Health
-from core.workspace import Workspace
+from core.workspace.folder import Workspace
 
 log = logging.getLogger("comptoir.server")
 
@@ -23,7 +23,7 @@ def start_duties(ws: Workspace, health: Health, stop: threading.Event, trickle: 
     if ws.is_demo:
         if not trickle:
             return []
-        from core.demo_live import DemoTrickle
+        from core.demo.live import DemoTrickle
 
         demo = DemoTrickle(ws)
         return [demo.stop] if demo.start() else []
@@ -37,8 +37,8 @@ def start_duties(ws: Workspace, health: Health, stop: threading.Event, trickle: 
 def _sync_forever(ws: Workspace, health: Health, stop: threading.Event, options: dict) -> None:
     """Hold the sync lock and run the syncer until `stop`; restart it with backoff if it dies.
     Without the lock (another process syncs), ask again now and then: one syncer per workspace."""
-    from core.lock import WorkspaceLock
-    from core.syncer import Syncer
+    from core.workspace.lock import WorkspaceLock
+    from core.mail.syncer import Syncer
 
     lock = WorkspaceLock(ws)
     try:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from core.backoff import ceiling
+from core.mail.backoff import ceiling
 from routing.wording import counted
-from core.views import DutyView
-from core.workspace import Workspace
+from core.work.views import DutyView
+from core.workspace.folder import Workspace
 
 log = logging.getLogger("comptoir.server")
 
@@ -97,7 +97,7 @@ class Health:
 
     def _alert_supervisors(self, name: str, error: str) -> bool:
         """Alert the supervisors; False when the alert could not be written (tried again later)."""
-        from core.actions import raise_alerts
+        from core.work.actions import raise_alerts
 
         supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
         if not supervisors:

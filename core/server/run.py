@@ -10,7 +10,7 @@ import os
 import sys
 
 from core.errors import ComptoirError
-from core.logfile import log_to_file
+from core.workspace.logfile import log_to_file
 
 AUTOSTART_IDLE_EXIT = 600.0
 """An auto-started server stops this many seconds after its last client left (a demo: 30 s);
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
         say = lambda text: print(text, file=sys.stderr)  # noqa: E731
     try:
         from core.server.server import ServerRunning, serve, server_pid
-        from core.workspace import find_workspace_dir, open_workspace
+        from core.workspace.folder import find_workspace_dir, open_workspace
 
         path = find_workspace_dir(args.workspace)
         running = server_pid(path)

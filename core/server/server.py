@@ -26,16 +26,16 @@ from typing import Any
 
 import msgspec
 
-from core.acting import ACTING_LOGIN
+from core.work.acting import ACTING_LOGIN
 from core.errors import ComptoirError, IdentityError
-from core.identity import PeerIdentity, resolve_peer
+from core.workspace.identity import PeerIdentity, resolve_peer
 from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
-from core.service import Comptoir
-from core.views import ActionResult
-from core.workspace import Workspace
+from core.work.service import Comptoir
+from core.work.views import ActionResult
+from core.workspace.folder import Workspace
 
 log = logging.getLogger("comptoir.server")
 
@@ -56,7 +56,7 @@ WARM_UP_AFTER_SECONDS = 1.0
 
 
 def _warm_up() -> None:
-    from core.service import _actions, _queries
+    from core.work.service import _actions, _queries
 
     try:
         _actions()
@@ -154,7 +154,7 @@ class WorkspaceServer:
         self._stop = stop or asyncio.Event()
         if self._lock_fd is None:
             self.take_lock()
-        from core.changefeed import ChangeFeed
+        from core.store.changefeed import ChangeFeed
 
         # The feed starts reading from here, before any client can act, so no action goes unpushed.
         # Every commit of this process wakes the feed at once; the slow poll only catches other processes
@@ -211,7 +211,7 @@ class WorkspaceServer:
 
     def reload_config(self) -> None:
         """SIGHUP: read comptoir.toml again; a bad file keeps the old config and says why."""
-        from core.config import load_config
+        from core.workspace.config import load_config
 
         try:
             self.ws.config = load_config(self.ws.config_path)
@@ -230,7 +230,7 @@ class WorkspaceServer:
 
     def _watch_changes(self, feed) -> None:
         """One change feed for the whole server; what it reads is pushed to subscribed clients."""
-        from core.changefeed import ChangeFeed
+        from core.store.changefeed import ChangeFeed
 
         last_id = feed.last_id
         while not self._threads_stop.is_set():

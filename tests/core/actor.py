@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
-from core import actions
-from core.workspace import open_workspace
+from core.work import actions
+from core.workspace.folder import open_workspace
 from tests.conftest import NOW
 
 

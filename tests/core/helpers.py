@@ -15,9 +15,9 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core.ingest import IncomingMail, ingest_batch
-from core.models import Alert, Conversation, Event, Message, OutboxItem
-from core.workspace import Workspace
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.models import Alert, Conversation, Event, Message, OutboxItem
+from core.workspace.folder import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 _ids = itertools.count(1)

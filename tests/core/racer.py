@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from core.models import NO_DEADLINE, Conversation
-from core.workspace import Workspace
+from core.store.models import NO_DEADLINE, Conversation
+from core.workspace.folder import Workspace
 
 RACE_AGENTS = tuple(f"agent{i}" for i in range(1, 9))
 
@@ -60,8 +60,8 @@ def seed_conversations(ws: Workspace, count: int, now) -> list[int]:
 
 
 def _worker(path: str, agent: str, ids: list[int], now, barrier, results, seed: int) -> None:
-    from core import actions
-    from core.workspace import open_workspace
+    from core.work import actions
+    from core.workspace.folder import open_workspace
 
     ws = open_workspace(path)
     order = list(ids)

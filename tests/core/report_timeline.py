@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import insert, update
 from sqlmodel import select
 
-from core import actions
-from core.escalation import run_escalation
-from core.models import Contact, Conversation, Message, Rating
-from core.workspace import Workspace
+from core.work import actions
+from core.work.escalation import run_escalation
+from core.store.models import Contact, Conversation, Message, Rating
+from core.workspace.folder import Workspace
 from tests.core.helpers import deliver
 
 SINCE = datetime(2026, 10, 23, 0, 0, tzinfo=timezone.utc)

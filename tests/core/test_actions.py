@@ -1,4 +1,4 @@
-"""The verbs of core.actions on SQLite and PostgreSQL: each writes one audit event of its kind and
+"""The verbs of core.work.actions on SQLite and PostgreSQL: each writes one audit event of its kind and
 alerts exactly the people concerned."""
 
 from __future__ import annotations
@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from core import actions, listing, queries
+from core.work import actions
+
+from core.work import listing
+
+from core.work import queries
 from core.errors import ActionRefused
-from core.escalation import run_escalation
-from core.models import Message
+from core.work.escalation import run_escalation
+from core.store.models import Message
 from tests.conftest import NOW
 from tests.core.helpers import (
     alerted,

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from core.changefeed import ChangeFeed
+from core.store.changefeed import ChangeFeed
 from tests.conftest import NOW
 from tests.core.helpers import REPO, conversation, deliver
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from core.models import Conversation, Event
+from core.store.models import Conversation, Event
 from sqlmodel import select
 
 from tests.conftest import NOW, make_workspace

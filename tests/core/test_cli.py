@@ -13,11 +13,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core import actions, listing
+from core.work import actions
+
+from core.work import listing
 from core.clock import Clock
-from core.config import CONFIG_NAME
-from core.identity import unix_login
-from core.models import Alert, Conversation, Event
+from core.workspace.config import CONFIG_NAME
+from core.workspace.identity import unix_login
+from core.store.models import Alert, Conversation, Event
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
 from tests.core.helpers import REPO, comptoir, conversation, deliver, message
 from tui.launch import main as comptoir_main
@@ -303,7 +305,7 @@ def test_snooze_with_a_negative_duration_says_it_is_in_the_past(cws, cli):
 
 
 def test_every_exit_code_is_documented_in_help_and_readme(cli):
-    from core.cli import EXIT_CODES
+    from tui.cli import EXIT_CODES
 
     readme = (REPO / "README.md").read_text()
     for command in ((), ("queue",), ("snooze",)):

@@ -20,14 +20,14 @@ from itertools import product
 
 import pytest
 
-from core import listing
-from core.access import Guard, Reader
-from core.cli import _jsonable, run as cli_run
+from core.work import listing
+from core.work.access import Guard, Reader
+from tui.cli import _jsonable, run as cli_run
 from core.clock import Clock
 from core.errors import ActionRefused
-from core.identity import unix_login
-from core.ingest import IncomingMail, ingest_batch
-from core.service import Comptoir
+from core.workspace.identity import unix_login
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.work.service import Comptoir
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
 from tests.core.helpers import conversation, deliver
 

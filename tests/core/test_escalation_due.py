@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import col, select
 
-from core import actions
-from core.escalation import run_escalation
-from core.models import Conversation
+from core.work import actions
+from core.work.escalation import run_escalation
+from core.store.models import Conversation
 from tests.core.helpers import conversation, deliver
 
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)   # 11:00 in Paris

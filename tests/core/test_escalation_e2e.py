@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import select
 
-from core.identity import unix_login
-from core.models import Alert
+from core.workspace.identity import unix_login
+from core.store.models import Alert
 from tests.conftest import BASIC_CONFIG, make_workspace
 from tests.core.helpers import comptoir, conversation, deliver
 

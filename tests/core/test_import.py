@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import actions
+from core.work import actions
 from core.errors import ComptoirError
-from core.importer import import_contacts, import_ratings
-from core.models import Contact, Rating
+from core.work.importer import import_contacts, import_ratings
+from core.store.models import Contact, Rating
 from tests.conftest import NOW
 from tests.core.helpers import comptoir, conversation, deliver
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from email.message import EmailMessage
 
-from core import actions
-from core.ingest import IncomingMail, ingest_batch
-from core.service import Comptoir
-from core.workspace import Workspace
+from core.work import actions
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.work.service import Comptoir
+from core.workspace.folder import Workspace
 from tests.conftest import NOW
 
 

@@ -15,11 +15,11 @@ from datetime import timedelta
 
 import pytest
 
-from core import actions
+from core.work import actions
 from core.clock import Clock
 from core.errors import ComptoirError
-from core.reports import build_report, spread
-from core.views import ReportQuery, Share, Spread
+from core.work.reports import build_report, spread
+from core.work.views import ReportQuery, Share, Spread
 from tests.conftest import make_workspace
 from tests.core.helpers import deliver
 from tests.core.report_timeline import NOW, SINCE, at, build_timeline

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core import actions
-from core.service import Comptoir
-from core.workspace import Workspace
+from core.work import actions
+from core.work.service import Comptoir
+from core.workspace.folder import Workspace
 from tests.conftest import NOW
 from tests.core.racer import seed_conversations
 
@@ -34,5 +34,5 @@ def test_a_stale_early_page_is_read_again(sqlite_ws: Workspace, monkeypatch) -> 
     service.start_first_page("mine", 10)
     service._early[3].result()
     actions.claim(sqlite_ws, "paul", ids[0], NOW)
-    monkeypatch.setattr("core.service.EARLY_READ_TTL", 0.0)
+    monkeypatch.setattr("core.work.service.EARLY_READ_TTL", 0.0)
     assert service.first_page("mine", 10)[0] == [ids[0]]

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import text
 
 from core.clock import Clock
-from core.escalation import run_escalation
-from core.ingest import IncomingMail, ingest_batch
-from core.syncer import Syncer
-from core.webhook import WebhookQueue
+from core.work.escalation import run_escalation
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.mail.syncer import Syncer
+from core.work.webhook import WebhookQueue
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
 from tests.core.helpers import comptoir
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.workspace import Workspace
+from core.workspace.folder import Workspace
 from tests.e2e.test_tmux_session import ROOT, Pane, wait_until, workspace  # noqa: F401 - workspace is a fixture
 from tests.servers import skip_or_fail
 

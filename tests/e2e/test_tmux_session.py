@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from core.identity import unix_login
-from core.ingest import IncomingMail, ingest_batch
-from core.models import Conversation, Message, OutboxItem
-from core.workspace import Workspace
+from core.workspace.identity import unix_login
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.models import Conversation, Message, OutboxItem
+from core.workspace.folder import Workspace
 from tests.conftest import BASIC_CONFIG, make_workspace
 from tests.servers import skip_or_fail
 
@@ -145,7 +145,7 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
 def test_the_app_says_reconnecting_when_the_server_dies_and_carries_on(workspace: Workspace, pane: Pane) -> None:
     import signal
 
-    from core.models import Event
+    from core.store.models import Event
     from core.server.server import server_pid
 
     pane.wait_for("Team hifi", timeout=90)  # the app and the server it starts, on a busy CI machine

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_config, parse_config, parse_weekly_hours
+from core.workspace.config import load_config, parse_config, parse_weekly_hours
 from core.errors import ConfigError
 from tests.conftest import BASIC_CONFIG
 

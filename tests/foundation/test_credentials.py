@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core import credentials
+from core.workspace import credentials
 from core.errors import ComptoirError
-from core.workspace import Workspace
+from core.workspace.folder import Workspace
 
 SECRET = "s3cr3t-Pa55 word"
 

@@ -14,7 +14,9 @@ FORBIDDEN_FOR_ROUTING = ("textual", "rich", "sqlmodel", "sqlalchemy", "aioimapli
 
 
 def _modules(package: str) -> list[str]:
-    return [package] + [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(ROOT / package)])]
+    """The package and every module below it, subpackages included (core/ is grouped by responsibility)."""
+    found = [package] + [m.name for m in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}.")]
+    return [m for m in found if ".migrations" not in m]
 
 
 def _loaded_after_import(modules: list[str]) -> set[str]:
@@ -48,7 +50,7 @@ def test_tui_uses_no_sql_or_imap_directly() -> None:
     offenders = []
     for path in (ROOT / "tui").rglob("*.py"):
         text = path.read_text()
-        for needle in ("sqlmodel", "sqlalchemy", "aioimaplib", "aiosmtplib", "core.models", "core.db", "import sqlite3"):
+        for needle in ("sqlmodel", "sqlalchemy", "aioimaplib", "aiosmtplib", "core.store.models", "core.store.db", "import sqlite3"):
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert not offenders
@@ -59,16 +61,16 @@ def test_the_first_screen_is_read_without_sqlalchemy(sqlite_ws) -> None:
     before the ORM (0.6 s of imports) is loaded; the first action then loads it."""
     code = f"""
 import json, sys
-from core.identity import resolve_agent
-from core.service import Comptoir
-from core.workspace import open_workspace
+from core.workspace.identity import resolve_agent
+from core.work.service import Comptoir
+from core.workspace.folder import open_workspace
 svc = Comptoir(open_workspace({str(sqlite_ws.path)!r}), "paul")
 ids = svc.queue_ids("mine")
 shown = [len(svc.queue_titles()), len(svc.queues()), len(svc.rows(ids[:50])), len(svc.alerts()), svc.alert_count(),
          svc.me().login, len(svc.agents()), len(svc.queue_ids("everyone", "hello"))]
-before = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "alembic") or m == "core.models")
+before = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "alembic") or m == "core.store.models")
 svc.warm_up()
-after = "sqlalchemy" in sys.modules and "core.actions" in sys.modules
+after = "sqlalchemy" in sys.modules and "core.work.actions" in sys.modules
 print(json.dumps([shown, before, after]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db import Database
+from core.store.db import Database
 
 
 @pytest.fixture

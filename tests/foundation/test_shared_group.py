@@ -101,7 +101,7 @@ name = "Bob"
 teams = ["support"]
 role = "supervisor"
 """
-    from core.workspace import init_workspace, open_workspace
+    from core.workspace.folder import init_workspace, open_workspace
     from tests.conftest import NOW
     from tests.core.helpers import deliver
 

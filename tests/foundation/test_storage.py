@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import actions
-from core.ingest import IncomingMail, ingest_batch
-from core.models import Conversation
-from core.search import search_conversation_ids
-from core.workspace import Workspace
+from core.work import actions
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.models import Conversation
+from core.store.search import search_conversation_ids
+from core.workspace.folder import Workspace
 from tests.conftest import NOW
 
 
@@ -50,8 +50,8 @@ def test_search_finds_subjects_bodies_names_addresses_and_notes(ws: Workspace) -
 
 
 def test_demo_workspace_has_every_state_and_deadlines_around_now(tmp_path: Path) -> None:
-    from core.demo import build_demo
-    from core.workspace import open_workspace
+    from core.demo.seed import build_demo
+    from core.workspace.folder import open_workspace
 
     build_demo(tmp_path / "demo", now=NOW, conversations=250)
     ws = open_workspace(tmp_path / "demo", check_permissions=False)

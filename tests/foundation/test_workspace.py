@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from core import schema
-from core.db import Database, sqlite_url
+from core.store import schema
+from core.store.db import Database, sqlite_url
 from core.errors import WorkspaceError
-from core.workspace import find_workspace_dir, init_workspace, open_workspace, permission_problems
+from core.workspace.folder import find_workspace_dir, init_workspace, open_workspace, permission_problems
 from tests.conftest import BASIC_CONFIG
 
 

@@ -1,10 +1,10 @@
-"""core.backoff: capped exponential growth, jitter bounds, determinism with a seeded rng."""
+"""core.mail.backoff: capped exponential growth, jitter bounds, determinism with a seeded rng."""
 
 import random
 
 import pytest
 
-from core.backoff import ceiling, delay
+from core.mail.backoff import ceiling, delay
 
 
 def test_ceiling_grows_by_factor_until_the_cap():

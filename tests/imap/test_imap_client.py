@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from core.imap_client import (
+from core.mail.imap_client import (
     ImapAuthError, ImapClient, ImapConnectionLost, ImapError, ImapTimeout, ImapTimeouts, ImapTlsError,
 )
 from tests.imap.mails import TRICKY_BODIES, make_mail

@@ -1,4 +1,4 @@
-"""core.imap_parse: tokenizer, FETCH and other response parsers, and fuzzing that only ImapParseError escapes."""
+"""core.mail.imap_parse: tokenizer, FETCH and other response parsers, and fuzzing that only ImapParseError escapes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.imap_parse import (
+from core.mail.imap_parse import (
     Atom, FetchItem, ImapParseError, ListEntry, MailboxStatus, decode_mailbox, encode_mailbox,
     parse_appenduid, parse_capability, parse_fetch, parse_internaldate, parse_list, parse_search, parse_select,
     serialize, tokenize,

@@ -1,4 +1,4 @@
-"""The aioimaplib protocol fixes in core.imap_client: no recursion limit on long reads, literals split anywhere."""
+"""The aioimaplib protocol fixes in core.mail.imap_client: no recursion limit on long reads, literals split anywhere."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from aioimaplib.aioimaplib import SELECTED
 
-from core.imap_client import _FetchCommand, _Protocol
-from core.imap_parse import parse_fetch
+from core.mail.imap_client import _FetchCommand, _Protocol
+from core.mail.imap_parse import parse_fetch
 
 pytestmark = pytest.mark.asyncio
 

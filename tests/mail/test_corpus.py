@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.mime import ParsedMail, extract_attachment, parse_mail, safe_filename
+from core.mail.mime import ParsedMail, extract_attachment, parse_mail, safe_filename
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_FILES = sorted(CORPUS_DIR.glob("*.eml"))

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from core.mime import extract_attachment, parse_mail, safe_filename
+from core.mail.mime import extract_attachment, parse_mail, safe_filename
 
 CORPUS = sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.eml"))
 # Small corpus files only, so that each mutation stays fast.

@@ -1,4 +1,4 @@
-"""Unit tests for core.mime: charsets, header decoding, bodies, attachments, file names."""
+"""Unit tests for core.mail.mime: charsets, header decoding, bodies, attachments, file names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from core.mime import (
+from core.mail.mime import (
     AttachmentInfo,
     ParsedMail,
     decode_bytes,
@@ -197,7 +197,7 @@ def test_parse_mail_accepts_odd_input_types(raw):
 
 
 def test_parse_mail_survives_an_internal_failure(monkeypatch):
-    import core.mime as mime
+    import core.mail.mime as mime
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.mime import parse_mail
-from core.threading_keys import normalize_subject, subject_fallback_key, thread_lookup_ids
+from core.mail.mime import parse_mail
+from core.mail.threading_keys import normalize_subject, subject_fallback_key, thread_lookup_ids
 
 
 def test_lookup_ids_in_reply_to_then_references_newest_first():

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from core import credentials
-from core.syncer import Syncer
-from core.workspace import Workspace, init_workspace, open_workspace
+from core.workspace import credentials
+from core.mail.syncer import Syncer
+from core.workspace.folder import Workspace, init_workspace, open_workspace
 
 _numbers = itertools.count(1)
 

@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 
-from core.mailbox_sync import MailboxSync, ParsePool
-from core.syncer import EXIT_STORAGE, run_syncer
-from core.workspace import init_workspace, open_workspace
+from core.mail.mailbox_sync import MailboxSync, ParsePool
+from core.mail.syncer import EXIT_STORAGE, run_syncer
+from core.workspace.folder import init_workspace, open_workspace
 from tests.mailengine.helpers import BASE, account_block, count, mail, store_password, wait_for
 
 pytestmark = [pytest.mark.servers]

@@ -14,10 +14,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from core.escalation import run_escalation
-from core.ingest import IncomingMail, ingest_batch
-from core.search import search_conversation_ids
-from core.workspace import init_workspace, open_workspace
+from core.work.escalation import run_escalation
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.search import search_conversation_ids
+from core.workspace.folder import init_workspace, open_workspace
 from tests.conftest import fresh_pg_database, require_pg
 from tests.mailengine.helpers import BASE, account_block, count, rows, store_password, sync_once
 
@@ -123,7 +123,7 @@ async def test_inbox_mail_synced_after_its_reply_in_sent_is_replied(history_ws, 
     dovecot.write_maildir(imap_account.name, [
         mail("Bob Agent <support@shop.test>", "Re: Late", "<r3@shop.test>", now - 9 * DAY,
              to="erin@customer.test", in_reply_to="<late@customer.test>")], mailbox="Sent")
-    from core.mailbox_sync import MailboxSync, ParsePool
+    from core.mail.mailbox_sync import MailboxSync, ParsePool
     from tests.mailengine.helpers import make_ws  # noqa: F401 - the syncer's own pieces, one mailbox at a time
     parser = ParsePool()
     try:

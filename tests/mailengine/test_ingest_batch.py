@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from core.ingest import IncomingMail, MailboxPosition, ingest_batch
-from core.search import search_conversation_ids
-from core.workspace import Workspace
+from core.mail.ingest import IncomingMail, MailboxPosition, ingest_batch
+from core.store.search import search_conversation_ids
+from core.workspace.folder import Workspace
 from tests.conftest import NOW
 
 

@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from core.imap_client import ImapClient, ImapTimeouts
-from core.mailbox_sync import MailboxSync, ParsePool
+from core.mail.imap_client import ImapClient, ImapTimeouts
+from core.mail.mailbox_sync import MailboxSync, ParsePool
 from tests.mailengine.helpers import count, mail, wait_for
 
 pytestmark = [pytest.mark.servers]

@@ -6,10 +6,10 @@ import email
 import email.policy
 import pytest
 
-from core.actions import reply
-from core.ingest import IncomingMail, ingest_batch
-from core.models import OutboxItem
-from core.outbox import Outbox, build_message
+from core.work.actions import reply
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.models import OutboxItem
+from core.mail.outbox import Outbox, build_message
 from tests.mailengine.helpers import Running, count, mail, rows, sync_once, wait_for
 
 pytestmark = [pytest.mark.servers]
@@ -128,8 +128,7 @@ async def test_interrupted_send_not_in_sent_is_never_resent_by_itself(synced_ws,
     alerts = rows(synced_ws, "SELECT agent, kind, text FROM alert WHERE kind = 'send_failed'")
     assert [(a, k) for a, k, _t in alerts] == [(item.author, "send_failed")] and "resend" in alerts[0][2]
     [(message_id,)] = rows(synced_ws, "SELECT message_row_id FROM outbox WHERE id = :i", i=item_id)
-    from core import actions
-
+    from core.work import actions
     assert actions.resend(synced_ws, item.author, message_id, synced_ws.clock.now()).ok
     assert await sync_once(synced_ws)
     assert outbox_row(synced_ws, item_id)[0] == "sent" and len(smtp_server.messages) == 1

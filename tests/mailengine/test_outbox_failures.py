@@ -11,12 +11,12 @@ import asyncio
 
 import pytest
 
-from core.actions import reply
-from core.identity import unix_login
-from core.ingest import IncomingMail, ingest_batch
-from core.outbox import build_message
-from core.syncer import Syncer
-from core.workspace import init_workspace, open_workspace
+from core.work.actions import reply
+from core.workspace.identity import unix_login
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.mail.outbox import build_message
+from core.mail.syncer import Syncer
+from core.workspace.folder import init_workspace, open_workspace
 from tests.conftest import fresh_pg_database
 from tests.mailengine.helpers import BASE, account_block, make_ws, mail, rows, store_password
 from tests.servers.misbehaving_smtp import MisbehavingSmtp

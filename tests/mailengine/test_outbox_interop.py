@@ -12,9 +12,9 @@ from email.policy import compat32, default
 
 import pytest
 
-from core.actions import reply
-from core.ingest import IncomingMail, ingest_batch
-from core.models import OutboxItem
+from core.work.actions import reply
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.models import OutboxItem
 from tests.mailengine.helpers import mail, rows, sync_once
 
 pytestmark = [pytest.mark.servers]

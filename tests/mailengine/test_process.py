@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from core import credentials
-from core.lock import WorkspaceLock
+from core.workspace import credentials
+from core.workspace.lock import WorkspaceLock
 from tests.mailengine.helpers import account_block, count, mail, make_ws
 
 pytestmark = [pytest.mark.servers]
@@ -20,7 +20,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def comptoir(ws, *args: str, keyring: str) -> subprocess.Popen:
     env = dict(os.environ, COMPTOIR_KEYRING=f"file:{keyring}", PYTHONPATH=REPO)
-    code = "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.Popen([sys.executable, "-c", code, "--workspace", str(ws.path), *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from core.mailbox_sync import MailboxSync, ParsePool
+from core.mail.mailbox_sync import MailboxSync, ParsePool
 from tests.mailengine.helpers import Running, count, mail, rows, sync_once, wait_for
 
 pytestmark = [pytest.mark.servers]
@@ -178,8 +178,8 @@ async def test_set_seen_marks_fetched_mail_seen_only_when_the_team_asks(tmp_path
 
 
 def test_embedded_syncer_in_a_thread_syncs_and_stops(synced_ws, dovecot, imap_account):
-    from core.lock import WorkspaceLock
-    from core.syncer import Syncer
+    from core.workspace.lock import WorkspaceLock
+    from core.mail.syncer import Syncer
 
     dovecot.deliver(imap_account.name, mail(1))
     stop = threading.Event()
@@ -201,8 +201,8 @@ def test_embedded_syncer_in_a_thread_syncs_and_stops(synced_ws, dovecot, imap_ac
 
 def test_the_apps_background_syncer_runs_until_stopped(synced_ws, dovecot, imap_account):
     """The path the app takes: Background holds the workspace lock and hands it to the syncer thread."""
-    from core.background import Background
-    from core.lock import WorkspaceLock
+    from core.mail.background import Background
+    from core.workspace.lock import WorkspaceLock
 
     dovecot.deliver(imap_account.name, mail(1))
     background = Background()

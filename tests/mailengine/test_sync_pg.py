@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import fresh_pg_database
 from tests.mailengine.helpers import BASE, account_block, count, mail, rows, store_password, sync_once
-from core.workspace import init_workspace, open_workspace
+from core.workspace.folder import init_workspace, open_workspace
 
 pytestmark = [pytest.mark.servers]
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from core.sync_plan import ServerState, StoredState, plan_sync
+from core.mail.sync_plan import ServerState, StoredState, plan_sync
 
 # Stored state after an earlier complete pass: UIDs 1..10 stored, UIDNEXT 11, HIGHESTMODSEQ 50.
 STORED = StoredState(uidvalidity=7, uidnext=11, last_uid=10, highestmodseq=50)

@@ -11,7 +11,7 @@ import pytest
 
 from core.server.api import REMOTE_METHODS, ComptoirService
 from core.server.client import RemoteComptoir
-from core.service import Comptoir
+from core.work.service import Comptoir
 from tests.conftest import NOW
 from tests.core.helpers import deliver
 from tests.tui.fake_service import FakeComptoir, populated_service

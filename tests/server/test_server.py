@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from core.errors import ComptoirError
-from core.models import Alert, Message
+from core.store.models import Alert, Message
 from core.server import wire
 from core.server.client import RemoteComptoir, ServerUnavailable, UnknownOutcome, start_server
 from core.server.server import server_pid

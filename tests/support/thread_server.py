@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from core.server.server import WorkspaceServer
-from core.workspace import open_workspace
+from core.workspace.folder import open_workspace
 
 
 class ThreadServer:

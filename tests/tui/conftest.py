@@ -48,7 +48,7 @@ def evil_service() -> FakeComptoir:
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo workspace per test session (building it takes seconds); tests work on copies."""
-    from core.demo import build_demo
+    from core.demo.seed import build_demo
 
     path = tmp_path_factory.mktemp("demo-template") / "workspace"
     build_demo(path, now=DEMO_NOW, conversations=DEMO_CONVERSATIONS)
@@ -58,8 +58,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def open_demo(path: Path, agent: str = DEMO_AGENT):
     """A service on a demo workspace copy whose clock is frozen at DEMO_NOW."""
     from core.clock import Clock
-    from core.service import Comptoir
-    from core.workspace import open_workspace
+    from core.work.service import Comptoir
+    from core.workspace.folder import open_workspace
 
     workspace = open_workspace(path, check_permissions=False)
     workspace.clock = Clock(real_origin=time.time(), sim_origin=DEMO_NOW, speed=0.0)

@@ -1,6 +1,6 @@
-"""An in-memory stand-in for core.service.Comptoir with the same methods, for fast and hostile TUI tests.
+"""An in-memory stand-in for core.work.service.Comptoir with the same methods, for fast and hostile TUI tests.
 
-It holds conversations as plain dicts, answers with the real core.views dataclasses and feeds
+It holds conversations as plain dicts, answers with the real core.work.views dataclasses and feeds
 changes through a queue, so tests can play "another session" by calling its methods directly.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from core.access import Guard, Reader, hidden_subject
-from core.config import parse_config
+from core.work.access import Guard, Reader, hidden_subject
+from core.workspace.config import parse_config
 from core.errors import ActionRefused
-from core.views import (
+from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
@@ -151,7 +151,7 @@ class FakeConversation:
 
 
 class FakeComptoir:
-    """Same surface as core.service.Comptoir, backed by dicts."""
+    """Same surface as core.work.service.Comptoir, backed by dicts."""
 
     def __init__(self, agent: str = "ann", now: datetime = FIXED_NOW) -> None:
         self.agent = agent
@@ -209,7 +209,7 @@ class FakeComptoir:
         ids = frozenset({conversation_id}) if conversation_id is not None else frozenset()
         self.changes.put(FakeBatch(ids, frozenset({kind})))
 
-    # -- who may read what (the real rule, core.access) -----------------------------------
+    # -- who may read what (the real rule, core.work.access) -----------------------------------
     def _guard(self, c: FakeConversation) -> Guard:
         # The fake has no window end: a running personal window is open-ended, any other one is over.
         over = None if c.window == "personal" else self._now - timedelta(minutes=1)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from textual.app import App, ComposeResult
 
-from core.views import ConversationRow
+from core.work.views import ConversationRow
 from tui.widgets.columns import row_text
 from tui.widgets.conversation_list import ConversationList
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from textual.widgets import Input, OptionList, TextArea
 
-from core.views import RungView
+from core.work.views import RungView
 from tests.tui.conftest import SIZE, make_app, settle
 from tests.tui.fake_service import populated_service
 from tui.screens.assign import AssignScreen

@@ -1,4 +1,4 @@
-"""The TUI's fake service withholds what the real one withholds (core.access): row 2 is ann's
+"""The TUI's fake service withholds what the real one withholds (core.work.access): row 2 is ann's
 personal, confidential mail inside her exclusive window, so bob sees only that it exists."""
 
 from __future__ import annotations

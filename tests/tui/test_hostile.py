@@ -46,7 +46,7 @@ def test_file_names_cannot_climb_or_hide_their_extension() -> None:
 
 
 def test_agent_names_from_config_are_cleaned_too() -> None:
-    from core.views import AgentView
+    from core.work.views import AgentView
 
     text = agent_prompt(AgentView("eve", "[red]Eve\x1b[2J", (), "agent", "available", None, 0, True), "ann")
     assert "[red]Eve" in text.plain and "\x1b" not in text.plain

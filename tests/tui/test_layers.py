@@ -6,11 +6,12 @@ import ast
 from pathlib import Path
 
 TUI = Path(__file__).resolve().parents[2] / "tui"
-ALLOWED_CORE = {"core.server.api", "core.views", "core.config", "core.errors", "core.durations", "core.textsafe",
-                "core.preferences"}
+ALLOWED_CORE = {"core.server.api", "core.work.views", "core.workspace.config", "core.errors", "core.durations", "core.textsafe",
+                "core.workspace.preferences"}
 FORBIDDEN_ROOTS = {"sqlmodel", "sqlalchemy", "aioimaplib", "aiosmtplib", "psycopg", "sqlite3", "routing"}
-COMPOSITION_ROOTS = {"launch.py"}
-"""The console script wires workspace, identity and background work together before the app starts."""
+COMPOSITION_ROOTS = {"launch.py", "cli.py"}
+"""The console script wires workspace, identity and background work together before the app starts; the CLI's
+admin tools (init, account add, import, sync --once) open the workspace themselves as the service account."""
 
 
 def imported_modules(path: Path) -> set[str]:

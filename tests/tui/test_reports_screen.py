@@ -77,7 +77,7 @@ def test_reports_large_terminal(snap_compare) -> None:
 
 
 def test_reports_demo_workspace(snap_compare, demo_service) -> None:
-    """The demo workspace as marie at its frozen clock, 160x48: real figures from core.reports for the last
+    """The demo workspace as marie at its frozen clock, 160x48: real figures from core.work.reports for the last
     30 days of all teams; the backlog climbs over the last days (the demo's recent mail), the heatmap is brightest
     where the demo's mail arrived, and every table row carries a number."""
     assert snap_compare(make_app(demo_service), terminal_size=LARGE, run_before=press("ctrl+r"))

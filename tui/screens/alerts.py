@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.views import AlertView
+from core.work.views import AlertView
 from tui.formatting import plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
@@ -103,7 +103,7 @@ class AlertsScreen(Dialog[None]):
 
 
 def _acknowledged(service, alert_id: int | None):
-    from core.views import ActionResult
+    from core.work.views import ActionResult
 
     count = service.acknowledge(alert_id)
     return ActionResult(True, f"{plural(count, 'alert')} acknowledged")

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.views import AgentView, ConversationRow, TeamView
+from core.work.views import AgentView, ConversationRow, TeamView
 from tui.formatting import presence_mark
 from tui.messages import PeopleLoaded, ServiceFailed
 from tui.safe import clean_line

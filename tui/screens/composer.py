@@ -25,7 +25,7 @@ from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from core.errors import ComptoirError
-from core.views import ActionResult, ConversationDetail
+from core.work.views import ActionResult, ConversationDetail
 from tui import keys
 from tui.formatting import full_time, plural, short_name
 from tui.messages import ActionFinished, DetailLoaded

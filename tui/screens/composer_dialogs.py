@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.views import ConversationDetail
+from core.work.views import ConversationDetail
 from tui.formatting import plural
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog

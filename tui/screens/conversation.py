@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from core.views import ActionResult, ConversationDetail, ConversationRow
+from core.work.views import ActionResult, ConversationDetail, ConversationRow
 from tui import keys
 from tui.formatting import full_time, short_name, time_left
 from tui.messages import ActionFinished, DetailLoaded

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.views import ConversationRow
+from core.work.views import ConversationRow
 
 
 class ConversationActions:

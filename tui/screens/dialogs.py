@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.durations import parse_duration
-from core.views import AttachmentView, ConversationDetail
+from core.work.views import AttachmentView, ConversationDetail
 from tui import keys
 from tui.formatting import full_time, plural
 from tui.safe import clean_line, plain

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.views import ConversationRow
+from core.work.views import ConversationRow
 from tui import keys
 from tui.formatting import full_time, time_left
 from tui.messages import QueueLoaded, QueuesLoaded, RowsLoaded

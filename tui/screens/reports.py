@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from core.durations import format_seconds as duration
-from core.views import ReportView, Share
+from core.work.views import ReportView, Share
 from tui import keys
 from tui.messages import ReportLoaded
 from tui.safe import clean_line

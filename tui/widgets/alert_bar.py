@@ -9,7 +9,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from core.views import AlertView
+from core.work.views import AlertView
 from tui.formatting import short_time
 from tui.safe import clean_line
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from core.views import ConversationRow
+from core.work.views import ConversationRow
 from tui.formatting import short_name, time_left
 from tui.safe import clean_line
 

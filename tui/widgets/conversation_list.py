@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.views import ConversationRow
+from core.work.views import ConversationRow
 from tui import keys
 from tui.widgets.columns import row_text
 

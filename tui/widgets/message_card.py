@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 from textual.widgets import Static
 
-from core.views import MessageView
+from core.work.views import MessageView
 from tui.formatting import full_time
 from tui.safe import clean_block, clean_line
 

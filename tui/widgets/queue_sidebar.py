@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from core.views import QueueInfo
+from core.work.views import QueueInfo
 from tui.safe import clean_line
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, tzinfo
 
 from rich.text import Text
 
-from core.views import EventView, ReasonView, RungView
+from core.work.views import EventView, ReasonView, RungView
 from tui.formatting import full_time
 from tui.safe import clean_line
 

@@ -1,0 +1,784 @@
+"""Ingestion: fetched mail becomes messages in conversations, routed, one transaction per batch.
+
+Identity: the server position (account, mailbox, UIDVALIDITY, UID) makes a second run of the
+same batch a no-op; a content key (Message-ID, sender, date, subject and body bytes, without the
+trace headers a server adds) makes one mail delivered to two team addresses one message with
+both addresses recorded, while a reused Message-ID with other content stays a separate message.
+After a UIDVALIDITY change the same content key finds every mail already stored: nothing doubles.
+
+Speed: what can be is read once per batch (known sources, content keys, thread ids, contacts) and
+written with executemany at the end (raw bytes, sources, attachments, events, search index);
+statements go through the DBAPI cursor (core.store.rawsql), about 1 ms of CPU per mail in all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from core.work.access import Guard, Reader, hidden_subject
+from core.work.actions import alert_recipients
+from core.mail.autoack import queue_autoack
+from core.mail.mime import ParsedMail, parse_mail
+from core.store.models import NO_DEADLINE, Contact, Conversation, Event, Message, RawMail
+from core.mail.parse_worker import content_key
+from core.work.policy import build_policy
+from core.work.queries import our_addresses
+from core.store.rawsql import RawSql
+from core.work.routing_snapshot import replay_facts, replay_policy, snapshot
+from core.store.search import BODY_LIMIT, PG_INDEX_SQL, SQLITE_INDEX_SQL, pg_index_row
+from core.mail.threading_keys import normalize_subject, subject_fallback_key, thread_lookup_ids
+from core.workspace.folder import Workspace
+from routing import (
+    ContactHistory,
+    ConversationState,
+    Decision,
+    EarlierConversation,
+    MessageFacts,
+    Policy,
+    Rating as RoutingRating,
+    RoutingFacts,
+    ThreadFacts,
+    decide,
+    next_step_at,
+)
+
+log = logging.getLogger("comptoir.ingest")
+
+SUBJECT_THREAD_WINDOW = timedelta(days=30)
+BODY_EXCERPT = 4000
+HISTORY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """A mail as fetched: the raw bytes and where it was seen (all None for a local import)."""
+
+    raw: bytes
+    delivered_to: str = ""
+    """The team address of the mailbox it came from."""
+    account: str | None = None
+    mailbox: str | None = None
+    uidvalidity: int | None = None
+    uid: int | None = None
+    internaldate: datetime | None = None
+    parsed: ParsedMail | None = None
+    """Parsed already (in a worker process); parsed here when None."""
+    key: str | None = None
+    """content_key(raw, parsed), when the worker computed it already."""
+    history_before: datetime | None = None
+    """The account's cut-over: mail that arrived before it is stored as closed, worked-out history."""
+    sent: bool = False
+    """From the account's sent folder: an earlier reply of the team, stored as an outbound message."""
+
+
+@dataclass(frozen=True)
+class MailboxPosition:
+    """Sync state to store with a batch, in its transaction: a crash keeps both or neither."""
+
+    account: str
+    mailbox: str
+    uidvalidity: int
+    last_uid: int
+    uidnext: int | None = None
+    """Only once every UID below it is stored (the end of a pass); None keeps the stored value."""
+    highestmodseq: int | None = None
+    """Same rule as uidnext."""
+    reset: bool = False
+    """A new UIDVALIDITY: forget the stored UIDNEXT and HIGHESTMODSEQ."""
+    address: str = ""
+    """The account's address, for the account row made on the first pass."""
+
+
+@dataclass
+class IngestReport:
+    new_messages: int = 0
+    already_seen: int = 0
+    merged: int = 0
+    """Copies of a mail already stored (another team address): recorded as another source."""
+    history: int = 0
+    """New messages stored as history (older than the cut-over, or already answered from the sent folder)."""
+    conversation_ids: list[int] = field(default_factory=list)
+    message_ids: list[int] = field(default_factory=list)
+
+
+def prepare_mail(mail: IncomingMail) -> IncomingMail:
+    """Parse and key a mail (runs in a worker process for big syncs)."""
+    parsed = mail.parsed or parse_mail(mail.raw)
+    key = mail.key or content_key(mail.raw, parsed)
+    if parsed is mail.parsed and key is mail.key:
+        return mail
+    return dataclasses.replace(mail, parsed=parsed, key=key)
+
+
+def ingest_batch(ws: Workspace, mails: Sequence[IncomingMail], now: datetime,
+                 position: MailboxPosition | None = None, defer_checkpoint: bool = False) -> IngestReport:
+    """Store a batch (and the mailbox position, if given) in one transaction; running it twice changes nothing.
+
+    Each mail is routed as of its arrival (its INTERNALDATE, else `now`), so mail that waited
+    through an outage already has its windows running from when the customer wrote.
+    defer_checkpoint: this SQLite connection stops checkpointing the WAL at commit (copying the raw
+    bytes a second time on the critical path); the caller must checkpoint (core.mail.syncer does, every second).
+    """
+    report = IngestReport()
+    if not mails and position is None:
+        return report
+    ours = our_addresses(ws)
+    with ws.db.write() as s:
+        sql = RawSql(s)
+        if defer_checkpoint and sql.sqlite:
+            sql.run("PRAGMA wal_autocheckpoint=0")
+        batch = _Batch(ws, s, sql, build_policy(ws, s) if mails else None, ours, now)
+        batch.run([prepare_mail(m) for m in mails], report)
+        if position is not None:
+            save_position(sql, position, now)
+        ws.db.changed(s, report.conversation_ids)
+    return report
+
+
+def save_position(sql: RawSql, p: MailboxPosition, now: datetime) -> None:
+    """Upsert a mailbox's sync state (see MailboxPosition for which fields change when)."""
+    row = sql.one("SELECT id FROM mailbox_state WHERE account = :a AND mailbox = :m", {"a": p.account, "m": p.mailbox})
+    values = {"a": p.account, "m": p.mailbox, "v": p.uidvalidity, "l": p.last_uid, "n": p.uidnext,
+              "h": p.highestmodseq, "t": sql.when(now)}
+    if row is None:
+        # The account table mirrors the config; a mailbox's first pass adds its account row.
+        if sql.one("SELECT 1 FROM account WHERE name = :a", {"a": p.account}) is None:
+            sql.run("INSERT INTO account (name, address, created_at) VALUES (:a, :addr, :t)",
+                    {"a": p.account, "addr": p.address, "t": sql.when(now)})
+        sql.run("INSERT INTO mailbox_state (account, mailbox, uidvalidity, uidnext, last_uid, highestmodseq, "
+                "last_sync_at, last_error) VALUES (:a, :m, :v, :n, :l, :h, :t, NULL)", values)
+        return
+    # The choice is made here rather than with COALESCE(:n, NULL): PostgreSQL types that expression
+    # as text and refuses it for an integer column.
+    uidnext = ":n" if p.reset or p.uidnext is not None else "uidnext"
+    modseq = ":h" if p.reset or p.highestmodseq is not None else "highestmodseq"
+    sql.run(
+        f"UPDATE mailbox_state SET uidvalidity = :v, last_uid = :l, uidnext = {uidnext}, "
+        f"highestmodseq = {modseq}, last_sync_at = :t, last_error = NULL WHERE id = :id",
+        {**values, "id": row[0]},
+    )
+
+
+@dataclass
+class _ConvRef:
+    """The few conversation fields ingestion reads, without loading an ORM object."""
+
+    id: int
+    owner: str | None
+    confidential: bool
+    subject: str
+    team: str | None = None
+    team_after: str | None = None
+    next_step: datetime | None = None
+    """routing.next_step_at of the row as this batch wrote it."""
+
+
+@dataclass
+class _ContactRef:
+    id: int
+    address: str
+    audiences: list[str]
+
+
+class _Batch:
+    """One transaction's worth of mail: the per-batch lookups and the rows written at the end."""
+
+    def __init__(self, ws: Workspace, s: Session, sql: RawSql, policy: Policy | None, ours: set[str],
+                 now: datetime) -> None:
+        self.ws, self.s, self.sql, self.policy, self.ours, self.now = ws, s, sql, policy, ours, now
+        self.sources: list[dict] = []
+        self.attachments: list[dict] = []
+        self.events: list[dict] = []
+        self.alerts: list[dict] = []
+        self.search: list[dict] = []
+        self.thread_ids: dict[str, int] = {}
+        self.contacts: dict[str, _ContactRef | None] = {}
+        self.by_key: dict[str, tuple[int, int, list[str]]] = {}
+        """content key -> (message id, conversation id, delivered_to) of inbound messages."""
+        self.known_names: set[str] = set()
+        self.ratings: dict[int, list[tuple]] = {}
+        """contact id -> (agent, score, rated_on) rows, for the senders known when the batch started."""
+        self.answers: dict[str, tuple[int, str | None, datetime]] = {}
+        """Message-ID -> (conversation id, agent, when) of a reply already stored from the sent folder."""
+        self.outbound_ids: set[str] = set()
+        """Message-IDs of outbound messages already stored (our own replies, appended to Sent)."""
+        self.conv_rows: dict[int, tuple] = {}
+        """conversation id -> (id, owner, confidential, subject, team) as this batch last wrote it."""
+        self._whens: dict[datetime | None, object] = {}
+        self._keys: dict[tuple[str, str], str | None] = {}
+
+    def _thread_key(self, subject: str, customer: str) -> str | None:
+        """subject_fallback_key, remembered for the batch (a new conversation's is looked up first)."""
+        try:
+            return self._keys[subject, customer]
+        except KeyError:
+            key = self._keys[subject, customer] = subject_fallback_key(subject, customer)
+            return key
+
+    def when(self, moment: datetime | None) -> object:
+        """sql.when, remembered for the batch: each mail's arrival time is written about ten times."""
+        try:
+            return self._whens[moment]
+        except KeyError:
+            value = self._whens[moment] = self.sql.when(moment)
+            return value
+
+    def run(self, mails: list[IncomingMail], report: IngestReport) -> None:
+        sql = self.sql
+        seen = self._known_sources(mails)
+        fresh = [m for m in mails if not (m.uid is not None and m.account is not None and
+                                          (m.account, m.mailbox or "INBOX", m.uidvalidity or 0, m.uid) in seen)]
+        report.already_seen += len(mails) - len(fresh)
+        for key, mid, cid, delivered in sql.all_in(
+                "SELECT content_hash, id, conversation_id, delivered_to FROM message "
+                "WHERE direction = 'inbound' AND content_hash IN ({})", [m.key for m in fresh]):
+            self.by_key.setdefault(key, (mid, cid, list(sql.read_json(delivered) or [])))
+        wanted = {i for m in fresh for i in thread_lookup_ids(m.parsed)}
+        for mid, cid in sql.all_in("SELECT message_id, conversation_id FROM message WHERE message_id IN ({}) "
+                                   "ORDER BY id", wanted):
+            self.thread_ids.setdefault(mid, cid)
+        inbound_ids = [m.parsed.message_id for m in fresh if not m.sent and m.parsed.message_id]
+        for irt, cid, author, at in sql.all_in(
+                "SELECT in_reply_to, conversation_id, author, received_at FROM message "
+                "WHERE direction = 'outbound' AND in_reply_to IN ({}) ORDER BY id", inbound_ids):
+            self.answers.setdefault(irt, (cid, author, sql.read_when(at)))
+        sent_ids = [m.parsed.message_id for m in fresh if m.sent and m.parsed.message_id]
+        self.outbound_ids = {mid for (mid,) in sql.all_in(
+            "SELECT message_id FROM message WHERE direction = 'outbound' AND message_id IN ({})", sent_ids)}
+        senders = {(m.parsed.from_addr or "unknown@invalid") for m in fresh if not m.sent}
+        senders |= {self._customer_of_sent(m.parsed) for m in fresh if m.sent}
+        for cid, address, name, audiences in sql.all_in(
+                "SELECT id, address, name, audiences FROM contact WHERE address IN ({})", senders):
+            self.contacts[address] = _ContactRef(cid, address, list(sql.read_json(audiences) or []))
+            if name:
+                self.known_names.add(address)
+        # Ingestion writes no ratings: each sender's are read once per batch (contacts made here have none).
+        for contact_id, agent, score, rated_on in sql.all_in(
+                "SELECT contact_id, agent, score, rated_on FROM rating WHERE contact_id IN ({}) ORDER BY id",
+                [c.id for c in self.contacts.values() if c is not None]):
+            self.ratings.setdefault(contact_id, []).append((agent, score, rated_on))
+        raws = {}
+        for m in fresh:
+            if m.key not in self.by_key:
+                raws.setdefault(m.parsed.content_hash, m.raw)
+        if raws:
+            conflict = "OR IGNORE " if sql.sqlite else ""
+            tail = "" if sql.sqlite else " ON CONFLICT (sha256) DO NOTHING"
+            sql.many(f"INSERT {conflict}INTO raw_mail (sha256, data) VALUES (:h, :d){tail}",
+                     [{"h": h, "d": d} for h, d in raws.items()])
+        for mail in fresh:
+            self._one(mail, min(mail.internaldate or self.now, self.now), report)
+        self._flush()
+
+    def _known_sources(self, mails: list[IncomingMail]) -> set[tuple]:
+        positioned = [m for m in mails if m.uid is not None and m.account is not None]
+        found: set[tuple] = set()
+        groups = {(m.account, m.mailbox or "INBOX", m.uidvalidity or 0) for m in positioned}
+        for account, mailbox, validity in groups:
+            uids = [m.uid for m in positioned if (m.account, m.mailbox or "INBOX", m.uidvalidity or 0) ==
+                    (account, mailbox, validity)]
+            for (uid,) in self.sql.all_in(
+                    "SELECT uid FROM message_source WHERE account = :a AND mailbox = :m AND uidvalidity = :v "
+                    "AND uid IN ({})", uids, {"a": account, "m": mailbox, "v": validity}):
+                found.add((account, mailbox, validity, uid))
+        return found
+
+    def _source(self, message_id: int, mail: IncomingMail, now: datetime) -> None:
+        if mail.uid is None or mail.account is None:
+            return
+        self.sources.append({"m": message_id, "a": mail.account, "b": mail.mailbox or "INBOX",
+                             "v": mail.uidvalidity or 0, "u": mail.uid, "t": self.when(now)})
+
+    def _one(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
+        sql, parsed = self.sql, mail.parsed
+        if mail.sent:
+            self._one_sent(mail, now, report)
+            return
+        same = self.by_key.get(mail.key)
+        if same is not None:
+            self._merge(mail, same, now, report)
+            return
+        answered = self.answers.get(parsed.message_id) if parsed.message_id else None
+        if answered is not None or (mail.history_before is not None and now < mail.history_before):
+            self._one_history(mail, now, report, answered)
+            return
+        customer = parsed.from_addr or "unknown@invalid"
+        contact = self._contact(customer, parsed.from_name, now)
+        conv = self._find_thread(parsed, customer, now)
+        facts = routing_facts(sql, parsed, now, contact, conv, self.ratings.get(contact.id, ()))
+        decision = decide(facts, self.policy, now)
+        is_new = conv is None
+        delivered = mail.delivered_to or _first_ours(parsed, self.ours)
+        subject = parsed.subject or "(no subject)"
+        if conv is None:
+            # A new conversation is written once, already routed (what an INSERT then _apply_decision's UPDATE
+            # would leave: counts 1, version 1).
+            conv = _ConvRef(0, None, False, subject)
+            values = self._routed_values(conv, decision, customer, parsed, now, True)
+            conv.id = sql.insert(
+                "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
+                "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
+                "updated_at, last_message_at, exclusive_until, team_until, deadline, next_step_at, snoozed_until, "
+                "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
+                "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, :exclusive, :visibility, 'open', "
+                ":priority, :confidential, :automated, :now, :now, :now, :exclusive_until, :team_until, :deadline, "
+                ":next_step, NULL, 1, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1)",
+                {**values, "subject": subject, "contact": contact.id, "customer": customer, "name": parsed.from_name,
+                 "via": delivered, "thread_key": self._thread_key(parsed.subject, customer)})
+        else:
+            values = self._routed_values(conv, decision, customer, parsed, now, False)
+        msg_id = self._message(conv.id, mail, customer, delivered, now)
+        self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new, snapshot(facts, self.policy))
+        if is_new and decision.auto_ack_allowed and delivered and self.ws.config.autoack:
+            queue_autoack(self.s, self.ws, conv.id, conv.team_after, parsed, customer, delivered, now)
+        report.new_messages += 1
+        report.conversation_ids.append(conv.id)
+        report.message_ids.append(msg_id)
+
+    def _customer_of_sent(self, parsed: ParsedMail) -> str:
+        """Whom a reply from the sent folder went to: its first recipient that is not a team address."""
+        for _name, addr in (*parsed.to, *parsed.cc):
+            if addr and addr.lower() not in self.ours:
+                return addr.lower()
+        return "unknown@invalid"
+
+    def _agent_of_sent(self, parsed: ParsedMail) -> str | None:
+        """Which agent wrote a reply found in the sent folder: by their own address, else by their name in From
+        ("Marie Dupont" or "Marie, Shop Support" for the agent Marie Dupont)."""
+        sender = (parsed.from_addr or "").lower()
+        words = set(re.findall(r"\w+", (parsed.from_name or "").casefold()))
+        for agent in self.policy.agents:
+            if sender and sender in agent.addresses:
+                return agent.login
+        for agent in self.policy.agents:
+            names = re.findall(r"\w+", (agent.name or "").casefold())
+            if names and (set(names) <= words or names[0] in words):
+                return agent.login
+        return None
+
+    def _history_conversation(self, mail: IncomingMail, customer: str, contact: "_ContactRef", delivered: str,
+                              owner: str | None, now: datetime, why: str) -> int:
+        """Insert a closed conversation for history: no deadline, no next step, nothing pending."""
+        sql, parsed = self.sql, mail.parsed
+        team = self.policy.team_for_address(delivered) if delivered else None
+        team_name = team.name if team else None
+        reasons = [{"code": "history", "text": why, "inputs": {}}]
+        return sql.insert(
+            "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
+            "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
+            "updated_at, last_message_at, exclusive_until, team_until, deadline, next_step_at, snoozed_until, "
+            "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
+            "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, NULL, :visibility, 'done', "
+            "'normal', :no, :no, :now, :now, :now, NULL, NULL, :deadline, NULL, NULL, 0, 1, '[]', :thread_key, "
+            ":no, :reasons, '[]', 1)",
+            {"subject": parsed.subject or "(no subject)", "contact": contact.id, "customer": customer,
+             "name": parsed.from_name if not mail.sent else "", "via": delivered, "team": team_name,
+             "owner": owner, "visibility": "team" if team_name else "everyone", "no": sql.flag(False),
+             "now": self.when(now), "deadline": self.when(NO_DEADLINE),
+             "thread_key": self._thread_key(parsed.subject, customer), "reasons": sql.json(reasons)})
+
+    def _add_to_conversation(self, conv_id: int, now: datetime, owner: str | None = None) -> None:
+        """One more history message in an existing conversation: counts and dates only, its state stays."""
+        self.sql.run(
+            "UPDATE conversation SET message_count = message_count + 1, version = version + 1, "
+            "owner = COALESCE(owner, :owner), "
+            "last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < :now THEN :now "
+            "ELSE last_message_at END WHERE id = :id", {"id": conv_id, "now": self.when(now), "owner": owner})
+        self.conv_rows.pop(conv_id, None)
+
+    def _one_history(self, mail: IncomingMail, now: datetime, report: IngestReport,
+                     answered: tuple[int, str | None, datetime] | None) -> None:
+        """Mail older than the cut-over (or answered already): stored closed and worked out; no alert, no step."""
+        parsed = mail.parsed
+        customer = parsed.from_addr or "unknown@invalid"
+        contact = self._contact(customer, parsed.from_name, now)
+        conv = self._find_thread(parsed, customer, now)
+        conv_id = conv.id if conv is not None else (answered[0] if answered else None)
+        delivered = mail.delivered_to or _first_ours(parsed, self.ours)
+        agent = answered[1] if answered else None
+        if conv_id is None:
+            why = (f"Imported as history: it arrived on {now:%d %b %Y}, before the account's cut-over "
+                   f"({mail.history_before:%d %b %Y %H:%M} UTC), so nobody is alerted and nothing escalates."
+                   if answered is None else "Answered from the sent folder before Comptoir saw it.")
+            conv_id = self._history_conversation(mail, customer, contact, delivered, agent, now, why)
+        else:
+            self._add_to_conversation(conv_id, now, agent)
+        if answered is not None:
+            msg_id = self._message(conv_id, mail, customer, delivered, now, disposition="replied", author=agent,
+                                   disposed_at=answered[2])
+        else:
+            msg_id = self._message(conv_id, mail, customer, delivered, now, disposition="history")
+        self._event(conv_id, "sync", "history", "stored as history: arrived before the cut-over"
+                    if answered is None else "already answered from the sent folder", now, message_id=msg_id)
+        report.new_messages += 1
+        report.history += 1
+        report.conversation_ids.append(conv_id)
+        report.message_ids.append(msg_id)
+
+    def _one_sent(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
+        """A reply from the sent folder: the mail it answers becomes "replied", and its author the owner."""
+        sql, parsed = self.sql, mail.parsed
+        if parsed.message_id and parsed.message_id in self.outbound_ids:
+            report.already_seen += 1  # our own reply, appended to Sent by the outbox
+            return
+        customer = self._customer_of_sent(parsed)
+        contact = self._contact(customer, "", now)
+        agent = self._agent_of_sent(parsed)
+        conv_id = next((self.thread_ids[i] for i in thread_lookup_ids(parsed) if i in self.thread_ids), None)
+        delivered = (parsed.from_addr or "").lower()
+        if conv_id is None:
+            why = "A reply found in the sent folder, written before Comptoir (or outside it)."
+            conv_id = self._history_conversation(mail, customer, contact, delivered, agent, now, why)
+        else:
+            self._add_to_conversation(conv_id, now, agent)
+            answered = [i for i in (parsed.in_reply_to, *parsed.references) if i]
+            replied = sql.all_in(
+                "SELECT id, disposition FROM message WHERE conversation_id = :c AND direction = 'inbound' "
+                "AND disposition IN ('pending', 'history') AND message_id IN ({})", answered, {"c": conv_id})
+            sql.many("UPDATE message SET disposition = 'replied', disposed_by = :a, disposed_at = :t WHERE id = :id",
+                     [{"a": agent, "t": self.when(now), "id": mid} for mid, _d in replied])
+            if any(d == "pending" for _mid, d in replied):
+                self._settle_live(conv_id, now)
+        msg_id = self._message(conv_id, mail, parsed.from_addr or "", delivered, now, direction="outbound",
+                               disposition="none", author=agent)
+        self.outbound_ids.add(parsed.message_id or "")
+        self._event(conv_id, agent or "sync", "sent_found",
+                    f"a reply by {agent or parsed.from_addr} was found in the sent folder", now, message_id=msg_id)
+        report.new_messages += 1
+        report.history += 1
+        report.conversation_ids.append(conv_id)
+        report.message_ids.append(msg_id)
+
+    def _settle_live(self, conv_id: int, now: datetime) -> None:
+        """A live conversation answered from outside Comptoir: recount what is pending; all answered -> waiting."""
+        sql = self.sql
+        sql.run("UPDATE conversation SET pending_count = (SELECT COUNT(*) FROM message WHERE conversation_id = :id "
+                "AND direction = 'inbound' AND disposition = 'pending') WHERE id = :id", {"id": conv_id})
+        sql.run("UPDATE conversation SET state = 'waiting', deadline = :never, next_step_at = NULL "
+                "WHERE id = :id AND pending_count = 0 AND state = 'open'",
+                {"id": conv_id, "never": self.when(NO_DEADLINE)})
+
+    def _message(self, conv_id: int, mail: IncomingMail, customer: str, delivered: str, now: datetime,
+                 direction: str = "inbound", disposition: str = "pending", author: str | None = None,
+                 disposed_at: datetime | None = None) -> int:
+        """Insert one message with its source, attachments and search row; returns its id."""
+        sql, parsed = self.sql, mail.parsed
+        to_addrs = [a for _n, a in parsed.to]
+        cc_addrs = [a for _n, a in parsed.cc]
+        msg_id = sql.insert(
+            'INSERT INTO message (conversation_id, direction, message_id, in_reply_to, "references", from_addr, '
+            "from_name, to_addrs, cc_addrs, delivered_to, subject, sent_at, received_at, text, html, headers, "
+            "raw_sha256, content_hash, size, defects, disposition, author, disposed_by, disposed_at) "
+            "VALUES (:conv, :direction, :mid, :irt, :refs, "
+            ":from_addr, :from_name, :to, :cc, :delivered, :subject, :sent, :received, :text, :html, :headers, "
+            ":raw, :key, :size, :defects, :disposition, :author, :author_by, :disposed_at)",
+            {"conv": conv_id, "mid": parsed.message_id, "irt": parsed.in_reply_to,
+             "refs": _json_list(parsed.references), "from_addr": customer, "from_name": parsed.from_name,
+             "to": _json_list(to_addrs), "cc": _json_list(cc_addrs),
+             "delivered": _json_list([delivered] if delivered else ()),
+             "subject": parsed.subject, "sent": sql.when(parsed.date), "received": self.when(now), "text": parsed.text,
+             "html": parsed.html, "headers": sql.json(dict(parsed.headers)), "raw": parsed.content_hash,
+             "key": mail.key, "size": parsed.size, "defects": _json_list(parsed.defects), "direction": direction,
+             "disposition": disposition, "author": author if direction == "outbound" else None,
+             "author_by": author if disposition == "replied" else None, "disposed_at": self.when(disposed_at)})
+        if direction == "inbound":
+            self.by_key[mail.key] = (msg_id, conv_id, [delivered] if delivered else [])
+        if parsed.message_id:
+            self.thread_ids.setdefault(parsed.message_id, conv_id)
+        self._source(msg_id, mail, now)
+        for a in parsed.attachments:
+            self.attachments.append({"m": msg_id, "p": a.part_path, "f": a.filename, "c": a.content_type,
+                                     "s": a.size, "i": a.content_id, "n": sql.flag(a.inline)})
+        self.search.append({"id": msg_id, "s": parsed.subject, "b": parsed.text[:BODY_LIMIT], "n": parsed.from_name,
+                            "a": " ".join([customer, *to_addrs, *cc_addrs]), "c": conv_id})
+        return msg_id
+
+    def _merge(self, mail: IncomingMail, same: tuple[int, int, list[str]], now: datetime,
+               report: IngestReport) -> None:
+        """The same content again: another team address (or a new UIDVALIDITY): one more source only."""
+        msg_id, conv_id, delivered = same
+        self._source(msg_id, mail, now)
+        if mail.delivered_to and mail.delivered_to.lower() not in [d.lower() for d in delivered]:
+            delivered.append(mail.delivered_to)
+            self.sql.run("UPDATE message SET delivered_to = :d WHERE id = :id",
+                         {"d": self.sql.json(delivered), "id": msg_id})
+            self._event(conv_id, "sync", "also_delivered", f"the same mail also reached {mail.delivered_to}", now)
+            report.conversation_ids.append(conv_id)
+        report.merged += 1
+
+    def _contact(self, address: str, name: str, now: datetime) -> _ContactRef:
+        found = self.contacts.get(address)
+        if found is None:
+            values = {"a": address, "n": name, "no": self.sql.flag(False), "t": self.when(now)}
+            if self.sql.sqlite:
+                # SQLite batches hold the write lock from their first read: nobody else can add this contact.
+                found = _ContactRef(self.sql.insert(
+                    "INSERT INTO contact (address, name, audiences, imported, created_at) "
+                    "VALUES (:a, :n, '[]', :no, :t)", values), address, [])
+            else:
+                # Another mailbox's batch (the sent folder, another team address) may add the same sender at once.
+                row = self.sql.one(
+                    "INSERT INTO contact (address, name, audiences, imported, created_at) VALUES (:a, :n, '[]', :no, "
+                    ":t) ON CONFLICT (address) DO NOTHING RETURNING id", values)
+                if row is not None:
+                    found = _ContactRef(int(row[0]), address, [])
+                else:
+                    cid, audiences = self.sql.one("SELECT id, audiences FROM contact WHERE address = :a", values)
+                    found = _ContactRef(int(cid), address, list(self.sql.read_json(audiences) or []))
+            self.contacts[address] = found
+            if name:
+                self.known_names.add(address)
+        elif name and address not in self.known_names:
+            self.sql.run("UPDATE contact SET name = :n WHERE id = :id", {"n": name, "id": found.id})
+            self.known_names.add(address)
+        return found
+
+    def _find_thread(self, parsed: ParsedMail, customer: str, now: datetime) -> _ConvRef | None:
+        """By In-Reply-To and References first; then subject within the same customer only."""
+        conv_id = next((self.thread_ids[i] for i in thread_lookup_ids(parsed) if i in self.thread_ids), None)
+        if conv_id is None:
+            key = self._thread_key(parsed.subject, customer)
+            # Only a reply-looking subject ("Re: ...") joins a thread without headers, and only the same customer's.
+            if key is None or parsed.subject.strip() == normalize_subject(parsed.subject):
+                return None
+            found = self.sql.one(
+                "SELECT id FROM conversation WHERE thread_key = :k AND updated_at >= :since ORDER BY id DESC LIMIT 1",
+                {"k": key, "since": self.sql.when(now - SUBJECT_THREAD_WINDOW)})
+            if found is None:
+                return None
+            conv_id = found[0]
+        row = self.conv_rows.get(conv_id)
+        if row is None:
+            row = self.sql.one("SELECT id, owner, confidential, subject, team FROM conversation WHERE id = :id",
+                               {"id": conv_id})
+        return _ConvRef(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
+
+    def _event(self, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime,
+               **details: object) -> None:
+        """Like core.work.actions.record_event, written with the batch."""
+        self.events.append({"c": conversation_id, "a": actor, "t": self.when(now), "k": kind,
+                            "d": self.sql.json({"text": text, **details})})
+
+    def _alert(self, now: datetime, kind: str, text: str, conversation_id: int, agents=(), teams=()) -> None:
+        """Like core.work.actions.raise_alerts (team alerts go to every member), written with the batch."""
+        for agent, team in alert_recipients(self.ws, agents, teams).items():
+            self.alerts.append({"a": agent, "tm": team, "k": kind, "x": text, "c": conversation_id,
+                                "t": self.when(now)})
+
+    def _routed_values(self, conv: _ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
+                       is_new: bool) -> dict:
+        """The conversation columns a routing decision sets (parameters of the INSERT or UPDATE)."""
+        sql = self.sql
+        owner = conv.owner
+        if d.route == "reply_owner":
+            owner = d.agent
+        elif d.target == "agent":
+            owner = None if is_new or conv.owner != d.agent else conv.owner
+        elif not is_new and d.route == "reply_team":
+            owner = None
+        exclusive = d.agent if d.target == "agent" and d.visibility == "personal" else None
+        deadline = next((r.at for r in d.ladder if r.at > now), None) or d.exclusive_until or d.team_until or NO_DEADLINE
+        others = [a for _n, a in (*parsed.to, *parsed.cc) if a and a.lower() not in self.ours and a.lower() != customer]
+        confidential = conv.confidential or d.confidential
+        # The row as written: open, one message pending, no warning given yet.
+        ladder_state = ConversationState(
+            id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
+            visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
+            confidential=confidential)
+        conv.next_step = next_step_at(ladder_state, self.policy, now)
+        return {"next_step": self.when(conv.next_step),
+                "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
+                "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
+                "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
+                "deadline": self.when(deadline), "now": self.when(now),
+                # Shared when a reply-all reaches someone besides the customer (core.work.queries.reply_recipients);
+                # a List-Id alone is not that: the list is not among the recipients unless it is in To or Cc.
+                "shared": sql.flag(bool(others)),
+                "reasons": sql.json([{"code": r.code, "text": r.text, "inputs": dict(r.inputs)} for r in d.reasons]),
+                "ladder": sql.json([{"at": r.at.isoformat(), "visibility": r.visibility, "text": r.text,
+                                     "agents": list(r.alert_agents), "teams": list(r.alert_teams)}
+                                    for r in d.ladder])}
+
+    def _apply_decision(self, conv: _ConvRef, d: Decision, values: dict, msg_id: int, parsed: ParsedMail,
+                        now: datetime, is_new: bool, facts: dict) -> None:
+        """Route an existing conversation (a new one was inserted routed), then its event and alerts."""
+        if not is_new:
+            self.sql.run(
+                "UPDATE conversation SET team = :team, owner = :owner, exclusive_agent = :exclusive, "
+                "visibility = :visibility, state = 'open', priority = :priority, confidential = :confidential, "
+                "automated = :automated, exclusive_until = :exclusive_until, team_until = :team_until, "
+                "deadline = :deadline, next_step_at = :next_step, snoozed_until = NULL, pending_count = pending_count + 1, "
+                "message_count = message_count + 1, version = version + 1, updated_at = :now, "
+                "last_message_at = :now, warned = '[]', shared_reply = :shared, routing_reasons = :reasons, "
+                "ladder = :ladder WHERE id = :id",
+                {**values, "id": conv.id})
+        owner, exclusive = values["owner"], values["exclusive"]
+        confidential = conv.confidential or d.confidential
+        # What a re-read of the row would give, for later mail of this batch in the same conversation.
+        self.conv_rows[conv.id] = (conv.id, owner, confidential, conv.subject, d.team)
+        reasons = " ".join(r.text for r in d.reasons)
+        conv.team_after = d.team
+        self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
+                    target=d.target, agent=d.agent, team=d.team, visibility=d.visibility, facts=facts,
+                    exclusive_until=_iso(d.exclusive_until), team_until=_iso(d.team_until))
+        if conv.next_step is not None and conv.next_step <= self.now:
+            # Mail that waited (an outage, the grace period of a new account) whose next rung is due already:
+            # the escalation pass right after alerts the people of that rung, once, instead of this alert too.
+            return
+        label = f"#{conv.id} \u201c{(conv.subject if not confidential else 'confidential')[:60]}\u201d"
+        who = parsed.from_name or parsed.from_addr
+        if d.visibility == "personal" and exclusive:
+            until = f" (yours alone until {d.exclusive_until:%H:%M} UTC)" if d.exclusive_until else ""
+            self._alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
+        elif owner and not is_new:
+            self._alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])
+        elif d.visibility == "team" and d.team:
+            self._alert(now, "team", f"New for team {d.team} from {who}: {label}", conv.id, teams=[d.team])
+
+    def _flush(self) -> None:
+        sql = self.sql
+        sql.many("INSERT INTO message_source (message_id, account, mailbox, uidvalidity, uid, seen_at) "
+                 "VALUES (:m, :a, :b, :v, :u, :t)", self.sources)
+        sql.many("INSERT INTO attachment (message_id, part_path, filename, content_type, size, content_id, inline) "
+                 "VALUES (:m, :p, :f, :c, :s, :i, :n)", self.attachments)
+        sql.many("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
+                 "VALUES (:c, NULL, :a, :t, :k, :d)", self.events)
+        if self.alerts:
+            sql.many("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
+                     "VALUES (:a, :tm, :k, :x, :c, 'comptoir', :t, NULL)", self.alerts)
+            self.ws.db.changed(self.s, [None], kind="alert")
+        if sql.sqlite:
+            sql.many(SQLITE_INDEX_SQL, self.search)
+        elif self.search:
+            sql.many(PG_INDEX_SQL, [pg_index_row(r) for r in self.search])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """The windows a routing promised, kept in its event so reports can hold later replies to them."""
+    return moment.isoformat() if moment is not None else None
+
+
+def _json_list(values: Sequence) -> str:
+    """json.dumps(list(values)), without the encoder for the common empty list."""
+    return json.dumps(list(values)) if values else "[]"
+
+
+def _first_ours(parsed: ParsedMail, ours: set[str]) -> str:
+    for _name, addr in (*parsed.to, *parsed.cc):
+        if addr.lower() in ours:
+            return addr.lower()
+    return ""
+
+
+def contact_history(sql: RawSql, contact: _ContactRef, exclude_conversation: int | None = None,
+                    ratings: Sequence[tuple] | None = None) -> ContactHistory:
+    """ratings: the contact's (agent, score, rated_on) rows in id order, when the caller read them already."""
+    earlier = sql.all("SELECT team, owner, created_at FROM conversation WHERE contact_id = :c AND id != :x "
+                      "ORDER BY id DESC LIMIT :n", {"c": contact.id, "x": exclude_conversation or -1, "n": HISTORY_LIMIT})
+    if ratings is None:
+        ratings = sql.all("SELECT agent, score, rated_on FROM rating WHERE contact_id = :c", {"c": contact.id})
+    return ContactHistory(
+        address=contact.address,
+        audiences=tuple(contact.audiences),
+        conversations=tuple(EarlierConversation(team, owner, sql.read_when(at)) for team, owner, at in earlier),
+        ratings=tuple(
+            RoutingRating(agent, score, datetime.combine(_day(rated_on), time(12), tzinfo=timezone.utc))
+            for agent, score, rated_on in ratings if 1 <= score <= 5
+        ),
+    )
+
+
+def _day(value):
+    return datetime.fromisoformat(value).date() if isinstance(value, str) else value
+
+
+def routing_facts(
+    sql: RawSql, parsed: ParsedMail, received_at: datetime, contact: _ContactRef, conv: _ConvRef | None,
+    ratings: Sequence[tuple] | None = None,
+) -> RoutingFacts:
+    return RoutingFacts(
+        message=message_facts(parsed, received_at),
+        thread=ThreadFacts(str(conv.id), conv.owner, conv.team) if conv is not None else ThreadFacts(),
+        contact=contact_history(sql, contact, conv.id if conv is not None else None, ratings),
+    )
+
+
+def message_facts(parsed: ParsedMail, received_at: datetime) -> MessageFacts:
+    return MessageFacts(
+        sender=parsed.from_addr or "unknown@invalid", received_at=received_at, sender_name=parsed.from_name,
+        to=tuple(a for _n, a in parsed.to if a), cc=tuple(a for _n, a in parsed.cc if a), subject=parsed.subject,
+        body_excerpt=parsed.text[:BODY_EXCERPT], headers=dict(parsed.headers),
+    )
+
+
+def _routed_target(data: dict) -> tuple[str | None, str | None]:
+    """The team, and the agent when it went to one personally, of a decision or a stored "routed" event."""
+    return data.get("team"), data.get("agent") if data.get("visibility") == "personal" else None
+
+
+def reroute_preview(
+    ws: Workspace, since: datetime | None, now: datetime, limit: int = 10_000, reader: Reader | None = None
+) -> list[dict]:
+    """Replay the current rules over past inbound messages: what would route differently (nothing is written).
+
+    Each message is compared with how it was routed when it arrived (its "routed" event), replayed with the
+    facts of that moment (core.work.routing_snapshot): what happened since (claims, escalation, later mail,
+    ratings, vacations) changes no route, so with unchanged rules nothing differs.
+    With a `reader`, conversations they may not read (core.work.access) show no subject and no reasons."""
+    changes = []
+    with ws.db.read() as s:
+        sql = RawSql(s)
+        policy = build_policy(ws, s)
+        stmt = select(Message).where(Message.direction == "inbound").order_by(col(Message.id)).limit(limit)
+        if since is not None:
+            stmt = stmt.where(col(Message.received_at) >= since)
+        routed = {}
+        for data in s.exec(select(Event.details).where(Event.kind == "routed")):
+            if isinstance(data, dict) and data.get("message_id") is not None:
+                routed[data["message_id"]] = data
+        # A conversation's first message was routed as a new thread, every later one as a reply in it.
+        first_of = dict(s.exec(select(Message.conversation_id, func.min(Message.id)).group_by(Message.conversation_id)).all())
+        for msg in s.exec(stmt):
+            conv = s.get(Conversation, msg.conversation_id)
+            contact_row = s.get(Contact, conv.contact_id) if conv.contact_id else None
+            if contact_row is None:
+                continue
+            raw = s.get(RawMail, msg.raw_sha256) if msg.raw_sha256 else None
+            parsed = parse_mail(raw.data) if raw else None
+            if parsed is None:
+                continue
+            event = routed.get(msg.id)
+            if event is not None and event.get("facts"):
+                facts = replay_facts(message_facts(parsed, msg.received_at), event["facts"])
+                d = decide(facts, replay_policy(policy, event["facts"]), msg.received_at)
+                as_of = None
+            else:
+                # Routed before decisions kept their facts: today's history stands in for that moment's.
+                contact = _ContactRef(contact_row.id, contact_row.address, list(contact_row.audiences))
+                thread = None if first_of.get(conv.id) == msg.id else _ConvRef(conv.id, conv.owner, conv.confidential, conv.subject, conv.team)
+                d = decide(routing_facts(sql, parsed, msg.received_at, contact, thread), policy, msg.received_at)
+                as_of = "Replayed with today's history: this message was routed before routes kept their facts."
+            stored = next((e for e in conv.routing_reasons), None)
+            before = _routed_target(event) if event is not None else (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)
+            after = _routed_target({"team": d.team, "agent": d.agent, "visibility": d.visibility})
+            if before != after:
+                guard = Guard.of(conv)
+                shown = reader is None or reader.may_read(guard, now)
+                changes.append({
+                    "conversation": conv.id, "message": msg.id,
+                    "subject": conv.subject if shown else hidden_subject(guard, now),
+                    "now": {"team": before[0], "agent": before[1]}, "would": {"team": after[0], "agent": after[1]},
+                    "route": d.route,
+                    "reasons": ([r.text for r in d.reasons] if shown else []) + ([as_of] if as_of else []),
+                    "stored_reason": stored.get("text") if stored and shown else None,
+                })
+    return changes

@@ -1,0 +1,1 @@
+"""Storage: engines, schema and migrations, models, search, the change feed."""

@@ -1,0 +1,101 @@
+"""Learn which conversations other processes changed, within a fraction of a second.
+
+SQLite: `PRAGMA data_version` on one long-lived connection tells, in microseconds, that
+another connection committed; the change-log table then says what changed.
+PostgreSQL: LISTEN on the channel every write NOTIFYs, then the same change-log read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+from core.store.db import BUSY_TIMEOUT_MS, NOTIFY_CHANNEL, Database
+
+POLL_INTERVAL = 0.05
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """What changed since the last poll: conversation ids, and whether anything else (alerts, presence) did."""
+
+    conversation_ids: frozenset[int]
+    kinds: frozenset[str]
+    last_id: int
+
+    def __bool__(self) -> bool:
+        return bool(self.kinds)
+
+
+class ChangeFeed:
+    """A subscription to the workspace's changes; poll() blocks up to a timeout and returns a ChangeBatch."""
+
+    def __init__(self, db: Database, kick: threading.Event | None = None, interval: float = POLL_INTERVAL) -> None:
+        self.db = db
+        self.interval = interval
+        self.kick = kick
+        """Set by whoever just committed in this process (the server): the poll looks at once."""
+        if db.is_sqlite:
+            self._conn = sqlite3.connect(
+                str(db.path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            self._version = self._data_version()
+        else:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            url = make_url(db.url).set(drivername="postgresql")
+            self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        self.last_id = self._max_id()
+
+    def _data_version(self) -> int:
+        return self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def _max_id(self) -> int:
+        row = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM change").fetchone()
+        return int(row[0])
+
+    def poll(self, timeout: float = 0.5) -> ChangeBatch:
+        """Wait up to `timeout` seconds for other processes' commits; return what they changed."""
+        deadline = time.monotonic() + timeout
+        if self.db.is_sqlite:
+            while True:
+                version = self._data_version()
+                if version != self._version:
+                    self._version = version
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                if self.kick is None:
+                    time.sleep(min(self.interval, remaining))
+                elif self.kick.wait(min(self.interval, remaining)):
+                    self.kick.clear()
+        else:
+            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                pass
+        return self._read_changes()
+
+    def _read_changes(self) -> ChangeBatch:
+        rows = self._conn.execute(
+            "SELECT id, conversation_id, kind FROM change WHERE id > ? ORDER BY id" if self.db.is_sqlite
+            else "SELECT id, conversation_id, kind FROM change WHERE id > %s ORDER BY id",
+            (self.last_id,),
+        ).fetchall()
+        if not rows:
+            return ChangeBatch(frozenset(), frozenset(), self.last_id)
+        self.last_id = int(rows[-1][0])
+        return ChangeBatch(
+            conversation_ids=frozenset(int(r[1]) for r in rows if r[1] is not None),
+            kinds=frozenset(str(r[2]) for r in rows),
+            last_id=self.last_id,
+        )
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection must not mask the caller's error
+            pass

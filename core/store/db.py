@@ -1,0 +1,276 @@
+"""Database engines and transactions for SQLite (the default) and PostgreSQL.
+
+Writes go through `Database.write()`, which on SQLite starts with BEGIN IMMEDIATE so a
+read-then-write cannot interleave with another process; reads use plain deferred
+transactions. Every write also records the conversations it touched in the change log.
+SQLAlchemy is imported when an engine is first needed: on SQLite, `raw()` needs only sqlite3,
+so the app paints its first screen without it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from core.errors import WorkspaceError
+from core.instants import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from core.store.rawsql import RawSql
+
+SQLITE_NAME = "comptoir.db"
+BUSY_TIMEOUT_MS = 30_000
+NOTIFY_CHANNEL = "comptoir_changes"
+CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
+"""One change-log row: conversation id (or None), kind, when; the change feeds read them."""
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+class Database:
+    """One workspace database: a write engine, a read engine and the change-log helpers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite:")
+        self.dialect = "sqlite" if self.is_sqlite else _backend_name(url)
+        self._local = threading.local()
+        self._raw_lock = threading.Lock()
+        self._write_turn = threading.RLock()
+        self.on_commit: threading.Event | None = None
+        """Set after every write this process commits (the server's change feed waits on it)."""
+        """SQLite writers of this process queue here (the server is the only process that writes)."""
+        # Weak, so a finished thread's connection closes with its thread-local slot.
+        self._raw_connections: weakref.WeakSet[_RawConnection] = weakref.WeakSet()
+        self.path = Path(url.removeprefix("sqlite:///")) if self.is_sqlite else None
+
+    @cached_property
+    def write_engine(self) -> Engine:
+        if self.is_sqlite:
+            return self._sqlite_engine(immediate=True)
+        from sqlalchemy import create_engine
+
+        return create_engine(self.url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+
+    @cached_property
+    def read_engine(self) -> Engine:
+        return self._sqlite_engine(immediate=False) if self.is_sqlite else self.write_engine
+
+    def _sqlite_engine(self, immediate: bool) -> Engine:
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(
+            self.url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None, "check_same_thread": False},
+            poolclass=NullPool if os.environ.get("COMPTOIR_SQLITE_NULLPOOL") else None,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+            _configure_sqlite(dbapi_conn)
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            if immediate:
+                _begin_immediate_spinning(conn.connection.driver_connection)
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction; commits on success, rolls back on any exception."""
+        from sqlmodel import Session
+
+        with self._write_turn if self.is_sqlite else nullcontext():
+            with Session(self.write_engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        self._committed()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        from sqlmodel import Session
+
+        # close() (not rollback) ends the read transaction without expiring the objects read.
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def raw(self, write: bool) -> Iterator[RawSql]:
+        """A driver connection without a Session, for the hottest paths (claims).
+
+        On SQLite each thread keeps one long-lived connection (a pool checkout costs more than the
+        statements of a lost claim); writes start with BEGIN IMMEDIATE like `write()`. On PostgreSQL
+        it is a pooled connection. Everything commits on success and rolls back on any exception.
+        """
+        from core.store.rawsql import RawSql
+
+        if self.is_sqlite:
+            conn = self._thread_sqlite()
+            raw = RawSql.for_driver(conn, True)
+            if not write:
+                # Autocommit: each statement reads its own consistent snapshot, with no BEGIN/COMMIT
+                # round trips (a lost claim is one SELECT).
+                yield raw
+                return
+            # One process (the server) writes: its threads take turns on a lock with a queue, instead
+            # of spinning on SQLite's, which has none.
+            with self._write_turn:
+                _begin_immediate_spinning(conn)
+                try:
+                    yield raw
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            self._committed()
+            return
+        pooled = self.write_engine.raw_connection()
+        raw = RawSql.for_driver(pooled.driver_connection, False)
+        try:
+            yield raw
+            pooled.commit()
+            self._committed()
+        except BaseException:
+            pooled.rollback()
+            raise
+        finally:
+            pooled.close()
+
+    def _thread_sqlite(self) -> sqlite3.Connection:
+        """This thread's own SQLite connection for `raw()`, opened with the engines' settings."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+                factory=_RawConnection,
+            )
+            _configure_sqlite(conn)
+            self._local.conn, self._local.pid = conn, os.getpid()
+            with self._raw_lock:
+                self._raw_connections.add(conn)
+        return conn
+
+    def _committed(self) -> None:
+        if self.on_commit is not None:
+            self.on_commit.set()
+
+    def changed(self, session: Session, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:
+        """Record in the change log (and, on PostgreSQL, NOTIFY) that these conversations changed."""
+        from sqlalchemy import text
+
+        now = utcnow()
+        # A feed reads (id, kind) pairs as a set: one row per pair and transaction says it all.
+        seen = session.info.setdefault("comptoir_changed", set())
+        rows = [{"c": cid, "k": kind, "at": now.replace(tzinfo=None)}
+                for cid in dict.fromkeys(conversation_ids) if (cid, kind) not in seen]
+        if not rows:
+            return
+        seen.update((r["c"], kind) for r in rows)
+        session.execute(text(CHANGE_INSERT_SQL), rows)
+        if not self.is_sqlite:
+            payload = ",".join("" if r["c"] is None else str(r["c"]) for r in rows)[:7000]
+            session.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": NOTIFY_CHANNEL, "p": payload})
+
+    def check_reachable(self) -> None:
+        if self.is_sqlite:
+            try:
+                with self.raw(write=False) as raw:
+                    raw.one("SELECT 1")
+            except sqlite3.Error as exc:
+                raise WorkspaceError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from None
+            return
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with self.read_engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except OperationalError as exc:
+            raise WorkspaceError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from None
+
+    @property
+    def safe_url(self) -> str:
+        if self.is_sqlite:
+            return self.url
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        with self._raw_lock:
+            connections, self._raw_connections = list(self._raw_connections), weakref.WeakSet()
+        for conn in connections:
+            conn.close()
+        # Only engines that were made (cached_property keeps them in the instance dict).
+        for name in ("write_engine", "read_engine"):
+            engine = self.__dict__.get(name)
+            if engine is not None:
+                engine.dispose()
+
+
+class _RawConnection(sqlite3.Connection):
+    """A plain sqlite3 connection that a WeakSet can hold (the base class takes no weak references)."""
+
+
+def _configure_sqlite(conn: sqlite3.Connection) -> None:
+    # SQLite gives -wal and -shm files the mode of the database file, so 0600 carries over.
+    cursor = conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_immediate_spinning(conn: sqlite3.Connection, patience: float = BUSY_TIMEOUT_MS / 1000) -> None:
+    """BEGIN IMMEDIATE, retrying after sub-millisecond naps instead of SQLite's busy handler,
+    whose 1-2-5-10 ms sleeps dominate short contended transactions (a claim race)."""
+    conn.execute("PRAGMA busy_timeout=0")
+    deadline = time.monotonic() + patience
+    nap = 0.0001
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(nap * (0.5 + random.random()))
+                nap = min(nap * 1.5, 0.002)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _backend_name(url: str) -> str:
+    """"postgresql+psycopg://..." -> "postgresql"."""
+    return url.partition(":")[0].partition("+")[0]
+
+
+def _first_line(exc: BaseException) -> str:
+    message = str(getattr(exc, "orig", exc)) or type(exc).__name__
+    return message.strip().splitlines()[0]

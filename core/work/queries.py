@@ -1,0 +1,199 @@
+"""Reads for front ends: queues, keyset pages, conversation detail, alerts, agents; all return views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from core.work.access import Guard, Reader, hidden_subject
+from core.work.acting import actor_label
+from core.mail.mime import extract_attachment, safe_filename
+from core.errors import ActionRefused
+from core.store.models import (
+    Attachment,
+    Conversation,
+    Event,
+    Message,
+    OutboxItem,
+    RawMail,
+)
+from core.work.views import (
+    AttachmentView,
+    ConversationDetail,
+    EventView,
+    MessageView,
+    ReasonView,
+    RungView,
+    TeamView,
+    WhyView,
+)
+from core.workspace.folder import Workspace
+
+# The main screen's reads (queues, rows, alerts, agents) live in core.work.listing, without the ORM.
+from core.work.listing import ROW_FIELDS, _to_rows  # noqa: E402
+from core.store.rawsql import RawSql  # noqa: E402
+
+
+def require_readable(ws: Workspace, agent: str, conv: Conversation, now: datetime) -> None:
+    """Refuse, without naming anything of its content, when the agent may not read the conversation."""
+    reader = Reader.of(ws.config, agent)
+    guard = Guard.of(conv)
+    if not reader.may_read(guard, now):
+        raise ActionRefused(f"#{conv.id}: {reader.why_not(guard, now)}")
+
+
+def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Conversation:
+    """The conversation; with lock=True its row is locked until commit (FOR UPDATE on PostgreSQL;
+    SQLite writes already hold the database lock from BEGIN IMMEDIATE)."""
+    if lock:
+        conv = s.exec(
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update().execution_options(populate_existing=True)
+        ).first()
+    else:
+        conv = s.get(Conversation, conversation_id)
+    if conv is None:
+        raise ActionRefused(f"there is no conversation #{conversation_id}")
+    return conv
+
+
+def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ConversationDetail:
+    with ws.db.read() as s:
+        conv = get_conversation(s, conversation_id)
+        reader = Reader.of(ws.config, agent)
+        row = _to_rows(RawSql(s), reader, [tuple(getattr(conv, f) for f in ROW_FIELDS)], now)[0]
+        if row.hidden:
+            # Reasons quote matched rules and the sender's history; events name recipients and notes.
+            return ConversationDetail(row=row, messages=(), reasons=(), ladder=_ladder(conv), events=(), hidden=True)
+        msgs = list(s.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))))
+        ids = [m.id for m in msgs]
+        atts: dict[int, list[AttachmentView]] = {}
+        for a in s.exec(select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))):
+            atts.setdefault(a.message_id, []).append(AttachmentView(a.id, a.filename, a.content_type, a.size))
+        outbox = {o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))}
+        messages: list[MessageView] = []
+        for m in msgs:
+            o = outbox.get(m.id)
+            messages.append(
+                MessageView(
+                    id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
+                    to=tuple(m.to_addrs), cc=tuple(m.cc_addrs), subject=m.subject, sent_at=m.sent_at,
+                    received_at=m.received_at, text=m.text, disposition=m.disposition,
+                    disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
+                    attachments=tuple(atts.get(m.id, ())), outbox_state=o.state if o else None,
+                    outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
+                )
+            )
+        events = _events(s, conversation_id, limit=50)
+        reply_to, reply_cc = reply_recipients(ws, conv, messages)
+        return ConversationDetail(
+            row=row, messages=tuple(messages), reasons=_reasons(conv), ladder=_ladder(conv), events=events,
+            hidden=False, reply_from=conv.via_address, reply_to=reply_to, reply_cc=reply_cc,
+        )
+
+
+def our_addresses(ws: Workspace) -> set[str]:
+    addrs = {a.address.lower() for a in ws.config.accounts}
+    for t in ws.config.teams:
+        addrs |= {x.lower() for x in t.addresses}
+    for a in ws.config.agents:
+        addrs |= {x.lower() for x in a.addresses}
+    return addrs
+
+
+def reply_recipients(ws: Workspace, conv: Conversation, messages: Sequence[MessageView]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Reply-all recipients: the customer, then everyone else on the last inbound mail except us."""
+    ours = our_addresses(ws)
+    last_in = next((m for m in reversed(messages) if m.direction == "inbound"), None)
+    to = (conv.customer_address,) if conv.customer_address else ()
+    if last_in is None:
+        return to, ()
+    others = [a for a in (*last_in.to, *last_in.cc) if a and a.lower() not in ours and a.lower() not in {x.lower() for x in to}]
+    return to, tuple(dict.fromkeys(others))
+
+
+def _reasons(conv: Conversation) -> tuple[ReasonView, ...]:
+    return tuple(ReasonView(r.get("code", ""), r.get("text", "")) for r in conv.routing_reasons)
+
+
+def _ladder(conv: Conversation) -> tuple[RungView, ...]:
+    out = []
+    for r in conv.ladder:
+        try:
+            at = datetime.fromisoformat(r["at"])
+        except (KeyError, ValueError, TypeError):
+            continue
+        out.append(RungView(at, r.get("visibility", ""), r.get("text", "")))
+    return tuple(out)
+
+
+def _events(s: Session, conversation_id: int, limit: int) -> tuple[EventView, ...]:
+    rows = s.exec(
+        select(Event).where(Event.conversation_id == conversation_id).order_by(col(Event.id).desc()).limit(limit)
+    )
+    return tuple(reversed([EventView(e.at, actor_label(e.actor, e.details), e.kind, e.details.get("text", e.kind)) for e in rows]))
+
+
+def why(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> WhyView:
+    """Routing reasons, ladder and history; to someone who may not read it, only the ladder."""
+    with ws.db.read() as s:
+        conv = get_conversation(s, conversation_id)
+        guard = Guard.of(conv)
+        if not Reader.of(ws.config, agent).may_read(guard, now):
+            return WhyView(conv.id, hidden_subject(guard, now), (), _ladder(conv), ())
+        return WhyView(conv.id, conv.subject, _reasons(conv), _ladder(conv), _events(s, conversation_id, limit=100))
+
+
+def teams(ws: Workspace) -> list[TeamView]:
+    """Every team with the count of its queue, the same condition (and so the same number) as the sidebar's."""
+    from core.work.listing import queue_where
+
+    counts = {}
+    with ws.db.raw(write=False) as raw:
+        for t in ws.config.teams:
+            where, params = queue_where(ws, "", f"team:{t.name}")
+            counts[t.name] = int(raw.one(f"SELECT count(*) FROM conversation WHERE {where}", params)[0])
+    return [TeamView(t.name, t.title or t.name, ws.config.members_of(t.name), counts[t.name]) for t in ws.config.teams]
+
+
+def saved_replies(ws: Workspace, conversation_id: int) -> dict[str, str]:
+    with ws.db.read() as s:
+        conv = get_conversation(s, conversation_id)
+    team = ws.config.team(conv.team) if conv.team else None
+    return dict(team.saved_replies) if team else {}
+
+
+def signature_for(ws: Workspace, address: str, team_name: str | None) -> str:
+    for t in ws.config.teams:
+        if address.lower() in (x.lower() for x in t.addresses) and t.signature:
+            return t.signature
+    team = ws.config.team(team_name) if team_name else None
+    return team.signature if team else ""
+
+
+def attachment(ws: Workspace, agent: str, attachment_id: int, now: datetime) -> tuple[str, str, bytes]:
+    with ws.db.read() as s:
+        att = s.get(Attachment, attachment_id)
+        if att is None:
+            raise ActionRefused(f"there is no attachment #{attachment_id}")
+        msg = s.get(Message, att.message_id)
+        conv = s.get(Conversation, msg.conversation_id)
+        require_readable(ws, agent, conv, now)
+        raw = s.get(RawMail, msg.raw_sha256) if msg.raw_sha256 else None
+        if raw is None:
+            raise ActionRefused("the raw mail of this attachment is not stored")
+        data = raw.data
+    name, ctype, payload = extract_attachment(data, att.part_path)
+    return safe_filename(att.filename or name), ctype, payload
+
+
+def save_attachment(ws: Workspace, agent: str, attachment_id: int, path: Path, now: datetime) -> Path:
+    """Write an attachment; a folder target gets the attachment's sanitized name; never overwrites."""
+    from core.workspace.files import save_new_file
+
+    name, _ctype, data = attachment(ws, agent, attachment_id, now)
+    return save_new_file(name, data, path)

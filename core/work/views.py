@@ -1,0 +1,308 @@
+"""Plain, frozen dataclasses that core hands to front ends (TUI, CLI); no SQLModel leaves core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """One queue in the sidebar: key ('mine', 'exclusive', 'team:NAME', 'everyone', 'waiting', 'snoozed', 'done', 'search')."""
+
+    key: str
+    title: str
+    count: int | None
+    """None until counted (the sidebar shows titles before the counts arrive)."""
+    urgent: int = 0
+    """How many have a deadline within the warning time or already past."""
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """Keyset-paging position in a queue: (deadline or None, id); None deadlines sort last."""
+
+    deadline: datetime | None
+    id: int
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    id: int
+    subject: str
+    customer_name: str
+    customer_address: str
+    team: str | None
+    owner: str | None
+    exclusive_agent: str | None
+    state: str
+    visibility: str
+    priority: str
+    confidential: bool
+    automated: bool
+    deadline: datetime | None
+    window: str | None
+    """'personal' or 'team' while a window runs, else None."""
+    pending_count: int
+    message_count: int
+    last_message_at: datetime | None
+    shared_reply: bool
+    """True when others than the customer (CC'd third parties, a list) will read a reply."""
+    viewers: tuple[str, ...] = ()
+    repliers: tuple[str, ...] = ()
+    version: int = 1
+    hidden: bool = False
+    """The viewer may not read it (core.work.access): subject, customer and shared_reply are withheld."""
+
+    @property
+    def sort_key(self) -> SortKey:
+        return SortKey(self.deadline, self.id)
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    direction: str
+    """inbound | outbound | note"""
+    from_name: str
+    from_addr: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    sent_at: datetime | None
+    received_at: datetime
+    text: str
+    disposition: str
+    disposition_reason: str | None
+    disposed_by: str | None
+    author: str | None
+    attachments: tuple[AttachmentView, ...] = ()
+    outbox_state: str | None = None
+    """queued | sending | sent | failed, for outbound messages."""
+    outbox_answer: str | None = None
+    defects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReasonView:
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RungView:
+    at: datetime
+    visibility: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    actor: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    row: ConversationRow
+    messages: tuple[MessageView, ...]
+    reasons: tuple[ReasonView, ...]
+    ladder: tuple[RungView, ...]
+    events: tuple[EventView, ...]
+    hidden: bool = False
+    """The viewer may not read it (core.work.access): messages, reasons, history and recipients withheld."""
+    reply_from: str = ""
+    reply_to: tuple[str, ...] = ()
+    reply_cc: tuple[str, ...] = ()
+
+    @property
+    def pending(self) -> list[MessageView]:
+        """Inbound messages nobody has worked out yet."""
+        return [m for m in self.messages if m.direction == "inbound" and m.disposition == "pending"]
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    kind: str
+    text: str
+    conversation_id: int | None
+    created_at: datetime
+    acknowledged: bool
+    source: str = "comptoir"
+
+
+@dataclass(frozen=True)
+class AgentView:
+    login: str
+    name: str
+    teams: tuple[str, ...]
+    role: str
+    presence: str
+    """available | away | vacation | offline (no heartbeat)"""
+    until: datetime | None
+    open_load: int
+    at_work: bool
+
+
+@dataclass(frozen=True)
+class TeamView:
+    name: str
+    title: str
+    members: tuple[str, ...]
+    open_count: int
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    message: str
+    conversation_id: int | None = None
+    winner: str | None = None
+    """For a lost claim race: who has it."""
+
+
+@dataclass(frozen=True)
+class DeliveryCheck:
+    """What `resend` finds before sending a failed reply again."""
+
+    message_id: int
+    state: str
+    """The reply's outbox state after the check ("sent" when it was found in the Sent folder)."""
+    found_in_sent: bool
+    """Our Message-ID is in the account's Sent folder: it went out, and must not be resent."""
+    checked: bool
+    """False when the Sent folder could not be read (or the reply is not failed); `detail` says why."""
+    detail: str
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WhyView:
+    conversation_id: int
+    subject: str
+    reasons: tuple[ReasonView, ...]
+    ladder: tuple[RungView, ...]
+    events: tuple[EventView, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class DutyView:
+    """One of the workspace server's duties (a mailbox, the outbox, escalation, the change feed...)."""
+
+    name: str
+    ok: bool
+    error: str
+    failures: int
+    since: datetime | None
+
+
+# -- reports (core/work/reports.py computes them; docs/reports.md defines each figure) ------------------
+@dataclass(frozen=True)
+class ReportQuery:
+    """What a report covers: the period [since, until), optional filters and a grouping."""
+
+    since: datetime
+    until: datetime
+    team: str | None = None
+    agent: str | None = None
+    """Conversations this agent owns now (or closed)."""
+    address: str | None = None
+    """The team address the customer wrote to."""
+    client: str | None = None
+    """A customer address, or @domain for every address of a client."""
+    group_by: str | None = None
+    """None, 'day', 'week', 'agent', 'team' or 'address'."""
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A distribution of durations in seconds: how many, the median and the 90th percentile."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class Share:
+    """How many of `total` met a promise."""
+
+    met: int
+    total: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.met / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    """The headline figures of one group (a day, a week, an agent, a team or an address)."""
+
+    key: str
+    messages_in: int
+    replies_out: int
+    first_response: Spread
+    first_response_business: Spread
+    worked_out: Spread
+    resolved: int
+    resolution: Spread
+
+
+@dataclass(frozen=True)
+class AgentCount:
+    """A count and an optional second figure per name (agent, team, kind, reason)."""
+
+    name: str
+    count: int
+    other: float | None = None
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Every figure of one report; durations are seconds, days are ISO dates in the workspace's zone."""
+
+    query: ReportQuery
+    now: datetime
+    timezone: str
+    total: ReportGroup
+    groups: tuple[ReportGroup, ...]
+    within_exclusive: Share
+    within_team: Share
+    within_promise: Share
+    worked_out_business: Spread
+    not_worked_out: int
+    pending_by_age: tuple[AgentCount, ...]
+    replies_per_resolved: float | None
+    volume_in: tuple[tuple[int, ...], ...]
+    """7 rows (Monday first) of 24 hourly counts of messages in."""
+    volume_out: tuple[tuple[int, ...], ...]
+    backlog: tuple[AgentCount, ...]
+    """(day, open conversations at the end of it)."""
+    response_by_day: tuple[AgentCount, ...]
+    """(day, how many first responses, median first response in seconds)."""
+    escalations: tuple[AgentCount, ...]
+    no_action_reasons: tuple[AgentCount, ...]
+    reassignments: int
+    take_backs: int
+    reassignments_by_agent: tuple[AgentCount, ...]
+    """(agent who acted, reassignments, of which take-backs)."""
+    satisfaction_agents: tuple[AgentCount, ...]
+    """(agent, ratings, average score)."""
+    satisfaction_teams: tuple[AgentCount, ...]
+    alerts_by_kind: tuple[AgentCount, ...]
+    """(kind, raised, acknowledged without action)."""
+    alerts_by_agent: tuple[AgentCount, ...]
+    load_now: tuple[AgentCount, ...]
+    """(agent, open conversations they own now)."""

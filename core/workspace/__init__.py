@@ -1,0 +1,1 @@
+"""The workspace folder: config, credentials, locks, identity, preferences, doctor."""

@@ -1,0 +1,48 @@
+"""Each user's own preferences (keymap, time zone), in their config dir, not in the shared
+comptoir.toml that only an admin may change: `~/.config/comptoir/preferences.toml`."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger("comptoir.preferences")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id -> keys, over the workspace's [keymap]."""
+    timezone: str | None = None
+    """Times shown in this user's app; the workspace's zone when unset."""
+
+
+def preferences_path() -> Path:
+    from core.workspace.locations import user_config_dir
+
+    return user_config_dir() / "preferences.toml"
+
+
+def load_preferences(path: Path | None = None) -> Preferences:
+    """This user's preferences; a missing file is no preference, a broken one is logged and ignored
+    (the app must open whatever the file says)."""
+    path = path or preferences_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Preferences()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        log.warning("%s ignored: %s", path, error)
+        return Preferences()
+    keymap = {str(k): str(v) for k, v in (data.get("keymap") or {}).items()} if isinstance(data.get("keymap"), dict) else {}
+    zone = data.get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except Exception:  # noqa: BLE001 - any unknown zone name
+            log.warning("%s: unknown time zone %r ignored", path, zone)
+            zone = None
+    return Preferences(keymap=keymap, timezone=str(zone) if zone else None)
