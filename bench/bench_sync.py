@@ -298,7 +298,7 @@ def comptoir_round(dovecot: Dovecot, user, work: Path, name: str, added: str) ->
     """One first sync into a fresh workspace: (wall, peak RSS), the workspace, and what it stored."""
     workspace = work / name
     env = dict(os.environ, COMPTOIR_KEYRING=f"file:{work / 'keyring.cfg'}", PYTHONPATH=str(REPO))
-    setup = ("import sys; from core.workspace.folder import init_workspace; from core import credentials; "
+    setup = ("import sys; from core.workspace.folder import init_workspace; from core.workspace import credentials; "
              "init_workspace(__import__('pathlib').Path(sys.argv[1]), config_text=sys.argv[2]); "
              "credentials.set_password('support', sys.argv[3])")
     subprocess.run([sys.executable, "-c", setup, str(workspace),
@@ -316,6 +316,8 @@ def comptoir_round(dovecot: Dovecot, user, work: Path, name: str, added: str) ->
                               "WHERE c.state = 'done'"),
         "alerted_conversations": one("SELECT COUNT(DISTINCT conversation_id) FROM alert"),
         "workspace_bytes": tree_bytes(workspace),
+        # Where the bytes are: each table and index (SQLite's dbstat), largest first.
+        "tables": db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8").fetchall(),
     }
     db.close()
     facts["log"] = [line.split(": ", 1)[1][:200] for line in (workspace / "comptoir.log").read_text().splitlines()
@@ -399,7 +401,8 @@ def main() -> int:
         print(f"round {n}: {facts['messages']} messages, {facts['alerts']} alerts, {facts['history_alerts']} for history")
     ratio = first["workspace_bytes"] / maildir_bytes
     print(f"workspace on disk {first['workspace_bytes'] / 1e6:.0f} MB against the Maildir's {maildir_bytes / 1e6:.0f} MB: "
-          f"{ratio:.2f} (target <= 1.1)")
+          f"{ratio:.2f} (target <= 1.1); largest tables and indexes: "
+          + ", ".join(f"{name} {size / 1e6:.0f} MB" for name, size in first["tables"]))
     if latencies:
         ordered = sorted(latencies)
         p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]

@@ -60,7 +60,7 @@ def build(path: Path, count: int, seed: int = 3) -> float:
                       "[]", None, 0, json.dumps([{"code": "bulk", "text": "Generated for the speed bench."}]), "[]", 1))
         msgs.append((cid, cid, "inbound", f"<{cid}@bench.test>", address, name, json.dumps([f"{team}@comptoir-demo.test"]),
                      subject, _ts(created), _ts(created), body, "pending" if pending else "replied"))
-        fts.append((cid, subject, body, name, address, cid))
+        fts.append((cid, subject, body, name, address))  # rowid: the message id (here equal to the conversation id)
     conn.executemany(
         "INSERT INTO conversation (id, subject, contact_id, customer_address, customer_name, via_address, team, owner, "
         "exclusive_agent, visibility, state, priority, confidential, automated, created_at, updated_at, last_message_at, "
@@ -70,7 +70,7 @@ def build(path: Path, count: int, seed: int = 3) -> float:
         "INSERT INTO message (id, conversation_id, direction, message_id, from_addr, from_name, to_addrs, subject, sent_at, "
         "received_at, text, disposition, \"references\", cc_addrs, delivered_to, headers, size, defects) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]', '[]', '{}', 0, '[]')", msgs)
-    conn.executemany("INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) VALUES (?, ?, ?, ?, ?, ?)", fts)
+    conn.executemany("INSERT INTO search_index (rowid, subject, body, names, addresses) VALUES (?, ?, ?, ?, ?)", fts)
     conn.execute("INSERT INTO meta (key, value) VALUES ('demo_built_at', ?)", (now.isoformat(),))
     conn.commit()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

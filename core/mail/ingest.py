@@ -28,7 +28,8 @@ from core.work.access import Guard, Reader, hidden_subject
 from core.work.actions import alert_recipients
 from core.mail.autoack import queue_autoack
 from core.mail.mime import ParsedMail, parse_mail
-from core.store.models import NO_DEADLINE, Contact, Conversation, Event, Message, RawMail
+from core.store.models import NO_DEADLINE, Contact, Conversation, Event, Message
+from core.store.rawmail import pack, read_raw
 from core.mail.parse_worker import content_key
 from core.work.policy import build_policy
 from core.work.queries import our_addresses
@@ -273,8 +274,8 @@ class _Batch:
         if raws:
             conflict = "OR IGNORE " if sql.sqlite else ""
             tail = "" if sql.sqlite else " ON CONFLICT (sha256) DO NOTHING"
-            sql.many(f"INSERT {conflict}INTO raw_mail (sha256, data) VALUES (:h, :d){tail}",
-                     [{"h": h, "d": d} for h, d in raws.items()])
+            sql.many(f"INSERT {conflict}INTO raw_mail (sha256, data, packed) VALUES (:h, :d, :p){tail}",
+                     [{"h": h, "d": pack(d), "p": sql.flag(True)} for h, d in raws.items()])
         for mail in fresh:
             self._one(mail, min(mail.internaldate or self.now, self.now), report)
         self._flush()
@@ -752,8 +753,8 @@ def reroute_preview(
             contact_row = s.get(Contact, conv.contact_id) if conv.contact_id else None
             if contact_row is None:
                 continue
-            raw = s.get(RawMail, msg.raw_sha256) if msg.raw_sha256 else None
-            parsed = parse_mail(raw.data) if raw else None
+            raw = read_raw(s, msg.raw_sha256)
+            parsed = parse_mail(raw) if raw is not None else None
             if parsed is None:
                 continue
             event = routed.get(msg.id)

@@ -11,7 +11,14 @@ from sqlmodel import Field, SQLModel
 from core.instants import NO_DEADLINE, utcnow  # noqa: F401 - re-exported: models' users import them from here
 
 
-class UTCDateTime(TypeDecorator):
+def id_of(row: Any) -> int:
+    """A stored row's id (SQLModel types it Optional because a new, unflushed row has none yet)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return int(row.id)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC, so SQLite and PostgreSQL compare alike."""
 
     impl = DateTime
@@ -131,18 +138,20 @@ class Conversation(SQLModel, table=True):
     """Subject-and-customer fallback key for threading."""
     shared_reply: bool = False
     """Others than the customer (CC'd third parties, a list) will read a reply."""
-    routing_reasons: list[dict] = _json(list)
-    ladder: list[dict] = _json(list)
+    routing_reasons: list[dict[str, Any]] = _json(list)
+    ladder: list[dict[str, Any]] = _json(list)
     version: int = 1
     """Bumped whenever an inbound message or a reply is added, so a composer can tell it is stale."""
 
 
 class RawMail(SQLModel, table=True):
-    """The bytes of a mail exactly as received, addressed by their SHA-256."""
+    """The bytes of a mail exactly as received, addressed by their SHA-256 (read them with core.store.rawmail)."""
 
     __tablename__ = "raw_mail"
     sha256: str = Field(primary_key=True)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    packed: bool = False
+    """`data` is zlib-compressed (every row written since migration 0013)."""
 
 
 class Message(SQLModel, table=True):
@@ -174,7 +183,7 @@ class Message(SQLModel, table=True):
     received_at: datetime = _when(nullable=False, default=None)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     html: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
-    headers: dict = _json(dict)
+    headers: dict[str, Any] = _json(dict)
     raw_sha256: Optional[str] = Field(default=None, foreign_key="raw_mail.sha256")
     content_hash: Optional[str] = Field(default=None, index=True)
     size: int = 0
@@ -231,7 +240,7 @@ class Event(SQLModel, table=True):
     """Agent login, or 'system' / 'sync' / 'escalation' / 'cli'."""
     at: datetime = _when(nullable=False, default=None)
     kind: str
-    details: dict = _json(dict)
+    details: dict[str, Any] = _json(dict)
 
 
 class Alert(SQLModel, table=True):

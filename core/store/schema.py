@@ -6,18 +6,22 @@ Opening a current workspace reads the version with one query and never imports a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite3
 
 from core.store.db import Database
 from core.errors import WorkspaceError
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0007"
+HEAD = "0013"
 """The newest revision in migrations/versions; a test checks it against alembic's own view."""
 
 
-def _alembic_config():
+def _alembic_config() -> "AlembicConfig":
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()

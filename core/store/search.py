@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -14,8 +16,9 @@ def index_words(text: str) -> str:
     return _NON_WORD.sub(" ", text)
 
 
-SQLITE_INDEX_SQL = ("INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) "
-                    "VALUES (:id, :s, :b, :n, :a, :c)")
+SQLITE_INDEX_SQL = "INSERT INTO search_index (rowid, subject, body, names, addresses) VALUES (:id, :s, :b, :n, :a)"
+"""SQLite's index is contentless (migration 0013): it keeps no copy of the text, and each message is indexed
+once, when it is written; the conversation of a match is the message's own (:c is for PostgreSQL)."""
 PG_INDEX_SQL = (
     "INSERT INTO search_doc (message_id, conversation_id, doc) VALUES (:id, :c, "
     "setweight(to_tsvector('simple', :s), 'A') || setweight(to_tsvector('simple', :n || ' ' || :a), 'B') "
@@ -37,20 +40,17 @@ def index_message(
     body: str,
     names: str,
     addresses: str,
-    new: bool = False,
 ) -> None:
-    """Add (or replace) one message's entry in the search index; `new` skips removing an old entry."""
+    """Index a message just written (SQLite's contentless index cannot replace an entry: index once)."""
     body = body[:BODY_LIMIT]
     row = {"id": message_id, "s": subject, "b": body, "n": names, "a": addresses, "c": conversation_id}
     if session.get_bind().dialect.name == "sqlite":
-        if not new:
-            session.execute(text("DELETE FROM search_index WHERE rowid = :id"), {"id": message_id})
         session.execute(text(SQLITE_INDEX_SQL), row)
     else:
         session.execute(text(PG_INDEX_SQL), pg_index_row(row))
 
 
-def pg_index_row(row: dict) -> dict:
+def pg_index_row(row: dict[str, Any]) -> dict[str, Any]:
     """A search entry's values as PG_INDEX_SQL takes them."""
     return {**row, **{k: index_words(row[k]) for k in ("s", "b", "n", "a")}}
 

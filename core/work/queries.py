@@ -14,13 +14,14 @@ from core.work.access import Guard, Reader, hidden_subject
 from core.work.acting import actor_label
 from core.mail.mime import extract_attachment, safe_filename
 from core.errors import ActionRefused
+from core.store.rawmail import read_raw
 from core.store.models import (
+    id_of,
     Attachment,
     Conversation,
     Event,
     Message,
     OutboxItem,
-    RawMail,
 )
 from core.work.views import (
     AttachmentView,
@@ -73,18 +74,18 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
         ids = [m.id for m in msgs]
         atts: dict[int, list[AttachmentView]] = {}
         for a in s.exec(select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))):
-            atts.setdefault(a.message_id, []).append(AttachmentView(a.id, a.filename, a.content_type, a.size))
+            atts.setdefault(a.message_id, []).append(AttachmentView(id_of(a), a.filename, a.content_type, a.size))
         outbox = {o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))}
         messages: list[MessageView] = []
         for m in msgs:
-            o = outbox.get(m.id)
+            o = outbox.get(id_of(m))
             messages.append(
                 MessageView(
-                    id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
+                    id=id_of(m), direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
                     to=tuple(m.to_addrs), cc=tuple(m.cc_addrs), subject=m.subject, sent_at=m.sent_at,
                     received_at=m.received_at, text=m.text, disposition=m.disposition,
                     disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
-                    attachments=tuple(atts.get(m.id, ())), outbox_state=o.state if o else None,
+                    attachments=tuple(atts.get(id_of(m), ())), outbox_state=o.state if o else None,
                     outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
                 )
             )
@@ -144,8 +145,8 @@ def why(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> WhyVi
         conv = get_conversation(s, conversation_id)
         guard = Guard.of(conv)
         if not Reader.of(ws.config, agent).may_read(guard, now):
-            return WhyView(conv.id, hidden_subject(guard, now), (), _ladder(conv), ())
-        return WhyView(conv.id, conv.subject, _reasons(conv), _ladder(conv), _events(s, conversation_id, limit=100))
+            return WhyView(id_of(conv), hidden_subject(guard, now), (), _ladder(conv), ())
+        return WhyView(id_of(conv), conv.subject, _reasons(conv), _ladder(conv), _events(s, conversation_id, limit=100))
 
 
 def teams(ws: Workspace) -> list[TeamView]:
@@ -156,7 +157,7 @@ def teams(ws: Workspace) -> list[TeamView]:
     with ws.db.raw(write=False) as raw:
         for t in ws.config.teams:
             where, params = queue_where(ws, "", f"team:{t.name}")
-            counts[t.name] = int(raw.one(f"SELECT count(*) FROM conversation WHERE {where}", params)[0])
+            counts[t.name] = int(raw.scalar(f"SELECT count(*) FROM conversation WHERE {where}", params))
     return [TeamView(t.name, t.title or t.name, ws.config.members_of(t.name), counts[t.name]) for t in ws.config.teams]
 
 
@@ -181,12 +182,13 @@ def attachment(ws: Workspace, agent: str, attachment_id: int, now: datetime) -> 
         if att is None:
             raise ActionRefused(f"there is no attachment #{attachment_id}")
         msg = s.get(Message, att.message_id)
-        conv = s.get(Conversation, msg.conversation_id)
+        conv = s.get(Conversation, msg.conversation_id) if msg is not None else None
+        if msg is None or conv is None:
+            raise ActionRefused(f"attachment #{attachment_id} has lost its message")
         require_readable(ws, agent, conv, now)
-        raw = s.get(RawMail, msg.raw_sha256) if msg.raw_sha256 else None
-        if raw is None:
+        data = read_raw(s, msg.raw_sha256)
+        if data is None:
             raise ActionRefused("the raw mail of this attachment is not stored")
-        data = raw.data
     name, ctype, payload = extract_attachment(data, att.part_path)
     return safe_filename(att.filename or name), ctype, payload
 
