@@ -19,6 +19,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from core.work.actions import raise_alerts
+from core.work.daily import run_daily
 from core.work.escalation import run_escalation
 from core.workspace.lock import WorkspaceLock
 from core.workspace.logfile import log_to_file
@@ -85,6 +86,7 @@ class Syncer:
                 await self._guarded("checkpoint", asyncio.to_thread(self.checkpoint))
                 await self._guarded("outbox", self.outbox.send_due())
                 await self._guarded("escalation", asyncio.to_thread(run_escalation, self.ws, self.ws.clock.now()))
+                await self._guarded("daily duties", asyncio.to_thread(run_daily, self.ws, self.ws.clock.now()))
                 await self._guarded("webhooks", self.webhooks.deliver_due())
                 await self._guarded("pruning", asyncio.to_thread(self.prune_changes))
                 return all(results)
@@ -111,6 +113,15 @@ class Syncer:
         steps = await asyncio.to_thread(run_escalation, self.ws, self.ws.clock.now())
         if steps:
             log.info("escalation steps applied: %d", len(steps))
+        # The once-a-day work rides on this pass; its own failure must not stop escalation's.
+        await self._guarded("daily duties", self._daily())
+
+    async def _daily(self) -> None:
+        done = await asyncio.to_thread(run_daily, self.ws, self.ws.clock.now())
+        for day in done.load_days:
+            log.info("recorded each agent's load at the end of %s", day)
+        for summary in done.summaries:
+            log.info("daily summary sent: %s", summary)
 
     async def _every(self, stop: asyncio.Event, seconds: float, what: str, job) -> None:
         """Run `job()` now and then every `seconds` until stop; an error is logged, never fatal."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Iterator
 
 from core.durations import format_seconds
@@ -90,16 +92,19 @@ def text_report(view: ReportView) -> str:
     out += ["Alerts per person: " + (", ".join(f"{printable(a.name)} {a.count} ({int(a.other or 0)})"
                                                 for a in view.alerts_by_agent) or "none")]
     out += ["Load now (open conversations owned): " + (", ".join(f"{printable(a.name)} {a.count}" for a in view.load_now) or "none")]
+    out += ["Load at each day's end: " + ("; ".join(
+        f"{d.day[5:]} " + (", ".join(f"{printable(a.name)} {a.count}" for a in d.loads) or "nobody")
+        if d.recorded else f"{d.day[5:]} not recorded" for d in view.load_at_day_end[-7:]) or "no day ended in the period")]
     return "\n".join(out)
 
 
-def _spread_rows(section: str, key: str, value: Spread) -> Iterator[tuple]:
+def _spread_rows(section: str, key: str, value: Spread) -> Iterator[tuple[Any, ...]]:
     yield section, key, "count", value.count
     yield section, key, "median_seconds", value.median
     yield section, key, "p90_seconds", value.p90
 
 
-def csv_rows(view: ReportView) -> Iterator[tuple]:
+def csv_rows(view: ReportView) -> Iterator[tuple[Any, ...]]:
     """(section, key, metric, value) rows: one long table a spreadsheet can pivot."""
     yield "section", "key", "metric", "value"
     for group in (view.total, *view.groups):
@@ -144,3 +149,6 @@ def csv_rows(view: ReportView) -> Iterator[tuple]:
             yield kind, a.name, "acknowledged_without_action", int(a.other or 0)
     for a in view.load_now:
         yield "load_now", a.name, "open", a.count
+    for d in view.load_at_day_end:
+        for a in d.loads:
+            yield "load_at_day_end", d.day, a.name, a.count

@@ -10,6 +10,8 @@ report filtered on a team covers the conversations that team holds now.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 import statistics
 from bisect import bisect_right
@@ -21,7 +23,8 @@ from zoneinfo import ZoneInfo
 from core.errors import ComptoirError
 from core.work.policy import team_hours
 from core.store.rawsql import RawSql
-from core.work.views import AgentCount, ReportGroup, ReportQuery, ReportView, Share, Spread
+from core.work.daily import day_end_loads
+from core.work.views import AgentCount, DayLoad, ReportGroup, ReportQuery, ReportView, Share, Spread
 from core.workspace.folder import Workspace
 from routing import BusinessHours
 from routing.hours import open_spans
@@ -130,7 +133,7 @@ def _epoch(raw: RawSql, column: str) -> str:
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
 
 
-def _conversation_filter(query: ReportQuery) -> tuple[str, dict]:
+def _conversation_filter(query: ReportQuery) -> tuple[str, dict[str, Any]]:
     """SQL conditions on the conversation alias `c` for the query's filters."""
     conditions, params = [], {}
     if query.team:
@@ -213,7 +216,7 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
             f"AND n.kind IN ({_kinds(REOPENING_KINDS)}) ORDER BY n.id LIMIT 1) "
             f"FROM conversation c {_ordered_join(raw)} event d ON d.conversation_id = c.id "
             f"WHERE d.kind = 'done' AND c.updated_at >= :since{where}", p)
-        open_now = raw.one(f"SELECT COUNT(*) FROM conversation c WHERE c.state != 'done'{where}", p)[0]
+        open_now = raw.scalar(f"SELECT COUNT(*) FROM conversation c WHERE c.state != 'done'{where}", p)
         replies_of_resolved = dict(raw.all(
             "SELECT conversation_id, COUNT(*) FROM message WHERE direction = 'outbound' AND conversation_id IN "
             "(SELECT conversation_id FROM event WHERE kind = 'done' AND at >= :since AND at < :until) "
@@ -225,6 +228,7 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         load = raw.all(f"SELECT c.owner, COUNT(*) FROM conversation c WHERE c.state != 'done' "
                        f"AND c.owner IS NOT NULL{where} GROUP BY c.owner ORDER BY COUNT(*) DESC, c.owner", p)
         ratings = _ratings(raw, query, zone, until)
+        recorded_loads = day_end_loads(raw, query.since.astimezone(zone).date(), until.astimezone(zone).date())
         alerts = raw.all(
             "SELECT a.kind, a.agent, COUNT(*), SUM(CASE WHEN a.acknowledged_at IS NOT NULL "
             "AND a.conversation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM event e "
@@ -349,14 +353,16 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
     backlog = []
     for day, end in _day_ends(query.since, until, zone):
         t = min(int(end.timestamp()), now_s)
-        after = lambda times: len(times) - bisect_right(times, t)  # noqa: E731 - counted four times below
-        backlog.append(AgentCount(day, open_now - after(created_times) + after(done_times) - after(reopen_times)))
+        backlog.append(AgentCount(day, open_now - _after(created_times, t) + _after(done_times, t)
+                                  - _after(reopen_times, t)))
 
     ages = Counter(age_bucket(until_s - received) for received in pending)
     pending_by_age = tuple(AgentCount(label, ages.get(label, 0)) for _limit, label in AGE_BUCKETS)
 
-    escalations, reasons, moves = Counter(), Counter(), Counter()
-    take_backs_by: Counter = Counter()
+    escalations: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    moves: Counter[str] = Counter()
+    take_backs_by: Counter[str] = Counter()
     for cid, kind, actor, details in period_events:
         if cid is not None and cid not in convs:
             continue
@@ -387,12 +393,14 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         if (members is not None and agent not in members) or (query.agent and agent != query.agent):
             continue
         agent_scores[agent].append(score)
-        for team in ws.config.teams_of(agent):
-            if query.team is None or team == query.team:
-                team_scores[team].append(score)
+        for team_name in ws.config.teams_of(agent):
+            if query.team is None or team_name == query.team:
+                team_scores[team_name].append(score)
 
-    def counted(table: dict, order=lambda item: (-item[1][0], item[0])) -> tuple[AgentCount, ...]:
-        return tuple(AgentCount(name, v[0], v[1]) for name, v in sorted(table.items(), key=order))
+    def counted(table: dict[str, list[int]]) -> tuple[AgentCount, ...]:
+        """Most first, then by name."""
+        return tuple(AgentCount(name, v[0], v[1])
+                     for name, v in sorted(table.items(), key=lambda item: (-item[1][0], item[0])))
 
     return ReportView(
         query=query, now=now, timezone=ws.config.workspace.timezone,
@@ -415,14 +423,37 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         satisfaction_teams=tuple(AgentCount(t, len(s), sum(s) / len(s)) for t, s in sorted(team_scores.items())),
         alerts_by_kind=counted(alerts_kind), alerts_by_agent=counted(alerts_agent),
         load_now=tuple(AgentCount(owner, n) for owner, n in load),
+        load_at_day_end=_loads_by_day(recorded_loads, query, until, zone, members),
     )
+
+
+def _loads_by_day(recorded: dict[str, dict[str, int]], query: ReportQuery, until: datetime, zone: ZoneInfo,
+                  members: set[str] | None) -> tuple[DayLoad, ...]:
+    """Every day that ended inside the period, with the agents the query is about."""
+    out = []
+    for day, end in _day_ends(query.since, until, zone):
+        if end > until:
+            break
+        loads = recorded.get(day)
+        if loads is None:
+            out.append(DayLoad(day, (), recorded=False))
+            continue
+        chosen = {a: n for a, n in loads.items()
+                  if (members is None or a in members) and (query.agent is None or a == query.agent)}
+        out.append(DayLoad(day, tuple(AgentCount(a, n) for a, n in sorted(chosen.items(), key=lambda i: (-i[1], i[0])))))
+    return tuple(out)
+
+
+def _after(times: list[int], t: int) -> int:
+    """How many of the sorted `times` are later than `t`."""
+    return len(times) - bisect_right(times, t)
 
 
 def _kinds(kinds: tuple[str, ...]) -> str:
     return ", ".join(f"'{k}'" for k in kinds)
 
 
-def _conversations(raw: RawSql, where: str, p: dict) -> dict[int, _Conv]:
+def _conversations(raw: RawSql, where: str, p: dict[str, Any]) -> dict[int, _Conv]:
     """Every conversation that changed in the period (a message, a close, a hand-over all touch it)."""
     rows = raw.all(
         f"SELECT c.id, c.team, c.owner, c.via_address, {_epoch(raw, 'c.created_at')}, c.state FROM conversation c "
@@ -431,7 +462,7 @@ def _conversations(raw: RawSql, where: str, p: dict) -> dict[int, _Conv]:
             for cid, team, owner, address, created, state in rows}
 
 
-def _first_windows(raw: RawSql, where: str, p: dict) -> dict[int, tuple[int | None, int | None]]:
+def _first_windows(raw: RawSql, where: str, p: dict[str, Any]) -> dict[int, tuple[int | None, int | None]]:
     """The exclusive and team window ends the first routing of each new conversation promised."""
     if raw.sqlite:
         exclusive, team = "json_extract(e.details, '$.exclusive_until')", "json_extract(e.details, '$.team_until')"
@@ -461,7 +492,7 @@ def _ordered_join(raw: RawSql) -> str:
     return "CROSS JOIN" if raw.sqlite else "JOIN"
 
 
-def _pending(raw: RawSql, where: str, p: dict, past: bool) -> list[int]:
+def _pending(raw: RawSql, where: str, p: dict[str, Any], past: bool) -> list[int]:
     """Arrival times of inbound messages not worked out at the period's end."""
     join = " JOIN conversation c ON c.id = m.conversation_id" if where else ""
     rows = raw.all(
@@ -478,7 +509,7 @@ def _pending(raw: RawSql, where: str, p: dict, past: bool) -> list[int]:
 def _ratings(raw: RawSql, query: ReportQuery, zone: ZoneInfo, until: datetime) -> list[tuple[str, int]]:
     """(agent, score) of ratings given on the period's local days."""
     first, last = query.since.astimezone(zone).date(), until.astimezone(zone).date()
-    params: dict = {"d0": first.isoformat() if raw.sqlite else first, "d1": last.isoformat() if raw.sqlite else last}
+    params: dict[str, Any] = {"d0": first.isoformat() if raw.sqlite else first, "d1": last.isoformat() if raw.sqlite else last}
     client = ""
     if query.client:
         text = query.client.strip().lower()

@@ -270,6 +270,16 @@ class AgentCount:
 
 
 @dataclass(frozen=True)
+class DayLoad:
+    """Open conversations each agent owned at the end of one day, as the server recorded it then."""
+
+    day: str
+    loads: tuple[AgentCount, ...]
+    recorded: bool = True
+    """False for a day the server did not record (it keeps the load from the day the feature runs)."""
+
+
+@dataclass(frozen=True)
 class ReportView:
     """Every figure of one report; durations are seconds, days are ISO dates in the workspace's zone."""
 
@@ -306,3 +316,5 @@ class ReportView:
     alerts_by_agent: tuple[AgentCount, ...]
     load_now: tuple[AgentCount, ...]
     """(agent, open conversations they own now)."""
+    load_at_day_end: tuple[DayLoad, ...] = ()
+    """Each day of the period: what every agent owned when it ended (recorded by the server at midnight)."""

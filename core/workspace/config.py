@@ -186,6 +186,16 @@ class TeamConfig(_Strict):
     """Signature appended to replies sent from this team's addresses."""
     saved_replies: dict[str, str] = Field(default_factory=dict)
     """Canned replies by name, offered in the composer."""
+    daily_summary: tuple[Literal["webhook", "supervisors"], ...] = ()
+    """Yesterday's figures for this team, each day: on its webhook, as an alert to supervisors, or both (off when empty)."""
+    daily_summary_at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """Local time (the team's time zone) the daily summary goes out, HH:MM."""
+
+    @model_validator(mode="after")
+    def _summary_has_a_webhook(self) -> TeamConfig:
+        if "webhook" in self.daily_summary and not self.webhook:
+            raise ValueError(f"team {self.name!r}: daily_summary includes 'webhook' but the team has no webhook URL")
+        return self
 
     @field_validator("hours")
     @classmethod
@@ -364,10 +374,10 @@ class Config(_Strict):
             for team in agent.teams:
                 if team not in team_names:
                     raise ValueError(f"agent {agent.login!r} lists team {team!r}, which is not defined")
-        for team in self.teams:
-            for member in team.members:
+        for defined in self.teams:
+            for member in defined.members:
                 if member not in logins:
-                    raise ValueError(f"team {team.name!r} lists member {member!r}, who is not an agent")
+                    raise ValueError(f"team {defined.name!r} lists member {member!r}, who is not an agent")
         if self.routing.front_pool != "everyone" and self.routing.front_pool not in team_names:
             raise ValueError(f"routing.front_pool {self.routing.front_pool!r} is neither 'everyone' nor a team")
         for rule in self.routing.rules:
@@ -474,7 +484,7 @@ def _describe(exc: ValidationError, text: str, path: Path | str) -> str:
     return f"{path}: " + "; ".join(problems) + tail + "."
 
 
-def _key_name(loc: tuple) -> str:
+def _key_name(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -486,7 +496,7 @@ def _key_name(loc: tuple) -> str:
     return out
 
 
-def _line_of(text: str, loc: tuple) -> int | None:
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     """Best-effort line of a key: tracks [table] / [[array]] headers, then finds the deepest match."""
     parts = [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
     if not parts:
@@ -506,7 +516,7 @@ def _line_of(text: str, loc: tuple) -> int | None:
             continue
         header = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
         if header:
-            current = header[1].split(".")
+            current = [*header[1].split(".")]
             headers.append((current, number))
             continue
         key = re.match(r'^"?([A-Za-z0-9_.-]+)"?\s*=', line)
@@ -515,8 +525,8 @@ def _line_of(text: str, loc: tuple) -> int | None:
     for depth in range(len(parts), -1, -1):
         table = parts[:depth]
         if depth < len(parts) and isinstance(parts[depth], str):
-            for path, key, number in keys:
-                if path == table and key == parts[depth]:
+            for path, name, number in keys:
+                if path == table and name == parts[depth]:
                     return number
         if depth > 0:
             for path, number in headers:

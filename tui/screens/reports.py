@@ -105,6 +105,9 @@ def people_table(view: ReportView) -> Table:
     table.add_row("alerts", joined(f"{clean_line(a.name)} {a.count} ({int(a.other or 0)} idle)"
                                    for a in view.alerts_by_kind[:5]))
     table.add_row("load now", joined(f"{clean_line(a.name)} {a.count}" for a in view.load_now))
+    ended = [d for d in view.load_at_day_end if d.recorded]
+    if ended:
+        table.add_row(f"load {ended[-1].day[5:]} end", joined(f"{clean_line(a.name)} {a.count}" for a in ended[-1].loads))
     return table
 
 
