@@ -187,7 +187,7 @@ def _by_personal_address(
             if audience is not None:
                 reasons.append(Reason("audience", audience[1], audience[2]))
                 reasons.append(Reason("personal_team", f"After that, team {team} sees it: it serves this sender.",
-                                      {"team": team}))
+                                      {"team": team or ""}))
             return _Route("personal", AGENT_TARGET, agent.login, team, exclusive_until, team_until)
         if audience is not None:
             reasons.append(Reason(

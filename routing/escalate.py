@@ -215,7 +215,8 @@ def _warn(conversation: ConversationState, policy: Policy, now: datetime, key: s
     team = conversation.team
     owner = conversation.owner
     if key == EXCLUSIVE_WARNING:
-        agents, teams = ((owner,) if owner else ()), ()
+        agents: tuple[str, ...] = (owner,) if owner else ()
+        teams: tuple[str, ...] = ()
         who, after = owner or "the exclusive agent", f"team {team} sees it" if team else "every agent sees it"
     else:
         agents, teams = ((owner,) if owner else ()), ((team,) if team else ())

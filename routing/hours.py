@@ -87,7 +87,7 @@ def add_business_time(start: datetime, delta: timedelta, hours: BusinessHours | 
     start = _utc(start)
     if delta < timedelta(0):
         raise ValueError(f"cannot add a negative business time ({delta})")
-    if delta == timedelta(0) or _always_open(hours):
+    if delta == timedelta(0) or hours is None or _always_open(hours):
         return start + delta
     remaining = delta
     day = start.astimezone(hours.zone).date() - _ONE_DAY
@@ -108,7 +108,7 @@ def business_time_between(a: datetime, b: datetime, hours: BusinessHours | None)
     a, b = _utc(a), _utc(b)
     if b < a:
         return -business_time_between(b, a, hours)
-    if _always_open(hours):
+    if hours is None or _always_open(hours):
         return b - a
     total = timedelta(0)
     for opens, closes in _open_spans(a, hours):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from routing.facts import MessageFacts
@@ -24,7 +25,7 @@ class Condition:
     op: str
     """equals, contains, matches (regular expression, searched) or in (value is a tuple)."""
     value: str | tuple[str, ...]
-    _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _pattern: re.Pattern[str] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         name = self.field.lower()
@@ -60,8 +61,9 @@ class Condition:
         if self.op == "equals":
             return value == self.value
         if self.op == "contains":
-            return self.value in value
-        return value in self.value
+            return isinstance(self.value, str) and self.value in value
+        # `in`: __post_init__ made the value a tuple of lowered strings.
+        return value in self.value if isinstance(self.value, tuple) else value == self.value
 
     def describe(self) -> str:
         shown = ", ".join(self.value) if isinstance(self.value, tuple) else self.value

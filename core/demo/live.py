@@ -12,7 +12,8 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TextIO
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -76,7 +77,7 @@ def demo_dir(explicit: str | None) -> Path:
 
 
 @contextmanager
-def _build_lock(base: Path):
+def _build_lock(base: Path) -> Iterator[None]:
     """One demo build or copy at a time for this user: a second `comptoir demo` waits for it."""
     base.mkdir(parents=True, exist_ok=True)
     fd = os.open(base / "demo.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -140,16 +141,16 @@ class DemoTrickle:
         self.world = DemoWorld(seed)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="comptoir-demo", daemon=True)
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
         self.count = 0
 
     def start(self) -> bool:
         """Start unless another process of this demo already trickles (then return False)."""
-        self._lock_file = open(self.ws.path / "demo.lock", "w")  # noqa: SIM115 - held for the thread's life
+        lock_file = self._lock_file = open(self.ws.path / "demo.lock", "w")  # noqa: SIM115 - held for the thread's life
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            self._lock_file.close()
+            lock_file.close()
             return False
         self.thread.start()
         return True

@@ -3,6 +3,8 @@ conversations in every state with deadlines around now, all made through the rea
 
 from __future__ import annotations
 
+from typing import Any
+
 import random
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
@@ -16,7 +18,7 @@ from sqlmodel import col, select
 from core.work import actions
 from core.work.escalation import run_escalation
 from core.mail.ingest import IncomingMail, ingest_batch
-from core.store.models import Alert, Contact, Conversation, Message, OutboxItem, Rating
+from core.store.models import Alert, Contact, Conversation, Message, OutboxItem, Rating, id_of
 from core.store.db import SQLITE_NAME
 from core.workspace.folder import Workspace, init_workspace, open_workspace
 
@@ -163,7 +165,7 @@ FIRST_CONTACT = [
 
 
 def _mail(frm: tuple[str, str], to: str, subject: str, body: str, when: datetime, cc: str | None = None,
-          reply_to_id: str | None = None, headers: dict | None = None) -> tuple[bytes, str]:
+          reply_to_id: str | None = None, headers: dict[str, Any] | None = None) -> tuple[bytes, str]:
     m = EmailMessage()
     m["From"] = f"{frm[0]} <{frm[1]}>"
     m["To"] = to
@@ -268,7 +270,7 @@ def _import_history(ws: Workspace, world: DemoWorld, now: datetime) -> None:
             s.add(contact)
             s.flush()
             for _ in range(rng.randrange(0, 3)):
-                s.add(Rating(contact_id=contact.id, agent=rng.choice(agents_by_team[team]), score=rng.choice([1, 2, 4, 5, 5]),
+                s.add(Rating(contact_id=id_of(contact), agent=rng.choice(agents_by_team[team]), score=rng.choice([1, 2, 4, 5, 5]),
                              rated_on=(now - timedelta(days=rng.randrange(10, 300))).date()))
 
 
@@ -291,6 +293,7 @@ def _work_some_out(ws: Workspace, world: DemoWorld, now: datetime) -> None:
     with ws.db.read() as s:
         convs = list(s.exec(select(Conversation).order_by(col(Conversation.id))))
     for conv in convs:
+        cid = id_of(conv)
         age = now - (conv.last_message_at or now)
         roll = rng.random()
         members = ws.config.members_of(conv.team) if conv.team else [a.login for a in ws.config.agents]
@@ -300,28 +303,30 @@ def _work_some_out(ws: Workspace, world: DemoWorld, now: datetime) -> None:
         if age > timedelta(days=3):
             _reply(ws, conv, agent, at)
             if roll < 0.85:
-                actions.done(ws, agent, conv.id, at)
+                actions.done(ws, agent, cid, at)
         elif age > timedelta(hours=6):
             if roll < 0.35:
                 _reply(ws, conv, agent, at)
             elif roll < 0.5:
-                actions.claim(ws, agent, conv.id, at)
+                actions.claim(ws, agent, cid, at)
             elif roll < 0.6:
-                actions.claim(ws, agent, conv.id, at)
-                actions.snooze(ws, agent, conv.id, now + timedelta(hours=rng.randrange(1, 48)), at)
+                actions.claim(ws, agent, cid, at)
+                actions.snooze(ws, agent, cid, now + timedelta(hours=rng.randrange(1, 48)), at)
             elif roll < 0.7:
                 with ws.db.read() as s:
-                    first = s.exec(select(Message.id).where(Message.conversation_id == conv.id).limit(1)).first()
+                    first = s.exec(select(Message.id).where(Message.conversation_id == cid).limit(1)).first()
+                if first is None:
+                    continue
                 actions.dispose(ws, agent, first, "thank-you note, nothing to answer", at)
-                actions.done(ws, agent, conv.id, at)
+                actions.done(ws, agent, cid, at)
         elif roll < 0.2 and conv.visibility != "personal":
-            actions.claim(ws, agent, conv.id, at)
+            actions.claim(ws, agent, cid, at)
     # Demo replies are history: mark them sent so no outbox waits on a server the demo does not have.
     with ws.db.write() as s:
         s.execute(update(OutboxItem).values(state="sent", sent_at=now, last_answer="250 demo history"))
 
 
 def _reply(ws: Workspace, conv: Conversation, agent: str, at: datetime) -> None:
-    actions.claim(ws, agent, conv.id, at)
-    actions.reply(ws, agent, conv.id, "Thank you for your message; here is what we suggest.\n",
+    actions.claim(ws, agent, id_of(conv), at)
+    actions.reply(ws, agent, id_of(conv), "Thank you for your message; here is what we suggest.\n",
                   (conv.customer_address,), (), at, confirmed_recipients=True)

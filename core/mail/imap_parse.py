@@ -11,7 +11,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence, Union
+from typing import Any, Iterable, Sequence, Union
 
 from core.errors import ComptoirError
 
@@ -29,7 +29,7 @@ class Atom(str):
         return f"Atom({str.__repr__(self)})"
 
 
-Token = Union[Atom, int, bytes, None, list]
+Token = Union[Atom, int, bytes, None, list[Any]]
 
 _MAX_NUMBER_DIGITS = 20  # IMAP numbers fit in 64 bits; longer digit runs are garbage, not numbers.
 _ATOM = re.compile(rb'[^\x00-\x20\x7f()"\[{]+')
@@ -257,12 +257,14 @@ def _fetch_item(tokens: list[Token]) -> FetchItem:
     if flags is not None:
         if not isinstance(flags, list) or not all(isinstance(flag, Atom) for flag in flags):
             raise ImapParseError(f"FLAGS is not a list of atoms: {_preview([flags])}")
-        flags = tuple(str(flag) for flag in flags)
+        flag_names: tuple[str, ...] | None = tuple(str(flag) for flag in flags)
+    else:
+        flag_names = None
     date = values.pop("INTERNALDATE", None)
     return FetchItem(
         seq=tokens[0],
         uid=_number_or_none(values.pop("UID", None), "UID"),
-        flags=flags,
+        flags=flag_names,
         size=_number_or_none(values.pop("RFC822.SIZE", None), "RFC822.SIZE"),
         internaldate=parse_internaldate(date) if date is not None else None,
         modseq=modseq,
@@ -425,7 +427,8 @@ def parse_list(lines: Sequence[bytes | bytearray]) -> list[ListEntry]:
 
 def encode_mailbox(name: str) -> str:
     """Mailbox name to IMAP modified UTF-7, quoted for a command line."""
-    out, pending = [], []
+    out: list[str] = []
+    pending: list[str] = []
 
     def flush() -> None:
         if pending:

@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import msgspec
 
@@ -36,6 +36,9 @@ from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.sockets import connect_unix, socket_path
 from core.work.views import DutyView
+
+if TYPE_CHECKING:
+    from core.workspace.config import Config
 
 log = logging.getLogger("comptoir.client")
 
@@ -55,12 +58,12 @@ class UnknownOutcome(ComptoirError):
     """The server went away while an action was in flight: it may or may not have been applied."""
 
 
-_DECODERS: dict[str, msgspec.msgpack.Decoder] = {}
+_DECODERS: dict[str, msgspec.msgpack.Decoder[Any]] = {}
 _INTERNAL_RESULTS = {"_config": str, "_health": list[DutyView]}
 """What the server's own requests (not in the service interface) answer."""
 
 
-def _decoder(method: str) -> msgspec.msgpack.Decoder:
+def _decoder(method: str) -> msgspec.msgpack.Decoder[Any]:
     decoder = _DECODERS.get(method)
     if decoder is None:
         result = REMOTE_METHODS[method].result if method in REMOTE_METHODS else _INTERNAL_RESULTS[method]
@@ -71,11 +74,12 @@ def _decoder(method: str) -> msgspec.msgpack.Decoder:
 class _Connection:
     """One socket to the server and the thread that reads it."""
 
-    def __init__(self, sock: socket.socket, welcome: wire.Welcome, on_push, on_lost) -> None:
+    def __init__(self, sock: socket.socket, welcome: wire.Welcome, on_push: Callable[[Any], None],
+                 on_lost: Callable[[str], None]) -> None:
         self.sock = sock
         self.welcome = welcome
         self._send_lock = threading.Lock()
-        self._pending: dict[int, tuple[str, Future]] = {}
+        self._pending: dict[int, tuple[str, Future[Any]]] = {}
         self._ids = itertools.count(1)
         self._on_push = on_push
         self._on_lost = on_lost
@@ -83,8 +87,8 @@ class _Connection:
         self._reader = threading.Thread(target=self._read_forever, name="comptoir-client", daemon=True)
         self._reader.start()
 
-    def call_async(self, method: str, args: dict[str, Any]) -> Future:
-        future: Future = Future()
+    def call_async(self, method: str, args: dict[str, Any]) -> Future[Any]:
+        future: Future[Any] = Future()
         call_id = next(self._ids)
         self._pending[call_id] = (method, future)
         try:
@@ -183,7 +187,7 @@ def handshake(sock: socket.socket, as_agent: str | None, client: str) -> wire.We
 class RemoteFeed:
     """`subscribe()`'s answer: what the server pushed, merged into one batch a poll."""
 
-    def __init__(self, changes: queue.Queue) -> None:
+    def __init__(self, changes: queue.Queue[Any]) -> None:
         self._changes = changes
 
     def poll(self, timeout: float = 0.5) -> ChangeBatch:
@@ -215,9 +219,9 @@ class RemoteComptoir:
         self.client = client
         self.autostart = autostart
         self.reconnect = reconnect
-        self._changes: queue.Queue = queue.Queue()
+        self._changes: queue.Queue[Any] = queue.Queue[Any]()
         self._subscribed = False
-        self._early: tuple[str, int, Future] | None = None
+        self._early: tuple[str, int, Future[Any]] | None = None
         self._closed = False
         self._conn = self._connect(autostart)
         self._apply_welcome(self._conn.welcome)
@@ -283,12 +287,12 @@ class RemoteComptoir:
     def call(self, method: str, **args: Any) -> Any:
         return self._collect(method, self._send(method, args))
 
-    def _send(self, method: str, args: dict[str, Any]) -> Future:
+    def _send(self, method: str, args: dict[str, Any]) -> Future[Any]:
         if not self._conn.alive:
             raise ServerUnavailable(f"the workspace server of {self.workspace_dir} is not reachable (reconnecting)")
         return self._conn.call_async(method, args)
 
-    def _collect(self, method: str, future: Future) -> Any:
+    def _collect(self, method: str, future: Future[Any]) -> Any:
         reply: wire.Reply = future.result()
         if not reply.ok:
             kind = getattr(errors, reply.error_kind, None)
@@ -299,7 +303,7 @@ class RemoteComptoir:
 
     # -- what the client answers itself ---------------------------------------------------------
     @cached_property
-    def config(self):
+    def config(self) -> Config:
         from core.workspace.config import parse_config
 
         return parse_config(self._config_toml, self.workspace_dir / "comptoir.toml")
@@ -337,15 +341,17 @@ class RemoteComptoir:
         except ComptoirError:
             self._early = None
 
-    def first_page(self, queue: str, limit: int) -> tuple[list[int], list]:
+    def first_page(self, queue: str, limit: int) -> tuple[list[int], list[Any]]:
         early, self._early = self._early, None
         if early is not None and early[:2] == (queue, limit):
-            return self._collect("first_page", early[2])
-        return self.call("first_page", queue=queue, limit=limit)
+            page: tuple[list[int], list[Any]] = self._collect("first_page", early[2])
+        else:
+            page = self.call("first_page", queue=queue, limit=limit)
+        return page
 
     def save_attachment(self, attachment_id: int, path: Path) -> Path:
         """Fetch the attachment from the server and write it here, as the user running this client."""
-        name, _content_type, data = self.attachment(attachment_id)
+        name, _content_type, data = self.call("attachment", attachment_id=attachment_id)
         return save_new_file(name, data, path)
 
     def reload_config(self) -> None:
@@ -354,10 +360,11 @@ class RemoteComptoir:
 
     def health(self) -> list[DutyView]:
         """The server's duties and whether each works (for the status line and `doctor`)."""
-        return self.call("_health")
+        duties: list[DutyView] = self.call("_health")
+        return duties
 
 
-def _remote(name: str):
+def _remote(name: str) -> Callable[..., Any]:
     method = REMOTE_METHODS[name]
     names = list(method.parameters)
 

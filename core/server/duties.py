@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
 from core.server.health import Health
 from core.workspace.folder import Workspace
+
+if TYPE_CHECKING:
+    from core.workspace.lock import WorkspaceLock
 
 log = logging.getLogger("comptoir.server")
 
@@ -34,7 +38,7 @@ def start_duties(ws: Workspace, health: Health, stop: threading.Event, trickle: 
     return [lambda: thread.join(15)]
 
 
-def _sync_forever(ws: Workspace, health: Health, stop: threading.Event, options: dict) -> None:
+def _sync_forever(ws: Workspace, health: Health, stop: threading.Event, options: dict[str, Any]) -> None:
     """Hold the sync lock and run the syncer until `stop`; restart it with backoff if it dies.
     Without the lock (another process syncs), ask again now and then: one syncer per workspace."""
     from core.workspace.lock import WorkspaceLock
@@ -67,7 +71,7 @@ def _sync_forever(ws: Workspace, health: Health, stop: threading.Event, options:
             lock.release()
 
 
-def _guard_lock(lock, stop: threading.Event, run_stop: threading.Event, every: float = 2.0) -> None:
+def _guard_lock(lock: WorkspaceLock, stop: threading.Event, run_stop: threading.Event, every: float = 2.0) -> None:
     """Stop this run of the syncer when the server stops or the lock is lost (PostgreSQL restarted)."""
     while not stop.wait(every):
         if not lock.still_held():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TextIO
 
 from core.errors import ComptoirError
 from core.workspace.logfile import log_to_file
@@ -31,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _detach() -> int | None:
+def _detach() -> int:
     """Fork before anything starts a thread: the parent waits for the server's first line, prints it
     and exits (0 once it serves); the child, in a new session, returns the pipe it reports on."""
     read_end, write_end = os.pipe()
@@ -50,11 +51,13 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     os.umask(0o077)  # what the server creates is its own; shared modes (socket, config) are set explicitly
     if args.detach:
-        report = os.fdopen(_detach(), "w", buffering=1)
-        say = lambda text: (report.write(text + "\n"), report.flush())  # noqa: E731
+        report: TextIO | None = os.fdopen(_detach(), "w", buffering=1)
     else:
         report = None
-        say = lambda text: print(text, file=sys.stderr)  # noqa: E731
+
+    def say(text: str) -> None:
+        """The server's first line: on the pipe the detaching parent reads, else on stderr."""
+        print(text, file=report or sys.stderr, flush=True)
     try:
         from core.server.server import ServerRunning, serve, server_pid
         from core.workspace.folder import find_workspace_dir, open_workspace

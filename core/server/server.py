@@ -22,7 +22,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import msgspec
 
@@ -36,6 +36,9 @@ from core.server.sockets import bind_unix, connect_unix, peer_credentials, socke
 from core.work.service import Comptoir
 from core.work.views import ActionResult
 from core.workspace.folder import Workspace
+
+if TYPE_CHECKING:
+    from core.store.changefeed import ChangeFeed
 
 log = logging.getLogger("comptoir.server")
 
@@ -56,11 +59,10 @@ WARM_UP_AFTER_SECONDS = 1.0
 
 
 def _warm_up() -> None:
-    from core.work.service import _actions, _queries
+    from core.work.service import import_orm_modules
 
     try:
-        _actions()
-        _queries()
+        import_orm_modules()
     except Exception as error:  # noqa: BLE001 - the first action will import (and report) it again
         log.warning("warm-up failed: %s: %s", type(error).__name__, error)
 
@@ -77,7 +79,7 @@ class ClientSession:
     service: Comptoir
     subscribed: bool = False
     missed_push: bool = False
-    pending: set[Future] = field(default_factory=set)
+    pending: set[Future[Any]] = field(default_factory=set)
 
     def backlog(self) -> int:
         transport = self.writer.transport
@@ -222,17 +224,18 @@ class WorkspaceServer:
         self._broadcast(frozenset(), frozenset({"config"}))
 
     # -- duties ----------------------------------------------------------------------------------
-    def _start_duties(self) -> list:
+    def _start_duties(self) -> list[Callable[[], None]]:
         from core.server.duties import start_duties
 
         return start_duties(self.ws, self.health, self._threads_stop, trickle=self.trickle,
                             escalation_seconds=self.escalation_seconds)
 
-    def _watch_changes(self, feed) -> None:
+    def _watch_changes(self, first: ChangeFeed) -> None:
         """One change feed for the whole server; what it reads is pushed to subscribed clients."""
         from core.store.changefeed import ChangeFeed
 
-        last_id = feed.last_id
+        feed: ChangeFeed | None = first
+        last_id = first.last_id
         while not self._threads_stop.is_set():
             try:
                 if feed is None:

@@ -103,7 +103,7 @@ class FrameError(Exception):
 
 
 def frame_length(header: bytes) -> int:
-    (length,) = HEADER.unpack(header)
+    length: int = HEADER.unpack(header)[0]
     if length > MAX_FRAME:
         raise FrameError(f"a frame of {length} bytes is over the {MAX_FRAME}-byte limit")
     return length

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from typing import Any
 import time
 from dataclasses import dataclass
 
@@ -37,6 +38,8 @@ class ChangeFeed:
         self.interval = interval
         self.kick = kick
         """Set by whoever just committed in this process (the server): the poll looks at once."""
+        # A sqlite3 or psycopg connection: both have execute(); only psycopg has notifies().
+        self._conn: Any
         if db.is_sqlite:
             self._conn = sqlite3.connect(
                 str(db.path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
@@ -52,7 +55,7 @@ class ChangeFeed:
         self.last_id = self._max_id()
 
     def _data_version(self) -> int:
-        return self._conn.execute("PRAGMA data_version").fetchone()[0]
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _max_id(self) -> int:
         row = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM change").fetchone()

@@ -165,6 +165,7 @@ class Database:
         """This thread's own SQLite connection for `raw()`, opened with the engines' settings."""
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
+            assert self.path is not None, "raw() on SQLite needs the database's path"
             conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
                 factory=_RawConnection,

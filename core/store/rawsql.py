@@ -43,8 +43,8 @@ class RawSql:
             return
         connection = session.connection()
         self.sqlite = connection.dialect.name == "sqlite"
-        self._dbapi = connection.connection.dbapi_connection
-        self._cur = self._dbapi.cursor()
+        self._dbapi: Any = connection.connection.dbapi_connection
+        self._cur: Any = self._dbapi.cursor()  # type: ignore[union-attr] # a live Session always has its DBAPI connection
 
     @classmethod
     def for_driver(cls, dbapi_connection: Any, sqlite: bool) -> "RawSql":
@@ -57,15 +57,24 @@ class RawSql:
     def _sql(self, sql: str) -> str:
         return sql if self.sqlite else _pyformat(sql)
 
-    def run(self, sql: str, params: dict[str, Any] | None = None):
+    def run(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         self._cur.execute(self._sql(sql), params or {})
         return self._cur
 
-    def one(self, sql: str, params: dict[str, Any] | None = None) -> tuple | None:
-        return self.run(sql, params).fetchone()
+    def one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.run(sql, params).fetchone()
+        return row
 
-    def all(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
-        return self.run(sql, params).fetchall()
+    def all(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.run(sql, params).fetchall()
+        return rows
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        """The first column of the first row of an aggregate query (which always returns one row)."""
+        row = self.one(sql, params)
+        if row is None:
+            raise LookupError(f"no row from {sql!r}")
+        return row[0]
 
     def many(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -79,10 +88,10 @@ class RawSql:
         self._cur.execute(_pyformat(sql + " RETURNING id"), params)
         return int(self._cur.fetchone()[0])
 
-    def all_in(self, sql: str, values: Iterable[Any], extra: dict[str, Any] | None = None) -> list[tuple]:
+    def all_in(self, sql: str, values: Iterable[Any], extra: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run `sql` whose `IN ({in})` takes `values`, in chunks; returns every row."""
         values = list(dict.fromkeys(values))
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for start in range(0, len(values), IN_CHUNK):
             chunk = values[start:start + IN_CHUNK]
             names = {f"v{i}": v for i, v in enumerate(chunk)}
@@ -102,7 +111,16 @@ class RawSql:
             return None
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=timezone.utc)
+        moment: datetime = value.replace(tzinfo=timezone.utc)
+        return moment
+
+    @staticmethod
+    def read_instant(value: Any) -> datetime:
+        """A NOT NULL time column."""
+        moment = RawSql.read_when(value)
+        if moment is None:
+            raise ValueError("a NOT NULL time column held NULL")
+        return moment
 
     @staticmethod
     def json(value: Any) -> str:

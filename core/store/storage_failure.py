@@ -11,8 +11,12 @@ import errno
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import StorageError
+
+if TYPE_CHECKING:
+    from core.workspace.folder import Workspace
 
 _SQLITE_SIGNS = ("database or disk is full", "disk i/o error", "attempt to write a readonly database")
 _OS_CODES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
@@ -21,7 +25,7 @@ _PG_STATES = {"53100": "PostgreSQL's disk is full", "53200": "PostgreSQL is out 
               "58030": "PostgreSQL reports an input/output error"}
 
 
-def _human(size: int) -> str:
+def _human(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if size < 1024 or unit == "TB":
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
@@ -75,6 +79,6 @@ def storage_failure(error: BaseException, path: Path | str | None, what: str = "
                         "the syncer retries by itself and loses nothing.")
 
 
-def workspace_storage(ws) -> Path | str:
+def workspace_storage(ws: "Workspace") -> Path | str:
     """Where a workspace writes: its folder (SQLite), else the PostgreSQL server named by its safe URL."""
-    return ws.db.path.parent if ws.db.path is not None else ws.db.safe_url
+    return ws.db.path.parent if ws.db.path is not None else str(ws.db.safe_url)

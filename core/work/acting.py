@@ -7,6 +7,8 @@ In-process callers (tests, one-shot admin tools) leave it unset.
 
 from __future__ import annotations
 
+from typing import Any
+
 from contextvars import ContextVar
 
 ACTING_LOGIN: ContextVar[str | None] = ContextVar("comptoir_acting_login", default=None)
@@ -18,7 +20,7 @@ def acting_login_details() -> dict[str, str]:
     return {"login": login} if login else {}
 
 
-def actor_label(actor: str, details: dict | None) -> str:
+def actor_label(actor: str, details: dict[str, Any] | None) -> str:
     """'paul', or 'sophie as paul' when the real login differs from the agent acted as."""
     login = (details or {}).get("login")
     return f"{login} as {actor}" if login and login != actor else actor

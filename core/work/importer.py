@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from core.errors import ComptoirError
-from core.store.models import Contact, Rating
+from core.store.models import Contact, Rating, id_of
 from core.workspace.folder import Workspace
 
 CONTACT_COLUMNS = ("address", "name", "audiences")
@@ -99,5 +99,5 @@ def import_ratings(ws: Workspace, path: Path) -> int:
                 contact = Contact(address=address, name="", audiences=[], imported=True, created_at=now)
                 s.add(contact)
                 s.flush()
-            s.add(Rating(contact_id=contact.id, agent=agent, score=score, rated_on=rated_on))
+            s.add(Rating(contact_id=id_of(contact), agent=agent, score=score, rated_on=rated_on))
     return len(parsed)

@@ -6,6 +6,8 @@ importing SQLAlchemy or the models (0.6 s of start-up); the same SQL serves SQLi
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -28,7 +30,7 @@ ROW_FIELDS = (
 ROW_COLUMNS = ", ".join(ROW_FIELDS)
 
 
-def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tuple[str, dict]:
+def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tuple[str, dict[str, Any]]:
     """The WHERE condition of a queue over `conversation`, with its parameters (names start with `prefix`)."""
     me = {f"{prefix}me": agent}
     if queue == "mine":
@@ -57,9 +59,9 @@ def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tup
 
 def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
     titles = [("mine", "My work"), ("exclusive", "Exclusive to me")]
-    for team in ws.config.teams_of(agent):
-        found = ws.config.team(team)
-        titles.append((f"team:{team}", f"Team {found.title or team}" if found else team))
+    for name in ws.config.teams_of(agent):
+        found = ws.config.team(name)
+        titles.append((f"team:{name}", f"Team {found.title or name}" if found else name))
     if ws.config.is_supervisor(agent):
         for team in ws.config.teams:
             key = f"team:{team.name}"
@@ -79,7 +81,8 @@ def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
     """Every queue's count and urgent count: one pass over the unfinished conversations, one count of done."""
     titles = queue_titles(ws, agent)
     live_keys = [key for key, _title in titles if key != "done"]
-    sums, params = [], {}
+    sums: list[str] = []
+    params: dict[str, Any] = {}
     for n, key in enumerate(live_keys):
         where, own = queue_where(ws, agent, key, prefix=f"q{n}_")
         params |= own
@@ -88,8 +91,8 @@ def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
     done_where, done_params = queue_where(ws, agent, "done")
     with ws.db.raw(write=False) as raw:
         params["soon"] = raw.when(now + ws.config.routing.warn_before)
-        live = raw.one(f"SELECT {', '.join(sums)} FROM conversation WHERE state != 'done'", params)
-        done = raw.one(f"SELECT count(*) FROM conversation WHERE {done_where}", done_params)[0]
+        live = raw.one(f"SELECT {', '.join(sums)} FROM conversation WHERE state != 'done'", params) or ()
+        done = raw.scalar(f"SELECT count(*) FROM conversation WHERE {done_where}", done_params)
     counts = {key: (int(live[2 * i] or 0), int(live[2 * i + 1] or 0)) for i, key in enumerate(live_keys)}
     counts["done"] = (int(done or 0), 0)
     counts["snoozed"] = (counts["snoozed"][0], 0)  # a snoozed conversation is not urgent
@@ -99,8 +102,8 @@ def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
 
 
 def _with_search(
-    raw: RawSql, where: str, params: dict, search: str | None, reader: Reader, now: datetime
-) -> tuple[str, dict] | None:
+    raw: RawSql, where: str, params: dict[str, Any], search: str | None, reader: Reader, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
     """The queue's condition narrowed to a full-text search; None when the search can match nothing.
 
     Conversations the reader may not read are no hits: their words must not reveal them."""
@@ -159,7 +162,7 @@ def rows(ws: Workspace, agent: str, ids: Sequence[int], now: datetime) -> list[C
         return _to_rows(raw, Reader.of(ws.config, agent), [found[i] for i in ids if i in found], now)
 
 
-def _to_rows(raw: RawSql, reader: Reader, found: list[tuple], now: datetime) -> list[ConversationRow]:
+def _to_rows(raw: RawSql, reader: Reader, found: list[tuple[Any, ...]], now: datetime) -> list[ConversationRow]:
     """Rows with who else is viewing or replying (fresh heartbeats of other agents; a handful of rows),
     their content withheld where the reader may not read it (core.work.access)."""
     viewers: dict[int, list[str]] = {}
@@ -176,7 +179,7 @@ def _to_rows(raw: RawSql, reader: Reader, found: list[tuple], now: datetime) -> 
     return [_row(r, reader, now, viewers.get(r[0], ()), repliers.get(r[0], ())) for r in found]
 
 
-def _row(r: tuple, reader: Reader, now: datetime, viewers: Sequence[str] = (), repliers: Sequence[str] = ()) -> ConversationRow:
+def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[str] = (), repliers: Sequence[str] = ()) -> ConversationRow:
     (cid, subject, customer_name, customer_address, team, owner, exclusive_agent, state, visibility, priority,
      confidential, automated, deadline, pending_count, message_count, last_message_at, shared_reply, version,
      exclusive_until) = r
@@ -215,14 +218,14 @@ def alerts(ws: Workspace, agent: str, include_acknowledged: bool, limit: int) ->
             {"me": agent, "limit": limit},
         )
     return [
-        AlertView(int(i), kind, text, conversation_id, RawSql.read_when(created), acknowledged is not None, source)
+        AlertView(int(i), kind, text, conversation_id, RawSql.read_instant(created), acknowledged is not None, source)
         for i, kind, text, conversation_id, created, acknowledged, source in found
     ]
 
 
 def alert_count(ws: Workspace, agent: str) -> int:
     with ws.db.raw(write=False) as raw:
-        return int(raw.one("SELECT count(*) FROM alert WHERE agent = :me AND acknowledged_at IS NULL", {"me": agent})[0])
+        return int(raw.scalar("SELECT count(*) FROM alert WHERE agent = :me AND acknowledged_at IS NULL", {"me": agent}))
 
 
 def agent_view(ws: Workspace, login: str, now: datetime) -> AgentView:

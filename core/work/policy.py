@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from functools import lru_cache
 
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 
-from core.workspace.config import AgentConfig, Config, TeamConfig, parse_weekly_hours
+from core.workspace.config import AgentConfig, Config, RuleCondition, TeamConfig, parse_weekly_hours
 from core.work.listing import open_loads, presence_statuses
 from core.store.rawsql import RawSql
 from core.workspace.folder import Workspace
@@ -22,7 +22,7 @@ def _minutes(moment: time) -> int:
 
 
 @lru_cache(maxsize=256)
-def business_hours(spec: str, timezone: str, holidays: tuple = ()) -> BusinessHours:
+def business_hours(spec: str, timezone: str, holidays: tuple[Any, ...] = ()) -> BusinessHours:
     weekly = parse_weekly_hours(spec)
     week = tuple(tuple((_minutes(a), _minutes(b)) for a, b in weekly.get(day, ())) for day in range(7))
     if not any(week):
@@ -45,7 +45,7 @@ def agent_hours(config: Config, agent: AgentConfig) -> BusinessHours | None:
     return business_hours(spec, zone, holidays)
 
 
-def _condition(c) -> Condition:
+def _condition(c: RuleCondition) -> Condition:
     if c.equals is not None:
         return Condition(c.field, "equals", c.equals)
     if c.contains is not None:

@@ -8,6 +8,8 @@ on vacation). `comptoir route --dry-run` replays the snapshot, so only a changed
 
 from __future__ import annotations
 
+from typing import Any
+
 import dataclasses
 from datetime import datetime
 
@@ -19,7 +21,7 @@ from routing import Rating as RoutingRating
 AVAILABLE = "available"
 
 
-def snapshot(facts: RoutingFacts, policy: Policy) -> dict:
+def snapshot(facts: RoutingFacts, policy: Policy) -> dict[str, Any]:
     """The time-dependent facts of one decision as plain JSON data."""
     contact = facts.contact
     return {
@@ -35,7 +37,7 @@ def snapshot(facts: RoutingFacts, policy: Policy) -> dict:
     }
 
 
-def replay_facts(message: MessageFacts, snap: dict) -> RoutingFacts:
+def replay_facts(message: MessageFacts, snap: dict[str, Any]) -> RoutingFacts:
     """The facts as they were when the message was routed, around the re-parsed message."""
     conversation_id, owner, team = snap["thread"]
     stored = snap["contact"]
@@ -48,7 +50,7 @@ def replay_facts(message: MessageFacts, snap: dict) -> RoutingFacts:
     return RoutingFacts(message=message, thread=ThreadFacts(conversation_id, owner, team), contact=contact)
 
 
-def replay_policy(policy: Policy, snap: dict) -> Policy:
+def replay_policy(policy: Policy, snap: dict[str, Any]) -> Policy:
     """The current config with every agent's presence as it was when the message was routed."""
     away = snap["away"]
     agents = []

@@ -6,6 +6,8 @@ workers, never from the event loop.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import threading
 import time
 from concurrent.futures import Future
-from types import ModuleType
+import importlib
 
 from core.work import listing
 from core.store.changefeed import ChangeFeed
@@ -31,6 +33,7 @@ from core.work.views import (
     TeamView,
     WhyView,
 )
+from core.workspace.config import Config
 from core.workspace.folder import Workspace
 
 
@@ -38,16 +41,26 @@ EARLY_READ_TTL = 5.0
 """Seconds a page read at start-up may be shown from; the change feed covers what happens after."""
 
 
-def _actions() -> ModuleType:
+if TYPE_CHECKING:
+    from core.work import actions, queries
+else:
     # Actions and the detail reads use the ORM; importing them waits until the first one is needed,
-    # so the main screen paints without SQLAlchemy (see core.work.listing).
-    from core.work import actions
-    return actions
+    # so the main screen paints without SQLAlchemy (see core.work.listing). The type checker sees the
+    # real modules above.
+    class _Later:
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attribute: str) -> Any:
+            return getattr(importlib.import_module(self._name), attribute)
+
+    actions, queries = _Later("core.work.actions"), _Later("core.work.queries")
 
 
-def _queries() -> ModuleType:
-    from core.work import queries
-    return queries
+def import_orm_modules() -> None:
+    """Import what actions and conversation views need, now (a warm-up, off the first screen's path)."""
+    importlib.import_module("core.work.actions")
+    importlib.import_module("core.work.queries")
 
 
 class Comptoir:
@@ -56,10 +69,10 @@ class Comptoir:
     def __init__(self, workspace: Workspace, agent: str) -> None:
         self.workspace = workspace
         self.agent = agent
-        self._early: tuple[str, int, float, Future] | None = None
+        self._early: tuple[str, int, float, Future[Any]] | None = None
 
     @property
-    def config(self):
+    def config(self) -> Config:
         return self.workspace.config
 
     def now(self) -> datetime:
@@ -96,7 +109,7 @@ class Comptoir:
     def start_first_page(self, queue: str, limit: int) -> None:
         """Start reading a queue's ids and first `limit` rows in a thread, while a front end is still
         starting up (SQLite does that work without holding the interpreter); `first_page` collects it."""
-        future: Future = Future()
+        future: Future[Any] = Future()
 
         def read() -> None:
             try:
@@ -112,7 +125,8 @@ class Comptoir:
         for this queue and under 5 s old; otherwise read now."""
         early, self._early = self._early, None
         if early is not None and early[:2] == (queue, limit) and time.monotonic() - early[2] < EARLY_READ_TTL:
-            return early[3].result()
+            page: tuple[list[int], list[ConversationRow]] = early[3].result()
+            return page
         return self._read_first_page(queue, limit)
 
     def _read_first_page(self, queue: str, limit: int) -> tuple[list[int], list[ConversationRow]]:
@@ -128,10 +142,10 @@ class Comptoir:
         return listing.rows(self.workspace, self.agent, ids, self.now())
 
     def detail(self, conversation_id: int) -> ConversationDetail:
-        return _queries().detail(self.workspace, self.agent, conversation_id, self.now())
+        return queries.detail(self.workspace, self.agent, conversation_id, self.now())
 
     def why(self, conversation_id: int) -> WhyView:
-        return _queries().why(self.workspace, self.agent, conversation_id, self.now())
+        return queries.why(self.workspace, self.agent, conversation_id, self.now())
 
     def alerts(self, include_acknowledged: bool = False, limit: int = 200) -> list[AlertView]:
         return listing.alerts(self.workspace, self.agent, include_acknowledged, limit)
@@ -144,7 +158,7 @@ class Comptoir:
         return listing.agents(self.workspace, self.now())
 
     def teams(self) -> list[TeamView]:
-        return _queries().teams(self.workspace)
+        return queries.teams(self.workspace)
 
     def report(
         self,
@@ -166,20 +180,19 @@ class Comptoir:
         return build_report(self.workspace, query, now)
 
     def saved_replies(self, conversation_id: int) -> dict[str, str]:
-        return _queries().saved_replies(self.workspace, conversation_id)
+        return queries.saved_replies(self.workspace, conversation_id)
 
     def attachment(self, attachment_id: int) -> tuple[str, str, bytes]:
         """(safe file name, content type, decoded bytes) of one attachment."""
-        return _queries().attachment(self.workspace, self.agent, attachment_id, self.now())
+        return queries.attachment(self.workspace, self.agent, attachment_id, self.now())
 
     def save_attachment(self, attachment_id: int, path: Path) -> Path:
-        return _queries().save_attachment(self.workspace, self.agent, attachment_id, path, self.now())
+        return queries.save_attachment(self.workspace, self.agent, attachment_id, path, self.now())
 
     def warm_up(self) -> None:
         """Import what actions and conversation views need, so the first one does not wait for it
         (a front end calls this in the background once its first screen is up)."""
-        _actions()
-        _queries()
+        import_orm_modules()
 
     def subscribe(self) -> ChangeFeed:
         """A change feed; poll it from a thread to learn what other sessions changed."""
@@ -187,39 +200,39 @@ class Comptoir:
 
     # -- acting --------------------------------------------------------------------------
     def claim(self, conversation_id: int) -> ActionResult:
-        return _actions().claim(self.workspace, self.agent, conversation_id, self.now())
+        return actions.claim(self.workspace, self.agent, conversation_id, self.now())
 
     def release(self, conversation_id: int) -> ActionResult:
-        return _actions().release(self.workspace, self.agent, conversation_id, self.now())
+        return actions.release(self.workspace, self.agent, conversation_id, self.now())
 
     def take_back(self, conversation_id: int) -> ActionResult:
         """Take a conversation from its owner for yourself (refused when nobody, or you, own it)."""
-        return _actions().take_back(self.workspace, self.agent, conversation_id, self.now())
+        return actions.take_back(self.workspace, self.agent, conversation_id, self.now())
 
     def assign(
         self, conversation_id: int, to_agent: str | None = None, to_team: str | None = None, note: str = ""
     ) -> ActionResult:
-        return _actions().assign(self.workspace, self.agent, conversation_id, self.now(), to_agent, to_team, note)
+        return actions.assign(self.workspace, self.agent, conversation_id, self.now(), to_agent, to_team, note)
 
     def dispose(self, message_id: int, reason: str) -> ActionResult:
         """Mark one inbound message 'no action needed', with the reason."""
-        return _actions().dispose(self.workspace, self.agent, message_id, reason, self.now())
+        return actions.dispose(self.workspace, self.agent, message_id, reason, self.now())
 
     def done(self, conversation_id: int) -> ActionResult:
-        return _actions().done(self.workspace, self.agent, conversation_id, self.now())
+        return actions.done(self.workspace, self.agent, conversation_id, self.now())
 
     def reopen(self, conversation_id: int) -> ActionResult:
-        return _actions().reopen(self.workspace, self.agent, conversation_id, self.now())
+        return actions.reopen(self.workspace, self.agent, conversation_id, self.now())
 
     def note(self, conversation_id: int, text: str) -> ActionResult:
         """An internal note; @login mentions alert those agents."""
-        return _actions().note(self.workspace, self.agent, conversation_id, text, self.now())
+        return actions.note(self.workspace, self.agent, conversation_id, text, self.now())
 
     def snooze(self, conversation_id: int, until: datetime) -> ActionResult:
-        return _actions().snooze(self.workspace, self.agent, conversation_id, until, self.now())
+        return actions.snooze(self.workspace, self.agent, conversation_id, until, self.now())
 
     def set_confidential(self, conversation_id: int, confidential: bool) -> ActionResult:
-        return _actions().set_confidential(self.workspace, self.agent, conversation_id, confidential, self.now())
+        return actions.set_confidential(self.workspace, self.agent, conversation_id, confidential, self.now())
 
     def reply(
         self,
@@ -233,14 +246,14 @@ class Comptoir:
         """Queue a reply in the outbox. Refused when the conversation changed since `seen_version`
         (a new inbound message or someone else's reply), or when there are more recipients than
         the policy's limit and `confirmed_recipients` is False."""
-        return _actions().reply(
+        return actions.reply(
             self.workspace, self.agent, conversation_id, body, tuple(to), tuple(cc), self.now(),
             seen_version=seen_version, confirmed_recipients=confirmed_recipients,
         )
 
     def resend(self, message_id: int) -> ActionResult:
         """Queue a failed reply again."""
-        return _actions().resend(self.workspace, self.agent, message_id, self.now())
+        return actions.resend(self.workspace, self.agent, message_id, self.now())
 
     def verify_delivery(self, message_id: int) -> DeliveryCheck:
         """Before a resend: look for a failed reply's Message-ID in its account's Sent folder (IMAP).
@@ -250,17 +263,17 @@ class Comptoir:
         return verify_delivery(self.workspace, self.agent, message_id, self.now())
 
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
-        return _actions().set_presence(self.workspace, self.agent, status, until, self.now())
+        return actions.set_presence(self.workspace, self.agent, status, until, self.now())
 
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
         """Say this session is alive and what it is looking at or replying to."""
-        _actions().heartbeat(self.workspace, self.agent, viewing, replying, self.now())
+        actions.heartbeat(self.workspace, self.agent, viewing, replying, self.now())
 
     def acknowledge(self, alert_id: int | None = None) -> int:
         """Acknowledge one alert, or all of this agent's when alert_id is None; returns how many."""
-        return _actions().acknowledge(self.workspace, self.agent, alert_id, self.now())
+        return actions.acknowledge(self.workspace, self.agent, alert_id, self.now())
 
-    def escalate(self, at: datetime | None = None) -> list[dict]:
+    def escalate(self, at: datetime | None = None) -> list[dict[str, Any]]:
         """One escalation pass as of now, or as of `at` (a supervisor's or a demo's time travel)."""
         from core.errors import ActionRefused
         from core.work.escalation import run_escalation
@@ -272,5 +285,5 @@ class Comptoir:
     def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
                     source: str = "cli", conversation_id: int | None = None) -> list[str]:
         """An alert from another tool for an agent or a team; returns who was alerted."""
-        return _actions().external_alert(self.workspace, text, self.now(), to_agent=to_agent, to_team=to_team,
+        return actions.external_alert(self.workspace, text, self.now(), to_agent=to_agent, to_team=to_team,
                                          source=source, conversation_id=conversation_id)

@@ -9,6 +9,8 @@ URL's query string, which often holds a token; they never raise into escalation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 import json
 import logging
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
+from sqlmodel import Session
 
 from core.mail import backoff
 from core.store.models import WebhookPost
@@ -29,7 +32,7 @@ TIMEOUT = 5.0
 PER_PASS = 200
 
 
-def enqueue(session, url: str, text_: str, payload: dict | None, now: datetime) -> None:
+def enqueue(session: Session, url: str, text_: str, payload: dict[str, Any] | None, now: datetime) -> None:
     """Queue a POST of {"text": ..., **payload} to `url` inside the caller's transaction."""
     body = json.dumps({"text": text_, **(payload or {})}, ensure_ascii=False)
     session.add(WebhookPost(url=url, body=body, created_at=now))

@@ -7,9 +7,10 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from core.workspace import credentials
-from core.workspace.config import parse_config
+from core.workspace.config import AccountConfig, parse_config
 from core.errors import ComptoirError
 from core.workspace.folder import Workspace
 
@@ -67,7 +68,7 @@ def add_account(ws: Workspace, name: str, password: str, address: str | None, us
     os.chmod(ws.config_path, mode)
 
 
-def _owner(path) -> str:
+def _owner(path: Path) -> str:
     import pwd
 
     uid = os.stat(path).st_uid
@@ -89,7 +90,7 @@ class MailboxSurvey:
     error: str | None = None
 
 
-def survey_account(account, password: str, cutover: datetime, timeout: float = 30.0) -> list[MailboxSurvey]:
+def survey_account(account: AccountConfig, password: str, cutover: datetime, timeout: float = 30.0) -> list[MailboxSurvey]:
     """Count, on the server, how much of each mailbox lies before the cut-over; never raises for a server problem."""
     from core.mail.imap_client import ImapClient, ImapError
 

@@ -27,10 +27,10 @@ _SYSTEM_MODULES = ("keyring.backends.SecretService", "keyring.backends.kwallet",
 class MemoryKeyring(KeyringBackend):
     """Secrets in this process only (tests)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call] # keyring's base class is unannotated
         self._store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -66,8 +66,8 @@ def _file_backend(path: Path) -> KeyringBackend:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
     os.chmod(path, 0o600)
-    backend = PlaintextKeyring()
-    backend.file_path = str(path)  # type: ignore[misc]
+    backend: KeyringBackend = PlaintextKeyring()
+    backend.file_path = str(path)  # type: ignore[attr-defined] # PlaintextKeyring's own attribute
     return backend
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from core.workspace import credentials
 
 from core.store import schema
-from core.workspace.config import CONFIG_NAME, ServerEndpoint, load_config
+from core.workspace.config import CONFIG_NAME, Config, ServerEndpoint, load_config
 from core.store.db import SQLITE_NAME, Database
 from core.errors import ComptoirError
-from routing.wording import counted
+from pathlib import Path
+
 from routing.wording import counted
 from core.workspace.folder import database_url, find_workspace_dir, permission_problems
 
@@ -70,7 +71,7 @@ def run_doctor(explicit: str | None, check_servers: bool = True) -> list[Check]:
     return checks + keyring_checks(config, check_servers)
 
 
-def server_checks(path) -> list[Check]:
+def server_checks(path: Path) -> list[Check]:
     """Does the workspace server answer, and does each of its duties work (as it says itself)?"""
     from core.server.client import RemoteComptoir
 
@@ -101,7 +102,7 @@ def server_checks(path) -> list[Check]:
         client.close()
 
 
-def keyring_checks(config, check_servers: bool) -> list[Check]:
+def keyring_checks(config: Config, check_servers: bool) -> list[Check]:
     checks: list[Check] = []
     try:
         info = credentials.describe_backend()

@@ -25,7 +25,7 @@ SERVER_FILES = ("comptoir.log", "sync.lock", "server.lock")
 SQLITE_FILES = (SQLITE_NAME, SQLITE_NAME + "-wal", SQLITE_NAME + "-shm")
 
 
-def find_workspace_dir(explicit: str | os.PathLike | None) -> Path:
+def find_workspace_dir(explicit: str | os.PathLike[str] | None) -> Path:
     """--workspace DIR, else $COMPTOIR_WORKSPACE, else the user's data dir."""
     if explicit:
         return Path(explicit).expanduser().resolve()
@@ -65,7 +65,7 @@ def database_url(path: Path, config: Config) -> str:
 
 
 def open_workspace(
-    explicit: str | os.PathLike | None = None, *, upgrade: bool = True, check_permissions: bool = True
+    explicit: str | os.PathLike[str] | None = None, *, upgrade: bool = True, check_permissions: bool = True
 ) -> Workspace:
     """Open a workspace; upgrades the schema in place and names any permission problem with its fix."""
     from core.store import schema

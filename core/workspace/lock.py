@@ -13,7 +13,7 @@ import os
 import socket
 from datetime import datetime, timezone
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from core.workspace.folder import Workspace
 
@@ -39,7 +39,7 @@ class WorkspaceLock:
         self.ws = ws
         self.path = ws.path / LOCK_NAME
         self._fd: int | None = None
-        self._pg_conn = None
+        self._pg_conn: Connection | None = None
 
     @property
     def held(self) -> bool:
@@ -131,5 +131,5 @@ class WorkspaceLock:
     def __enter__(self) -> "WorkspaceLock":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
