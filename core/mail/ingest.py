@@ -25,11 +25,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader, hidden_subject
-from core.work.actions import alert_recipients
 from core.mail.autoack import queue_autoack
 from core.mail.mime import ParsedMail, parse_mail
 from core.store.models import NO_DEADLINE, Contact, Conversation, Event, Message, RawMail
 from core.mail.parse_worker import content_key
+from core.work.journal import JournalBatch
 from core.work.policy import build_policy
 from core.work.queries import our_addresses
 from core.store.rawsql import RawSql
@@ -140,7 +140,8 @@ def ingest_batch(ws: Workspace, mails: Sequence[IncomingMail], now: datetime,
         batch.run([prepare_mail(m) for m in mails], report)
         if position is not None:
             save_position(sql, position, now)
-        ws.db.changed(s, report.conversation_ids)
+        batch.journal.changed(report.conversation_ids)
+        batch.journal.flush(sql, s)
     return report
 
 
@@ -197,8 +198,8 @@ class _Batch:
         self.ws, self.s, self.sql, self.policy, self.ours, self.now = ws, s, sql, policy, ours, now
         self.sources: list[dict] = []
         self.attachments: list[dict] = []
-        self.events: list[dict] = []
-        self.alerts: list[dict] = []
+        self.journal = JournalBatch(ws, sql.sqlite)
+        """The batch's events and alerts, and its change-log rows, written at the end."""
         self.search: list[dict] = []
         self.thread_ids: dict[str, int] = {}
         self.contacts: dict[str, _ContactRef | None] = {}
@@ -417,7 +418,7 @@ class _Batch:
                                    disposed_at=answered[2])
         else:
             msg_id = self._message(conv_id, mail, customer, delivered, now, disposition="history")
-        self._event(conv_id, "sync", "history", "stored as history: arrived before the cut-over"
+        self.journal.event(conv_id, "sync", "history", "stored as history: arrived before the cut-over"
                     if answered is None else "already answered from the sent folder", now, message_id=msg_id)
         report.new_messages += 1
         report.history += 1
@@ -451,7 +452,7 @@ class _Batch:
         msg_id = self._message(conv_id, mail, parsed.from_addr or "", delivered, now, direction="outbound",
                                disposition="none", author=agent)
         self.outbound_ids.add(parsed.message_id or "")
-        self._event(conv_id, agent or "sync", "sent_found",
+        self.journal.event(conv_id, agent or "sync", "sent_found",
                     f"a reply by {agent or parsed.from_addr} was found in the sent folder", now, message_id=msg_id)
         report.new_messages += 1
         report.history += 1
@@ -511,7 +512,7 @@ class _Batch:
             delivered.append(mail.delivered_to)
             self.sql.run("UPDATE message SET delivered_to = :d WHERE id = :id",
                          {"d": self.sql.json(delivered), "id": msg_id})
-            self._event(conv_id, "sync", "also_delivered", f"the same mail also reached {mail.delivered_to}", now)
+            self.journal.event(conv_id, "sync", "also_delivered", f"the same mail also reached {mail.delivered_to}", now)
             report.conversation_ids.append(conv_id)
         report.merged += 1
 
@@ -561,18 +562,6 @@ class _Batch:
             row = self.sql.one("SELECT id, owner, confidential, subject, team FROM conversation WHERE id = :id",
                                {"id": conv_id})
         return _ConvRef(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
-
-    def _event(self, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime,
-               **details: object) -> None:
-        """Like core.work.actions.record_event, written with the batch."""
-        self.events.append({"c": conversation_id, "a": actor, "t": self.when(now), "k": kind,
-                            "d": self.sql.json({"text": text, **details})})
-
-    def _alert(self, now: datetime, kind: str, text: str, conversation_id: int, agents=(), teams=()) -> None:
-        """Like core.work.actions.raise_alerts (team alerts go to every member), written with the batch."""
-        for agent, team in alert_recipients(self.ws, agents, teams).items():
-            self.alerts.append({"a": agent, "tm": team, "k": kind, "x": text, "c": conversation_id,
-                                "t": self.when(now)})
 
     def _routed_values(self, conv: _ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
                        is_new: bool) -> dict:
@@ -627,7 +616,7 @@ class _Batch:
         self.conv_rows[conv.id] = (conv.id, owner, confidential, conv.subject, d.team)
         reasons = " ".join(r.text for r in d.reasons)
         conv.team_after = d.team
-        self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
+        self.journal.event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
                     target=d.target, agent=d.agent, team=d.team, visibility=d.visibility, facts=facts,
                     exclusive_until=_iso(d.exclusive_until), team_until=_iso(d.team_until))
         if conv.next_step is not None and conv.next_step <= self.now:
@@ -638,11 +627,11 @@ class _Batch:
         who = parsed.from_name or parsed.from_addr
         if d.visibility == "personal" and exclusive:
             until = f" (yours alone until {d.exclusive_until:%H:%M} UTC)" if d.exclusive_until else ""
-            self._alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
+            self.journal.alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
         elif owner and not is_new:
-            self._alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])
+            self.journal.alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])
         elif d.visibility == "team" and d.team:
-            self._alert(now, "team", f"New for team {d.team} from {who}: {label}", conv.id, teams=[d.team])
+            self.journal.alert(now, "team", f"New for team {d.team} from {who}: {label}", conv.id, teams=[d.team])
 
     def _flush(self) -> None:
         sql = self.sql
@@ -650,12 +639,6 @@ class _Batch:
                  "VALUES (:m, :a, :b, :v, :u, :t)", self.sources)
         sql.many("INSERT INTO attachment (message_id, part_path, filename, content_type, size, content_id, inline) "
                  "VALUES (:m, :p, :f, :c, :s, :i, :n)", self.attachments)
-        sql.many("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
-                 "VALUES (:c, NULL, :a, :t, :k, :d)", self.events)
-        if self.alerts:
-            sql.many("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                     "VALUES (:a, :tm, :k, :x, :c, 'comptoir', :t, NULL)", self.alerts)
-            self.ws.db.changed(self.s, [None], kind="alert")
         if sql.sqlite:
             sql.many(SQLITE_INDEX_SQL, self.search)
         elif self.search:

@@ -16,16 +16,14 @@ import sys
 import threading
 from datetime import timedelta
 
-from sqlalchemy import text
 
-from core.work.actions import raise_alerts
+from core.work.journal import prune_changes, raise_alerts
 from core.work.escalation import run_escalation
 from core.workspace.lock import WorkspaceLock
 from core.workspace.logfile import log_to_file
 from core.mail.mailbox_sync import PROBE_SECONDS, MailboxSync, ParsePool
 from core.store.models import utcnow
 from core.mail.outbox import Outbox
-from core.store.rawsql import column_when
 from core.store.storage_failure import storage_failure, workspace_storage
 from core.textsafe import printable
 from core.work.webhook import WebhookQueue
@@ -152,9 +150,8 @@ class Syncer:
 
     def prune_changes(self) -> int:
         """Delete change-log rows older than a day (running apps have read them long ago)."""
-        cutoff_value = column_when(utcnow() - CHANGE_LOG_KEEP, self.ws.db.is_sqlite)
         with self.ws.db.write() as s:
-            return s.execute(text("DELETE FROM change WHERE at < :c"), {"c": cutoff_value}).rowcount or 0
+            return prune_changes(s, utcnow() - CHANGE_LOG_KEEP)
 
     def _trouble(self, message: str, failures: int) -> None:
         """Tell supervisors that a mailbox keeps failing (and when it recovers)."""

@@ -97,7 +97,7 @@ class Health:
 
     def _alert_supervisors(self, name: str, error: str) -> bool:
         """Alert the supervisors; False when the alert could not be written (tried again later)."""
-        from core.work.actions import raise_alerts
+        from core.work.journal import raise_alerts
 
         supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
         if not supervisors:

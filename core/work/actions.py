@@ -7,26 +7,23 @@ who won, so two agents claiming at once can never both succeed, on SQLite or Pos
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader
-from core.store.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
-from core.work.acting import acting_login_details
 from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
-from core.store.models import utcnow
+from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem, Presence
 from routing.wording import counted
-from core.work.queries import get_conversation, our_addresses, signature_for
+from core.work.queries import get_conversation, signature_for
 from core.store.search import index_message
 from core.store.rawsql import RawSql, column_when
+from core.work.journal import JournalBatch, acknowledge_alerts, raise_alerts, record_change, record_event
 from core.work.views import ActionResult
 from core.workspace.folder import Workspace
 
@@ -36,55 +33,6 @@ PRESENCE_STATES = ("available", "away", "vacation")
 
 
 # -- shared helpers ---------------------------------------------------------------------------
-def record_event(
-    s: Session, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime, **details: object
-) -> None:
-    s.execute(
-        insert(Event.__table__),
-        [{"conversation_id": conversation_id, "message_id": None, "actor": actor, "at": now, "kind": kind,
-          "details": {"text": text, **details, **acting_login_details()}}],
-    )
-
-
-def raise_alerts(
-    s: Session,
-    ws: Workspace,
-    now: datetime,
-    kind: str,
-    text: str,
-    conversation_id: int | None = None,
-    agents: Iterable[str] = (),
-    teams: Iterable[str] = (),
-    exclude: Iterable[str] = (),
-    source: str = "comptoir",
-) -> list[str]:
-    """Write one alert per concerned agent (team alerts go to every member); returns who got one."""
-    rows = [
-        {"agent": agent, "team": team, "kind": kind, "text": text, "conversation_id": conversation_id,
-         "source": source, "created_at": now, "acknowledged_at": None}
-        for agent, team in alert_recipients(ws, agents, teams, exclude).items()
-    ]
-    if rows:
-        s.execute(insert(Alert.__table__), rows)
-        ws.db.changed(s, [None], kind="alert")
-    return [r["agent"] for r in rows]
-
-
-def alert_recipients(
-    ws: Workspace, agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = ()
-) -> dict[str, str | None]:
-    """Known agents to alert, each with the team it is alerted for (None when named personally)."""
-    excluded = set(exclude)
-    recipients: dict[str, str | None] = {}
-    for team in teams:
-        for member in ws.config.members_of(team):
-            recipients.setdefault(member, team)
-    for agent in agents:
-        recipients[agent] = None
-    known = {a.login for a in ws.config.agents}
-    return {agent: team for agent, team in recipients.items() if agent in known and agent not in excluded}
-
-
 def _name(ws: Workspace, login: str | None) -> str:
     if not login:
         return "nobody"
@@ -172,17 +120,14 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             conversation_id,
         )
     # Every value is worked out before the write lock, so other writers wait only for the statements.
-    sqlite = ws.db.is_sqlite
-    at = column_when(now, sqlite)
+    at = column_when(now, ws.db.is_sqlite)
     claimed = {"agent": agent, "now": at, "id": conversation_id}
-    event = {"c": conversation_id, "actor": agent, "at": at,
-             "details": json.dumps({"text": f"{_name(ws, agent)} claimed it", **acting_login_details()})}
-    alert = None
-    changes = [{"c": conversation_id, "k": "conversation", "at": column_when(utcnow(), sqlite)}]
+    journal = JournalBatch(ws, ws.db.is_sqlite)
+    journal.event(conversation_id, agent, "claim", f"{_name(ws, agent)} claimed it", now)
+    journal.changed([conversation_id])
     if conv.exclusive_agent and conv.exclusive_agent != agent:
-        alert = {"agent": conv.exclusive_agent, "c": conversation_id, "at": at,
-                 "text": f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone"}
-        changes.append({"c": None, "k": "alert", "at": changes[0]["at"]})
+        journal.alert(now, "claimed", f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
+                      conversation_id, agents=[conv.exclusive_agent])
     with ws.db.raw(write=True) as raw:
         won = raw.run(
             "UPDATE conversation SET owner = :agent, updated_at = :now, "
@@ -196,20 +141,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             if latest.state == "done":
                 return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
             return _lost(ws, agent, conv, latest.owner)
-        raw.run(
-            "INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
-            "VALUES (:c, NULL, :actor, :at, 'claim', :details)",
-            event,
-        )
-        if alert is not None:
-            raw.run(
-                "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                "VALUES (:agent, NULL, 'claimed', :text, :c, 'comptoir', :at, NULL)",
-                alert,
-            )
-        raw.many(CHANGE_INSERT_SQL, changes)
-        if not raw.sqlite:
-            raw.run(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :p)", {"p": str(conversation_id)})
+        journal.flush(raw)
     return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
 
 
@@ -240,7 +172,7 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         teams = [conv.team] if conv.team else []
         raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
                      teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id)
 
 
@@ -306,7 +238,7 @@ def assign(
                      exclude=[agent, losing] if losing else [agent])
         if losing:
             raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[previous])
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent)
 
 
@@ -353,7 +285,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
         record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
                      message_id=message_id, reason=reason)
-        ws.db.changed(s, [conv.id])
+        record_change(s, [conv.id])
     return ActionResult(True, f"message {message_id}: no action needed", conv.id)
 
 
@@ -390,7 +322,7 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
                     next_step_at=None)
         )
         record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is done", conversation_id)
 
 
@@ -406,7 +338,7 @@ def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Ac
             .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now)
         )
         record_event(s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now)
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is open again", conversation_id)
 
 
@@ -435,7 +367,7 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
         )
         record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
                      until=until.isoformat())
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id)
 
 
@@ -474,7 +406,7 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
                      agents=readers, exclude=[agent])
         raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on #{conversation_id}, which you cannot read; "
                      "ask them or a supervisor", conversation_id, agents=[m for m in mentioned if m not in readers], exclude=[agent])
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     who = f" ({', '.join('@' + m for m in dict.fromkeys(mentioned))} alerted)" if mentioned else ""
     return ActionResult(True, f"note added to {_label(conv)}{who}", conversation_id)
 
@@ -489,7 +421,7 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
         record_event(s, conversation_id, agent, "confidential",
                      f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now)
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}", conversation_id)
 
 
@@ -597,7 +529,7 @@ def reply(
         record_event(s, conversation_id, agent, "reply",
                      f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
                      message_id=msg.id, our_message_id=our_id)
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
 
 
@@ -615,7 +547,7 @@ def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionR
                   .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}"))
         record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message {message_id} again", now,
                      message_id=message_id)
-        ws.db.changed(s, [item.conversation_id])
+        record_change(s, [item.conversation_id])
     return ActionResult(True, f"message {message_id} queued for sending again", item.conversation_id)
 
 
@@ -663,7 +595,7 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
             col(Conversation.visibility) == "personal", col(Conversation.state) != "done",
             (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
         ).values(next_step_at=now))
-        ws.db.changed(s, [None, *returned], kind="presence")
+        record_change(s, [None, *returned], kind="presence")
     extra = (f"; {counted(len(returned), 'open conversation')} went back to {'its team' if len(returned) == 1 else 'their teams'}"
              if returned else "")
     return ActionResult(True, text + extra)
@@ -698,18 +630,12 @@ def heartbeat(ws: Workspace, agent: str, viewing: int | None, replying: int | No
         p.heartbeat_at, p.viewing_id, p.replying_id = now, viewing, replying
         s.add(p)
         if changed:
-            ws.db.changed(s, [c for c in (viewing, replying) if c is not None] or [None], kind="presence")
+            record_change(s, [c for c in (viewing, replying) if c is not None] or [None], kind="presence")
 
 
 def acknowledge(ws: Workspace, agent: str, alert_id: int | None, now: datetime) -> int:
     with ws.db.write() as s:
-        stmt = update(Alert).where(col(Alert.agent) == agent, col(Alert.acknowledged_at).is_(None))
-        if alert_id is not None:
-            stmt = stmt.where(col(Alert.id) == alert_id)
-        count = s.execute(stmt.values(acknowledged_at=now)).rowcount
-        if count:
-            ws.db.changed(s, [None], kind="alert")
-    return count
+        return acknowledge_alerts(s, now, agent=agent, alert_id=alert_id)
 
 
 def external_alert(

@@ -14,7 +14,6 @@ from core.workspace.config import CONFIG_NAME, ServerEndpoint, load_config
 from core.store.db import SQLITE_NAME, Database
 from core.errors import ComptoirError
 from routing.wording import counted
-from routing.wording import counted
 from core.workspace.folder import database_url, find_workspace_dir, permission_problems
 
 TIMEOUT = 5.0
