@@ -33,7 +33,7 @@ from core.workspace.credentials import get_password
 from routing.wording import counted
 from core.errors import ComptoirError
 from core.mail.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
-from core.mail.mailbox_sync import make_client
+from core.mail.imap_account import connect_and_login, make_client
 from core.store.rawsql import RawSql, column_when
 from core.textsafe import strip_controls
 from core.work.views import DeliveryCheck
@@ -425,8 +425,7 @@ class Outbox:
                 if client is None:
                     client = make_client(account)
                     self._sent_folders[account.name] = client
-                    await client.connect()
-                    await client.login(account.username, get_password(account.name))
+                    await connect_and_login(client, account)
                     await client.create(account.sent_folder, exist_ok=True)
                 await client.append(account.sent_folder, raw, flags=("\\Seen",))
                 return
@@ -454,8 +453,7 @@ async def in_sent_folder(account: AccountConfig, message_id: str) -> bool:
     """Whether a mail with this Message-ID is in the account's Sent folder (one short IMAP session)."""
     client = make_client(account)
     try:
-        await client.connect()
-        await client.login(account.username, get_password(account.name))
+        await connect_and_login(client, account)
         await client.create(account.sent_folder, exist_ok=True)
         await client.select(account.sent_folder, readonly=True)
         return bool(await client.search_message_id(message_id))
