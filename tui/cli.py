@@ -438,7 +438,7 @@ def cmd_alert(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from core.mail.ingest import reroute_preview
+    from core.work.reroute import reroute_preview
 
     if not args.dry_run:
         raise ActionRefused("only `comptoir route --dry-run` exists: rules apply to new mail once the config changes")
