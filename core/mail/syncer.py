@@ -1,7 +1,7 @@
 """The syncer: every account's mailboxes, the outbox, escalation and housekeeping, in one asyncio loop.
 
-Exactly one process runs it per workspace (core.workspace.lock): `comptoir sync` as a service, or the app's
-embedded syncer through `Syncer.run_in_thread`. Each (account, mailbox) is its own task
+Exactly one process runs it per workspace (core.workspace.lock): `comptoir sync` as a service, or the
+workspace server's duties (core.server.duties) through `Syncer.run_in_thread`. Each (account, mailbox) is its own task
 (core.mail.mailbox_sync); the outbox and the webhook queue run every second, escalation every 30 s,
 and the change log is pruned of rows older than a day.
 """
