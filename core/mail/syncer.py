@@ -17,7 +17,7 @@ import threading
 from datetime import timedelta
 
 
-from core.work.journal import prune_changes, raise_alerts
+from core.work.journal import alert_supervisors, prune_changes
 from core.work.escalation import run_escalation
 from core.workspace.lock import WorkspaceLock
 from core.workspace.logfile import log_to_file
@@ -155,12 +155,7 @@ class Syncer:
 
     def _trouble(self, message: str, failures: int) -> None:
         """Tell supervisors that a mailbox keeps failing (and when it recovers)."""
-        supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
-        try:
-            with self.ws.db.write() as s:
-                raise_alerts(s, self.ws, self.ws.clock.now(), "sync_trouble", message, agents=supervisors)
-        except Exception:  # noqa: BLE001
-            log.exception("could not raise the sync_trouble alert")
+        alert_supervisors(self.ws, "sync_trouble", message)
 
     def run_in_thread(self, stop: threading.Event, lock: WorkspaceLock | None = None) -> bool:
         """Blocking entry for an embedded syncer in a thread: runs until `stop` is set.

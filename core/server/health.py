@@ -81,20 +81,10 @@ class Health:
 
     def _alert_supervisors(self, name: str, error: str) -> bool:
         """Alert the supervisors; False when the alert could not be written (tried again later)."""
-        from core.work.journal import raise_alerts
+        from core.work.journal import alert_supervisors
 
-        supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
-        if not supervisors:
-            return True
-        try:
-            with self.ws.db.write() as s:
-                raise_alerts(s, self.ws, self.ws.clock.now(), "server_trouble",
-                             f"The workspace server's {name} fails ({error}); it retries by itself. "
-                             f"Details: {self.ws.log_path}", agents=supervisors)
-            return True
-        except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
-            log.warning("could not alert supervisors about %s", name, exc_info=True)
-            return False
+        return alert_supervisors(self.ws, "server_trouble", f"The workspace server's {name} fails ({error}); it "
+                                 f"retries by itself. Details: {self.ws.log_path}")
 
 
 def _now() -> datetime:

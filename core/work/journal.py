@@ -12,6 +12,7 @@ tests/foundation/test_journal_only.py fails when any other module writes those t
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ ALERT_INSERT_SQL = ("INSERT INTO alert (agent, team, kind, text, conversation_id
                     "VALUES (:agent, :team, :kind, :text, :c, :source, :at, NULL)")
 CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
 NOTIFY_SQL = "SELECT pg_notify(:ch, :p)"
+log = logging.getLogger("comptoir.journal")
 _SESSION_SEEN = "comptoir_changed"
 """Where a Session remembers the (conversation, kind) pairs it logged, so each is logged once a transaction."""
 
@@ -150,6 +152,21 @@ def raise_alerts(
 ) -> list[str]:
     """Write one alert per concerned agent (team alerts go to every member); returns who got one."""
     return _write_one(s, ws, lambda b: b.alert(now, kind, text, conversation_id, agents, teams, exclude, source))
+
+
+def alert_supervisors(ws: Workspace, kind: str, text: str) -> bool:
+    """Alert every supervisor, in a transaction of its own (for trouble the server or the syncer runs into);
+    False when the alert could not be written: the database may be what fails, and the log says so."""
+    supervisors = [a.login for a in ws.config.agents if a.role == "supervisor"]
+    if not supervisors:
+        return True
+    try:
+        with ws.db.write() as s:
+            raise_alerts(s, ws, ws.clock.now(), kind, text, agents=supervisors)
+        return True
+    except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
+        log.warning("could not alert the supervisors (%s)", kind, exc_info=True)
+        return False
 
 
 def record_change(s: Session, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:

@@ -282,6 +282,14 @@ class WorkspaceSettings(_Strict):
         return _check_zone(value)
 
 
+def _known(kind: str, name: str, found, names):
+    """`found`, or an UnknownName error listing the valid names of that kind."""
+    if found is None:
+        listed = ", ".join(sorted(names)) or "none configured"
+        raise UnknownName(f"there is no {kind} {name!r}; the {kind}s are: {listed}")
+    return found
+
+
 class Config(_Strict):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     """General settings."""
@@ -338,19 +346,11 @@ class Config(_Strict):
 
     def require_agent(self, login: str) -> AgentConfig:
         """The agent, or an UnknownName error listing every login."""
-        found = self.agent(login)
-        if found is None:
-            logins = ", ".join(sorted(a.login for a in self.agents)) or "none configured"
-            raise UnknownName(f"there is no agent {login!r}; the agents are: {logins}")
-        return found
+        return _known("agent", login, self.agent(login), (a.login for a in self.agents))
 
     def require_team(self, name: str) -> TeamConfig:
         """The team, or an UnknownName error listing every team."""
-        found = self.team(name)
-        if found is None:
-            names = ", ".join(sorted(t.name for t in self.teams)) or "none configured"
-            raise UnknownName(f"there is no team {name!r}; the teams are: {names}")
-        return found
+        return _known("team", name, self.team(name), (t.name for t in self.teams))
 
     def is_supervisor(self, login: str) -> bool:
         agent = self.agent(login)
