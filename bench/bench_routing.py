@@ -24,7 +24,7 @@ TARGET_PER_SECOND = 20_000
 SEED = 20240312
 TEAM_NAMES = ("sales", "support", "purchasing")
 START = datetime(2024, 3, 4, 7, tzinfo=UTC)
-HOURS = BusinessHours.from_spec("Europe/Paris", {"mon-fri": "09:00-18:00"})
+HOURS = BusinessHours.from_text("Europe/Paris", "mon-fri 09:00-18:00")
 
 
 def make_policy(rng: random.Random, agent_count: int) -> Policy:

@@ -47,11 +47,6 @@ class MessageFacts:
     def recipients(self) -> tuple[str, ...]:
         return self.to + self.cc
 
-    @property
-    def sender_label(self) -> str:
-        """"Ada Lovelace <ada@example.test>" or the bare address when no name was given."""
-        return f"{self.sender_name} <{self.sender}>" if self.sender_name else self.sender
-
 
 @dataclass(frozen=True)
 class ThreadFacts:

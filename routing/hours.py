@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -13,7 +13,11 @@ _MINUTES_PER_DAY = 24 * 60
 # A week of closed days is impossible past this horizon unless the hours are misconfigured.
 _SEARCH_DAYS = 3 * 366
 _ONE_DAY = timedelta(days=1)
-_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_CLAUSE = re.compile(
+    r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?(?:,[a-z]{3}(?:-[a-z]{3})?)*)\s+"
+    r"(?P<ranges>\d{1,2}:\d{2}-\d{1,2}:\d{2}(?:,\d{1,2}:\d{2}-\d{1,2}:\d{2})*)$"
+)
+ALWAYS = ("always", "24/7")
 
 OpenRange = tuple[int, int]
 """Opening range of one day as (start minute, end minute) in local wall-clock time; end may be 1440."""
@@ -45,15 +49,9 @@ class BusinessHours:
         return self._hash
 
     @classmethod
-    def from_spec(
-        cls, timezone: str, spec: Mapping[str, str], holidays: Iterable[date] = ()
-    ) -> BusinessHours:
-        """Build hours from {"mon-fri": "09:00-12:00, 14:00-18:00", "sat": "10:00-13:00"}."""
-        days: list[list[OpenRange]] = [[] for _ in DAY_NAMES]
-        for day_key, ranges in spec.items():
-            for index in _day_indexes(day_key):
-                days[index].extend(_parse_ranges(ranges))
-        return cls(timezone, tuple(tuple(day) for day in days), frozenset(holidays))
+    def from_text(cls, timezone: str, text: str, holidays: Iterable[date] = ()) -> BusinessHours:
+        """Hours written as in comptoir.toml: "mon-fri 09:00-12:00,14:00-18:00; sat 10:00-13:00" (see parse_week)."""
+        return cls(timezone, parse_week(text), frozenset(holidays))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -189,22 +187,41 @@ def _merge(ranges: Iterable[OpenRange]) -> tuple[OpenRange, ...]:
     return tuple((start, end) for start, end in merged)
 
 
-def _day_indexes(key: str) -> list[int]:
-    names = [part.strip().lower()[:3] for part in key.split("-")]
-    if any(name not in DAY_NAMES for name in names) or len(names) > 2:
-        raise ValueError(f"unknown day or day range {key!r} (use mon..sun or mon-fri)")
-    first, last = DAY_NAMES.index(names[0]), DAY_NAMES.index(names[-1])
-    if last < first:
-        raise ValueError(f"day range {key!r} runs backwards")
-    return list(range(first, last + 1))
+def parse_week(text: str) -> tuple[tuple[OpenRange, ...], ...]:
+    """The one parser of opening hours: "mon-fri 09:00-12:00,14:00-18:00; sat 10:00-12:00" -> each weekday's
+    ranges (Monday first). Days are mon..sun, alone, in lists (mon,wed) or ranges (fri-mon wraps the week);
+    24:00 ends a day; "always" or "24/7" is every hour of every day. Raises ValueError naming the bad clause."""
+    if text.strip().lower() in ALWAYS:
+        return (((0, _MINUTES_PER_DAY),),) * 7
+    week: list[list[OpenRange]] = [[] for _ in DAY_NAMES]
+    for clause in filter(None, (c.strip().lower() for c in text.split(";"))):
+        match = _CLAUSE.match(clause)
+        if not match:
+            raise ValueError(
+                f"{clause!r} is not an opening-hours clause (write it like 'mon-fri 09:00-18:00; sat 10:00-12:00')"
+            )
+        days: list[int] = []
+        for span in match["days"].split(","):
+            first, _, last = span.partition("-")
+            if first not in DAY_NAMES or (last and last not in DAY_NAMES):
+                raise ValueError(f"{span!r} is not a day or a range of days (mon, tue, ... sun)")
+            a = DAY_NAMES.index(first)
+            b = DAY_NAMES.index(last) if last else a
+            days.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+        for rng in match["ranges"].split(","):
+            start_s, end_s = rng.split("-")
+            start, end = _minute_of_day(start_s), _minute_of_day(end_s)
+            if end <= start:
+                raise ValueError(f"{rng!r}: the closing time must come after the opening time")
+            for day in days:
+                week[day].append((start, end))
+    return tuple(tuple(sorted(day)) for day in week)
 
 
-def _parse_ranges(text: str) -> list[OpenRange]:
-    ranges = []
-    for part in text.split(","):
-        found = _RANGE.match(part)
-        if not found:
-            raise ValueError(f"opening range {part.strip()!r} is not HH:MM-HH:MM")
-        h1, m1, h2, m2 = (int(group) for group in found.groups())
-        ranges.append((h1 * 60 + m1, h2 * 60 + m2))
-    return ranges
+def _minute_of_day(text: str) -> int:
+    hours, minutes = (int(p) for p in text.split(":"))
+    if hours == 24 and minutes == 0:
+        return _MINUTES_PER_DAY
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError(f"{text!r} is not a time of day")
+    return hours * 60 + minutes

@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from core import __version__
@@ -438,7 +438,7 @@ def cmd_alert(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from core.mail.ingest import reroute_preview
+    from core.work.reroute import reroute_preview
 
     if not args.dry_run:
         raise ActionRefused("only `comptoir route --dry-run` exists: rules apply to new mail once the config changes")
@@ -568,7 +568,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 # -- parser -----------------------------------------------------------------------------------
-def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> argparse.ArgumentParser:
+def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workspace", "-W", metavar="DIR", default=argparse.SUPPRESS,
                         help="workspace folder (default: $COMPTOIR_WORKSPACE, else your data dir)")
@@ -692,7 +692,9 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p = add("sync", cmd_sync, "run the syncer: mail, outbox, escalation (holds the workspace lock)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     for name, (func, configure) in (extra or {}).items():
-        configure(add(name, func, (func.__doc__ or name).strip().splitlines()[0]))
+        p = add(name, func, (func.__doc__ or name).strip().splitlines()[0])
+        if configure is not None:  # None: only the common options
+            configure(p)
     return parser
 
 

@@ -59,10 +59,6 @@ def _run_app(service) -> int:
     return 0
 
 
-def _configure_open(parser: argparse.ArgumentParser) -> None:
-    """`open` takes only the common options."""
-
-
 def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the demo workspace from scratch")
@@ -73,7 +69,7 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run(sys.argv[1:] if argv is None else argv,
-               extra={"open": (cmd_open, _configure_open), "demo": (cmd_demo, _configure_demo)})
+               extra={"open": (cmd_open, None), "demo": (cmd_demo, _configure_demo)})
 
 
 if __name__ == "__main__":

@@ -15,10 +15,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TextIO
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from core.clock import Clock
@@ -29,6 +29,7 @@ from core.work.escalation import run_escalation
 from core.mail.ingest import IncomingMail, ingest_batch
 from core.workspace.locations import default_demo_dir
 from core.store.models import Message, OutboxItem
+from core.work.journal import record_change
 from core.workspace.folder import Workspace, open_workspace
 
 log = logging.getLogger("comptoir.demo")
@@ -193,5 +194,5 @@ def send_offline(ws: Workspace, now: datetime) -> int:
             if item.message_row_id:
                 s.execute(update(Message).where(col(Message.id) == item.message_row_id).values(sent_at=now))
         if items:
-            ws.db.changed(s, [i.conversation_id for i in items])
+            record_change(s, [i.conversation_id for i in items])
     return len(items)

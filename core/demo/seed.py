@@ -7,7 +7,7 @@ from typing import Any
 
 import random
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -18,8 +18,9 @@ from sqlmodel import col, select
 from core.work import actions
 from core.work.escalation import run_escalation
 from core.mail.ingest import IncomingMail, ingest_batch
-from core.store.models import Alert, Contact, Conversation, Message, OutboxItem, Rating, id_of
+from core.store.models import Contact, Conversation, Message, OutboxItem, Rating, id_of
 from core.store.db import SQLITE_NAME
+from core.work.journal import acknowledge_alerts
 from core.workspace.folder import Workspace, init_workspace, open_workspace
 
 DEMO_AGENT = "marie"
@@ -232,7 +233,7 @@ def build_demo(path: Path, now: datetime | None = None, conversations: int = 200
         run_escalation(ws, now)  # the past catches up now, so the live demo's first tick is not a flood
         with ws.db.write() as s:
             # History is history: only what happens from the demo's start on should make the bar blink.
-            s.execute(update(Alert).where(col(Alert.acknowledged_at).is_(None)).values(acknowledged_at=now))
+            acknowledge_alerts(s, now)
         _seed_live_moments(ws, world, now)
         with ws.db.write() as s:
             s.execute(text("INSERT INTO meta (key, value) VALUES ('demo_built_at', :v)"), {"v": now.isoformat()})

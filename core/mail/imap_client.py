@@ -19,12 +19,10 @@ from datetime import datetime
 from typing import AsyncIterator, Awaitable, Iterable, Literal, Sequence, TypeVar
 
 import aioimaplib
-from aioimaplib.aioimaplib import (
-    AUTH, CRLF, SELECTED, Command, FetchCommand, IMAP4ClientProtocol, IncompleteRead, literal_data_re,
-    quoted, time2internaldate,
-)
+from aioimaplib.aioimaplib import AUTH, SELECTED, Command, quoted, time2internaldate
 
 from core.errors import ComptoirError
+from core.mail.aioimaplib_patches import ImapProtocol, SelectLikeCommand, UidFetchCommand
 from core.mail.imap_parse import (
     FetchItem, ImapParseError, ListEntry, MailboxStatus, encode_mailbox, parse_appenduid, parse_capability,
     parse_fetch, parse_list, parse_search, parse_select,
@@ -37,13 +35,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-_aioimaplib_log = logging.getLogger("aioimaplib.aioimaplib")
 T = TypeVar("T")
 ConnectMode = Literal["tls", "starttls", "plain"]
-MAX_FETCH_BATCH = 500  # aioimaplib's recursive reader overflowed near 950 lines per read (upstream #118).
+MAX_FETCH_BATCH = 500  # aioimaplib's own reader overflowed near 950 lines per read (upstream #118; patched anyway).
 IDLE_MAX_SECONDS = 29 * 60  # RFC 2177: servers may drop a client idle for 30 minutes, so re-IDLE before.
 _DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
-_EXISTS_NOTICE = re.compile(rb"^\* \d+ EXISTS\b", re.IGNORECASE)
 _PUSH = re.compile(rb"^(\d+) (EXISTS|EXPUNGE)\b|^VANISHED\b|^BYE\b", re.IGNORECASE)
 
 
@@ -141,108 +137,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-# ---------------------------------------------------------------- aioimaplib protocol fixes
-
-
-class _Protocol(IMAP4ClientProtocol):
-    """aioimaplib's protocol with a connection-lost future and a reader that is linear and non-recursive."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(loop)
-        self.lost: asyncio.Future = loop.create_future()
-        self.exists_notices = 0
-
-    def _untagged_response(self, line: bytes):
-        # Upstream drops an EXISTS that arrives during SEARCH and other async commands; count every one.
-        if _EXISTS_NOTICE.match(line):
-            self.exists_notices += 1
-        return super()._untagged_response(line)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        # Upstream leaves pending commands waiting forever when the socket closes; this future wakes them.
-        if not self.lost.done():
-            self.lost.set_result(exc)
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        # Upstream formats `'Received : %s' % d` for every chunk even with debug logging off.
-        if _aioimaplib_log.isEnabledFor(logging.DEBUG):
-            _aioimaplib_log.debug("Received : %r", data[:200])
-        try:
-            self._handle_responses(self.incomplete_line + data, self._handle_line, self.current_command)
-            self.incomplete_line = b""
-            self.current_command = None
-        except IncompleteRead as incomplete_read:
-            self.current_command = incomplete_read.cmd
-            self.incomplete_line = incomplete_read.data
-
-    def _handle_responses(self, data: bytes, line_handler, current_cmd: Command | None = None) -> None:
-        # Same logic as upstream, as a loop over an offset: upstream recurses once per line (RecursionError
-        # near 950 lines, #118) and copies the rest of the buffer at every line.
-        pos, end = 0, len(data)
-        while True:
-            if current_cmd is not None and current_cmd.wait_literal_data():
-                missing = current_cmd._expected_size - len(current_cmd._resp_literal_data)
-                chunk = data[pos:pos + missing]
-                pos += len(chunk)
-                current_cmd.append_literal_data(chunk)
-                if current_cmd.wait_literal_data():
-                    raise IncompleteRead(current_cmd)
-            if pos >= end:
-                if self.pending_sync_command is not None:
-                    self.pending_sync_command.flush()
-                if current_cmd is not None and current_cmd.wait_data():
-                    raise IncompleteRead(current_cmd)
-                return
-            line_end = data.find(CRLF, pos)
-            if line_end < 0:
-                raise IncompleteRead(current_cmd, data[pos:])
-            line = data[pos:line_end]
-            pos = line_end + 2
-            cmd = line_handler(line, current_cmd)
-            begin_literal = literal_data_re.match(line) if line.endswith(b"}") else None
-            if begin_literal:
-                if cmd is None:
-                    cmd = Command("NIL", "unused", loop=self.loop)
-                cmd.begin_literal_data(int(begin_literal.group("size")))
-                current_cmd = cmd
-            elif cmd is not None and cmd.wait_data():
-                current_cmd = cmd
-            else:
-                current_cmd = None
-
-
-class _FetchCommand(FetchCommand):
-    """FETCH whose "is the message data complete" check is incremental (upstream rescans every line)."""
-
-    def __init__(self, tag: str, *args: str, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(tag, *args, prefix="UID", loop=loop)
-        self._open_parens = 0
-
-    def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
-        super().append_to_resp(line, result)
-        if type(line) is bytes:  # literals arrive as bytearray and must not be counted
-            balance = line.count(b"(") - line.count(b")")
-            self._open_parens = balance if self.FETCH_MESSAGE_DATA_RE.match(line) else self._open_parens + balance
-
-    def wait_data(self) -> bool:
-        return self._open_parens != 0
-
-
-class _SyncCommand(Command):
-    """A command filed as SELECT so aioimaplib hands it every untagged line, sent on the wire as `verb`.
-
-    Upstream treats EXAMINE as an asynchronous command, so its EXISTS/UIDVALIDITY lines would be dropped.
-    """
-
-    def __init__(self, verb: str, tag: str, *args: str, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__("SELECT", tag, *args, loop=loop)
-        self.verb = verb
-
-    def __repr__(self) -> str:
-        return " ".join([self.tag, self.verb, *self.args])
-
-
 # ---------------------------------------------------------------- the client
 
 
@@ -262,7 +156,7 @@ class ImapClient:
         self.mode = mode
         self.timeouts = timeouts
         self._ssl_context = ssl_context or (make_ssl_context(cafile, verify) if mode != "plain" else None)
-        self._proto: _Protocol | None = None
+        self._proto: ImapProtocol | None = None
         self._lock = asyncio.Lock()
         self._capabilities: frozenset[str] = frozenset()
         self._selected: str | None = None
@@ -286,7 +180,7 @@ class ImapClient:
     async def connect(self) -> None:
         """Open the TCP (and TLS) connection, read the greeting and, in starttls mode, upgrade to TLS."""
         loop = asyncio.get_running_loop()
-        proto = _Protocol(loop)
+        proto = ImapProtocol(loop)
         implicit_tls = self._ssl_context if self.mode == "tls" else None
         try:
             await asyncio.wait_for(
@@ -406,7 +300,7 @@ class ImapClient:
         args = [encode_mailbox(mailbox)]
         if "CONDSTORE" in self._capabilities:
             args.append("(CONDSTORE)")
-        command = _SyncCommand("EXAMINE" if readonly else "SELECT", proto.new_tag(), *args, loop=proto.loop)
+        command = SelectLikeCommand("EXAMINE" if readonly else "SELECT", proto.new_tag(), *args, loop=proto.loop)
         response = await self._command("SELECT", command)
         proto.state = SELECTED
         self._selected = mailbox
@@ -462,7 +356,7 @@ class ImapClient:
         if "CONDSTORE" not in self._capabilities:
             raise ImapError(f"{self.host} has no CONDSTORE: use UID SEARCH to find changes")
         proto = self._require_selected()
-        command = _FetchCommand(proto.new_tag(), uids, "(UID FLAGS MODSEQ)", f"(CHANGEDSINCE {int(modseq)})",
+        command = UidFetchCommand(proto.new_tag(), uids, "(UID FLAGS MODSEQ)", f"(CHANGEDSINCE {int(modseq)})",
                                 loop=proto.loop)
         response = await self._command("UID FETCH CHANGEDSINCE", command)
         items = self._parse("UID FETCH", parse_fetch, response.lines[:-1])
@@ -568,14 +462,14 @@ class ImapClient:
 
     # -- plumbing
 
-    def _require(self) -> _Protocol:
+    def _require(self) -> ImapProtocol:
         if self._proto is None:
             raise ImapError("not connected: call connect() first")
         if self._proto.lost.done():
             raise ImapConnectionLost(f"connection to {self.host}:{self.port} is closed")
         return self._proto
 
-    def _require_selected(self) -> _Protocol:
+    def _require_selected(self) -> ImapProtocol:
         proto = self._require()
         if self._selected is None:
             raise ImapError("no mailbox selected: call select() first")
@@ -593,7 +487,7 @@ class ImapClient:
 
     async def _fetch(self, uids: Sequence[int], parts: str, expected_bytes: int = 0) -> list[FetchItem]:
         proto = self._require_selected()
-        command = _FetchCommand(proto.new_tag(), _uid_set(uids), parts, loop=proto.loop)
+        command = UidFetchCommand(proto.new_tag(), _uid_set(uids), parts, loop=proto.loop)
         response = await self._command("UID FETCH", command, extra_seconds=expected_bytes / self.timeouts.fetch_min_rate)
         return self._parse("UID FETCH", parse_fetch, response.lines[:-1])
 

@@ -9,6 +9,9 @@ After a UIDVALIDITY change the same content key finds every mail already stored:
 Speed: what can be is read once per batch (known sources, content keys, thread ids, contacts) and
 written with executemany at the end (raw bytes, sources, attachments, events, search index);
 statements go through the DBAPI cursor (core.store.rawsql), about 1 ms of CPU per mail in all.
+
+Routing's facts are gathered by core.work.routing_facts; mail that is not routed (history, the sent
+folder) is stored by core.mail.ingest_history; events, alerts and the change log go through core.work.journal.
 """
 
 from __future__ import annotations
@@ -16,38 +19,31 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from core.work.access import Guard, Reader, hidden_subject
-from core.work.actions import alert_recipients
 from core.mail.autoack import queue_autoack
+from core.mail.ingest_history import HistoryAndSentMail, first_ours
 from core.mail.mime import ParsedMail, parse_mail
-from core.store.models import NO_DEADLINE, Contact, Conversation, Event, Message
-from core.store.rawmail import pack, read_raw
+from core.store.models import NO_DEADLINE
+from core.store.rawmail import pack
 from core.mail.parse_worker import content_key
+from core.work.journal import JournalBatch
 from core.work.policy import build_policy
+from core.work.routing_facts import ContactRef, ConvRef, routing_facts
 from core.work.queries import our_addresses
 from core.store.rawsql import RawSql
-from core.work.routing_snapshot import replay_facts, replay_policy, snapshot
+from core.work.routing_snapshot import snapshot
 from core.store.search import BODY_LIMIT, PG_INDEX_SQL, SQLITE_INDEX_SQL, pg_index_row
 from core.mail.threading_keys import normalize_subject, subject_fallback_key, thread_lookup_ids
 from core.workspace.folder import Workspace
 from routing import (
-    ContactHistory,
     ConversationState,
     Decision,
-    EarlierConversation,
-    MessageFacts,
     Policy,
-    Rating as RoutingRating,
-    RoutingFacts,
-    ThreadFacts,
     decide,
     next_step_at,
 )
@@ -55,8 +51,6 @@ from routing import (
 log = logging.getLogger("comptoir.ingest")
 
 SUBJECT_THREAD_WINDOW = timedelta(days=30)
-BODY_EXCERPT = 4000
-HISTORY_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -141,7 +135,8 @@ def ingest_batch(ws: Workspace, mails: Sequence[IncomingMail], now: datetime,
         batch.run([prepare_mail(m) for m in mails], report)
         if position is not None:
             save_position(sql, position, now)
-        ws.db.changed(s, report.conversation_ids)
+        batch.journal.changed(report.conversation_ids)
+        batch.journal.flush(sql, s)
     return report
 
 
@@ -169,28 +164,7 @@ def save_position(sql: RawSql, p: MailboxPosition, now: datetime) -> None:
     )
 
 
-@dataclass
-class _ConvRef:
-    """The few conversation fields ingestion reads, without loading an ORM object."""
-
-    id: int
-    owner: str | None
-    confidential: bool
-    subject: str
-    team: str | None = None
-    team_after: str | None = None
-    next_step: datetime | None = None
-    """routing.next_step_at of the row as this batch wrote it."""
-
-
-@dataclass
-class _ContactRef:
-    id: int
-    address: str
-    audiences: list[str]
-
-
-class _Batch:
+class _Batch(HistoryAndSentMail):
     """One transaction's worth of mail: the per-batch lookups and the rows written at the end."""
 
     def __init__(self, ws: Workspace, s: Session, sql: RawSql, policy: Policy | None, ours: set[str],
@@ -198,11 +172,11 @@ class _Batch:
         self.ws, self.s, self.sql, self.policy, self.ours, self.now = ws, s, sql, policy, ours, now
         self.sources: list[dict] = []
         self.attachments: list[dict] = []
-        self.events: list[dict] = []
-        self.alerts: list[dict] = []
+        self.journal = JournalBatch(ws, sql.sqlite)
+        """The batch's events and alerts, and its change-log rows, written at the end."""
         self.search: list[dict] = []
         self.thread_ids: dict[str, int] = {}
-        self.contacts: dict[str, _ContactRef | None] = {}
+        self.contacts: dict[str, ContactRef | None] = {}
         self.by_key: dict[str, tuple[int, int, list[str]]] = {}
         """content key -> (message id, conversation id, delivered_to) of inbound messages."""
         self.known_names: set[str] = set()
@@ -259,7 +233,7 @@ class _Batch:
         senders |= {self._customer_of_sent(m.parsed) for m in fresh if m.sent}
         for cid, address, name, audiences in sql.all_in(
                 "SELECT id, address, name, audiences FROM contact WHERE address IN ({})", senders):
-            self.contacts[address] = _ContactRef(cid, address, list(sql.read_json(audiences) or []))
+            self.contacts[address] = ContactRef(cid, address, list(sql.read_json(audiences) or []))
             if name:
                 self.known_names.add(address)
         # Ingestion writes no ratings: each sender's are read once per batch (contacts made here have none).
@@ -318,12 +292,12 @@ class _Batch:
         facts = routing_facts(sql, parsed, now, contact, conv, self.ratings.get(contact.id, ()))
         decision = decide(facts, self.policy, now)
         is_new = conv is None
-        delivered = mail.delivered_to or _first_ours(parsed, self.ours)
+        delivered = mail.delivered_to or first_ours(parsed, self.ours)
         subject = parsed.subject or "(no subject)"
         if conv is None:
             # A new conversation is written once, already routed (what an INSERT then _apply_decision's UPDATE
             # would leave: counts 1, version 1).
-            conv = _ConvRef(0, None, False, subject)
+            conv = ConvRef(0, None, False, subject)
             values = self._routed_values(conv, decision, customer, parsed, now, True)
             conv.id = sql.insert(
                 "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
@@ -344,129 +318,6 @@ class _Batch:
         report.new_messages += 1
         report.conversation_ids.append(conv.id)
         report.message_ids.append(msg_id)
-
-    def _customer_of_sent(self, parsed: ParsedMail) -> str:
-        """Whom a reply from the sent folder went to: its first recipient that is not a team address."""
-        for _name, addr in (*parsed.to, *parsed.cc):
-            if addr and addr.lower() not in self.ours:
-                return addr.lower()
-        return "unknown@invalid"
-
-    def _agent_of_sent(self, parsed: ParsedMail) -> str | None:
-        """Which agent wrote a reply found in the sent folder: by their own address, else by their name in From
-        ("Marie Dupont" or "Marie, Shop Support" for the agent Marie Dupont)."""
-        sender = (parsed.from_addr or "").lower()
-        words = set(re.findall(r"\w+", (parsed.from_name or "").casefold()))
-        for agent in self.policy.agents:
-            if sender and sender in agent.addresses:
-                return agent.login
-        for agent in self.policy.agents:
-            names = re.findall(r"\w+", (agent.name or "").casefold())
-            if names and (set(names) <= words or names[0] in words):
-                return agent.login
-        return None
-
-    def _history_conversation(self, mail: IncomingMail, customer: str, contact: "_ContactRef", delivered: str,
-                              owner: str | None, now: datetime, why: str) -> int:
-        """Insert a closed conversation for history: no deadline, no next step, nothing pending."""
-        sql, parsed = self.sql, mail.parsed
-        team = self.policy.team_for_address(delivered) if delivered else None
-        team_name = team.name if team else None
-        reasons = [{"code": "history", "text": why, "inputs": {}}]
-        return sql.insert(
-            "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
-            "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
-            "updated_at, last_message_at, exclusive_until, team_until, deadline, next_step_at, snoozed_until, "
-            "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
-            "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, NULL, :visibility, 'done', "
-            "'normal', :no, :no, :now, :now, :now, NULL, NULL, :deadline, NULL, NULL, 0, 1, '[]', :thread_key, "
-            ":no, :reasons, '[]', 1)",
-            {"subject": parsed.subject or "(no subject)", "contact": contact.id, "customer": customer,
-             "name": parsed.from_name if not mail.sent else "", "via": delivered, "team": team_name,
-             "owner": owner, "visibility": "team" if team_name else "everyone", "no": sql.flag(False),
-             "now": self.when(now), "deadline": self.when(NO_DEADLINE),
-             "thread_key": self._thread_key(parsed.subject, customer), "reasons": sql.json(reasons)})
-
-    def _add_to_conversation(self, conv_id: int, now: datetime, owner: str | None = None) -> None:
-        """One more history message in an existing conversation: counts and dates only, its state stays."""
-        self.sql.run(
-            "UPDATE conversation SET message_count = message_count + 1, version = version + 1, "
-            "owner = COALESCE(owner, :owner), "
-            "last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < :now THEN :now "
-            "ELSE last_message_at END WHERE id = :id", {"id": conv_id, "now": self.when(now), "owner": owner})
-        self.conv_rows.pop(conv_id, None)
-
-    def _one_history(self, mail: IncomingMail, now: datetime, report: IngestReport,
-                     answered: tuple[int, str | None, datetime] | None) -> None:
-        """Mail older than the cut-over (or answered already): stored closed and worked out; no alert, no step."""
-        parsed = mail.parsed
-        customer = parsed.from_addr or "unknown@invalid"
-        contact = self._contact(customer, parsed.from_name, now)
-        conv = self._find_thread(parsed, customer, now)
-        conv_id = conv.id if conv is not None else (answered[0] if answered else None)
-        delivered = mail.delivered_to or _first_ours(parsed, self.ours)
-        agent = answered[1] if answered else None
-        if conv_id is None:
-            why = (f"Imported as history: it arrived on {now:%d %b %Y}, before the account's cut-over "
-                   f"({mail.history_before:%d %b %Y %H:%M} UTC), so nobody is alerted and nothing escalates."
-                   if answered is None else "Answered from the sent folder before Comptoir saw it.")
-            conv_id = self._history_conversation(mail, customer, contact, delivered, agent, now, why)
-        else:
-            self._add_to_conversation(conv_id, now, agent)
-        if answered is not None:
-            msg_id = self._message(conv_id, mail, customer, delivered, now, disposition="replied", author=agent,
-                                   disposed_at=answered[2])
-        else:
-            msg_id = self._message(conv_id, mail, customer, delivered, now, disposition="history")
-        self._event(conv_id, "sync", "history", "stored as history: arrived before the cut-over"
-                    if answered is None else "already answered from the sent folder", now, message_id=msg_id)
-        report.new_messages += 1
-        report.history += 1
-        report.conversation_ids.append(conv_id)
-        report.message_ids.append(msg_id)
-
-    def _one_sent(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
-        """A reply from the sent folder: the mail it answers becomes "replied", and its author the owner."""
-        sql, parsed = self.sql, mail.parsed
-        if parsed.message_id and parsed.message_id in self.outbound_ids:
-            report.already_seen += 1  # our own reply, appended to Sent by the outbox
-            return
-        customer = self._customer_of_sent(parsed)
-        contact = self._contact(customer, "", now)
-        agent = self._agent_of_sent(parsed)
-        conv_id = next((self.thread_ids[i] for i in thread_lookup_ids(parsed) if i in self.thread_ids), None)
-        delivered = (parsed.from_addr or "").lower()
-        if conv_id is None:
-            why = "A reply found in the sent folder, written before Comptoir (or outside it)."
-            conv_id = self._history_conversation(mail, customer, contact, delivered, agent, now, why)
-        else:
-            self._add_to_conversation(conv_id, now, agent)
-            answered = [i for i in (parsed.in_reply_to, *parsed.references) if i]
-            replied = sql.all_in(
-                "SELECT id, disposition FROM message WHERE conversation_id = :c AND direction = 'inbound' "
-                "AND disposition IN ('pending', 'history') AND message_id IN ({})", answered, {"c": conv_id})
-            sql.many("UPDATE message SET disposition = 'replied', disposed_by = :a, disposed_at = :t WHERE id = :id",
-                     [{"a": agent, "t": self.when(now), "id": mid} for mid, _d in replied])
-            if any(d == "pending" for _mid, d in replied):
-                self._settle_live(conv_id, now)
-        msg_id = self._message(conv_id, mail, parsed.from_addr or "", delivered, now, direction="outbound",
-                               disposition="none", author=agent)
-        self.outbound_ids.add(parsed.message_id or "")
-        self._event(conv_id, agent or "sync", "sent_found",
-                    f"a reply by {agent or parsed.from_addr} was found in the sent folder", now, message_id=msg_id)
-        report.new_messages += 1
-        report.history += 1
-        report.conversation_ids.append(conv_id)
-        report.message_ids.append(msg_id)
-
-    def _settle_live(self, conv_id: int, now: datetime) -> None:
-        """A live conversation answered from outside Comptoir: recount what is pending; all answered -> waiting."""
-        sql = self.sql
-        sql.run("UPDATE conversation SET pending_count = (SELECT COUNT(*) FROM message WHERE conversation_id = :id "
-                "AND direction = 'inbound' AND disposition = 'pending') WHERE id = :id", {"id": conv_id})
-        sql.run("UPDATE conversation SET state = 'waiting', deadline = :never, next_step_at = NULL "
-                "WHERE id = :id AND pending_count = 0 AND state = 'open'",
-                {"id": conv_id, "never": self.when(NO_DEADLINE)})
 
     def _message(self, conv_id: int, mail: IncomingMail, customer: str, delivered: str, now: datetime,
                  direction: str = "inbound", disposition: str = "pending", author: str | None = None,
@@ -512,17 +363,17 @@ class _Batch:
             delivered.append(mail.delivered_to)
             self.sql.run("UPDATE message SET delivered_to = :d WHERE id = :id",
                          {"d": self.sql.json(delivered), "id": msg_id})
-            self._event(conv_id, "sync", "also_delivered", f"the same mail also reached {mail.delivered_to}", now)
+            self.journal.event(conv_id, "sync", "also_delivered", f"the same mail also reached {mail.delivered_to}", now)
             report.conversation_ids.append(conv_id)
         report.merged += 1
 
-    def _contact(self, address: str, name: str, now: datetime) -> _ContactRef:
+    def _contact(self, address: str, name: str, now: datetime) -> ContactRef:
         found = self.contacts.get(address)
         if found is None:
             values = {"a": address, "n": name, "no": self.sql.flag(False), "t": self.when(now)}
             if self.sql.sqlite:
                 # SQLite batches hold the write lock from their first read: nobody else can add this contact.
-                found = _ContactRef(self.sql.insert(
+                found = ContactRef(self.sql.insert(
                     "INSERT INTO contact (address, name, audiences, imported, created_at) "
                     "VALUES (:a, :n, '[]', :no, :t)", values), address, [])
             else:
@@ -531,10 +382,10 @@ class _Batch:
                     "INSERT INTO contact (address, name, audiences, imported, created_at) VALUES (:a, :n, '[]', :no, "
                     ":t) ON CONFLICT (address) DO NOTHING RETURNING id", values)
                 if row is not None:
-                    found = _ContactRef(int(row[0]), address, [])
+                    found = ContactRef(int(row[0]), address, [])
                 else:
                     cid, audiences = self.sql.one("SELECT id, audiences FROM contact WHERE address = :a", values)
-                    found = _ContactRef(int(cid), address, list(self.sql.read_json(audiences) or []))
+                    found = ContactRef(int(cid), address, list(self.sql.read_json(audiences) or []))
             self.contacts[address] = found
             if name:
                 self.known_names.add(address)
@@ -543,7 +394,7 @@ class _Batch:
             self.known_names.add(address)
         return found
 
-    def _find_thread(self, parsed: ParsedMail, customer: str, now: datetime) -> _ConvRef | None:
+    def _find_thread(self, parsed: ParsedMail, customer: str, now: datetime) -> ConvRef | None:
         """By In-Reply-To and References first; then subject within the same customer only."""
         conv_id = next((self.thread_ids[i] for i in thread_lookup_ids(parsed) if i in self.thread_ids), None)
         if conv_id is None:
@@ -561,21 +412,9 @@ class _Batch:
         if row is None:
             row = self.sql.one("SELECT id, owner, confidential, subject, team FROM conversation WHERE id = :id",
                                {"id": conv_id})
-        return _ConvRef(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
+        return ConvRef(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
-    def _event(self, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime,
-               **details: object) -> None:
-        """Like core.work.actions.record_event, written with the batch."""
-        self.events.append({"c": conversation_id, "a": actor, "t": self.when(now), "k": kind,
-                            "d": self.sql.json({"text": text, **details})})
-
-    def _alert(self, now: datetime, kind: str, text: str, conversation_id: int, agents=(), teams=()) -> None:
-        """Like core.work.actions.raise_alerts (team alerts go to every member), written with the batch."""
-        for agent, team in alert_recipients(self.ws, agents, teams).items():
-            self.alerts.append({"a": agent, "tm": team, "k": kind, "x": text, "c": conversation_id,
-                                "t": self.when(now)})
-
-    def _routed_values(self, conv: _ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
+    def _routed_values(self, conv: ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
                        is_new: bool) -> dict:
         """The conversation columns a routing decision sets (parameters of the INSERT or UPDATE)."""
         sql = self.sql
@@ -609,7 +448,7 @@ class _Batch:
                                      "agents": list(r.alert_agents), "teams": list(r.alert_teams)}
                                     for r in d.ladder])}
 
-    def _apply_decision(self, conv: _ConvRef, d: Decision, values: dict, msg_id: int, parsed: ParsedMail,
+    def _apply_decision(self, conv: ConvRef, d: Decision, values: dict, msg_id: int, parsed: ParsedMail,
                         now: datetime, is_new: bool, facts: dict) -> None:
         """Route an existing conversation (a new one was inserted routed), then its event and alerts."""
         if not is_new:
@@ -628,7 +467,7 @@ class _Batch:
         self.conv_rows[conv.id] = (conv.id, owner, confidential, conv.subject, d.team)
         reasons = " ".join(r.text for r in d.reasons)
         conv.team_after = d.team
-        self._event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
+        self.journal.event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
                     target=d.target, agent=d.agent, team=d.team, visibility=d.visibility, facts=facts,
                     exclusive_until=_iso(d.exclusive_until), team_until=_iso(d.team_until))
         if conv.next_step is not None and conv.next_step <= self.now:
@@ -639,11 +478,11 @@ class _Batch:
         who = parsed.from_name or parsed.from_addr
         if d.visibility == "personal" and exclusive:
             until = f" (yours alone until {d.exclusive_until:%H:%M} UTC)" if d.exclusive_until else ""
-            self._alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
+            self.journal.alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
         elif owner and not is_new:
-            self._alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])
+            self.journal.alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])
         elif d.visibility == "team" and d.team:
-            self._alert(now, "team", f"New for team {d.team} from {who}: {label}", conv.id, teams=[d.team])
+            self.journal.alert(now, "team", f"New for team {d.team} from {who}: {label}", conv.id, teams=[d.team])
 
     def _flush(self) -> None:
         sql = self.sql
@@ -651,12 +490,6 @@ class _Batch:
                  "VALUES (:m, :a, :b, :v, :u, :t)", self.sources)
         sql.many("INSERT INTO attachment (message_id, part_path, filename, content_type, size, content_id, inline) "
                  "VALUES (:m, :p, :f, :c, :s, :i, :n)", self.attachments)
-        sql.many("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
-                 "VALUES (:c, NULL, :a, :t, :k, :d)", self.events)
-        if self.alerts:
-            sql.many("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                     "VALUES (:a, :tm, :k, :x, :c, 'comptoir', :t, NULL)", self.alerts)
-            self.ws.db.changed(self.s, [None], kind="alert")
         if sql.sqlite:
             sql.many(SQLITE_INDEX_SQL, self.search)
         elif self.search:
@@ -671,115 +504,3 @@ def _iso(moment: datetime | None) -> str | None:
 def _json_list(values: Sequence) -> str:
     """json.dumps(list(values)), without the encoder for the common empty list."""
     return json.dumps(list(values)) if values else "[]"
-
-
-def _first_ours(parsed: ParsedMail, ours: set[str]) -> str:
-    for _name, addr in (*parsed.to, *parsed.cc):
-        if addr.lower() in ours:
-            return addr.lower()
-    return ""
-
-
-def contact_history(sql: RawSql, contact: _ContactRef, exclude_conversation: int | None = None,
-                    ratings: Sequence[tuple] | None = None) -> ContactHistory:
-    """ratings: the contact's (agent, score, rated_on) rows in id order, when the caller read them already."""
-    earlier = sql.all("SELECT team, owner, created_at FROM conversation WHERE contact_id = :c AND id != :x "
-                      "ORDER BY id DESC LIMIT :n", {"c": contact.id, "x": exclude_conversation or -1, "n": HISTORY_LIMIT})
-    if ratings is None:
-        ratings = sql.all("SELECT agent, score, rated_on FROM rating WHERE contact_id = :c", {"c": contact.id})
-    return ContactHistory(
-        address=contact.address,
-        audiences=tuple(contact.audiences),
-        conversations=tuple(EarlierConversation(team, owner, sql.read_when(at)) for team, owner, at in earlier),
-        ratings=tuple(
-            RoutingRating(agent, score, datetime.combine(_day(rated_on), time(12), tzinfo=timezone.utc))
-            for agent, score, rated_on in ratings if 1 <= score <= 5
-        ),
-    )
-
-
-def _day(value):
-    return datetime.fromisoformat(value).date() if isinstance(value, str) else value
-
-
-def routing_facts(
-    sql: RawSql, parsed: ParsedMail, received_at: datetime, contact: _ContactRef, conv: _ConvRef | None,
-    ratings: Sequence[tuple] | None = None,
-) -> RoutingFacts:
-    return RoutingFacts(
-        message=message_facts(parsed, received_at),
-        thread=ThreadFacts(str(conv.id), conv.owner, conv.team) if conv is not None else ThreadFacts(),
-        contact=contact_history(sql, contact, conv.id if conv is not None else None, ratings),
-    )
-
-
-def message_facts(parsed: ParsedMail, received_at: datetime) -> MessageFacts:
-    return MessageFacts(
-        sender=parsed.from_addr or "unknown@invalid", received_at=received_at, sender_name=parsed.from_name,
-        to=tuple(a for _n, a in parsed.to if a), cc=tuple(a for _n, a in parsed.cc if a), subject=parsed.subject,
-        body_excerpt=parsed.text[:BODY_EXCERPT], headers=dict(parsed.headers),
-    )
-
-
-def _routed_target(data: dict) -> tuple[str | None, str | None]:
-    """The team, and the agent when it went to one personally, of a decision or a stored "routed" event."""
-    return data.get("team"), data.get("agent") if data.get("visibility") == "personal" else None
-
-
-def reroute_preview(
-    ws: Workspace, since: datetime | None, now: datetime, limit: int = 10_000, reader: Reader | None = None
-) -> list[dict]:
-    """Replay the current rules over past inbound messages: what would route differently (nothing is written).
-
-    Each message is compared with how it was routed when it arrived (its "routed" event), replayed with the
-    facts of that moment (core.work.routing_snapshot): what happened since (claims, escalation, later mail,
-    ratings, vacations) changes no route, so with unchanged rules nothing differs.
-    With a `reader`, conversations they may not read (core.work.access) show no subject and no reasons."""
-    changes = []
-    with ws.db.read() as s:
-        sql = RawSql(s)
-        policy = build_policy(ws, s)
-        stmt = select(Message).where(Message.direction == "inbound").order_by(col(Message.id)).limit(limit)
-        if since is not None:
-            stmt = stmt.where(col(Message.received_at) >= since)
-        routed = {}
-        for data in s.exec(select(Event.details).where(Event.kind == "routed")):
-            if isinstance(data, dict) and data.get("message_id") is not None:
-                routed[data["message_id"]] = data
-        # A conversation's first message was routed as a new thread, every later one as a reply in it.
-        first_of = dict(s.exec(select(Message.conversation_id, func.min(Message.id)).group_by(Message.conversation_id)).all())
-        for msg in s.exec(stmt):
-            conv = s.get(Conversation, msg.conversation_id)
-            contact_row = s.get(Contact, conv.contact_id) if conv.contact_id else None
-            if contact_row is None:
-                continue
-            raw = read_raw(s, msg.raw_sha256)
-            parsed = parse_mail(raw) if raw is not None else None
-            if parsed is None:
-                continue
-            event = routed.get(msg.id)
-            if event is not None and event.get("facts"):
-                facts = replay_facts(message_facts(parsed, msg.received_at), event["facts"])
-                d = decide(facts, replay_policy(policy, event["facts"]), msg.received_at)
-                as_of = None
-            else:
-                # Routed before decisions kept their facts: today's history stands in for that moment's.
-                contact = _ContactRef(contact_row.id, contact_row.address, list(contact_row.audiences))
-                thread = None if first_of.get(conv.id) == msg.id else _ConvRef(conv.id, conv.owner, conv.confidential, conv.subject, conv.team)
-                d = decide(routing_facts(sql, parsed, msg.received_at, contact, thread), policy, msg.received_at)
-                as_of = "Replayed with today's history: this message was routed before routes kept their facts."
-            stored = next((e for e in conv.routing_reasons), None)
-            before = _routed_target(event) if event is not None else (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)
-            after = _routed_target({"team": d.team, "agent": d.agent, "visibility": d.visibility})
-            if before != after:
-                guard = Guard.of(conv)
-                shown = reader is None or reader.may_read(guard, now)
-                changes.append({
-                    "conversation": conv.id, "message": msg.id,
-                    "subject": conv.subject if shown else hidden_subject(guard, now),
-                    "now": {"team": before[0], "agent": before[1]}, "would": {"team": after[0], "agent": after[1]},
-                    "route": d.route,
-                    "reasons": ([r.text for r in d.reasons] if shown else []) + ([as_of] if as_of else []),
-                    "stored_reason": stored.get("text") if stored and shown else None,
-                })
-    return changes

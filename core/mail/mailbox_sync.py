@@ -21,8 +21,8 @@ from sqlalchemy import text
 
 from core.mail import backoff
 from core.workspace.config import AccountConfig
-from core.workspace.credentials import get_password
 from core.errors import ComptoirError, StorageError
+from core.mail.imap_account import connect_and_login, make_client
 from core.mail.imap_client import (
     FetchItem, ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
 )
@@ -123,11 +123,6 @@ class PassResult:
     """Seconds spent in database transactions."""
 
 
-def make_client(account: AccountConfig) -> ImapClient:
-    endpoint = account.imap
-    return ImapClient(endpoint.host, endpoint.port, mode=endpoint.tls, cafile=endpoint.cafile)
-
-
 class MailboxSync:
     """Keeps one (account, mailbox) in step with the server until told to stop."""
 
@@ -214,8 +209,7 @@ class MailboxSync:
             raise failure from None
 
     async def _login(self, client: ImapClient) -> None:
-        await client.connect()
-        await client.login(self.account.username, get_password(self.account.name))
+        await connect_and_login(client, self.account)
 
     async def _watch(self, client: ImapClient, stop: asyncio.Event) -> None:
         """IDLE (or NOOP-poll) until the mailbox changes, then run another pass; returns only on stop."""

@@ -27,13 +27,13 @@ import aiosmtplib
 from sqlalchemy import text
 
 from core.mail import backoff
-from core.work.actions import raise_alerts, record_event
+from core.work.journal import raise_alerts, record_change, record_event
 from core.workspace.config import AccountConfig
 from core.workspace.credentials import get_password
 from routing.wording import counted
 from core.errors import ComptoirError
 from core.mail.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
-from core.mail.mailbox_sync import make_client
+from core.mail.imap_account import connect_and_login, make_client
 from core.store.rawsql import RawSql, column_when
 from core.textsafe import strip_controls
 from core.work.views import DeliveryCheck
@@ -223,7 +223,7 @@ class Outbox:
             if item.message_row_id is not None:
                 s.execute(text("UPDATE message SET sent_at = :now WHERE id = :id"),
                           {"now": self._when(now), "id": item.message_row_id})
-            self.ws.db.changed(s, [item.conversation_id])
+            record_change(s, [item.conversation_id])
 
     def _retry_later(self, item: _Item, answer: str, now: datetime) -> None:
         wait = backoff.delay(max(item.attempts, 0), base=self.retry_base, cap=self.retry_cap)
@@ -231,7 +231,7 @@ class Outbox:
             s.execute(text("UPDATE outbox SET state = 'queued', next_attempt_at = :at, last_answer = :a "
                            "WHERE id = :id"),
                       {"at": self._when(now + timedelta(seconds=wait)), "a": answer[:500], "id": item.id})
-            self.ws.db.changed(s, [item.conversation_id])
+            record_change(s, [item.conversation_id])
 
     def _mark_partly_refused(self, item: _Item, delivery: _Delivery, now: datetime) -> None:
         """Sent to the recipients the server accepted; the author is told which ones it refused."""
@@ -245,7 +245,7 @@ class Outbox:
                      f"{', '.join(delivery.refused)}: {refused[:300]}")
             raise_alerts(s, self.ws, now, "send_partial", text_, item.conversation_id, agents=[item.author])
             record_event(s, item.conversation_id, "outbox", "send_partial", text_, now, outbox_id=item.id)
-            self.ws.db.changed(s, [item.conversation_id])
+            record_change(s, [item.conversation_id])
 
     def _mark_failed(self, item: _Item, answer: str, now: datetime) -> None:
         with self.ws.db.write() as s:
@@ -255,7 +255,7 @@ class Outbox:
             text_ = f"Your {what} to {', '.join(item.to_addrs)} could not be sent: {answer[:300]}"
             raise_alerts(s, self.ws, now, "send_failed", text_, item.conversation_id, agents=[item.author])
             record_event(s, item.conversation_id, "outbox", "send_failed", text_, now, outbox_id=item.id)
-            self.ws.db.changed(s, [item.conversation_id])
+            record_change(s, [item.conversation_id])
 
     def _mark_appended(self, item: _Item) -> None:
         with self.ws.db.write() as s:
@@ -425,8 +425,7 @@ class Outbox:
                 if client is None:
                     client = make_client(account)
                     self._sent_folders[account.name] = client
-                    await client.connect()
-                    await client.login(account.username, get_password(account.name))
+                    await connect_and_login(client, account)
                     await client.create(account.sent_folder, exist_ok=True)
                 await client.append(account.sent_folder, raw, flags=("\\Seen",))
                 return
@@ -454,8 +453,7 @@ async def in_sent_folder(account: AccountConfig, message_id: str) -> bool:
     """Whether a mail with this Message-ID is in the account's Sent folder (one short IMAP session)."""
     client = make_client(account)
     try:
-        await client.connect()
-        await client.login(account.username, get_password(account.name))
+        await connect_and_login(client, account)
         await client.create(account.sent_folder, exist_ok=True)
         await client.select(account.sent_folder, readonly=True)
         return bool(await client.search_message_id(message_id))
@@ -511,6 +509,6 @@ def verify_delivery(ws: Workspace, agent: str, message_id: int, now: datetime) -
             record_event(s, conversation_id, agent, "delivery_found",
                    f"message #{message_id} found in the Sent folder: already delivered, not resent", now,
                    message_id=message_id)
-            ws.db.changed(s, [conversation_id])
+            record_change(s, [conversation_id])
     return DeliveryCheck(message_id, "sent", True, True,
                          f"found in the Sent folder {account.sent_folder!r} of {account.name}", recipients)

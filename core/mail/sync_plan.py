@@ -46,11 +46,6 @@ class SyncPlan:
     """The last stored UID the fetch starts after (0 on reset)."""
     reasons: tuple[str, ...]
 
-    @property
-    def idle_only(self) -> bool:
-        """Nothing to fetch or check: go straight to IDLE."""
-        return self.fetch_from is None and self.changed_since is None
-
 
 def plan_sync(stored: StoredState, server: ServerState) -> SyncPlan:
     """Decide the sync pass for one mailbox; never touches the network or the database."""

@@ -1,7 +1,7 @@
 """The syncer: every account's mailboxes, the outbox, escalation and housekeeping, in one asyncio loop.
 
-Exactly one process runs it per workspace (core.workspace.lock): `comptoir sync` as a service, or the app's
-embedded syncer through `Syncer.run_in_thread`. Each (account, mailbox) is its own task
+Exactly one process runs it per workspace (core.workspace.lock): `comptoir sync` as a service, or the
+workspace server's duties (core.server.duties) through `Syncer.run_in_thread`. Each (account, mailbox) is its own task
 (core.mail.mailbox_sync); the outbox and the webhook queue run every second, escalation every 30 s,
 and the change log is pruned of rows older than a day.
 """
@@ -16,17 +16,15 @@ import sys
 import threading
 from datetime import timedelta
 
-from sqlalchemy import text
 
-from core.work.actions import raise_alerts
 from core.work.daily import run_daily
+from core.work.journal import alert_supervisors, prune_changes
 from core.work.escalation import run_escalation
 from core.workspace.lock import WorkspaceLock
 from core.workspace.logfile import log_to_file
 from core.mail.mailbox_sync import PROBE_SECONDS, MailboxSync, ParsePool
 from core.store.models import utcnow
 from core.mail.outbox import Outbox
-from core.store.rawsql import column_when
 from core.store.storage_failure import storage_failure, workspace_storage
 from core.textsafe import printable
 from core.work.webhook import WebhookQueue
@@ -163,18 +161,12 @@ class Syncer:
 
     def prune_changes(self) -> int:
         """Delete change-log rows older than a day (running apps have read them long ago)."""
-        cutoff_value = column_when(utcnow() - CHANGE_LOG_KEEP, self.ws.db.is_sqlite)
         with self.ws.db.write() as s:
-            return s.execute(text("DELETE FROM change WHERE at < :c"), {"c": cutoff_value}).rowcount or 0
+            return prune_changes(s, utcnow() - CHANGE_LOG_KEEP)
 
     def _trouble(self, message: str, failures: int) -> None:
         """Tell supervisors that a mailbox keeps failing (and when it recovers)."""
-        supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
-        try:
-            with self.ws.db.write() as s:
-                raise_alerts(s, self.ws, self.ws.clock.now(), "sync_trouble", message, agents=supervisors)
-        except Exception:  # noqa: BLE001
-            log.exception("could not raise the sync_trouble alert")
+        alert_supervisors(self.ws, "sync_trouble", message)
 
     def run_in_thread(self, stop: threading.Event, lock: WorkspaceLock | None = None) -> bool:
         """Blocking entry for an embedded syncer in a thread: runs until `stop` is set.

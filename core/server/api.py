@@ -23,7 +23,6 @@ from core.work.views import (
     DeliveryCheck,
     QueueInfo,
     ReportView,
-    SortKey,
     TeamView,
     WhyView,
 )
@@ -58,8 +57,6 @@ class ComptoirService(Protocol):
     def me(self) -> AgentView: ...
     def queue_titles(self) -> list[QueueInfo]: ...
     def queues(self) -> list[QueueInfo]: ...
-    def queue_page(self, queue: str, after: SortKey | None = None, limit: int = 200,
-                   search: str | None = None) -> list[ConversationRow]: ...
     def first_page(self, queue: str, limit: int) -> tuple[list[int], list[ConversationRow]]: ...
     def queue_ids(self, queue: str, search: str | None = None) -> list[int]: ...
     def rows(self, ids: Sequence[int]) -> list[ConversationRow]: ...
@@ -107,7 +104,7 @@ LOCAL_METHODS = frozenset({"save_attachment", "start_first_page", "subscribe", "
 """Declared above but answered on the client's side (a path is the client's; a feed is the socket)."""
 
 
-READ_METHODS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows",
+READ_METHODS = frozenset({"me", "queue_titles", "queues", "first_page", "queue_ids", "rows",
                           "detail", "why", "alerts", "alert_count", "agents", "teams", "saved_replies",
                           "attachment", "report"})
 """Requests that change nothing: safe to ask again; every other one is an action, never resent."""

@@ -4,7 +4,6 @@ after a capped exponential backoff."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -17,10 +16,6 @@ from core.work.views import DutyView
 from core.workspace.folder import Workspace
 
 log = logging.getLogger("comptoir.server")
-
-HEALTH_META_KEY = "server_health"
-"""Where the server keeps its duties' states in the database's meta table, for `doctor`."""
-
 
 @dataclass
 class _Duty:
@@ -81,46 +76,15 @@ class Health:
             return [DutyView(d.name, d.ok, d.error, d.failures, d.since) for d in self._duties.values()]
 
     def _changed(self) -> None:
-        self._store()
         if self.on_change is not None:
             self.on_change()
 
-    def _store(self) -> None:
-        value = json.dumps([{"name": v.name, "ok": v.ok, "error": v.error, "failures": v.failures,
-                             "since": v.since.isoformat() if v.since else None} for v in self.views()])
-        try:
-            with self.ws.db.raw(write=True) as raw:
-                raw.run("DELETE FROM meta WHERE key = :k", {"k": HEALTH_META_KEY})
-                raw.run("INSERT INTO meta (key, value) VALUES (:k, :v)", {"k": HEALTH_META_KEY, "v": value})
-        except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
-            log.debug("could not store the duties' health", exc_info=True)
-
     def _alert_supervisors(self, name: str, error: str) -> bool:
         """Alert the supervisors; False when the alert could not be written (tried again later)."""
-        from core.work.actions import raise_alerts
+        from core.work.journal import alert_supervisors
 
-        supervisors = [a.login for a in self.ws.config.agents if a.role == "supervisor"]
-        if not supervisors:
-            return True
-        try:
-            with self.ws.db.write() as s:
-                raise_alerts(s, self.ws, self.ws.clock.now(), "server_trouble",
-                             f"The workspace server's {name} fails ({error}); it retries by itself. "
-                             f"Details: {self.ws.log_path}", agents=supervisors)
-            return True
-        except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
-            log.warning("could not alert supervisors about %s", name, exc_info=True)
-            return False
-
-
-def stored_health(ws: Workspace) -> list[DutyView]:
-    """The duties' states the server last stored (for `doctor`, which may run without the server)."""
-    with ws.db.raw(write=False) as raw:
-        rows = raw.all("SELECT value FROM meta WHERE key = :k", {"k": HEALTH_META_KEY})
-    if not rows:
-        return []
-    return [DutyView(d["name"], d["ok"], d["error"], d["failures"],
-                     datetime.fromisoformat(d["since"]) if d["since"] else None) for d in json.loads(rows[0][0])]
+        return alert_supervisors(self.ws, "server_trouble", f"The workspace server's {name} fails ({error}); it "
+                                 f"retries by itself. Details: {self.ws.log_path}")
 
 
 def _now() -> datetime:

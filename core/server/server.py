@@ -207,10 +207,6 @@ class WorkspaceServer:
                 self._lock_fd = None
             log.info("stopped")
 
-    def request_stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-
     def reload_config(self) -> None:
         """SIGHUP: read comptoir.toml again; a bad file keeps the old config and says why."""
         from core.workspace.config import load_config

@@ -36,23 +36,22 @@ def short_address(path: Path) -> Iterator[str]:
 
 
 def connect_unix(path: Path, timeout: float | None = 5.0) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    sock.settimeout(timeout)
-    try:
-        with short_address(path) as address:
-            sock.connect(address)
-    except BaseException:
-        sock.close()
-        raise
+    sock = _unix_socket(path, "connect", timeout)
     sock.settimeout(None)
     return sock
 
 
 def bind_unix(path: Path) -> socket.socket:
+    return _unix_socket(path, "bind", None)
+
+
+def _unix_socket(path: Path, verb: str, timeout: float | None) -> socket.socket:
+    """A stream socket connected or bound (`verb`) to `path`; closed again if that fails."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    sock.settimeout(timeout)
     try:
         with short_address(path) as address:
-            sock.bind(address)
+            getattr(sock, verb)(address)
     except BaseException:
         sock.close()
         raise

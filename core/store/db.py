@@ -2,7 +2,7 @@
 
 Writes go through `Database.write()`, which on SQLite starts with BEGIN IMMEDIATE so a
 read-then-write cannot interleave with another process; reads use plain deferred
-transactions. Every write also records the conversations it touched in the change log.
+transactions. Every write also records the conversations it touched in the change log (core.work.journal).
 SQLAlchemy is imported when an engine is first needed: on SQLite, `raw()` needs only sqlite3,
 so the app paints its first screen without it.
 """
@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from core.errors import WorkspaceError
-from core.instants import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -35,8 +34,7 @@ if TYPE_CHECKING:
 SQLITE_NAME = "comptoir.db"
 BUSY_TIMEOUT_MS = 30_000
 NOTIFY_CHANNEL = "comptoir_changes"
-CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
-"""One change-log row: conversation id (or None), kind, when; the change feeds read them."""
+"""The PostgreSQL channel the change log's writer (core.work.journal) NOTIFYs and the change feeds LISTEN on."""
 
 
 def sqlite_url(path: Path) -> str:
@@ -44,7 +42,7 @@ def sqlite_url(path: Path) -> str:
 
 
 class Database:
-    """One workspace database: a write engine, a read engine and the change-log helpers."""
+    """One workspace database: a write engine, a read engine and driver-level connections."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -179,23 +177,6 @@ class Database:
     def _committed(self) -> None:
         if self.on_commit is not None:
             self.on_commit.set()
-
-    def changed(self, session: Session, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:
-        """Record in the change log (and, on PostgreSQL, NOTIFY) that these conversations changed."""
-        from sqlalchemy import text
-
-        now = utcnow()
-        # A feed reads (id, kind) pairs as a set: one row per pair and transaction says it all.
-        seen = session.info.setdefault("comptoir_changed", set())
-        rows = [{"c": cid, "k": kind, "at": now.replace(tzinfo=None)}
-                for cid in dict.fromkeys(conversation_ids) if (cid, kind) not in seen]
-        if not rows:
-            return
-        seen.update((r["c"], kind) for r in rows)
-        session.execute(text(CHANGE_INSERT_SQL), rows)
-        if not self.is_sqlite:
-            payload = ",".join("" if r["c"] is None else str(r["c"]) for r in rows)[:7000]
-            session.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": NOTIFY_CHANNEL, "p": payload})
 
     def check_reachable(self) -> None:
         if self.is_sqlite:

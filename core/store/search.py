@@ -8,7 +8,6 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.store.fts_query import NON_WORD as _NON_WORD
-from core.store.fts_query import match_sql
 
 
 def index_words(text: str) -> str:
@@ -53,12 +52,3 @@ def index_message(
 def pg_index_row(row: dict[str, Any]) -> dict[str, Any]:
     """A search entry's values as PG_INDEX_SQL takes them."""
     return {**row, **{k: index_words(row[k]) for k in ("s", "b", "n", "a")}}
-
-
-def search_conversation_ids(session: Session, query: str, limit: int = 500) -> list[int]:
-    found = match_sql(query, session.get_bind().dialect.name == "sqlite")
-    if found is None:
-        return []
-    sql, params = found
-    rows = session.execute(text(f"SELECT DISTINCT conversation_id FROM ({sql}) AS m LIMIT :lim"), {**params, "lim": limit})
-    return [int(r[0]) for r in rows]

@@ -3,120 +3,43 @@ for exactly the people concerned, and a change-log entry other processes pick up
 
 Ownership changes are guarded updates (`UPDATE ... WHERE owner IS NULL`) whose row count decides
 who won, so two agents claiming at once can never both succeed, on SQLite or PostgreSQL.
+Replies (core.work.replies) and presence (core.work.presence) live in their own modules; every verb is
+reachable here as `actions.<verb>`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import make_msgid
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader
-from core.store.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
-from core.work.acting import acting_login_details
 from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
-from core.store.models import utcnow
+from core.store.models import NO_DEADLINE, Conversation, Message
 from routing.wording import counted
-from core.work.queries import get_conversation, our_addresses, signature_for
+from core.work.queries import get_conversation
 from core.store.search import index_message
 from core.store.rawsql import RawSql, column_when
+from core.work.journal import JournalBatch, acknowledge_alerts, raise_alerts, record_change, record_event
+from core.work.presence import heartbeat, set_presence
+from core.work.replies import reply, resend
 from core.work.views import ActionResult
+from core.work.verb_support import agent_name as _name
+from core.work.verb_support import conversation_label as _label
+from core.work.verb_support import refused as _refused
+from core.work.verb_support import require_agent as _require_agent
+from core.work.verb_support import unreadable as _unreadable
 from core.workspace.folder import Workspace
 
+__all__ = [
+    "acknowledge", "assign", "claim", "dispose", "done", "external_alert", "heartbeat", "note", "pending_messages",
+    "release", "reopen", "reply", "resend", "set_confidential", "set_presence", "snooze", "take_back",
+]
+
 MENTION = re.compile(r"(?<![\w.])@([a-z_][a-z0-9_.-]*)", re.IGNORECASE)
-HEADER_BREAK = re.compile(r"[\r\n]")
-PRESENCE_STATES = ("available", "away", "vacation")
-
-
-# -- shared helpers ---------------------------------------------------------------------------
-def record_event(
-    s: Session, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime, **details: object
-) -> None:
-    s.execute(
-        insert(Event.__table__),
-        [{"conversation_id": conversation_id, "message_id": None, "actor": actor, "at": now, "kind": kind,
-          "details": {"text": text, **details, **acting_login_details()}}],
-    )
-
-
-def raise_alerts(
-    s: Session,
-    ws: Workspace,
-    now: datetime,
-    kind: str,
-    text: str,
-    conversation_id: int | None = None,
-    agents: Iterable[str] = (),
-    teams: Iterable[str] = (),
-    exclude: Iterable[str] = (),
-    source: str = "comptoir",
-) -> list[str]:
-    """Write one alert per concerned agent (team alerts go to every member); returns who got one."""
-    rows = [
-        {"agent": agent, "team": team, "kind": kind, "text": text, "conversation_id": conversation_id,
-         "source": source, "created_at": now, "acknowledged_at": None}
-        for agent, team in alert_recipients(ws, agents, teams, exclude).items()
-    ]
-    if rows:
-        s.execute(insert(Alert.__table__), rows)
-        ws.db.changed(s, [None], kind="alert")
-    return [r["agent"] for r in rows]
-
-
-def alert_recipients(
-    ws: Workspace, agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = ()
-) -> dict[str, str | None]:
-    """Known agents to alert, each with the team it is alerted for (None when named personally)."""
-    excluded = set(exclude)
-    recipients: dict[str, str | None] = {}
-    for team in teams:
-        for member in ws.config.members_of(team):
-            recipients.setdefault(member, team)
-    for agent in agents:
-        recipients[agent] = None
-    known = {a.login for a in ws.config.agents}
-    return {agent: team for agent, team in recipients.items() if agent in known and agent not in excluded}
-
-
-def _name(ws: Workspace, login: str | None) -> str:
-    if not login:
-        return "nobody"
-    agent = ws.config.agent(login)
-    return agent.name if agent else login
-
-
-def _label(conv: Conversation) -> str:
-    subject = conv.subject if not conv.confidential else "confidential"
-    return f"#{conv.id} \u201c{subject[:60]}\u201d"
-
-
-def _require_agent(ws: Workspace, login: str) -> None:
-    ws.config.require_agent(login)
-
-
-def _refused(message: str, conversation_id: int | None = None, winner: str | None = None) -> ActionResult:
-    return ActionResult(False, message, conversation_id, winner)
-
-
-def _unreadable(ws: Workspace, agent: str, conv, now: datetime) -> ActionResult | None:
-    """The refusal for an agent who may not read the conversation (core.work.access), naming none of its
-    content; None when they may. Nobody acts on what they may not read."""
-    reader = Reader.of(ws.config, agent)
-    guard = Guard.of(conv)
-    if reader.may_read(guard, now):
-        return None
-    if guard.in_exclusive_window(now):
-        until = f" until {guard.exclusive_until:%H:%M} UTC" if guard.exclusive_until else ""
-        return _refused(f"#{conv.id} is personal mail for {_name(ws, guard.exclusive_agent)} alone{until}: "
-                        "only they and supervisors can open it or act on it; ask them or a supervisor", conv.id)
-    return _refused(f"#{conv.id}: {reader.why_not(guard, now)}", conv.id)
 
 
 # -- ownership ------------------------------------------------------------------------------
@@ -172,17 +95,14 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             conversation_id,
         )
     # Every value is worked out before the write lock, so other writers wait only for the statements.
-    sqlite = ws.db.is_sqlite
-    at = column_when(now, sqlite)
+    at = column_when(now, ws.db.is_sqlite)
     claimed = {"agent": agent, "now": at, "id": conversation_id}
-    event = {"c": conversation_id, "actor": agent, "at": at,
-             "details": json.dumps({"text": f"{_name(ws, agent)} claimed it", **acting_login_details()})}
-    alert = None
-    changes = [{"c": conversation_id, "k": "conversation", "at": column_when(utcnow(), sqlite)}]
+    journal = JournalBatch(ws, ws.db.is_sqlite)
+    journal.event(conversation_id, agent, "claim", f"{_name(ws, agent)} claimed it", now)
+    journal.changed([conversation_id])
     if conv.exclusive_agent and conv.exclusive_agent != agent:
-        alert = {"agent": conv.exclusive_agent, "c": conversation_id, "at": at,
-                 "text": f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone"}
-        changes.append({"c": None, "k": "alert", "at": changes[0]["at"]})
+        journal.alert(now, "claimed", f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
+                      conversation_id, agents=[conv.exclusive_agent])
     with ws.db.raw(write=True) as raw:
         won = raw.run(
             "UPDATE conversation SET owner = :agent, updated_at = :now, "
@@ -196,20 +116,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             if latest.state == "done":
                 return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
             return _lost(ws, agent, conv, latest.owner)
-        raw.run(
-            "INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
-            "VALUES (:c, NULL, :actor, :at, 'claim', :details)",
-            event,
-        )
-        if alert is not None:
-            raw.run(
-                "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                "VALUES (:agent, NULL, 'claimed', :text, :c, 'comptoir', :at, NULL)",
-                alert,
-            )
-        raw.many(CHANGE_INSERT_SQL, changes)
-        if not raw.sqlite:
-            raw.run(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :p)", {"p": str(conversation_id)})
+        journal.flush(raw)
     return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
 
 
@@ -240,7 +147,7 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         teams = [conv.team] if conv.team else []
         raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
                      teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id)
 
 
@@ -306,7 +213,7 @@ def assign(
                      exclude=[agent, losing] if losing else [agent])
         if losing:
             raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[previous])
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent)
 
 
@@ -353,7 +260,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
         record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
                      message_id=message_id, reason=reason)
-        ws.db.changed(s, [conv.id])
+        record_change(s, [conv.id])
     return ActionResult(True, f"message {message_id}: no action needed", conv.id)
 
 
@@ -390,7 +297,7 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
                     next_step_at=None)
         )
         record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is done", conversation_id)
 
 
@@ -406,7 +313,7 @@ def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Ac
             .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now)
         )
         record_event(s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now)
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is open again", conversation_id)
 
 
@@ -435,7 +342,7 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
         )
         record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
                      until=until.isoformat())
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id)
 
 
@@ -474,7 +381,7 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
                      agents=readers, exclude=[agent])
         raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on #{conversation_id}, which you cannot read; "
                      "ask them or a supervisor", conversation_id, agents=[m for m in mentioned if m not in readers], exclude=[agent])
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     who = f" ({', '.join('@' + m for m in dict.fromkeys(mentioned))} alerted)" if mentioned else ""
     return ActionResult(True, f"note added to {_label(conv)}{who}", conversation_id)
 
@@ -489,227 +396,14 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
         record_event(s, conversation_id, agent, "confidential",
                      f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now)
-        ws.db.changed(s, [conversation_id])
+        record_change(s, [conversation_id])
     return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}", conversation_id)
 
 
-# -- replies ----------------------------------------------------------------------------------
-def check_header_value(name: str, value: str) -> None:
-    """Refuse CR or LF in any header value: they would let a value inject headers."""
-    if HEADER_BREAK.search(value):
-        raise ActionRefused(f"the {name} contains a line break, which is not allowed in a mail header")
-
-
-def reply(
-    ws: Workspace,
-    agent: str,
-    conversation_id: int,
-    body: str,
-    to: Sequence[str],
-    cc: Sequence[str],
-    now: datetime,
-    seen_version: int | None = None,
-    confirmed_recipients: bool = False,
-    subject: str | None = None,
-) -> ActionResult:
-    """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied."""
-    to = tuple(a.strip() for a in to if a.strip())
-    cc = tuple(a.strip() for a in cc if a.strip())
-    if not to:
-        raise ActionRefused("a reply needs at least one recipient")
-    if not body.strip():
-        raise ActionRefused("the reply is empty")
-    for address in (*to, *cc):
-        check_header_value("recipient", address)
-        if "@" not in address or " " in address:
-            raise ActionRefused(f"{address!r} is not a mail address")
-    limit = ws.config.routing.recipient_limit
-    if len(to) + len(cc) > limit and not confirmed_recipients:
-        return _refused(
-            f"this reply goes to {len(to) + len(cc)} recipients (more than {limit}): confirm to send it to all of them",
-            conversation_id,
-        )
-    with ws.db.write() as s:
-        conv = get_conversation(s, conversation_id, lock=True)
-        if (refused := _unreadable(ws, agent, conv, now)) is not None:
-            return refused
-        if conv.owner not in (None, agent) and not ws.config.is_supervisor(agent):
-            return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id)
-        if seen_version is not None and conv.version != seen_version:
-            newer = list(
-                s.exec(
-                    select(Message).where(Message.conversation_id == conversation_id, Message.direction != "note")
-                    .order_by(col(Message.id).desc()).limit(max(conv.version - seen_version, 1))
-                )
-            )
-            what = "; ".join(
-                f"a new message from {m.from_addr}" if m.direction == "inbound" else f"a reply by {_name(ws, m.author)}"
-                for m in reversed(newer)
-            )
-            return _refused(f"{_label(conv)} changed since you opened it ({what}); read it, then send again", conversation_id)
-        subject = subject if subject is not None else _reply_subject(conv.subject)
-        check_header_value("subject", subject)
-        from_addr = conv.via_address or _default_from(ws)
-        check_header_value("sender", from_addr)
-        account = _account_for(ws, from_addr)
-        last_in = s.exec(
-            select(Message).where(Message.conversation_id == conversation_id, Message.direction == "inbound")
-            .order_by(col(Message.id).desc()).limit(1)
-        ).first()
-        references = list(last_in.references) if last_in else []
-        if last_in and last_in.message_id:
-            references = [*references, last_in.message_id][-20:]
-        domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
-        our_id = make_msgid(domain=domain)
-        signature = signature_for(ws, from_addr, conv.team)
-        full_body = body.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
-        msg = Message(
-            conversation_id=conversation_id, direction="outbound", message_id=our_id,
-            in_reply_to=last_in.message_id if last_in else None, references=references, from_addr=from_addr,
-            from_name=_name(ws, agent), to_addrs=list(to), cc_addrs=list(cc), subject=subject, sent_at=None,
-            received_at=now, text=full_body, disposition="none", author=agent,
-        )
-        s.add(msg)
-        s.flush()
-        s.add(
-            OutboxItem(
-                kind="reply", conversation_id=conversation_id, message_row_id=msg.id, author=agent, account=account,
-                from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), subject=subject, body=full_body,
-                in_reply_to=msg.in_reply_to, references=references, our_message_id=our_id, state="queued",
-                next_attempt_at=now, created_at=now,
-            )
-        )
-        index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc)))
-        replied = s.execute(
-            update(Message)
-            .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
-                   col(Message.disposition) == "pending")
-            .values(disposition="replied", disposed_by=agent, disposed_at=now)
-        ).rowcount
-        s.execute(
-            update(Conversation).where(col(Conversation.id) == conversation_id).values(
-                owner=conv.owner or agent, pending_count=0, state="waiting", deadline=NO_DEADLINE, snoozed_until=None,
-                next_step_at=None,
-                updated_at=now, last_message_at=now, message_count=Conversation.message_count + 1,
-                version=Conversation.version + 1,
-            )
-        )
-        record_event(s, conversation_id, agent, "reply",
-                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
-                     message_id=msg.id, our_message_id=our_id)
-        ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
-
-
-def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionResult:
-    """Queue a failed reply again (after a permanent refusal was fixed, or an interrupted send was checked)."""
-    with ws.db.write() as s:
-        item = s.exec(select(OutboxItem).where(OutboxItem.message_row_id == message_id)).first()
-        if item is None:
-            return _refused(f"message {message_id} is not a reply of ours")
-        if (refused := _unreadable(ws, agent, get_conversation(s, item.conversation_id), now)) is not None:
-            return refused
-        if item.state != "failed":
-            return _refused(f"message {message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
-        s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")
-                  .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}"))
-        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message {message_id} again", now,
-                     message_id=message_id)
-        ws.db.changed(s, [item.conversation_id])
-    return ActionResult(True, f"message {message_id} queued for sending again", item.conversation_id)
-
-
-def _reply_subject(subject: str) -> str:
-    subject = HEADER_BREAK.sub(" ", subject).strip()
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
-
-
-def _default_from(ws: Workspace) -> str:
-    if ws.config.accounts:
-        return ws.config.accounts[0].address
-    for team in ws.config.teams:
-        if team.addresses:
-            return team.addresses[0]
-    raise ActionRefused("no team address to send from: add an account to comptoir.toml")
-
-
-def _account_for(ws: Workspace, from_addr: str) -> str:
-    for account in ws.config.accounts:
-        if account.address.lower() == from_addr.lower():
-            return account.name
-    return ws.config.accounts[0].name if ws.config.accounts else ""
-
-
-# -- presence and alerts ------------------------------------------------------------------------
-def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None, now: datetime) -> ActionResult:
-    """available / away / vacation (until a date); vacation returns open conversations to their teams."""
-    if status not in PRESENCE_STATES:
-        raise ActionRefused(f"presence is one of {', '.join(PRESENCE_STATES)}")
-    if until is not None and until <= now:
-        raise ActionRefused("'until' must be in the future")
-    _require_agent(ws, agent)
-    returned: list[int] = []
-    with ws.db.write() as s:
-        p = s.get(Presence, agent) or Presence(agent=agent)
-        p.status, p.until = status, (until if status != "available" else None)
-        p.heartbeat_at = p.heartbeat_at or now
-        s.add(p)
-        text = f"{_name(ws, agent)} is {status}" + (f" until {until:%a %d %b}" if until and status != "available" else "")
-        record_event(s, None, agent, "presence", text, now, status=status, until=until.isoformat() if until else None)
-        if status == "vacation":
-            returned = _return_to_teams(s, ws, agent, now)
-        # A personal rung depends on its agent's presence: the next escalation pass looks at those again.
-        s.execute(update(Conversation).where(
-            col(Conversation.visibility) == "personal", col(Conversation.state) != "done",
-            (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
-        ).values(next_step_at=now))
-        ws.db.changed(s, [None, *returned], kind="presence")
-    extra = (f"; {counted(len(returned), 'open conversation')} went back to {'its team' if len(returned) == 1 else 'their teams'}"
-             if returned else "")
-    return ActionResult(True, text + extra)
-
-
-def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> list[int]:
-    convs = list(
-        s.exec(
-            select(Conversation).where(
-                col(Conversation.state).in_(("open", "waiting", "snoozed")),
-                (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
-            ).with_for_update()
-        )
-    )
-    for conv in convs:
-        s.execute(
-            update(Conversation).where(col(Conversation.id) == conv.id)
-            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now,
-                    next_step_at=now)
-        )
-        record_event(s, conv.id, "system", "vacation", f"{_name(ws, agent)} went on vacation: back to {conv.team or 'everyone'}", now)
-        raise_alerts(s, ws, now, "returned", f"{_name(ws, agent)} is on vacation: {_label(conv)} is back with the team",
-                     conv.id, teams=[conv.team] if conv.team else [], exclude=[agent])
-    return [c.id for c in convs]
-
-
-def heartbeat(ws: Workspace, agent: str, viewing: int | None, replying: int | None, now: datetime) -> None:
-    with ws.db.write() as s:
-        p = s.get(Presence, agent)
-        changed = p is None or (p.viewing_id, p.replying_id) != (viewing, replying)
-        p = p or Presence(agent=agent)
-        p.heartbeat_at, p.viewing_id, p.replying_id = now, viewing, replying
-        s.add(p)
-        if changed:
-            ws.db.changed(s, [c for c in (viewing, replying) if c is not None] or [None], kind="presence")
-
-
+# -- alerts ---------------------------------------------------------------------------------------
 def acknowledge(ws: Workspace, agent: str, alert_id: int | None, now: datetime) -> int:
     with ws.db.write() as s:
-        stmt = update(Alert).where(col(Alert.agent) == agent, col(Alert.acknowledged_at).is_(None))
-        if alert_id is not None:
-            stmt = stmt.where(col(Alert.id) == alert_id)
-        count = s.execute(stmt.values(acknowledged_at=now)).rowcount
-        if count:
-            ws.db.changed(s, [None], kind="alert")
-    return count
+        return acknowledge_alerts(s, now, agent=agent, alert_id=alert_id)
 
 
 def external_alert(

@@ -115,7 +115,7 @@ def send_summary_if_due(ws: Workspace, team: TeamConfig, now: datetime) -> str |
     until = datetime.combine(today, time(0), tzinfo=zone)
     view = build_report(ws, ReportQuery(since, until, team=team.name), now)
     message = summary_text(team, yesterday, view)
-    from core.work.actions import raise_alerts
+    from core.work.journal import raise_alerts
     from core.work.webhook import enqueue
 
     with ws.db.write() as s:

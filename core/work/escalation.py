@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from core.work.actions import alert_recipients
 from core.instants import NO_DEADLINE
+from core.work.journal import JournalBatch
 from core.work.policy import build_policy
 from core.store.rawsql import RawSql
 from core.work.webhook import enqueue as enqueue_webhook
 from core.workspace.folder import Workspace
 from routing import ConversationState, Policy, escalate, next_step_at
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 log = logging.getLogger("comptoir.escalation")
 BATCH = 200
@@ -85,45 +89,40 @@ def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
             lock = "" if sql.sqlite else " FOR UPDATE"
             rows = [_Row.read(r) for r in sql.all_in(
                 f"SELECT {_COLUMNS} FROM conversation WHERE id IN ({{}}) ORDER BY id{lock}", due_ids[start:start + BATCH])]
-            writes = _Writes(sql, now)
+            writes = _Writes(ws, sql, now)
             for row in rows:
                 steps = escalate(row.state_for_routing(), policy, now)
                 if steps:
                     _apply(ws, policy, row, steps, now, writes, applied, hooks)
                 else:
                     writes.later.append({"id": row.id, "n": sql.when(next_step_at(row.state_for_routing(), policy, now))})
-            writes.flush()
+            writes.journal.changed(writes.touched)
+            writes.flush(s)
             # Queued in this transaction; the server posts them with retries (core.work.webhook).
             for url, text, payload in hooks:
                 enqueue_webhook(s, url, text, payload, now)
             hooks.clear()
-            if writes.alerts:
-                ws.db.changed(s, [None], kind="alert")
-            ws.db.changed(s, writes.touched)
     return applied
 
 
 class _Writes:
     """The rows one batch writes, sent with executemany at its end."""
 
-    def __init__(self, sql: RawSql, now: datetime) -> None:
+    def __init__(self, ws: Workspace, sql: RawSql, now: datetime) -> None:
         self.sql, self.at = sql, sql.when(now)
         self.updates: list[dict] = []
         self.later: list[dict] = []
-        self.events: list[dict] = []
-        self.alerts: list[dict] = []
+        self.journal = JournalBatch(ws, sql.sqlite)
+        """The steps' events and alerts, and the change-log rows."""
         self.touched: list[int] = []
 
-    def flush(self) -> None:
+    def flush(self, s: Session) -> None:
         sql = self.sql
         sql.many("UPDATE conversation SET visibility = :visibility, owner = :owner, exclusive_agent = :exclusive, "
                  "state = :state, warned = :warned, snoozed_until = :snoozed, deadline = :deadline, "
                  "updated_at = :at, next_step_at = :next WHERE id = :id", self.updates)
         sql.many("UPDATE conversation SET next_step_at = :n WHERE id = :id", self.later)
-        sql.many("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
-                 "VALUES (:c, NULL, 'escalation', :at, :k, :d)", self.events)
-        sql.many("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                 "VALUES (:a, :tm, :k, :x, :c, 'comptoir', :at, NULL)", self.alerts)
+        self.journal.flush(sql, s)
 
 
 def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, writes: _Writes, applied: list,
@@ -143,11 +142,9 @@ def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, write
                 snoozed_until = None
         if step.warning_key and step.warning_key not in warned:
             warned.append(step.warning_key)
-        writes.events.append({"c": row.id, "at": writes.at, "k": step.kind,
-                              "d": sql.json({"text": step.reason.text, "code": step.reason.code})})
+        writes.journal.event(row.id, "escalation", step.kind, step.reason.text, now, code=step.reason.code)
         kind = {"warn": "window_closing", "unsnooze": "snooze_over"}.get(step.kind, "escalation")
-        for agent, team in alert_recipients(ws, step.alert_agents, step.alert_teams).items():
-            writes.alerts.append({"a": agent, "tm": team, "k": kind, "x": step.reason.text, "c": row.id, "at": writes.at})
+        writes.journal.alert(now, kind, step.reason.text, row.id, step.alert_agents, step.alert_teams)
         for team_name in step.alert_teams:
             team = ws.config.team(team_name)
             if team and team.webhook and step.kind != "warn":

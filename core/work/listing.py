@@ -16,7 +16,7 @@ from core.errors import ActionRefused
 from core.instants import NO_DEADLINE
 from core.store.rawsql import RawSql
 from core.store.fts_query import match_sql
-from core.work.views import AgentView, AlertView, ConversationRow, QueueInfo, SortKey
+from core.work.views import AgentView, AlertView, ConversationRow, QueueInfo
 from core.workspace.folder import Workspace
 
 PRESENCE_TTL = timedelta(seconds=60)
@@ -131,26 +131,6 @@ def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: da
             return []
         where, params = narrowed
         return [int(r[0]) for r in raw.all(f"SELECT id FROM conversation WHERE {where} ORDER BY {_order(queue)}", params)]
-
-
-def queue_page(
-    ws: Workspace, agent: str, queue: str, after: SortKey | None, limit: int, search: str | None, now: datetime
-) -> list[ConversationRow]:
-    """Up to `limit` rows of a queue after the keyset position `after`."""
-    where, params = queue_where(ws, agent, queue)
-    newest_first = queue == "done"
-    reader = Reader.of(ws.config, agent)
-    with ws.db.raw(write=False) as raw:
-        narrowed = _with_search(raw, where, params, search, reader, now)
-        if narrowed is None:
-            return []
-        where, params = narrowed
-        if after is not None:
-            where += f" AND (deadline, id) {'<' if newest_first else '>'} (:after_deadline, :after_id)"
-            params = {**params, "after_deadline": raw.when(after.deadline or NO_DEADLINE), "after_id": after.id}
-        found = raw.all(f"SELECT {ROW_COLUMNS} FROM conversation WHERE {where} ORDER BY {_order(queue)} LIMIT :limit",
-                        {**params, "limit": limit})
-        return _to_rows(raw, reader, found, now)
 
 
 def rows(ws: Workspace, agent: str, ids: Sequence[int], now: datetime) -> list[ConversationRow]:

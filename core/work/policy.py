@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from functools import lru_cache
 
 from typing import Any, TYPE_CHECKING
 
-from core.workspace.config import AgentConfig, Config, RuleCondition, TeamConfig, parse_weekly_hours
+from core.workspace.config import AgentConfig, Config, RuleCondition, TeamConfig
 from core.work.listing import open_loads, presence_statuses
 from core.store.rawsql import RawSql
 from core.workspace.folder import Workspace
+from routing.hours import parse_week
 from routing import AgentInfo, BusinessHours, Condition, Policy, Rule, TeamPolicy, is_open
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 
-def _minutes(moment: time) -> int:
-    return 1440 if moment >= time(23, 59, 59) else moment.hour * 60 + moment.minute
-
-
 @lru_cache(maxsize=256)
 def business_hours(spec: str, timezone: str, holidays: tuple[Any, ...] = ()) -> BusinessHours:
-    weekly = parse_weekly_hours(spec)
-    week = tuple(tuple((_minutes(a), _minutes(b)) for a, b in weekly.get(day, ())) for day in range(7))
+    week = parse_week(spec)
     if not any(week):
         raise ValueError(f"opening hours {spec!r} are never open")
     return BusinessHours(timezone, week, frozenset(holidays))

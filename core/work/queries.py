@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader, hidden_subject

@@ -29,7 +29,6 @@ from core.work.views import (
     QueueInfo,
     ReportQuery,
     ReportView,
-    SortKey,
     TeamView,
     WhyView,
 )
@@ -99,12 +98,6 @@ class Comptoir:
     def queues(self) -> list[QueueInfo]:
         """Every queue this agent has, with counts."""
         return listing.queues(self.workspace, self.agent, self.now())
-
-    def queue_page(
-        self, queue: str, after: SortKey | None = None, limit: int = 200, search: str | None = None
-    ) -> list[ConversationRow]:
-        """Up to `limit` rows of a queue after `after`, sorted by deadline (none last) then id."""
-        return listing.queue_page(self.workspace, self.agent, queue, after, limit, search, self.now())
 
     def start_first_page(self, queue: str, limit: int) -> None:
         """Start reading a queue's ids and first `limit` rows in a thread, while a front end is still

@@ -19,14 +19,6 @@ class QueueInfo:
 
 
 @dataclass(frozen=True)
-class SortKey:
-    """Keyset-paging position in a queue: (deadline or None, id); None deadlines sort last."""
-
-    deadline: datetime | None
-    id: int
-
-
-@dataclass(frozen=True)
 class ConversationRow:
     id: int
     subject: str
@@ -53,10 +45,6 @@ class ConversationRow:
     version: int = 1
     hidden: bool = False
     """The viewer may not read it (core.work.access): subject, customer and shared_reply are withheld."""
-
-    @property
-    def sort_key(self) -> SortKey:
-        return SortKey(self.deadline, self.id)
 
 
 @dataclass(frozen=True)

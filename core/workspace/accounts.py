@@ -92,14 +92,14 @@ class MailboxSurvey:
 
 def survey_account(account: AccountConfig, password: str, cutover: datetime, timeout: float = 30.0) -> list[MailboxSurvey]:
     """Count, on the server, how much of each mailbox lies before the cut-over; never raises for a server problem."""
-    from core.mail.imap_client import ImapClient, ImapError
+    from core.mail.imap_account import connect_and_login, make_client
+    from core.mail.imap_client import ImapError
 
     async def run() -> list[MailboxSurvey]:
-        client = ImapClient(account.imap.host, account.imap.port, mode=account.imap.tls, cafile=account.imap.cafile)
+        client = make_client(account)
         found = []
         try:
-            await client.connect()
-            await client.login(account.username, password)
+            await connect_and_login(client, account, password)
             for mailbox in account.mailboxes():
                 sent = mailbox == account.sent_folder
                 try:

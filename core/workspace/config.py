@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,15 +24,9 @@ from pydantic import (
 
 from core.durations import parse_duration
 from core.errors import ConfigError, UnknownName
+from routing.hours import parse_week
 
 CONFIG_NAME = "comptoir.toml"
-
-_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_HOURS_CLAUSE = re.compile(
-    r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?(?:,[a-z]{3}(?:-[a-z]{3})?)*)\s+"
-    r"(?P<ranges>\d{1,2}:\d{2}-\d{1,2}:\d{2}(?:,\d{1,2}:\d{2}-\d{1,2}:\d{2})*)$"
-)
-
 
 def _duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
@@ -45,47 +39,6 @@ def _duration(value: object) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
-WeeklyHours = dict[int, tuple[tuple[time, time], ...]]
-
-
-def parse_weekly_hours(text: str) -> WeeklyHours:
-    """Parse 'mon-fri 09:00-18:00; sat 10:00-12:00' into weekday -> opening ranges."""
-    weekly: dict[int, list[tuple[time, time]]] = {}
-    if text.strip().lower() in {"always", "24/7"}:
-        return {d: ((time(0), time(23, 59, 59)),) for d in range(7)}
-    for clause in filter(None, (c.strip().lower() for c in text.split(";"))):
-        match = _HOURS_CLAUSE.match(clause)
-        if not match:
-            raise ValueError(
-                f"{clause!r} is not an opening-hours clause (write it like 'mon-fri 09:00-18:00; sat 10:00-12:00')"
-            )
-        days: list[int] = []
-        for span in match["days"].split(","):
-            first, _, last = span.partition("-")
-            if first not in _WEEKDAYS or (last and last not in _WEEKDAYS):
-                raise ValueError(f"{span!r} is not a day or a range of days (mon, tue, ... sun)")
-            a = _WEEKDAYS.index(first)
-            b = _WEEKDAYS.index(last) if last else a
-            days.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
-        for rng in match["ranges"].split(","):
-            start_s, end_s = rng.split("-")
-            start, end = _clock(start_s), _clock(end_s)
-            if end <= start:
-                raise ValueError(f"{rng!r}: the closing time must come after the opening time")
-            for day in days:
-                weekly.setdefault(day, []).append((start, end))
-    return {d: tuple(sorted(r)) for d, r in weekly.items()}
-
-
-def _clock(text: str) -> time:
-    hours, minutes = (int(p) for p in text.split(":"))
-    if hours == 24 and minutes == 0:
-        return time(23, 59, 59)
-    if not (0 <= hours < 24 and 0 <= minutes < 60):
-        raise ValueError(f"{text!r} is not a time of day")
-    return time(hours, minutes)
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
@@ -200,17 +153,13 @@ class TeamConfig(_Strict):
     @field_validator("hours")
     @classmethod
     def _valid_hours(cls, value: str) -> str:
-        parse_weekly_hours(value)
+        parse_week(value)
         return value
 
     @field_validator("timezone")
     @classmethod
     def _valid_zone(cls, value: str) -> str:
         return _check_zone(value)
-
-    @property
-    def weekly_hours(self) -> WeeklyHours:
-        return parse_weekly_hours(self.hours)
 
 
 class AgentConfig(_Strict):
@@ -233,7 +182,7 @@ class AgentConfig(_Strict):
     @classmethod
     def _valid_hours(cls, value: str | None) -> str | None:
         if value is not None:
-            parse_weekly_hours(value)
+            parse_week(value)
         return value
 
     @field_validator("timezone")
@@ -343,6 +292,14 @@ class WorkspaceSettings(_Strict):
         return _check_zone(value)
 
 
+def _known(kind: str, name: str, found, names):
+    """`found`, or an UnknownName error listing the valid names of that kind."""
+    if found is None:
+        listed = ", ".join(sorted(names)) or "none configured"
+        raise UnknownName(f"there is no {kind} {name!r}; the {kind}s are: {listed}")
+    return found
+
+
 class Config(_Strict):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     """General settings."""
@@ -399,19 +356,11 @@ class Config(_Strict):
 
     def require_agent(self, login: str) -> AgentConfig:
         """The agent, or an UnknownName error listing every login."""
-        found = self.agent(login)
-        if found is None:
-            logins = ", ".join(sorted(a.login for a in self.agents)) or "none configured"
-            raise UnknownName(f"there is no agent {login!r}; the agents are: {logins}")
-        return found
+        return _known("agent", login, self.agent(login), (a.login for a in self.agents))
 
     def require_team(self, name: str) -> TeamConfig:
         """The team, or an UnknownName error listing every team."""
-        found = self.team(name)
-        if found is None:
-            names = ", ".join(sorted(t.name for t in self.teams)) or "none configured"
-            raise UnknownName(f"there is no team {name!r}; the teams are: {names}")
-        return found
+        return _known("team", name, self.team(name), (t.name for t in self.teams))
 
     def is_supervisor(self, login: str) -> bool:
         agent = self.agent(login)

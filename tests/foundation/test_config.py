@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.workspace.config import load_config, parse_config, parse_weekly_hours
+from core.workspace.config import load_config, parse_config
+from routing.hours import parse_week
 from core.errors import ConfigError
 from tests.conftest import BASIC_CONFIG
 
@@ -25,8 +26,8 @@ def test_basic_config_loads_with_defaults() -> None:
 
 
 def test_weekly_hours_parse_ranges_and_day_spans() -> None:
-    hours = parse_weekly_hours("mon-fri 09:00-12:00,14:00-18:00; sat 10:00-12:00")
-    assert len(hours[0]) == 2 and len(hours[5]) == 1 and 6 not in hours
+    hours = parse_week("mon-fri 09:00-12:00,14:00-18:00; sat 10:00-12:00")
+    assert len(hours[0]) == 2 and len(hours[5]) == 1 and hours[6] == ()
 
 
 BROKEN = {

@@ -15,7 +15,7 @@ from sqlmodel import select
 from core.work import actions
 from core.mail.ingest import IncomingMail, ingest_batch
 from core.store.models import Conversation
-from core.store.search import search_conversation_ids
+from tests.support.search import search_conversation_ids
 from core.workspace.folder import Workspace
 from tests.conftest import NOW
 

@@ -1,4 +1,4 @@
-"""The aioimaplib protocol fixes in core.mail.imap_client: no recursion limit on long reads, literals split anywhere."""
+"""The aioimaplib protocol fixes in core.mail.aioimaplib_patches: no recursion limit on long reads, literals split anywhere."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aioimaplib.aioimaplib import SELECTED
 
-from core.mail.imap_client import _FetchCommand, _Protocol
+from core.mail.aioimaplib_patches import ImapProtocol, UidFetchCommand
 from core.mail.imap_parse import parse_fetch
 
 pytestmark = pytest.mark.asyncio
@@ -21,16 +21,16 @@ class _Transport:
         self.written += data
 
 
-def _protocol() -> _Protocol:
-    proto = _Protocol(asyncio.get_running_loop())
+def _protocol() -> ImapProtocol:
+    proto = ImapProtocol(asyncio.get_running_loop())
     proto.transport = _Transport()
     proto.state = SELECTED
     return proto
 
 
-async def _fetch_with_chunks(proto: _Protocol, wire: bytes, cuts: list[int]) -> list:
+async def _fetch_with_chunks(proto: ImapProtocol, wire: bytes, cuts: list[int]) -> list:
     """Run a UID FETCH whose answer is `wire` (TAG replaced by the real tag) delivered in pieces at `cuts`."""
-    command = _FetchCommand(proto.new_tag(), "1:*", "(UID BODY.PEEK[])", loop=proto.loop)
+    command = UidFetchCommand(proto.new_tag(), "1:*", "(UID BODY.PEEK[])", loop=proto.loop)
     running = asyncio.ensure_future(proto.execute(command))
     await asyncio.sleep(0)
     wire = wire.replace(b"TAG", command.tag.encode())

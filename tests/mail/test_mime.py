@@ -197,12 +197,12 @@ def test_parse_mail_accepts_odd_input_types(raw):
 
 
 def test_parse_mail_survives_an_internal_failure(monkeypatch):
-    import core.mail.mime as mime
+    import core.mail.mime.parse as mime_parse
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(mime, "_scan", boom)
+    monkeypatch.setattr(mime_parse, "_scan", boom)
     m = parse_mail(b"Subject: x\r\n\r\nhello")
     assert "parse-error:RuntimeError" in m.defects
     assert "hello" in m.text

@@ -16,7 +16,7 @@ import pytest
 
 from core.work.escalation import run_escalation
 from core.mail.ingest import IncomingMail, ingest_batch
-from core.store.search import search_conversation_ids
+from tests.support.search import search_conversation_ids
 from core.workspace.folder import init_workspace, open_workspace
 from tests.conftest import fresh_pg_database, require_pg
 from tests.mailengine.helpers import BASE, account_block, count, rows, store_password, sync_once

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from core.mail.ingest import IncomingMail, MailboxPosition, ingest_batch
-from core.store.search import search_conversation_ids
+from tests.support.search import search_conversation_ids
 from core.workspace.folder import Workspace
 from tests.conftest import NOW
 

@@ -197,23 +197,3 @@ def test_embedded_syncer_in_a_thread_syncs_and_stops(synced_ws, dovecot, imap_ac
         thread.join(20)
     assert outcome == [True]
     assert WorkspaceLock(synced_ws).acquire()
-
-
-def test_the_apps_background_syncer_runs_until_stopped(synced_ws, dovecot, imap_account):
-    """The path the app takes: Background holds the workspace lock and hands it to the syncer thread."""
-    from core.mail.background import Background
-    from core.workspace.lock import WorkspaceLock
-
-    dovecot.deliver(imap_account.name, mail(1))
-    background = Background()
-    background.start(synced_ws)
-    try:
-        deadline = time.monotonic() + 20
-        while count(synced_ws, "SELECT COUNT(*) FROM message") == 0:
-            assert time.monotonic() < deadline, "the background syncer stored nothing"
-            time.sleep(0.05)
-        assert not WorkspaceLock(synced_ws).acquire()
-    finally:
-        background.stop()
-    assert not any(t.name == "comptoir-sync" and t.is_alive() for t in threading.enumerate())
-    assert WorkspaceLock(synced_ws).acquire()

@@ -40,7 +40,7 @@ def test_every_combination(history: str, condstore: bool, new_mail: bool, modseq
     assert plan.fetch_from == (11 if new_mail else None)
     moved = condstore and modseq_moved
     assert plan.changed_since == (50 if moved else None)
-    assert plan.idle_only == (not new_mail and not moved)
+    assert (plan.fetch_from is None and plan.changed_since is None) == (not new_mail and not moved)
     assert plan.reasons
 
 
@@ -51,7 +51,7 @@ def test_changed_uidvalidity_says_why() -> None:
 
 def test_first_sync_of_an_empty_mailbox_fetches_nothing() -> None:
     plan = plan_sync(FIRST, ServerState(uidvalidity=1, uidnext=1, highestmodseq=1, exists=0, condstore=True))
-    assert plan.reset and plan.fetch_from is None and plan.idle_only
+    assert plan.reset and plan.fetch_from is None and plan.changed_since is None
 
 
 def test_interrupted_pass_resumes_after_the_last_stored_uid() -> None:

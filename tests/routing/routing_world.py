@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from routing import AgentInfo, BusinessHours, Condition, Policy, Rule, TeamPolicy
 
-PARIS = BusinessHours.from_spec("Europe/Paris", {"mon-fri": "09:00-18:00"}, holidays=(date(2024, 5, 1),))
+PARIS = BusinessHours.from_text("Europe/Paris", "mon-fri 09:00-18:00", holidays=(date(2024, 5, 1),))
 # Tuesday 12 March 2024, 10:30 in Paris (UTC+1).
 NOW = datetime(2024, 3, 12, 9, 30, tzinfo=UTC)
 
@@ -22,7 +22,7 @@ AGENTS = (
               presence_until=NOW + timedelta(days=7)),
     AgentInfo("sam", "Sam Petit", ("sam@acme.test",), ("support",)),
     AgentInfo("night", "Nora Night", ("nora@acme.test",), ("support",),
-              schedule=BusinessHours.from_spec("Europe/Paris", {"mon-fri": "20:00-23:59"})),
+              schedule=BusinessHours.from_text("Europe/Paris", "mon-fri 20:00-23:59")),
     AgentInfo("sue", "Sue Boss", (), ("sales",), role="supervisor"),
     AgentInfo("olga", "Olga Chef", (), ("purchasing",), role="supervisor"),
 )

@@ -48,7 +48,6 @@ def _answers(service) -> dict:
         "everyone": ids,
         "rows": service.rows(ids),
         "first_page": service.first_page("team:hifi", 10),
-        "page": service.queue_page("team:hifi", None, 5),
         "search": service.queue_ids("search", "amplifier"),
         "alerts": service.alerts(True),
         "alert_count": service.alert_count(),

@@ -34,7 +34,6 @@ from core.work.views import (
     Share,
     Spread,
     RungView,
-    SortKey,
     TeamView,
     WhyView,
 )
@@ -290,10 +289,6 @@ class FakeComptoir:
         with self.lock:
             self.calls.append(("queue_ids", queue, search))
             return [c.id for c in self._ordered(queue, search)]
-
-    def queue_page(self, queue: str, after: SortKey | None = None, limit: int = 200, search: str | None = None):
-        ids = self.queue_ids(queue, search)
-        return self.rows(ids[:limit])
 
     def _row(self, c: FakeConversation) -> ConversationRow:
         pending = sum(1 for m in c.messages if m.direction == "inbound" and m.disposition == "pending")

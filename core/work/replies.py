@@ -1,0 +1,173 @@
+"""Replies: a reply is stored and queued in the outbox in one transaction (core.mail.outbox sends it);
+a failed one can be queued again."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from email.utils import make_msgid
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from core.errors import ActionRefused
+from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem
+from core.store.search import index_message
+from core.work.journal import record_change, record_event
+from core.work.queries import get_conversation, signature_for
+from core.work.views import ActionResult
+from core.workspace.folder import Workspace
+from routing.wording import counted
+from core.work.verb_support import agent_name as _name
+from core.work.verb_support import conversation_label as _label
+from core.work.verb_support import refused as _refused
+from core.work.verb_support import unreadable as _unreadable
+
+HEADER_BREAK = re.compile(r"[\r\n]")
+
+
+def check_header_value(name: str, value: str) -> None:
+    """Refuse CR or LF in any header value: they would let a value inject headers."""
+    if HEADER_BREAK.search(value):
+        raise ActionRefused(f"the {name} contains a line break, which is not allowed in a mail header")
+
+
+def reply(
+    ws: Workspace,
+    agent: str,
+    conversation_id: int,
+    body: str,
+    to: Sequence[str],
+    cc: Sequence[str],
+    now: datetime,
+    seen_version: int | None = None,
+    confirmed_recipients: bool = False,
+    subject: str | None = None,
+) -> ActionResult:
+    """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied."""
+    to = tuple(a.strip() for a in to if a.strip())
+    cc = tuple(a.strip() for a in cc if a.strip())
+    if not to:
+        raise ActionRefused("a reply needs at least one recipient")
+    if not body.strip():
+        raise ActionRefused("the reply is empty")
+    for address in (*to, *cc):
+        check_header_value("recipient", address)
+        if "@" not in address or " " in address:
+            raise ActionRefused(f"{address!r} is not a mail address")
+    limit = ws.config.routing.recipient_limit
+    if len(to) + len(cc) > limit and not confirmed_recipients:
+        return _refused(
+            f"this reply goes to {len(to) + len(cc)} recipients (more than {limit}): confirm to send it to all of them",
+            conversation_id,
+        )
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
+        if conv.owner not in (None, agent) and not ws.config.is_supervisor(agent):
+            return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id)
+        if seen_version is not None and conv.version != seen_version:
+            newer = list(
+                s.exec(
+                    select(Message).where(Message.conversation_id == conversation_id, Message.direction != "note")
+                    .order_by(col(Message.id).desc()).limit(max(conv.version - seen_version, 1))
+                )
+            )
+            what = "; ".join(
+                f"a new message from {m.from_addr}" if m.direction == "inbound" else f"a reply by {_name(ws, m.author)}"
+                for m in reversed(newer)
+            )
+            return _refused(f"{_label(conv)} changed since you opened it ({what}); read it, then send again", conversation_id)
+        subject = subject if subject is not None else _reply_subject(conv.subject)
+        check_header_value("subject", subject)
+        from_addr = conv.via_address or _default_from(ws)
+        check_header_value("sender", from_addr)
+        account = _account_for(ws, from_addr)
+        last_in = s.exec(
+            select(Message).where(Message.conversation_id == conversation_id, Message.direction == "inbound")
+            .order_by(col(Message.id).desc()).limit(1)
+        ).first()
+        references = list(last_in.references) if last_in else []
+        if last_in and last_in.message_id:
+            references = [*references, last_in.message_id][-20:]
+        domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
+        our_id = make_msgid(domain=domain)
+        signature = signature_for(ws, from_addr, conv.team)
+        full_body = body.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
+        msg = Message(
+            conversation_id=conversation_id, direction="outbound", message_id=our_id,
+            in_reply_to=last_in.message_id if last_in else None, references=references, from_addr=from_addr,
+            from_name=_name(ws, agent), to_addrs=list(to), cc_addrs=list(cc), subject=subject, sent_at=None,
+            received_at=now, text=full_body, disposition="none", author=agent,
+        )
+        s.add(msg)
+        s.flush()
+        s.add(
+            OutboxItem(
+                kind="reply", conversation_id=conversation_id, message_row_id=msg.id, author=agent, account=account,
+                from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), subject=subject, body=full_body,
+                in_reply_to=msg.in_reply_to, references=references, our_message_id=our_id, state="queued",
+                next_attempt_at=now, created_at=now,
+            )
+        )
+        index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc)))
+        replied = s.execute(
+            update(Message)
+            .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
+                   col(Message.disposition) == "pending")
+            .values(disposition="replied", disposed_by=agent, disposed_at=now)
+        ).rowcount
+        s.execute(
+            update(Conversation).where(col(Conversation.id) == conversation_id).values(
+                owner=conv.owner or agent, pending_count=0, state="waiting", deadline=NO_DEADLINE, snoozed_until=None,
+                next_step_at=None,
+                updated_at=now, last_message_at=now, message_count=Conversation.message_count + 1,
+                version=Conversation.version + 1,
+            )
+        )
+        record_event(s, conversation_id, agent, "reply",
+                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
+                     message_id=msg.id, our_message_id=our_id)
+        record_change(s, [conversation_id])
+    return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
+
+
+def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionResult:
+    """Queue a failed reply again (after a permanent refusal was fixed, or an interrupted send was checked)."""
+    with ws.db.write() as s:
+        item = s.exec(select(OutboxItem).where(OutboxItem.message_row_id == message_id)).first()
+        if item is None:
+            return _refused(f"message {message_id} is not a reply of ours")
+        if (refused := _unreadable(ws, agent, get_conversation(s, item.conversation_id), now)) is not None:
+            return refused
+        if item.state != "failed":
+            return _refused(f"message {message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
+        s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")
+                  .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}"))
+        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message {message_id} again", now,
+                     message_id=message_id)
+        record_change(s, [item.conversation_id])
+    return ActionResult(True, f"message {message_id} queued for sending again", item.conversation_id)
+
+
+def _reply_subject(subject: str) -> str:
+    subject = HEADER_BREAK.sub(" ", subject).strip()
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _default_from(ws: Workspace) -> str:
+    if ws.config.accounts:
+        return ws.config.accounts[0].address
+    for team in ws.config.teams:
+        if team.addresses:
+            return team.addresses[0]
+    raise ActionRefused("no team address to send from: add an account to comptoir.toml")
+
+
+def _account_for(ws: Workspace, from_addr: str) -> str:
+    for account in ws.config.accounts:
+        if account.address.lower() == from_addr.lower():
+            return account.name
+    return ws.config.accounts[0].name if ws.config.accounts else ""

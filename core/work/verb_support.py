@@ -1,0 +1,45 @@
+"""What every verb (core.work.actions, replies, presence) uses: how it names agents and conversations,
+and how it refuses, including to an agent who may not read the conversation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.store.models import Conversation
+from core.work.access import Guard, Reader
+from core.work.views import ActionResult
+from core.workspace.folder import Workspace
+
+
+def agent_name(ws: Workspace, login: str | None) -> str:
+    if not login:
+        return "nobody"
+    agent = ws.config.agent(login)
+    return agent.name if agent else login
+
+
+def conversation_label(conv: Conversation) -> str:
+    subject = conv.subject if not conv.confidential else "confidential"
+    return f"#{conv.id} \u201c{subject[:60]}\u201d"
+
+
+def require_agent(ws: Workspace, login: str) -> None:
+    ws.config.require_agent(login)
+
+
+def refused(message: str, conversation_id: int | None = None, winner: str | None = None) -> ActionResult:
+    return ActionResult(False, message, conversation_id, winner)
+
+
+def unreadable(ws: Workspace, agent: str, conv, now: datetime) -> ActionResult | None:
+    """The refusal for an agent who may not read the conversation (core.work.access), naming none of its
+    content; None when they may. Nobody acts on what they may not read."""
+    reader = Reader.of(ws.config, agent)
+    guard = Guard.of(conv)
+    if reader.may_read(guard, now):
+        return None
+    if guard.in_exclusive_window(now):
+        until = f" until {guard.exclusive_until:%H:%M} UTC" if guard.exclusive_until else ""
+        return refused(f"#{conv.id} is personal mail for {agent_name(ws, guard.exclusive_agent)} alone{until}: "
+                        "only they and supervisors can open it or act on it; ask them or a supervisor", conv.id)
+    return refused(f"#{conv.id}: {reader.why_not(guard, now)}", conv.id)
