@@ -124,6 +124,8 @@ class ConversationDetail:
     reply_from: str = ""
     reply_to: tuple[str, ...] = ()
     reply_cc: tuple[str, ...] = ()
+    reply_signature: str = ""
+    """Exactly what core appends to a reply's body (core.work.queries.signature_block); '' when nothing."""
 
     @property
     def pending(self) -> list[MessageView]:

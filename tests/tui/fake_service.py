@@ -49,7 +49,7 @@ name = "Acme support"
 name = "support"
 title = "Support"
 addresses = ["support@acme.test"]
-signature = "-- \\nAcme Support"
+signature = "Acme Support"
 saved_replies = { thanks = "Thank you, we are on it.", refund = "Your refund is on its way." }
 
 [[teams]]
@@ -335,7 +335,15 @@ class FakeComptoir:
             return ConversationDetail(
                 row=self._row(c), messages=messages, reasons=why.reasons, ladder=why.ladder, events=why.events,
                 reply_from="support@acme.test", reply_to=(c.customer_address,), reply_cc=c.cc,
+                reply_signature=self._signature_block("support@acme.test", c.team),
             )
+
+    def _signature_block(self, address: str, team_name: str | None) -> str:
+        """The rule of core.work.queries.signature_block, on this fake's config."""
+        signature = next((t.signature for t in self.config.teams if address in t.addresses and t.signature), "")
+        if not signature and team_name and (team := self.config.team(team_name)) is not None:
+            signature = team.signature
+        return f"\n\n-- \n{signature}" if signature else ""
 
     def why(self, conversation_id: int) -> WhyView:
         c = self.conversations[conversation_id]

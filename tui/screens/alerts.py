@@ -52,15 +52,15 @@ class AlertsScreen(Dialog[None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        self.alerts_changed(self.app.alerts)  # type: ignore[attr-defined]
+        self.alerts_changed(self.app.alerts)
 
     def alerts_changed(self, alerts: list[AlertView]) -> None:
         """The app's alert list changed: show it, keeping the highlighted alert when it is still there."""
         self.alerts = list(alerts)
         options = self.query_one(OptionList)
         previous = options.highlighted_option.id if options.highlighted_option else None
-        now = self.app.now()  # type: ignore[attr-defined]
-        options.set_options([Option(alert_prompt(a, now, self.app.zone), id=str(a.id)) for a in self.alerts])  # type: ignore[attr-defined]
+        now = self.app.now()
+        options.set_options([Option(alert_prompt(a, now, self.app.zone), id=str(a.id)) for a in self.alerts])
         ids = [str(a.id) for a in self.alerts]
         if previous in ids:
             options.highlighted = ids.index(previous)
@@ -86,11 +86,11 @@ class AlertsScreen(Dialog[None]):
     def action_acknowledge(self) -> None:
         alert = self._highlighted()
         if alert is not None:
-            self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, alert.id))  # type: ignore[attr-defined]
+            self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, alert.id))
 
     @on(Button.Pressed, "#ack-all")
     def action_acknowledge_all(self) -> None:
-        self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, None))  # type: ignore[attr-defined]
+        self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, None))
 
     @on(OptionList.OptionSelected)
     def jump(self) -> None:
@@ -99,7 +99,7 @@ class AlertsScreen(Dialog[None]):
             return
         self.dismiss(None)
         if alert.conversation_id is not None:
-            self.app.open_conversation(alert.conversation_id)  # type: ignore[attr-defined]
+            self.app.open_conversation(alert.conversation_id)
 
 
 def _acknowledged(service, alert_id: int | None):

@@ -94,7 +94,7 @@ class AssignScreen(Dialog[None]):
         if action == "claim":
             return self.row.owner is None
         if action == "take_back":
-            return self.row.owner is not None and self.row.owner != self.app.me  # type: ignore[attr-defined]
+            return self.row.owner is not None and self.row.owner != self.app.me
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -117,7 +117,7 @@ class AssignScreen(Dialog[None]):
 
     @work(thread=True, exit_on_error=False, group="people", exclusive=True)
     def load_people(self) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
+        service = self.app.service
         agents = service.agents()
         try:
             teams = service.teams()
@@ -134,7 +134,7 @@ class AssignScreen(Dialog[None]):
 
     def _fill(self, term: str) -> None:
         term = term.strip().lower()
-        me = self.app.me  # type: ignore[attr-defined]
+        me = self.app.me
 
         def matches(*fields: str) -> bool:
             return not term or any(term in f.lower() for f in fields)
@@ -175,7 +175,7 @@ class AssignScreen(Dialog[None]):
 
     def _act(self, label: str, call) -> None:
         self.dismiss(None)
-        self.app.act(label, self.conversation_id, call)  # type: ignore[attr-defined]
+        self.app.act(label, self.conversation_id, call)
 
     @on(Button.Pressed, "#claim")
     def action_claim(self) -> None:

@@ -76,7 +76,7 @@ class ConflictDialog(Dialog[str]):
             yield Static(summary, classes="dialog-body")
             with VerticalScroll(id="conflict-messages"):
                 for message in self.new_messages:
-                    yield MessageCard(message, self.app.zone)  # type: ignore[attr-defined]
+                    yield MessageCard(message, self.app.zone)
             with Horizontal(classes="dialog-buttons"):
                 if self.can_resend:
                     yield Button("Resend as is (y)", id="resend", variant="warning")

@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,13 +23,13 @@ from core.work.views import AttachmentView, ConversationDetail
 from tui import keys
 from tui.formatting import full_time, plural
 from tui.safe import clean_line, plain
-from tui.screens.base import ReportsWorkerErrors
+from tui.screens.base import ComptoirModal
 from tui.widgets.message_card import human_size
 
 Result = TypeVar("Result")
 
 
-class Dialog(ReportsWorkerErrors, ModalScreen[Result], Generic[Result]):
+class Dialog(ComptoirModal[Result], Generic[Result]):
     """A centred box; q / ctrl+g / Esc / Cancel dismiss it with None."""
 
     BINDINGS = keys.bindings("dialog")

@@ -51,7 +51,7 @@ class HelpScreen(Dialog[None]):
         with Vertical(classes="dialog", id="help-dialog"):
             yield Static(Text("Keys — every action also sits in the command palette (ctrl+p)"), classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(help_table(self.app.keymap))  # type: ignore[attr-defined]
+                yield Static(help_table(self.app.keymap))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close (q)", id="cancel")
 

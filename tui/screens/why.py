@@ -38,7 +38,7 @@ class WhyScreen(Dialog[None]):
 
     @work(thread=True, exit_on_error=False, group="why", exclusive=True)
     def load_why(self) -> None:
-        self.post_message(WhyLoaded(self.app.service.why(self.conversation_id)))  # type: ignore[attr-defined]
+        self.post_message(WhyLoaded(self.app.service.why(self.conversation_id)))
 
     @on(WhyLoaded)
     def show_why(self, message: WhyLoaded) -> None:
@@ -48,5 +48,5 @@ class WhyScreen(Dialog[None]):
         title.append(clean_line(why.subject), style="bold")
         self.query_one("#why-title", Static).update(title)
         self.query_one("#why-body", Static).update(
-            routing_text(why.reasons, why.ladder, why.events, self.app.now(), self.app.zone, event_limit=30)  # type: ignore[attr-defined]
+            routing_text(why.reasons, why.ladder, why.events, self.app.now(), self.app.zone, event_limit=30)
         )
