@@ -588,6 +588,7 @@ class FakeComptoir:
 
     def acknowledge(self, alert_id: int | None = None) -> int:
         with self.lock:
+            self.calls.append(("acknowledge", alert_id))
             count = 0
             for index, alert in enumerate(self.alerts_list):
                 if not alert.acknowledged and (alert_id is None or alert.id == alert_id):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.work.views import AlertView
+from tui import keys
 from tui.formatting import plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
@@ -33,12 +33,7 @@ def alert_prompt(alert: AlertView, now, zone=None) -> Text:
 class AlertsScreen(Dialog[None]):
     """Unacknowledged alerts, newest first: Enter jumps, a acknowledges one, A acknowledges all."""
 
-    BINDINGS = [
-        Binding("a", "acknowledge", "Acknowledge", id="alert-ack"),
-        Binding("A", "acknowledge_all", "Acknowledge all", id="alert-ack-all"),
-        Binding("j", "cursor_down", show=False),
-        Binding("k", "cursor_up", show=False),
-    ]
+    BINDINGS = keys.bindings("alerts")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="alerts-dialog"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
+from tui import keys
 from tui.messages import WhyLoaded
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
@@ -18,7 +18,7 @@ from tui.widgets.routing_panel import routing_text
 class WhyScreen(Dialog[None]):
     """Why a conversation is where it is; w closes it again."""
 
-    BINDINGS = [Binding("w", "close", "Close", show=False, id="why-close")]
+    BINDINGS = keys.bindings("why")
 
     def __init__(self, conversation_id: int) -> None:
         super().__init__()
