@@ -21,11 +21,11 @@ from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.workspace.preferences import load_preferences
+from core.workspace.preferences import load_preferences, user_timezone
 from core.work.views import ActionResult, AgentView
 from tui import keys
 from tui.commands import ActionsProvider
-from tui.formatting import plural
+from tui.formatting import localize, plural
 from tui.messages import (
     ActionFinished,
     AlertsLoaded,
@@ -87,7 +87,8 @@ class ComptoirApp(App[None]):
         self.me_view: AgentView | None = None
         preferences = load_preferences()
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
-        self.zone = ZoneInfo(preferences.timezone or service.config.workspace.timezone)
+        self.zone = ZoneInfo(user_timezone(service.config, service.agent, preferences))
+        """The user's zone: every time the app shows, and every instant in a text from core, is in it."""
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -338,6 +339,10 @@ class ComptoirApp(App[None]):
         self.me_view = message.me
         self.refresh_top_bars()
 
+    def local_text(self, text: str) -> str:
+        """A text from core with the instants it names in the user's zone and format."""
+        return localize(text, self.zone, self.now())
+
     def refresh_top_bars(self) -> None:
         for screen in self.screen_stack:
             for bar in screen.query(TopBar):
@@ -360,7 +365,7 @@ class ComptoirApp(App[None]):
     @on(ActionFinished)
     def report_action(self, message: ActionFinished) -> None:
         result = message.result
-        text = result.message
+        text = self.local_text(result.message)
         if not result.ok and result.winner:
             text = f"{result.message} ({result.winner} has it)"
         self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False)

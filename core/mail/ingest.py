@@ -50,6 +50,7 @@ from routing import (
     decide,
     next_step_at,
 )
+from routing.wording import when as phrase_instant
 
 log = logging.getLogger("comptoir.ingest")
 
@@ -637,7 +638,7 @@ class _Batch:
         label = f"#{conv.id} \u201c{(conv.subject if not confidential else 'confidential')[:60]}\u201d"
         who = parsed.from_name or parsed.from_addr
         if d.visibility == "personal" and exclusive:
-            until = f" (yours alone until {d.exclusive_until:%H:%M} UTC)" if d.exclusive_until else ""
+            until = f" (yours alone until {phrase_instant(d.exclusive_until, None)})" if d.exclusive_until else ""
             self._alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
         elif owner and not is_new:
             self._alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])

@@ -23,7 +23,7 @@ from core.work.acting import acting_login_details
 from core.errors import ActionRefused
 from core.store.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
 from core.store.models import utcnow
-from routing.wording import counted
+from routing.wording import counted, when
 from core.work.queries import get_conversation, our_addresses, reply_from, signature_block, signed_body
 from core.store.search import index_message
 from core.store.rawsql import RawSql, column_when
@@ -113,7 +113,7 @@ def _unreadable(ws: Workspace, agent: str, conv, now: datetime) -> ActionResult 
     if reader.may_read(guard, now):
         return None
     if guard.in_exclusive_window(now):
-        until = f" until {guard.exclusive_until:%H:%M} UTC" if guard.exclusive_until else ""
+        until = f" until {when(guard.exclusive_until, None)}" if guard.exclusive_until else ""
         return _refused(f"#{conv.id} is personal mail for {_name(ws, guard.exclusive_agent)} alone{until}: "
                         "only they and supervisors can open it or act on it; ask them or a supervisor", conv.id)
     return _refused(f"#{conv.id}: {reader.why_not(guard, now)}", conv.id)
@@ -165,7 +165,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     if conv.owner is not None:
         return _lost(ws, agent, conv, conv.owner)
     if conv.visibility == "personal" and conv.exclusive_agent not in (None, agent) and not ws.config.is_supervisor(agent):
-        until = conv.exclusive_until.strftime("%H:%M") if conv.exclusive_until else "later"
+        until = when(conv.exclusive_until, None) if conv.exclusive_until else "later"
         return _refused(
             f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
             "ask them, or take it back with a note (t / assign)",
@@ -433,10 +433,11 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
                     next_step_at=until)
         )
-        record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
+        record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {when(until, None)}", now,
                      until=until.isoformat())
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id)
+    # Instants in texts are written by routing.wording.when; front ends show them in the reader's zone.
+    return ActionResult(True, f"{_label(conv)} snoozed until {when(until, None)}", conversation_id)
 
 
 def _add_note(s: Session, ws: Workspace, conv: Conversation, agent: str, text: str, now: datetime) -> Message:

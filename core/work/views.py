@@ -224,6 +224,8 @@ class ReportQuery:
     client: str | None = None
     """A customer address, or @domain for every address of a client."""
     group_by: str | None = None
+    timezone: str | None = None
+    """The zone days and hours are counted in; the workspace's when None."""
     """None, 'day', 'week', 'agent', 'team' or 'address'."""
 
 

@@ -580,11 +580,11 @@ class FakeComptoir:
 
     def report(self, since: datetime | None = None, until: datetime | None = None, team: str | None = None,
                agent: str | None = None, address: str | None = None, client: str | None = None,
-               group_by: str | None = None) -> ReportView:
+               group_by: str | None = None, timezone: str | None = None) -> ReportView:
         until = until or self._now
         since = since or until - timedelta(days=30)
         self.calls.append(("report", round((until - since).total_seconds() / 86400), team))
-        return sample_report(ReportQuery(since, until, team, agent, address, client, group_by), self._now)
+        return sample_report(ReportQuery(since, until, team, agent, address, client, group_by, timezone), self._now)
 
     def acknowledge(self, alert_id: int | None = None) -> int:
         with self.lock:
@@ -673,7 +673,7 @@ def sample_report(query: ReportQuery, now: datetime) -> ReportView:
     start = query.until - timedelta(days=days - 1)
     day_names = [(start + timedelta(days=i)).date().isoformat() for i in range(days)]
     return ReportView(
-        query=query, now=now, timezone="Europe/Paris", total=total, groups=(),
+        query=query, now=now, timezone=query.timezone or "Europe/Paris", total=total, groups=(),
         within_exclusive=Share(int(12 * scale), int(15 * scale)), within_team=Share(int(80 * scale), int(96 * scale)),
         within_promise=Share(int(85 * scale), int(100 * scale)), worked_out_business=Spread(total.worked_out.count, 2400.0, 9600.0),
         not_worked_out=int(14 * scale),

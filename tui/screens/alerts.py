@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 
 from core.work.views import AlertView
 from tui import keys
-from tui.formatting import plural, short_time
+from tui.formatting import localize, plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 
@@ -24,7 +24,7 @@ def alert_prompt(alert: AlertView, now, zone=None) -> Text:
     text.append(f"{short_time(alert.created_at, now, zone):>9}  ", style="dim")
     text.append(f"{clean_line(alert.kind):<11}", style=KIND_STYLES.get(alert.kind, "bold"))
     text.append(" ")
-    text.append(clean_line(alert.text))
+    text.append(localize(clean_line(alert.text), zone, now))
     if alert.source != "comptoir":
         text.append(f"  (from {clean_line(alert.source)})", style="dim")
     return text

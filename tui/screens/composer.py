@@ -277,7 +277,8 @@ class ComposerScreen(ComptoirScreen[None]):
             self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message, self._may_send(current)),
                                  callback=lambda choice: self.after_conflict(current, choice))
             return
-        self.app.notify(result.message, title="Not sent", severity="warning", markup=False, timeout=8)
+        self.app.notify(self.app.local_text(result.message), title="Not sent", severity="warning", markup=False,
+                        timeout=8)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A send that crashed (the app shows the error) must not leave the composer stuck."""

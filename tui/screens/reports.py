@@ -199,7 +199,8 @@ class ReportsScreen(ComptoirScreen[None]):
     def fetch_report(self, days: int, team: str | None) -> None:
         service = self.app.service
         now = service.now()
-        self.post_message(ReportLoaded(service.report(since=now - timedelta(days=days), until=now, team=team)))
+        self.post_message(ReportLoaded(service.report(since=now - timedelta(days=days), until=now, team=team,
+                                                      timezone=self.app.zone.key)))
 
     @on(ReportLoaded)
     def show_report(self, message: ReportLoaded) -> None:
