@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from core.work.access import Guard, Reader, hidden_subject
+from routing.wording import when
 from core.workspace.config import parse_config
 from core.errors import ActionRefused
 from core.work.views import (
@@ -500,7 +501,7 @@ class FakeComptoir:
     def snooze(self, conversation_id: int, until: datetime) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
             c.state, c.snoozed_until = "snoozed", until
-            return ActionResult(True, "Snoozed", c.id)
+            return ActionResult(True, f"#{c.id} snoozed until {when(until, None)}", c.id)  # core's words
 
         return self._act("snooze", conversation_id, change)
 

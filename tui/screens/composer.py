@@ -72,7 +72,7 @@ def signature_preview(block: str) -> Text:
     if not block:
         return Text("No signature: the reply ends with your text.", style="dim")
     text = Text("Added when sent:  ", style="dim")
-    text.append(" / ".join(line for line in clean_block(block).splitlines() if line.strip()), style="italic")
+    text.append(" / ".join(line.rstrip() for line in clean_block(block).splitlines() if line.strip()), style="italic")
     return text
 
 
