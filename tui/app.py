@@ -74,6 +74,7 @@ class ComptoirApp(App[None]):
         watch_changes: bool = True,
         heartbeat_seconds: float | None = HEARTBEAT_SECONDS,
         driver_class: type | None = None,
+        zone: str | None = None,
     ) -> None:
         super().__init__(driver_class=driver_class)
         self.service = service
@@ -87,7 +88,7 @@ class ComptoirApp(App[None]):
         self.me_view: AgentView | None = None
         preferences = load_preferences()
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
-        self.zone = ZoneInfo(user_timezone(service.config, service.agent, preferences))
+        self.zone = ZoneInfo(zone or user_timezone(service.config, service.agent, preferences))
         """The user's zone: every time the app shows, and every instant in a text from core, is in it."""
         self._shown_minute: datetime | None = None
         self.connection_note = ""
@@ -470,7 +471,8 @@ class ComptoirApp(App[None]):
         self.spread_changes(WorkspaceChanged(frozenset(), frozenset({"refresh"})))
 
 
-def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any] | None = None) -> None:
+def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any] | None = None,
+            zone: str | None = None) -> None:
     """Run the app for one agent until they quit or its terminal goes away (the CLI's entry point)."""
     import signal
 
@@ -479,7 +481,7 @@ def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any]
         from tui.terminal import HangupAwareDriver
 
         driver_class = HangupAwareDriver
-    app = ComptoirApp(service, after_first_screen=after_first_screen, driver_class=driver_class)
+    app = ComptoirApp(service, after_first_screen=after_first_screen, driver_class=driver_class, zone=zone)
     if hasattr(signal, "SIGHUP"):
         # The terminal hung up (tmux killed, SSH dropped): leave as on quit.
         def hung_up(_signum: int, _frame: object) -> None:

@@ -66,6 +66,8 @@ _WRITTEN_WITH_YEAR = re.compile(
     r"(?P<hour>\d{2}):(?P<minute>\d{2}) UTC\b"
 )
 """'2026-03-02 10:00 UTC' and '02 Mar 2026 10:00 UTC', as the admin texts write an instant."""
+_WRITTEN_BARE = re.compile(r"(?<!(?:" + "|".join(_MONTHS) + r") )(?<!\d )\b(?P<hour>\d{2}):(?P<minute>\d{2}) UTC\b")
+"""'until 01:21 UTC': a time of day that texts stored by earlier versions name without a day."""
 
 
 @lru_cache(maxsize=64)
@@ -107,13 +109,24 @@ def _with_year(match: re.Match[str], zone: tzinfo, now: datetime) -> str:
     return full_time(moment, zone, now)
 
 
+def _bare(match: re.Match[str], zone: tzinfo, now: datetime) -> str:
+    try:
+        today = now.astimezone(timezone.utc).replace(hour=int(match["hour"]), minute=int(match["minute"]),
+                                                     second=0, microsecond=0)
+    except ValueError:
+        return match[0]
+    nearest = min((today + timedelta(days=d) for d in (-1, 0, 1)), key=lambda m: abs((m - now).total_seconds()))
+    return full_time(nearest, zone)
+
+
 def localize(text: str, zone: tzinfo | None, now: datetime) -> str:
     """A text from core (a reason, an event, an alert, a result) with every instant it names shown in
     the user's zone and format: core writes instants in the zone of the hours that apply, or UTC."""
     if not text or zone is None or not any(ch.isdigit() for ch in text):
         return text
     text = _WRITTEN_WITH_ZONE.sub(lambda m: _with_zone(m, zone, now), text)
-    return _WRITTEN_WITH_YEAR.sub(lambda m: _with_year(m, zone, now), text)
+    text = _WRITTEN_WITH_YEAR.sub(lambda m: _with_year(m, zone, now), text)
+    return _WRITTEN_BARE.sub(lambda m: _bare(m, zone, now), text)
 
 
 def presence_mark(presence: str) -> tuple[str, str]:
