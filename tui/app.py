@@ -16,30 +16,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.errors import ComptoirError
-from core.workspace.preferences import load_preferences
+from core.workspace.preferences import load_preferences, user_timezone
 from core.work.views import ActionResult, AgentView
 from tui import keys
 from tui.commands import ActionsProvider
-from tui.formatting import plural
+from tui.formatting import localize, plural
 from tui.messages import (
     ActionFinished,
     AlertsLoaded,
-    DetailLoaded,
+    ComposerDetailLoaded,
+    DisposeDetailLoaded,
     HealthLoaded,
     MeLoaded,
     ServiceFailed,
     WorkspaceChanged,
 )
+from tui.outcomes import as_result
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from core.server.api import ComptoirService
+    from tui.screens.base import ScreenHooks
 
 STYLES = Path(__file__).parent / "styles"
 CHANGE_POLL_SECONDS = 0.25
@@ -71,6 +74,7 @@ class ComptoirApp(App[None]):
         watch_changes: bool = True,
         heartbeat_seconds: float | None = HEARTBEAT_SECONDS,
         driver_class: type | None = None,
+        zone: str | None = None,
     ) -> None:
         super().__init__(driver_class=driver_class)
         self.service = service
@@ -84,7 +88,8 @@ class ComptoirApp(App[None]):
         self.me_view: AgentView | None = None
         preferences = load_preferences()
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
-        self.zone = ZoneInfo(preferences.timezone or service.config.workspace.timezone)
+        self.zone = ZoneInfo(zone or user_timezone(service.config, service.agent, preferences))
+        """The user's zone: every time the app shows, and every instant in a text from core, is in it."""
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -92,6 +97,10 @@ class ComptoirApp(App[None]):
         self.viewing_id: int | None = None
         self.replying_id: int | None = None
         self._known_alert_ids: set[int] | None = None
+        self._held_keys: list[events.Key] = []
+        """Keys typed while the screen they are meant for is still opening (see hold_keys)."""
+        self._opening: str | None = None
+        """What a worker is fetching to open a screen with ('composer', 'no action'): keys wait for it."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -143,12 +152,58 @@ class ComptoirApp(App[None]):
             for screen in self.screen_stack:
                 for bar in screen.query(TopBar):
                     bar.update_state(now=now)
-            tick = getattr(screen, "tick", None)
-            if tick is not None:
-                tick()
+            for hooks in self._hooked_screens():
+                hooks.tick()
 
     def action_quit(self) -> None:
         self.exit()
+
+    # -- the screens' contract (tui.screens.base) and type-ahead ----------------------------------
+    def _hooked_screens(self) -> list[ScreenHooks]:
+        from tui.screens.base import ScreenHooks
+
+        return [screen for screen in self.screen_stack if isinstance(screen, ScreenHooks)]
+
+    def hold_keys(self) -> bool:
+        """Whether a key typed now must wait: the top screen is still opening, or a worker fetches
+        what a screen will open with. Typing then belongs to that screen, never to the one beneath."""
+        from tui.screens.base import ScreenHooks
+
+        if self._opening is not None:
+            return True
+        if not self.screen_stack:
+            return False
+        screen = self.screen
+        return isinstance(screen, ScreenHooks) and not screen.ready
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self.hold_keys():
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
+
+    async def screen_ready(self, screen: Screen[Any]) -> None:
+        """A screen has mounted and focused its field: give it the keys typed while it opened."""
+        from tui.screens.base import ScreenHooks
+
+        if isinstance(screen, ScreenHooks):
+            screen.ready = True
+        if screen is not self.screen:
+            return
+        self._opening = None
+        held, self._held_keys = self._held_keys, []
+        for index, event in enumerate(held):
+            if self.hold_keys():  # a held key opened yet another screen: the rest wait for that one
+                self._held_keys[:0] = held[index:]
+                return
+            fresh = events.Key(event.key, event.character)
+            if not await self._check_bindings(fresh.key, priority=True):
+                (self.focused or self.screen)._forward_event(fresh)
+
+    def _opening_failed(self) -> None:
+        """The screen that held keys were meant for will not open (the toast says why): drop them."""
+        self._opening = None
+        self._held_keys.clear()
 
     # -- workers: the only code that calls the service -----------------------------------
     @work(thread=True, exit_on_error=False, group="change-feed", exclusive=True)
@@ -196,15 +251,16 @@ class ComptoirApp(App[None]):
         self, label: str, call: Callable[[Any], ActionResult], conversation_id: int | None = None
     ) -> None:
         """Run one acting service call; a refusal by the rules comes back as a failed ActionResult."""
-        try:
-            result = call(self.service)
-        except ComptoirError as error:
-            result = ActionResult(False, str(error), conversation_id)
+        result = as_result(lambda: call(self.service), conversation_id)
         self.post_message(ActionFinished(label, result, conversation_id))
 
-    @work(thread=True, exit_on_error=False, group="detail")
-    def fetch_detail(self, conversation_id: int, purpose: str) -> None:
-        self.post_message(DetailLoaded(self.service.detail(conversation_id), purpose))
+    @work(thread=True, exit_on_error=False, group="opening")
+    def fetch_for_composer(self, conversation_id: int, mode: str) -> None:
+        self.post_message(ComposerDetailLoaded(self.service.detail(conversation_id), mode))
+
+    @work(thread=True, exit_on_error=False, group="opening")
+    def fetch_for_dispose(self, conversation_id: int) -> None:
+        self.post_message(DisposeDetailLoaded(self.service.detail(conversation_id)))
 
     @work(thread=True, exit_on_error=False, group="warm-up", exclusive=True)
     def warm_up(self) -> None:
@@ -216,7 +272,7 @@ class ComptoirApp(App[None]):
     @work(thread=True, exit_on_error=False, group="health", exclusive=True)
     def load_health(self) -> None:
         """The server's failing duties, if any, for the title line (a fake or in-process service has none)."""
-        health = getattr(self.service, "health", None)
+        health = getattr(self.service, "health", None)  # only the workspace server's client has duties
         if health is not None:
             self.post_message(HealthLoaded(health()))
 
@@ -224,6 +280,8 @@ class ComptoirApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.report_worker_error(event.worker)
+        if event.worker.group == "opening" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._opening_failed()
 
     def report_worker_error(self, worker: Worker) -> None:
         """A service call failed unexpectedly: say so in a toast; the app keeps running."""
@@ -254,10 +312,8 @@ class ComptoirApp(App[None]):
             self.load_health()
         if "server" in message.kinds:
             self.load_health()
-        for screen in self.screen_stack:
-            changed = getattr(screen, "workspace_changed", None)
-            if changed is not None:
-                changed(message.conversation_ids, message.kinds)
+        for screen in self._hooked_screens():
+            screen.workspace_changed(message.conversation_ids, message.kinds)
         self.load_alerts()
         if not message.kinds or message.kinds - {"conversation"}:
             self.load_me()
@@ -276,14 +332,17 @@ class ComptoirApp(App[None]):
         for screen in self.screen_stack:
             for bar in screen.query(AlertBar):
                 bar.show_alerts(self.alerts, self.now(), alerts_key, self.zone)
-            alerts_changed = getattr(screen, "alerts_changed", None)
-            if alerts_changed is not None:
-                alerts_changed(self.alerts)
+        for hooks in self._hooked_screens():
+            hooks.alerts_changed(self.alerts)
 
     @on(MeLoaded)
     def show_me(self, message: MeLoaded) -> None:
         self.me_view = message.me
         self.refresh_top_bars()
+
+    def local_text(self, text: str) -> str:
+        """A text from core with the instants it names in the user's zone and format."""
+        return localize(text, self.zone, self.now())
 
     def refresh_top_bars(self) -> None:
         for screen in self.screen_stack:
@@ -293,37 +352,39 @@ class ComptoirApp(App[None]):
     def fill_top_bar(self, bar: TopBar) -> None:
         """Set a title line's values from the app's state (screens call it when they mount one)."""
         me = self.me_view
+        configured = self.service.config.agent(self.me)
         bar.update_state(
             workspace_name=self.service.config.workspace.name,
-            agent_name=me.name if me else getattr(self.service.config.agent(self.me), "name", self.me),
+            agent_name=me.name if me else (configured.name if configured else self.me),
             presence=me.presence if me else "available",
             now=self.now(),
             zone=self.zone,
-            simulated=bool(getattr(self.service, "clock_simulated", False)),
+            simulated=bool(self.service.clock_simulated),
             note=self.connection_note,
         )
 
     @on(ActionFinished)
     def report_action(self, message: ActionFinished) -> None:
         result = message.result
-        text = result.message
+        text = self.local_text(result.message)
         if not result.ok and result.winner:
             text = f"{result.message} ({result.winner} has it)"
         self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False)
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
 
-    @on(DetailLoaded)
-    def continue_with_detail(self, message: DetailLoaded) -> None:
-        """A detail fetched for an action: open the composer or the dispose dialog with it."""
+    @on(ComposerDetailLoaded)
+    def open_composer(self, message: ComposerDetailLoaded) -> None:
         from tui.screens.composer import ComposerScreen
+
+        self.push_screen(ComposerScreen(message.detail, message.mode))
+
+    @on(DisposeDetailLoaded)
+    def open_dispose(self, message: DisposeDetailLoaded) -> None:
         from tui.screens.dialogs import DisposeDialog
 
         detail = message.detail
-        if message.purpose in ("reply", "reply-all", "note"):
-            self.push_screen(ComposerScreen(detail, message.purpose))
-        elif message.purpose == "dispose":
-            self.push_screen(DisposeDialog(detail), callback=lambda reason: self.dispose_pending(detail, reason))
+        self.push_screen(DisposeDialog(detail), callback=lambda reason: self.dispose_pending(detail, reason))
 
     # -- what screens ask the app to do -----------------------------------------------------
     def open_conversation(self, conversation_id: int) -> None:
@@ -338,10 +399,12 @@ class ComptoirApp(App[None]):
         self.send_heartbeat()
 
     def start_compose(self, conversation_id: int, mode: str) -> None:
-        self.fetch_detail(conversation_id, mode)
+        self._opening = "composer"
+        self.fetch_for_composer(conversation_id, mode)
 
     def start_dispose(self, conversation_id: int) -> None:
-        self.fetch_detail(conversation_id, "dispose")
+        self._opening = "no action"
+        self.fetch_for_dispose(conversation_id)
 
     def dispose_pending(self, detail, reason: str | None) -> None:
         """Mark every pending inbound message of a conversation 'no action needed' with the reason."""
@@ -408,7 +471,8 @@ class ComptoirApp(App[None]):
         self.spread_changes(WorkspaceChanged(frozenset(), frozenset({"refresh"})))
 
 
-def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any] | None = None) -> None:
+def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any] | None = None,
+            zone: str | None = None) -> None:
     """Run the app for one agent until they quit or its terminal goes away (the CLI's entry point)."""
     import signal
 
@@ -417,7 +481,7 @@ def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any]
         from tui.terminal import HangupAwareDriver
 
         driver_class = HangupAwareDriver
-    app = ComptoirApp(service, after_first_screen=after_first_screen, driver_class=driver_class)
+    app = ComptoirApp(service, after_first_screen=after_first_screen, driver_class=driver_class, zone=zone)
     if hasattr(signal, "SIGHUP"):
         # The terminal hung up (tmux killed, SSH dropped): leave as on quit.
         def hung_up(_signum: int, _frame: object) -> None:

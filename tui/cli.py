@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from core import __version__
 from core.errors import ActionRefused, ComptoirError, UnknownName
@@ -119,12 +120,34 @@ def service(args: argparse.Namespace):
     return RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="cli")
 
 
-def _result(args: argparse.Namespace, result) -> int:
+def _result(args: argparse.Namespace, result, svc=None) -> int:
     if args.json:
         emit_json(result)
     else:
-        print(printable(result.message))
+        print(local_text(args, svc, result.message) if svc is not None else printable(result.message))
     return 0 if result.ok else EXIT_REFUSED
+
+
+# -- times: one zone per user, --utc for scripts -------------------------------------------------
+def user_zone(args: argparse.Namespace, svc) -> ZoneInfo:
+    """UTC with --utc, else the user's zone as the app shows it (core.workspace.preferences.user_timezone)."""
+    from core.workspace.preferences import user_timezone
+
+    return ZoneInfo("UTC") if args.utc else ZoneInfo(user_timezone(svc.config, svc.agent))
+
+
+def shown_time(args: argparse.Namespace, svc, moment: datetime | None) -> str:
+    """A moment in the one format of the app ('Mon 02 Mar 14:05 CET'), in the user's zone."""
+    from tui.formatting import full_time
+
+    return full_time(moment, user_zone(args, svc), svc.now())
+
+
+def local_text(args: argparse.Namespace, svc, text: str) -> str:
+    """A text from core (reason, event, alert, result) with its instants in the user's zone and format."""
+    from tui.formatting import localize
+
+    return localize(printable(text), user_zone(args, svc), svc.now())
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -211,7 +234,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             status = f"[{m.disposition.replace('_', ' ')}" + (f": {printable(m.disposition_reason or '')}" if m.disposition_reason else "") + "]"
         elif m.outbox_state:
             status = f"[{m.outbox_state}" + (f": {printable(m.outbox_answer or '')}" if m.outbox_state == "failed" else "") + "]"
-        print(f"\n{head} message {m.id}  {m.received_at:%Y-%m-%d %H:%M} UTC  {who} {status}")
+        print(f"\n{head} message {m.id}  {shown_time(args, svc, m.received_at)}  {who} {status}")
         for att in m.attachments:
             print(f"   attachment {att.id}: {printable(att.filename)} ({att.content_type}, {att.size} bytes)")
         for line in printable(m.text, keep_newlines=True).splitlines()[:200]:
@@ -229,11 +252,13 @@ def _visible_to(row) -> str:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    return _result(args, service(args).claim(args.id))
+    svc = service(args)
+    return _result(args, svc.claim(args.id), svc)
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    return _result(args, service(args).release(args.id))
+    svc = service(args)
+    return _result(args, svc.release(args.id), svc)
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
@@ -241,7 +266,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
         raise ActionRefused("say exactly one of --to AGENT or --team TEAM")
     svc = service(args)
     _require_names(svc.config, agent=args.to, team=args.team)
-    return _result(args, svc.assign(args.id, to_agent=args.to, to_team=args.team, note=args.note or ""))
+    return _result(args, svc.assign(args.id, to_agent=args.to, to_team=args.team, note=args.note or ""), svc)
 
 
 def _require_names(config, agent: str | None = None, team: str | None = None) -> None:
@@ -259,19 +284,22 @@ def cmd_dispose(args: argparse.Namespace) -> int:
     detail = svc.detail(args.id)
     if not any(m.id == args.message for m in detail.messages):
         raise ActionRefused(f"message {args.message} is not in conversation #{args.id}")
-    return _result(args, svc.dispose(args.message, args.reason))
+    return _result(args, svc.dispose(args.message, args.reason), svc)
 
 
 def cmd_done(args: argparse.Namespace) -> int:
-    return _result(args, service(args).done(args.id))
+    svc = service(args)
+    return _result(args, svc.done(args.id), svc)
 
 
 def cmd_reopen(args: argparse.Namespace) -> int:
-    return _result(args, service(args).reopen(args.id))
+    svc = service(args)
+    return _result(args, svc.reopen(args.id), svc)
 
 
 def cmd_note(args: argparse.Namespace) -> int:
-    return _result(args, service(args).note(args.id, args.text))
+    svc = service(args)
+    return _result(args, svc.note(args.id, args.text), svc)
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
@@ -279,7 +307,7 @@ def cmd_snooze(args: argparse.Namespace) -> int:
         raise ActionRefused(f"snooze needs a time in the future, and {args.until} is in the past; "
                             f"say {args.until.lstrip('-')} to snooze that long from now")
     svc = service(args)
-    return _result(args, svc.snooze(args.id, parse_moment(args.until, svc.now())))
+    return _result(args, svc.snooze(args.id, parse_moment(args.until, svc.now())), svc)
 
 
 def cmd_reply(args: argparse.Namespace) -> int:
@@ -290,7 +318,7 @@ def cmd_reply(args: argparse.Namespace) -> int:
         raise ActionRefused(f"#{args.id} is not yours to read, so not yours to answer (see `comptoir show {args.id}`)")
     to = args.to or list(d.reply_to)
     cc = args.cc or (list(d.reply_cc) if args.all else [])
-    return _result(args, svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes))
+    return _result(args, svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes), svc)
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
@@ -317,7 +345,7 @@ def cmd_resend(args: argparse.Namespace) -> int:
             if input(f"{warning}\nResend it now? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("not resent")
                 return EXIT_REFUSED
-    return _result(args, svc.resend(args.message))
+    return _result(args, svc.resend(args.message), svc)
 
 
 def cmd_why(args: argparse.Namespace) -> int:
@@ -328,15 +356,15 @@ def cmd_why(args: argparse.Namespace) -> int:
         return 0
     print(f"#{why.conversation_id} {printable(why.subject)}\n\nWhy it went where it did:")
     for reason in why.reasons:
-        print(f"  - {printable(reason.text)}")
+        print(f"  - {local_text(args, svc, reason.text)}")
     if why.ladder:
         print("\nEscalation ladder:")
         for rung in why.ladder:
-            print(f"  {rung.at:%a %d %b %H:%M} UTC  {rung.visibility:<9} {printable(rung.text)}")
+            print(f"  {shown_time(args, svc, rung.at)}  {rung.visibility:<9} {local_text(args, svc, rung.text)}")
     if why.events:
         print("\nHistory:")
         for e in why.events:
-            print(f"  {e.at:%a %d %b %H:%M} UTC  {e.actor:<10} {printable(e.text)}")
+            print(f"  {shown_time(args, svc, e.at)}  {e.actor:<10} {local_text(args, svc, e.text)}")
     return 0
 
 
@@ -348,8 +376,8 @@ def cmd_escalate(args: argparse.Namespace) -> int:
         emit_json(applied)
     else:
         for step in applied:
-            print(f"#{step['conversation']} {step['kind']}: {printable(step['text'])}")
-        print(f"{counted(len(applied), 'escalation step')} applied as of {now:%Y-%m-%d %H:%M} UTC")
+            print(f"#{step['conversation']} {step['kind']}: {local_text(args, svc, step['text'])}")
+        print(f"{counted(len(applied), 'escalation step')} applied as of {shown_time(args, svc, now)}")
     return 0
 
 
@@ -369,7 +397,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ComptoirError(str(exc)) from None
     view = svc.report(since=since, until=until, team=args.team, agent=args.agent, address=args.address,
-                      client=args.client, group_by=args.by)
+                      client=args.client, group_by=args.by, timezone=user_zone(args, svc).key)
     if args.json:
         emit_json(view)
     elif args.csv:
@@ -395,7 +423,7 @@ def _csv_cell(value: object) -> object:
 def cmd_presence(args: argparse.Namespace) -> int:
     svc = service(args)
     until = parse_moment(args.until, svc.now()) if args.until else None
-    return _result(args, svc.set_presence(args.state, until))
+    return _result(args, svc.set_presence(args.state, until), svc)
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
@@ -419,7 +447,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print("no alerts")
     for a in alerts:
         conv = f"#{a.conversation_id} " if a.conversation_id else ""
-        print(f"{a.id:>6}  {a.created_at:%d %b %H:%M}  {a.kind:<10} {conv}{printable(a.text)}")
+        print(f"{a.id:>6}  {shown_time(args, svc, a.created_at)}  {a.kind:<10} {conv}{local_text(args, svc, a.text)}")
     return 0
 
 
@@ -575,6 +603,9 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     common.add_argument("--as", dest="as_agent", metavar="AGENT", default=argparse.SUPPRESS,
                         help="act as another agent (demo workspaces and supervisors only)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    common.add_argument("--utc", action="store_true", default=argparse.SUPPRESS,
+                        help="show times in UTC (for scripts); default: your zone (preferences.toml timezone, "
+                             "your [[agents]] timezone, $TZ, else the workspace's)")
 
     parser = argparse.ArgumentParser(prog="comptoir", parents=[common],
                                      description="A shared team inbox for the terminal. Without a command, opens the app.",
@@ -699,7 +730,7 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
 
 
 def normalize_args(args: argparse.Namespace) -> argparse.Namespace:
-    for name, default in (("workspace", None), ("as_agent", None), ("json", False)):
+    for name, default in (("workspace", None), ("as_agent", None), ("json", False), ("utc", False)):
         if not hasattr(args, name):
             setattr(args, name, default)
     return args

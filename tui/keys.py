@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class ActionSpec:
     group: str
     scope: str
     """app (everywhere), list (the conversation list), queues (main screen), conversation (a row or the open one),
-    reader (the conversation screen), dialog (every dialog), reports (the reports screen)."""
+    reader (the conversation screen), dialog (every dialog), reports (the reports screen); one scope per dialog
+    for its own keys: confirm, snooze, dispose, presence, assign, alerts, conflict, why, help."""
     show: bool = False
     """Shown in the footer."""
     priority: bool = False
@@ -71,8 +72,36 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("external-editor", "ctrl+o", "external_editor", "Edit in $EDITOR", "Compose", "composer", show=True),
     ActionSpec("saved-reply", "ctrl+t", "saved_reply", "Insert a saved reply", "Compose", "composer", show=True),
     ActionSpec("cancel-compose", "ctrl+g", "cancel", "Cancel (asks before dropping a draft)", "Compose", "composer", show=True),
-    # Dialogs.
-    ActionSpec("close-dialog", "q,ctrl+g,escape", "close", "Close the dialog", "Dialogs", "dialog", palette=False),
+    # Dialogs. A dialog opens with focus in the field you type in, and a key typed into a field is text:
+    # these keys act only where no text field has focus (Tab or the arrows leave the field).
+    ActionSpec("close-dialog", "q,ctrl+g,escape", "close", "Close the dialog (q only outside a text field)",
+               "Dialogs", "dialog", palette=False),
+    ActionSpec("confirm-yes", "y", "confirm", "Question: yes", "Dialogs", "confirm", show=True),
+    ActionSpec("confirm-no", "n", "close", "Question: no", "Dialogs", "confirm", show=True),
+    *(ActionSpec(f"snooze-preset-{n}", str(n), f"preset({n - 1})", f"Snooze: preset {n}", "Dialogs", "snooze")
+      for n in range(1, 5)),
+    *(ActionSpec(f"no-action-reason-{n}", str(n), f"reason({n - 1})", f"No action needed: reason {n}", "Dialogs",
+                 "dispose") for n in range(1, 5)),
+    *(ActionSpec(f"presence-{n}", str(n), f"choose({n - 1})", f"Presence: choice {n}", "Dialogs", "presence")
+      for n in range(1, 4)),
+    ActionSpec("assign-claim", "c", "claim", "Assign: claim", "Dialogs", "assign", show=True),
+    ActionSpec("assign-release", "u", "release", "Assign: release", "Dialogs", "assign", show=True),
+    ActionSpec("assign-take-back", "t", "take_back", "Assign: take back", "Dialogs", "assign", show=True),
+    ActionSpec("assign-filter", "slash", "filter", "Assign: back to the filter", "Dialogs", "assign", show=True),
+    ActionSpec("assign-down", "j", "cursor_down", "Assign: next agent or team", "Dialogs", "assign", palette=False),
+    ActionSpec("assign-up", "k", "cursor_up", "Assign: previous agent or team", "Dialogs", "assign", palette=False),
+    ActionSpec("alert-ack", "a", "acknowledge", "Alerts: acknowledge the highlighted one", "Dialogs", "alerts",
+               show=True),
+    ActionSpec("alert-ack-all", "A", "acknowledge_all", "Alerts: acknowledge all", "Dialogs", "alerts", show=True),
+    ActionSpec("alert-down", "j", "cursor_down", "Alerts: next", "Dialogs", "alerts", palette=False),
+    ActionSpec("alert-up", "k", "cursor_up", "Alerts: previous", "Dialogs", "alerts", palette=False),
+    ActionSpec("conflict-resend", "y", "resend", "Changed conversation: resend as is", "Dialogs", "conflict",
+               show=True),
+    ActionSpec("conflict-edit", "e", "edit", "Changed conversation: edit first", "Dialogs", "conflict", show=True),
+    ActionSpec("why-close", "w", "close", "Why: close", "Dialogs", "why", palette=False),
+    ActionSpec("help-close", "question_mark", "close", "Keys: close", "Dialogs", "help", palette=False),
+    ActionSpec("help-down", "j", "scroll_down", "Keys: scroll down", "Dialogs", "help", palette=False),
+    ActionSpec("help-up", "k", "scroll_up", "Keys: scroll up", "Dialogs", "help", palette=False),
     # Reports.
     ActionSpec("reports-next-period", "right_square_bracket", "next_period", "Longer period", "Reports",
                "reports", show=True),
@@ -99,7 +128,7 @@ ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 GROUP_ORDER = ("Move", "Queues", "Conversation", "Reading", "Compose", "Dialogs", "Reports", "App")
 
 
-def bindings(*scopes: str, exclude: Iterable[str] = ()) -> list[Binding]:
+def bindings(*scopes: str, exclude: Iterable[str] = ()) -> list[BindingType]:
     """Textual Bindings (with ids) for every action of these scopes."""
     skipped = set(exclude)
     return [

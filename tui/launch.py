@@ -20,7 +20,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     from core.workspace.folder import find_workspace_dir
 
     service = RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="app", reconnect=True)
-    return _run_app(service)
+    return _run_app(service, args.utc)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -42,10 +42,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo workspace ready at {path}")
         return 0
     service = RemoteComptoir(path, args.as_agent or DEMO_AGENT, client="app", reconnect=True)
-    return _run_app(service)
+    return _run_app(service, args.utc)
 
 
-def _run_app(service) -> int:
+def _run_app(service, utc: bool = False) -> int:
     from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 
     # The first page travels while Textual loads; the main screen collects it.
@@ -53,7 +53,7 @@ def _run_app(service) -> int:
     from tui.app import run_app
 
     try:
-        run_app(service)
+        run_app(service, zone="UTC" if utc else None)
     finally:
         service.close()
     return 0

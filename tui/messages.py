@@ -47,11 +47,32 @@ class RowsLoaded(Message):
 
 
 @dataclass
-class DetailLoaded(Message):
-    """A conversation's detail, fetched for a purpose ('show', 'reply', 'reply-all', 'note', 'dispose', ...)."""
+class ConversationLoaded(Message):
+    """The detail the conversation screen shows (fetched on opening and on every change to it)."""
 
     detail: ConversationDetail
-    purpose: str
+
+
+@dataclass
+class ComposerDetailLoaded(Message):
+    """The detail a composer opens on: mode is 'reply', 'reply-all' or 'note'."""
+
+    detail: ConversationDetail
+    mode: str
+
+
+@dataclass
+class DisposeDetailLoaded(Message):
+    """The detail the 'no action needed' dialog lists the pending messages of."""
+
+    detail: ConversationDetail
+
+
+@dataclass
+class ComposerCheckLoaded(Message):
+    """The conversation as it is now, while a composer is open on it: who else replies, whether it moved on."""
+
+    detail: ConversationDetail
 
 
 @dataclass

@@ -47,6 +47,7 @@ from routing import (
     decide,
     next_step_at,
 )
+from routing.wording import when as phrase_instant
 
 log = logging.getLogger("comptoir.ingest")
 
@@ -477,7 +478,7 @@ class _Batch(HistoryAndSentMail):
         label = f"#{conv.id} \u201c{(conv.subject if not confidential else 'confidential')[:60]}\u201d"
         who = parsed.from_name or parsed.from_addr
         if d.visibility == "personal" and exclusive:
-            until = f" (yours alone until {d.exclusive_until:%H:%M} UTC)" if d.exclusive_until else ""
+            until = f" (yours alone until {phrase_instant(d.exclusive_until, None)})" if d.exclusive_until else ""
             self.journal.alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
         elif owner and not is_new:
             self.journal.alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core.work.access import Guard, Reader
 from core.errors import ActionRefused
 from core.store.models import NO_DEADLINE, Conversation, Message
-from routing.wording import counted
+from routing.wording import counted, when
 from core.work.queries import get_conversation
 from core.store.search import index_message
 from core.store.rawsql import RawSql, column_when
@@ -88,7 +88,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     if conv.owner is not None:
         return _lost(ws, agent, conv, conv.owner)
     if conv.visibility == "personal" and conv.exclusive_agent not in (None, agent) and not ws.config.is_supervisor(agent):
-        until = conv.exclusive_until.strftime("%H:%M") if conv.exclusive_until else "later"
+        until = when(conv.exclusive_until, None) if conv.exclusive_until else "later"
         return _refused(
             f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
             "ask them, or take it back with a note (t / assign)",
@@ -340,10 +340,11 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
                     next_step_at=until)
         )
-        record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
+        record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {when(until, None)}", now,
                      until=until.isoformat())
         record_change(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id)
+    # Instants in texts are written by routing.wording.when; front ends show them in the reader's zone.
+    return ActionResult(True, f"{_label(conv)} snoozed until {when(until, None)}", conversation_id)
 
 
 def _add_note(s: Session, ws: Workspace, conv: Conversation, agent: str, text: str, now: datetime) -> Message:

@@ -90,9 +90,14 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
             )
         events = _events(s, conversation_id, limit=50)
         reply_to, reply_cc = reply_recipients(ws, conv, messages)
+        try:
+            sender = reply_from(ws, conv)
+        except ActionRefused:
+            sender = ""  # nothing to send from: the reply itself says so
         return ConversationDetail(
             row=row, messages=tuple(messages), reasons=_reasons(conv), ladder=_ladder(conv), events=events,
-            hidden=False, reply_from=conv.via_address, reply_to=reply_to, reply_cc=reply_cc,
+            hidden=False, reply_from=sender, reply_to=reply_to, reply_cc=reply_cc,
+            reply_signature=signature_block(ws, sender, conv.team),
         )
 
 
@@ -168,11 +173,37 @@ def saved_replies(ws: Workspace, conversation_id: int) -> dict[str, str]:
 
 
 def signature_for(ws: Workspace, address: str, team_name: str | None) -> str:
+    """The signature of the team owning the sending address when it has one, else of the conversation's team."""
     for t in ws.config.teams:
         if address.lower() in (x.lower() for x in t.addresses) and t.signature:
             return t.signature
     team = ws.config.team(team_name) if team_name else None
     return team.signature if team else ""
+
+
+def default_from(ws: Workspace) -> str:
+    """The address a reply goes out from when its conversation came in through none of ours."""
+    if ws.config.accounts:
+        return ws.config.accounts[0].address
+    for team in ws.config.teams:
+        if team.addresses:
+            return team.addresses[0]
+    raise ActionRefused("no team address to send from: add an account to comptoir.toml")
+
+
+def reply_from(ws: Workspace, conv: Conversation) -> str:
+    return conv.via_address or default_from(ws)
+
+
+def signature_block(ws: Workspace, from_addr: str, team_name: str | None) -> str:
+    """Exactly what a reply gets after its body: the signature separator and the team's signature, or ''."""
+    signature = signature_for(ws, from_addr, team_name)
+    return f"\n\n-- \n{signature}" if signature else ""
+
+
+def signed_body(body: str, block: str) -> str:
+    """The text a reply is sent with: the agent's body, then the signature block (the composer shows it)."""
+    return body.rstrip() + block + "\n"
 
 
 def attachment(ws: Workspace, agent: str, attachment_id: int, now: datetime) -> tuple[str, str, bytes]:

@@ -15,7 +15,7 @@ from core.errors import ActionRefused
 from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem
 from core.store.search import index_message
 from core.work.journal import record_change, record_event
-from core.work.queries import get_conversation, signature_for
+from core.work.queries import get_conversation, reply_from, signature_block, signed_body
 from core.work.views import ActionResult
 from core.workspace.folder import Workspace
 from routing.wording import counted
@@ -82,7 +82,7 @@ def reply(
             return _refused(f"{_label(conv)} changed since you opened it ({what}); read it, then send again", conversation_id)
         subject = subject if subject is not None else _reply_subject(conv.subject)
         check_header_value("subject", subject)
-        from_addr = conv.via_address or _default_from(ws)
+        from_addr = reply_from(ws, conv)
         check_header_value("sender", from_addr)
         account = _account_for(ws, from_addr)
         last_in = s.exec(
@@ -94,8 +94,7 @@ def reply(
             references = [*references, last_in.message_id][-20:]
         domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
         our_id = make_msgid(domain=domain)
-        signature = signature_for(ws, from_addr, conv.team)
-        full_body = body.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
+        full_body = signed_body(body, signature_block(ws, from_addr, conv.team))
         msg = Message(
             conversation_id=conversation_id, direction="outbound", message_id=our_id,
             in_reply_to=last_in.message_id if last_in else None, references=references, from_addr=from_addr,
@@ -155,15 +154,6 @@ def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionR
 def _reply_subject(subject: str) -> str:
     subject = HEADER_BREAK.sub(" ", subject).strip()
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
-
-
-def _default_from(ws: Workspace) -> str:
-    if ws.config.accounts:
-        return ws.config.accounts[0].address
-    for team in ws.config.teams:
-        if team.addresses:
-            return team.addresses[0]
-    raise ActionRefused("no team address to send from: add an account to comptoir.toml")
 
 
 def _account_for(ws: Workspace, from_addr: str) -> str:

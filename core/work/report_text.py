@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from collections.abc import Iterator
 
@@ -49,7 +50,9 @@ def period_line(view: ReportView) -> str:
     q = view.query
     filters = [f"{name} {printable(value)}" for name, value in
                (("team", q.team), ("agent", q.agent), ("address", q.address), ("client", q.client)) if value]
-    text = f"{q.since:%Y-%m-%d %H:%M} to {min(q.until, view.now):%Y-%m-%d %H:%M} UTC"
+    zone = ZoneInfo(view.timezone)  # the zone the report counted its days in: the reader's
+    since, until = q.since.astimezone(zone), min(q.until, view.now).astimezone(zone)
+    text = f"{since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} {until.tzname()}"
     return text + (f", {', '.join(filters)}" if filters else "")
 
 

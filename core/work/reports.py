@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ComptoirError
 from core.work.policy import team_hours
@@ -183,13 +183,19 @@ def check_query(ws: Workspace, query: ReportQuery) -> None:
         raise ComptoirError(f"there is no team {query.team!r} (teams: {known})")
     if query.agent and ws.config.agent(query.agent) is None:
         raise ComptoirError(f"{query.agent!r} is not an agent of this workspace")
+    if query.timezone:
+        try:
+            ZoneInfo(query.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ComptoirError(f"unknown time zone {query.timezone!r}: use a name such as Europe/Paris or UTC") from None
 
 
 def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView:
     """Every figure of docs/reports.md for `query`, as of `now`."""
     check_query(ws, query)
     until = min(query.until, now)
-    zone = ZoneInfo(ws.config.workspace.timezone)
+    zone_name = query.timezone or ws.config.workspace.timezone
+    zone = ZoneInfo(zone_name)
     local = LocalTime(zone)
     since_s, until_s, now_s = int(query.since.timestamp()), int(until.timestamp()), int(now.timestamp())
     clocks: dict[str | None, OpenClock | None] = {None: None}
@@ -403,7 +409,7 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
                      for name, v in sorted(table.items(), key=lambda item: (-item[1][0], item[0])))
 
     return ReportView(
-        query=query, now=now, timezone=ws.config.workspace.timezone,
+        query=query, now=now, timezone=zone_name,
         total=total.view("all"),
         groups=tuple(groups[k].view(k) for k in sorted(groups)),
         within_exclusive=Share(*within["exclusive"]), within_team=Share(*within["team"]),

@@ -162,14 +162,16 @@ class Comptoir:
         address: str | None = None,
         client: str | None = None,
         group_by: str | None = None,
+        timezone: str | None = None,
     ) -> ReportView:
-        """The figures of docs/reports.md for a period (default: the last 30 days up to now)."""
+        """The figures of docs/reports.md for a period (default: the last 30 days up to now); days and
+        hours are counted in `timezone` (the reader's), else in the workspace's."""
         from core.work.reports import DEFAULT_DAYS, build_report
 
         now = self.now()
         until = until or now
         since = since or until - timedelta(days=DEFAULT_DAYS)
-        query = ReportQuery(since, until, team, agent, address, client, group_by)
+        query = ReportQuery(since, until, team, agent, address, client, group_by, timezone)
         return build_report(self.workspace, query, now)
 
     def saved_replies(self, conversation_id: int) -> dict[str, str]:

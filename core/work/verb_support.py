@@ -8,6 +8,7 @@ from datetime import datetime
 from core.store.models import Conversation
 from core.work.access import Guard, Reader
 from core.work.views import ActionResult
+from routing.wording import when
 from core.workspace.folder import Workspace
 
 
@@ -39,7 +40,7 @@ def unreadable(ws: Workspace, agent: str, conv, now: datetime) -> ActionResult |
     if reader.may_read(guard, now):
         return None
     if guard.in_exclusive_window(now):
-        until = f" until {guard.exclusive_until:%H:%M} UTC" if guard.exclusive_until else ""
+        until = f" until {when(guard.exclusive_until, None)}" if guard.exclusive_until else ""
         return refused(f"#{conv.id} is personal mail for {agent_name(ws, guard.exclusive_agent)} alone{until}: "
                         "only they and supervisors can open it or act on it; ask them or a supervisor", conv.id)
     return refused(f"#{conv.id}: {reader.why_not(guard, now)}", conv.id)

@@ -112,6 +112,8 @@ class ConversationDetail:
     reply_from: str = ""
     reply_to: tuple[str, ...] = ()
     reply_cc: tuple[str, ...] = ()
+    reply_signature: str = ""
+    """Exactly what core appends to a reply's body (core.work.queries.signature_block); '' when nothing."""
 
     @property
     def pending(self) -> list[MessageView]:
@@ -210,6 +212,8 @@ class ReportQuery:
     client: str | None = None
     """A customer address, or @domain for every address of a client."""
     group_by: str | None = None
+    timezone: str | None = None
+    """The zone days and hours are counted in; the workspace's when None."""
     """None, 'day', 'week', 'agent', 'team' or 'address'."""
 
 

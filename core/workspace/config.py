@@ -176,7 +176,8 @@ class AgentConfig(_Strict):
     hours: str | None = None
     """The agent's own working hours; defaults to their first team's."""
     timezone: str | None = None
-    """The agent's time zone; defaults to their first team's."""
+    """The agent's time zone: their working hours (their first team's zone when unset), and the zone the app and
+    the CLI show them every time in (unless their preferences.toml names one; when unset: $TZ, else the workspace's)."""
 
     @field_validator("hours")
     @classmethod
@@ -271,7 +272,7 @@ class WorkspaceSettings(_Strict):
     database_url: str | None = None
     """SQLAlchemy URL; empty means the SQLite file in the workspace. PostgreSQL: postgresql+psycopg://..."""
     timezone: str = "UTC"
-    """Time zone used to show times when a team has none."""
+    """Time zone of times shown to a user who has none of their own (preferences.toml, [[agents]] timezone, $TZ), and of teams with none."""
     bell: bool = False
     """Ring the terminal bell when a new alert arrives."""
 

@@ -4,7 +4,9 @@ comptoir.toml that only an admin may change: `~/.config/comptoir/preferences.tom
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -46,3 +48,31 @@ def load_preferences(path: Path | None = None) -> Preferences:
             log.warning("%s: unknown time zone %r ignored", path, zone)
             zone = None
     return Preferences(keymap=keymap, timezone=str(zone) if zone else None)
+
+
+def zone_from_environment(value: str | None) -> str | None:
+    """An IANA zone name from $TZ (':Europe/Paris' and '/usr/share/zoneinfo/Europe/Paris' too), else None:
+    POSIX rule strings such as 'CET-1CEST' name no zone this app can show."""
+    if not value:
+        return None
+    name = value.lstrip(":")
+    if "zoneinfo/" in name:
+        name = name.split("zoneinfo/", 1)[1]
+    try:
+        ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - any unknown or malformed name
+        return None
+    return name
+
+
+def user_timezone(config, agent: str, preferences: Preferences | None = None,
+                  environ: Mapping[str, str] | None = None) -> str:
+    """The one zone every time is shown in for this user: their preference, else the zone configured
+    for them in comptoir.toml ([[agents]] timezone), else $TZ, else the workspace's."""
+    preferences = preferences if preferences is not None else load_preferences()
+    environ = os.environ if environ is None else environ
+    configured = config.agent(agent)
+    return (preferences.timezone
+            or (configured.timezone if configured is not None else None)
+            or zone_from_environment(environ.get("TZ"))
+            or config.workspace.timezone)

@@ -349,3 +349,30 @@ def test_no_user_facing_text_says_message_s():
                 if pattern.search(code) and ('"' in code or "'" in code) and '"""' not in code:
                     found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert found == []
+
+
+def test_times_are_in_the_users_zone_and_utc_with_the_flag(cws, cli, monkeypatch, tmp_path):
+    """No preference and no [[agents]] timezone: $TZ decides; --utc gives scripts UTC; the snooze
+    confirmation and `why` name the same instant in the same format."""
+    from zoneinfo import ZoneInfo
+
+    from tui.formatting import full_time
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-preferences"))
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    cid, _ = team_conv(cws)
+    code, out, err = cli("snooze", str(cid), "2h")
+    assert code == 0, err
+    until = conversation(cws, cid).snoozed_until
+    tokyo = full_time(until, ZoneInfo("Asia/Tokyo"))
+    assert tokyo.endswith(" JST") and tokyo in out, out
+    code, out, err = cli("why", str(cid))
+    assert code == 0, err
+    assert f"snoozed it until {tokyo}" in out and " UTC" not in out, out
+    code, out, err = cli("why", str(cid), "--utc")
+    assert code == 0, err
+    in_utc = full_time(until, ZoneInfo("UTC"))
+    assert f"snoozed it until {in_utc}" in out and "JST" not in out and "Europe/Paris" not in out, out
+    monkeypatch.setenv("TZ", "CET-1CEST")  # a POSIX rule, not a zone name: the workspace's zone then
+    code, out, err = cli("why", str(cid))
+    assert full_time(until, ZoneInfo("Europe/Paris")) in out, out

@@ -237,3 +237,15 @@ def test_windows_are_those_of_the_first_routing(tmp_path, backend):
         assert r.within_team == Share(0, 1)
     finally:
         ws.close()
+
+
+def test_hours_are_counted_in_the_readers_zone(timeline):
+    """The same messages in by hour, counted on UTC clocks (the reader's zone): Paris was UTC+2 until
+    25 October, UTC+1 after, so every cell moves back one or two hours; an unknown zone is refused."""
+    ws, _ids = timeline
+    r = report(ws, timezone="UTC")
+    assert r.timezone == "UTC"
+    cells = {(d, h): n for d, row in enumerate(r.volume_in) for h, n in enumerate(row) if n}
+    assert cells == {(4, 15): 1, (1, 9): 1, (2, 9): 1, (2, 13): 1, (3, 9): 1, (3, 8): 1}
+    with pytest.raises(ComptoirError, match="unknown time zone 'Mars/Olympus'"):
+        report(ws, timezone="Mars/Olympus")

@@ -26,8 +26,11 @@ BACKGROUND_GROUPS = {"change-feed", "embedded-sync"}
 
 
 @pytest.fixture(autouse=True)
-def calm_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No cursor blink and no alert-bar blink: every frame of a test is the same frame."""
+def calm_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No cursor blink and no alert-bar blink: every frame of a test is the same frame. Times are in the
+    workspace's zone whoever runs the tests: no $TZ, no preferences.toml of the person running them."""
+    monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
     monkeypatch.setattr(Input.cursor_blink, "_default", False)
     monkeypatch.setattr(TextArea.cursor_blink, "_default", False)
     monkeypatch.setattr(AlertBar, "BLINK_SECONDS", None)

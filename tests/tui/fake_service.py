@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from core.work.access import Guard, Reader, hidden_subject
+from routing.wording import when
 from core.workspace.config import parse_config
 from core.errors import ActionRefused
 from core.work.views import (
@@ -48,7 +49,7 @@ name = "Acme support"
 name = "support"
 title = "Support"
 addresses = ["support@acme.test"]
-signature = "-- \\nAcme Support"
+signature = "Acme Support"
 saved_replies = { thanks = "Thank you, we are on it.", refund = "Your refund is on its way." }
 
 [[teams]]
@@ -330,7 +331,15 @@ class FakeComptoir:
             return ConversationDetail(
                 row=self._row(c), messages=messages, reasons=why.reasons, ladder=why.ladder, events=why.events,
                 reply_from="support@acme.test", reply_to=(c.customer_address,), reply_cc=c.cc,
+                reply_signature=self._signature_block("support@acme.test", c.team),
             )
+
+    def _signature_block(self, address: str, team_name: str | None) -> str:
+        """The rule of core.work.queries.signature_block, on this fake's config."""
+        signature = next((t.signature for t in self.config.teams if address in t.addresses and t.signature), "")
+        if not signature and team_name and (team := self.config.team(team_name)) is not None:
+            signature = team.signature
+        return f"\n\n-- \n{signature}" if signature else ""
 
     def why(self, conversation_id: int) -> WhyView:
         c = self.conversations[conversation_id]
@@ -487,7 +496,7 @@ class FakeComptoir:
     def snooze(self, conversation_id: int, until: datetime) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
             c.state, c.snoozed_until = "snoozed", until
-            return ActionResult(True, "Snoozed", c.id)
+            return ActionResult(True, f"#{c.id} snoozed until {when(until, None)}", c.id)  # core's words
 
         return self._act("snooze", conversation_id, change)
 
@@ -567,14 +576,15 @@ class FakeComptoir:
 
     def report(self, since: datetime | None = None, until: datetime | None = None, team: str | None = None,
                agent: str | None = None, address: str | None = None, client: str | None = None,
-               group_by: str | None = None) -> ReportView:
+               group_by: str | None = None, timezone: str | None = None) -> ReportView:
         until = until or self._now
         since = since or until - timedelta(days=30)
         self.calls.append(("report", round((until - since).total_seconds() / 86400), team))
-        return sample_report(ReportQuery(since, until, team, agent, address, client, group_by), self._now)
+        return sample_report(ReportQuery(since, until, team, agent, address, client, group_by, timezone), self._now)
 
     def acknowledge(self, alert_id: int | None = None) -> int:
         with self.lock:
+            self.calls.append(("acknowledge", alert_id))
             count = 0
             for index, alert in enumerate(self.alerts_list):
                 if not alert.acknowledged and (alert_id is None or alert.id == alert_id):
@@ -659,7 +669,7 @@ def sample_report(query: ReportQuery, now: datetime) -> ReportView:
     start = query.until - timedelta(days=days - 1)
     day_names = [(start + timedelta(days=i)).date().isoformat() for i in range(days)]
     return ReportView(
-        query=query, now=now, timezone="Europe/Paris", total=total, groups=(),
+        query=query, now=now, timezone=query.timezone or "Europe/Paris", total=total, groups=(),
         within_exclusive=Share(int(12 * scale), int(15 * scale)), within_team=Share(int(80 * scale), int(96 * scale)),
         within_promise=Share(int(85 * scale), int(100 * scale)), worked_out_business=Spread(total.worked_out.count, 2400.0, 9600.0),
         not_worked_out=int(14 * scale),

@@ -96,7 +96,7 @@ async def test_s_snoozes_with_a_preset(fake_service: FakeComptoir) -> None:
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, SnoozeDialog)
-        await pilot.press("2")
+        await pilot.press("2", "enter")  # a lone digit in the duration field takes that preset
         await settle(pilot)
         conversation = fake_service.conversations[2]
         assert conversation.state == "snoozed"
@@ -124,7 +124,7 @@ async def test_n_marks_pending_mail_no_action_needed_with_a_reason(fake_service:
         await settle(pilot)
         assert isinstance(app.screen, DisposeDialog)
         assert len(app.screen.pending) == 2
-        await pilot.press("1")
+        await pilot.press("1", "enter")
         await settle(pilot)
         disposed = called(fake_service, "dispose")
         assert len(disposed) == 2
@@ -138,7 +138,7 @@ async def test_a_transfers_to_a_filtered_agent_with_a_note(fake_service: FakeCom
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, AssignScreen)
-        await pilot.press("slash", "c", "y", "d")
+        await pilot.press("c", "y", "d")  # the filter has focus: letters filter, they claim nothing
         assert app.screen.query_one(OptionList).option_count == 1
         app.screen.query_one("#assign-note", Input).value = "VIP, please call"
         await pilot.press("enter")
@@ -153,7 +153,7 @@ async def test_a_transfers_to_a_team(fake_service: FakeComptoir) -> None:
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
-        await pilot.press("j", "enter")
+        await pilot.press("down", "enter")
         await settle(pilot)
         assert ("assign-to", None, "sales", "") in fake_service.calls
 
@@ -162,14 +162,17 @@ async def test_the_assign_panel_claims_releases_and_takes_back(fake_service: Fak
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key in ("c", "u", "t"):
+        for key, button in (("c", "#claim"), ("u", "#release"), ("t", "#take-back")):
             if key == "t":
                 fake_service.conversations[2].owner = "bob"  # take back is offered on someone else's
                 await pilot.press("ctrl+l")
                 await settle(pilot)
             await pilot.press("a")
             await settle(pilot)
-            await pilot.press(key)
+            await pilot.press(key)  # typed into the filter: no action
+            await settle(pilot)
+            assert isinstance(app.screen, AssignScreen)
+            await pilot.click(button)
             await settle(pilot)
             assert isinstance(app.screen, MainScreen)
         assert [c[0] for c in fake_service.calls if c[0] in {"claim", "release", "take_back"}] == ["claim", "release", "take_back"]

@@ -8,11 +8,16 @@ from tests.tui.conftest import SIZE, make_app, settle
 from tests.tui.fake_service import populated_service
 from tui import keys
 from tui.app import ComptoirApp
+from tui.screens.alerts import AlertsScreen
+from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
+from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.conversation import ConversationScreen
-from tui.screens.dialogs import Dialog
+from tui.screens.dialogs import ConfirmDialog, Dialog, DisposeDialog, PresenceDialog, SnoozeDialog
+from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.reports import ReportsScreen
+from tui.screens.why import WhyScreen
 from tui.widgets.conversation_list import ConversationList
 
 SCOPE_OWNERS = {
@@ -24,6 +29,15 @@ SCOPE_OWNERS = {
     "composer": [ComposerScreen],
     "dialog": [Dialog],
     "reports": [ReportsScreen],
+    "confirm": [ConfirmDialog],
+    "snooze": [SnoozeDialog],
+    "dispose": [DisposeDialog],
+    "presence": [PresenceDialog],
+    "assign": [AssignScreen],
+    "alerts": [AlertsScreen],
+    "conflict": [ConflictDialog],
+    "why": [WhyScreen],
+    "help": [HelpScreen],
 }
 
 
@@ -37,7 +51,7 @@ def test_every_action_is_implemented_where_it_is_bound() -> None:
         (spec.id, owner.__name__)
         for spec in keys.ACTIONS
         for owner in SCOPE_OWNERS[spec.scope]
-        if spec.action != "command_palette" and not hasattr(owner, f"action_{spec.action}")
+        if spec.action != "command_palette" and not hasattr(owner, f"action_{spec.action.partition('(')[0]}")
     ]
     assert missing == []
 
@@ -50,6 +64,30 @@ def test_bindings_carry_their_ids() -> None:
 def test_help_covers_every_action() -> None:
     listed = [description for _, entries in keys.specs_for_help({}) for _, description in entries]
     assert len(listed) == len(keys.ACTIONS)
+
+
+def test_dialog_keys_come_from_the_registry() -> None:
+    """No dialog writes its own bindings: each binding has a registry id, so keymaps, ? and the palette see it."""
+    ids = {spec.id for spec in keys.ACTIONS}
+    for dialog in (ConfirmDialog, SnoozeDialog, DisposeDialog, PresenceDialog, AssignScreen, AlertsScreen,
+                   ConflictDialog, WhyScreen, HelpScreen):
+        own = [b for b in dialog.BINDINGS if not isinstance(b, tuple)]
+        assert own and all(b.id in ids for b in own), dialog.__name__
+    help_text = " ".join(d for _, entries in keys.specs_for_help({}) for _, d in entries)
+    assert "Assign: claim" in help_text and "Alerts: acknowledge all" in help_text
+
+
+async def test_the_palette_lists_the_keys_of_the_dialog_it_opens_over() -> None:
+    from tui.commands import ActionsProvider
+
+    app = make_app(populated_service())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
+        offered = {spec.id for spec, _ in ActionsProvider(app.screen)._available()}
+        assert {"alert-ack", "alert-ack-all"} <= offered
 
 
 def test_key_labels_read_like_keys() -> None:

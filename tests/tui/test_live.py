@@ -114,7 +114,7 @@ async def test_no_action_needed_through_the_real_service(demo_service) -> None:
         assert target is not None
         await pilot.press("n")
         await settle(pilot)
-        await pilot.press("1")
+        await pilot.press("1", "enter")
         await settle(pilot)
         detail = demo_service.detail(target)
         inbound = [m for m in detail.messages if m.direction == "inbound"]

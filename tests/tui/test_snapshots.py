@@ -70,8 +70,8 @@ def test_assign_panel(snap_compare) -> None:
 
 
 def test_assign_panel_filtered(snap_compare) -> None:
-    """The filter 'bo' keeps only bob (away, 1 open, support, sales)."""
-    assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("a", "slash", "b", "o"))
+    """The filter (focused when the panel opens) with 'bo' typed keeps only bob (away, 1 open, support, sales)."""
+    assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("a", "b", "o"))
 
 
 def test_why_dialog(snap_compare) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.work.views import AlertView
-from tui.formatting import plural, short_time
+from tui import keys
+from tui.formatting import localize, plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 
@@ -24,7 +24,7 @@ def alert_prompt(alert: AlertView, now, zone=None) -> Text:
     text.append(f"{short_time(alert.created_at, now, zone):>9}  ", style="dim")
     text.append(f"{clean_line(alert.kind):<11}", style=KIND_STYLES.get(alert.kind, "bold"))
     text.append(" ")
-    text.append(clean_line(alert.text))
+    text.append(localize(clean_line(alert.text), zone, now))
     if alert.source != "comptoir":
         text.append(f"  (from {clean_line(alert.source)})", style="dim")
     return text
@@ -33,12 +33,7 @@ def alert_prompt(alert: AlertView, now, zone=None) -> Text:
 class AlertsScreen(Dialog[None]):
     """Unacknowledged alerts, newest first: Enter jumps, a acknowledges one, A acknowledges all."""
 
-    BINDINGS = [
-        Binding("a", "acknowledge", "Acknowledge", id="alert-ack"),
-        Binding("A", "acknowledge_all", "Acknowledge all", id="alert-ack-all"),
-        Binding("j", "cursor_down", show=False),
-        Binding("k", "cursor_up", show=False),
-    ]
+    BINDINGS = keys.bindings("alerts")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="alerts-dialog"):
@@ -52,15 +47,15 @@ class AlertsScreen(Dialog[None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        self.alerts_changed(self.app.alerts)  # type: ignore[attr-defined]
+        self.alerts_changed(self.app.alerts)
 
     def alerts_changed(self, alerts: list[AlertView]) -> None:
         """The app's alert list changed: show it, keeping the highlighted alert when it is still there."""
         self.alerts = list(alerts)
         options = self.query_one(OptionList)
         previous = options.highlighted_option.id if options.highlighted_option else None
-        now = self.app.now()  # type: ignore[attr-defined]
-        options.set_options([Option(alert_prompt(a, now, self.app.zone), id=str(a.id)) for a in self.alerts])  # type: ignore[attr-defined]
+        now = self.app.now()
+        options.set_options([Option(alert_prompt(a, now, self.app.zone), id=str(a.id)) for a in self.alerts])
         ids = [str(a.id) for a in self.alerts]
         if previous in ids:
             options.highlighted = ids.index(previous)
@@ -86,11 +81,11 @@ class AlertsScreen(Dialog[None]):
     def action_acknowledge(self) -> None:
         alert = self._highlighted()
         if alert is not None:
-            self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, alert.id))  # type: ignore[attr-defined]
+            self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, alert.id))
 
     @on(Button.Pressed, "#ack-all")
     def action_acknowledge_all(self) -> None:
-        self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, None))  # type: ignore[attr-defined]
+        self.app.run_service_action("Acknowledged", lambda s: _acknowledged(s, None))
 
     @on(OptionList.OptionSelected)
     def jump(self) -> None:
@@ -99,7 +94,7 @@ class AlertsScreen(Dialog[None]):
             return
         self.dismiss(None)
         if alert.conversation_id is not None:
-            self.app.open_conversation(alert.conversation_id)  # type: ignore[attr-defined]
+            self.app.open_conversation(alert.conversation_id)
 
 
 def _acknowledged(service, alert_id: int | None):

@@ -1,7 +1,9 @@
 """The claim / reassign panel: claim, release, take back, or transfer to an agent or a team with a note.
 
-The list of people and teams shows presence and current load and is filtered as you type in
-the filter box (/ focuses it); Enter transfers to the highlighted entry.
+The list of people and teams shows presence and current load and is filtered as you type in the
+filter box, which has focus when the panel opens (↑/↓ move through the list from there); the note
+is one Tab away. Enter in either transfers to the highlighted entry. The letter keys (tui.keys,
+scope 'assign') act only outside the two fields, so a note can say anything.
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.work.views import AgentView, ConversationRow, TeamView
+from tui import keys
 from tui.formatting import presence_mark
 from tui.messages import PeopleLoaded, ServiceFailed
 from tui.safe import clean_line
@@ -47,16 +49,9 @@ def team_prompt(team: TeamView) -> Text:
 
 
 class AssignScreen(Dialog[None]):
-    """c claim · u release · t take back · Enter transfer to the highlighted agent or team."""
+    """Type to filter, Enter transfers to the highlighted agent or team; claim, release and take back by button."""
 
-    BINDINGS = [
-        Binding("c", "claim", "Claim", id="assign-claim"),
-        Binding("u", "release", "Release", id="assign-release"),
-        Binding("t", "take_back", "Take back", id="assign-take-back"),
-        Binding("slash", "filter", "Filter", id="assign-filter"),
-        Binding("j", "cursor_down", show=False),
-        Binding("k", "cursor_up", show=False),
-    ]
+    BINDINGS = keys.bindings("assign")
 
     def __init__(self, conversation_id: int, row: ConversationRow | None) -> None:
         super().__init__()
@@ -74,18 +69,20 @@ class AssignScreen(Dialog[None]):
             yield Static(self._ownership(), id="assign-ownership")
             with Horizontal(classes="dialog-buttons", id="assign-actions"):
                 if self._offers("claim"):
-                    yield Button("Claim (c)", id="claim", variant="primary")
-                yield Button("Release (u)", id="release")
+                    yield Button("Claim", id="claim", variant="primary")
+                yield Button("Release", id="release")
                 if self._offers("take_back"):
-                    yield Button("Take back (t)", id="take-back", variant="warning")
-            yield Input(placeholder="/ filter agents and teams by name, login or team", id="assign-filter")
-            yield OptionList(id="assign-targets")
-            yield Input(placeholder="note for the new owner (optional; Tab to reach it)", id="assign-note")
-            yield Static(Text("Enter: transfer to the highlighted agent or team   q / ctrl+g: close"),
+                    yield Button("Take back", id="take-back", variant="warning")
+            yield Input(placeholder="type to filter agents and teams (name, login, team)", id="assign-filter")
+            targets = OptionList(id="assign-targets")
+            targets.can_focus = False  # ↑/↓ in the filter move it: the note stays one Tab from the filter
+            yield targets
+            yield Input(placeholder="note for the new owner (optional; Tab reaches it)", id="assign-note")
+            yield Static(Text("↑↓ pick   Enter: transfer to the highlighted one   Tab: note   ctrl+g: close"),
                          classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Transfer (Enter)", id="transfer", variant="success")
-                yield Button("Close (q)", id="cancel")
+                yield Button("Close (ctrl+g)", id="cancel")
 
     def _offers(self, action: str) -> bool:
         """Claim only what nobody owns; take back only what someone else owns."""
@@ -94,7 +91,7 @@ class AssignScreen(Dialog[None]):
         if action == "claim":
             return self.row.owner is None
         if action == "take_back":
-            return self.row.owner is not None and self.row.owner != self.app.me  # type: ignore[attr-defined]
+            return self.row.owner is not None and self.row.owner != self.app.me
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -112,12 +109,12 @@ class AssignScreen(Dialog[None]):
         return text
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        self.query_one("#assign-filter", Input).focus()
         self.load_people()
 
     @work(thread=True, exit_on_error=False, group="people", exclusive=True)
     def load_people(self) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
+        service = self.app.service
         agents = service.agents()
         try:
             teams = service.teams()
@@ -134,7 +131,7 @@ class AssignScreen(Dialog[None]):
 
     def _fill(self, term: str) -> None:
         term = term.strip().lower()
-        me = self.app.me  # type: ignore[attr-defined]
+        me = self.app.me
 
         def matches(*fields: str) -> bool:
             return not term or any(term in f.lower() for f in fields)
@@ -160,11 +157,11 @@ class AssignScreen(Dialog[None]):
         self.query_one("#assign-filter", Input).focus()
 
     def key_down(self) -> None:
-        if self.query_one("#assign-filter", Input).has_focus:
+        if isinstance(self.focused, Input):
             self.query_one(OptionList).action_cursor_down()
 
     def key_up(self) -> None:
-        if self.query_one("#assign-filter", Input).has_focus:
+        if isinstance(self.focused, Input):
             self.query_one(OptionList).action_cursor_up()
 
     def action_cursor_down(self) -> None:
@@ -175,7 +172,7 @@ class AssignScreen(Dialog[None]):
 
     def _act(self, label: str, call) -> None:
         self.dismiss(None)
-        self.app.act(label, self.conversation_id, call)  # type: ignore[attr-defined]
+        self.app.act(label, self.conversation_id, call)
 
     @on(Button.Pressed, "#claim")
     def action_claim(self) -> None:

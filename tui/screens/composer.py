@@ -20,17 +20,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from core.errors import ComptoirError
 from core.work.views import ActionResult, ConversationDetail
 from tui import keys
 from tui.formatting import full_time, plural, short_name
-from tui.messages import ActionFinished, DetailLoaded
+from tui.messages import ActionFinished, ComposerCheckLoaded
+from tui.outcomes import as_result
 from tui.safe import clean_block, clean_line
-from tui.screens.base import ReportsWorkerErrors
+from tui.screens.base import ComptoirScreen
 from tui.screens.composer_dialogs import ConflictDialog, SavedReplyDialog
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
@@ -68,16 +67,16 @@ def quoted(detail: ConversationDetail, zone=None) -> str:
     return f"On {when}, {clean_line(last.from_name or last.from_addr)} wrote:\n" + "\n".join(f"> {line}" for line in lines)
 
 
-def team_signature(config, detail: ConversationDetail) -> str:
-    """The signature of the team owning the address the reply goes out from, else of the conversation's team."""
-    for team in config.teams:
-        if detail.reply_from and detail.reply_from.lower() in (a.lower() for a in team.addresses):
-            return team.signature
-    team = config.team(detail.row.team) if detail.row.team else None
-    return team.signature if team else ""
+def signature_preview(block: str) -> Text:
+    """What core will append to the reply (ConversationDetail.reply_signature), on one line."""
+    if not block:
+        return Text("No signature: the reply ends with your text.", style="dim")
+    text = Text("Added when sent:  ", style="dim")
+    text.append(" / ".join(line.rstrip() for line in clean_block(block).splitlines() if line.strip()), style="italic")
+    return text
 
 
-class ComposerScreen(ReportsWorkerErrors, Screen):
+class ComposerScreen(ComptoirScreen[None]):
     """Write a reply or a note for one conversation."""
 
     BINDINGS = keys.bindings("composer")
@@ -117,7 +116,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             yield Static(Text(""), id="composer-others")
         yield TextArea(self._initial_body(), id="composer-body", soft_wrap=True, show_line_numbers=False)
         if not self.is_note:
-            yield Static(self._signature_preview(), id="composer-signature")
+            yield Static(signature_preview(self.detail.reply_signature), id="composer-signature")
         with Horizontal(id="composer-buttons", classes="dialog-buttons"):
             yield Button("Send (ctrl+s)", id="send", variant="success")
             yield Button("$EDITOR (ctrl+o)", id="editor")
@@ -126,7 +125,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def _note_hint(self) -> Text:
-        logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)  # type: ignore[attr-defined]
+        logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)
         text = Text("Only colleagues see a note. Mention someone to alert them: ", style="italic")
         text.append(logins, style="cyan")
         return text
@@ -134,23 +133,14 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
     def _initial_body(self) -> str:
         if self.is_note:
             return ""
-        quote = quoted(self.detail, self.app.zone)  # type: ignore[attr-defined]
+        quote = quoted(self.detail, self.app.zone)
         return f"\n\n{quote}" if quote else ""
 
-    def _signature_preview(self) -> Text:
-        signature = team_signature(self.app.service.config, self.detail)  # type: ignore[attr-defined]
-        if not signature:
-            return Text("No signature for this address.", style="dim")
-        text = Text("Added when sent:  ", style="dim")
-        text.append("-- " + " / ".join(line for line in clean_block(signature).splitlines() if line.strip()),
-                    style="italic")
-        return text
-
     def on_mount(self) -> None:
-        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
-        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
-        self.app.replying_id = self.detail.row.id  # type: ignore[attr-defined]
-        self.app.send_heartbeat()  # type: ignore[attr-defined]
+        self.app.fill_top_bar(self.query_one(TopBar))
+        self.app.refresh_alert_bars()
+        self.app.replying_id = self.detail.row.id
+        self.app.send_heartbeat()
         self.update_audience()
         self.show_others(self.detail)
         body = self.query_one("#composer-body", TextArea)
@@ -160,8 +150,8 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             self.call_after_refresh(self.action_external_editor)
 
     def on_unmount(self) -> None:
-        self.app.replying_id = None  # type: ignore[attr-defined]
-        self.app.send_heartbeat()  # type: ignore[attr-defined]
+        self.app.replying_id = None
+        self.app.send_heartbeat()
 
     # -- recipients ------------------------------------------------------------------------------
     def recipients(self) -> tuple[list[str], list[str]]:
@@ -176,7 +166,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         if self.is_note:
             return
         to, cc = self.recipients()
-        limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
+        limit = self.app.service.config.routing.recipient_limit
         count = len(to) + len(cc)
         text = Text()
         text.append(plural(count, "recipient"), style="bold")
@@ -195,11 +185,11 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         self.query_one("#composer-audience", Static).update(text)
 
     def show_others(self, detail: ConversationDetail) -> None:
-        me = self.app.me  # type: ignore[attr-defined]
+        me = self.app.me
         others = [a for a in detail.row.repliers if a != me]
         text = Text()
         if others:
-            names = self.app.agent_names  # type: ignore[attr-defined]
+            names = self.app.agent_names
             text.append("✎ " + ", ".join(clean_line(short_name(a, names)) for a in others) + " also replying right now",
                         style="bold cyan")
         self.query_one("#composer-others", Static).update(text)
@@ -210,13 +200,11 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
 
     @work(thread=True, exit_on_error=False, group="composer-check", exclusive=True)
     def check_for_changes(self) -> None:
-        self.post_message(DetailLoaded(self.app.service.detail(self.detail.row.id), "composer-check"))  # type: ignore[attr-defined]
+        self.post_message(ComposerCheckLoaded(self.app.service.detail(self.detail.row.id)))
 
-    @on(DetailLoaded)
-    def note_changes(self, message: DetailLoaded) -> None:
+    @on(ComposerCheckLoaded)
+    def note_changes(self, message: ComposerCheckLoaded) -> None:
         """Who else is replying now, and a warning once the conversation moved on."""
-        if message.purpose != "composer-check":
-            return
         message.stop()
         detail = message.detail
         self.show_others(detail)
@@ -243,7 +231,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         if not to and not cc:
             self.app.notify("Add at least one recipient.", severity="warning")
             return
-        limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
+        limit = self.app.service.config.routing.recipient_limit
         if len(to) + len(cc) > limit and not self.confirmed_recipients:
             question = Text(f"This reply goes to {len(to) + len(cc)} recipients (more than {limit}):\n\n")
             for address in [*to, *cc]:
@@ -262,21 +250,17 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
 
     @work(thread=True, exit_on_error=False, group="send")
     def send_reply(self, body: str, to: list[str], cc: list[str], seen_version: int, confirmed: bool) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
-        try:
-            result = service.reply(self.detail.row.id, body, to, cc, seen_version=seen_version,
-                                   confirmed_recipients=confirmed)
-        except ComptoirError as refusal:
-            result = ActionResult(False, str(refusal), self.detail.row.id)
+        service = self.app.service
+        cid = self.detail.row.id
+        result = as_result(lambda: service.reply(cid, body, to, cc, seen_version=seen_version,
+                                                 confirmed_recipients=confirmed), cid)
         current = None if result.ok else service.detail(self.detail.row.id)
         self.post_message(ReplyAnswered(result, current))
 
     @work(thread=True, exit_on_error=False, group="send")
     def send_note(self, body: str) -> None:
-        try:
-            result = self.app.service.note(self.detail.row.id, body)  # type: ignore[attr-defined]
-        except ComptoirError as refusal:
-            result = ActionResult(False, str(refusal), self.detail.row.id)
+        service, cid = self.app.service, self.detail.row.id
+        result = as_result(lambda: service.note(cid, body), cid)
         self.post_message(ReplyAnswered(result, None))
 
     @on(ReplyAnswered)
@@ -293,7 +277,8 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message, self._may_send(current)),
                                  callback=lambda choice: self.after_conflict(current, choice))
             return
-        self.app.notify(result.message, title="Not sent", severity="warning", markup=False, timeout=8)
+        self.app.notify(self.app.local_text(result.message), title="Not sent", severity="warning", markup=False,
+                        timeout=8)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A send that crashed (the app shows the error) must not leave the composer stuck."""
@@ -302,8 +287,8 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
 
     def _may_send(self, current: ConversationDetail) -> bool:
         """The service's rule: a reply to a conversation someone else owns is for its owner or a supervisor."""
-        me = self.app.me  # type: ignore[attr-defined]
-        me_view = self.app.me_view  # type: ignore[attr-defined]
+        me = self.app.me
+        me_view = self.app.me_view
         return current.row.owner in (None, me) or (me_view is not None and me_view.role == "supervisor")
 
     def after_conflict(self, current: ConversationDetail, choice: str | None) -> None:
@@ -312,6 +297,8 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         self.seen_version = current.row.version
         self.seen_message_ids = {m.id for m in current.messages}
         self.show_others(current)
+        if not self.is_note:  # a transfer can change the team, and so the signature
+            self.query_one("#composer-signature", Static).update(signature_preview(current.reply_signature))
         if choice == "resend":
             self.action_send()
 
@@ -359,7 +346,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
 
     @work(thread=True, exit_on_error=False, group="saved-replies", exclusive=True)
     def load_saved_replies(self) -> None:
-        self.post_message(SavedRepliesLoaded(self.app.service.saved_replies(self.detail.row.id)))  # type: ignore[attr-defined]
+        self.post_message(SavedRepliesLoaded(self.app.service.saved_replies(self.detail.row.id)))
 
     @on(SavedRepliesLoaded)
     def choose_saved_reply(self, message: SavedRepliesLoaded) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.work.views import ConversationDetail
+from tui import keys
 from tui.formatting import plural
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
@@ -48,10 +48,7 @@ class SavedReplyDialog(Dialog[str]):
 class ConflictDialog(Dialog[str]):
     """The conversation changed since the composer opened: show the new messages, then resend or edit."""
 
-    BINDINGS = [
-        Binding("y", "resend", "Resend", id="conflict-resend"),
-        Binding("e", "edit", "Edit first", id="conflict-edit"),
-    ]
+    BINDINGS = keys.bindings("conflict")
 
     def __init__(self, current: ConversationDetail, seen_message_ids: set[int], refusal: str,
                  can_resend: bool = True) -> None:
@@ -76,7 +73,7 @@ class ConflictDialog(Dialog[str]):
             yield Static(summary, classes="dialog-body")
             with VerticalScroll(id="conflict-messages"):
                 for message in self.new_messages:
-                    yield MessageCard(message, self.app.zone)  # type: ignore[attr-defined]
+                    yield MessageCard(message, self.app.zone)
             with Horizontal(classes="dialog-buttons"):
                 if self.can_resend:
                     yield Button("Resend as is (y)", id="resend", variant="warning")

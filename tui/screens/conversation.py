@@ -9,15 +9,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from core.work.views import ActionResult, ConversationDetail, ConversationRow
 from tui import keys
 from tui.formatting import full_time, short_name, time_left
-from tui.messages import ActionFinished, DetailLoaded
+from tui.messages import ActionFinished, ConversationLoaded
 from tui.safe import clean_line
-from tui.screens.base import ReportsWorkerErrors
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.message_card import MessageCard
@@ -62,7 +60,7 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapp
     return text
 
 
-class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
+class ConversationScreen(ConversationActions):
     """One conversation; the conversation actions apply to it."""
 
     BINDINGS = keys.bindings("reader", "conversation")
@@ -82,8 +80,8 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
-        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
+        self.app.fill_top_bar(self.query_one(TopBar))
+        self.app.refresh_alert_bars()
         self.query_one("#messages").focus()
         self.load_detail()
 
@@ -97,18 +95,16 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
     # -- loading -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="conversation", exclusive=True)
     def load_detail(self) -> None:
-        self.post_message(DetailLoaded(self.app.service.detail(self.conversation_id), "show"))  # type: ignore[attr-defined]
+        self.post_message(ConversationLoaded(self.app.service.detail(self.conversation_id)))
 
-    @on(DetailLoaded)
-    def show_detail(self, message: DetailLoaded) -> None:
-        if message.purpose != "show":
-            return
+    @on(ConversationLoaded)
+    def show_detail(self, message: ConversationLoaded) -> None:
         message.stop()
         previous = self.detail
         self.detail = message.detail
-        now = self.app.now()  # type: ignore[attr-defined]
-        zone = self.app.zone  # type: ignore[attr-defined]
-        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone, self.app.agent_names))  # type: ignore[attr-defined]
+        now = self.app.now()
+        zone = self.app.zone
+        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone, self.app.agent_names))
         self.refresh_bindings()  # claim and take back depend on who owns it
         self.query_one("#routing", Static).update(
             routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
@@ -146,7 +142,7 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-        self.app.conversation_closed()  # type: ignore[attr-defined]
+        self.app.conversation_closed()
 
     def action_save_attachment(self) -> None:
         from tui.screens.dialogs import SaveAttachmentDialog
@@ -164,5 +160,5 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
 
     @work(thread=True, exit_on_error=False, group="attachment")
     def save_attachment(self, attachment_id: int, path: Path) -> None:
-        saved = self.app.service.save_attachment(attachment_id, path)  # type: ignore[attr-defined]
+        saved = self.app.service.save_attachment(attachment_id, path)
         self.post_message(ActionFinished("Attachment", ActionResult(True, f"Saved to {saved}")))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.work.views import ConversationRow
+from tui.screens.base import ComptoirScreen
 
 
-class ConversationActions:
-    """Mixin for screens: `action_*` methods for every 'conversation' action of the key registry."""
+class ConversationActions(ComptoirScreen[None]):
+    """A screen whose `action_*` methods run every 'conversation' action of the key registry."""
 
     def current_conversation_id(self) -> int | None:
         raise NotImplementedError
@@ -29,7 +30,7 @@ class ConversationActions:
             return None
         conversation_id = self.current_conversation_id()
         if conversation_id is None:
-            self.app.notify("No conversation selected.", severity="warning")  # type: ignore[attr-defined]
+            self.app.notify("No conversation selected.", severity="warning")
         return conversation_id
 
     def ownership_refusal(self, action: str) -> str | None:
@@ -37,7 +38,7 @@ class ConversationActions:
         row = self.current_row()
         if row is None:
             return None
-        me = self.app.me  # type: ignore[attr-defined]
+        me = self.app.me
         if action == "claim" and row.owner == me:
             return f"Conversation #{row.id} is yours already."
         if action == "take_back" and row.owner is None:
@@ -58,64 +59,64 @@ class ConversationActions:
             return None
         refusal = self.ownership_refusal(action)
         if refusal is not None:
-            self.app.notify(refusal, severity="warning")  # type: ignore[attr-defined]
+            self.app.notify(refusal, severity="warning")
             return None
         return cid
 
     def action_claim(self) -> None:
         if (cid := self._owned_target("claim")) is not None:
-            self.app.act("Claim", cid, lambda s: s.claim(cid))  # type: ignore[attr-defined]
+            self.app.act("Claim", cid, lambda s: s.claim(cid))
 
     def action_release(self) -> None:
         if (cid := self._target("release")) is not None:
-            self.app.act("Release", cid, lambda s: s.release(cid))  # type: ignore[attr-defined]
+            self.app.act("Release", cid, lambda s: s.release(cid))
 
     def action_take_back(self) -> None:
         if (cid := self._owned_target("take_back")) is not None:
-            self.app.act("Take back", cid, lambda s: s.take_back(cid))  # type: ignore[attr-defined]
+            self.app.act("Take back", cid, lambda s: s.take_back(cid))
 
     def action_done(self) -> None:
         if (cid := self._target("done")) is not None:
-            self.app.act("Done", cid, lambda s: s.done(cid))  # type: ignore[attr-defined]
+            self.app.act("Done", cid, lambda s: s.done(cid))
 
     def action_reopen(self) -> None:
         if (cid := self._target("reopen")) is not None:
-            self.app.act("Reopen", cid, lambda s: s.reopen(cid))  # type: ignore[attr-defined]
+            self.app.act("Reopen", cid, lambda s: s.reopen(cid))
 
     def action_toggle_confidential(self) -> None:
         # Through _target first, like every action: while a queue loads, the key waits for its rows.
         if self._target("toggle_confidential") is None or (row := self.current_row()) is None:
             return
         wanted = not row.confidential
-        self.app.act("Confidential", row.id, lambda s: s.set_confidential(row.id, wanted))  # type: ignore[attr-defined]
+        self.app.act("Confidential", row.id, lambda s: s.set_confidential(row.id, wanted))
 
     def action_reply(self) -> None:
         if (cid := self._target("reply")) is not None:
-            self.app.start_compose(cid, "reply")  # type: ignore[attr-defined]
+            self.app.start_compose(cid, "reply")
 
     def action_reply_all(self) -> None:
         if (cid := self._target("reply_all")) is not None:
-            self.app.start_compose(cid, "reply-all")  # type: ignore[attr-defined]
+            self.app.start_compose(cid, "reply-all")
 
     def action_note(self) -> None:
         if (cid := self._target("note")) is not None:
-            self.app.start_compose(cid, "note")  # type: ignore[attr-defined]
+            self.app.start_compose(cid, "note")
 
     def action_no_action(self) -> None:
         if (cid := self._target("no_action")) is not None:
-            self.app.start_dispose(cid)  # type: ignore[attr-defined]
+            self.app.start_dispose(cid)
 
     def action_why(self) -> None:
         from tui.screens.why import WhyScreen
 
         if (cid := self._target("why")) is not None:
-            self.app.push_screen(WhyScreen(cid))  # type: ignore[attr-defined]
+            self.app.push_screen(WhyScreen(cid))
 
     def action_assign(self) -> None:
         from tui.screens.assign import AssignScreen
 
         if (cid := self._target("assign")) is not None:
-            self.app.push_screen(AssignScreen(cid, self.current_row()))  # type: ignore[attr-defined]
+            self.app.push_screen(AssignScreen(cid, self.current_row()))
 
     def action_snooze(self) -> None:
         from tui.screens.dialogs import SnoozeDialog
@@ -126,6 +127,6 @@ class ConversationActions:
 
         def chosen(until: datetime | None) -> None:
             if until is not None:
-                self.app.act("Snooze", cid, lambda s: s.snooze(cid, until))  # type: ignore[attr-defined]
+                self.app.act("Snooze", cid, lambda s: s.snooze(cid, until))
 
-        self.app.push_screen(SnoozeDialog(self.app.now(), self.app.zone), callback=chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(SnoozeDialog(self.app.now(), self.app.zone), callback=chosen)

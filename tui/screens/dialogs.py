@@ -1,7 +1,9 @@
 """Small modal dialogs: confirm, snooze, no action needed, presence, save an attachment.
 
 Every dialog closes with q (when no text box has focus), ctrl+g, Esc, or its Cancel button:
-bare Esc is never the only way out, because tmux delays it.
+bare Esc is never the only way out, because tmux delays it. A dialog with a text field opens with
+focus in it, and what is typed there stays text: the dialog's letter and digit keys (tui.keys) act
+only outside the field; ↑/↓ in the field move through the choices beside it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ from typing import Generic, TypeVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,13 +24,13 @@ from core.work.views import AttachmentView, ConversationDetail
 from tui import keys
 from tui.formatting import full_time, plural
 from tui.safe import clean_line, plain
-from tui.screens.base import ReportsWorkerErrors
+from tui.screens.base import ComptoirModal
 from tui.widgets.message_card import human_size
 
 Result = TypeVar("Result")
 
 
-class Dialog(ReportsWorkerErrors, ModalScreen[Result], Generic[Result]):
+class Dialog(ComptoirModal[Result], Generic[Result]):
     """A centred box; q / ctrl+g / Esc / Cancel dismiss it with None."""
 
     BINDINGS = keys.bindings("dialog")
@@ -43,10 +43,38 @@ class Dialog(ReportsWorkerErrors, ModalScreen[Result], Generic[Result]):
         self.dismiss(None)
 
 
+class ChoicesWithField(Dialog[Result], Generic[Result]):
+    """A list of ready-made choices under a text field that has focus: ↑/↓ in the field move the
+    highlight, Enter on an empty field takes the highlighted choice, a lone digit takes that choice."""
+
+    FIELD = ""
+    """The id of the text field."""
+
+    def field(self) -> Input:
+        return self.query_one(f"#{self.FIELD}", Input)
+
+    def key_down(self) -> None:
+        if self.field().has_focus:
+            self.query_one(OptionList).action_cursor_down()
+
+    def key_up(self) -> None:
+        if self.field().has_focus:
+            self.query_one(OptionList).action_cursor_up()
+
+    def chosen_index(self, typed: str) -> int | None:
+        """The choice Enter takes: the highlighted one on an empty field, 'n' for the n-th, else None."""
+        options = self.query_one(OptionList)
+        if not typed.strip():
+            return options.highlighted if options.highlighted is not None else 0
+        if typed.strip().isdigit() and 1 <= int(typed.strip()) <= options.option_count:
+            return int(typed.strip()) - 1
+        return None
+
+
 class ConfirmDialog(Dialog[bool]):
     """A yes/no question: y confirms, n / q / ctrl+g refuse."""
 
-    BINDINGS = [Binding("y", "confirm", "Yes", id="confirm-yes"), Binding("n", "close", "No", id="confirm-no")]
+    BINDINGS = keys.bindings("confirm")
 
     def __init__(self, title: str, body: Text, yes_label: str = "Yes (y)", no_label: str = "No (n)") -> None:
         super().__init__()
@@ -74,10 +102,11 @@ class ConfirmDialog(Dialog[bool]):
         self.dismiss(False)
 
 
-class SnoozeDialog(Dialog[datetime]):
-    """Pick when the conversation comes back: a preset (1-4) or a duration such as 90m or 2d."""
+class SnoozeDialog(ChoicesWithField[datetime]):
+    """Pick when the conversation comes back: type a duration such as 90m or 2d, or take a preset."""
 
-    BINDINGS = [Binding(str(n), f"preset({n - 1})", show=False) for n in range(1, 5)]
+    BINDINGS = keys.bindings("snooze")
+    FIELD = "snooze-duration"
 
     def __init__(self, now: datetime, zone=None) -> None:
         super().__init__()
@@ -96,18 +125,18 @@ class SnoozeDialog(Dialog[datetime]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="snooze-dialog"):
             yield Static(Text("Snooze until…"), classes="dialog-title")
+            yield Input(placeholder="how long: 90m, 2h, 3d — or ↑↓ and Enter for a preset", id="snooze-duration")
+            yield Static(Text(""), id="snooze-error", classes="dialog-error")
             yield OptionList(
                 *[Option(Text(f"{n}  {label}  ({full_time(at, self.zone)})"), id=str(n - 1))
                   for n, (label, at) in enumerate(self.presets, start=1)],
                 id="snooze-presets",
             )
-            yield Input(placeholder="or a duration: 90m, 2h, 3d — then Enter", id="snooze-duration")
-            yield Static(Text(""), id="snooze-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel (q)", id="cancel")
+                yield Button("Cancel (ctrl+g)", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        self.field().focus()
 
     def action_preset(self, index: int) -> None:
         self.dismiss(self.presets[index][1])
@@ -116,12 +145,27 @@ class SnoozeDialog(Dialog[datetime]):
     def pick(self, message: OptionList.OptionSelected) -> None:
         self.action_preset(int(message.option.id or 0))
 
-    @on(Input.Submitted)
+    @on(Input.Changed, "#snooze-duration")
+    def preview(self, message: Input.Changed) -> None:
+        """Say when a typed duration ends, in the same words the presets and the toast use."""
+        text = Text("")
+        if message.value.strip() and self.chosen_index(message.value) is None:
+            try:
+                text = Text(f"until {full_time(self.now + parse_duration(message.value), self.zone)}", style="bold")
+            except ValueError:
+                text = Text("a duration such as 90m, 2h, 1h30m or 3d", style="dim")
+        self.query_one("#snooze-error", Static).update(text)
+
+    @on(Input.Submitted, "#snooze-duration")
     def custom(self, message: Input.Submitted) -> None:
+        index = self.chosen_index(message.value)
+        if index is not None:
+            self.action_preset(index)
+            return
         try:
             delta = parse_duration(message.value)
         except ValueError as error:
-            self.query_one("#snooze-error", Static).update(Text(str(error)))
+            self.query_one("#snooze-error", Static).update(Text(str(error), style="bold red"))
             return
         self.dismiss(self.now + delta)
 
@@ -129,10 +173,11 @@ class SnoozeDialog(Dialog[datetime]):
 DISPOSE_REASONS = ("thank-you, nothing to answer", "automatic reply", "spam", "answered another way")
 
 
-class DisposeDialog(Dialog[str]):
-    """'No action needed' for every pending inbound message: pick a reason (1-4) or type one."""
+class DisposeDialog(ChoicesWithField[str]):
+    """'No action needed' for every pending inbound message: type a reason, or take a ready-made one."""
 
-    BINDINGS = [Binding(str(n), f"reason({n - 1})", show=False) for n in range(1, len(DISPOSE_REASONS) + 1)]
+    BINDINGS = keys.bindings("dispose")
+    FIELD = "dispose-reason"
 
     def __init__(self, detail: ConversationDetail) -> None:
         super().__init__()
@@ -155,17 +200,17 @@ class DisposeDialog(Dialog[str]):
                     summary.append(clean_line(first_line)[:70] + "\n")
             yield Static(summary, classes="dialog-body")
             if self.pending:
+                yield Input(placeholder="the reason — or ↑↓ and Enter for a ready-made one", id="dispose-reason")
                 yield OptionList(
                     *[Option(Text(f"{n}  {reason}"), id=str(n - 1)) for n, reason in enumerate(DISPOSE_REASONS, 1)],
                     id="dispose-reasons",
                 )
-                yield Input(placeholder="or type a reason, then Enter", id="dispose-reason")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel (q)", id="cancel")
+                yield Button("Cancel (ctrl+g)", id="cancel")
 
     def on_mount(self) -> None:
         if self.pending:
-            self.query_one(OptionList).focus()
+            self.field().focus()
         else:
             self.query_one("#cancel", Button).focus()
 
@@ -177,9 +222,12 @@ class DisposeDialog(Dialog[str]):
     def pick(self, message: OptionList.OptionSelected) -> None:
         self.action_reason(int(message.option.id or 0))
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#dispose-reason")
     def typed(self, message: Input.Submitted) -> None:
-        if message.value.strip():
+        index = self.chosen_index(message.value)
+        if index is not None:
+            self.action_reason(index)
+        else:
             self.dismiss(message.value.strip())
 
 
@@ -193,7 +241,7 @@ PRESENCE_CHOICES = (
 class PresenceDialog(Dialog[str]):
     """Set my presence: available, away or vacation."""
 
-    BINDINGS = [Binding(str(n), f"choose({n - 1})", show=False) for n in range(1, len(PRESENCE_CHOICES) + 1)]
+    BINDINGS = keys.bindings("presence")
 
     def __init__(self, current: str) -> None:
         super().__init__()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
@@ -41,17 +40,13 @@ def help_table(keymap: dict[str, str]) -> Table:
 class HelpScreen(Dialog[None]):
     """Every key, grouped, as remapped by the workspace keymap."""
 
-    BINDINGS = [
-        Binding("question_mark", "close", show=False, id="help-close"),
-        Binding("j", "scroll_down", show=False),
-        Binding("k", "scroll_up", show=False),
-    ]
+    BINDINGS = keys.bindings("help")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help-dialog"):
             yield Static(Text("Keys — every action also sits in the command palette (ctrl+p)"), classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(help_table(self.app.keymap))  # type: ignore[attr-defined]
+                yield Static(help_table(self.app.keymap))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close (q)", id="cancel")
 

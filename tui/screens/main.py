@@ -6,7 +6,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -17,7 +16,6 @@ from tui.formatting import full_time, time_left
 from tui.messages import QueueLoaded, QueuesLoaded, RowsLoaded
 from tui.safe import clean_line
 from tui.startup import FIRST_QUEUE, FIRST_WINDOW
-from tui.screens.base import ReportsWorkerErrors
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.columns import header_text
@@ -79,7 +77,7 @@ def summary_text(row: ConversationRow, now, zone=None) -> Text:
     return text
 
 
-class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
+class MainScreen(ConversationActions):
     """Queues and the conversation list; conversation actions apply to the highlighted row."""
 
     BINDINGS = keys.bindings("queues", "conversation")
@@ -93,6 +91,8 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         """Whether the queue counts were asked for (after the first rows, so they never delay them)."""
         self.typed_ahead: list[str] = []
         """Conversation actions pressed while a queue was loading, run once its rows are in."""
+        self._footer_ownership: tuple[bool, bool] | None | object = object()
+        """(unowned, mine) of the highlighted row when the footer was last drawn."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="top-bar")
@@ -102,7 +102,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
             with Vertical(id="list-pane"):
                 yield Input(placeholder="Search subjects and customers, then Enter (ctrl+g to cancel)", id="search")
                 yield ListHeader(id="list-header")
-                yield ConversationList(self.app.me, self.app.now, names=self.app.agent_names, id="conversations")  # type: ignore[attr-defined]
+                yield ConversationList(self.app.me, self.app.now, names=self.app.agent_names, id="conversations")
                 yield RowSummary(id="summary")
         yield Footer()
 
@@ -111,12 +111,12 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         return self.query_one(ConversationList)
 
     def on_mount(self) -> None:
-        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
-        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
+        self.app.fill_top_bar(self.query_one(TopBar))
+        self.app.refresh_alert_bars()
         self.query_one("#search", Input).display = False
         self.conversation_list.focus()
         # Titles now (config only), counts when the workers have them: the first screen waits for neither.
-        self.query_one(QueueSidebar).show_queues(self.app.service.queue_titles(), self.queue)  # type: ignore[attr-defined]
+        self.query_one(QueueSidebar).show_queues(self.app.service.queue_titles(), self.queue)
         self.load_queue(self.queue, None, keep_cursor=False)
 
     # -- ConversationActions -----------------------------------------------------------------
@@ -129,7 +129,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
     # -- workers -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="queues", exclusive=True)
     def load_queues(self) -> None:
-        queues = self.app.service.queues()  # type: ignore[attr-defined]
+        queues = self.app.service.queues()
         if not get_current_worker().is_cancelled:
             self.post_message(QueuesLoaded(queues))
 
@@ -137,7 +137,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
     def load_queue(self, queue: str, search: str | None, keep_cursor: bool = True,
                    cursor_id: int | None = None, cursor_index: int = 0) -> None:
         """Every id of the queue, and the rows of a window around where the cursor will be."""
-        service = self.app.service  # type: ignore[attr-defined]
+        service = self.app.service
         if not keep_cursor and search is None:
             ids, rows = service.first_page(queue, FIRST_WINDOW)
         else:
@@ -150,7 +150,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
 
     @work(thread=True, exit_on_error=False, group="rows")
     def load_rows(self, ids: list[int]) -> None:
-        self.post_message(RowsLoaded(self.app.service.rows(ids), ids))  # type: ignore[attr-defined]
+        self.post_message(RowsLoaded(self.app.service.rows(ids), ids))
 
     def reload_queue(self, keep_cursor: bool = True) -> None:
         listing = self.conversation_list
@@ -174,7 +174,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
             self.counted = True
             self.load_queues()
             self.reload_queue(keep_cursor=True)
-            self.app.first_screen_shown()  # type: ignore[attr-defined]
+            self.app.first_screen_shown()
         typed, self.typed_ahead = self.typed_ahead, []
         for action in typed:
             self.call_later(self.run_action, action)
@@ -204,17 +204,17 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
     @on(ConversationList.Highlighted)
     def show_summary(self) -> None:
         row = self.conversation_list.cursor_row
-        self.query_one(RowSummary).show_row(row, self.app.now(), self.app.zone)  # type: ignore[attr-defined]
+        self.query_one(RowSummary).show_row(row, self.app.now(), self.app.zone)
         # Claim and take back depend on who owns the highlighted row; the footer is redrawn only when
         # that changes (redrawing it on every j/k costs more than the move itself).
-        ownership = None if row is None else (row.owner is None, row.owner == self.app.me)  # type: ignore[attr-defined]
-        if ownership != getattr(self, "_footer_ownership", object()):
+        ownership = None if row is None else (row.owner is None, row.owner == self.app.me)
+        if ownership != self._footer_ownership:
             self._footer_ownership = ownership
             self.refresh_bindings()
 
     @on(ConversationList.OpenRequested)
     def open_conversation(self, message: ConversationList.OpenRequested) -> None:
-        self.app.open_conversation(message.conversation_id)  # type: ignore[attr-defined]
+        self.app.open_conversation(message.conversation_id)
 
     @on(OptionList.OptionHighlighted, "#queues")
     def switch_queue(self, message: OptionList.OptionHighlighted) -> None:

@@ -13,7 +13,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
@@ -22,7 +21,7 @@ from core.work.views import ReportView, Share
 from tui import keys
 from tui.messages import ReportLoaded
 from tui.safe import clean_line
-from tui.screens.base import ReportsWorkerErrors
+from tui.screens.base import ComptoirScreen
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.top_bar import TopBar
 
@@ -111,7 +110,7 @@ def people_table(view: ReportView) -> Table:
     return table
 
 
-class ReportsScreen(ReportsWorkerErrors, Screen[None]):
+class ReportsScreen(ComptoirScreen[None]):
     """Response times, promises kept, backlog, busiest hours and pending work, for a period and a team."""
 
     BINDINGS = keys.bindings("reports")
@@ -124,7 +123,7 @@ class ReportsScreen(ReportsWorkerErrors, Screen[None]):
 
     @property
     def teams(self) -> list[str | None]:
-        return [None, *(team.name for team in self.app.service.config.teams)]  # type: ignore[attr-defined]
+        return [None, *(team.name for team in self.app.service.config.teams)]
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="top-bar")
@@ -143,8 +142,8 @@ class ReportsScreen(ReportsWorkerErrors, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
-        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
+        self.app.fill_top_bar(self.query_one(TopBar))
+        self.app.refresh_alert_bars()
         self.set_class(self.app.size.width >= WIDE, "wide")
         self.show_title()
         self.load_report()
@@ -189,7 +188,7 @@ class ReportsScreen(ReportsWorkerErrors, Screen[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    def workspace_changed(self, conversation_ids, kinds) -> None:
+    def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
         """A report is a count at one moment: it is counted again on ctrl+l (refresh), not on every change."""
         if "refresh" in kinds:
             self.load_report()
@@ -201,9 +200,10 @@ class ReportsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def fetch_report(self, days: int, team: str | None) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
+        service = self.app.service
         now = service.now()
-        self.post_message(ReportLoaded(service.report(since=now - timedelta(days=days), until=now, team=team)))
+        self.post_message(ReportLoaded(service.report(since=now - timedelta(days=days), until=now, team=team,
+                                                      timezone=self.app.zone.key)))
 
     @on(ReportLoaded)
     def show_report(self, message: ReportLoaded) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
+from tui import keys
 from tui.messages import WhyLoaded
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
@@ -18,7 +18,7 @@ from tui.widgets.routing_panel import routing_text
 class WhyScreen(Dialog[None]):
     """Why a conversation is where it is; w closes it again."""
 
-    BINDINGS = [Binding("w", "close", "Close", show=False, id="why-close")]
+    BINDINGS = keys.bindings("why")
 
     def __init__(self, conversation_id: int) -> None:
         super().__init__()
@@ -38,7 +38,7 @@ class WhyScreen(Dialog[None]):
 
     @work(thread=True, exit_on_error=False, group="why", exclusive=True)
     def load_why(self) -> None:
-        self.post_message(WhyLoaded(self.app.service.why(self.conversation_id)))  # type: ignore[attr-defined]
+        self.post_message(WhyLoaded(self.app.service.why(self.conversation_id)))
 
     @on(WhyLoaded)
     def show_why(self, message: WhyLoaded) -> None:
@@ -48,5 +48,5 @@ class WhyScreen(Dialog[None]):
         title.append(clean_line(why.subject), style="bold")
         self.query_one("#why-title", Static).update(title)
         self.query_one("#why-body", Static).update(
-            routing_text(why.reasons, why.ladder, why.events, self.app.now(), self.app.zone, event_limit=30)  # type: ignore[attr-defined]
+            routing_text(why.reasons, why.ladder, why.events, self.app.now(), self.app.zone, event_limit=30)
         )

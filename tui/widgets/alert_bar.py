@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from core.work.views import AlertView
-from tui.formatting import short_time
+from tui.formatting import localize, short_time
 from tui.safe import clean_line
 
 
@@ -107,6 +107,6 @@ class AlertBar(Widget):
         text.append(f"▲ {shown} alert{'s' if count != 1 else ''}  ")
         if self.now is not None:
             text.append(short_time(newest.created_at, self.now, self.zone) + "  ")
-        text.append(clean_line(newest.text))
+        text.append(localize(clean_line(newest.text), self.zone, self.now) if self.now else clean_line(newest.text))
         text.append(f"   [{self.alerts_key}] to see them")
         return text

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.formatting import presence_mark
+from tui.formatting import full_time, presence_mark
 from tui.safe import clean_line
 
 
@@ -52,8 +52,7 @@ class TopBar(Widget):
         right.append(clean_line(self.agent_name) + " ")
         right.append(f"{mark} {self.presence}", style=style)
         if self.now is not None:
-            local = self.now.astimezone(self.zone) if self.zone else self.now
-            right.append("  " + local.strftime("%a %d %b %H:%M"))
+            right.append("  " + full_time(self.now, self.zone))
             if self.simulated:
                 right.append(" (sim)", style="italic")
         grid.add_row(left, right)
