@@ -21,6 +21,7 @@ from pathlib import Path
 from core import __version__
 from core.errors import ActionRefused, ComptoirError, UnknownName
 from core.textsafe import printable
+from core.work.alert_kinds import counts_in_words, kind_words
 from routing.wording import counted
 
 EXIT_OK = 0
@@ -417,9 +418,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         return 0
     if not alerts:
         print("no alerts")
+    else:
+        print(", ".join(counts_in_words(a.kind for a in alerts)))
     for a in alerts:
         conv = f"#{a.conversation_id} " if a.conversation_id else ""
-        print(f"{a.id:>6}  {a.created_at:%d %b %H:%M}  {a.kind:<10} {conv}{printable(a.text)}")
+        print(f"{a.id:>6}  {a.created_at:%d %b %H:%M}  {kind_words(a.kind):<17} {conv}{printable(a.text)}")
     return 0
 
 

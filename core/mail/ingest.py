@@ -25,7 +25,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader, hidden_subject
-from core.work.actions import alert_recipients
+from core.work.alerting import NewAlert, alerts_for, write_alerts
 from core.mail.autoack import queue_autoack
 from core.mail.mime import ParsedMail, parse_mail
 from core.store.models import NO_DEADLINE, Contact, Conversation, Event, Message, RawMail
@@ -198,7 +198,7 @@ class _Batch:
         self.sources: list[dict] = []
         self.attachments: list[dict] = []
         self.events: list[dict] = []
-        self.alerts: list[dict] = []
+        self.alerts: list[NewAlert] = []
         self.search: list[dict] = []
         self.thread_ids: dict[str, int] = {}
         self.contacts: dict[str, _ContactRef | None] = {}
@@ -570,9 +570,7 @@ class _Batch:
 
     def _alert(self, now: datetime, kind: str, text: str, conversation_id: int, agents=(), teams=()) -> None:
         """Like core.work.actions.raise_alerts (team alerts go to every member), written with the batch."""
-        for agent, team in alert_recipients(self.ws, agents, teams).items():
-            self.alerts.append({"a": agent, "tm": team, "k": kind, "x": text, "c": conversation_id,
-                                "t": self.when(now)})
+        self.alerts.extend(alerts_for(self.ws, kind, text, conversation_id, agents, teams))
 
     def _routed_values(self, conv: _ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
                        is_new: bool) -> dict:
@@ -641,8 +639,8 @@ class _Batch:
             self._alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
         elif owner and not is_new:
             self._alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])
-        elif d.visibility == "team" and d.team:
-            self._alert(now, "team", f"New for team {d.team} from {who}: {label}", conv.id, teams=[d.team])
+        # New mail for a team alerts nobody: it is in the team's queue, whose count says so, and an alert
+        # for every member about every mail is the flood that hides what one person must do.
 
     def _flush(self) -> None:
         sql = self.sql
@@ -653,8 +651,7 @@ class _Batch:
         sql.many("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
                  "VALUES (:c, NULL, :a, :t, :k, :d)", self.events)
         if self.alerts:
-            sql.many("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                     "VALUES (:a, :tm, :k, :x, :c, 'comptoir', :t, NULL)", self.alerts)
+            write_alerts(sql, self.alerts, self.now)
             self.ws.db.changed(self.s, [None], kind="alert")
         if sql.sqlite:
             sql.many(SQLITE_INDEX_SQL, self.search)

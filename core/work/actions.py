@@ -18,6 +18,9 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader
+from core.work.alerting import (  # noqa: F401 - alert_recipients is part of this module's interface
+    PICK_UP_KINDS, NewAlert, alert_recipients, alerts_for, settle_alerts, settle_on_claim, write_alerts,
+)
 from core.store.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
 from core.work.acting import acting_login_details
 from core.errors import ActionRefused
@@ -58,31 +61,19 @@ def raise_alerts(
     exclude: Iterable[str] = (),
     source: str = "comptoir",
 ) -> list[str]:
-    """Write one alert per concerned agent (team alerts go to every member); returns who got one."""
-    rows = [
-        {"agent": agent, "team": team, "kind": kind, "text": text, "conversation_id": conversation_id,
-         "source": source, "created_at": now, "acknowledged_at": None}
-        for agent, team in alert_recipients(ws, agents, teams, exclude).items()
-    ]
-    if rows:
-        s.execute(insert(Alert.__table__), rows)
+    """Alert every concerned agent (team alerts go to every member), one alert per agent and
+    conversation (core.work.alerting); returns who got one."""
+    alerts = alerts_for(ws, kind, text, conversation_id, agents, teams, exclude, source)
+    if alerts:
+        write_alerts(RawSql(s), alerts, now)
         ws.db.changed(s, [None], kind="alert")
-    return [r["agent"] for r in rows]
+    return [a.agent for a in alerts]
 
 
-def alert_recipients(
-    ws: Workspace, agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = ()
-) -> dict[str, str | None]:
-    """Known agents to alert, each with the team it is alerted for (None when named personally)."""
-    excluded = set(exclude)
-    recipients: dict[str, str | None] = {}
-    for team in teams:
-        for member in ws.config.members_of(team):
-            recipients.setdefault(member, team)
-    for agent in agents:
-        recipients[agent] = None
-    known = {a.login for a in ws.config.agents}
-    return {agent: team for agent, team in recipients.items() if agent in known and agent not in excluded}
+def settle(s: Session, ws: Workspace, conversation_id: int, now: datetime, **which) -> None:
+    """core.work.alerting.settle_alerts in this session; tells running apps when any was settled."""
+    if settle_alerts(RawSql(s), conversation_id, now, **which):
+        ws.db.changed(s, [None], kind="alert")
 
 
 def _name(ws: Workspace, login: str | None) -> str:
@@ -180,9 +171,8 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     alert = None
     changes = [{"c": conversation_id, "k": "conversation", "at": column_when(utcnow(), sqlite)}]
     if conv.exclusive_agent and conv.exclusive_agent != agent:
-        alert = {"agent": conv.exclusive_agent, "c": conversation_id, "at": at,
-                 "text": f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone"}
-        changes.append({"c": None, "k": "alert", "at": changes[0]["at"]})
+        alert = NewAlert(conv.exclusive_agent, "claimed",
+                         f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone", conversation_id)
     with ws.db.raw(write=True) as raw:
         won = raw.run(
             "UPDATE conversation SET owner = :agent, updated_at = :now, "
@@ -201,12 +191,11 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             "VALUES (:c, NULL, :actor, :at, 'claim', :details)",
             event,
         )
+        settled = settle_on_claim(raw, conversation_id, agent, now)
         if alert is not None:
-            raw.run(
-                "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                "VALUES (:agent, NULL, 'claimed', :text, :c, 'comptoir', :at, NULL)",
-                alert,
-            )
+            write_alerts(raw, [alert], now)
+        if alert is not None or settled:
+            changes.append({"c": None, "k": "alert", "at": changes[0]["at"]})
         raw.many(CHANGE_INSERT_SQL, changes)
         if not raw.sqlite:
             raw.run(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :p)", {"p": str(conversation_id)})
@@ -238,6 +227,7 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
             return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
         record_event(s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now)
         teams = [conv.team] if conv.team else []
+        settle(s, ws, conversation_id, now, agent=agent)
         raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
                      teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
         ws.db.changed(s, [conversation_id])
@@ -299,6 +289,10 @@ def assign(
         alert_text = f"{_name(ws, agent)}: {_label(conv)} " + (f"is yours now" if to_agent else f"goes to team {to_team}")
         if note:
             alert_text += f" \u2014 {note}"
+        # Whoever acts has dealt with it; handed to one agent, nobody else is asked to pick it up any more.
+        settle(s, ws, conversation_id, now, agent=agent)
+        if to_agent:
+            settle(s, ws, conversation_id, now, others_than=to_agent, kinds=PICK_UP_KINDS)
         # The previous owner gets the "taken" alert below, not a second one as a member of the new team.
         losing = previous if previous and previous not in (agent, to_agent) else None
         raise_alerts(s, ws, now, "assigned", alert_text, conversation_id,
@@ -351,6 +345,8 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             values["deadline"] = NO_DEADLINE
             values["next_step_at"] = None
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
+        # Nothing left to work out: nobody needs an alert about it; else the agent has seen to their part.
+        settle(s, ws, conv.id, now, **({} if pending == 0 else {"agent": agent}))
         record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
                      message_id=message_id, reason=reason)
         ws.db.changed(s, [conv.id])
@@ -390,6 +386,7 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
                     next_step_at=None)
         )
         record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
+        settle(s, ws, conversation_id, now)
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is done", conversation_id)
 
@@ -433,6 +430,8 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
                     next_step_at=until)
         )
+        if settle_on_claim(RawSql(s), conversation_id, agent, now):
+            ws.db.changed(s, [None], kind="alert")
         record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
                      until=until.isoformat())
         ws.db.changed(s, [conversation_id])
@@ -594,6 +593,7 @@ def reply(
                 version=Conversation.version + 1,
             )
         )
+        settle(s, ws, conversation_id, now)
         record_event(s, conversation_id, agent, "reply",
                      f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
                      message_id=msg.id, our_message_id=our_id)
@@ -707,6 +707,31 @@ def acknowledge(ws: Workspace, agent: str, alert_id: int | None, now: datetime) 
         if alert_id is not None:
             stmt = stmt.where(col(Alert.id) == alert_id)
         count = s.execute(stmt.values(acknowledged_at=now)).rowcount
+        if count:
+            ws.db.changed(s, [None], kind="alert")
+    return count
+
+
+def acknowledge_conversation(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> int:
+    """The agent opened the conversation: every alert of theirs about it is acknowledged."""
+    with ws.db.write() as s:
+        count = s.execute(update(Alert).where(
+            col(Alert.agent) == agent, col(Alert.conversation_id) == conversation_id,
+            col(Alert.acknowledged_at).is_(None)).values(acknowledged_at=now)).rowcount
+        if count:
+            ws.db.changed(s, [None], kind="alert")
+    return count
+
+
+def mark_alerts_seen(ws: Workspace, agent: str, alert_ids: Sequence[int], up_to: datetime, now: datetime) -> int:
+    """The agent's alert list showed these alerts as raised up to `up_to`: they stop making the bar blink.
+    One raised again after `up_to` stays unseen."""
+    if not alert_ids:
+        return 0
+    with ws.db.write() as s:
+        count = s.execute(update(Alert).where(
+            col(Alert.agent) == agent, col(Alert.id).in_(list(alert_ids)), col(Alert.seen_at).is_(None),
+            col(Alert.created_at) <= up_to).values(seen_at=now)).rowcount
         if count:
             ws.db.changed(s, [None], kind="alert")
     return count

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.work.actions import alert_recipients
+from core.work.alerting import NewAlert, alerts_for, write_alerts
 from core.instants import NO_DEADLINE
 from core.work.policy import build_policy
 from core.store.rawsql import RawSql
@@ -111,7 +111,8 @@ class _Writes:
         self.updates: list[dict] = []
         self.later: list[dict] = []
         self.events: list[dict] = []
-        self.alerts: list[dict] = []
+        self.alerts: list[NewAlert] = []
+        self.now = now
         self.touched: list[int] = []
 
     def flush(self) -> None:
@@ -122,8 +123,7 @@ class _Writes:
         sql.many("UPDATE conversation SET next_step_at = :n WHERE id = :id", self.later)
         sql.many("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
                  "VALUES (:c, NULL, 'escalation', :at, :k, :d)", self.events)
-        sql.many("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                 "VALUES (:a, :tm, :k, :x, :c, 'comptoir', :at, NULL)", self.alerts)
+        write_alerts(sql, self.alerts, self.now)
 
 
 def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, writes: _Writes, applied: list,
@@ -146,8 +146,8 @@ def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, write
         writes.events.append({"c": row.id, "at": writes.at, "k": step.kind,
                               "d": sql.json({"text": step.reason.text, "code": step.reason.code})})
         kind = {"warn": "window_closing", "unsnooze": "snooze_over"}.get(step.kind, "escalation")
-        for agent, team in alert_recipients(ws, step.alert_agents, step.alert_teams).items():
-            writes.alerts.append({"a": agent, "tm": team, "k": kind, "x": step.reason.text, "c": row.id, "at": writes.at})
+        # One alert per agent and conversation: a later rung of this pass replaces an earlier one.
+        writes.alerts.extend(alerts_for(ws, kind, step.reason.text, row.id, step.alert_agents, step.alert_teams))
         for team_name in step.alert_teams:
             team = ws.config.team(team_name)
             if team and team.webhook and step.kind != "warn":
