@@ -28,7 +28,7 @@ KINDS: dict[str, AlertKind] = {
     "window_closing": AlertKind("window closing", "windows closing"),
     "escalation": AlertKind("escalated", "escalated"),
     "snooze_over": AlertKind("snooze over", "snoozes over"),
-    "released": AlertKind("released to you", "released to you"),
+    "released": AlertKind("released to team", "released to team"),
     "returned": AlertKind("back to your team", "back to your team"),
     "team": AlertKind("new for your team", "new for your team"),
     "mention": AlertKind("mention", "mentions"),
@@ -37,9 +37,11 @@ KINDS: dict[str, AlertKind] = {
     "external": AlertKind("from another tool", "from other tools"),
     "server_trouble": AlertKind("server trouble", "server trouble"),
     "sync_trouble": AlertKind("mail sync trouble", "mail sync trouble"),
-    "claimed": AlertKind("claimed by a colleague", "claimed by colleagues", actionable=False),
-    "taken": AlertKind("taken by a colleague", "taken by colleagues", actionable=False),
+    "claimed": AlertKind("claimed from you", "claimed from you", actionable=False),
+    "taken": AlertKind("taken from you", "taken from you", actionable=False),
 }
+WIDEST = max(len(kind.one) for kind in KINDS.values())
+"""Columns a list needs for the kind (17)."""
 ORDER = tuple(KINDS)
 """Kinds in the order the bar lists them: what is most personal and urgent first."""
 

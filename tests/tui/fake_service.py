@@ -638,7 +638,7 @@ def populated_service(agent: str = "ann") -> FakeComptoir:
                         attachments=(AttachmentView(7, "scan-2231.pdf", "application/pdf", 48213),))
     service.viewing["bob"] = 2
     service.replying["cyd"] = 3
-    service.add_alert("window", "Window closes in 9 min: Invoice 2231 is wrong", 1, minutes_ago=3)
+    service.add_alert("window_closing", "Window closes in 9 min: Invoice 2231 is wrong", 1, minutes_ago=3)
     service.add_alert("assigned", "bob assigned you: Contract renewal", 4, minutes_ago=12)
     while not service.changes.empty():
         service.changes.get_nowait()
