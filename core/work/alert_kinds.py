@@ -27,6 +27,7 @@ KINDS: dict[str, AlertKind] = {
     "reply": AlertKind("customer answer", "customer answers"),
     "window_closing": AlertKind("window closing", "windows closing"),
     "escalation": AlertKind("escalated", "escalated"),
+    "overdue": AlertKind("team overdue", "teams overdue"),
     "snooze_over": AlertKind("snooze over", "snoozes over"),
     "released": AlertKind("released to team", "released to team"),
     "returned": AlertKind("back to your team", "back to your team"),

@@ -4,7 +4,8 @@ Every part of core that alerts someone (actions, ingest, escalation, the outbox,
 goes through `write_alerts`, so the rule lives in one place: a new alert about a conversation the
 agent already has an alert for replaces it (kind, text, time) and makes it unseen again, instead of
 adding a row. Alerts that concern no conversation are kept apart, except the server's own trouble
-reports, which also stay one per kind until acknowledged.
+reports, which also stay one per kind until acknowledged, and digests: supervisors hear once per team
+that conversations went past their team window (the last rung), not once per conversation.
 
 When a conversation no longer needs someone (a colleague claimed it, it is done, the agent opened it),
 `settle_alerts` acknowledges their alerts about it: an alert exists only while someone must act.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.store.rawsql import RawSql
 from core.workspace.folder import Workspace
@@ -41,6 +42,11 @@ KEPT_KINDS = ("send_failed", "send_partial", "mention", "external")
 SINGLE_KINDS = ("server_trouble", "sync_trouble")
 """Alerts without a conversation that are still one per agent and kind until acknowledged."""
 
+DIGEST_KINDS = ("overdue",)
+"""Alerts that stand for many conversations: one per agent, kind and team, whose text follows the latest
+conversation. Raised again only once its agent acknowledged it and DIGEST_QUIET has passed since."""
+DIGEST_QUIET = timedelta(hours=1)
+
 _UPSERT = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
            "VALUES (:a, :tm, :k, :x, :c, :src, :t, NULL, NULL) "
            "ON CONFLICT (conversation_id, agent) DO UPDATE SET team = excluded.team, kind = excluded.kind, "
@@ -48,6 +54,11 @@ _UPSERT = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source,
            "acknowledged_at = NULL, seen_at = NULL")
 _INSERT = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
            "VALUES (:a, :tm, :k, :x, NULL, :src, :t, NULL, NULL)")
+_DIGEST_KEY = "agent = :a AND kind = :k AND conversation_id IS NULL AND COALESCE(team, '') = COALESCE(:tm, '')"
+_DIGEST_REFRESH = (f"UPDATE alert SET text = :x WHERE {_DIGEST_KEY} "
+                   "AND (acknowledged_at IS NULL OR acknowledged_at > :quiet)")
+_DIGEST_RAISE = (f"UPDATE alert SET text = :x, source = :src, created_at = :t, acknowledged_at = NULL, seen_at = NULL "
+                 f"WHERE {_DIGEST_KEY}")
 _RAISE_SINGLE = ("UPDATE alert SET text = :x, source = :src, created_at = :t, seen_at = NULL "
                  "WHERE agent = :a AND kind = :k AND conversation_id IS NULL AND acknowledged_at IS NULL")
 
@@ -82,6 +93,7 @@ def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
     at = sql.when(now)
     about: dict[tuple[int, str], dict] = {}
     single: dict[tuple[str, str], dict] = {}
+    digest: dict[tuple[str, str, str | None], dict] = {}
     loose: list[dict] = []
     for alert in alerts:
         row = {"a": alert.agent, "tm": alert.team, "k": alert.kind, "x": alert.text, "c": alert.conversation_id,
@@ -90,14 +102,27 @@ def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
             about[(alert.conversation_id, alert.agent)] = row
         elif alert.kind in SINGLE_KINDS:
             single[(alert.agent, alert.kind)] = row
+        elif alert.kind in DIGEST_KINDS:
+            digest[(alert.agent, alert.kind, alert.team)] = row
         else:
             loose.append(row)
     sql.many(_UPSERT, list(about.values()))
+    raised = len(about)
     for row in single.values():
         if sql.run(_RAISE_SINGLE, row).rowcount == 0:
             loose.append(row)
+        else:
+            raised += 1
+    quiet = sql.when(now - DIGEST_QUIET)
+    for row in digest.values():
+        if sql.run(_DIGEST_REFRESH, {**row, "quiet": quiet}).rowcount:
+            continue  # still waiting, or acknowledged a moment ago: its text follows, nobody is called again
+        if sql.run(_DIGEST_RAISE, row).rowcount == 0:
+            loose.append(row)
+        else:
+            raised += 1
     sql.many(_INSERT, [{k: v for k, v in row.items() if k != "c"} for row in loose])
-    return len(about) + len(single) + len(loose) - sum(1 for r in loose if r["k"] in SINGLE_KINDS)
+    return raised + len(loose)
 
 
 def settle_alerts(sql: RawSql, conversation_id: int, now: datetime, *, agent: str | None = None,

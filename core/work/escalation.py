@@ -11,13 +11,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.work.alerting import NewAlert, alerts_for, write_alerts
+from core.work.alerting import NewAlert, alert_recipients, alerts_for, write_alerts
 from core.instants import NO_DEADLINE
 from core.work.policy import build_policy
 from core.store.rawsql import RawSql
 from core.work.webhook import enqueue as enqueue_webhook
 from core.workspace.folder import Workspace
 from routing import ConversationState, Policy, escalate, next_step_at
+from routing.escalate import SUPERVISORS_ALERTED
 
 log = logging.getLogger("comptoir.escalation")
 BATCH = 200
@@ -146,8 +147,16 @@ def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, write
         writes.events.append({"c": row.id, "at": writes.at, "k": step.kind,
                               "d": sql.json({"text": step.reason.text, "code": step.reason.code})})
         kind = {"warn": "window_closing", "unsnooze": "snooze_over"}.get(step.kind, "escalation")
-        # One alert per agent and conversation: a later rung of this pass replaces an earlier one.
-        writes.alerts.extend(alerts_for(ws, kind, step.reason.text, row.id, step.alert_agents, step.alert_teams))
+        if step.warning_key == SUPERVISORS_ALERTED:
+            # The last rung: supervisors get one alert per team that stands for all its overdue conversations
+            # (core.work.alerting.DIGEST_KINDS), not one per conversation: a backlog is one thing to act on.
+            writes.alerts.extend(
+                NewAlert(agent, "overdue", f"Team {row.team or '(none)'} has conversations past their team window; "
+                         f"the latest: {step.reason.text}", None, row.team)
+                for agent in alert_recipients(ws, step.alert_agents, step.alert_teams))
+        else:
+            # One alert per agent and conversation: a later rung of this pass replaces an earlier one.
+            writes.alerts.extend(alerts_for(ws, kind, step.reason.text, row.id, step.alert_agents, step.alert_teams))
         for team_name in step.alert_teams:
             team = ws.config.team(team_name)
             if team and team.webhook and step.kind != "warn":

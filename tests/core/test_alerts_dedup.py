@@ -162,3 +162,37 @@ def test_migration_0012_merges_an_older_workspaces_duplicates(tmp_path: Path):
                 raise AssertionError("a duplicate alert was accepted")
     finally:
         ws.close()
+
+
+def test_supervisors_hear_once_per_team_that_conversations_are_overdue(ws):
+    """The last rung tells supervisors once per team, whatever the backlog: the alert's text follows the
+    latest conversation; acknowledged, it stays quiet for an hour, then a newly overdue one raises it again."""
+    first, _, _ = deliver(ws, NOW, "hifi@shop.test", sender="a@client.test", subject="amplifier one")
+    second, _, _ = deliver(ws, NOW + timedelta(minutes=30), "hifi@shop.test", sender="b@client.test",
+                           subject="amplifier two")
+    third, _, _ = deliver(ws, NOW + timedelta(hours=3), "hifi@shop.test", sender="c@client.test",
+                          subject="amplifier three")
+
+    def overdue() -> list[Alert]:
+        with ws.db.read() as s:
+            return list(s.exec(select(Alert).where(Alert.kind == "overdue")))
+
+    with ws.db.read() as s:
+        windows = [s.get(Conversation, c).team_until for c in (first, second, third)]
+    run_escalation(ws, windows[0] + timedelta(minutes=1))
+    (alert,) = overdue()
+    assert (alert.agent, alert.team, alert.conversation_id) == ("sophie", "hifi", None)
+    assert f"Conversation {first}:" in alert.text and alert.created_at == windows[0] + timedelta(minutes=1)
+    assert actions.acknowledge(ws, "sophie", alert.id, windows[0] + timedelta(minutes=2)) == 1
+
+    run_escalation(ws, windows[1] + timedelta(minutes=1))  # half an hour later: quiet, the text follows
+    (alert,) = overdue()
+    assert f"Conversation {second}:" in alert.text and alert.acknowledged_at is not None
+
+    assert windows[2] - windows[0] > timedelta(hours=1)
+    run_escalation(ws, windows[2] + timedelta(minutes=1))  # hours later: raised again, in place
+    (again,) = overdue()
+    assert again.id == alert.id and again.acknowledged_at is None and again.seen_at is None
+    assert f"Conversation {third}:" in again.text and again.created_at == windows[2] + timedelta(minutes=1)
+    # no alert about each of these conversations went to the supervisor
+    assert all("sophie" not in alert_rows(ws, c) for c in (first, second, third))

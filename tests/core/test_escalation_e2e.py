@@ -102,18 +102,20 @@ def test_personal_then_team_then_everyone(cli_ws):
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "warn")]
     assert kinds_by_agent(ws, cid) == {"marie": ["escalation"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"]}
 
-    # the team window is over: everyone sees it, the supervisor of hifi is alerted again, in place
+    # the team window is over: everyone sees it; the supervisor of hifi gets the team's one "overdue"
+    # alert, which stands for every conversation of hifi past its team window
     steps = escalate(ws, at(24, 16, 1))
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "to_everyone")]
     assert conversation(ws, cid).visibility == "everyone"
     final = {"marie": ["escalation"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"]}
     assert kinds_by_agent(ws, cid) == final
     with ws.db.read() as s:
-        sophies = list(s.exec(select(Alert).where(Alert.conversation_id == cid, Alert.agent == "sophie")))
-    assert len(sophies) == 1 and sophies[0].acknowledged_at is None and sophies[0].seen_at is None
-    assert sophies[0].created_at == at(24, 16, 1) and "every agent now sees it" in sophies[0].text
+        overdue = list(s.exec(select(Alert).where(Alert.kind == "overdue")))
+    assert [(a.agent, a.team, a.conversation_id, a.acknowledged_at) for a in overdue] == [("sophie", "hifi", None, None)]
+    assert overdue[0].created_at == at(24, 16, 1) and f"Conversation {cid}: team hifi did not answer" in overdue[0].text
     # what each agent sees through the command line
-    assert kinds_by_agent_cli(ws, cid) == final
+    assert kinds_by_agent_cli(ws, cid) == {**final, "sophie": []}  # she acknowledged hers at the team rung
+    assert [a["kind"] for a in alerts(ws, "sophie") if a["conversation_id"] is None] == ["overdue"]
     # the supervisor without a team (hifi has its own) is not alerted
     assert [a for a in alerts(ws, unix_login()) if a["conversation_id"] == cid] == []
 
