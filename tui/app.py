@@ -337,8 +337,9 @@ class ComptoirApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="alerts-opened")
     def acknowledge_opened(self, conversation_id: int) -> None:
-        """Opening a conversation acknowledges this agent's alerts about it (the change feed redraws the bar)."""
-        self.service.acknowledge_conversation(conversation_id)
+        """Opening a conversation acknowledges this agent's alerts about it; the bar follows at once."""
+        if self.service.acknowledge_conversation(conversation_id):
+            self.call_from_thread(self.load_alerts)
 
     def conversation_closed(self) -> None:
         self.viewing_id = None

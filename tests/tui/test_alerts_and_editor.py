@@ -160,7 +160,6 @@ async def test_opening_a_conversation_acknowledges_its_alerts() -> None:
         app.open_conversation(1)
         await settle(pilot)
         assert ("acknowledge_conversation", 1) in service.calls
-        app.load_alerts()  # the change feed does this in the app; its watcher is off in tests
         await settle(pilot)
         bar = app.screen.query_one(AlertBar)
         assert bar.render().plain.startswith("▲ 1 alert: 1 assigned to you")
