@@ -315,6 +315,8 @@ def comptoir_round(dovecot: Dovecot, user, work: Path, name: str, added: str) ->
         "history_alerts": one("SELECT COUNT(*) FROM alert a JOIN conversation c ON c.id = a.conversation_id "
                               "WHERE c.state = 'done'"),
         "alerted_conversations": one("SELECT COUNT(DISTINCT conversation_id) FROM alert"),
+        "doubled_conversations": one("SELECT COUNT(*) FROM (SELECT conversation_id FROM alert WHERE conversation_id "
+                                     "IS NOT NULL GROUP BY conversation_id HAVING COUNT(*) > 1) AS d"),
         "workspace_bytes": tree_bytes(workspace),
         # Where the bytes are: each table and index (SQLite's dbstat), largest first.
         "tables": db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8").fetchall(),
@@ -395,8 +397,8 @@ def main() -> int:
     print(f"first sync stored {first['messages']} of {args.count} messages, {first['history']} as history; "
           f"{first['live_conversations']} live conversations")
     print(f"alerts raised by the first sync: {first['alerts']} rows over {first['alerted_conversations']} "
-          f"conversations, {first['history_alerts']} for history (target 0 for history, at most one per live "
-          f"conversation)")
+          f"conversations, {first['history_alerts']} for history, {first['doubled_conversations']} conversations with "
+          f"more than one (target 0 for history, at most one per live conversation)")
     for n, facts in enumerate(facts_by_round[1:], 2):
         print(f"round {n}: {facts['messages']} messages, {facts['alerts']} alerts, {facts['history_alerts']} for history")
     ratio = first["workspace_bytes"] / maildir_bytes

@@ -214,12 +214,12 @@ def _warn(conversation: ConversationState, policy: Policy, now: datetime, key: s
         return ()
     team = conversation.team
     owner = conversation.owner
+    # Only the agent holding the conversation is warned: a whole team told about every window that
+    # closes learns to ignore its alerts, and the escalation that follows alerts the right people.
+    agents: tuple[str, ...] = (owner,) if owner else ()
     if key == EXCLUSIVE_WARNING:
-        agents: tuple[str, ...] = (owner,) if owner else ()
-        teams: tuple[str, ...] = ()
         who, after = owner or "the exclusive agent", f"team {team} sees it" if team else "every agent sees it"
     else:
-        agents, teams = ((owner,) if owner else ()), ((team,) if team else ())
         who = f"team {team}"
         after = ("supervisors are alerted" if conversation.confidential
                  else "every agent sees it and supervisors are alerted")
@@ -228,7 +228,7 @@ def _warn(conversation: ConversationState, policy: Policy, now: datetime, key: s
     return (Step(
         WARN, conversation.id,
         Reason(f"{key}_closing", text, {"conversation": conversation.id, "until": deadline}),
-        alert_agents=agents, alert_teams=teams, warning_key=key,
+        alert_agents=agents, warning_key=key,
     ),)
 
 

@@ -37,7 +37,7 @@ from tui.messages import (
     WorkspaceChanged,
 )
 from tui.outcomes import as_result
-from tui.widgets.alert_bar import AlertBar
+from tui.widgets.alert_bar import AlertBar, unseen_actionable
 from tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class ComptoirApp(App[None]):
         self.alerts: list = []
         self.viewing_id: int | None = None
         self.replying_id: int | None = None
-        self._known_alert_ids: set[int] | None = None
+        self._known_alert_ids: set[tuple[int, datetime]] | None = None
         self._held_keys: list[events.Key] = []
         """Keys typed while the screen they are meant for is still opening (see hold_keys)."""
         self._opening: str | None = None
@@ -321,7 +321,8 @@ class ComptoirApp(App[None]):
     @on(AlertsLoaded)
     def show_alerts(self, message: AlertsLoaded) -> None:
         self.alerts = list(message.alerts)
-        ids = {alert.id for alert in self.alerts}
+        # An alert raised again in place keeps its id: (id, time) is what is new; notices never ring.
+        ids = {(alert.id, alert.created_at) for alert in unseen_actionable(self.alerts)}
         if self._known_alert_ids is not None and ids - self._known_alert_ids and self.service.config.workspace.bell:
             self.bell()
         self._known_alert_ids = ids | (self._known_alert_ids or set())
@@ -392,7 +393,14 @@ class ComptoirApp(App[None]):
 
         self.viewing_id = conversation_id
         self.send_heartbeat()
+        self.acknowledge_opened(conversation_id)
         self.push_screen(ConversationScreen(conversation_id))
+
+    @work(thread=True, exit_on_error=False, group="alerts-opened")
+    def acknowledge_opened(self, conversation_id: int) -> None:
+        """Opening a conversation acknowledges this agent's alerts about it; the bar follows at once."""
+        if self.service.acknowledge_conversation(conversation_id):
+            self.call_from_thread(self.load_alerts)
 
     def conversation_closed(self) -> None:
         self.viewing_id = None

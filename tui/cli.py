@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from core import __version__
 from core.errors import ActionRefused, ComptoirError, UnknownName
 from core.textsafe import printable
+from core.work.alert_kinds import counts_in_words, kind_words
 from routing.wording import counted
 
 EXIT_OK = 0
@@ -445,9 +446,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         return 0
     if not alerts:
         print("no alerts")
+    else:
+        print(", ".join(counts_in_words(a.kind for a in alerts)))
     for a in alerts:
         conv = f"#{a.conversation_id} " if a.conversation_id else ""
-        print(f"{a.id:>6}  {shown_time(args, svc, a.created_at)}  {a.kind:<10} {conv}{local_text(args, svc, a.text)}")
+        print(f"{a.id:>6}  {shown_time(args, svc, a.created_at)}  {kind_words(a.kind):<17} {conv}{local_text(args, svc, a.text)}")
     return 0
 
 

@@ -482,8 +482,8 @@ class _Batch(HistoryAndSentMail):
             self.journal.alert(now, "exclusive", f"New message for you from {who}: {label}{until}", conv.id, agents=[exclusive])
         elif owner and not is_new:
             self.journal.alert(now, "reply", f"{who} answered on {label}", conv.id, agents=[owner])
-        elif d.visibility == "team" and d.team:
-            self.journal.alert(now, "team", f"New for team {d.team} from {who}: {label}", conv.id, teams=[d.team])
+        # New mail for a team alerts nobody: it is in the team's queue, whose count says so, and an alert
+        # for every member about every mail is the flood that hides what one person must do.
 
     def _flush(self) -> None:
         sql = self.sql

@@ -244,12 +244,14 @@ class Event(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """Something one agent must notice; team alerts are written once per member."""
+    """Something one agent must act on; team alerts are written once per member, and there is at most
+    one per agent and conversation, raised again in place as the conversation moves (core.work.alerting)."""
 
     __tablename__ = "alert"
     __table_args__ = (
         Index("ix_alert_agent_open", "agent", "acknowledged_at"),
         Index("ix_alert_created", "created_at", "kind", "agent", "acknowledged_at", "conversation_id"),
+        Index("ux_alert_conversation_agent", "conversation_id", "agent", unique=True),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     agent: str
@@ -259,7 +261,10 @@ class Alert(SQLModel, table=True):
     conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id")
     source: str = "comptoir"
     created_at: datetime = _when(nullable=False, default=None)
+    """When it was raised, or last raised again."""
     acknowledged_at: Optional[datetime] = _when()
+    seen_at: Optional[datetime] = _when()
+    """When its agent last looked at the alert list with it there; None makes the bar blink."""
 
 
 class OutboxItem(SQLModel, table=True):

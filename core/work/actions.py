@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
@@ -23,7 +24,19 @@ from routing.wording import counted, when
 from core.work.queries import get_conversation
 from core.store.search import index_message
 from core.store.rawsql import RawSql, column_when
-from core.work.journal import JournalBatch, acknowledge_alerts, raise_alerts, record_change, record_event
+from core.work.alerting import PICK_UP_KINDS
+from core.work.journal import (
+    JournalBatch,
+    acknowledge_alerts,
+    acknowledge_conversation_alerts,
+    mark_alerts_seen as _mark_seen,
+    raise_alerts,
+    record_change,
+    record_event,
+    settle,
+    settle_claimed,
+    settle_on_claim,
+)
 from core.work.presence import heartbeat, set_presence
 from core.work.replies import reply, resend
 from core.work.views import ActionResult
@@ -116,6 +129,8 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             if latest.state == "done":
                 return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
             return _lost(ws, agent, conv, latest.owner)
+        if settle_on_claim(raw, conversation_id, agent, now):
+            journal.changed([None], kind="alert")
         journal.flush(raw)
     return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
 
@@ -145,6 +160,7 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
             return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
         record_event(s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now)
         teams = [conv.team] if conv.team else []
+        settle(s, conversation_id, now, agent=agent)
         raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
                      teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
         record_change(s, [conversation_id])
@@ -206,6 +222,10 @@ def assign(
         alert_text = f"{_name(ws, agent)}: {_label(conv)} " + (f"is yours now" if to_agent else f"goes to team {to_team}")
         if note:
             alert_text += f" \u2014 {note}"
+        # Whoever acts has dealt with it; handed to one agent, nobody else is asked to pick it up any more.
+        settle(s, conversation_id, now, agent=agent)
+        if to_agent:
+            settle(s, conversation_id, now, others_than=to_agent, kinds=PICK_UP_KINDS)
         # The previous owner gets the "taken" alert below, not a second one as a member of the new team.
         losing = previous if previous and previous not in (agent, to_agent) else None
         raise_alerts(s, ws, now, "assigned", alert_text, conversation_id,
@@ -258,6 +278,8 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             values["deadline"] = NO_DEADLINE
             values["next_step_at"] = None
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
+        # Nothing left to work out: nobody needs an alert about it; else the agent has seen to their part.
+        settle(s, conv.id, now, **({} if pending == 0 else {"agent": agent}))
         record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
                      message_id=message_id, reason=reason)
         record_change(s, [conv.id])
@@ -297,6 +319,7 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
                     next_step_at=None)
         )
         record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
+        settle(s, conversation_id, now)
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is done", conversation_id)
 
@@ -340,6 +363,7 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
                     next_step_at=until)
         )
+        settle_claimed(s, conversation_id, agent, now)
         record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {when(until, None)}", now,
                      until=until.isoformat())
         record_change(s, [conversation_id])
@@ -405,6 +429,18 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
 def acknowledge(ws: Workspace, agent: str, alert_id: int | None, now: datetime) -> int:
     with ws.db.write() as s:
         return acknowledge_alerts(s, now, agent=agent, alert_id=alert_id)
+
+
+def acknowledge_conversation(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> int:
+    """The agent opened the conversation: every alert of theirs about it is acknowledged."""
+    with ws.db.write() as s:
+        return acknowledge_conversation_alerts(s, agent, conversation_id, now)
+
+
+def mark_alerts_seen(ws: Workspace, agent: str, alert_ids: Sequence[int], up_to: datetime, now: datetime) -> int:
+    """The agent's alert list showed these alerts, raised up to `up_to`: they stop the bar blinking."""
+    with ws.db.write() as s:
+        return _mark_seen(s, agent, alert_ids, up_to, now)
 
 
 def external_alert(

@@ -13,12 +13,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.instants import NO_DEADLINE
+from core.work.alerting import NewAlert, alert_recipients
 from core.work.journal import JournalBatch
 from core.work.policy import build_policy
 from core.store.rawsql import RawSql
 from core.work.webhook import enqueue as enqueue_webhook
 from core.workspace.folder import Workspace
 from routing import ConversationState, Policy, escalate, next_step_at
+from routing.escalate import SUPERVISORS_ALERTED
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -144,7 +146,16 @@ def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, write
             warned.append(step.warning_key)
         writes.journal.event(row.id, "escalation", step.kind, step.reason.text, now, code=step.reason.code)
         kind = {"warn": "window_closing", "unsnooze": "snooze_over"}.get(step.kind, "escalation")
-        writes.journal.alert(now, kind, step.reason.text, row.id, step.alert_agents, step.alert_teams)
+        if step.warning_key == SUPERVISORS_ALERTED:
+            # The last rung: supervisors get one alert per team that stands for all its overdue conversations
+            # (core.work.alerting.DIGEST_KINDS), not one per conversation: a backlog is one thing to act on.
+            writes.journal.add_alerts(
+                (NewAlert(agent, "overdue", f"Team {row.team or '(none)'} has conversations past their team window; "
+                          f"the latest: {step.reason.text}", None, row.team)
+                 for agent in alert_recipients(ws, step.alert_agents, step.alert_teams)), now)
+        else:
+            # One alert per agent and conversation: a later rung of this pass replaces an earlier one.
+            writes.journal.alert(now, kind, step.reason.text, row.id, step.alert_agents, step.alert_teams)
         for team_name in step.alert_teams:
             team = ws.config.team(team_name)
             if team and team.webhook and step.kind != "warn":

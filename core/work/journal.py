@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,15 @@ from core.instants import utcnow
 from core.store.db import NOTIFY_CHANNEL
 from core.store.rawsql import RawSql, column_when
 from core.work.acting import acting_login_details
+from core.work.alerting import (
+    DIGEST_KINDS,
+    DIGEST_QUIET,
+    KEPT_KINDS,
+    PICK_UP_KINDS,
+    SINGLE_KINDS,
+    NewAlert,
+    alerts_for,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -29,28 +38,11 @@ if TYPE_CHECKING:
 
 EVENT_INSERT_SQL = ("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
                     "VALUES (:c, NULL, :actor, :at, :kind, :details)")
-ALERT_INSERT_SQL = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                    "VALUES (:agent, :team, :kind, :text, :c, :source, :at, NULL)")
 CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
 NOTIFY_SQL = "SELECT pg_notify(:ch, :p)"
 log = logging.getLogger("comptoir.journal")
 _SESSION_SEEN = "comptoir_changed"
 """Where a Session remembers the (conversation, kind) pairs it logged, so each is logged once a transaction."""
-
-
-def alert_recipients(
-    ws: Workspace, agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = ()
-) -> dict[str, str | None]:
-    """Known agents to alert, each with the team it is alerted for (None when named personally)."""
-    excluded = set(exclude)
-    recipients: dict[str, str | None] = {}
-    for team in teams:
-        for member in ws.config.members_of(team):
-            recipients.setdefault(member, team)
-    for agent in agents:
-        recipients[agent] = None
-    known = {a.login for a in ws.config.agents}
-    return {agent: team for agent, team in recipients.items() if agent in known and agent not in excluded}
 
 
 class JournalBatch:
@@ -64,7 +56,7 @@ class JournalBatch:
     def __init__(self, ws: Workspace | None, sqlite: bool) -> None:
         self.ws, self.sqlite = ws, sqlite
         self.events: list[dict[str, Any]] = []
-        self.alerts: list[dict[str, Any]] = []
+        self.alerts: list[tuple[NewAlert, datetime]] = []
         self.changes: dict[tuple[int | None, str], None] = {}
         self._login = acting_login_details()
         self._whens: dict[datetime | None, Any] = {}
@@ -86,16 +78,18 @@ class JournalBatch:
     def alert(self, now: datetime, kind: str, text: str, conversation_id: int | None = None,
               agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = (),
               source: str = "comptoir") -> list[str]:
-        """One alert per concerned agent (team alerts go to every member); returns who gets one."""
+        """Alert every concerned agent (team alerts go to every member), one alert per agent and
+        conversation (core.work.alerting); returns who gets one."""
         assert self.ws is not None, "alerts need the workspace's agents and teams"
-        got = alert_recipients(self.ws, agents, teams, exclude)
-        at = self.when(now)
-        for agent, team in got.items():
-            self.alerts.append({"agent": agent, "team": team, "kind": kind, "text": text, "c": conversation_id,
-                                "source": source, "at": at})
-        if got:
+        return self.add_alerts(alerts_for(self.ws, kind, text, conversation_id, agents, teams, exclude, source), now)
+
+    def add_alerts(self, alerts: Iterable[NewAlert], now: datetime) -> list[str]:
+        """Alerts already worked out (a digest, the claim's notice); returns whom they are for."""
+        added = [(alert, now) for alert in alerts]
+        self.alerts.extend(added)
+        if added:
             self.changed([None], kind="alert")
-        return list(got)
+        return [alert.agent for alert, _now in added]
 
     def changed(self, conversation_ids: Iterable[int | None], kind: str = "conversation") -> None:
         """These conversations (None: something not tied to one, like alerts) changed: the apps look again."""
@@ -106,7 +100,11 @@ class JournalBatch:
         """Write what was gathered, in `sql`'s transaction; with the `session` that transaction belongs to,
         a change already logged in it is not logged twice."""
         sql.many(EVENT_INSERT_SQL, self.events)
-        sql.many(ALERT_INSERT_SQL, self.alerts)
+        by_moment: dict[datetime, list[NewAlert]] = {}
+        for alert, moment in self.alerts:
+            by_moment.setdefault(moment, []).append(alert)
+        for moment, alerts in by_moment.items():
+            write_alerts(sql, alerts, moment)
         changes = list(self.changes)
         if session is not None:
             seen = session.info.setdefault(_SESSION_SEEN, set())
@@ -194,3 +192,140 @@ def prune_changes(s: Session, before: datetime) -> int:
     """Delete change-log rows older than `before` (running apps have read them long ago); returns how many."""
     sql = RawSql(s)
     return sql.run("DELETE FROM change WHERE at < :c", {"c": sql.when(before)}).rowcount or 0
+
+
+# -- alerts: one per conversation and person, raised again in place (the rule: core.work.alerting) ----------
+_UPSERT = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
+           "VALUES (:a, :tm, :k, :x, :c, :src, :t, NULL, NULL) "
+           "ON CONFLICT (conversation_id, agent) DO UPDATE SET team = excluded.team, kind = excluded.kind, "
+           "text = excluded.text, source = excluded.source, created_at = excluded.created_at, "
+           "acknowledged_at = NULL, seen_at = NULL")
+_INSERT = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
+           "VALUES (:a, :tm, :k, :x, NULL, :src, :t, NULL, NULL)")
+_DIGEST_KEY = "agent = :a AND kind = :k AND conversation_id IS NULL AND COALESCE(team, '') = COALESCE(:tm, '')"
+_DIGEST_REFRESH = (f"UPDATE alert SET text = :x WHERE {_DIGEST_KEY} "
+                   "AND (acknowledged_at IS NULL OR acknowledged_at > :quiet)")
+_DIGEST_RAISE = (f"UPDATE alert SET text = :x, source = :src, created_at = :t, acknowledged_at = NULL, seen_at = NULL "
+                 f"WHERE {_DIGEST_KEY}")
+_RAISE_SINGLE = ("UPDATE alert SET text = :x, source = :src, created_at = :t, seen_at = NULL "
+                 "WHERE agent = :a AND kind = :k AND conversation_id IS NULL AND acknowledged_at IS NULL")
+
+
+def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
+    """Write alerts in the caller's transaction; returns how many rows were raised or raised again.
+
+    Of several alerts for the same agent and conversation in one call, the last one wins.
+    """
+    at = sql.when(now)
+    about: dict[tuple[int, str], dict] = {}
+    single: dict[tuple[str, str], dict] = {}
+    digest: dict[tuple[str, str, str | None], dict] = {}
+    loose: list[dict] = []
+    for alert in alerts:
+        row = {"a": alert.agent, "tm": alert.team, "k": alert.kind, "x": alert.text, "c": alert.conversation_id,
+               "src": alert.source, "t": at}
+        if alert.conversation_id is not None:
+            about[(alert.conversation_id, alert.agent)] = row
+        elif alert.kind in SINGLE_KINDS:
+            single[(alert.agent, alert.kind)] = row
+        elif alert.kind in DIGEST_KINDS:
+            digest[(alert.agent, alert.kind, alert.team)] = row
+        else:
+            loose.append(row)
+    sql.many(_UPSERT, list(about.values()))
+    raised = len(about)
+    for row in single.values():
+        if sql.run(_RAISE_SINGLE, row).rowcount == 0:
+            loose.append(row)
+        else:
+            raised += 1
+    quiet = sql.when(now - DIGEST_QUIET)
+    for row in digest.values():
+        if sql.run(_DIGEST_REFRESH, {**row, "quiet": quiet}).rowcount:
+            continue  # still waiting, or acknowledged a moment ago: its text follows, nobody is called again
+        if sql.run(_DIGEST_RAISE, row).rowcount == 0:
+            loose.append(row)
+        else:
+            raised += 1
+    sql.many(_INSERT, [{k: v for k, v in row.items() if k != "c"} for row in loose])
+    return raised + len(loose)
+
+
+def settle_alerts(sql: RawSql, conversation_id: int, now: datetime, *, agent: str | None = None,
+                  others_than: str | None = None, kinds: Sequence[str] | None = None) -> int:
+    """Acknowledge alerts about a conversation nobody needs any more; returns how many.
+
+    `agent`: only that agent's; `others_than`: everyone's but that agent's; `kinds`: only those kinds
+    (else every kind but KEPT_KINDS).
+    """
+    chosen = tuple(kinds) if kinds is not None else None
+    where = ["conversation_id = :c", "acknowledged_at IS NULL"]
+    params: dict = {"c": conversation_id, "t": sql.when(now)}
+    if agent is not None:
+        where.append("agent = :agent")
+        params["agent"] = agent
+    if others_than is not None:
+        where.append("agent != :other")
+        params["other"] = others_than
+    names = chosen if chosen is not None else KEPT_KINDS
+    marks = ", ".join(f":k{i}" for i in range(len(names)))
+    where.append(f"kind IN ({marks})" if chosen is not None else f"kind NOT IN ({marks})")
+    params.update({f"k{i}": name for i, name in enumerate(names)})
+    return sql.run(f"UPDATE alert SET acknowledged_at = :t WHERE {' AND '.join(where)}", params).rowcount or 0
+
+
+def settle_on_claim(sql: RawSql, conversation_id: int, agent: str, now: datetime) -> int:
+    """`agent` claimed the conversation: their own alerts about it are done with, and so are the
+    others' calls to pick it up (one statement: this runs on the claim's hot path)."""
+    kept = ", ".join(f"'{k}'" for k in KEPT_KINDS)
+    pick_up = ", ".join(f"'{k}'" for k in PICK_UP_KINDS)
+    return sql.run(
+        "UPDATE alert SET acknowledged_at = :t WHERE conversation_id = :c AND acknowledged_at IS NULL AND "
+        f"((agent = :me AND kind NOT IN ({kept})) OR (agent != :me AND kind IN ({pick_up})))",
+        {"t": sql.when(now), "c": conversation_id, "me": agent}).rowcount or 0
+
+
+def settle(s: Session, conversation_id: int, now: datetime, **which: Any) -> int:
+    """settle_alerts in the Session's transaction; running apps hear of it when any was settled."""
+    count = settle_alerts(RawSql(s), conversation_id, now, **which)
+    if count:
+        record_change(s, [None], kind="alert")
+    return count
+
+
+def settle_claimed(s: Session, conversation_id: int, agent: str, now: datetime) -> int:
+    """settle_on_claim in the Session's transaction (a snooze keeps the conversation for its agent too)."""
+    count = settle_on_claim(RawSql(s), conversation_id, agent, now)
+    if count:
+        record_change(s, [None], kind="alert")
+    return count
+
+
+def acknowledge_conversation_alerts(s: Session, agent: str, conversation_id: int, now: datetime) -> int:
+    """The agent opened the conversation: every open alert of theirs about it is acknowledged."""
+    sql = RawSql(s)
+    count = sql.run("UPDATE alert SET acknowledged_at = :t WHERE agent = :a AND conversation_id = :c "
+                    "AND acknowledged_at IS NULL", {"t": sql.when(now), "a": agent, "c": conversation_id}).rowcount or 0
+    if count:
+        record_change(s, [None], kind="alert")
+    return count
+
+
+def mark_alerts_seen(s: Session, agent: str, alert_ids: Sequence[int], up_to: datetime, now: datetime) -> int:
+    """The agent's alert list showed these alerts as raised up to `up_to`: they stop making the bar blink.
+    One raised again after `up_to` stays unseen."""
+    if not alert_ids:
+        return 0
+    sql = RawSql(s)
+    count = 0
+    for chunk in range(0, len(alert_ids), 500):
+        ids = list(alert_ids[chunk:chunk + 500])
+        names = {f"i{n}": v for n, v in enumerate(ids)}
+        count += sql.run(
+            f"UPDATE alert SET seen_at = :t WHERE agent = :a AND id IN ({', '.join(':' + k for k in names)}) "
+            "AND seen_at IS NULL AND created_at <= :up", {"t": sql.when(now), "a": agent, "up": sql.when(up_to), **names},
+        ).rowcount or 0
+    if count:
+        record_change(s, [None], kind="alert")
+    return count
+

@@ -189,17 +189,18 @@ def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[st
 
 
 def alerts(ws: Workspace, agent: str, include_acknowledged: bool, limit: int) -> list[AlertView]:
-    """This agent's alerts, newest first."""
+    """This agent's alerts, the most recently raised first."""
     unacknowledged = "" if include_acknowledged else " AND acknowledged_at IS NULL"
     with ws.db.raw(write=False) as raw:
         found = raw.all(
-            "SELECT id, kind, text, conversation_id, created_at, acknowledged_at, source FROM alert "
-            f"WHERE agent = :me{unacknowledged} ORDER BY id DESC LIMIT :limit",
+            "SELECT id, kind, text, conversation_id, created_at, acknowledged_at, source, seen_at FROM alert "
+            f"WHERE agent = :me{unacknowledged} ORDER BY created_at DESC, id DESC LIMIT :limit",
             {"me": agent, "limit": limit},
         )
     return [
-        AlertView(int(i), kind, text, conversation_id, RawSql.read_instant(created), acknowledged is not None, source)
-        for i, kind, text, conversation_id, created, acknowledged, source in found
+        AlertView(int(i), kind, text, conversation_id, RawSql.read_instant(created), acknowledged is not None, source,
+                  seen is not None)
+        for i, kind, text, conversation_id, created, acknowledged, source, seen in found
     ]
 
 

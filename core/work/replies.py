@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from core.errors import ActionRefused
 from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem
 from core.store.search import index_message
-from core.work.journal import record_change, record_event
+from core.work.journal import record_change, record_event, settle
 from core.work.queries import get_conversation, reply_from, signature_block, signed_body
 from core.work.views import ActionResult
 from core.workspace.folder import Workspace
@@ -126,6 +126,7 @@ def reply(
                 version=Conversation.version + 1,
             )
         )
+        settle(s, conversation_id, now)
         record_event(s, conversation_id, agent, "reply",
                      f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
                      message_id=msg.id, our_message_id=our_id)

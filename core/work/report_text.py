@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from core.durations import format_seconds
 from core.textsafe import printable
+from core.work.alert_kinds import kind_words
 from core.work.views import ReportGroup, ReportView, Share, Spread
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -91,7 +92,8 @@ def text_report(view: ReportView) -> str:
     out += ["Satisfaction: " + (", ".join(f"{printable(s.name)} {s.other:.1f} ({s.count})"
                                            for s in (*view.satisfaction_teams, *view.satisfaction_agents)) or "no ratings")]
     out += ["Alerts raised (acknowledged without action): "
-            + (", ".join(f"{printable(a.name)} {a.count} ({int(a.other or 0)})" for a in view.alerts_by_kind) or "none")]
+            + (", ".join(f"{printable(kind_words(a.name))} {a.count} ({int(a.other or 0)})" for a in view.alerts_by_kind)
+               or "none")]
     out += ["Alerts per person: " + (", ".join(f"{printable(a.name)} {a.count} ({int(a.other or 0)})"
                                                 for a in view.alerts_by_agent) or "none")]
     out += ["Load now (open conversations owned): " + (", ".join(f"{printable(a.name)} {a.count}" for a in view.load_now) or "none")]

@@ -268,6 +268,14 @@ class Comptoir:
         """Acknowledge one alert, or all of this agent's when alert_id is None; returns how many."""
         return actions.acknowledge(self.workspace, self.agent, alert_id, self.now())
 
+    def acknowledge_conversation(self, conversation_id: int) -> int:
+        """This agent opened the conversation: their alerts about it are acknowledged; returns how many."""
+        return actions.acknowledge_conversation(self.workspace, self.agent, conversation_id, self.now())
+
+    def mark_alerts_seen(self, alert_ids: Sequence[int], up_to: datetime) -> int:
+        """This agent's alert list showed these alerts, raised up to `up_to`: they stop the bar blinking."""
+        return actions.mark_alerts_seen(self.workspace, self.agent, alert_ids, up_to, self.now())
+
     def escalate(self, at: datetime | None = None) -> list[dict[str, Any]]:
         """One escalation pass as of now, or as of `at` (a supervisor's or a demo's time travel)."""
         from core.errors import ActionRefused

@@ -125,11 +125,15 @@ class ConversationDetail:
 class AlertView:
     id: int
     kind: str
+    """Internal name (core.work.alert_kinds words it for people)."""
     text: str
     conversation_id: int | None
     created_at: datetime
+    """When it was raised, or last raised again (one alert per agent and conversation)."""
     acknowledged: bool
     source: str = "comptoir"
+    seen: bool = False
+    """The agent's alert list has shown it since it was last raised."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import itertools
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -55,22 +55,31 @@ def deliver(ws: Workspace, now: datetime, to: str, **kw) -> tuple[int, int, str]
 
 @dataclass
 class Mark:
-    """The highest alert and event ids at one moment, to read what came after."""
+    """The highest alert and event ids at one moment, and every alert as it was then, to read what came
+    after: an alert raised again in place (core.work.alerting) counts as raised after the mark."""
 
     alert: int
     event: int
+    alert_rows: dict = field(default_factory=dict)
 
 
 def mark(ws: Workspace) -> Mark:
     with ws.db.read() as s:
         a = s.exec(select(func.coalesce(func.max(Alert.id), 0))).one()
         e = s.exec(select(func.coalesce(func.max(Event.id), 0))).one()
-    return Mark(int(a), int(e))
+        rows = {r.id: _raised(r) for r in s.exec(select(Alert))}
+    return Mark(int(a), int(e), rows)
+
+
+def _raised(alert: Alert) -> tuple:
+    return (alert.kind, alert.text, alert.created_at, alert.acknowledged_at is None)
 
 
 def alerts_since(ws: Workspace, m: Mark) -> list[Alert]:
+    """Alerts written since the mark, or raised again in place (unacknowledged and changed)."""
     with ws.db.read() as s:
-        return list(s.exec(select(Alert).where(col(Alert.id) > m.alert).order_by(col(Alert.id))))
+        rows = list(s.exec(select(Alert).order_by(col(Alert.id))))
+    return [r for r in rows if r.id > m.alert or (r.acknowledged_at is None and m.alert_rows.get(r.id) != _raised(r))]
 
 
 def alerted(ws: Workspace, m: Mark) -> list[str]:

@@ -83,7 +83,8 @@ def test_personal_then_team_then_everyone(cli_ws):
     # 15 minutes before the window closes: marie is warned, and only marie
     steps = escalate(ws, at(24, 11, 46))
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "warn")]
-    assert kinds_by_agent(ws, cid) == {"marie": ["exclusive", "window_closing"], "paul": [], "lea": [], "sophie": []}
+    # one alert per agent and conversation: marie's "exclusive" alert becomes "window closing" in place
+    assert kinds_by_agent(ws, cid) == {"marie": ["window_closing"], "paul": [], "lea": [], "sophie": []}
     assert escalate(ws, at(24, 11, 50)) == []  # a warning is given once
 
     # the exclusive window is over: team hifi sees it and is alerted
@@ -91,30 +92,30 @@ def test_personal_then_team_then_everyone(cli_ws):
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "to_team")]
     conv = conversation(ws, cid)
     assert (conv.visibility, conv.owner, conv.exclusive_agent, conv.team) == ("team", None, None, "hifi")
-    assert kinds_by_agent(ws, cid) == {
-        "marie": ["escalation", "exclusive", "window_closing"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"],
-    }
+    assert kinds_by_agent(ws, cid) == {"marie": ["escalation"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"]}
+    comptoir(ws.path, "alerts", "--all", "--as", "sophie", check=True)
+    assert [a for a in alerts(ws, "sophie") if a["conversation_id"] == cid] == []
 
-    # 15 minutes before the team window closes: the team is warned
+    # 15 minutes before the team window closes: nobody holds it, so nobody is told the window closes
     assert escalate(ws, at(24, 15, 30)) == []
     steps = escalate(ws, at(24, 15, 46))
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "warn")]
-    assert kinds_by_agent(ws, cid) == {
-        "marie": ["escalation", "exclusive", "window_closing", "window_closing"],
-        "paul": ["escalation", "window_closing"], "lea": [], "sophie": ["escalation", "window_closing"],
-    }
+    assert kinds_by_agent(ws, cid) == {"marie": ["escalation"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"]}
 
-    # the team window is over: everyone sees it, the supervisor of hifi is alerted
+    # the team window is over: everyone sees it; the supervisor of hifi gets the team's one "overdue"
+    # alert, which stands for every conversation of hifi past its team window
     steps = escalate(ws, at(24, 16, 1))
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "to_everyone")]
     assert conversation(ws, cid).visibility == "everyone"
-    final = {
-        "marie": ["escalation", "exclusive", "window_closing", "window_closing"],
-        "paul": ["escalation", "window_closing"], "lea": [], "sophie": ["escalation", "escalation", "window_closing"],
-    }
+    final = {"marie": ["escalation"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"]}
     assert kinds_by_agent(ws, cid) == final
+    with ws.db.read() as s:
+        overdue = list(s.exec(select(Alert).where(Alert.kind == "overdue")))
+    assert [(a.agent, a.team, a.conversation_id, a.acknowledged_at) for a in overdue] == [("sophie", "hifi", None, None)]
+    assert overdue[0].created_at == at(24, 16, 1) and f"Conversation {cid}: team hifi did not answer" in overdue[0].text
     # what each agent sees through the command line
-    assert kinds_by_agent_cli(ws, cid) == final
+    assert kinds_by_agent_cli(ws, cid) == {**final, "sophie": []}  # she acknowledged hers at the team rung
+    assert [a["kind"] for a in alerts(ws, "sophie") if a["conversation_id"] is None] == ["overdue"]
     # the supervisor without a team (hifi has its own) is not alerted
     assert [a for a in alerts(ws, unix_login()) if a["conversation_id"] == cid] == []
 

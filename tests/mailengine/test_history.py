@@ -165,3 +165,38 @@ def test_account_add_says_what_it_will_import(tmp_path, dovecot, imap_account):
     assert "about 2 become live work" in added.stdout
     assert "Sent: could not be counted now" in added.stdout  # no Sent folder yet: said, not fatal
     assert "\nadded = " in (tmp_path / "ws" / "comptoir.toml").read_text()
+
+
+async def test_first_sync_raises_at_most_one_alert_per_live_conversation_and_person(history_ws, dovecot, imap_account):
+    """Issue 10's target: a first sync of a mailbox with history raises no alert for history and at most one
+    per live conversation and person, however many rungs of its ladder already ran out while it waited;
+    later escalation raises that same alert again in place instead of adding rows."""
+    ws, now = history_ws, time.time()
+    hours = (0.2, 0.9, 1.5, 2.5, 3.5, 3.9, 5, 9, 20, 30, 47, 70)  # inside the 3-day grace period: live work
+    live = [mail(f"C{n} <c{n}@customer.test>", f"Question {n}", f"<live{n}@customer.test>", now - h * 3600)
+            for n, h in enumerate(hours)]
+    old = [mail(f"H{n} <h{n}@customer.test>", f"Old {n}", f"<old{n}@customer.test>", now - (100 + n) * DAY)
+           for n in range(5)]
+    dovecot.write_maildir(imap_account.name, live + old)
+    assert await sync_once(ws)
+
+    per_pair = "SELECT conversation_id, agent, COUNT(*) FROM alert GROUP BY conversation_id, agent HAVING COUNT(*) > 1"
+    assert rows(ws, per_pair) == []
+    live_ids = {r[0] for r in rows(ws, "SELECT id FROM conversation WHERE state != 'done'")}
+    assert len(live_ids) == len(hours)
+    agents = {r[0] for r in rows(ws, "SELECT DISTINCT agent FROM alert")}
+    for conversation_id in live_ids:
+        assert count(ws, "SELECT COUNT(*) FROM alert WHERE conversation_id = :c", c=conversation_id) <= len(agents)
+    assert count(ws, "SELECT COUNT(*) FROM alert a JOIN conversation c ON c.id = a.conversation_id "
+                     "WHERE c.state = 'done'") == 0
+    # Ann (supervisor) is told once that team support has overdue conversations; Bob, a plain member, is
+    # told nothing (new team mail alerts nobody, and an unclaimed window closing warns nobody).
+    assert count(ws, "SELECT COUNT(*) FROM conversation WHERE state != 'done' AND visibility = 'everyone'") > 1
+    assert [tuple(r) for r in rows(ws, "SELECT agent, kind, team, conversation_id FROM alert")] == [
+        ("ann", "overdue", "support", None)]
+
+    # Time passes: every window runs out, and the rows stay one per conversation and person.
+    for later in (1, 5, 30):
+        run_escalation(ws, datetime.now(timezone.utc) + timedelta(hours=later))
+        assert rows(ws, per_pair) == []
+    assert count(ws, "SELECT COUNT(*) FROM alert") == 1

@@ -45,9 +45,14 @@ CASES = [
          policy=make_policy(warn_before=timedelta(minutes=30))),
     Case("exclusive-over-goes-to-team-and-releases-owner", conversation(), EXCLUSIVE_UNTIL,
          [("to_team", "team", True, None, (), ("sales",), None)]),
-    Case("warn-team-before-team-window-closes", conversation(visibility="team", owner=None),
+    # Window closing goes only to whoever holds the conversation: an unclaimed one warns nobody (the
+    # step is still recorded, once), a claimed one warns its owner, never the whole team.
+    Case("warn-team-before-team-window-closes-alerts-nobody", conversation(visibility="team", owner=None),
          TEAM_UNTIL - timedelta(minutes=5),
-         [("warn", None, False, None, (), ("sales",), "team")]),
+         [("warn", None, False, None, (), (), "team")]),
+    Case("warn-team-window-alerts-only-the-owner", conversation(visibility="team", owner="ann"),
+         TEAM_UNTIL - timedelta(minutes=5),
+         [("warn", None, False, None, ("ann",), (), "team")]),
     Case("team-warning-once", conversation(visibility="team", warnings_sent=frozenset({"team"})),
          TEAM_UNTIL - timedelta(minutes=5), []),
     Case("team-over-goes-to-everyone-with-supervisors", conversation(visibility="team", owner=None), TEAM_UNTIL,

@@ -6,8 +6,10 @@ changes through a queue, so tests can play "another session" by calling its meth
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -583,15 +585,29 @@ class FakeComptoir:
         return sample_report(ReportQuery(since, until, team, agent, address, client, group_by, timezone), self._now)
 
     def acknowledge(self, alert_id: int | None = None) -> int:
+        self.calls.append(("acknowledge", alert_id))
+        return self._update_alerts(lambda a: not a.acknowledged and (alert_id is None or a.id == alert_id),
+                                   acknowledged=True)
+
+    def acknowledge_conversation(self, conversation_id: int) -> int:
+        self.calls.append(("acknowledge_conversation", conversation_id))
+        return self._update_alerts(lambda a: not a.acknowledged and a.conversation_id == conversation_id,
+                                   acknowledged=True)
+
+    def mark_alerts_seen(self, alert_ids: Sequence[int], up_to: datetime) -> int:
+        self.calls.append(("mark_alerts_seen", tuple(alert_ids)))
+        chosen = set(alert_ids)
+        return self._update_alerts(lambda a: not a.seen and a.id in chosen and a.created_at <= up_to, seen=True)
+
+    def _update_alerts(self, which, **changes) -> int:
         with self.lock:
-            self.calls.append(("acknowledge", alert_id))
             count = 0
             for index, alert in enumerate(self.alerts_list):
-                if not alert.acknowledged and (alert_id is None or alert.id == alert_id):
-                    self.alerts_list[index] = AlertView(alert.id, alert.kind, alert.text, alert.conversation_id,
-                                                        alert.created_at, True, alert.source)
+                if which(alert):
+                    self.alerts_list[index] = dataclasses.replace(alert, **changes)
                     count += 1
-            self._changed(None, "alert")
+            if count:
+                self._changed(None, "alert")
             return count
 
 
@@ -627,7 +643,7 @@ def populated_service(agent: str = "ann") -> FakeComptoir:
                         attachments=(AttachmentView(7, "scan-2231.pdf", "application/pdf", 48213),))
     service.viewing["bob"] = 2
     service.replying["cyd"] = 3
-    service.add_alert("window", "Window closes in 9 min: Invoice 2231 is wrong", 1, minutes_ago=3)
+    service.add_alert("window_closing", "Window closes in 9 min: Invoice 2231 is wrong", 1, minutes_ago=3)
     service.add_alert("assigned", "bob assigned you: Contract renewal", 4, minutes_ago=12)
     while not service.changes.empty():
         service.changes.get_nowait()

@@ -97,3 +97,69 @@ async def test_the_bar_stops_blinking_after_a_while_and_stays_lit(monkeypatch) -
             await pilot.pause(0.03)
             seen.add(bar.has_class("-lit"))
         assert seen == {True, False}
+
+
+INTERNAL_KIND_NAMES = ("window_closing", "snooze_over", "send_failed", "send_partial", "server_trouble",
+                       "sync_trouble", "exclusive", "escalation")
+
+
+async def test_the_bar_counts_alerts_by_kind_in_plain_words() -> None:
+    """The bar says how many alerts wait and of which kinds, in words a person uses; the alert list
+    too. No internal kind name (window_closing...) reaches the screen."""
+    service = populated_service()
+    service.add_alert("snooze_over", "Conversation 3 was snoozed until 10:00: it is open again", 3, minutes_ago=2)
+    service.add_alert("window_closing", "Window closes in 12 min: Contract renewal", 4, minutes_ago=1)
+    app = make_app(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(AlertBar)
+        shown = bar.render().plain
+        assert shown.startswith("▲ 4 alerts: 1 assigned to you · 2 windows closing · 1 snooze over   [A] to see them")
+        assert "Window closes in 12 min: Contract renewal" in shown  # the newest one
+        await pilot.press("A")
+        await settle(pilot)
+        listed = "\n".join(str(option.prompt) for option in app.screen.query_one("#alert-list").options)
+        assert "window closing" in listed and "snooze over" in listed and "assigned to you" in listed
+        for name in INTERNAL_KIND_NAMES:
+            assert name not in shown and name not in listed
+
+
+async def test_the_bar_blinks_only_for_unseen_alerts_that_ask_to_act() -> None:
+    """A notice (a colleague took a conversation) lights nothing; an alert asking to act lights the bar
+    until the alert list has shown it, and showing it is told to the service (every session calms)."""
+    from tests.tui.fake_service import FakeComptoir
+
+    service = FakeComptoir("ann")
+    service.add_alert("taken", "bob took #4 from you", 4, minutes_ago=5)
+    app = make_app(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(AlertBar)
+        assert bar.has_class("-pending") and not bar.has_class("-lit")
+        assert bar.render().plain.startswith("▲ 1 alert: 1 taken from you")
+        service.add_alert("escalation", "Conversation 3: team hifi now sees it", 3)
+        app.load_alerts()
+        await settle(pilot)
+        assert bar.has_class("-lit")
+        await pilot.press("A")
+        await settle(pilot)
+        assert ("mark_alerts_seen", (2, 1)) in service.calls
+        await pilot.press("q")
+        app.load_alerts()  # the change feed does this in the app; its watcher is off in tests
+        await settle(pilot)
+        bar = app.screen.query_one(AlertBar)
+        assert bar.has_class("-pending") and not bar.has_class("-lit")
+
+
+async def test_opening_a_conversation_acknowledges_its_alerts() -> None:
+    service = populated_service()
+    app = make_app(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one(AlertBar).render().plain.startswith("▲ 2 alerts")
+        app.open_conversation(1)
+        await settle(pilot)
+        assert ("acknowledge_conversation", 1) in service.calls
+        await settle(pilot)
+        bar = app.screen.query_one(AlertBar)
+        assert bar.render().plain.startswith("▲ 1 alert: 1 assigned to you")

@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.work.alert_kinds import WIDEST, kind_words
 from core.work.views import AlertView
 from tui import keys
 from tui.formatting import localize, plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 
-KIND_STYLES = {"failed": "bold red", "send_failed": "bold red", "send_partial": "bold red",
-               "escalation": "bold yellow", "window": "yellow", "mention": "cyan", "assigned": "green"}
+KIND_STYLES = {"send_failed": "bold red", "send_partial": "bold red", "server_trouble": "bold red",
+               "sync_trouble": "bold red", "escalation": "bold yellow", "window_closing": "yellow",
+               "mention": "cyan", "assigned": "green", "exclusive": "green", "claimed": "dim", "taken": "dim"}
 
 
 def alert_prompt(alert: AlertView, now, zone=None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{short_time(alert.created_at, now, zone):>9}  ", style="dim")
-    text.append(f"{clean_line(alert.kind):<11}", style=KIND_STYLES.get(alert.kind, "bold"))
+    text.append(f"{kind_words(alert.kind):<{WIDEST}}", style=KIND_STYLES.get(alert.kind, "bold"))
     text.append(" ")
     text.append(localize(clean_line(alert.text), zone, now))
     if alert.source != "comptoir":
@@ -65,6 +67,14 @@ class AlertsScreen(Dialog[None]):
         self.query_one("#alerts-title", Static).update(
             Text(f"Alerts — {count} waiting" if count else "Alerts — nothing needs you")
         )
+        unseen = [a for a in self.alerts if not a.seen]
+        if unseen:
+            self._mark_seen([a.id for a in unseen], max(a.created_at for a in unseen))
+
+    @work(thread=True, exit_on_error=False, group="alerts-seen")
+    def _mark_seen(self, alert_ids: list[int], up_to) -> None:
+        """Shown here, they stop the bar blinking (through the service, for every session of this agent)."""
+        self.app.service.mark_alerts_seen(alert_ids, up_to)  # type: ignore[attr-defined]
 
     def _highlighted(self) -> AlertView | None:
         options = self.query_one(OptionList)

@@ -16,6 +16,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
+from core.work.alert_kinds import kind_words
 from core.durations import format_seconds as duration
 from core.work.views import ReportView, Share
 from tui import keys
@@ -101,7 +102,7 @@ def people_table(view: ReportView) -> Table:
     table.add_row("no action", joined(f"{clean_line(r.name)} {r.count}" for r in view.no_action_reasons[:4]))
     table.add_row("ratings", joined(f"{clean_line(s.name)} {s.other:.1f} ({s.count})"
                                     for s in (*view.satisfaction_teams, *view.satisfaction_agents)))
-    table.add_row("alerts", joined(f"{clean_line(a.name)} {a.count} ({int(a.other or 0)} idle)"
+    table.add_row("alerts", joined(f"{clean_line(kind_words(a.name))} {a.count} ({int(a.other or 0)} idle)"
                                    for a in view.alerts_by_kind[:5]))
     table.add_row("load now", joined(f"{clean_line(a.name)} {a.count}" for a in view.load_now))
     ended = [d for d in view.load_at_day_end if d.recorded]

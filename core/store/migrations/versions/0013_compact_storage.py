@@ -4,14 +4,14 @@ contentless table; a match's conversation is read from `message` by rowid, which
 right when messages move between conversations). Together they were a third of a workspace.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0007"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
