@@ -16,7 +16,7 @@ from core.mail.ingest import IncomingMail, ingest_batch
 from core.store import schema
 from core.store.db import Database, sqlite_url
 from core.store.rawmail import read_raw
-from core.store.search import search_conversation_ids
+from tests.support.search import search_conversation_ids
 from core.work import queries
 from core.workspace.folder import open_workspace
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
