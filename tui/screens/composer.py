@@ -32,7 +32,7 @@ from tui.messages import ActionFinished, DetailLoaded
 from tui.safe import clean_block, clean_line
 from tui.screens.base import ReportsWorkerErrors
 from tui.screens.composer_dialogs import ConflictDialog, SavedReplyDialog
-from tui.screens.dialogs import ConfirmDialog
+from tui.screens.confirm import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.top_bar import TopBar
 
