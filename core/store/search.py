@@ -62,3 +62,11 @@ def search_conversation_ids(session: Session, query: str, limit: int = 500) -> l
     sql, params = found
     rows = session.execute(text(f"SELECT DISTINCT conversation_id FROM ({sql}) AS m LIMIT :lim"), {**params, "lim": limit})
     return [int(r[0]) for r in rows]
+
+
+def unindex_message(session: Session, message_id: int) -> None:
+    """Remove one message's search entry (a reply cancelled before it was sent)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM search_index WHERE rowid = :id"), {"id": message_id})
+    else:
+        session.execute(text("DELETE FROM search_doc WHERE message_id = :id"), {"id": message_id})

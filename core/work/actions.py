@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from sqlalchemy import insert, update
@@ -27,7 +27,9 @@ from routing.wording import counted
 from core.work.queries import get_conversation, our_addresses, signature_for
 from core.store.search import index_message
 from core.store.rawsql import RawSql, column_when
+from core.work import drafts
 from core.work.views import ActionResult
+from core.work.undo_data import undo_data
 from core.workspace.folder import Workspace
 
 MENTION = re.compile(r"(?<![\w.])@([a-z_][a-z0-9_.-]*)", re.IGNORECASE)
@@ -38,12 +40,15 @@ PRESENCE_STATES = ("available", "away", "vacation")
 # -- shared helpers ---------------------------------------------------------------------------
 def record_event(
     s: Session, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime, **details: object
-) -> None:
-    s.execute(
-        insert(Event.__table__),
-        [{"conversation_id": conversation_id, "message_id": None, "actor": actor, "at": now, "kind": kind,
-          "details": {"text": text, **details, **acting_login_details()}}],
+) -> int:
+    """Append one audit event; returns its id (what `undo` takes, when details carry an "undo" entry)."""
+    result = s.execute(
+        insert(Event.__table__).values(
+            conversation_id=conversation_id, message_id=None, actor=actor, at=now, kind=kind,
+            details={"text": text, **details, **acting_login_details()},
+        )
     )
+    return int(result.inserted_primary_key[0])
 
 
 def raise_alerts(
@@ -176,7 +181,8 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     at = column_when(now, sqlite)
     claimed = {"agent": agent, "now": at, "id": conversation_id}
     event = {"c": conversation_id, "actor": agent, "at": at,
-             "details": json.dumps({"text": f"{_name(ws, agent)} claimed it", **acting_login_details()})}
+             "details": json.dumps({"text": f"{_name(ws, agent)} claimed it", **acting_login_details(),
+                                    "undo": undo_data({"owner": None}, {"owner": agent})})}
     alert = None
     changes = [{"c": conversation_id, "k": "conversation", "at": column_when(utcnow(), sqlite)}]
     if conv.exclusive_agent and conv.exclusive_agent != agent:
@@ -196,7 +202,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             if latest.state == "done":
                 return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
             return _lost(ws, agent, conv, latest.owner)
-        raw.run(
+        event_id = raw.insert(
             "INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
             "VALUES (:c, NULL, :actor, :at, 'claim', :details)",
             event,
@@ -210,7 +216,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         raw.many(CHANGE_INSERT_SQL, changes)
         if not raw.sqlite:
             raw.run(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :p)", {"p": str(conversation_id)})
-    return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
+    return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent, undo=event_id)
 
 
 def _lost(ws: Workspace, agent: str, conv, owner: str | None) -> ActionResult:
@@ -236,12 +242,16 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         )
         if result.rowcount != 1:
             return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
-        record_event(s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now)
+        visibility = "team" if conv.team else "everyone"
+        event_id = record_event(
+            s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now,
+            undo=undo_data({"owner": previous, "exclusive_agent": conv.exclusive_agent, "visibility": conv.visibility},
+                           {"owner": None, "visibility": visibility}))
         teams = [conv.team] if conv.team else []
         raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
                      teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id)
+    return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id, undo=event_id)
 
 
 def assign(
@@ -293,7 +303,11 @@ def assign(
         text = f"{took}handed it to {target}" if (to_team or to_agent != agent) else f"{took}took it"
         if note:
             text += f": {note}"
-        record_event(s, conversation_id, agent, "assign", text, now, to_agent=to_agent, to_team=to_team, previous=previous, note=note)
+        before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "team": conv.team,
+                  "visibility": conv.visibility, "state": conv.state}
+        after = {"owner": values.get("owner"), "team": values.get("team", conv.team)}
+        event_id = record_event(s, conversation_id, agent, "assign", text, now, to_agent=to_agent, to_team=to_team,
+                                previous=previous, note=note, undo=undo_data(before, after))
         if note:
             _add_note(s, ws, conv, agent, note, now)
         alert_text = f"{_name(ws, agent)}: {_label(conv)} " + (f"is yours now" if to_agent else f"goes to team {to_team}")
@@ -307,7 +321,7 @@ def assign(
         if losing:
             raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[previous])
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent)
+    return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent, undo=event_id)
 
 
 # -- working messages out -----------------------------------------------------------------------
@@ -351,10 +365,13 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             values["deadline"] = NO_DEADLINE
             values["next_step_at"] = None
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
-        record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
-                     message_id=message_id, reason=reason)
+        event_id = record_event(
+            s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})",
+            now, message_id=message_id, reason=reason,
+            undo=undo_data({"pending_count": conv.pending_count, "deadline": conv.deadline}, {"pending_count": pending},
+                           message_id=message_id))
         ws.db.changed(s, [conv.id])
-    return ActionResult(True, f"message {message_id}: no action needed", conv.id)
+    return ActionResult(True, f"message {message_id}: no action needed", conv.id, undo=event_id)
 
 
 def pending_messages(s: Session, conversation_id: int) -> list[Message]:
@@ -389,9 +406,12 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
             .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent,
                     next_step_at=None)
         )
-        record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
+        event_id = record_event(
+            s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now,
+            undo=undo_data({"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until,
+                            "owner": conv.owner}, {"state": "done"}))
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} is done", conversation_id)
+    return ActionResult(True, f"{_label(conv)} is done", conversation_id, undo=event_id)
 
 
 def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
@@ -405,9 +425,12 @@ def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Ac
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now)
         )
-        record_event(s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now)
+        event_id = record_event(
+            s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now,
+            undo=undo_data({"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until},
+                           {"state": "open"}))
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} is open again", conversation_id)
+    return ActionResult(True, f"{_label(conv)} is open again", conversation_id, undo=event_id)
 
 
 def _open_deadline(conv: Conversation, now: datetime) -> datetime:
@@ -433,10 +456,13 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
                     next_step_at=until)
         )
-        record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
-                     until=until.isoformat())
+        event_id = record_event(
+            s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
+            until=until.isoformat(),
+            undo=undo_data({"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until,
+                            "owner": conv.owner}, {"state": "snoozed", "snoozed_until": until}))
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id)
+    return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id, undo=event_id)
 
 
 def _add_note(s: Session, ws: Workspace, conv: Conversation, agent: str, text: str, now: datetime) -> Message:
@@ -467,6 +493,7 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
         _add_note(s, ws, conv, agent, text, now)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
         record_event(s, conversation_id, agent, "note", f"{_name(ws, agent)} wrote a note", now, mentions=mentioned)
+        drafts.remove(s, agent, conversation_id, "note")
         # Someone who may not read the conversation is told they were mentioned, not what the note says.
         guard = Guard.of(conv)
         readers = [m for m in mentioned if Reader.of(ws.config, m).may_read(guard, now)]
@@ -487,10 +514,13 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
         if agent not in (conv.owner, conv.exclusive_agent) and not ws.config.is_supervisor(agent):
             return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
-        record_event(s, conversation_id, agent, "confidential",
-                     f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now)
+        event_id = record_event(
+            s, conversation_id, agent, "confidential",
+            f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now,
+            undo=undo_data({"confidential": conv.confidential}, {"confidential": confidential}))
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}", conversation_id)
+    return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}",
+                        conversation_id, undo=event_id)
 
 
 # -- replies ----------------------------------------------------------------------------------
@@ -511,8 +541,11 @@ def reply(
     seen_version: int | None = None,
     confirmed_recipients: bool = False,
     subject: str | None = None,
+    hold: timedelta = timedelta(0),
 ) -> ActionResult:
-    """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied."""
+    """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied.
+
+    With a `hold`, the outbox takes it only after that long: until then `undo` cancels the send (core.work.undo)."""
     to = tuple(a.strip() for a in to if a.strip())
     cc = tuple(a.strip() for a in cc if a.strip())
     if not to:
@@ -576,10 +609,11 @@ def reply(
                 kind="reply", conversation_id=conversation_id, message_row_id=msg.id, author=agent, account=account,
                 from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), subject=subject, body=full_body,
                 in_reply_to=msg.in_reply_to, references=references, our_message_id=our_id, state="queued",
-                next_attempt_at=now, created_at=now,
+                next_attempt_at=now + hold, created_at=now,
             )
         )
         index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc)))
+        answered = [m.id for m in pending_messages(s, conversation_id)]
         replied = s.execute(
             update(Message)
             .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
@@ -594,11 +628,25 @@ def reply(
                 version=Conversation.version + 1,
             )
         )
-        record_event(s, conversation_id, agent, "reply",
-                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
-                     message_id=msg.id, our_message_id=our_id)
+        before = {"owner": conv.owner, "pending_count": conv.pending_count, "state": conv.state,
+                  "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "last_message_at": conv.last_message_at}
+        event_id = record_event(
+            s, conversation_id, agent, "reply",
+            f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
+            message_id=msg.id, our_message_id=our_id,
+            undo=undo_data(before, {"version": conv.version + 1}, message_id=msg.id, answered=answered,
+                           draft={"body": body, "to": list(to), "cc": list(cc)}))
+        drafts.remove(s, agent, conversation_id, "reply")
         ws.db.changed(s, [conversation_id])
-    return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
+    if hold > timedelta(0):
+        return ActionResult(True, f"reply to {_label(conv)} queued: it goes out in {_seconds(hold, ws)}",
+                            conversation_id, undo=event_id)
+    return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id, undo=event_id)
+
+
+def _seconds(hold: timedelta, ws: Workspace) -> str:
+    """A hold in the agent's real seconds (a demo's clock runs faster than theirs)."""
+    return f"{round(hold.total_seconds() / max(ws.clock.speed, 1e-9))} s"
 
 
 def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionResult:
@@ -648,28 +696,35 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
     if until is not None and until <= now:
         raise ActionRefused("'until' must be in the future")
     _require_agent(ws, agent)
-    returned: list[int] = []
+    returned: list[dict] = []
     with ws.db.write() as s:
         p = s.get(Presence, agent) or Presence(agent=agent)
+        before = {"status": p.status, "until": p.until}
         p.status, p.until = status, (until if status != "available" else None)
         p.heartbeat_at = p.heartbeat_at or now
         s.add(p)
         text = f"{_name(ws, agent)} is {status}" + (f" until {until:%a %d %b}" if until and status != "available" else "")
-        record_event(s, None, agent, "presence", text, now, status=status, until=until.isoformat() if until else None)
+        event_id = record_event(s, None, agent, "presence", text, now, status=status,
+                                until=until.isoformat() if until else None)
         if status == "vacation":
             returned = _return_to_teams(s, ws, agent, now)
+        # The details name every conversation sent back, so an undo can bring back those nobody took.
+        s.execute(update(Event).where(col(Event.id) == event_id).values(details={
+            "text": text, "status": status, "until": until.isoformat() if until else None, **acting_login_details(),
+            "undo": undo_data(before, {"status": status}, returned=returned)}))
         # A personal rung depends on its agent's presence: the next escalation pass looks at those again.
         s.execute(update(Conversation).where(
             col(Conversation.visibility) == "personal", col(Conversation.state) != "done",
             (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
         ).values(next_step_at=now))
-        ws.db.changed(s, [None, *returned], kind="presence")
+        ws.db.changed(s, [None, *(r["id"] for r in returned)], kind="presence")
     extra = (f"; {counted(len(returned), 'open conversation')} went back to {'its team' if len(returned) == 1 else 'their teams'}"
              if returned else "")
-    return ActionResult(True, text + extra)
+    return ActionResult(True, text + extra, undo=event_id)
 
 
-def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> list[int]:
+def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> list[dict]:
+    """Send the agent's open conversations back to their teams; returns what each was before."""
     convs = list(
         s.exec(
             select(Conversation).where(
@@ -687,7 +742,8 @@ def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> li
         record_event(s, conv.id, "system", "vacation", f"{_name(ws, agent)} went on vacation: back to {conv.team or 'everyone'}", now)
         raise_alerts(s, ws, now, "returned", f"{_name(ws, agent)} is on vacation: {_label(conv)} is back with the team",
                      conv.id, teams=[conv.team] if conv.team else [], exclude=[agent])
-    return [c.id for c in convs]
+    return [{"id": c.id, "owner": c.owner, "exclusive_agent": c.exclusive_agent, "visibility": c.visibility}
+            for c in convs]
 
 
 def heartbeat(ws: Workspace, agent: str, viewing: int | None, replying: int | None, now: datetime) -> None:

@@ -170,6 +170,8 @@ class ActionResult:
     conversation_id: int | None = None
     winner: str | None = None
     """For a lost claim race: who has it."""
+    undo: int | None = None
+    """The event `undo` takes to reverse this action for a few seconds (None: it cannot be undone)."""
 
 
 @dataclass(frozen=True)
@@ -306,3 +308,16 @@ class ReportView:
     alerts_by_agent: tuple[AgentCount, ...]
     load_now: tuple[AgentCount, ...]
     """(agent, open conversations they own now)."""
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """What an agent was typing to a conversation (core.work.drafts)."""
+
+    conversation_id: int
+    kind: str
+    """reply | note"""
+    body: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    updated_at: datetime

@@ -315,6 +315,8 @@ class WorkspaceSettings(_Strict):
     """Time zone used to show times when a team has none."""
     bell: bool = False
     """Ring the terminal bell when a new alert arrives."""
+    send_delay: int = Field(default=10, ge=0, le=600)
+    """Seconds a sent reply waits before the outbox takes it; until then one key (z) cancels it. 0 sends at once."""
 
     @field_validator("database_url")
     @classmethod
