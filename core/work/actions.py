@@ -234,6 +234,8 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         if conv.owner != agent and not ws.config.is_supervisor(agent):
             return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; only they or a supervisor can release it", conversation_id)
         previous = conv.owner
+        # Read before the UPDATE: a bulk update also refreshes `conv` in the session.
+        before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "visibility": conv.visibility}
         result = s.execute(
             update(Conversation)
             .where(col(Conversation.id) == conversation_id, col(Conversation.owner) == previous)
@@ -245,8 +247,7 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         visibility = "team" if conv.team else "everyone"
         event_id = record_event(
             s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now,
-            undo=undo_data({"owner": previous, "exclusive_agent": conv.exclusive_agent, "visibility": conv.visibility},
-                           {"owner": None, "visibility": visibility}))
+            undo=undo_data(before, {"owner": None, "visibility": visibility}))
         teams = [conv.team] if conv.team else []
         raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
                      teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
@@ -275,6 +276,8 @@ def assign(
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
             return refused
         previous = conv.owner
+        before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "team": conv.team,
+                  "visibility": conv.visibility, "state": conv.state}
         if to_agent and previous == to_agent:
             return ActionResult(True, f"{_label(conv)} is already {_name(ws, to_agent)}'s", conversation_id, to_agent)
         values: dict[str, object] = {"updated_at": now, "next_step_at": now}
@@ -303,9 +306,7 @@ def assign(
         text = f"{took}handed it to {target}" if (to_team or to_agent != agent) else f"{took}took it"
         if note:
             text += f": {note}"
-        before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "team": conv.team,
-                  "visibility": conv.visibility, "state": conv.state}
-        after = {"owner": values.get("owner"), "team": values.get("team", conv.team)}
+        after = {"owner": values.get("owner"), "team": values.get("team", before["team"])}
         event_id = record_event(s, conversation_id, agent, "assign", text, now, to_agent=to_agent, to_team=to_team,
                                 previous=previous, note=note, undo=undo_data(before, after))
         if note:
@@ -352,6 +353,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             return refused
         if msg.direction != "inbound":
             return _refused(f"message {message_id} is not an inbound message", conv.id)
+        before = {"pending_count": conv.pending_count, "deadline": conv.deadline}
         result = s.execute(
             update(Message)
             .where(col(Message.id) == message_id, col(Message.disposition) == "pending")
@@ -368,7 +370,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
         event_id = record_event(
             s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})",
             now, message_id=message_id, reason=reason,
-            undo=undo_data({"pending_count": conv.pending_count, "deadline": conv.deadline}, {"pending_count": pending},
+            undo=undo_data(before, {"pending_count": pending},
                            message_id=message_id))
         ws.db.changed(s, [conv.id])
     return ActionResult(True, f"message {message_id}: no action needed", conv.id, undo=event_id)
@@ -401,6 +403,7 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
                 "Reply, or mark them 'no action needed' (n).",
                 conversation_id,
             )
+        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "owner": conv.owner}
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent,
@@ -408,8 +411,7 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
         )
         event_id = record_event(
             s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now,
-            undo=undo_data({"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until,
-                            "owner": conv.owner}, {"state": "done"}))
+            undo=undo_data(before, {"state": "done"}))
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is done", conversation_id, undo=event_id)
 
@@ -421,14 +423,14 @@ def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Ac
             return refused
         if conv.state == "open":
             return ActionResult(True, f"{_label(conv)} is already open", conversation_id)
+        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until}
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now)
         )
         event_id = record_event(
             s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now,
-            undo=undo_data({"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until},
-                           {"state": "open"}))
+            undo=undo_data(before, {"state": "open"}))
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is open again", conversation_id, undo=event_id)
 
@@ -451,6 +453,7 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             return refused
         if conv.state == "done":
             return _refused(f"{_label(conv)} is done", conversation_id)
+        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "owner": conv.owner}
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
@@ -459,8 +462,7 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
         event_id = record_event(
             s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {until:%a %d %b %H:%M} UTC", now,
             until=until.isoformat(),
-            undo=undo_data({"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until,
-                            "owner": conv.owner}, {"state": "snoozed", "snoozed_until": until}))
+            undo=undo_data(before, {"state": "snoozed", "snoozed_until": until}))
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} snoozed until {until:%a %d %b %H:%M} UTC", conversation_id, undo=event_id)
 
@@ -513,11 +515,12 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
             return refused
         if agent not in (conv.owner, conv.exclusive_agent) and not ws.config.is_supervisor(agent):
             return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
+        before = {"confidential": conv.confidential}
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
         event_id = record_event(
             s, conversation_id, agent, "confidential",
             f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now,
-            undo=undo_data({"confidential": conv.confidential}, {"confidential": confidential}))
+            undo=undo_data(before, {"confidential": confidential}))
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}",
                         conversation_id, undo=event_id)
@@ -614,6 +617,9 @@ def reply(
         )
         index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc)))
         answered = [m.id for m in pending_messages(s, conversation_id)]
+        before = {"owner": conv.owner, "pending_count": conv.pending_count, "state": conv.state,
+                  "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "last_message_at": conv.last_message_at}
+        seen = conv.version
         replied = s.execute(
             update(Message)
             .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
@@ -628,13 +634,11 @@ def reply(
                 version=Conversation.version + 1,
             )
         )
-        before = {"owner": conv.owner, "pending_count": conv.pending_count, "state": conv.state,
-                  "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "last_message_at": conv.last_message_at}
         event_id = record_event(
             s, conversation_id, agent, "reply",
             f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
             message_id=msg.id, our_message_id=our_id,
-            undo=undo_data(before, {"version": conv.version + 1}, message_id=msg.id, answered=answered,
+            undo=undo_data(before, {"version": seen + 1}, message_id=msg.id, answered=answered,
                            draft={"body": body, "to": list(to), "cc": list(cc)}))
         drafts.remove(s, agent, conversation_id, "reply")
         ws.db.changed(s, [conversation_id])
@@ -733,6 +737,9 @@ def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> li
             ).with_for_update()
         )
     )
+    # Read before the UPDATEs: a bulk update also refreshes the objects in the session.
+    returned = [{"id": c.id, "owner": c.owner, "exclusive_agent": c.exclusive_agent, "visibility": c.visibility}
+                for c in convs]
     for conv in convs:
         s.execute(
             update(Conversation).where(col(Conversation.id) == conv.id)
@@ -742,8 +749,7 @@ def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> li
         record_event(s, conv.id, "system", "vacation", f"{_name(ws, agent)} went on vacation: back to {conv.team or 'everyone'}", now)
         raise_alerts(s, ws, now, "returned", f"{_name(ws, agent)} is on vacation: {_label(conv)} is back with the team",
                      conv.id, teams=[conv.team] if conv.team else [], exclude=[agent])
-    return [{"id": c.id, "owner": c.owner, "exclusive_agent": c.exclusive_agent, "visibility": c.visibility}
-            for c in convs]
+    return returned
 
 
 def heartbeat(ws: Workspace, agent: str, viewing: int | None, replying: int | None, now: datetime) -> None:
