@@ -13,6 +13,7 @@ from core.work.views import (
     AlertView,
     ConversationDetail,
     ConversationRow,
+    DraftView,
     QueueInfo,
     ReportView,
     TeamView,
@@ -52,6 +53,8 @@ class DetailLoaded(Message):
 
     detail: ConversationDetail
     purpose: str
+    draft: DraftView | None = None
+    """For the composer: what the agent had typed, saved by the server."""
 
 
 @dataclass
@@ -88,6 +91,8 @@ class ActionFinished(Message):
     label: str
     result: ActionResult
     conversation_id: int | None = None
+    undo_ids: tuple[int, ...] = ()
+    """Every event `z` undoes for this action, when it was several calls (no action on several messages)."""
 
 
 @dataclass
@@ -121,3 +126,10 @@ class ReportLoaded(Message):
     """A report computed for the period and team the reports screen asked for."""
 
     report: ReportView
+
+
+@dataclass
+class VacationPreviewed(Message):
+    """How many conversations going on vacation would send back to their teams (asked before it)."""
+
+    count: int

@@ -727,16 +727,23 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
     return ActionResult(True, text + extra, undo=event_id)
 
 
+def _returning(agent: str):
+    """The conversations a vacation sends back to their teams: open, waiting or snoozed, owned or personal."""
+    return (col(Conversation.state).in_(("open", "waiting", "snoozed")),
+            (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent))
+
+
+def vacation_preview(ws: Workspace, agent: str) -> int:
+    """How many conversations going on vacation now would send back to their teams (asked before it)."""
+    from sqlalchemy import func
+
+    with ws.db.read() as s:
+        return int(s.exec(select(func.count()).select_from(Conversation).where(*_returning(agent))).one())
+
+
 def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> list[dict]:
     """Send the agent's open conversations back to their teams; returns what each was before."""
-    convs = list(
-        s.exec(
-            select(Conversation).where(
-                col(Conversation.state).in_(("open", "waiting", "snoozed")),
-                (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
-            ).with_for_update()
-        )
-    )
+    convs = list(s.exec(select(Conversation).where(*_returning(agent)).with_for_update()))
     # Read before the UPDATEs: a bulk update also refreshes the objects in the session.
     returned = [{"id": c.id, "owner": c.owner, "exclusive_agent": c.exclusive_agent, "visibility": c.visibility}
                 for c in convs]

@@ -282,6 +282,10 @@ class Comptoir:
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
         return _actions().set_presence(self.workspace, self.agent, status, until, self.now())
 
+    def vacation_preview(self) -> int:
+        """How many conversations going on vacation now would send back to their teams."""
+        return _actions().vacation_preview(self.workspace, self.agent)
+
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
         """Say this session is alive and what it is looking at or replying to."""
         _actions().heartbeat(self.workspace, self.agent, viewing, replying, self.now())

@@ -116,6 +116,7 @@ def test_coming_back_from_vacation_at_once_brings_back_what_nobody_took(ws, clie
     ids = [_conversation(ws, n) for n in range(4)]
     for cid in ids:
         assert marie.claim(cid).ok
+    assert marie.vacation_preview() == 4
     away = marie.set_presence("vacation", marie.now() + timedelta(days=7))
     assert away.ok and "4 open conversations went back" in away.message
     assert all(marie.detail(cid).row.owner is None for cid in ids)

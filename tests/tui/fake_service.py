@@ -591,6 +591,10 @@ class FakeComptoir:
         self._changed(None, "presence")
         return ActionResult(True, f"You are {status}", undo=self._remember("set_presence", before))
 
+    def vacation_preview(self) -> int:
+        return sum(1 for c in self.conversations.values()
+                   if c.state in ("open", "waiting", "snoozed") and self.agent in (c.owner, c.exclusive_agent))
+
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
         self.heartbeats.append((viewing, replying))
         self.viewing[self.agent] = viewing

@@ -81,7 +81,7 @@ async def test_u_t_d_o_x_release_take_back_done_reopen_confidential(fake_service
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key in ("u", "x", "d"):
+        for key in ("u", "x", "y", "d"):  # x asks first (tests/tui/test_undo_and_drafts.py)
             await pilot.press(key)
             await settle(pilot)
         names = [call[0] for call in fake_service.calls if call[0] in {"release", "set_confidential", "done"}]
