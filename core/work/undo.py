@@ -132,6 +132,9 @@ def _undo_conversation(s: Session, ws: Workspace, agent: str, event: Event, data
         raise _Changed(f"{_label(conv)} changed since; nothing was undone")
     _acknowledge_alerts(s, [conversation_id], event.at, now)
     what = WHAT.get(event.kind, event.kind)
+    details = event.details or {}
+    if event.kind == "assign" and details.get("to_agent") == agent and details.get("previous") not in (None, agent):
+        what = f"taking it back from {_name(ws, details['previous'])}"
     record_event(s, conversation_id, agent, "undo", f"{_name(ws, agent)} undid {what}", now, undoes=event.id)
     ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"undone: {what} on {_label(conv)}", conversation_id)

@@ -51,7 +51,8 @@ def test_taking_back_from_a_named_owner_is_undone_back_to_them(ws, clients) -> N
     assert marie.claim(cid).ok
     taken = sophie.take_back(cid)
     assert taken.ok and taken.undo
-    assert sophie.undo(taken.undo).ok
+    undone = sophie.undo(taken.undo)
+    assert undone.ok and "taking it back from Marie Curie" in undone.message
     assert marie.detail(cid).row.owner == "marie"
 
 
