@@ -440,7 +440,7 @@ class ComptoirApp(App[None]):
         if message.count:
             body = Text(f"{plural(message.count, 'conversation')} you own or that are personal to you go back to "
                         f"{'its team' if message.count == 1 else 'their teams'}, and nothing new is routed to you. "
-                        "z undoes it for 10 s and brings back those nobody took.")
+                        "z undoes it for 10\u00a0s and brings back those nobody took.")
         else:
             body = Text("You own no open conversation; nothing new is routed to you while you are away.")
 

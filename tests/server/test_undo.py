@@ -160,3 +160,19 @@ def test_drafts_are_per_agent_and_conversation(ws, clients) -> None:
     assert marie.draft(first, "note") is None
     with pytest.raises(ComptoirError, match="reply or a note"):
         marie.save_draft(first, "letter", "x")
+
+
+def test_the_demo_outbox_also_waits_for_the_send_delay(ws, clients) -> None:
+    from core.demo.live import send_offline
+
+    marie = clients["marie"]
+    cid = _conversation(ws)
+    assert marie.claim(cid).ok
+    result = marie.reply(cid, "On its way.", ["c0@client.test"])
+    now = marie.now()
+    assert send_offline(ws, now) == 0
+    assert marie.undo(result.undo).ok
+    again = marie.reply(cid, "On its way, really.", ["c0@client.test"])
+    assert again.ok
+    assert send_offline(ws, marie.now() + timedelta(seconds=11)) == 1
+    assert not marie.undo(again.undo).ok
