@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import App
 from textual.screen import Screen
@@ -34,10 +35,12 @@ from tui.messages import (
     HealthLoaded,
     MeLoaded,
     ServiceFailed,
+    VacationPreviewed,
     WorkspaceChanged,
 )
 from tui.outcomes import as_result
 from tui.widgets.alert_bar import AlertBar, unseen_actionable
+from tui.undo import LastAction, remember
 from tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -97,6 +100,9 @@ class ComptoirApp(App[None]):
         self.viewing_id: int | None = None
         self.replying_id: int | None = None
         self._known_alert_ids: set[tuple[int, datetime]] | None = None
+        self.last_action: LastAction | None = None
+        """What z undoes (tui.undo)."""
+        self._reopen_after_undo: tuple[int, str] | None = None
         self._held_keys: list[events.Key] = []
         """Keys typed while the screen they are meant for is still opening (see hold_keys)."""
         self._opening: str | None = None
@@ -156,7 +162,24 @@ class ComptoirApp(App[None]):
                 hooks.tick()
 
     def action_quit(self) -> None:
-        self.exit()
+        """Quit; with a reply or note being written, ask first (its draft is saved either way)."""
+        from tui.screens.composer import ComposerScreen
+        from tui.screens.confirm import ConfirmDialog
+
+        composer = next((screen for screen in self.screen_stack
+                         if isinstance(screen, ComposerScreen) and screen.has_text()), None)
+        if composer is None or isinstance(self.screen, ConfirmDialog):
+            self.exit()
+            return
+        body = Text(f"You are writing {'a note' if composer.is_note else 'a reply'} to #{composer.detail.row.id}. "
+                    "It is kept as a draft and comes back when you open the composer on it again.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                composer.save_draft_now(then=self.exit)
+
+        self.push_screen(ConfirmDialog("Quit Comptoir?", body, "Quit (y)", "Keep writing (n)", destructive=True),
+                         callback=answered)
 
     # -- the screens' contract (tui.screens.base) and type-ahead ----------------------------------
     def _hooked_screens(self) -> list[ScreenHooks]:
@@ -248,19 +271,26 @@ class ComptoirApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="actions")
     def run_service_action(
-        self, label: str, call: Callable[[Any], ActionResult], conversation_id: int | None = None
+        self, label: str, call: Callable[[Any], ActionResult], conversation_id: int | None = None,
+        undo_ids: list[int] | None = None,
     ) -> None:
         """Run one acting service call; a refusal by the rules comes back as a failed ActionResult."""
         result = as_result(lambda: call(self.service), conversation_id)
-        self.post_message(ActionFinished(label, result, conversation_id))
+        self.post_message(ActionFinished(label, result, conversation_id, tuple(undo_ids or ())))
 
     @work(thread=True, exit_on_error=False, group="opening")
     def fetch_for_composer(self, conversation_id: int, mode: str) -> None:
-        self.post_message(ComposerDetailLoaded(self.service.detail(conversation_id), mode))
+        detail = self.service.detail(conversation_id)
+        draft = self.service.draft(conversation_id, "note" if mode == "note" else "reply")
+        self.post_message(ComposerDetailLoaded(detail, mode, draft))
 
     @work(thread=True, exit_on_error=False, group="opening")
     def fetch_for_dispose(self, conversation_id: int) -> None:
         self.post_message(DisposeDetailLoaded(self.service.detail(conversation_id)))
+
+    @work(thread=True, exit_on_error=False, group="vacation")
+    def preview_vacation(self) -> None:
+        self.post_message(VacationPreviewed(self.service.vacation_preview()))
 
     @work(thread=True, exit_on_error=False, group="warm-up", exclusive=True)
     def warm_up(self) -> None:
@@ -370,7 +400,19 @@ class ComptoirApp(App[None]):
         text = self.local_text(result.message)
         if not result.ok and result.winner:
             text = f"{result.message} ({result.winner} has it)"
-        self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False)
+        if result.ok:
+            ids = message.undo_ids or ((result.undo,) if result.undo is not None else ())
+            self.last_action = remember(message.label, message.conversation_id, ids,
+                                        self.service.config.workspace.send_delay)
+            undo_key = keys.key_label(keys.effective_key(keys.ACTIONS_BY_ID["undo"], self.keymap))
+            if self.last_action.event_ids:
+                text += f"  ({undo_key}: {'cancel the send' if self.last_action.is_reply else 'undo'})"
+        timeout = max(5.0, self.last_action.seconds_left) if result.ok and self.last_action.event_ids else 5.0
+        self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False,
+                    timeout=timeout)
+        reopen, self._reopen_after_undo = self._reopen_after_undo, None
+        if message.label == "Undo" and result.ok and reopen is not None:
+            self.start_compose(*reopen)  # the cancelled reply's text is back in its draft
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
 
@@ -378,7 +420,7 @@ class ComptoirApp(App[None]):
     def open_composer(self, message: ComposerDetailLoaded) -> None:
         from tui.screens.composer import ComposerScreen
 
-        self.push_screen(ComposerScreen(message.detail, message.mode))
+        self.push_screen(ComposerScreen(message.detail, message.mode, message.draft))
 
     @on(DisposeDetailLoaded)
     def open_dispose(self, message: DisposeDetailLoaded) -> None:
@@ -419,15 +461,17 @@ class ComptoirApp(App[None]):
         if not reason:
             return
         pending = [m.id for m in detail.pending]
+        undo_ids: list[int] = []
 
         def dispose_all(service) -> ActionResult:
             results = [service.dispose(message_id, reason) for message_id in pending]
+            undo_ids.extend(r.undo for r in results if r.ok and r.undo is not None)
             failed = [r for r in results if not r.ok]
             if failed:
                 return failed[0]
             return ActionResult(True, f"No action needed: {plural(len(pending), 'message')}, {reason}", detail.row.id)
 
-        self.run_service_action("No action needed", dispose_all, detail.row.id)
+        self.run_service_action("No action needed", dispose_all, detail.row.id, undo_ids)
 
     def act(self, label: str, conversation_id: int, call: Callable[[Any], ActionResult]) -> None:
         self.run_service_action(label, call, conversation_id)
@@ -449,10 +493,59 @@ class ComptoirApp(App[None]):
         from tui.screens.dialogs import PresenceDialog
 
         def chosen(status: str | None) -> None:
-            if status:
+            if status == "vacation":
+                self.preview_vacation()  # asks first, with the count (confirm_vacation)
+            elif status:
                 self.run_service_action("Presence", lambda s: s.set_presence(status))
 
         self.push_screen(PresenceDialog(self.me_view.presence if self.me_view else "available"), callback=chosen)
+
+    @on(VacationPreviewed)
+    def confirm_vacation(self, message: VacationPreviewed) -> None:
+        """Vacation hands the agent's conversations to their teams: say how many, and ask."""
+        from tui.screens.confirm import ConfirmDialog
+
+        if message.count:
+            body = Text(f"{plural(message.count, 'conversation')} you own or that are personal to you go back to "
+                        f"{'its team' if message.count == 1 else 'their teams'}, and nothing new is routed to you. "
+                        "z undoes it for 10\u00a0s and brings back those nobody took.")
+        else:
+            body = Text("You own no open conversation; nothing new is routed to you while you are away.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_service_action("Presence", lambda s: s.set_presence("vacation"))
+
+        self.push_screen(ConfirmDialog("Go on vacation?", body, "Go on vacation (y)", "Stay (n)",
+                                       destructive=bool(message.count)), callback=answered)
+
+    def action_undo(self) -> None:
+        """z: undo the last action while it can be, or say why not."""
+        last = self.last_action
+        undo_key = keys.key_label(keys.effective_key(keys.ACTIONS_BY_ID["undo"], self.keymap))
+        if last is None:
+            self.notify("Nothing to undo.", title="Undo", severity="warning")
+            return
+        if not last.event_ids:
+            self.notify(last.reason, title="Cannot undo", severity="warning", markup=False)
+            return
+        if last.seconds_left <= 0:
+            what = "the reply has gone to the outbox" if last.is_reply else f"{undo_key} works for 10 s"
+            self.notify(f"Too late to undo {last.label.lower()}: {what}.", title="Cannot undo", severity="warning",
+                        markup=False)
+            return
+        self.last_action = None
+        if last.is_reply and last.conversation_id is not None:
+            self._reopen_after_undo = (last.conversation_id, "reply-all" if last.label == "Reply to all" else "reply")
+        ids = last.event_ids
+
+        def undo_all(service) -> ActionResult:
+            # Newest first: several calls (no action on several messages) are undone in reverse.
+            results = [service.undo(event_id) for event_id in reversed(ids)]
+            failed = [r for r in results if not r.ok]
+            return failed[0] if failed else results[0]
+
+        self.run_service_action("Undo", undo_all, last.conversation_id)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -319,7 +319,18 @@ def cmd_reply(args: argparse.Namespace) -> int:
         raise ActionRefused(f"#{args.id} is not yours to read, so not yours to answer (see `comptoir show {args.id}`)")
     to = args.to or list(d.reply_to)
     cc = args.cc or (list(d.reply_cc) if args.all else [])
-    return _result(args, svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes), svc)
+    result = svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes,
+                       send_now=args.now)
+    code = _result(args, result, svc)
+    delay = svc.config.workspace.send_delay
+    if result.ok and result.undo is not None and not args.now and delay and not args.json:
+        print(f"To cancel it within {delay} s: comptoir undo {result.undo}")
+    return code
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    svc = service(args)
+    return _result(args, svc.undo(args.action), svc)
 
 
 def cmd_resend(args: argparse.Namespace) -> int:
@@ -669,6 +680,11 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     p.add_argument("--cc", action="append")
     p.add_argument("--all", action="store_true", help="reply to all (the customer and the others on the last mail)")
     p.add_argument("--yes", action="store_true", help="confirm more recipients than the limit")
+    p.add_argument("--now", action="store_true",
+                   help="send at once, skipping the workspace's send_delay (during which `comptoir undo` cancels it)")
+    p = add("undo", cmd_undo, "undo one of your actions by the number it printed: within 10 s, or a reply "
+                               "until its send_delay is over")
+    p.add_argument("action", type=int, metavar="ACTION")
     p = add("resend", cmd_resend, "send a failed reply again, unless it is found in the Sent folder "
                                    "(see `comptoir show ID` for its message number)")
     p.add_argument("message", type=int)

@@ -116,6 +116,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reports", "ctrl+r", "reports", "Reports: response times, backlog, volume", "App", "app"),
     ActionSpec("alerts", "A", "alerts", "Alerts (jump, acknowledge)", "App", "app", show=True),
     ActionSpec("presence", "p", "presence", "Set my presence", "App", "app"),
+    ActionSpec("undo", "z", "undo", "Undo the last action (for 10 s), or cancel a reply before it goes out", "App", "app"),
     ActionSpec("help", "question_mark", "help", "Keys (this cheat sheet)", "App", "app", show=True),
     ActionSpec("command-palette", "ctrl+p", "command_palette", "Command palette", "App", "app", palette=False),
     ActionSpec("close-palette", "ctrl+g", "close_palette", "Close the command palette (Esc works too)", "App", "app",

@@ -13,6 +13,7 @@ from core.work.views import (
     AlertView,
     ConversationDetail,
     ConversationRow,
+    DraftView,
     QueueInfo,
     ReportView,
     TeamView,
@@ -59,6 +60,8 @@ class ComposerDetailLoaded(Message):
 
     detail: ConversationDetail
     mode: str
+    draft: DraftView | None = None
+    """What the agent had typed, saved by the server."""
 
 
 @dataclass
@@ -109,6 +112,8 @@ class ActionFinished(Message):
     label: str
     result: ActionResult
     conversation_id: int | None = None
+    undo_ids: tuple[int, ...] = ()
+    """Every event `z` undoes for this action, when it was several calls (no action on several messages)."""
 
 
 @dataclass
@@ -142,3 +147,10 @@ class ReportLoaded(Message):
     """A report computed for the period and team the reports screen asked for."""
 
     report: ReportView
+
+
+@dataclass
+class VacationPreviewed(Message):
+    """How many conversations going on vacation would send back to their teams (asked before it)."""
+
+    count: int

@@ -185,9 +185,12 @@ class DemoTrickle:
 
 
 def send_offline(ws: Workspace, now: datetime) -> int:
-    """Demo workspaces have no servers: queued replies count as sent at once."""
+    """Demo workspaces have no servers: queued replies count as sent once their send delay is over
+    (until then the author may still cancel them, as with a real outbox)."""
     with ws.db.write() as s:
-        items = list(s.exec(select(OutboxItem).where(OutboxItem.state == "queued")))
+        items = list(s.exec(select(OutboxItem).where(
+            OutboxItem.state == "queued",
+            col(OutboxItem.next_attempt_at).is_(None) | (col(OutboxItem.next_attempt_at) <= now))))
         for item in items:
             s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id)
                       .values(state="sent", sent_at=now, attempts=1, last_answer="demo: not really sent"))

@@ -299,6 +299,21 @@ class OutboxItem(SQLModel, table=True):
     appended: bool = False
 
 
+class Draft(SQLModel, table=True):
+    """What an agent is typing to a conversation, saved as they type so a crash or a lost SSH session
+    loses nothing; one per agent, conversation and kind, removed when it is sent or dropped."""
+
+    __tablename__ = "draft"
+    agent: str = Field(primary_key=True)
+    conversation_id: int = Field(primary_key=True, foreign_key="conversation.id")
+    kind: str = Field(default="reply", primary_key=True)
+    """reply | note"""
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    to_addrs: list[str] = _json(list)
+    cc_addrs: list[str] = _json(list)
+    updated_at: datetime = _when(nullable=False, default=None)
+
+
 class WebhookPost(SQLModel, table=True):
     """A team webhook POST stored before it is made, so one-shot commands never lose one."""
 

@@ -52,3 +52,14 @@ def index_message(
 def pg_index_row(row: dict[str, Any]) -> dict[str, Any]:
     """A search entry's values as PG_INDEX_SQL takes them."""
     return {**row, **{k: index_words(row[k]) for k in ("s", "b", "n", "a")}}
+
+
+def unindex_message(session: Session, message_id: int, subject: str, body: str, names: str, addresses: str) -> None:
+    """Remove one message's search entry (a reply cancelled before it was sent), given the values it was
+    indexed with: SQLite's contentless index deletes by subtracting exactly those words."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("INSERT INTO search_index (search_index, rowid, subject, body, names, addresses) "
+                             "VALUES ('delete', :id, :s, :b, :n, :a)"),
+                        {"id": message_id, "s": subject, "b": body[:BODY_LIMIT], "n": names, "a": addresses})
+    else:
+        session.execute(text("DELETE FROM search_doc WHERE message_id = :id"), {"id": message_id})

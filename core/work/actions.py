@@ -33,12 +33,15 @@ from core.work.journal import (
     raise_alerts,
     record_change,
     record_event,
+    record_event_raw,
     settle,
     settle_claimed,
     settle_on_claim,
 )
-from core.work.presence import heartbeat, set_presence
+from core.work.presence import heartbeat, set_presence, vacation_preview
 from core.work.replies import reply, resend
+from core.work import drafts
+from core.work.undo_data import undo_data
 from core.work.views import ActionResult
 from core.work.verb_support import agent_name as _name
 from core.work.verb_support import conversation_label as _label
@@ -50,6 +53,7 @@ from core.workspace.folder import Workspace
 __all__ = [
     "acknowledge", "assign", "claim", "dispose", "done", "external_alert", "heartbeat", "note", "pending_messages",
     "release", "reopen", "reply", "resend", "set_confidential", "set_presence", "snooze", "take_back",
+    "acknowledge_conversation", "mark_alerts_seen", "vacation_preview",
 ]
 
 MENTION = re.compile(r"(?<![\w.])@([a-z_][a-z0-9_.-]*)", re.IGNORECASE)
@@ -111,7 +115,6 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     at = column_when(now, ws.db.is_sqlite)
     claimed = {"agent": agent, "now": at, "id": conversation_id}
     journal = JournalBatch(ws, ws.db.is_sqlite)
-    journal.event(conversation_id, agent, "claim", f"{_name(ws, agent)} claimed it", now)
     journal.changed([conversation_id])
     if conv.exclusive_agent and conv.exclusive_agent != agent:
         journal.alert(now, "claimed", f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
@@ -129,10 +132,12 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             if latest.state == "done":
                 return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
             return _lost(ws, agent, conv, latest.owner)
+        event_id = record_event_raw(raw, conversation_id, agent, "claim", f"{_name(ws, agent)} claimed it", now,
+                                    undo=undo_data({"owner": None}, {"owner": agent}))
         if settle_on_claim(raw, conversation_id, agent, now):
             journal.changed([None], kind="alert")
         journal.flush(raw)
-    return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent)
+    return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent, undo=event_id)
 
 
 def _lost(ws: Workspace, agent: str, conv, owner: str | None) -> ActionResult:
@@ -150,6 +155,8 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         if conv.owner != agent and not ws.config.is_supervisor(agent):
             return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; only they or a supervisor can release it", conversation_id)
         previous = conv.owner
+        # Read before the UPDATE: a bulk update also refreshes `conv` in the session.
+        before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "visibility": conv.visibility}
         result = s.execute(
             update(Conversation)
             .where(col(Conversation.id) == conversation_id, col(Conversation.owner) == previous)
@@ -158,13 +165,16 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         )
         if result.rowcount != 1:
             return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
-        record_event(s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now)
+        visibility = "team" if conv.team else "everyone"
+        event_id = record_event(
+            s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now,
+            undo=undo_data(before, {"owner": None, "visibility": visibility}))
         teams = [conv.team] if conv.team else []
         settle(s, conversation_id, now, agent=agent)
         raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
                      teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
         record_change(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id)
+    return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id, undo=event_id)
 
 
 def assign(
@@ -188,6 +198,8 @@ def assign(
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
             return refused
         previous = conv.owner
+        before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "team": conv.team,
+                  "visibility": conv.visibility, "state": conv.state}
         if to_agent and previous == to_agent:
             return ActionResult(True, f"{_label(conv)} is already {_name(ws, to_agent)}'s", conversation_id, to_agent)
         values: dict[str, object] = {"updated_at": now, "next_step_at": now}
@@ -216,7 +228,9 @@ def assign(
         text = f"{took}handed it to {target}" if (to_team or to_agent != agent) else f"{took}took it"
         if note:
             text += f": {note}"
-        record_event(s, conversation_id, agent, "assign", text, now, to_agent=to_agent, to_team=to_team, previous=previous, note=note)
+        after = {"owner": values.get("owner"), "team": values.get("team", before["team"])}
+        event_id = record_event(s, conversation_id, agent, "assign", text, now, to_agent=to_agent, to_team=to_team,
+                                previous=previous, note=note, undo=undo_data(before, after))
         if note:
             _add_note(s, ws, conv, agent, note, now)
         alert_text = f"{_name(ws, agent)}: {_label(conv)} " + (f"is yours now" if to_agent else f"goes to team {to_team}")
@@ -234,7 +248,7 @@ def assign(
         if losing:
             raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[previous])
         record_change(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent)
+    return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent, undo=event_id)
 
 
 # -- working messages out -----------------------------------------------------------------------
@@ -265,6 +279,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             return refused
         if msg.direction != "inbound":
             return _refused(f"message {message_id} is not an inbound message", conv.id)
+        before = {"pending_count": conv.pending_count, "deadline": conv.deadline}
         result = s.execute(
             update(Message)
             .where(col(Message.id) == message_id, col(Message.disposition) == "pending")
@@ -280,10 +295,12 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
         # Nothing left to work out: nobody needs an alert about it; else the agent has seen to their part.
         settle(s, conv.id, now, **({} if pending == 0 else {"agent": agent}))
-        record_event(s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})", now,
-                     message_id=message_id, reason=reason)
+        event_id = record_event(
+            s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})",
+            now, message_id=message_id, reason=reason,
+            undo=undo_data(before, {"pending_count": pending}, message_id=message_id))
         record_change(s, [conv.id])
-    return ActionResult(True, f"message {message_id}: no action needed", conv.id)
+    return ActionResult(True, f"message {message_id}: no action needed", conv.id, undo=event_id)
 
 
 def pending_messages(s: Session, conversation_id: int) -> list[Message]:
@@ -313,15 +330,18 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
                 "Reply, or mark them 'no action needed' (n).",
                 conversation_id,
             )
+        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "owner": conv.owner}
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent,
                     next_step_at=None)
         )
-        record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
+        event_id = record_event(
+            s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now,
+            undo=undo_data(before, {"state": "done"}))
         settle(s, conversation_id, now)
         record_change(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} is done", conversation_id)
+    return ActionResult(True, f"{_label(conv)} is done", conversation_id, undo=event_id)
 
 
 def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
@@ -331,13 +351,16 @@ def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Ac
             return refused
         if conv.state == "open":
             return ActionResult(True, f"{_label(conv)} is already open", conversation_id)
+        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until}
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now)
         )
-        record_event(s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now)
+        event_id = record_event(
+            s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now,
+            undo=undo_data(before, {"state": "open"}))
         record_change(s, [conversation_id])
-    return ActionResult(True, f"{_label(conv)} is open again", conversation_id)
+    return ActionResult(True, f"{_label(conv)} is open again", conversation_id, undo=event_id)
 
 
 def _open_deadline(conv: Conversation, now: datetime) -> datetime:
@@ -358,17 +381,20 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             return refused
         if conv.state == "done":
             return _refused(f"{_label(conv)} is done", conversation_id)
+        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "owner": conv.owner}
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
                     next_step_at=until)
         )
         settle_claimed(s, conversation_id, agent, now)
-        record_event(s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {when(until, None)}", now,
-                     until=until.isoformat())
+        event_id = record_event(
+            s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {when(until, None)}", now,
+            until=until.isoformat(),
+            undo=undo_data(before, {"state": "snoozed", "snoozed_until": until}))
         record_change(s, [conversation_id])
     # Instants in texts are written by routing.wording.when; front ends show them in the reader's zone.
-    return ActionResult(True, f"{_label(conv)} snoozed until {when(until, None)}", conversation_id)
+    return ActionResult(True, f"{_label(conv)} snoozed until {when(until, None)}", conversation_id, undo=event_id)
 
 
 def _add_note(s: Session, ws: Workspace, conv: Conversation, agent: str, text: str, now: datetime) -> Message:
@@ -399,6 +425,7 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
         _add_note(s, ws, conv, agent, text, now)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
         record_event(s, conversation_id, agent, "note", f"{_name(ws, agent)} wrote a note", now, mentions=mentioned)
+        drafts.remove(s, agent, conversation_id, "note")
         # Someone who may not read the conversation is told they were mentioned, not what the note says.
         guard = Guard.of(conv)
         readers = [m for m in mentioned if Reader.of(ws.config, m).may_read(guard, now)]
@@ -418,11 +445,15 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
             return refused
         if agent not in (conv.owner, conv.exclusive_agent) and not ws.config.is_supervisor(agent):
             return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
+        before = {"confidential": conv.confidential}
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
-        record_event(s, conversation_id, agent, "confidential",
-                     f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now)
+        event_id = record_event(
+            s, conversation_id, agent, "confidential",
+            f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now,
+            undo=undo_data(before, {"confidential": confidential}))
         record_change(s, [conversation_id])
-    return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}", conversation_id)
+    return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}",
+                        conversation_id, undo=event_id)
 
 
 # -- alerts ---------------------------------------------------------------------------------------

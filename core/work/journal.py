@@ -129,11 +129,24 @@ def _write_one(s: Session, ws: Workspace | None, fill) -> Any:
     return result
 
 
+def record_event_raw(sql: RawSql, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime,
+                     **details: object) -> int:
+    """One audit event in `sql`'s transaction; returns its id (what `undo` takes, when details carry "undo")."""
+    return sql.insert(EVENT_INSERT_SQL, {"c": conversation_id, "actor": actor, "at": sql.when(now), "kind": kind,
+                                         "details": json.dumps({"text": text, **details, **acting_login_details()})})
+
+
 def record_event(
     s: Session, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime, **details: object
-) -> None:
-    """One audit event in the Session's transaction."""
-    _write_one(s, None, lambda b: b.event(conversation_id, actor, kind, text, now, **details))
+) -> int:
+    """One audit event in the Session's transaction; returns its id."""
+    return record_event_raw(RawSql(s), conversation_id, actor, kind, text, now, **details)
+
+
+def amend_event_details(s: Session, event_id: int, details: dict[str, Any]) -> None:
+    """Replace an event's details while its transaction is still open (what an action learns after writing it,
+    such as the conversations a vacation sent back, which its undo needs)."""
+    RawSql(s).run("UPDATE event SET details = :d WHERE id = :id", {"d": json.dumps(details), "id": event_id})
 
 
 def raise_alerts(
@@ -325,6 +338,23 @@ def mark_alerts_seen(s: Session, agent: str, alert_ids: Sequence[int], up_to: da
             f"UPDATE alert SET seen_at = :t WHERE agent = :a AND id IN ({', '.join(':' + k for k in names)}) "
             "AND seen_at IS NULL AND created_at <= :up", {"t": sql.when(now), "a": agent, "up": sql.when(up_to), **names},
         ).rowcount or 0
+    if count:
+        record_change(s, [None], kind="alert")
+    return count
+
+
+def acknowledge_alerts_raised_at(s: Session, conversation_ids: Sequence[int], at: datetime, kinds: Sequence[str],
+                                 now: datetime) -> int:
+    """Acknowledge the open alerts of these kinds an action raised at `at` about these conversations (its undo)."""
+    if not conversation_ids or not kinds:
+        return 0
+    sql = RawSql(s)
+    ids = {f"c{n}": cid for n, cid in enumerate(conversation_ids)}
+    names = {f"k{n}": kind for n, kind in enumerate(kinds)}
+    count = sql.run(
+        f"UPDATE alert SET acknowledged_at = :t WHERE conversation_id IN ({', '.join(':' + k for k in ids)}) "
+        f"AND created_at = :at AND acknowledged_at IS NULL AND kind IN ({', '.join(':' + k for k in names)})",
+        {"t": sql.when(now), "at": sql.when(at), **ids, **names}).rowcount or 0
     if count:
         record_change(s, [None], kind="alert")
     return count

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from sqlalchemy import update
@@ -14,7 +14,9 @@ from sqlmodel import col, select
 from core.errors import ActionRefused
 from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem
 from core.store.search import index_message
+from core.work import drafts
 from core.work.journal import record_change, record_event, settle
+from core.work.undo_data import undo_data
 from core.work.queries import get_conversation, reply_from, signature_block, signed_body
 from core.work.views import ActionResult
 from core.workspace.folder import Workspace
@@ -44,8 +46,11 @@ def reply(
     seen_version: int | None = None,
     confirmed_recipients: bool = False,
     subject: str | None = None,
+    hold: timedelta = timedelta(0),
 ) -> ActionResult:
-    """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied."""
+    """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied.
+
+    With a `hold`, the outbox takes it only after that long: until then `undo` cancels the send (core.work.undo)."""
     to = tuple(a.strip() for a in to if a.strip())
     cc = tuple(a.strip() for a in cc if a.strip())
     if not to:
@@ -108,10 +113,16 @@ def reply(
                 kind="reply", conversation_id=conversation_id, message_row_id=msg.id, author=agent, account=account,
                 from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), subject=subject, body=full_body,
                 in_reply_to=msg.in_reply_to, references=references, our_message_id=our_id, state="queued",
-                next_attempt_at=now, created_at=now,
+                next_attempt_at=now + hold, created_at=now,
             )
         )
         index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc)))
+        answered = list(s.exec(select(Message.id).where(
+            Message.conversation_id == conversation_id, Message.direction == "inbound",
+            Message.disposition == "pending")).all())
+        before = {"owner": conv.owner, "pending_count": conv.pending_count, "state": conv.state,
+                  "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "last_message_at": conv.last_message_at}
+        seen = conv.version
         replied = s.execute(
             update(Message)
             .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
@@ -127,11 +138,23 @@ def reply(
             )
         )
         settle(s, conversation_id, now)
-        record_event(s, conversation_id, agent, "reply",
-                     f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
-                     message_id=msg.id, our_message_id=our_id)
+        event_id = record_event(
+            s, conversation_id, agent, "reply",
+            f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
+            message_id=msg.id, our_message_id=our_id,
+            undo=undo_data(before, {"version": seen + 1}, message_id=msg.id, answered=answered,
+                           draft={"body": body, "to": list(to), "cc": list(cc)}))
+        drafts.remove(s, agent, conversation_id, "reply")
         record_change(s, [conversation_id])
-    return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id)
+    if hold > timedelta(0):
+        return ActionResult(True, f"reply to {_label(conv)} queued: it goes out in {_seconds(hold, ws)}",
+                            conversation_id, undo=event_id)
+    return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id, undo=event_id)
+
+
+def _seconds(hold: timedelta, ws: Workspace) -> str:
+    """A hold in the agent's real seconds (a demo's clock runs faster than theirs)."""
+    return f"{round(hold.total_seconds() / max(ws.clock.speed, 1e-9))} s"
 
 
 def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionResult:

@@ -26,6 +26,7 @@ from core.work.views import (
     ConversationDetail,
     ConversationRow,
     DeliveryCheck,
+    DraftView,
     QueueInfo,
     ReportQuery,
     ReportView,
@@ -237,14 +238,43 @@ class Comptoir:
         cc: Sequence[str] = (),
         seen_version: int | None = None,
         confirmed_recipients: bool = False,
+        send_now: bool = False,
     ) -> ActionResult:
         """Queue a reply in the outbox. Refused when the conversation changed since `seen_version`
         (a new inbound message or someone else's reply), or when there are more recipients than
-        the policy's limit and `confirmed_recipients` is False."""
+        the policy's limit and `confirmed_recipients` is False. The outbox takes it after the
+        workspace's send_delay (real seconds, during which `undo` cancels it), or at once with `send_now`."""
+        delay = 0 if send_now else self.config.workspace.send_delay
         return actions.reply(
             self.workspace, self.agent, conversation_id, body, tuple(to), tuple(cc), self.now(),
             seen_version=seen_version, confirmed_recipients=confirmed_recipients,
+            hold=timedelta(seconds=delay * self.clock_speed),
         )
+
+    def undo(self, event_id: int) -> ActionResult:
+        """Reverse one of this agent's actions (the event its ActionResult named) if nothing changed since:
+        within a few seconds, or for a reply, while it is held (core.work.undo)."""
+        from core.work.undo import undo
+
+        return undo(self.workspace, self.agent, event_id, self.now())
+
+    def draft(self, conversation_id: int, kind: str = "reply") -> DraftView | None:
+        """This agent's saved draft of a reply or note to the conversation, if any."""
+        from core.work import drafts
+
+        return drafts.read(self.workspace, self.agent, conversation_id, kind)
+
+    def save_draft(self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (),
+                   cc: Sequence[str] = ()) -> None:
+        """Store what is being typed (an empty body removes the draft)."""
+        from core.work import drafts
+
+        drafts.save(self.workspace, self.agent, conversation_id, kind, body, tuple(to), tuple(cc), self.now())
+
+    def discard_draft(self, conversation_id: int, kind: str = "reply") -> None:
+        from core.work import drafts
+
+        drafts.discard(self.workspace, self.agent, conversation_id, kind)
 
     def resend(self, message_id: int) -> ActionResult:
         """Queue a failed reply again."""
@@ -259,6 +289,10 @@ class Comptoir:
 
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
         return actions.set_presence(self.workspace, self.agent, status, until, self.now())
+
+    def vacation_preview(self) -> int:
+        """How many conversations going on vacation now would send back to their teams."""
+        return actions.vacation_preview(self.workspace, self.agent)
 
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
         """Say this session is alive and what it is looking at or replying to."""

@@ -164,6 +164,8 @@ class ActionResult:
     conversation_id: int | None = None
     winner: str | None = None
     """For a lost claim race: who has it."""
+    undo: int | None = None
+    """The event `undo` takes to reverse this action for a few seconds (None: it cannot be undone)."""
 
 
 @dataclass(frozen=True)
@@ -314,3 +316,16 @@ class ReportView:
     """(agent, open conversations they own now)."""
     load_at_day_end: tuple[DayLoad, ...] = ()
     """Each day of the period: what every agent owned when it ended (recorded by the server at midnight)."""
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """What an agent was typing to a conversation (core.work.drafts)."""
+
+    conversation_id: int
+    kind: str
+    """reply | note"""
+    body: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    updated_at: datetime

@@ -275,6 +275,8 @@ class WorkspaceSettings(_Strict):
     """Time zone of times shown to a user who has none of their own (preferences.toml, [[agents]] timezone, $TZ), and of teams with none."""
     bell: bool = False
     """Ring the terminal bell when a new alert arrives."""
+    send_delay: int = Field(default=10, ge=0, le=600)
+    """Seconds a sent reply waits before the outbox takes it; until then one key (z) cancels it. 0 sends at once."""
 
     @field_validator("database_url")
     @classmethod

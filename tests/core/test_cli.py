@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from core.work import actions
@@ -20,6 +21,7 @@ from core.clock import Clock
 from core.workspace.config import CONFIG_NAME
 from core.workspace.identity import unix_login
 from core.store.models import Alert, Conversation, Event
+from core.store.rawsql import RawSql
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
 from tests.core.helpers import REPO, comptoir, conversation, deliver, message
 from tui.launch import main as comptoir_main
@@ -376,3 +378,30 @@ def test_times_are_in_the_users_zone_and_utc_with_the_flag(cws, cli, monkeypatch
     monkeypatch.setenv("TZ", "CET-1CEST")  # a POSIX rule, not a zone name: the workspace's zone then
     code, out, err = cli("why", str(cid))
     assert full_time(until, ZoneInfo("Europe/Paris")) in out, out
+def test_reply_waits_the_send_delay_prints_how_to_cancel_and_undo_cancels_it(cws, cli):
+    cid, mid = team_conv(cws)
+    code, out, err = cli("reply", str(cid), "--body", "We will call you.", "--as", "paul")
+    assert code == 0, err
+    assert "goes out in 10 s" in out
+    [cancel_line] = [line for line in out.splitlines() if line.startswith("To cancel it within 10 s: comptoir undo ")]
+    action = cancel_line.rsplit(" ", 1)[1]
+    with cws.db.read() as s:
+        held = s.execute(text("SELECT next_attempt_at, created_at FROM outbox")).one()
+    assert (RawSql.read_when(held[0]) - RawSql.read_when(held[1])).total_seconds() == pytest.approx(10, abs=0.01)
+    code, out, err = cli("undo", action, "--as", "paul")
+    assert code == 0, err
+    assert "cancelled" in out and "not sent" in out
+    code, out, err = cli("undo", action, "--as", "paul")
+    assert code == 1 and "already undone" in out + err
+    code, out, err = cli("reply", str(cid), "--body", "Right now.", "--now", "--as", "paul")
+    assert code == 0 and "comptoir undo" not in out and "goes out in" not in out
+    with cws.db.read() as s:
+        held = s.execute(text("SELECT next_attempt_at, created_at FROM outbox")).one()
+    assert held[0] == held[1]
+
+
+def test_undo_of_someone_elses_action_is_refused(cws, cli):
+    cid, _ = team_conv(cws)
+    claimed = actions.claim(cws, "paul", cid, NOW)
+    code, out, err = cli("undo", str(claimed.undo), "--as", "marie")
+    assert code != 0 and "you have no action" in out + err

@@ -6,11 +6,12 @@ changes through a queue, so tests can play "another session" by calling its meth
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import queue
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from core.work.views import (
     ConversationDetail,
     ConversationRow,
     DeliveryCheck,
+    DraftView,
     EventView,
     MessageView,
     AgentCount,
@@ -174,6 +176,11 @@ class FakeComptoir:
         """Who owns the conversation after the next conflict (another agent took it meanwhile)."""
         self._next_message_id = 1000
         self._next_alert_id = 1
+        self.drafts: dict[tuple[int, str], DraftView] = {}
+        self.undoable: dict[int, tuple] = {}
+        """event id -> what undo restores (the real rules are core.work.undo's, tested on the real server)."""
+        self.undone: list[int] = []
+        self._next_event_id = 1
 
     # -- building fixtures -------------------------------------------------------------
     def add_conversation(self, conversation: FakeConversation) -> FakeConversation:
@@ -415,10 +422,57 @@ class FakeComptoir:
         with self.lock:
             self.calls.append((name, conversation_id))
             c = self.conversations[conversation_id]
+            before = copy.deepcopy(c)
             result = self._refusal(c, login) or change(c)
             if result.ok:
                 self._changed(conversation_id)
+                if name != "note" and (login or self.agent) == self.agent:
+                    result = replace(result, undo=self._remember(name, before))
             return result
+
+    def _remember(self, name: str, before) -> int:
+        event_id, self._next_event_id = self._next_event_id, self._next_event_id + 1
+        self.undoable[event_id] = (name, before)
+        return event_id
+
+    def undo(self, event_id: int) -> ActionResult:
+        with self.lock:
+            self.calls.append(("undo", event_id))
+            if event_id not in self.undoable:
+                return ActionResult(False, "you have no action to undo")
+            name, before = self.undoable.pop(event_id)
+            self.undone.append(event_id)
+            if name == "set_presence":
+                self.presence[self.agent] = before
+                self._changed(None, "presence")
+                return ActionResult(True, f"undone: you are {before} again")
+            self.conversations[before.id] = before
+            if name == "reply":
+                sent = self.replies.pop()
+                self.drafts[(before.id, "reply")] = DraftView(before.id, "reply", sent["body"], sent["to"], sent["cc"],
+                                                              self._now)
+                self._changed(before.id)
+                return ActionResult(True, "reply cancelled: it was not sent", before.id)
+            self._changed(before.id)
+            return ActionResult(True, f"undone: {name}", before.id)
+
+    def draft(self, conversation_id: int, kind: str = "reply") -> DraftView | None:
+        return self.drafts.get((conversation_id, kind))
+
+    def save_draft(self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (),
+                   cc: Sequence[str] = ()) -> None:
+        with self.lock:
+            self.calls.append(("save_draft", conversation_id, kind, body))
+            if body.strip():
+                self.drafts[(conversation_id, kind)] = DraftView(conversation_id, kind, body, tuple(to), tuple(cc),
+                                                                 self._now)
+            else:
+                self.drafts.pop((conversation_id, kind), None)
+
+    def discard_draft(self, conversation_id: int, kind: str = "reply") -> None:
+        with self.lock:
+            self.calls.append(("discard_draft", conversation_id, kind))
+            self.drafts.pop((conversation_id, kind), None)
 
     def claim(self, conversation_id: int) -> ActionResult:
         return self.claim_as(self.agent, conversation_id)
@@ -509,7 +563,8 @@ class FakeComptoir:
 
         return self._act("set_confidential", conversation_id, change)
 
-    def reply(self, conversation_id, body, to, cc=(), seen_version=None, confirmed_recipients=False) -> ActionResult:
+    def reply(self, conversation_id, body, to, cc=(), seen_version=None, confirmed_recipients=False,
+              send_now=False) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
             if self.fail_next_reply_with_conflict:
                 self.fail_next_reply_with_conflict = False
@@ -523,7 +578,8 @@ class FakeComptoir:
                 return ActionResult(False, "The conversation changed since you opened it", c.id)
             if len(to) + len(cc) > self.config.routing.recipient_limit and not confirmed_recipients:
                 return ActionResult(False, "Too many recipients: confirm", c.id)
-            self.replies.append({"id": c.id, "body": body, "to": tuple(to), "cc": tuple(cc)})
+            self.replies.append({"id": c.id, "body": body, "to": tuple(to), "cc": tuple(cc), "send_now": send_now})
+            self.drafts.pop((c.id, "reply"), None)
             self.add_message(c.id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to), cc=tuple(cc))
             for m in c.messages:
                 if m.direction == "inbound" and m.disposition == "pending":
@@ -534,10 +590,15 @@ class FakeComptoir:
         return self._act("reply", conversation_id, change)
 
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
+        before = self.presence[self.agent]
         self.presence[self.agent] = status
         self.calls.append(("set_presence", status))
         self._changed(None, "presence")
-        return ActionResult(True, f"You are {status}")
+        return ActionResult(True, f"You are {status}", undo=self._remember("set_presence", before))
+
+    def vacation_preview(self) -> int:
+        return sum(1 for c in self.conversations.values()
+                   if c.state in ("open", "waiting", "snoozed") and self.agent in (c.owner, c.exclusive_agent))
 
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
         self.heartbeats.append((viewing, replying))

@@ -11,7 +11,8 @@ from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
 from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.conversation import ConversationScreen
-from tui.screens.dialogs import ConfirmDialog, DisposeDialog, PresenceDialog, SnoozeDialog
+from tui.screens.confirm import ConfirmDialog
+from tui.screens.dialogs import DisposeDialog, PresenceDialog, SnoozeDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.why import WhyScreen
@@ -80,7 +81,7 @@ async def test_u_t_d_o_x_release_take_back_done_reopen_confidential(fake_service
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key in ("u", "x", "d"):
+        for key in ("u", "x", "y", "d"):  # x asks first (tests/tui/test_undo_and_drafts.py)
             await pilot.press(key)
             await settle(pilot)
         names = [call[0] for call in fake_service.calls if call[0] in {"release", "set_confidential", "done"}]

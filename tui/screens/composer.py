@@ -3,6 +3,9 @@
 It shows every recipient, asks before writing to more than the workspace's recipient limit,
 says when CC'd people or a list will read the reply, and when the service refuses because the
 conversation changed since it was opened, shows what changed before letting the agent resend.
+
+What is typed is saved through the server as a draft (a second after the last key), so a crash or
+a lost SSH session loses nothing, and the composer reopens with it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import re
 import shlex
 import subprocess
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +28,7 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from core.work.views import ActionResult, ConversationDetail
+from core.work.views import ActionResult, ConversationDetail, DraftView
 from tui import keys
 from tui.formatting import full_time, plural, short_name
 from tui.messages import ActionFinished, ComposerCheckLoaded
@@ -31,11 +36,13 @@ from tui.outcomes import as_result
 from tui.safe import clean_block, clean_line
 from tui.screens.base import ComptoirScreen
 from tui.screens.composer_dialogs import ConflictDialog, SavedReplyDialog
-from tui.screens.dialogs import ConfirmDialog
+from tui.screens.confirm import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.top_bar import TopBar
 
 MODE_TITLES = {"reply": "Reply", "reply-all": "Reply to all", "note": "Internal note"}
+DRAFT_SAVE_SECONDS = 1.0
+"""Quiet time after the last key before the draft is saved."""
 
 
 @dataclass
@@ -81,14 +88,26 @@ class ComposerScreen(ComptoirScreen[None]):
 
     BINDINGS = keys.bindings("composer")
 
-    def __init__(self, detail: ConversationDetail, mode: str) -> None:
+    def __init__(self, detail: ConversationDetail, mode: str, draft: DraftView | None = None) -> None:
         super().__init__()
         self.detail = detail
         self.mode = mode
+        self.draft = draft
         self.seen_version = detail.row.version
         self.seen_message_ids = {m.id for m in detail.messages}
         self.confirmed_recipients = False
         self.sending = False
+        self.finished = False
+        """Sent or dropped: nothing more is saved."""
+        self._saved: tuple[str, list[str], list[str]] | None = None
+        self._save_timer = None
+        self._draft_lock = threading.Lock()
+        """One draft write at a time, and none across a send (it would bring the sent text back)."""
+        self._draft_seq = 0
+
+    @property
+    def draft_kind(self) -> str:
+        return "note" if self.is_note else "reply"
 
     @property
     def is_note(self) -> bool:
@@ -105,16 +124,20 @@ class ComposerScreen(ComptoirScreen[None]):
                 yield Static(self._note_hint(), id="composer-note-hint")
             else:
                 yield Static(Text(f"From  {clean_line(self.detail.reply_from)}"), id="composer-from")
+                to = self.draft.to if self.draft and self.draft.to else self.detail.reply_to
                 with Horizontal(classes="composer-field"):
                     yield Label("To", classes="composer-label")
-                    yield Input(", ".join(clean_line(a) for a in self.detail.reply_to), id="composer-to")
+                    yield Input(", ".join(clean_line(a) for a in to), id="composer-to")
                 with Horizontal(classes="composer-field"):
                     yield Label("Cc", classes="composer-label")
                     cc = self.detail.reply_cc if self.mode == "reply-all" else ()
+                    if self.draft and self.draft.to:
+                        cc = self.draft.cc
                     yield Input(", ".join(clean_line(a) for a in cc), id="composer-cc")
                 yield Static(Text(""), id="composer-audience")
             yield Static(Text(""), id="composer-others")
-        yield TextArea(self._initial_body(), id="composer-body", soft_wrap=True, show_line_numbers=False)
+        text = self.draft.body if self.draft else self._initial_body()
+        yield TextArea(text, id="composer-body", soft_wrap=True, show_line_numbers=False)
         if not self.is_note:
             yield Static(signature_preview(self.detail.reply_signature), id="composer-signature")
         with Horizontal(id="composer-buttons", classes="dialog-buttons"):
@@ -146,12 +169,65 @@ class ComposerScreen(ComptoirScreen[None]):
         body = self.query_one("#composer-body", TextArea)
         body.focus()
         body.move_cursor((0, 0))
+        self._saved = self.draft_state()
+        if self.draft is not None:
+            when = full_time(self.draft.updated_at, self.app.zone)  # type: ignore[attr-defined]
+            self.app.notify(f"Your draft from {when} is back.", title="Draft", markup=False)
         if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
             self.call_after_refresh(self.action_external_editor)
 
     def on_unmount(self) -> None:
         self.app.replying_id = None
         self.app.send_heartbeat()
+
+    # -- the draft -------------------------------------------------------------------------------
+    def draft_state(self) -> tuple[str, list[str], list[str]]:
+        to, cc = self.recipients()
+        return self.query_one("#composer-body", TextArea).text, to, cc
+
+    def has_text(self) -> bool:
+        """Whether anything was written beyond what the composer opened with (the quote)."""
+        body = self.query_one("#composer-body", TextArea).text
+        return bool(body.strip()) and body.strip() != self._initial_body().strip()
+
+    @on(TextArea.Changed)
+    @on(Input.Changed)
+    def schedule_draft_save(self) -> None:
+        if self.finished or self._saved is None:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(DRAFT_SAVE_SECONDS, self.save_draft_now)
+
+    def save_draft_now(self, then: Callable[[], object] | None = None) -> None:
+        """Save what is typed if it changed (an untouched quote is no draft); `then` runs once it is stored."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        state = self.draft_state()
+        if self.finished or (state == self._saved and then is None):
+            if then is not None:
+                then()
+            return
+        self._saved = state
+        body, to, cc = state
+        if not self.has_text():
+            body = ""  # removes a draft the agent emptied
+        self._draft_seq += 1
+        self.write_draft(self._draft_seq, body, to, cc, then)
+
+    @work(thread=True, exit_on_error=False, group="draft")
+    def write_draft(self, seq: int, body: str, to: list[str], cc: list[str], then: Callable[[], object] | None) -> None:
+        with self._draft_lock:
+            if seq == self._draft_seq and not self.finished:  # a newer save supersedes this one
+                self.app.service.save_draft(self.detail.row.id, self.draft_kind, body, to, cc)  # type: ignore[attr-defined]
+        if then is not None:
+            self.app.call_from_thread(then)
+
+    @work(thread=True, exit_on_error=False, group="draft")
+    def discard_draft(self) -> None:
+        with self._draft_lock:
+            self.app.service.discard_draft(self.detail.row.id, self.draft_kind)  # type: ignore[attr-defined]
 
     # -- recipients ------------------------------------------------------------------------------
     def recipients(self) -> tuple[list[str], list[str]]:
@@ -252,15 +328,19 @@ class ComposerScreen(ComptoirScreen[None]):
     def send_reply(self, body: str, to: list[str], cc: list[str], seen_version: int, confirmed: bool) -> None:
         service = self.app.service
         cid = self.detail.row.id
-        result = as_result(lambda: service.reply(cid, body, to, cc, seen_version=seen_version,
-                                                 confirmed_recipients=confirmed), cid)
+        with self._draft_lock:
+            result = as_result(lambda: service.reply(cid, body, to, cc, seen_version=seen_version,
+                                                     confirmed_recipients=confirmed), cid)
+            self.finished = result.ok  # the server removed the draft with the send
         current = None if result.ok else service.detail(self.detail.row.id)
         self.post_message(ReplyAnswered(result, current))
 
     @work(thread=True, exit_on_error=False, group="send")
     def send_note(self, body: str) -> None:
         service, cid = self.app.service, self.detail.row.id
-        result = as_result(lambda: service.note(cid, body), cid)
+        with self._draft_lock:
+            result = as_result(lambda: service.note(cid, body), cid)
+            self.finished = result.ok
         self.post_message(ReplyAnswered(result, None))
 
     @on(ReplyAnswered)
@@ -303,22 +383,29 @@ class ComposerScreen(ComptoirScreen[None]):
             self.action_send()
 
     def dismiss_composer(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
         self.app.pop_screen()
 
     # -- cancel, editor, saved replies --------------------------------------------------------------
     @on(Button.Pressed, "#cancel-compose")
     def action_cancel(self) -> None:
-        body = self.query_one("#composer-body", TextArea).text
-        if body.strip() == self._initial_body().strip():
+        if not self.has_text():
+            self.finished = True
+            if self.draft is not None:
+                self.discard_draft()
             self.dismiss_composer()
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self.finished = True
+                self.discard_draft()
                 self.dismiss_composer()
 
-        self.app.push_screen(ConfirmDialog("Drop this draft?", Text("What you wrote will be lost."),
-                                           "Drop it (y)", "Keep writing (n)"), callback=answered)
+        self.app.push_screen(ConfirmDialog("Drop this draft?", Text("What you wrote will be lost (its saved draft too)."),
+                                           "Drop it (y)", "Keep writing (n)", destructive=True), callback=answered)
 
     @on(Button.Pressed, "#editor")
     def action_external_editor(self) -> None:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
+
 from core.work.views import ConversationRow
 from tui.screens.base import ComptoirScreen
+from tui.formatting import short_name
+from tui.safe import clean_line
 
 
 class ConversationActions(ComptoirScreen[None]):
@@ -72,8 +76,32 @@ class ConversationActions(ComptoirScreen[None]):
             self.app.act("Release", cid, lambda s: s.release(cid))
 
     def action_take_back(self) -> None:
-        if (cid := self._owned_target("take_back")) is not None:
-            self.app.act("Take back", cid, lambda s: s.take_back(cid))
+        """Taking a colleague's conversation changes their work: ask first, naming them."""
+        from tui.screens.confirm import ConfirmDialog
+
+        if (cid := self._owned_target("take_back")) is None:
+            return
+        row = self.current_row()
+        owner = short_name(row.owner, self.app.agent_names) if row and row.owner else "its owner"
+        body = Text("")
+        body.append(clean_line(owner), style="bold")
+        body.append(" owns ")
+        body.append(self._described(row, cid))
+        body.append(f". It becomes yours and {clean_line(owner)} is told you took it. z undoes it for 10\u00a0s.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.act("Take back", cid, lambda s: s.take_back(cid))
+
+        self.app.push_screen(ConfirmDialog(f"Take it back from {clean_line(owner)}?", body,
+                                           "Take it (y)", "Leave it (n)", destructive=True), callback=answered)
+
+    @staticmethod
+    def _described(row: ConversationRow | None, cid: int) -> Text:
+        text = Text(f"#{cid}")
+        if row is not None and not row.hidden and row.subject:
+            text.append(" \u201c" + clean_line(row.subject)[:60] + "\u201d")
+        return text
 
     def action_done(self) -> None:
         if (cid := self._target("done")) is not None:
@@ -87,8 +115,26 @@ class ConversationActions(ComptoirScreen[None]):
         # Through _target first, like every action: while a queue loads, the key waits for its rows.
         if self._target("toggle_confidential") is None or (row := self.current_row()) is None:
             return
+        from tui.screens.confirm import ConfirmDialog
+
         wanted = not row.confidential
-        self.app.act("Confidential", row.id, lambda s: s.set_confidential(row.id, wanted))
+        body = self._described(row, row.id)
+        if wanted:
+            title = "Make it confidential?"
+            team = f", team {clean_line(row.team)}" if row.team else ""
+            body.append(f": only its owner{team} and supervisors will be able to open it; everyone else sees "
+                        "only that it exists.")
+        else:
+            title = "Make it readable again?"
+            body.append(": everyone who may see its queue will read it again.")
+        body.append(" z undoes it for 10\u00a0s.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.act("Confidential", row.id, lambda s: s.set_confidential(row.id, wanted))
+
+        self.app.push_screen(ConfirmDialog(title, body, "Yes (y)", "No (n)", destructive=True),
+                             callback=answered)
 
     def action_reply(self) -> None:
         if (cid := self._target("reply")) is not None:

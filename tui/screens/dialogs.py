@@ -1,4 +1,4 @@
-"""Small modal dialogs: confirm, snooze, no action needed, presence, save an attachment.
+"""Small modal dialogs (the yes/no one is tui.screens.confirm): snooze, no action needed, presence, save an attachment.
 
 Every dialog closes with q (when no text box has focus), ctrl+g, Esc, or its Cancel button:
 bare Esc is never the only way out, because tmux delays it. A dialog with a text field opens with
@@ -69,37 +69,6 @@ class ChoicesWithField(Dialog[Result], Generic[Result]):
         if typed.strip().isdigit() and 1 <= int(typed.strip()) <= options.option_count:
             return int(typed.strip()) - 1
         return None
-
-
-class ConfirmDialog(Dialog[bool]):
-    """A yes/no question: y confirms, n / q / ctrl+g refuse."""
-
-    BINDINGS = keys.bindings("confirm")
-
-    def __init__(self, title: str, body: Text, yes_label: str = "Yes (y)", no_label: str = "No (n)") -> None:
-        super().__init__()
-        self.title_text = title
-        self.body = body
-        self.yes_label = yes_label
-        self.no_label = no_label
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="confirm-dialog"):
-            yield Static(Text(self.title_text), classes="dialog-title")
-            yield Static(self.body, classes="dialog-body")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(self.yes_label, id="yes", variant="warning")
-                yield Button(self.no_label, id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
-    @on(Button.Pressed, "#yes")
-    def action_confirm(self) -> None:
-        self.dismiss(True)
-
-    def action_close(self) -> None:
-        self.dismiss(False)
 
 
 class SnoozeDialog(ChoicesWithField[datetime]):

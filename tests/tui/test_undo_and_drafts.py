@@ -1,0 +1,173 @@
+"""Confirm or undo, drafts and undo send in the real app (Pilot) over the fake service: t, x and vacation ask
+first naming what changes, z undoes the last action or says why it cannot, a reply sent can be cancelled
+with z and comes back in the composer, drafts are saved as you type and restored, quitting with a draft asks."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import TextArea
+
+from tests.tui.conftest import SIZE, make_app, settle
+from tests.tui.fake_service import FakeComptoir
+from tui.screens.composer import DRAFT_SAVE_SECONDS, ComposerScreen
+from tui.screens.confirm import ConfirmDialog
+from tui.screens.main import MainScreen
+
+
+def toasts(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def body_of(app) -> str:
+    return str(app.screen.query_one("#confirm-body").render())
+
+
+async def test_t_asks_naming_the_owner_and_z_gives_it_back(fake_service: FakeComptoir) -> None:
+    fake_service.conversations[2].owner = "bob"
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.title_text == "Take it back from Bob?"
+        assert "Bob owns #2" in body_of(app)
+        await pilot.press("enter")  # the safe button has focus: Enter leaves it
+        await settle(pilot)
+        assert fake_service.conversations[2].owner == "bob"
+        await pilot.press("t", "y")
+        await settle(pilot)
+        assert fake_service.conversations[2].owner == "ann"
+        assert any("z: undo" in t for t in toasts(app))
+        await pilot.press("z")
+        await settle(pilot)
+        assert fake_service.conversations[2].owner == "bob"
+        assert fake_service.undone
+
+
+async def test_x_asks_before_changing_confidentiality(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "readable again" in app.screen.title_text
+        await pilot.press("n")
+        await settle(pilot)
+        assert fake_service.conversations[2].confidential is True
+        assert [c for c in fake_service.calls if c[0] == "set_confidential"] == []
+        await pilot.press("x", "y")
+        await settle(pilot)
+        assert fake_service.conversations[2].confidential is False
+        await pilot.press("z")
+        await settle(pilot)
+        assert fake_service.conversations[2].confidential is True
+
+
+async def test_vacation_asks_with_the_count_and_z_comes_back(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p", "3")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.screen.title_text == "Go on vacation?"
+        assert "2 conversations you own or that are personal to you go back" in body_of(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert fake_service.presence["ann"] == "vacation"
+        await pilot.press("z")
+        await settle(pilot)
+        assert fake_service.presence["ann"] == "available"
+
+
+async def test_z_says_what_it_cannot_undo(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("z")
+        await settle(pilot)
+        assert "Nothing to undo." in toasts(app)
+        await pilot.press("N")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("call him back")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("z")
+        await settle(pilot)
+        assert any(t.startswith("A note cannot be undone") for t in toasts(app))
+        await pilot.press("c")
+        await settle(pilot)
+        app.last_action = type(app.last_action)(**{**app.last_action.__dict__, "until": time.monotonic() - 1})
+        await pilot.press("z")
+        await settle(pilot)
+        assert any(t.startswith("Too late to undo claim") for t in toasts(app))
+        assert [c for c in fake_service.calls if c[0] == "undo"] == []
+
+
+async def test_a_sent_reply_is_cancelled_with_z_and_comes_back_intact(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("The part ships on Monday.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert any("z: cancel the send" in t for t in toasts(app))
+        await pilot.press("z")
+        await settle(pilot)
+        await settle(pilot)
+        assert fake_service.replies == []
+        assert isinstance(app.screen, ComposerScreen)
+        assert app.screen.query_one(TextArea).text.startswith("The part ships on Monday.")
+
+
+async def test_the_draft_is_saved_as_you_type_and_restored(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        await pilot.press(*"Hello Marie")
+        assert (1, "reply") not in fake_service.drafts  # debounced: not on every key
+        await pilot.pause(DRAFT_SAVE_SECONDS + 0.3)
+        await settle(pilot)
+        assert fake_service.drafts[(1, "reply")].body.startswith("Hello Marie")
+        saves = [c for c in fake_service.calls if c[0] == "save_draft"]
+        assert len(saves) == 1
+    # A new session (the app was killed): the composer opens on the draft.
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text.startswith("Hello Marie")
+        assert any(t.startswith("Your draft from") for t in toasts(app))
+        # Dropping it (asked first) removes the saved draft too.
+        await pilot.press("ctrl+g", "y")
+        await settle(pilot)
+        assert (1, "reply") not in fake_service.drafts
+
+
+async def test_quitting_with_a_draft_asks_and_saves_it(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        await pilot.press(*"half a thought")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and app.screen.title_text == "Quit Comptoir?"
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposerScreen)
+        await pilot.press("ctrl+q", "y")
+        await settle(pilot)
+        await pilot.pause(0.2)
+    assert app.return_code == 0
+    assert fake_service.drafts[(1, "reply")].body.startswith("half a thought")
