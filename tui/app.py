@@ -62,6 +62,10 @@ class ComptoirApp(App[None]):
     BINDINGS = keys.bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    """Screens get "-narrow" below 120 columns: the conversation view hides its Why panel, the queues narrow."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    """Screens get "-short" below 36 lines: dialogs use one-line buttons and fields, and shorter lists."""
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from core.errors import ComptoirError
@@ -34,6 +34,7 @@ from tui.screens.base import ReportsWorkerErrors
 from tui.screens.composer_dialogs import ConflictDialog, SavedReplyDialog
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.top_bar import TopBar
 
 MODE_TITLES = {"reply": "Reply", "reply-all": "Reply to all", "note": "Internal note"}
@@ -123,7 +124,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             yield Button("$EDITOR (ctrl+o)", id="editor")
             yield Button("Saved reply (ctrl+t)", id="saved")
             yield Button("Cancel (ctrl+g)", id="cancel-compose")
-        yield Footer()
+        yield KeyFooter()
 
     def _note_hint(self) -> Text:
         logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from core.work.views import ActionResult, ConversationDetail, ConversationRow
 from tui import keys
@@ -20,6 +20,7 @@ from tui.safe import clean_line
 from tui.screens.base import ReportsWorkerErrors
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_card import MessageCard
 from tui.widgets.routing_panel import routing_summary
 from tui.widgets.top_bar import TopBar
@@ -79,7 +80,7 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         with Horizontal(id="conversation-body"):
             yield VerticalScroll(id="messages")
             yield VerticalScroll(Static(Text(""), id="routing"), id="routing-pane")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]

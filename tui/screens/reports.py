@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from core.durations import format_seconds as duration
@@ -24,6 +24,7 @@ from tui.messages import ReportLoaded
 from tui.safe import clean_line
 from tui.screens.base import ReportsWorkerErrors
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.top_bar import TopBar
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -137,7 +138,7 @@ class ReportsScreen(ReportsWorkerErrors, Screen[None]):
                 yield Static(id="reports-heatmap")
                 yield PlotextPlot(id="plot-pending")
             yield Static(id="reports-people")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
