@@ -25,6 +25,7 @@ from core.workspace.preferences import load_preferences
 from core.work.views import ActionResult, AgentView
 from tui import keys
 from tui.commands import ActionsProvider
+from tui.flow import FLOW_ACTIONS, FlowMark, next_conversation
 from tui.formatting import plural
 from tui.messages import (
     ActionFinished,
@@ -89,6 +90,9 @@ class ComptoirApp(App[None]):
         preferences = load_preferences()
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
         self.zone = ZoneInfo(preferences.timezone or service.config.workspace.timezone)
+        self.open_next = preferences.open_next
+        """Flow (tui.flow): after a reply, no action or done, the next conversation of the queue opens."""
+        self._flow_marks: dict[int, FlowMark] = {}
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -316,6 +320,47 @@ class ComptoirApp(App[None]):
         self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False)
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+        if message.conversation_id is not None and message.label in FLOW_ACTIONS:
+            mark = self._flow_marks.pop(message.conversation_id, None)
+            if result.ok and mark is not None and self.open_next:
+                self.move_on(message.conversation_id, mark)
+
+    # -- flow: the next conversation of the queue ------------------------------------------------
+    def main_screen(self):
+        from tui.screens.main import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    def mark_for_flow(self, conversation_id: int) -> None:
+        """An action that may finish this conversation starts: remember what follows it in the list."""
+        main = self.main_screen()
+        if main is not None:
+            listing = main.conversation_list
+            self._flow_marks[conversation_id] = FlowMark(main.queue, tuple(listing.following(conversation_id)))
+
+    def move_on(self, conversation_id: int, mark: FlowMark) -> None:
+        """Open the next conversation of the queue where the finished one is on screen (the conversation
+        view, or the list with the cursor on it); anywhere else (a dialog, another queue) stay."""
+        from tui.screens.conversation import ConversationScreen
+
+        main = self.main_screen()
+        if main is None or main.queue != mark.queue:
+            return
+        listing = main.conversation_list
+        following = next_conversation(mark, listing.holds)
+        top = self.screen
+        if isinstance(top, ConversationScreen) and top.conversation_id == conversation_id:
+            if following is None:
+                top.action_back()
+                self.notify("That was the last conversation of this queue.", markup=False)
+                return
+            listing.move_to(following)
+            self.viewing_id = following
+            self.send_heartbeat()
+            self.switch_screen(ConversationScreen(following))
+        elif top is main and following is not None and listing.cursor_id in (conversation_id, following):
+            listing.move_to(following)
+            self.open_conversation(following)
 
     @on(DetailLoaded)
     def continue_with_detail(self, message: DetailLoaded) -> None:
@@ -342,9 +387,11 @@ class ComptoirApp(App[None]):
         self.send_heartbeat()
 
     def start_compose(self, conversation_id: int, mode: str) -> None:
+        self.mark_for_flow(conversation_id)
         self.fetch_detail(conversation_id, mode)
 
     def start_dispose(self, conversation_id: int) -> None:
+        self.mark_for_flow(conversation_id)
         self.fetch_detail(conversation_id, "dispose")
 
     def dispose_pending(self, detail, reason: str | None) -> None:
@@ -363,6 +410,8 @@ class ComptoirApp(App[None]):
         self.run_service_action("No action needed", dispose_all, detail.row.id)
 
     def act(self, label: str, conversation_id: int, call: Callable[[Any], ActionResult]) -> None:
+        if label in FLOW_ACTIONS:
+            self.mark_for_flow(conversation_id)
         self.run_service_action(label, call, conversation_id)
 
     # -- app-wide actions ----------------------------------------------------------------------
