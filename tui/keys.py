@@ -93,6 +93,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reports-previous-team", "T", "previous_team", "Previous team", "Reports", "reports"),
     ActionSpec("reports-scroll-down", "j,down", "scroll_report_down", "Scroll down", "Reports", "reports", palette=False),
     ActionSpec("reports-scroll-up", "k,up", "scroll_report_up", "Scroll up", "Reports", "reports", palette=False),
+    ActionSpec("reports-top", "g,home", "scroll_report_top", "Top of the report", "Reports", "reports", palette=False),
+    ActionSpec("reports-bottom", "G,end", "scroll_report_bottom", "End of the report", "Reports", "reports",
+               palette=False),
     ActionSpec("reports-back", "q,ctrl+g,escape", "back", "Back", "Reports", "reports", show=True, label="Back"),
     # Everywhere.
     ActionSpec("reports", "ctrl+r", "reports", "Reports: response times, backlog, volume", "App", "app"),

@@ -117,3 +117,48 @@ async def test_landing_on_search_keeps_the_focus_and_the_last_query(fake_service
         assert search.value == "quote" and search.display
         assert listing.ids == [3]
         assert title(app) == "Search “quote”  ·  1 result"
+
+
+async def test_g_and_G_reach_both_ends_of_every_scrolling_pane(fake_service: FakeComptoir) -> None:
+    """The cheat sheet, Why and the reports scroll with j/k/g/G at 80x24, where they overflow."""
+    from textual.containers import VerticalScroll
+
+    app = make_app(fake_service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for opener, pane, closer in (("question_mark", "#help-scroll", "q"), ("w", "#why-scroll", "q"),
+                                     ("ctrl+r", "#reports-body", "q")):
+            await pilot.press(opener)
+            await settle(pilot)
+            scroll = app.screen.query_one(pane, VerticalScroll)
+            assert scroll.max_scroll_y > 0, pane
+            await pilot.press("G")
+            await pilot.pause()
+            assert scroll.scroll_y == scroll.max_scroll_y, pane
+            await pilot.press("k")
+            await pilot.pause()
+            assert scroll.scroll_y < scroll.max_scroll_y, pane
+            await pilot.press("g")
+            await pilot.pause()
+            assert scroll.scroll_y == 0, pane
+            await pilot.press("j")
+            await pilot.pause()
+            assert scroll.scroll_y > 0, pane
+            await pilot.press(closer)
+            await settle(pilot)
+
+
+async def test_j_k_g_G_move_through_the_alerts(fake_service: FakeComptoir) -> None:
+    from textual.widgets import OptionList
+
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 2 and options.highlighted == 0
+        await pilot.press("G")
+        assert options.highlighted == 1
+        await pilot.press("g")
+        assert options.highlighted == 0

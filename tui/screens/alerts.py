@@ -38,6 +38,8 @@ class AlertsScreen(Dialog[None]):
         Binding("A", "acknowledge_all", "Acknowledge all", id="alert-ack-all"),
         Binding("j", "cursor_down", show=False),
         Binding("k", "cursor_up", show=False),
+        Binding("g", "cursor_first", show=False),
+        Binding("G", "cursor_last", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -82,6 +84,12 @@ class AlertsScreen(Dialog[None]):
 
     def action_cursor_up(self) -> None:
         self.query_one(OptionList).action_cursor_up()
+
+    def action_cursor_first(self) -> None:
+        self.query_one(OptionList).action_first()
+
+    def action_cursor_last(self) -> None:
+        self.query_one(OptionList).action_last()
 
     def action_acknowledge(self) -> None:
         alert = self._highlighted()

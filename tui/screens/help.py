@@ -45,6 +45,8 @@ class HelpScreen(Dialog[None]):
         Binding("question_mark", "close", show=False, id="help-close"),
         Binding("j", "scroll_down", show=False),
         Binding("k", "scroll_up", show=False),
+        Binding("g", "scroll_top", show=False),
+        Binding("G", "scroll_bottom", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -63,3 +65,9 @@ class HelpScreen(Dialog[None]):
 
     def action_scroll_up(self) -> None:
         self.query_one("#help-scroll", VerticalScroll).scroll_up(animate=False)
+
+    def action_scroll_top(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_bottom(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).scroll_end(animate=False)

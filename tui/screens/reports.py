@@ -184,6 +184,12 @@ class ReportsScreen(ReportsWorkerErrors, Screen[None]):
     def action_scroll_report_up(self) -> None:
         self.query_one("#reports-body", VerticalScroll).scroll_up(animate=False)
 
+    def action_scroll_report_top(self) -> None:
+        self.query_one("#reports-body", VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_report_bottom(self) -> None:
+        self.query_one("#reports-body", VerticalScroll).scroll_end(animate=False)
+
     def action_back(self) -> None:
         self.dismiss(None)
 

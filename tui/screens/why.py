@@ -18,7 +18,13 @@ from tui.widgets.routing_panel import routing_text
 class WhyScreen(Dialog[None]):
     """Why a conversation is where it is; w closes it again."""
 
-    BINDINGS = [Binding("w", "close", "Close", show=False, id="why-close")]
+    BINDINGS = [
+        Binding("w", "close", "Close", show=False, id="why-close"),
+        Binding("j,down", "scroll('down')", show=False),
+        Binding("k,up", "scroll('up')", show=False),
+        Binding("g,home", "scroll('home')", show=False),
+        Binding("G,end", "scroll('end')", show=False),
+    ]
 
     def __init__(self, conversation_id: int) -> None:
         super().__init__()
@@ -35,6 +41,11 @@ class WhyScreen(Dialog[None]):
     def on_mount(self) -> None:
         self.query_one("#why-scroll").focus()
         self.load_why()
+
+    def action_scroll(self, where: str) -> None:
+        scroll = self.query_one("#why-scroll", VerticalScroll)
+        {"down": scroll.scroll_down, "up": scroll.scroll_up, "home": scroll.scroll_home,
+         "end": scroll.scroll_end}[where](animate=False)
 
     @work(thread=True, exit_on_error=False, group="why", exclusive=True)
     def load_why(self) -> None:
