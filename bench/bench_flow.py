@@ -60,9 +60,12 @@ def screen() -> str:
 
 
 def conversation_on_screen(text: str) -> int | None:
-    """The conversation view's id: its header's first line ends in '#1234'; None on any other screen."""
+    """The conversation view's id once its messages show: its header's first line ends in '#1234';
+    None on any other screen, or while the messages are still being drawn."""
     lines = text.splitlines()
     if len(lines) < 4 or "Loading…" in text:
+        return None
+    if not any(mark in text for mark in ("◀ from", "▶ reply by", "✎ note by", "Content withheld")):
         return None
     for line in lines[2:4]:
         found = HEADER_ID.search(line.rstrip())
@@ -224,6 +227,10 @@ def report(worked: list[Worked], size: tuple[int, int], queue: str) -> None:
     for name, value, target, ok in rows:
         verdict = "" if ok is None else "PASS" if ok else "FAIL"
         print(f"{name:58} {value:>9}   {target:10} {verdict}")
+    by_key: dict[str, list[float]] = {}
+    for step in (step for w in worked for step in w.steps):
+        by_key.setdefault(step.key, []).append(step.seconds * 1000)
+    print("per key, median ms: " + ", ".join(f"{key} {statistics.median(v):.0f}" for key, v in by_key.items()))
     print("latency: send-keys to the first capture-pane showing the expected screen, polled every 3 ms")
 
 

@@ -93,6 +93,8 @@ class ComptoirApp(App[None]):
         self.open_next = preferences.open_next
         """Flow (tui.flow): after a reply, no action or done, the next conversation of the queue opens."""
         self._flow_marks: dict[int, FlowMark] = {}
+        self._prefetched: dict[int, Any] = {}
+        """The next conversation's detail, read while the agent reads this one, so flow shows it at once."""
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -262,6 +264,10 @@ class ComptoirApp(App[None]):
             self.load_health()
         if "server" in message.kinds:
             self.load_health()
+        if not message.conversation_ids:
+            self._prefetched.clear()
+        for conversation_id in message.conversation_ids:
+            self._prefetched.pop(conversation_id, None)
         for screen in self.screen_stack:
             changed = getattr(screen, "workspace_changed", None)
             if changed is not None:
@@ -334,9 +340,27 @@ class ComptoirApp(App[None]):
     def mark_for_flow(self, conversation_id: int) -> None:
         """An action that may finish this conversation starts: remember what follows it in the list."""
         main = self.main_screen()
-        if main is not None:
-            listing = main.conversation_list
-            self._flow_marks[conversation_id] = FlowMark(main.queue, tuple(listing.following(conversation_id)))
+        # Opened from elsewhere (an alert, #1234) and not in the list shown: no "next" to go to.
+        if main is not None and main.conversation_list.holds(conversation_id):
+            following = main.conversation_list.following(conversation_id)
+            self._flow_marks[conversation_id] = FlowMark(main.queue, tuple(following))
+
+    def prefetch_next(self, conversation_id: int) -> None:
+        """A conversation of the list is on screen: read the one after it now, for flow to show at once."""
+        main = self.main_screen()
+        if not self.open_next or main is None:
+            return
+        following = main.conversation_list.following(conversation_id, 1)
+        if following and following[0] not in self._prefetched:
+            self._prefetch(following[0])
+
+    @work(thread=True, exit_on_error=False, group="prefetch", exclusive=True)
+    def _prefetch(self, conversation_id: int) -> None:
+        self.post_message(DetailLoaded(self.service.detail(conversation_id), "prefetch"))
+
+    def take_prefetched(self, conversation_id: int):
+        """The detail read ahead for this conversation, once (None when there is none)."""
+        return self._prefetched.pop(conversation_id, None)
 
     def move_on(self, conversation_id: int, mark: FlowMark) -> None:
         """Open the next conversation of the queue where the finished one is on screen (the conversation
@@ -369,7 +393,9 @@ class ComptoirApp(App[None]):
         from tui.screens.dialogs import DisposeDialog
 
         detail = message.detail
-        if message.purpose in ("reply", "reply-all", "note"):
+        if message.purpose == "prefetch":
+            self._prefetched = {detail.row.id: detail}
+        elif message.purpose in ("reply", "reply-all", "note"):
             self.push_screen(ComposerScreen(detail, message.purpose))
         elif message.purpose == "dispose":
             self.push_screen(DisposeDialog(detail), callback=lambda reason: self.dispose_pending(detail, reason))
@@ -390,9 +416,14 @@ class ComptoirApp(App[None]):
         self.mark_for_flow(conversation_id)
         self.fetch_detail(conversation_id, mode)
 
-    def start_dispose(self, conversation_id: int) -> None:
+    def start_dispose(self, conversation_id: int, detail=None) -> None:
+        """The dispose dialog, with the detail the conversation view already shows (no round trip), else
+        fetched."""
         self.mark_for_flow(conversation_id)
-        self.fetch_detail(conversation_id, "dispose")
+        if detail is not None:
+            self.continue_with_detail(DetailLoaded(detail, "dispose"))
+        else:
+            self.fetch_detail(conversation_id, "dispose")
 
     def dispose_pending(self, detail, reason: str | None) -> None:
         """Mark every pending inbound message of a conversation 'no action needed' with the reason."""

@@ -3,6 +3,7 @@ j/k/g/G move in the queue pane too, and landing on Search neither takes the focu
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from tests.tui.conftest import SIZE, make_app, settle
@@ -119,33 +120,33 @@ async def test_landing_on_search_keeps_the_focus_and_the_last_query(fake_service
         assert title(app) == "Search “quote”  ·  1 result"
 
 
-async def test_g_and_G_reach_both_ends_of_every_scrolling_pane(fake_service: FakeComptoir) -> None:
-    """The cheat sheet, Why and the reports scroll with j/k/g/G at 80x24, where they overflow."""
+@pytest.mark.parametrize(("size", "opener", "pane"), [((80, 24), "question_mark", "#help-scroll"),
+                                                     ((70, 14), "w", "#why-scroll"),
+                                                     ((80, 24), "ctrl+r", "#reports-body")])
+async def test_g_and_G_reach_both_ends_of_every_scrolling_pane(size, opener: str, pane: str,
+                                                               fake_service: FakeComptoir) -> None:
+    """The cheat sheet, Why and the reports scroll with j/k/g/G where they overflow."""
     from textual.containers import VerticalScroll
 
     app = make_app(fake_service)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        for opener, pane, closer in (("question_mark", "#help-scroll", "q"), ("w", "#why-scroll", "q"),
-                                     ("ctrl+r", "#reports-body", "q")):
-            await pilot.press(opener)
-            await settle(pilot)
-            scroll = app.screen.query_one(pane, VerticalScroll)
-            assert scroll.max_scroll_y > 0, pane
-            await pilot.press("G")
-            await pilot.pause()
-            assert scroll.scroll_y == scroll.max_scroll_y, pane
-            await pilot.press("k")
-            await pilot.pause()
-            assert scroll.scroll_y < scroll.max_scroll_y, pane
-            await pilot.press("g")
-            await pilot.pause()
-            assert scroll.scroll_y == 0, pane
-            await pilot.press("j")
-            await pilot.pause()
-            assert scroll.scroll_y > 0, pane
-            await pilot.press(closer)
-            await settle(pilot)
+        await pilot.press(opener)
+        await settle(pilot)
+        scroll = app.screen.query_one(pane, VerticalScroll)
+        assert scroll.max_scroll_y > 0
+        await pilot.press("G")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("k")
+        await pilot.pause()
+        assert scroll.scroll_y < scroll.max_scroll_y
+        await pilot.press("g")
+        await pilot.pause()
+        assert scroll.scroll_y == 0
+        await pilot.press("j")
+        await pilot.pause()
+        assert scroll.scroll_y > 0
 
 
 async def test_j_k_g_G_move_through_the_alerts(fake_service: FakeComptoir) -> None:

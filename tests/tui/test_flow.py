@@ -110,3 +110,16 @@ def test_the_open_next_preference(tmp_path: Path, text: str, expected: bool) -> 
     path = tmp_path / "preferences.toml"
     path.write_text(text, encoding="utf-8")
     assert load_preferences(path).open_next is expected
+
+
+async def test_a_conversation_opened_by_number_outside_the_queue_stays(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)  # My work: 2 and 1
+        await pilot.press("number_sign", "5", "enter")
+        await settle(pilot)
+        assert app.screen.conversation_id == 5
+        await pilot.press("n", "1")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == 5
+        assert not any("last conversation" in n.message for n in app._notifications)

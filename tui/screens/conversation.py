@@ -86,6 +86,10 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
         self.app.refresh_alert_bars()  # type: ignore[attr-defined]
         self.query_one("#messages").focus()
+        # Flow read this one ahead: show it now, then refresh it (it may be a few seconds old).
+        ahead = self.app.take_prefetched(self.conversation_id)  # type: ignore[attr-defined]
+        if ahead is not None:
+            self.show_detail(DetailLoaded(ahead, "show"))
         self.load_detail()
 
     # -- ConversationActions -----------------------------------------------------------------
@@ -114,6 +118,8 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.query_one("#routing", Static).update(
             routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
         )
+        if previous is None:
+            self.app.prefetch_next(self.conversation_id)  # type: ignore[attr-defined]
         if previous is not None and previous.messages == self.detail.messages:
             return
         messages = self.query_one("#messages", VerticalScroll)
@@ -131,6 +137,13 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
         if not conversation_ids or self.conversation_id in conversation_ids or "presence" in kinds:
             self.load_detail()
+
+    def action_no_action(self) -> None:
+        """The dialog lists what this screen shows; a message answered meanwhile is refused by the service."""
+        if self.detail is None:
+            super().action_no_action()
+        else:
+            self.app.start_dispose(self.conversation_id, self.detail)  # type: ignore[attr-defined]
 
     # -- reading actions -----------------------------------------------------------------------
     def action_scroll_body_down(self) -> None:
