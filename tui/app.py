@@ -324,12 +324,13 @@ class ComptoirApp(App[None]):
         if not result.ok and result.winner:
             text = f"{result.message} ({result.winner} has it)"
         self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False)
-        changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
-        self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
         if message.conversation_id is not None and message.label in FLOW_ACTIONS:
+            # Before the refresh below, so the finished conversation's screen is not reloaded on the way out.
             mark = self._flow_marks.pop(message.conversation_id, None)
             if result.ok and mark is not None and self.open_next:
                 self.move_on(message.conversation_id, mark)
+        changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
+        self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
 
     # -- flow: the next conversation of the queue ------------------------------------------------
     def main_screen(self):
