@@ -23,15 +23,17 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.workspace.preferences import load_preferences, user_timezone
-from core.work.views import ActionResult, AgentView
+from core.work.views import ActionResult, AgentView, ConversationDetail
 from tui import keys
 from tui.commands import ActionsProvider
+from tui.flow import FLOW_ACTIONS, FlowMark, next_conversation
 from tui.formatting import localize, plural
 from tui.messages import (
     ActionFinished,
     AlertsLoaded,
     ComposerDetailLoaded,
     DisposeDetailLoaded,
+    PrefetchLoaded,
     HealthLoaded,
     MeLoaded,
     ServiceFailed,
@@ -68,6 +70,10 @@ class ComptoirApp(App[None]):
     BINDINGS = keys.bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    """Screens get "-narrow" below 120 columns: the conversation view hides its Why panel, the queues narrow."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    """Screens get "-short" below 36 lines: dialogs use one-line buttons and fields, and shorter lists."""
 
     def __init__(
         self,
@@ -93,6 +99,11 @@ class ComptoirApp(App[None]):
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
         self.zone = ZoneInfo(zone or user_timezone(service.config, service.agent, preferences))
         """The user's zone: every time the app shows, and every instant in a text from core, is in it."""
+        self.open_next = preferences.open_next
+        """Flow (tui.flow): after a reply, no action or done, the next conversation of the queue opens."""
+        self._flow_marks: dict[int, FlowMark] = {}
+        self._prefetched: dict[int, Any] = {}
+        """The next conversation's detail, read while the agent reads this one, so flow shows it at once."""
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -342,6 +353,10 @@ class ComptoirApp(App[None]):
             self.load_health()
         if "server" in message.kinds:
             self.load_health()
+        if not message.conversation_ids:
+            self._prefetched.clear()
+        for conversation_id in message.conversation_ids:
+            self._prefetched.pop(conversation_id, None)
         for screen in self._hooked_screens():
             screen.workspace_changed(message.conversation_ids, message.kinds)
         self.load_alerts()
@@ -410,11 +425,75 @@ class ComptoirApp(App[None]):
         timeout = max(5.0, self.last_action.seconds_left) if result.ok and self.last_action.event_ids else 5.0
         self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False,
                     timeout=timeout)
+        if message.conversation_id is not None and message.label in FLOW_ACTIONS:
+            # Before the refresh below, so the finished conversation's screen is not reloaded on the way out.
+            mark = self._flow_marks.pop(message.conversation_id, None)
+            if result.ok and mark is not None and self.open_next:
+                self.move_on(message.conversation_id, mark)
         reopen, self._reopen_after_undo = self._reopen_after_undo, None
         if message.label == "Undo" and result.ok and reopen is not None:
             self.start_compose(*reopen)  # the cancelled reply's text is back in its draft
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+
+    # -- flow: the next conversation of the queue ------------------------------------------------
+    def main_screen(self):
+        from tui.screens.main import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    def mark_for_flow(self, conversation_id: int) -> None:
+        """An action that may finish this conversation starts: remember what follows it in the list."""
+        main = self.main_screen()
+        # Opened from elsewhere (an alert, #1234) and not in the list shown: no "next" to go to.
+        if main is not None and main.conversation_list.holds(conversation_id):
+            following = main.conversation_list.following(conversation_id)
+            self._flow_marks[conversation_id] = FlowMark(main.queue, tuple(following))
+
+    def prefetch_next(self, conversation_id: int) -> None:
+        """A conversation of the list is on screen: read the one after it now, for flow to show at once."""
+        main = self.main_screen()
+        if not self.open_next or main is None:
+            return
+        following = main.conversation_list.following(conversation_id, 1)
+        if following and following[0] not in self._prefetched:
+            self._prefetch(following[0])
+
+    @work(thread=True, exit_on_error=False, group="prefetch", exclusive=True)
+    def _prefetch(self, conversation_id: int) -> None:
+        self.post_message(PrefetchLoaded(self.service.detail(conversation_id)))
+
+    def take_prefetched(self, conversation_id: int):
+        """The detail read ahead for this conversation, once (None when there is none)."""
+        return self._prefetched.pop(conversation_id, None)
+
+    def move_on(self, conversation_id: int, mark: FlowMark) -> None:
+        """Open the next conversation of the queue where the finished one is on screen (the conversation
+        view, or the list with the cursor on it); anywhere else (a dialog, another queue) stay."""
+        from tui.screens.conversation import ConversationScreen
+
+        main = self.main_screen()
+        if main is None or main.queue != mark.queue:
+            return
+        listing = main.conversation_list
+        following = next_conversation(mark, listing.holds)
+        top = self.screen
+        if isinstance(top, ConversationScreen) and top.conversation_id == conversation_id:
+            if following is None:
+                top.action_back()
+                self.notify("That was the last conversation of this queue.", markup=False)
+                return
+            listing.move_to(following)
+            self.viewing_id = following
+            self.send_heartbeat()
+            self.switch_screen(ConversationScreen(following))
+        elif top is main and following is not None and listing.cursor_id in (conversation_id, following):
+            listing.move_to(following)
+            self.open_conversation(following)
+
+    @on(PrefetchLoaded)
+    def keep_prefetched(self, message: PrefetchLoaded) -> None:
+        self._prefetched = {message.detail.row.id: message.detail}
 
     @on(ComposerDetailLoaded)
     def open_composer(self, message: ComposerDetailLoaded) -> None:
@@ -450,11 +529,18 @@ class ComptoirApp(App[None]):
 
     def start_compose(self, conversation_id: int, mode: str) -> None:
         self._opening = "composer"
+        self.mark_for_flow(conversation_id)
         self.fetch_for_composer(conversation_id, mode)
 
-    def start_dispose(self, conversation_id: int) -> None:
-        self._opening = "no action"
-        self.fetch_for_dispose(conversation_id)
+    def start_dispose(self, conversation_id: int, detail: ConversationDetail | None = None) -> None:
+        """The dispose dialog, with the detail the conversation view already shows (no round trip), else
+        fetched."""
+        self.mark_for_flow(conversation_id)
+        if detail is not None:
+            self.open_dispose(DisposeDetailLoaded(detail))
+        else:
+            self._opening = "no action"
+            self.fetch_for_dispose(conversation_id)
 
     def dispose_pending(self, detail, reason: str | None) -> None:
         """Mark every pending inbound message of a conversation 'no action needed' with the reason."""
@@ -474,6 +560,8 @@ class ComptoirApp(App[None]):
         self.run_service_action("No action needed", dispose_all, detail.row.id, undo_ids)
 
     def act(self, label: str, conversation_id: int, call: Callable[[Any], ActionResult]) -> None:
+        if label in FLOW_ACTIONS:
+            self.mark_for_flow(conversation_id)
         self.run_service_action(label, call, conversation_id)
 
     # -- app-wide actions ----------------------------------------------------------------------

@@ -29,6 +29,8 @@ class ActionSpec:
     priority: bool = False
     palette: bool = True
     """Listed in the command palette."""
+    label: str = ""
+    """The footer's short word(s) for it (the description when empty); the footer never cuts a word."""
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -39,24 +41,31 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("cursor-last", "G,end", "cursor_last", "Last conversation", "Move", "list"),
     ActionSpec("page-down", "ctrl+d,pagedown", "page_down", "Page down", "Move", "list", palette=False),
     ActionSpec("page-up", "ctrl+u,pageup", "page_up", "Page up", "Move", "list", palette=False),
-    ActionSpec("open", "enter,l", "open", "Open the conversation", "Move", "list", show=True),
+    ActionSpec("open", "enter,l", "open", "Open the conversation", "Move", "list", show=True, label="Open"),
     # Queues.
-    ActionSpec("search", "slash", "search", "Search conversations", "Queues", "queues", show=True),
+    ActionSpec("search", "slash", "search", "Search conversations (#1234 opens that conversation)", "Queues", "queues",
+               show=True, label="Search"),
+    ActionSpec("go-to", "number_sign", "go_to", "Go to a conversation by its number (# then digits, Enter)", "Queues",
+               "queues", show=True, label="Go to"),
     ActionSpec("next-queue", "right_square_bracket", "next_queue", "Next queue", "Queues", "queues"),
     ActionSpec("previous-queue", "left_square_bracket", "previous_queue", "Previous queue", "Queues", "queues"),
     ActionSpec("focus-queues", "tab", "focus_next_pane", "Switch between queues and list", "Queues", "queues", palette=False),
     ActionSpec("refresh", "ctrl+l", "refresh_all", "Refresh now", "Queues", "app"),
     # Working a conversation.
-    ActionSpec("reply", "r", "reply", "Reply to the customer", "Conversation", "conversation", show=True),
+    ActionSpec("reply", "r", "reply", "Reply to the customer", "Conversation", "conversation", show=True,
+               label="Reply"),
     ActionSpec("reply-all", "R", "reply_all", "Reply to all (customer and CC)", "Conversation", "conversation"),
     ActionSpec("note", "N", "note", "Internal note (@login mentions)", "Conversation", "conversation"),
-    ActionSpec("claim", "c", "claim", "Claim", "Conversation", "conversation", show=True),
-    ActionSpec("assign", "a", "assign", "Assign / transfer to an agent or team", "Conversation", "conversation", show=True),
+    ActionSpec("claim", "c", "claim", "Claim", "Conversation", "conversation", show=True, label="Claim"),
+    ActionSpec("assign", "a", "assign", "Assign / transfer to an agent or team", "Conversation", "conversation",
+               show=True, label="Assign"),
     ActionSpec("take-back", "t", "take_back", "Take back from its owner", "Conversation", "conversation"),
     ActionSpec("release", "u", "release", "Release (give back to the team)", "Conversation", "conversation"),
-    ActionSpec("no-action", "n", "no_action", "No action needed (dispose pending mail)", "Conversation", "conversation", show=True),
+    ActionSpec("no-action", "n", "no_action", "No action needed (dispose pending mail)", "Conversation", "conversation",
+               show=True, label="No action"),
     ActionSpec("snooze", "s", "snooze", "Snooze", "Conversation", "conversation"),
-    ActionSpec("why", "w", "why", "Why is it here? (reasons and escalation ladder)", "Conversation", "conversation", show=True),
+    ActionSpec("why", "w", "why", "Why is it here? (reasons and escalation ladder)", "Conversation",
+               "conversation", show=True, label="Why"),
     ActionSpec("done", "d", "done", "Done", "Conversation", "conversation"),
     ActionSpec("reopen", "o", "reopen", "Reopen", "Conversation", "conversation"),
     ActionSpec("confidential", "x", "toggle_confidential", "Toggle confidential", "Conversation", "conversation"),
@@ -65,13 +74,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("scroll-up", "k,up", "scroll_body_up", "Scroll up", "Reading", "reader", palette=False),
     ActionSpec("scroll-top", "g,home", "scroll_body_top", "Oldest message", "Reading", "reader", palette=False),
     ActionSpec("scroll-bottom", "G,end", "scroll_body_bottom", "Newest message", "Reading", "reader", palette=False),
-    ActionSpec("save-attachment", "S", "save_attachment", "Save an attachment", "Reading", "reader", show=True),
-    ActionSpec("back", "q,ctrl+g,escape", "back", "Back to the list", "Reading", "reader", show=True),
+    ActionSpec("save-attachment", "S", "save_attachment", "Save an attachment", "Reading", "reader", show=True, label="Save file"),
+    ActionSpec("back", "q,ctrl+g,escape", "back", "Back to the list", "Reading", "reader", show=True, label="Back"),
     # Composing: not priority bindings, so a key typed before ctrl+s reaches the text first.
-    ActionSpec("send", "ctrl+s", "send", "Send the reply or note", "Compose", "composer", show=True),
-    ActionSpec("external-editor", "ctrl+o", "external_editor", "Edit in $EDITOR", "Compose", "composer", show=True),
-    ActionSpec("saved-reply", "ctrl+t", "saved_reply", "Insert a saved reply", "Compose", "composer", show=True),
-    ActionSpec("cancel-compose", "ctrl+g", "cancel", "Cancel (asks before dropping a draft)", "Compose", "composer", show=True),
+    ActionSpec("send", "ctrl+s", "send", "Send the reply or note", "Compose", "composer", show=True, label="Send"),
+    ActionSpec("external-editor", "ctrl+o", "external_editor", "Edit in $EDITOR", "Compose", "composer", show=True,
+               label="$EDITOR"),
+    ActionSpec("saved-reply", "ctrl+t", "saved_reply", "Insert a saved reply", "Compose", "composer", show=True,
+               label="Saved reply"),
+    ActionSpec("cancel-compose", "ctrl+g", "cancel", "Cancel (asks before dropping a draft)", "Compose", "composer",
+               show=True, label="Cancel"),
     # Dialogs. A dialog opens with focus in the field you type in, and a key typed into a field is text:
     # these keys act only where no text field has focus (Tab or the arrows leave the field).
     ActionSpec("close-dialog", "q,ctrl+g,escape", "close", "Close the dialog (q only outside a text field)",
@@ -95,33 +107,46 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("alert-ack-all", "A", "acknowledge_all", "Alerts: acknowledge all", "Dialogs", "alerts", show=True),
     ActionSpec("alert-down", "j", "cursor_down", "Alerts: next", "Dialogs", "alerts", palette=False),
     ActionSpec("alert-up", "k", "cursor_up", "Alerts: previous", "Dialogs", "alerts", palette=False),
+    ActionSpec("alert-first", "g", "cursor_first", "Alerts: first", "Dialogs", "alerts", palette=False),
+    ActionSpec("alert-last", "G", "cursor_last", "Alerts: last", "Dialogs", "alerts", palette=False),
     ActionSpec("conflict-resend", "y", "resend", "Changed conversation: resend as is", "Dialogs", "conflict",
                show=True),
     ActionSpec("conflict-edit", "e", "edit", "Changed conversation: edit first", "Dialogs", "conflict", show=True),
     ActionSpec("why-close", "w", "close", "Why: close", "Dialogs", "why", palette=False),
+    ActionSpec("why-down", "j,down", "scroll('down')", "Why: scroll down", "Dialogs", "why", palette=False),
+    ActionSpec("why-up", "k,up", "scroll('up')", "Why: scroll up", "Dialogs", "why", palette=False),
+    ActionSpec("why-first", "g,home", "scroll('home')", "Why: top", "Dialogs", "why", palette=False),
+    ActionSpec("why-last", "G,end", "scroll('end')", "Why: end", "Dialogs", "why", palette=False),
     ActionSpec("help-close", "question_mark", "close", "Keys: close", "Dialogs", "help", palette=False),
     ActionSpec("help-down", "j", "scroll_down", "Keys: scroll down", "Dialogs", "help", palette=False),
     ActionSpec("help-up", "k", "scroll_up", "Keys: scroll up", "Dialogs", "help", palette=False),
+    ActionSpec("help-first", "g", "scroll_top", "Keys: top", "Dialogs", "help", palette=False),
+    ActionSpec("help-last", "G", "scroll_bottom", "Keys: end", "Dialogs", "help", palette=False),
     # Reports.
     ActionSpec("reports-next-period", "right_square_bracket", "next_period", "Longer period", "Reports",
-               "reports", show=True),
+               "reports", show=True, label="Longer"),
     ActionSpec("reports-previous-period", "left_square_bracket", "previous_period", "Shorter period", "Reports", "reports",
-               show=True),
-    ActionSpec("reports-next-team", "t", "next_team", "Next team", "Reports", "reports", show=True),
+               show=True, label="Shorter"),
+    ActionSpec("reports-next-team", "t", "next_team", "Next team", "Reports", "reports", show=True, label="Next team"),
     ActionSpec("reports-previous-team", "T", "previous_team", "Previous team", "Reports", "reports"),
     ActionSpec("reports-scroll-down", "j,down", "scroll_report_down", "Scroll down", "Reports", "reports", palette=False),
     ActionSpec("reports-scroll-up", "k,up", "scroll_report_up", "Scroll up", "Reports", "reports", palette=False),
-    ActionSpec("reports-back", "q,ctrl+g,escape", "back", "Back", "Reports", "reports", show=True),
+    ActionSpec("reports-top", "g,home", "scroll_report_top", "Top of the report", "Reports", "reports", palette=False),
+    ActionSpec("reports-bottom", "G,end", "scroll_report_bottom", "End of the report", "Reports", "reports",
+               palette=False),
+    ActionSpec("reports-back", "q,ctrl+g,escape", "back", "Back", "Reports", "reports", show=True, label="Back"),
     # Everywhere.
     ActionSpec("reports", "ctrl+r", "reports", "Reports: response times, backlog, volume", "App", "app"),
-    ActionSpec("alerts", "A", "alerts", "Alerts (jump, acknowledge)", "App", "app", show=True),
+    ActionSpec("alerts", "A", "alerts", "Alerts (jump, acknowledge)", "App", "app", show=True, label="Alerts"),
     ActionSpec("presence", "p", "presence", "Set my presence", "App", "app"),
-    ActionSpec("undo", "z", "undo", "Undo the last action (for 10 s), or cancel a reply before it goes out", "App", "app"),
-    ActionSpec("help", "question_mark", "help", "Keys (this cheat sheet)", "App", "app", show=True),
-    ActionSpec("command-palette", "ctrl+p", "command_palette", "Command palette", "App", "app", palette=False),
+    ActionSpec("undo", "z", "undo", "Undo the last action (for 10 s), or cancel a reply before it goes out", "App", "app",
+               label="Undo"),
+    ActionSpec("help", "question_mark", "help", "Keys (this cheat sheet)", "App", "app", show=True, label="Keys"),
+    ActionSpec("command-palette", "ctrl+p", "command_palette", "Command palette", "App", "app", palette=False,
+               label="Commands"),
     ActionSpec("close-palette", "ctrl+g", "close_palette", "Close the command palette (Esc works too)", "App", "app",
                palette=False, priority=True),
-    ActionSpec("quit", "q,ctrl+q", "quit", "Quit", "App", "app", show=True),
+    ActionSpec("quit", "q,ctrl+q", "quit", "Quit", "App", "app", show=True, label="Quit"),
 )
 
 ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
@@ -133,7 +158,8 @@ def bindings(*scopes: str, exclude: Iterable[str] = ()) -> list[BindingType]:
     """Textual Bindings (with ids) for every action of these scopes."""
     skipped = set(exclude)
     return [
-        Binding(spec.key, spec.action, spec.description, show=spec.show, id=spec.id, priority=spec.priority)
+        Binding(spec.key, spec.action, spec.label or spec.description, show=spec.show, id=spec.id,
+                priority=spec.priority, tooltip=spec.description)
         for spec in ACTIONS
         if spec.scope in scopes and spec.id not in skipped
     ]
@@ -152,6 +178,7 @@ def key_label(keys: str) -> str:
         "left_square_bracket": "[",
         "right_square_bracket": "]",
         "escape": "esc",
+        "number_sign": "#",
     }
     return ", ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))
 
@@ -163,3 +190,13 @@ def specs_for_help(keymap: Mapping[str, str]) -> list[tuple[str, list[tuple[str,
         entries = [(key_label(effective_key(s, keymap)), s.description) for s in ACTIONS if s.group == group]
         grouped.append((group, entries))
     return grouped
+
+
+FOOTER_ORDER = ("open", "reply", "no_action", "send", "back", "claim", "assign", "help", "go_to", "search", "why",
+                "saved_reply", "cancel", "external_editor", "save_attachment", "next_period", "previous_period",
+                "next_team", "alerts", "quit")
+"""The footer's order of importance: at a narrow width only the first that fit are shown."""
+
+
+def footer_rank(action: str) -> int:
+    return FOOTER_ORDER.index(action) if action in FOOTER_ORDER else len(FOOTER_ORDER)

@@ -65,6 +65,13 @@ class ComposerDetailLoaded(Message):
 
 
 @dataclass
+class PrefetchLoaded(Message):
+    """The next conversation of the queue, read ahead so flow (tui.flow) shows it at once."""
+
+    detail: ConversationDetail
+
+
+@dataclass
 class DisposeDetailLoaded(Message):
     """The detail the 'no action needed' dialog lists the pending messages of."""
 

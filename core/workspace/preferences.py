@@ -1,4 +1,4 @@
-"""Each user's own preferences (keymap, time zone), in their config dir, not in the shared
+"""Each user's own preferences (keymap, time zone, flow), in their config dir, not in the shared
 comptoir.toml that only an admin may change: `~/.config/comptoir/preferences.toml`."""
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ class Preferences:
     """Binding id -> keys, over the workspace's [keymap]."""
     timezone: str | None = None
     """Times shown in this user's app; the workspace's zone when unset."""
+    open_next: bool = True
+    """After a reply is queued, pending mail is marked no action, or a conversation is done, open the
+    next conversation of the same queue (`open_next = false` stays where you are)."""
 
 
 def preferences_path() -> Path:
@@ -47,7 +50,11 @@ def load_preferences(path: Path | None = None) -> Preferences:
         except Exception:  # noqa: BLE001 - any unknown zone name
             log.warning("%s: unknown time zone %r ignored", path, zone)
             zone = None
-    return Preferences(keymap=keymap, timezone=str(zone) if zone else None)
+    open_next = data.get("open_next", True)
+    if not isinstance(open_next, bool):
+        log.warning("%s: open_next must be true or false, not %r; true is used", path, open_next)
+        open_next = True
+    return Preferences(keymap=keymap, timezone=str(zone) if zone else None, open_next=open_next)
 
 
 def zone_from_environment(value: str | None) -> str | None:

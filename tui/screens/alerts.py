@@ -88,6 +88,12 @@ class AlertsScreen(Dialog[None]):
     def action_cursor_up(self) -> None:
         self.query_one(OptionList).action_cursor_up()
 
+    def action_cursor_first(self) -> None:
+        self.query_one(OptionList).action_first()
+
+    def action_cursor_last(self) -> None:
+        self.query_one(OptionList).action_last()
+
     def action_acknowledge(self) -> None:
         alert = self._highlighted()
         if alert is not None:

@@ -25,7 +25,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+
+from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from core.work.views import ActionResult, ConversationDetail, DraftView
@@ -38,6 +39,7 @@ from tui.screens.base import ComptoirScreen
 from tui.screens.composer_dialogs import ConflictDialog, SavedReplyDialog
 from tui.screens.confirm import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.top_bar import TopBar
 
 MODE_TITLES = {"reply": "Reply", "reply-all": "Reply to all", "note": "Internal note"}
@@ -145,7 +147,7 @@ class ComposerScreen(ComptoirScreen[None]):
             yield Button("$EDITOR (ctrl+o)", id="editor")
             yield Button("Saved reply (ctrl+t)", id="saved")
             yield Button("Cancel (ctrl+g)", id="cancel-compose")
-        yield Footer()
+        yield KeyFooter()
 
     def _note_hint(self) -> Text:
         logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from core.work.views import ActionResult, ConversationDetail, ConversationRow
 from tui import keys
@@ -18,6 +18,7 @@ from tui.messages import ActionFinished, ConversationLoaded
 from tui.safe import clean_line
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_card import MessageCard
 from tui.widgets.routing_panel import routing_summary
 from tui.widgets.top_bar import TopBar
@@ -77,12 +78,16 @@ class ConversationScreen(ConversationActions):
         with Horizontal(id="conversation-body"):
             yield VerticalScroll(id="messages")
             yield VerticalScroll(Static(Text(""), id="routing"), id="routing-pane")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.app.fill_top_bar(self.query_one(TopBar))
         self.app.refresh_alert_bars()
         self.query_one("#messages").focus()
+        # Flow read this one ahead: show it now, then refresh it (it may be a few seconds old).
+        ahead = self.app.take_prefetched(self.conversation_id)
+        if ahead is not None:
+            self.show_detail(ConversationLoaded(ahead))
         self.load_detail()
 
     # -- ConversationActions -----------------------------------------------------------------
@@ -109,6 +114,8 @@ class ConversationScreen(ConversationActions):
         self.query_one("#routing", Static).update(
             routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
         )
+        if previous is None:
+            self.app.prefetch_next(self.conversation_id)  # type: ignore[attr-defined]
         if previous is not None and previous.messages == self.detail.messages:
             return
         messages = self.query_one("#messages", VerticalScroll)
@@ -126,6 +133,13 @@ class ConversationScreen(ConversationActions):
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
         if not conversation_ids or self.conversation_id in conversation_ids or "presence" in kinds:
             self.load_detail()
+
+    def action_no_action(self) -> None:
+        """The dialog lists what this screen shows; a message answered meanwhile is refused by the service."""
+        if self.detail is None:
+            super().action_no_action()
+        else:
+            self.app.start_dispose(self.conversation_id, self.detail)
 
     # -- reading actions -----------------------------------------------------------------------
     def action_scroll_body_down(self) -> None:

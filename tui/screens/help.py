@@ -58,3 +58,9 @@ class HelpScreen(Dialog[None]):
 
     def action_scroll_up(self) -> None:
         self.query_one("#help-scroll", VerticalScroll).scroll_up(animate=False)
+
+    def action_scroll_top(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_bottom(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).scroll_end(animate=False)

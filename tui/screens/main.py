@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.work.views import ConversationRow
 from tui import keys
-from tui.formatting import full_time, time_left
+from tui.formatting import full_time, plural, time_left
 from tui.messages import QueueLoaded, QueuesLoaded, RowsLoaded
 from tui.safe import clean_line
 from tui.startup import FIRST_QUEUE, FIRST_WINDOW
@@ -20,9 +23,41 @@ from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.columns import header_text
 from tui.widgets.conversation_list import ConversationList
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.queue_sidebar import QueueSidebar
 from tui.widgets.top_bar import TopBar
 
+
+
+class ListTitle(Widget):
+    """One line naming what the list shows and how many: 'Team Hi-fi · 89 conversations'."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.title = Text("")
+
+    def show(self, title: str, count: int | None, search: str | None = None, is_search: bool = False) -> None:
+        self.title = list_title(title, count, search, is_search)
+        self.refresh()
+
+    def render(self) -> Text:
+        return self.title
+
+
+def list_title(title: str, count: int | None, search: str | None = None, is_search: bool = False) -> Text:
+    """'Team Hi-fi  ·  89 conversations', 'Search “invoice”  ·  4 results', 'Search  ·  / to search'."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(clean_line(title), style="bold")
+    if is_search and not search:
+        text.append("  ·  / to search, #1234 to open a conversation", style="dim")
+        return text
+    if search:
+        text.append(f" “{clean_line(search)}”", style="bold")
+    if count is None:
+        text.append("  ·  loading…", style="dim")
+    else:
+        text.append(f"  ·  {plural(count, 'result' if is_search else 'conversation')}", style="dim")
+    return text
 
 
 class ListHeader(Static):
@@ -77,6 +112,19 @@ def summary_text(row: ConversationRow, now, zone=None) -> Text:
     return text
 
 
+@dataclass
+class GoToAnswered(Message):
+    number: int
+    found: bool
+
+
+def conversation_number(text: str) -> int | None:
+    """'#1234' (or '1234' in the go-to box) as a conversation number; None for anything else."""
+    text = text.strip()
+    digits = text[1:].strip() if text.startswith("#") else ""
+    return int(digits) if digits.isdigit() else None
+
+
 class MainScreen(ConversationActions):
     """Queues and the conversation list; conversation actions apply to the highlighted row."""
 
@@ -86,6 +134,9 @@ class MainScreen(ConversationActions):
         super().__init__()
         self.queue = FIRST_QUEUE
         self.search_term: str | None = None
+        """The search the list shows (only while the queue is 'search')."""
+        self.last_search: str | None = None
+        """The last search run: landing on Search again shows it instead of clearing it."""
         self.queue_loading = True
         self.counted = False
         """Whether the queue counts were asked for (after the first rows, so they never delay them)."""
@@ -101,10 +152,13 @@ class MainScreen(ConversationActions):
             yield QueueSidebar(id="queues")
             with Vertical(id="list-pane"):
                 yield Input(placeholder="Search subjects and customers, then Enter (ctrl+g to cancel)", id="search")
+                yield Input(placeholder="conversation number, then Enter (ctrl+g to cancel)", id="go-to",
+                            restrict=r"#?[0-9]{0,12}")
+                yield ListTitle(id="list-title")
                 yield ListHeader(id="list-header")
                 yield ConversationList(self.app.me, self.app.now, names=self.app.agent_names, id="conversations")
                 yield RowSummary(id="summary")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def conversation_list(self) -> ConversationList:
@@ -114,9 +168,13 @@ class MainScreen(ConversationActions):
         self.app.fill_top_bar(self.query_one(TopBar))
         self.app.refresh_alert_bars()
         self.query_one("#search", Input).display = False
+        self.query_one("#go-to", Input).display = False
         self.conversation_list.focus()
         # Titles now (config only), counts when the workers have them: the first screen waits for neither.
-        self.query_one(QueueSidebar).show_queues(self.app.service.queue_titles(), self.queue)
+        titles = self.app.service.queue_titles()
+        self.queue_titles = {q.key: q.title for q in titles}
+        self.query_one(QueueSidebar).show_queues(titles, self.queue)
+        self.show_title(None)
         self.load_queue(self.queue, None, keep_cursor=False)
 
     # -- ConversationActions -----------------------------------------------------------------
@@ -157,8 +215,14 @@ class MainScreen(ConversationActions):
         self.load_queue(self.queue, self.search_term, keep_cursor, listing.cursor_id, listing.cursor)
 
     # -- handlers --------------------------------------------------------------------------------
+    def show_title(self, count: int | None) -> None:
+        title = self.queue_titles.get(self.queue, self.queue)
+        is_search = self.queue == "search"
+        self.query_one(ListTitle).show(title, count, self.search_term if is_search else None, is_search)
+
     @on(QueuesLoaded)
     def show_queues(self, message: QueuesLoaded) -> None:
+        self.queue_titles.update({q.key: q.title for q in message.queues})
         self.query_one(QueueSidebar).show_queues(message.queues, self.queue)
 
     @on(QueueLoaded)
@@ -168,6 +232,7 @@ class MainScreen(ConversationActions):
         empty = "Type / to search." if self.queue == "search" and not self.search_term else "Nothing in this queue."
         self.conversation_list.set_ids(message.ids, message.rows, keep_cursor=message.keep_cursor, empty_message=empty)
         self.queue_loading = False
+        self.show_title(len(message.ids))
         if not self.counted:
             # Counting every queue scans the open conversations: it waits until the rows are up. The
             # first rows may have been read before the change feed was listening: read them once more.
@@ -226,13 +291,14 @@ class MainScreen(ConversationActions):
         if key == self.queue:
             return
         self.queue = key
-        if key != "search":
-            self.search_term = None
+        # Landing on Search shows the last search again; it never takes the focus (j/k keep moving
+        # through the queues) and never clears what was typed: / goes to the box.
+        self.search_term = self.last_search if key == "search" else None
+        self.query_one("#search", Input).display = key == "search" and bool(self.last_search)
         self.conversation_list.set_ids([], empty_message="Loading…")  # never act on the previous queue's rows
         self.queue_loading = True
+        self.show_title(None)
         self.load_queue(key, self.search_term, keep_cursor=False)
-        if key == "search" and not self.search_term:
-            self.action_search()
 
     @on(OptionList.OptionSelected, "#queues")
     def enter_queue(self) -> None:
@@ -242,13 +308,43 @@ class MainScreen(ConversationActions):
     def run_search(self, message: Input.Submitted) -> None:
         term = message.value.strip()
         search = self.query_one("#search", Input)
+        if number := conversation_number(term):
+            search.display = self.queue == "search" and bool(self.last_search)
+            self.conversation_list.focus()
+            self.go_to_conversation(number)
+            return
         search.display = bool(term)
-        self.search_term = term or None
+        self.search_term = self.last_search = term or None
         self.queue = "search"
         self.queue_loading = True
+        self.show_title(None)
         self.query_one(QueueSidebar).select_key("search")
         self.load_queue("search", self.search_term, keep_cursor=False)
         self.conversation_list.focus()
+
+    @on(Input.Submitted, "#go-to")
+    def submit_go_to(self, message: Input.Submitted) -> None:
+        box = self.query_one("#go-to", Input)
+        box.display = False
+        self.conversation_list.focus()
+        if number := conversation_number("#" + message.value.lstrip("#")):
+            self.go_to_conversation(number)
+        elif message.value.strip("# "):
+            self.app.notify(f"Not a conversation number: {message.value!r}. Type # then digits, e.g. #1234.",
+                            severity="warning", markup=False)
+
+    @work(thread=True, exit_on_error=False, group="go-to", exclusive=True)
+    def go_to_conversation(self, number: int) -> None:
+        """Open conversation #number if it exists and this agent may see it."""
+        found = self.app.service.rows([number])  # type: ignore[attr-defined]
+        self.post_message(GoToAnswered(number, bool(found)))
+
+    @on(GoToAnswered)
+    def open_numbered(self, message: GoToAnswered) -> None:
+        if not message.found:
+            self.app.notify(f"No conversation #{message.number}.", severity="warning")
+            return
+        self.app.open_conversation(message.number)  # type: ignore[attr-defined]
 
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
         """Another session (or this one) changed something: recount, reorder, refetch what is visible."""
@@ -268,12 +364,22 @@ class MainScreen(ConversationActions):
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         search.display = True
-        search.focus()
+        self.set_focus(search)  # now, not after the queued keys: what is typed next goes into the box
+
+    def action_go_to(self) -> None:
+        box = self.query_one("#go-to", Input)
+        box.value = ""
+        box.display = True
+        self.set_focus(box)  # now: the digits typed right after # land in the box, never on the list
 
     def key_ctrl_g(self) -> None:
-        """Leave the search box (Esc works too, but tmux delays it)."""
+        """Leave the search or go-to box (Esc works too, but tmux delays it)."""
         search = self.query_one("#search", Input)
-        if search.has_focus:
+        go_to = self.query_one("#go-to", Input)
+        if go_to.has_focus:
+            go_to.display = False
+            self.conversation_list.focus()
+        elif search.has_focus:
             search.display = bool(self.search_term)
             self.conversation_list.focus()
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from core.work.alert_kinds import kind_words
@@ -24,6 +24,7 @@ from tui.messages import ReportLoaded
 from tui.safe import clean_line
 from tui.screens.base import ComptoirScreen
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.top_bar import TopBar
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -140,7 +141,7 @@ class ReportsScreen(ComptoirScreen[None]):
                 yield Static(id="reports-heatmap")
                 yield PlotextPlot(id="plot-pending")
             yield Static(id="reports-people")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.app.fill_top_bar(self.query_one(TopBar))
@@ -185,6 +186,12 @@ class ReportsScreen(ComptoirScreen[None]):
 
     def action_scroll_report_up(self) -> None:
         self.query_one("#reports-body", VerticalScroll).scroll_up(animate=False)
+
+    def action_scroll_report_top(self) -> None:
+        self.query_one("#reports-body", VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_report_bottom(self) -> None:
+        self.query_one("#reports-body", VerticalScroll).scroll_end(animate=False)
 
     def action_back(self) -> None:
         self.dismiss(None)

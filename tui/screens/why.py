@@ -36,6 +36,11 @@ class WhyScreen(Dialog[None]):
         self.query_one("#why-scroll").focus()
         self.load_why()
 
+    def action_scroll(self, where: str) -> None:
+        scroll = self.query_one("#why-scroll", VerticalScroll)
+        {"down": scroll.scroll_down, "up": scroll.scroll_up, "home": scroll.scroll_home,
+         "end": scroll.scroll_end}[where](animate=False)
+
     @work(thread=True, exit_on_error=False, group="why", exclusive=True)
     def load_why(self) -> None:
         self.post_message(WhyLoaded(self.app.service.why(self.conversation_id)))

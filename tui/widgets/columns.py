@@ -17,42 +17,67 @@ LOCK = "⊘"
 
 @dataclass(frozen=True)
 class Column:
+    key: str
     title: str
     width: int
     """0 means: whatever width is left."""
+    drop: int = 0
+    """Order in which columns leave as the list narrows: 1 goes first; 0 never goes."""
 
 
 COLUMNS = (
-    Column("Due", 7),
-    Column("State", 7),
-    Column("Owner", 10),
-    Column("Rpl", 3),
-    Column(LOCK, 2),
-    Column("Others", 12),
-    Column("Customer", 20),
-    Column("Subject", 0),
+    Column("due", "Due", 7),
+    Column("customer", "Customer", 20),
+    Column("subject", "Subject", 0),
+    Column("owner", "Owner", 10, drop=5),
+    Column("reply", "Rpl", 3, drop=4),
+    Column("lock", LOCK, 2, drop=3),
+    Column("others", "Others", 12, drop=2),
+    Column("state", "State", 7, drop=1),
 )
+"""Due, customer and subject come first and always stay; the subject takes the width that is left."""
 GAP = 1
+SUBJECT_MIN = 20
+"""Columns are dropped until the subject has at least this many cells."""
+NARROW_CUSTOMER = 14
+"""The customer column's width when the list is too narrow for every column."""
+
+
+def layout(total: int) -> list[tuple[Column, int]]:
+    """The columns shown at this width, with their widths, in display order."""
+    shown = list(COLUMNS)
+    customer = COLUMNS[1].width
+
+    def subject_width() -> int:
+        fixed = sum(customer if c.key == "customer" else c.width for c in shown) + GAP * (len(shown) - 1)
+        return total - fixed
+
+    for column in sorted((c for c in COLUMNS if c.drop), key=lambda c: c.drop):
+        if subject_width() >= SUBJECT_MIN:
+            break
+        if column.key == "owner" and customer > NARROW_CUSTOMER:
+            customer = NARROW_CUSTOMER  # a shorter customer name before losing the owner
+            if subject_width() >= SUBJECT_MIN:
+                break
+        shown.remove(column)
+    if subject_width() < SUBJECT_MIN:
+        customer = NARROW_CUSTOMER
+    return [(c, customer if c.key == "customer" else c.width or max(subject_width(), 0)) for c in shown]
+
+
+def header_text(width: int) -> Text:
+    line = Text(no_wrap=True)
+    for index, (column, cell_width) in enumerate(layout(width)):
+        if index:
+            line.append(" " * GAP)
+        line.append_text(_cell(Text(column.title), cell_width))
+    return line
 
 
 def _cell(text: Text, width: int) -> Text:
     text.no_wrap = True
     text.truncate(max(width, 0), overflow="ellipsis", pad=True)
     return text
-
-
-def _widths(total: int) -> list[int]:
-    fixed = sum(c.width for c in COLUMNS) + GAP * (len(COLUMNS) - 1)
-    return [c.width or max(total - fixed, 0) for c in COLUMNS]
-
-
-def header_text(width: int) -> Text:
-    line = Text(no_wrap=True)
-    for index, (column, cell_width) in enumerate(zip(COLUMNS, _widths(width))):
-        if index:
-            line.append(" " * GAP)
-        line.append_text(_cell(Text(column.title), cell_width))
-    return line
 
 
 def _state(row: ConversationRow) -> tuple[str, str]:
@@ -93,19 +118,19 @@ def row_text(row: ConversationRow, now: datetime, me: str, width: int, names: Ma
     subject.append(clean_line(row.subject) or "(no subject)", style="bold" if row.pending_count else "")
     if row.pending_count > 1:
         subject.append(f" ({row.pending_count})", style="dim")
-    cells = [
-        Text(due, style=due_style),
-        Text(state, style=state_style),
-        Text(clean_line(owner), style=owner_style),
-        Text("CC", style="bold yellow") if row.shared_reply else Text(" ·", style="dim"),
-        Text(LOCK) if row.confidential else Text(""),
-        _others(row, me, names),
-        Text(clean_line(row.customer_name or row.customer_address)),
-        subject,
-    ]
+    cells = {
+        "due": lambda: Text(due, style=due_style),
+        "customer": lambda: Text(clean_line(row.customer_name or row.customer_address)),
+        "subject": lambda: subject,
+        "owner": lambda: Text(clean_line(owner), style=owner_style),
+        "reply": lambda: Text("CC", style="bold yellow") if row.shared_reply else Text(" ·", style="dim"),
+        "lock": lambda: Text(LOCK) if row.confidential else Text(""),
+        "others": lambda: _others(row, me, names),
+        "state": lambda: Text(state, style=state_style),
+    }
     line = Text(no_wrap=True, style="dim" if row.state == "done" else "")
-    for index, (cell, cell_width) in enumerate(zip(cells, _widths(width))):
+    for index, (column, cell_width) in enumerate(layout(width)):
         if index:
             line.append(" " * GAP)
-        line.append_text(_cell(cell, cell_width))
+        line.append_text(_cell(cells[column.key](), cell_width))
     return line

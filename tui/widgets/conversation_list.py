@@ -270,6 +270,14 @@ class ConversationList(ScrollView, can_focus=True):
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
+    def following(self, conversation_id: int, count: int = 50) -> list[int]:
+        """The ids listed after a conversation (none when it is not listed)."""
+        position = self._positions.get(conversation_id)
+        return [] if position is None else self.ids[position + 1 : position + 1 + count]
+
+    def holds(self, conversation_id: int) -> bool:
+        return conversation_id in self._positions
+
     def move_to(self, conversation_id: int) -> bool:
         """Put the cursor on a conversation if the list holds it."""
         position = self._positions.get(conversation_id)

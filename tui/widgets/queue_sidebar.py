@@ -8,6 +8,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from core.work.views import QueueInfo
+from tui import keys
 from tui.safe import clean_line
 
 
@@ -26,7 +27,10 @@ def queue_prompt(queue: QueueInfo) -> Table:
 
 
 class QueueSidebar(OptionList):
-    """Queues in a fixed order; updating counts keeps the highlighted queue."""
+    """Queues in a fixed order; updating counts keeps the highlighted queue. j/k/g/G move as in the list
+    (same binding ids, so a keymap that remaps them in the list remaps them here)."""
+
+    BINDINGS = keys.bindings("list", exclude=("open",))
 
     DEFAULT_CSS = """
     QueueSidebar {
@@ -64,3 +68,9 @@ class QueueSidebar(OptionList):
     def select_key(self, key: str) -> None:
         if key in self.queue_keys:
             self.highlighted = self.queue_keys.index(key)
+
+    def action_cursor_first(self) -> None:
+        self.action_first()
+
+    def action_cursor_last(self) -> None:
+        self.action_last()

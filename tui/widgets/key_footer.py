@@ -1,0 +1,59 @@
+"""The footer: the screen's most important keys, as many whole ones as the width holds.
+
+Textual's own footer lays every key out in a row and cuts the last one mid-word ("n No action nee");
+this one orders them by keys.FOOTER_ORDER and leaves out those that do not fit, whole.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual import events
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from tui import keys
+
+PALETTE_EXTRA = 2
+"""The command palette key's left border and right padding."""
+
+
+def key_width(key: FooterKey) -> int:
+    """Cells one key takes: ' k ' then 'Description '."""
+    return cell_len(key.key_display) + 2 + (cell_len(key.description) + 1 if key.description else 0)
+
+
+def fitting(candidates: list[FooterKey], room: int) -> list[FooterKey]:
+    """The most important keys that fit in `room` cells, most important first."""
+    shown = []
+    for key in sorted(candidates, key=lambda k: keys.footer_rank(k.action)):
+        width = key_width(key)
+        if width > room:
+            break
+        shown.append(key)
+        room -= width
+    return shown
+
+
+class KeyFooter(Footer):
+    """A footer that never cuts a key's words."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._laid_out_width = 0
+
+    def compose(self) -> ComposeResult:
+        widgets = list(super().compose())
+        palette = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
+        candidates = [w for w in widgets if isinstance(w, FooterKey) and w not in palette]
+        width = self.size.width or self.app.size.width
+        self._laid_out_width = width
+        room = width - sum(key_width(k) + PALETTE_EXTRA for k in palette)
+        if room < 0:
+            room, palette = width, []
+        yield from fitting(candidates, room)
+        yield from palette
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._laid_out_width and self._bindings_ready:
+            self.call_after_refresh(self.recompose)
