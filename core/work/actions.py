@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader
 from core.store.db import CHANGE_INSERT_SQL, NOTIFY_CHANNEL
 from core.work.acting import acting_login_details
-from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Alert, Conversation, Event, Message, OutboxItem, Presence
+from core.errors import ActionRefused, UnknownName
+from core.store.models import NO_DEADLINE, Alert, Conversation, ConversationTag, Event, Message, OutboxItem, Presence
 from core.store.models import utcnow
 from routing.wording import counted
 from core.work.queries import get_conversation, our_addresses, signature_for
@@ -732,3 +732,39 @@ def external_alert(
     return got
 
 
+
+
+# -- tags -------------------------------------------------------------------------------------
+def set_tags(ws: Workspace, agent: str, conversation_id: int, add: Sequence[str], remove: Sequence[str],
+             now: datetime) -> ActionResult:
+    """Put shared tags on a conversation and take others off, in one transaction recorded in its history."""
+    add, remove = tuple(dict.fromkeys(add)), tuple(dict.fromkeys(remove))
+    if not add and not remove:
+        raise ActionRefused("name a tag to add (+NAME) or remove (-NAME)")
+    if both := set(add) & set(remove):
+        raise ActionRefused(f"tag {sorted(both)[0]!r} is both added and removed; name it once")
+    for name in (*add, *remove):
+        if ws.config.tag(name) is None:
+            known = ", ".join(t.name for t in ws.config.tags) or "none: an admin adds them to comptoir.toml as [[tags]]"
+            raise UnknownName(f"there is no tag {name!r} (tags: {known})")
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
+        present = set(s.exec(select(ConversationTag.tag).where(ConversationTag.conversation_id == conversation_id)))
+        added = [name for name in add if name not in present]
+        removed = [name for name in remove if name in present]
+        if not added and not removed:
+            return ActionResult(True, f"{_label(conv)} has those tags already", conversation_id)
+        if added:
+            s.execute(insert(ConversationTag.__table__), [
+                {"conversation_id": conversation_id, "tag": name, "added_by": agent, "added_at": now} for name in added])
+        if removed:
+            s.execute(delete(ConversationTag).where(col(ConversationTag.conversation_id) == conversation_id,
+                                                    col(ConversationTag.tag).in_(removed)))
+        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
+        said = "; ".join(part for part in (
+            f"added {', '.join(added)}" if added else "", f"removed {', '.join(removed)}" if removed else "") if part)
+        record_event(s, conversation_id, agent, "tag", f"{_name(ws, agent)} {said}", now, added=added, removed=removed)
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)}: tags {said}", conversation_id)

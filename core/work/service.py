@@ -221,6 +221,10 @@ class Comptoir:
     def set_confidential(self, conversation_id: int, confidential: bool) -> ActionResult:
         return _actions().set_confidential(self.workspace, self.agent, conversation_id, confidential, self.now())
 
+    def set_tags(self, conversation_id: int, add: Sequence[str] = (), remove: Sequence[str] = ()) -> ActionResult:
+        """Put shared tags (config [[tags]]) on a conversation and take others off; recorded in its history."""
+        return _actions().set_tags(self.workspace, self.agent, conversation_id, tuple(add), tuple(remove), self.now())
+
     def reply(
         self,
         conversation_id: int,
