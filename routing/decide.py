@@ -386,7 +386,7 @@ def _automated_route(route: _Route, facts: RoutingFacts, policy: Policy, reasons
         if team is not None:
             route = _Route(route.route, TEAM_TARGET, team=team.name, team_until=route.team_until)
     where = (f"team {route.team}'s Automated queue" if route.team
-             else "the \u201cAutomated, no team\u201d queue that supervisors see")
+             else "the \u201cAutomated: no team\u201d queue that supervisors see")
     first = f"{route.agent}'s exclusive window, then " if route.target == AGENT_TARGET else ""
     reasons.append(Reason(
         "automated",
@@ -416,7 +416,7 @@ def _automated_ladder(route: _Route, policy: Policy, now: datetime, reasons: lis
                       f"Team {team.name} sees it in its Automated queue; nobody is alerted."),)
     else:
         rungs = (Rung(now, EVERYONE, (), (),
-                      "It waits in the \u201cAutomated, no team\u201d queue; nobody is alerted."),)
+                      "It waits in the \u201cAutomated: no team\u201d queue; nobody is alerted."),)
     reasons.append(Reason("ladder", "If nobody answers: it stays in the Automated queue; it never escalates to "
                           "everyone and never alerts supervisors.", {"until": "", "supervisors": ""}))
     return rungs

@@ -29,6 +29,7 @@ from tui.formatting import plural
 from tui.messages import (
     ActionFinished,
     AlertsLoaded,
+    BulkFinished,
     DetailLoaded,
     HealthLoaded,
     MeLoaded,
@@ -85,6 +86,9 @@ class ComptoirApp(App[None]):
         preferences = load_preferences()
         self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
         self.zone = ZoneInfo(preferences.timezone or service.config.workspace.timezone)
+        self.saved_views = list(preferences.views)
+        """This user's saved searches (preferences.toml [[views]]), shown under the queues."""
+        self.tag_colours: dict[str, str] = {t.name: t.colour for t in service.config.tags}
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -202,6 +206,19 @@ class ComptoirApp(App[None]):
             result = ActionResult(False, str(error), conversation_id)
         self.post_message(ActionFinished(label, result, conversation_id))
 
+    @work(thread=True, exit_on_error=False, group="bulk")
+    def run_bulk_action(self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult]) -> None:
+        """One service call per conversation, each its own transaction on the server: a refusal or an
+        error stops nothing else, and every result is reported."""
+        results: list[tuple[int, ActionResult]] = []
+        for conversation_id in conversation_ids:
+            try:
+                result = call(self.service, conversation_id)
+            except ComptoirError as error:
+                result = ActionResult(False, str(error), conversation_id)
+            results.append((conversation_id, result))
+        self.post_message(BulkFinished(label, results))
+
     @work(thread=True, exit_on_error=False, group="detail")
     def fetch_detail(self, conversation_id: int, purpose: str) -> None:
         self.post_message(DetailLoaded(self.service.detail(conversation_id), purpose))
@@ -313,6 +330,23 @@ class ComptoirApp(App[None]):
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
 
+    @on(BulkFinished)
+    def report_bulk(self, message: BulkFinished) -> None:
+        """All done: a toast. Some failed: a summary naming each and why; the failed ones stay marked."""
+        from tui.screens.bulk import BulkSummaryDialog
+
+        failed = [cid for cid, result in message.results if not result.ok]
+        for screen in self.screen_stack:
+            marks_done = getattr(screen, "bulk_done", None)
+            if marks_done is not None:
+                marks_done(failed)
+        if failed:
+            self.push_screen(BulkSummaryDialog(message.label, message.results))
+        else:
+            self.notify(f"{plural(len(message.results), 'conversation')} done", title=message.label, markup=False)
+        changed = frozenset(cid for cid, _result in message.results)
+        self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+
     @on(DetailLoaded)
     def continue_with_detail(self, message: DetailLoaded) -> None:
         """A detail fetched for an action: open the composer or the dispose dialog with it."""
@@ -360,6 +394,19 @@ class ComptoirApp(App[None]):
 
     def act(self, label: str, conversation_id: int, call: Callable[[Any], ActionResult]) -> None:
         self.run_service_action(label, call, conversation_id)
+
+    def act_many(self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult],
+                 what: str = "") -> None:
+        """A bulk action: asks first, naming the count, then runs `call` for each conversation."""
+        from tui.screens.bulk import confirm_bulk
+
+        ids = list(conversation_ids)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_bulk_action(label, ids, call)
+
+        self.push_screen(confirm_bulk(label, len(ids), what), callback=confirmed)
 
     # -- app-wide actions ----------------------------------------------------------------------
     def action_alerts(self) -> None:

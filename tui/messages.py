@@ -36,6 +36,8 @@ class QueueLoaded(Message):
     ids: list[int]
     rows: list[ConversationRow]
     keep_cursor: bool
+    error: str = ""
+    """Why the queue could not be read (a search the server cannot understand); ids and rows are empty."""
 
 
 @dataclass
@@ -121,3 +123,20 @@ class ReportLoaded(Message):
     """A report computed for the period and team the reports screen asked for."""
 
     report: ReportView
+
+
+@dataclass
+class BulkFinished(Message):
+    """A bulk action ran over marked conversations: each one's result, in order."""
+
+    label: str
+    results: list[tuple[int, ActionResult]]
+
+
+@dataclass
+class MarksFound(Message):
+    """The conversations of a queue matching a marking pattern (mutt's T)."""
+
+    queue: str
+    pattern: str
+    ids: list[int]

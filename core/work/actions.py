@@ -768,3 +768,40 @@ def set_tags(ws: Workspace, agent: str, conversation_id: int, add: Sequence[str]
         record_event(s, conversation_id, agent, "tag", f"{_name(ws, agent)} {said}", now, added=added, removed=removed)
         ws.db.changed(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)}: tags {said}", conversation_id)
+
+
+def dispose_pending(ws: Workspace, agent: str, conversation_id: int, reason: str, now: datetime,
+                    close: bool = False) -> ActionResult:
+    """Every pending inbound message of a conversation 'no action needed' with one reason, and with `close`
+    the conversation done too: one transaction per conversation, so a bulk disposal fails one by one."""
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused("say why no action is needed (a reason is required)")
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
+        if conv.state == "done":
+            return _refused(f"{_label(conv)} is done already", conversation_id)
+        pending = pending_messages(s, conversation_id)
+        if not pending and not close:
+            return _refused(f"{_label(conv)} has nothing pending to work out", conversation_id)
+        if pending:
+            s.execute(
+                update(Message)
+                .where(col(Message.id).in_([m.id for m in pending]), col(Message.disposition) == "pending")
+                .values(disposition="no_action", disposition_reason=reason, disposed_by=agent, disposed_at=now)
+            )
+        values: dict[str, object] = {"pending_count": 0, "updated_at": now, "next_step_at": None}
+        if conv.state == "open":
+            values["deadline"] = NO_DEADLINE
+        if close:
+            values.update(state="done", deadline=NO_DEADLINE, snoozed_until=None, owner=conv.owner or agent)
+        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(**values))
+        said = f"no action needed for {counted(len(pending), 'message')} ({reason})"
+        record_event(s, conversation_id, agent, "no_action", f"{_name(ws, agent)}: {said}", now,
+                     message_ids=[m.id for m in pending], reason=reason)
+        if close:
+            record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
+        ws.db.changed(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)}: {said}" + ("; done" if close else ""), conversation_id)

@@ -78,13 +78,15 @@ def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
         teams += [team.name for team in ws.config.teams if team.name not in teams]
     for team in teams:
         found = ws.config.team(team)
-        title = found.title or team if found else team
-        titles.append((f"team:{team}", f"Team {title}"))
-        titles.append((f"automated:{team}", f"  Automated ({title})"))
-    if ws.config.is_supervisor(agent):
-        titles.append((AUTOMATED_NO_TEAM, "Automated, no team"))
+        titles.append((f"team:{team}", f"Team {found.title or team}" if found else team))
     titles += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
                ("snoozed", "Snoozed"), ("done", "Done")]
+    # The low lanes come last: nothing in them is urgent.
+    for team in teams:
+        found = ws.config.team(team)
+        titles.append((f"automated:{team}", f"Automated: {found.title or team}" if found else team))
+    if ws.config.is_supervisor(agent):
+        titles.append((AUTOMATED_NO_TEAM, "Automated: no team"))
     return titles
 
 

@@ -205,6 +205,11 @@ class Comptoir:
         """Mark one inbound message 'no action needed', with the reason."""
         return _actions().dispose(self.workspace, self.agent, message_id, reason, self.now())
 
+    def dispose_pending(self, conversation_id: int, reason: str, close: bool = False) -> ActionResult:
+        """Every pending inbound message 'no action needed' with one reason (and the conversation done with
+        `close`), in one transaction: what a bulk disposal does to each conversation."""
+        return _actions().dispose_pending(self.workspace, self.agent, conversation_id, reason, self.now(), close)
+
     def done(self, conversation_id: int) -> ActionResult:
         return _actions().done(self.workspace, self.agent, conversation_id, self.now())
 

@@ -34,7 +34,7 @@ def test_automated_mail_to_no_team_address_waits_in_the_no_team_lane() -> None:
     decision = decide(RoutingFacts(mail("someone@elsewhere.test")), POLICY, NOW)
     assert decision.team is None and decision.automated
     assert all(not r.alert_agents and not r.alert_teams for r in decision.ladder)
-    assert "Automated, no team" in " ".join(r.text for r in decision.reasons)
+    assert "Automated: no team" in " ".join(r.text for r in decision.reasons)
 
 
 def test_a_person_writing_to_the_same_address_still_escalates_to_everyone_with_supervisors() -> None:

@@ -287,10 +287,11 @@ class FakeComptoir:
 
     def _queue_keys(self) -> list[tuple[str, str]]:
         keys = [("mine", "My work"), ("exclusive", "Exclusive to me")]
-        for t in self.config.teams_of(self.agent):
-            keys += [(f"team:{t}", self.config.team(t).title or t), (f"automated:{t}", "  Automated")]
-        return keys + [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
-                       ("snoozed", "Snoozed"), ("done", "Done"), ("search", "Search")]
+        keys += [(f"team:{t}", self.config.team(t).title or t) for t in self.config.teams_of(self.agent)]
+        keys += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
+                 ("snoozed", "Snoozed"), ("done", "Done")]
+        keys += [(f"automated:{t}", f"Automated: {self.config.team(t).title or t}") for t in self.config.teams_of(self.agent)]
+        return keys + [("search", "Search")]
 
     def queue_titles(self) -> list[QueueInfo]:
         return [QueueInfo(key, title, None) for key, title in self._queue_keys()]
@@ -495,6 +496,19 @@ class FakeComptoir:
                         self._changed(c.id)
                         return ActionResult(True, "No action needed", c.id)
         return ActionResult(False, "no such message")
+
+    def dispose_pending(self, conversation_id: int, reason: str, close: bool = False) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            if c.state == "done":
+                return ActionResult(False, f"#{c.id} is done already", c.id)
+            pending = [m for m in c.messages if m.direction == "inbound" and m.disposition == "pending"]
+            for m in pending:
+                m.disposition, m.disposition_reason, m.disposed_by = "no_action", reason, self.agent
+            if close:
+                c.state = "done"
+            return ActionResult(True, f"#{c.id}: no action needed ({reason})", c.id)
+
+        return self._act("dispose_pending", conversation_id, change)
 
     def done(self, conversation_id: int) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:

@@ -13,6 +13,8 @@ from tui.formatting import short_name, time_left
 from tui.safe import clean_line
 
 LOCK = "⊘"
+MARK = "●"
+MARK_STYLE = "bold yellow"
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,33 @@ def _others(row: ConversationRow, me: str, names: Mapping[str, str]) -> Text:
     return text
 
 
-def row_text(row: ConversationRow, now: datetime, me: str, width: int, names: Mapping[str, str] = {}) -> Text:
-    """One list line for a conversation; every mail-derived value is cleaned and never parsed as markup."""
+def tag_chips(tags: tuple[str, ...], colours: Mapping[str, str]) -> Text:
+    """Tags as coloured chips ("billing vip "), in the colours of the config's [[tags]]."""
+    chips = Text(no_wrap=True)
+    for tag in tags:
+        chips.append(f"{clean_line(tag)}", style=f"bold {colours.get(tag, 'cyan')}")
+        chips.append(" ")
+    return chips
+
+
+def row_text(row: ConversationRow, now: datetime, me: str, width: int, names: Mapping[str, str] = {},
+             marked: bool = False, tag_colours: Mapping[str, str] = {}) -> Text:
+    """One list line for a conversation; every mail-derived value is cleaned and never parsed as markup.
+
+    A marked row (for a bulk action) starts with a dot; tags come before the subject."""
     due, due_style = time_left(row.deadline, now)
     state, state_style = _state(row)
     owner, owner_style = _owner(row, me)
     subject = Text(no_wrap=True)
+    if row.tags:
+        subject.append_text(tag_chips(row.tags, tag_colours))
     if row.priority == "high":
         subject.append("! ", style="bold red")
     subject.append(clean_line(row.subject) or "(no subject)", style="bold" if row.pending_count else "")
     if row.pending_count > 1:
         subject.append(f" ({row.pending_count})", style="dim")
     cells = [
-        Text(due, style=due_style),
+        Text(f"{MARK} {due}", style=MARK_STYLE) if marked else Text(due, style=due_style),
         Text(state, style=state_style),
         Text(clean_line(owner), style=owner_style),
         Text("CC", style="bold yellow") if row.shared_reply else Text(" ·", style="dim"),
