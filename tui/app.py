@@ -406,7 +406,7 @@ class ComptoirApp(App[None]):
             if yes:
                 self.run_bulk_action(label, ids, call)
 
-        self.push_screen(confirm_bulk(label, len(ids), what), callback=confirmed)
+        self.push_screen(confirm_bulk(label, ids, what), callback=confirmed)
 
     # -- app-wide actions ----------------------------------------------------------------------
     def action_alerts(self) -> None:

@@ -43,7 +43,7 @@ async def test_space_marks_and_c_claims_every_marked_after_confirming_with_the_c
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
-        assert "Claim 2 conversations?" in app.screen.title_text
+        assert app.screen.title_text == "Claim: 2 conversations?"
         assert called(service, "claim") == []  # nothing before the answer
         await pilot.press("y")
         await settle(pilot)
@@ -172,7 +172,7 @@ async def test_D_disposes_of_the_whole_automated_queue_with_a_reason_after_confi
         assert isinstance(app.screen, BulkReasonDialog)
         await pilot.press("1")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog) and "3 conversations" in app.screen.title_text
+        assert isinstance(app.screen, ConfirmDialog) and "No action needed: 3 conversations?" == app.screen.title_text
         await pilot.press("y")
         await settle(pilot)
         assert sorted(c[1] for c in called(service, "dispose_pending")) == [21, 22, 23]

@@ -57,14 +57,17 @@ class BulkAssignScreen(AssignScreen):
                           lambda service, cid: call(OneConversation(service, cid)))
 
 
-def confirm_bulk(label: str, count: int, what: str = "") -> ConfirmDialog:
-    """'Claim 12 conversations?': every bulk action asks first, naming the count."""
+def confirm_bulk(label: str, conversation_ids: Sequence[int], what: str = "") -> ConfirmDialog:
+    """'Claim 12 conversations?': every bulk action asks first, naming the count and the conversations."""
+    count = len(conversation_ids)
+    shown = ", ".join(f"#{cid}" for cid in conversation_ids[:8])
+    more = f" and {count - 8} more" if count > 8 else ""
     body = Text()
-    body.append(f"{label} {plural(count, 'conversation')}", style="bold")
     if what:
-        body.append(f": {what}")
-    body.append(".\nEach one is done on its own; a summary says which failed and why.")
-    return ConfirmDialog(f"{label} {plural(count, 'conversation')}?", body,
+        body.append(f"{what[:1].upper()}{what[1:]}.\n", style="bold")
+    body.append(f"{shown}{more}.\n")
+    body.append("Each one is done on its own; a summary says which failed and why.", style="dim")
+    return ConfirmDialog(f"{label}: {plural(count, 'conversation')}?", body,
                          yes_label=f"{label} {count} (y)", no_label="Cancel (n)")
 
 

@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from core.errors import ComptoirError
 from core.work.views import ConversationRow, QueueInfo
 from tui import keys
-from tui.formatting import full_time, time_left
+from tui.formatting import full_time, plural, time_left
 from tui.messages import MarksFound, QueueLoaded, QueuesLoaded, RowsLoaded, ServiceFailed
 from tui.safe import clean_line
 from tui.startup import FIRST_QUEUE, FIRST_WINDOW
@@ -417,7 +417,7 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
                                   lambda s, c: s.dispose_pending(c, reason, close=True),
                                   what=f"every conversation of {title}, reason \u201c{reason}\u201d, then done")
 
-        self.app.push_screen(BulkReasonDialog(f"{title}: no action needed for all {len(ids)}",  # type: ignore[attr-defined]
+        self.app.push_screen(BulkReasonDialog(f"{title}: no action needed for all {plural(len(ids), 'conversation')}",  # type: ignore[attr-defined]
                                               ("newsletter, nothing to do", "bounce or auto-reply", "spam",
                                                "notification, read")), callback=chosen)
 

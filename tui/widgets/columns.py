@@ -15,6 +15,8 @@ from tui.safe import clean_line
 LOCK = "⊘"
 MARK = "●"
 MARK_STYLE = "bold yellow"
+MARKED_LINE = "on #3a3000"
+"""A marked row's background: visible at a glance, still readable in every colour of the text."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def row_text(row: ConversationRow, now: datetime, me: str, width: int, names: Ma
     if row.pending_count > 1:
         subject.append(f" ({row.pending_count})", style="dim")
     cells = [
-        Text(f"{MARK} {due}", style=MARK_STYLE) if marked else Text(due, style=due_style),
+        Text(f"{MARK}{due}", style=MARK_STYLE) if marked else Text(due, style=due_style),
         Text(state, style=state_style),
         Text(clean_line(owner), style=owner_style),
         Text("CC", style="bold yellow") if row.shared_reply else Text(" ·", style="dim"),
@@ -119,7 +121,7 @@ def row_text(row: ConversationRow, now: datetime, me: str, width: int, names: Ma
         Text(clean_line(row.customer_name or row.customer_address)),
         subject,
     ]
-    line = Text(no_wrap=True, style="dim" if row.state == "done" else "")
+    line = Text(no_wrap=True, style=MARKED_LINE if marked else "dim" if row.state == "done" else "")
     for index, (cell, cell_width) in enumerate(zip(cells, _widths(width))):
         if index:
             line.append(" " * GAP)
