@@ -88,8 +88,10 @@ class BulkSummaryDialog(Dialog[None]):
             body = Text()
             body.append(f"{plural(len(failed), 'conversation')} failed and stay marked:\n", style="bold yellow")
             for cid, result in failed:
-                body.append(f"  #{cid}  ", style="bold")
-                body.append(clean_line(result.message) + "\n")
+                said = clean_line(result.message)
+                # Most refusals name their conversation first already.
+                body.append("  • " if said.startswith(f"#{cid}") else f"  • #{cid}: ", style="bold")
+                body.append(said + "\n")
             with VerticalScroll(id="bulk-failures"):
                 yield Static(body, classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
