@@ -27,3 +27,7 @@ class StorageError(ComptoirError):
 
 class UnknownName(ActionRefused):
     """A command named a team or agent that does not exist, or gave a bad argument value; the CLI exits 2."""
+
+
+class SearchSyntaxError(UnknownName):
+    """A search the parser cannot read (an unknown operator, a bad day); the message says how to write it."""

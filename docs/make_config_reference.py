@@ -12,13 +12,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.workspace.config import (  # noqa: E402
     AccountConfig, AgentConfig, AutoAckConfig, Config, RoutingConfig, RoutingRule, RuleCondition,
-    ServerEndpoint, TeamConfig, WorkspaceSettings,
+    ServerEndpoint, TagConfig, TeamConfig, WorkspaceSettings,
 )
 
 SECTIONS = [
     ("[workspace]", WorkspaceSettings), ("[[accounts]]", AccountConfig), ("imap / smtp (in an account)", ServerEndpoint),
     ("[[teams]]", TeamConfig), ("[[agents]]", AgentConfig), ("[routing]", RoutingConfig),
     ("[[routing.rules]]", RoutingRule), ("a rule condition (in all / any)", RuleCondition), ("[[autoack]]", AutoAckConfig),
+    ("[[tags]]", TagConfig),
 ]
 
 

@@ -46,12 +46,7 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
     signs = automation_signs(message)
     if signs:
         reasons.extend(signs)
-        reasons.append(Reason(
-            "automated",
-            f"Mail from {message.sender} is automated: it goes to the low-priority lane and gets no "
-            "auto-acknowledgement, but it is still routed and must still be worked out.",
-            {"sender": message.sender},
-        ))
+        route = _automated_route(route, facts, policy, reasons)
     own_team = policy.team_for_address(message.sender)
     own_agent = policy.agent_for_address(message.sender)
     if own_team or own_agent:
@@ -62,7 +57,7 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
             "no auto-acknowledgement, so we never answer ourselves in a loop.",
             {"sender": message.sender},
         ))
-    ladder = _ladder(route, policy, now, confidential, reasons)
+    ladder = _automated_ladder(route, policy, now, reasons) if signs else _ladder(route, policy, now, confidential, reasons)
     return Decision(
         route=route.route,
         target=route.target,
@@ -379,6 +374,51 @@ def _ladder(
         rungs = (Rung(now, EVERYONE, (), (), "Every agent sees it and can claim it (nobody is alerted for a first contact)."), last)
     later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
     reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": who}))
+    return rungs
+
+
+def _automated_route(route: _Route, facts: RoutingFacts, policy: Policy, reasons: list[Reason]) -> _Route:
+    """Automated mail takes the low lane: its team's Automated queue. Mail routed to everyone goes instead to
+    the team owning the address it was sent to; with none, it waits in the lane of mail no team owns."""
+    message = facts.message
+    if route.target == EVERYONE_TARGET:
+        team = next((t for t in map(policy.team_for_address, message.recipients) if t is not None), None)
+        if team is not None:
+            route = _Route(route.route, TEAM_TARGET, team=team.name, team_until=route.team_until)
+    where = (f"team {route.team}'s Automated queue" if route.team
+             else "the \u201cAutomated: no team\u201d queue that supervisors see")
+    first = f"{route.agent}'s exclusive window, then " if route.target == AGENT_TARGET else ""
+    reasons.append(Reason(
+        "automated",
+        f"Mail from {message.sender} is automated: it goes to {first}{where}. It alerts nobody, gets no "
+        "auto-acknowledgement, never becomes visible to everyone and never alerts supervisors; it must still be "
+        "worked out (one key disposes of a whole Automated queue, with a reason).",
+        {"sender": message.sender, "team": route.team or ""},
+    ))
+    return route
+
+
+def _automated_ladder(route: _Route, policy: Policy, now: datetime, reasons: list[Reason]) -> tuple[Rung, ...]:
+    """The low lane's rungs: at most personal then team, nobody alerted, never everyone, never supervisors."""
+    team = policy.team(route.team)
+    if route.target == AGENT_TARGET:
+        first = Rung(now, PERSONAL, (), (),
+                     f"Only {route.agent} sees it (automated mail: nobody is alerted).")
+        if team is None:
+            rungs: tuple[Rung, ...] = (first,)
+        else:
+            hours = team.hours
+            rungs = (first, Rung(route.exclusive_until, TEAM, (), (),  # type: ignore[arg-type]
+                                 f"From {when(route.exclusive_until, hours)}, it waits in team {team.name}'s "  # type: ignore[arg-type]
+                                 "Automated queue; nobody is alerted."))
+    elif team is not None:
+        rungs = (Rung(now, TEAM, (), (),
+                      f"Team {team.name} sees it in its Automated queue; nobody is alerted."),)
+    else:
+        rungs = (Rung(now, EVERYONE, (), (),
+                      "It waits in the \u201cAutomated: no team\u201d queue; nobody is alerted."),)
+    reasons.append(Reason("ladder", "If nobody answers: it stays in the Automated queue; it never escalates to "
+                          "everyone and never alerts supervisors.", {"until": "", "supervisors": ""}))
     return rungs
 
 

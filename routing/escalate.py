@@ -35,6 +35,8 @@ class ConversationState:
     warnings_sent: frozenset[str] = frozenset()
     """Warning keys already given: "exclusive", "team", "supervisors"."""
     confidential: bool = False
+    automated: bool = False
+    """Automated mail (routing.automation): the low lane, which never escalates past its team and alerts nobody."""
 
     def __post_init__(self) -> None:
         if self.state not in (OPEN, WAITING, SNOOZED, DONE):
@@ -72,6 +74,8 @@ def escalate(conversation: ConversationState, policy: Policy, now: datetime) -> 
         return _unsnooze(conversation, policy, now)
     if not conversation.has_pending_inbound:
         return ()
+    if conversation.automated:
+        return _automated_lane(conversation, policy, now)
     steps: list[Step] = []
     visibility = conversation.visibility
     if visibility == PERSONAL:
@@ -105,6 +109,8 @@ def next_step_at(conversation: ConversationState, policy: Policy, now: datetime)
         return conversation.snoozed_until
     if not conversation.has_pending_inbound:
         return None
+    if conversation.automated and (conversation.visibility != PERSONAL or conversation.team is None):
+        return None
     sent = conversation.warnings_sent
     if conversation.visibility == PERSONAL:
         owner = policy.agent(conversation.owner)
@@ -113,7 +119,8 @@ def next_step_at(conversation: ConversationState, policy: Policy, now: datetime)
         until = conversation.exclusive_until
         if until is None:
             return None
-        return until - policy.warn_before if EXCLUSIVE_WARNING not in sent else until
+        # Automated mail gets no warning: its next moment is the window's end.
+        return until - policy.warn_before if EXCLUSIVE_WARNING not in sent and not conversation.automated else until
     until = conversation.team_until
     if until is None or SUPERVISORS_ALERTED in sent:
         return None
@@ -147,6 +154,23 @@ def on_vacation(
             alert_agents=alert_agents, alert_teams=alert_teams,
         ))
     return tuple(steps)
+
+
+def _automated_lane(conversation: ConversationState, policy: Policy, now: datetime) -> tuple[Step, ...]:
+    """Automated mail leaves a personal window for its team's Automated queue and goes no further:
+    no warning, no alert, never everyone, never supervisors."""
+    if conversation.visibility != PERSONAL or conversation.team is None:
+        return ()
+    if _end_exclusive(conversation, policy, now) is None:
+        return ()
+    team = conversation.team
+    return (Step(
+        TO_TEAM, conversation.id,
+        Reason("automated_lane", f"Conversation {conversation.id} is automated mail and its exclusive window is over: "
+               f"it waits in team {team}'s Automated queue. Nobody is alerted; it never goes to everyone or "
+               "to supervisors.", {"conversation": conversation.id, "team": team}),
+        visibility=TEAM, release_owner=True,
+    ),)
 
 
 def _end_exclusive(conversation: ConversationState, policy: Policy, now: datetime) -> Step | None:

@@ -31,6 +31,7 @@ from tui.formatting import localize, plural
 from tui.messages import (
     ActionFinished,
     AlertsLoaded,
+    BulkFinished,
     ComposerDetailLoaded,
     DisposeDetailLoaded,
     PrefetchLoaded,
@@ -104,6 +105,9 @@ class ComptoirApp(App[None]):
         self._flow_marks: dict[int, FlowMark] = {}
         self._prefetched: dict[int, Any] = {}
         """The next conversation's detail, read while the agent reads this one, so flow shows it at once."""
+        self.saved_views = list(preferences.views)
+        """This user's saved searches (preferences.toml [[views]]), shown under the queues."""
+        self.tag_colours: dict[str, str] = {t.name: t.colour for t in service.config.tags}
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -303,6 +307,16 @@ class ComptoirApp(App[None]):
     def preview_vacation(self) -> None:
         self.post_message(VacationPreviewed(self.service.vacation_preview()))
 
+    @work(thread=True, exit_on_error=False, group="bulk")
+    def run_bulk_action(self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult]) -> None:
+        """One service call per conversation, each its own transaction on the server: a refusal or an
+        error stops nothing else, and every result is reported."""
+        results: list[tuple[int, ActionResult]] = []
+        for conversation_id in conversation_ids:
+            result = as_result(lambda cid=conversation_id: call(self.service, cid), conversation_id)
+            results.append((conversation_id, result))
+        self.post_message(BulkFinished(label, results))
+
     @work(thread=True, exit_on_error=False, group="warm-up", exclusive=True)
     def warm_up(self) -> None:
         """Load what actions need, then start the background work, off the event loop."""
@@ -495,6 +509,23 @@ class ComptoirApp(App[None]):
     def keep_prefetched(self, message: PrefetchLoaded) -> None:
         self._prefetched = {message.detail.row.id: message.detail}
 
+    @on(BulkFinished)
+    def report_bulk(self, message: BulkFinished) -> None:
+        """All done: a toast. Some failed: a summary naming each and why; the failed ones stay marked."""
+        from tui.screens.bulk import BulkSummaryDialog
+
+        failed = [cid for cid, result in message.results if not result.ok]
+        for screen in self.screen_stack:
+            marks_done = getattr(screen, "bulk_done", None)
+            if marks_done is not None:
+                marks_done(failed)
+        if failed:
+            self.push_screen(BulkSummaryDialog(message.label, message.results))
+        else:
+            self.notify(f"{plural(len(message.results), 'conversation')} done", title=message.label, markup=False)
+        changed = frozenset(cid for cid, _result in message.results)
+        self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+
     @on(ComposerDetailLoaded)
     def open_composer(self, message: ComposerDetailLoaded) -> None:
         from tui.screens.composer import ComposerScreen
@@ -563,6 +594,19 @@ class ComptoirApp(App[None]):
         if label in FLOW_ACTIONS:
             self.mark_for_flow(conversation_id)
         self.run_service_action(label, call, conversation_id)
+
+    def act_many(self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult],
+                 what: str = "") -> None:
+        """A bulk action: asks first, naming the count, then runs `call` for each conversation."""
+        from tui.screens.bulk import confirm_bulk
+
+        ids = list(conversation_ids)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_bulk_action(label, ids, call)
+
+        self.push_screen(confirm_bulk(label, ids, what), callback=confirmed)
 
     # -- app-wide actions ----------------------------------------------------------------------
     def action_alerts(self) -> None:

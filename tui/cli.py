@@ -48,6 +48,8 @@ QUEUE_LIMIT = 50
 """Rows `comptoir queue` prints unless --limit says otherwise."""
 
 _DURATION_ARGUMENT = re.compile(r"^-\d")
+_TAG_CHANGE = re.compile(r"^-[a-z0-9][a-z0-9_-]*$")
+"""`comptoir tag 12 -billing`: "-billing" removes a tag; no option of that command is lower case."""
 """A value such as "-2h" is an argument, not an option (argparse only knows "-2"): no option starts with a digit."""
 
 
@@ -187,7 +189,21 @@ def cmd_queue(args: argparse.Namespace) -> int:
     queue = f"team:{args.team}" if args.team else next((QUEUE_FLAGS[f] for f in QUEUE_FLAGS if getattr(args, f, False)), "mine")
     if args.search:
         queue = "search"
-    ids = svc.queue_ids(queue, args.search)
+    return print_queue(args, svc, queue, args.search)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search every conversation you may read: free words and operators (docs/search.md)."""
+    if args.limit < 1 or args.offset < 0:
+        raise UnknownName("--limit must be 1 or more and --offset 0 or more")
+    search = " ".join(args.words).strip()
+    if not search:
+        raise UnknownName("say what to search for, e.g. comptoir search tag:billing is:unclaimed refund")
+    return print_queue(args, service(args), "search", search)
+
+
+def print_queue(args: argparse.Namespace, svc, queue: str, search: str | None) -> int:
+    ids = svc.queue_ids(queue, search)
     rows = svc.rows(ids[args.offset:args.offset + args.limit])
     if args.json:
         emit_json({"total": len(ids), "offset": args.offset, "limit": args.limit, "rows": rows})
@@ -200,15 +216,41 @@ def cmd_queue(args: argparse.Namespace) -> int:
     for r in rows:
         lock = "L" if r.confidential else " "
         shared = "S" if r.shared_reply else " "
+        tags = "".join(f" [{tag}]" for tag in r.tags)
         print(
             f"#{r.id:<6} {_when(r.deadline, now):>7} {r.state:<8} {(r.owner or '-'):<8} {lock}{shared} "
-            f"{printable(r.customer_address)[:28]:<28} {printable(r.subject)[:70]}"
+            f"{printable(r.customer_address)[:28]:<28} {printable(r.subject)[:70]}{tags}"
         )
     if rows and len(rows) < len(ids):
         first, last = args.offset + 1, args.offset + len(rows)
         more = f"; --offset {last} for the next page" if last < len(ids) else ""
         print(f"(conversations {first}-{last} of {len(ids)}{more})")
     return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    """Add (+NAME) and remove (-NAME) shared tags on a conversation; without changes, list the tags."""
+    svc = service(args)
+    if not args.changes:
+        if args.json:
+            emit_json({"tags": [{"name": t.name, "colour": t.colour, "description": t.description}
+                                for t in svc.config.tags]})
+        else:
+            for t in svc.config.tags:
+                print(f"{t.name:<16} {t.colour:<8} {printable(t.description)}")
+            if not svc.config.tags:
+                print("(no tags: an admin adds them to comptoir.toml as [[tags]] with name and colour)")
+        return 0
+    add, remove = [], []
+    for change in args.changes:
+        if change[:1] == "+" and len(change) > 1:
+            add.append(change[1:])
+        elif change[:1] == "-" and len(change) > 1:
+            remove.append(change[1:])
+        else:
+            raise UnknownName(f"{change!r}: write +NAME to add a tag and -NAME to remove one "
+                              f"(e.g. comptoir tag {args.id} +billing -vip)")
+    return _result(args, svc.set_tags(args.id, add, remove))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -645,11 +687,23 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     for flag in QUEUE_FLAGS:
         g.add_argument(f"--{flag}", action="store_true")
     g.add_argument("--team", metavar="TEAM")
-    p.add_argument("--search", metavar="WORDS", help="full-text search instead of a queue")
+    p.add_argument("--search", metavar="SEARCH", help="search instead of a queue: words and operators "
+                   "(from: to: team: owner: tag: is: before: after:; see docs/search.md)")
     p.add_argument("--limit", type=int, default=QUEUE_LIMIT, metavar="N",
                    help=f"show at most N conversations (default {QUEUE_LIMIT}); the text output says when there are more")
     p.add_argument("--offset", type=int, default=0, metavar="N",
                    help="skip the first N conversations, to page on (with --json the object carries the total)")
+
+    p = add("search", cmd_search, "search every conversation you may read: words and operators such as "
+            "from:ADDRESS tag:NAME is:unclaimed after:7d (docs/search.md)")
+    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("--limit", type=int, default=QUEUE_LIMIT, metavar="N", help=f"show at most N (default {QUEUE_LIMIT})")
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N, to page on")
+    p = add("tag", cmd_tag, "add (+NAME) or remove (-NAME) shared tags on a conversation; "
+            "`comptoir tag` alone lists the tags")
+    p._negative_number_matcher = _TAG_CHANGE
+    p.add_argument("id", type=int, nargs="?")
+    p.add_argument("changes", nargs="*", metavar="+TAG|-TAG")
 
     for name, func, text in (("show", cmd_show, "show a conversation"), ("claim", cmd_claim, "claim a conversation"),
                              ("release", cmd_release, "give a conversation back to its team"),

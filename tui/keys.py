@@ -69,6 +69,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("done", "d", "done", "Done", "Conversation", "conversation"),
     ActionSpec("reopen", "o", "reopen", "Reopen", "Conversation", "conversation"),
     ActionSpec("confidential", "x", "toggle_confidential", "Toggle confidential", "Conversation", "conversation"),
+    ActionSpec("tag", "L", "tag", "Tags: add or remove (a picker)", "Conversation", "conversation"),
+    # Marking: the next claim, assign, no action, done, tag or snooze applies to every marked conversation.
+    ActionSpec("mark", "space", "toggle_mark", "Mark / unmark for a bulk action", "Marking", "queues"),
+    ActionSpec("mark-pattern", "T", "mark_pattern", "Mark every conversation matching a search", "Marking", "queues"),
+    ActionSpec("unmark-all", "U", "unmark_all", "Unmark all", "Marking", "queues"),
+    ActionSpec("dispose-queue", "D", "dispose_queue", "No action needed for a whole Automated queue (asks first)",
+               "Marking", "queues"),
+    ActionSpec("save-view", "V", "save_view", "Save the current search as a view", "Queues", "queues"),
     # Reading a conversation.
     ActionSpec("scroll-down", "j,down", "scroll_body_down", "Scroll down", "Reading", "reader", palette=False),
     ActionSpec("scroll-up", "k,up", "scroll_body_up", "Scroll up", "Reading", "reader", palette=False),
@@ -151,7 +159,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 ACTIONS_BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 
-GROUP_ORDER = ("Move", "Queues", "Conversation", "Reading", "Compose", "Dialogs", "Reports", "App")
+GROUP_ORDER = ("Move", "Queues", "Conversation", "Marking", "Reading", "Compose", "Dialogs", "Reports", "App")
 
 
 def bindings(*scopes: str, exclude: Iterable[str] = ()) -> list[BindingType]:

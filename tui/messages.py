@@ -37,6 +37,8 @@ class QueueLoaded(Message):
     ids: list[int]
     rows: list[ConversationRow]
     keep_cursor: bool
+    error: str = ""
+    """Why the queue could not be read (a search the server cannot understand); ids and rows are empty."""
 
 
 @dataclass
@@ -161,3 +163,20 @@ class VacationPreviewed(Message):
     """How many conversations going on vacation would send back to their teams (asked before it)."""
 
     count: int
+
+
+@dataclass
+class BulkFinished(Message):
+    """A bulk action ran over marked conversations: each one's result, in order."""
+
+    label: str
+    results: list[tuple[int, ActionResult]]
+
+
+@dataclass
+class MarksFound(Message):
+    """The conversations of a queue matching a marking pattern (mutt's T)."""
+
+    queue: str
+    pattern: str
+    ids: list[int]

@@ -24,7 +24,7 @@ from core.work.journal import acknowledge_alerts
 from core.workspace.folder import Workspace, init_workspace, open_workspace
 
 DEMO_AGENT = "marie"
-DEMO_VERSION = "5"
+DEMO_VERSION = "6"
 """Bumped when the demo's content or the schema changes, so a cached demo template is rebuilt."""
 DOMAIN = "comptoir-demo.test"
 
@@ -107,6 +107,26 @@ login = "tom"
 name = "Tom Leroy"
 addresses = ["tom@{DOMAIN}"]
 teams = ["purchasing"]
+
+[[tags]]
+name = "vip"
+colour = "magenta"
+description = "Key account: answer first"
+
+[[tags]]
+name = "billing"
+colour = "yellow"
+description = "Invoices, refunds, payments"
+
+[[tags]]
+name = "bug"
+colour = "red"
+description = "A product defect to report"
+
+[[tags]]
+name = "follow-up"
+colour = "cyan"
+description = "Promised a call back"
 
 [routing]
 front_pool = "everyone"
@@ -322,6 +342,11 @@ def _work_some_out(ws: Workspace, world: DemoWorld, now: datetime) -> None:
                 actions.done(ws, agent, cid, at)
         elif roll < 0.2 and conv.visibility != "personal":
             actions.claim(ws, agent, cid, at)
+    # A few tags, picked by id (not from the world's random stream, so the rest of the demo stays as it was).
+    for conv in convs:
+        tags = [name for name, every in (("vip", 13), ("billing", 9), ("bug", 17), ("follow-up", 23)) if id_of(conv) % every == 0]
+        if tags:
+            actions.set_tags(ws, "sophie", id_of(conv), tags, (), now - timedelta(minutes=2))
     # Demo replies are history: mark them sent so no outbox waits on a server the demo does not have.
     with ws.db.write() as s:
         s.execute(update(OutboxItem).values(state="sent", sent_at=now, last_answer="250 demo history"))

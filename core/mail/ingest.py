@@ -434,7 +434,7 @@ class _Batch(HistoryAndSentMail):
         ladder_state = ConversationState(
             id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
             visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
-            confidential=confidential)
+            confidential=confidential, automated=d.automated)
         conv.next_step = next_step_at(ladder_state, self.policy, now)
         return {"next_step": self.when(conv.next_step),
                 "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
@@ -475,6 +475,8 @@ class _Batch(HistoryAndSentMail):
             # Mail that waited (an outage, the grace period of a new account) whose next rung is due already:
             # the escalation pass right after alerts the people of that rung, once, instead of this alert too.
             return
+        if d.automated:
+            return  # the low lane alerts nobody (routing.decide._automated_route says so in Why)
         label = f"#{conv.id} \u201c{(conv.subject if not confidential else 'confidential')[:60]}\u201d"
         who = parsed.from_name or parsed.from_addr
         if d.visibility == "personal" and exclusive:

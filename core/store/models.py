@@ -144,6 +144,17 @@ class Conversation(SQLModel, table=True):
     """Bumped whenever an inbound message or a reply is added, so a composer can tell it is stale."""
 
 
+class ConversationTag(SQLModel, table=True):
+    """One shared tag (named in the config's [[tags]]) on one conversation."""
+
+    __tablename__ = "conversation_tag"
+    __table_args__ = (Index("ix_conversation_tag_tag", "tag", "conversation_id"),)
+    conversation_id: int = Field(foreign_key="conversation.id", primary_key=True)
+    tag: str = Field(primary_key=True)
+    added_by: str = ""
+    added_at: datetime = _when(nullable=False, default=None)
+
+
 class RawMail(SQLModel, table=True):
     """The bytes of a mail exactly as received, addressed by their SHA-256 (read them with core.store.rawmail)."""
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader
-from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Conversation, Message
+from core.errors import ActionRefused, UnknownName
+from core.store.models import NO_DEADLINE, Conversation, ConversationTag, Message
 from routing.wording import counted, when
 from core.work.queries import get_conversation
 from core.store.search import index_message
@@ -53,7 +53,7 @@ from core.workspace.folder import Workspace
 __all__ = [
     "acknowledge", "assign", "claim", "dispose", "done", "external_alert", "heartbeat", "note", "pending_messages",
     "release", "reopen", "reply", "resend", "set_confidential", "set_presence", "snooze", "take_back",
-    "acknowledge_conversation", "mark_alerts_seen", "vacation_preview",
+    "acknowledge_conversation", "mark_alerts_seen", "vacation_preview", "set_tags", "dispose_pending",
 ]
 
 MENTION = re.compile(r"(?<![\w.])@([a-z_][a-z0-9_.-]*)", re.IGNORECASE)
@@ -494,3 +494,78 @@ def external_alert(
     return got
 
 
+
+
+# -- tags -------------------------------------------------------------------------------------
+def set_tags(ws: Workspace, agent: str, conversation_id: int, add: Sequence[str], remove: Sequence[str],
+             now: datetime) -> ActionResult:
+    """Put shared tags on a conversation and take others off, in one transaction recorded in its history."""
+    add, remove = tuple(dict.fromkeys(add)), tuple(dict.fromkeys(remove))
+    if not add and not remove:
+        raise ActionRefused("name a tag to add (+NAME) or remove (-NAME)")
+    if both := set(add) & set(remove):
+        raise ActionRefused(f"tag {sorted(both)[0]!r} is both added and removed; name it once")
+    for name in (*add, *remove):
+        if ws.config.tag(name) is None:
+            known = ", ".join(t.name for t in ws.config.tags) or "none: an admin adds them to comptoir.toml as [[tags]]"
+            raise UnknownName(f"there is no tag {name!r} (tags: {known})")
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
+        present = set(s.exec(select(ConversationTag.tag).where(ConversationTag.conversation_id == conversation_id)))
+        added = [name for name in add if name not in present]
+        removed = [name for name in remove if name in present]
+        if not added and not removed:
+            return ActionResult(True, f"{_label(conv)} has those tags already", conversation_id)
+        if added:
+            s.execute(insert(ConversationTag.__table__), [
+                {"conversation_id": conversation_id, "tag": name, "added_by": agent, "added_at": now} for name in added])
+        if removed:
+            s.execute(delete(ConversationTag).where(col(ConversationTag.conversation_id) == conversation_id,
+                                                    col(ConversationTag.tag).in_(removed)))
+        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
+        said = "; ".join(part for part in (
+            f"added {', '.join(added)}" if added else "", f"removed {', '.join(removed)}" if removed else "") if part)
+        record_event(s, conversation_id, agent, "tag", f"{_name(ws, agent)} {said}", now, added=added, removed=removed)
+        record_change(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)}: tags {said}", conversation_id)
+
+
+def dispose_pending(ws: Workspace, agent: str, conversation_id: int, reason: str, now: datetime,
+                    close: bool = False) -> ActionResult:
+    """Every pending inbound message of a conversation 'no action needed' with one reason, and with `close`
+    the conversation done too: one transaction per conversation, so a bulk disposal fails one by one."""
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused("say why no action is needed (a reason is required)")
+    with ws.db.write() as s:
+        conv = get_conversation(s, conversation_id, lock=True)
+        if (refused := _unreadable(ws, agent, conv, now)) is not None:
+            return refused
+        if conv.state == "done":
+            return _refused(f"{_label(conv)} is done already", conversation_id)
+        pending = pending_messages(s, conversation_id)
+        if not pending and not close:
+            return _refused(f"{_label(conv)} has nothing pending to work out", conversation_id)
+        if pending:
+            s.execute(
+                update(Message)
+                .where(col(Message.id).in_([m.id for m in pending]), col(Message.disposition) == "pending")
+                .values(disposition="no_action", disposition_reason=reason, disposed_by=agent, disposed_at=now)
+            )
+        values: dict[str, object] = {"pending_count": 0, "updated_at": now, "next_step_at": None}
+        if conv.state == "open":
+            values["deadline"] = NO_DEADLINE
+        if close:
+            values.update(state="done", deadline=NO_DEADLINE, snoozed_until=None, owner=conv.owner or agent)
+        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(**values))
+        said = f"no action needed for {counted(len(pending), 'message')} ({reason})"
+        record_event(s, conversation_id, agent, "no_action", f"{_name(ws, agent)}: {said}", now,
+                     message_ids=[m.id for m in pending], reason=reason)
+        if close:
+            record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
+        # Nothing left to work out: nobody needs an alert about it any more.
+        settle(s, conversation_id, now)
+        record_change(s, [conversation_id])
+    return ActionResult(True, f"{_label(conv)}: {said}" + ("; done" if close else ""), conversation_id)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("comptoir.escalation")
 BATCH = 200
 _COLUMNS = ("id, team, owner, exclusive_agent, visibility, exclusive_until, team_until, state, snoozed_until, "
-            "pending_count, warned, confidential")
+            "pending_count, warned, confidential, automated")
 
 
 @dataclass
@@ -47,12 +47,13 @@ class _Row:
     pending_count: int
     warned: list[str]
     confidential: bool
+    automated: bool
 
     @classmethod
     def read(cls, r: tuple) -> "_Row":
         when = RawSql.read_when
         return cls(r[0], r[1], r[2], r[3], r[4], when(r[5]), when(r[6]), r[7], when(r[8]), int(r[9]),
-                   list(RawSql.read_json(r[10]) or []), bool(r[11]))
+                   list(RawSql.read_json(r[10]) or []), bool(r[11]), bool(r[12]))
 
     def state_for_routing(self) -> ConversationState:
         owner = self.owner or (self.exclusive_agent if self.visibility == "personal" else None)
@@ -60,7 +61,7 @@ class _Row:
             id=str(self.id), team=self.team, owner=owner, visibility=self.visibility,
             exclusive_until=self.exclusive_until, team_until=self.team_until, state=self.state,
             snoozed_until=self.snoozed_until, has_pending_inbound=self.pending_count > 0,
-            warnings_sent=frozenset(self.warned), confidential=self.confidential,
+            warnings_sent=frozenset(self.warned), confidential=self.confidential, automated=self.automated,
         )
 
 
@@ -170,7 +171,7 @@ def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, write
         id=str(row.id), team=row.team, owner=owner or (exclusive if visibility == "personal" else None),
         visibility=visibility, exclusive_until=row.exclusive_until, team_until=row.team_until, state=state,
         snoozed_until=snoozed_until, has_pending_inbound=row.pending_count > 0, warnings_sent=frozenset(warned),
-        confidential=row.confidential,
+        confidential=row.confidential, automated=row.automated,
     )
     writes.updates.append({
         "id": row.id, "visibility": visibility, "owner": owner, "exclusive": exclusive, "state": state,

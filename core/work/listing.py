@@ -15,11 +15,13 @@ from core.work.access import Guard, Reader, hidden_subject
 from core.errors import ActionRefused
 from core.instants import NO_DEADLINE
 from core.store.rawsql import RawSql
-from core.store.fts_query import match_sql
+from core.work.search_filter import parse_for, search_where
 from core.work.views import AgentView, AlertView, ConversationRow, QueueInfo
 from core.workspace.folder import Workspace
 
 PRESENCE_TTL = timedelta(seconds=60)
+AUTOMATED_NO_TEAM = "automated:"
+"""The automated lane of mail no team owns (supervisors see it)."""
 
 ROW_FIELDS = (
     "id", "subject", "customer_name", "customer_address", "team", "owner", "exclusive_agent", "state", "visibility",
@@ -38,11 +40,20 @@ def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tup
     if queue == "exclusive":
         return (f"(exclusive_agent = :{prefix}me AND visibility = 'personal' AND state = 'open' "
                 "AND owner IS NULL)"), me
+    # Automated mail has its own low lane per team: it never shows in the team's queue or in everyone's.
     if queue.startswith("team:"):
-        return (f"(team = :{prefix}team AND state = 'open' AND visibility IN ('team', 'everyone'))",
-                {f"{prefix}team": queue.removeprefix("team:")})
+        return (f"(team = :{prefix}team AND state = 'open' AND visibility IN ('team', 'everyone') "
+                f"AND NOT (automated = :{prefix}yes AND owner IS NULL))",
+                {f"{prefix}team": queue.removeprefix("team:"), f"{prefix}yes": True})
+    if queue == AUTOMATED_NO_TEAM:
+        return (f"(team IS NULL AND automated = :{prefix}yes AND state = 'open' AND owner IS NULL "
+                "AND visibility IN ('team', 'everyone'))", {f"{prefix}yes": True})
+    if queue.startswith("automated:"):
+        return (f"(team = :{prefix}team AND automated = :{prefix}yes AND state = 'open' AND owner IS NULL "
+                "AND visibility IN ('team', 'everyone'))",
+                {f"{prefix}team": queue.removeprefix("automated:"), f"{prefix}yes": True})
     if queue == "everyone":
-        return "(visibility = 'everyone' AND state = 'open' AND owner IS NULL)", {}
+        return f"(visibility = 'everyone' AND state = 'open' AND owner IS NULL AND automated != :{prefix}yes)", {f"{prefix}yes": True}
     if queue in ("waiting", "snoozed", "done"):
         # Supervisors see every team's; agents their own and their teams'.
         params = {f"{prefix}state": queue}
@@ -57,18 +68,27 @@ def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tup
     raise ActionRefused(f"unknown queue {queue!r}")
 
 
+def _flags(raw: RawSql, params: dict) -> dict:
+    """Boolean parameters as the database stores them (queue_where writes Python booleans)."""
+    return {k: raw.flag(v) if isinstance(v, bool) else v for k, v in params.items()}
+
+
 def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
     titles = [("mine", "My work"), ("exclusive", "Exclusive to me")]
-    for name in ws.config.teams_of(agent):
-        found = ws.config.team(name)
-        titles.append((f"team:{name}", f"Team {found.title or name}" if found else name))
+    teams = list(ws.config.teams_of(agent))
     if ws.config.is_supervisor(agent):
-        for team in ws.config.teams:
-            key = f"team:{team.name}"
-            if key not in dict(titles):
-                titles.append((key, f"Team {team.title or team.name}"))
+        teams += [team.name for team in ws.config.teams if team.name not in teams]
+    for team in teams:
+        found = ws.config.team(team)
+        titles.append((f"team:{team}", f"Team {found.title or team}" if found else team))
     titles += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
                ("snoozed", "Snoozed"), ("done", "Done")]
+    # The low lanes come last: nothing in them is urgent.
+    for team in teams:
+        found = ws.config.team(team)
+        titles.append((f"automated:{team}", f"Automated: {found.title or team}" if found else team))
+    if ws.config.is_supervisor(agent):
+        titles.append((AUTOMATED_NO_TEAM, "Automated: no team"))
     return titles
 
 
@@ -91,8 +111,8 @@ def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
     done_where, done_params = queue_where(ws, agent, "done")
     with ws.db.raw(write=False) as raw:
         params["soon"] = raw.when(now + ws.config.routing.warn_before)
-        live = raw.one(f"SELECT {', '.join(sums)} FROM conversation WHERE state != 'done'", params) or ()
-        done = raw.scalar(f"SELECT count(*) FROM conversation WHERE {done_where}", done_params)
+        live = raw.one(f"SELECT {', '.join(sums)} FROM conversation WHERE state != 'done'", _flags(raw, params)) or ()
+        done = raw.scalar(f"SELECT count(*) FROM conversation WHERE {done_where}", _flags(raw, done_params))
     counts = {key: (int(live[2 * i] or 0), int(live[2 * i + 1] or 0)) for i, key in enumerate(live_keys)}
     counts["done"] = (int(done or 0), 0)
     counts["snoozed"] = (counts["snoozed"][0], 0)  # a snoozed conversation is not urgent
@@ -102,19 +122,19 @@ def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
 
 
 def _with_search(
-    raw: RawSql, where: str, params: dict[str, Any], search: str | None, reader: Reader, now: datetime
+    raw: RawSql, ws: Workspace, agent: str, where: str, params: dict[str, Any], search: str | None, now: datetime
 ) -> tuple[str, dict[str, Any]] | None:
-    """The queue's condition narrowed to a full-text search; None when the search can match nothing.
-
-    Conversations the reader may not read are no hits: their words must not reveal them."""
-    if not search:
+    """The queue's condition narrowed to a search (words and operators, core.work.search_syntax); None when
+    the search can match nothing. Conversations the searcher may not read are no hits: a hit would reveal them."""
+    params = _flags(raw, params)
+    if not search or not search.strip():
         return where, params
-    found = match_sql(search, raw.sqlite)
-    if found is None:
+    query = parse_for(ws.config, agent, search, now)
+    narrowed = search_where(raw, ws.config, agent, query, now)
+    if narrowed is None:
         return None
-    sql, search_params = found
-    readable, readable_params = reader.readable_sql(raw.when(now), raw.flag(False))
-    return f"{where} AND id IN ({sql}) AND {readable}", {**params, **search_params, **readable_params}
+    sql, search_params = narrowed
+    return f"{where} AND {sql}", {**params, **search_params}
 
 
 def _order(queue: str) -> str:
@@ -126,7 +146,7 @@ def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: da
     """Every id of a queue in display order: by deadline then id (the done queue newest first)."""
     where, params = queue_where(ws, agent, queue)
     with ws.db.raw(write=False) as raw:
-        narrowed = _with_search(raw, where, params, search, Reader.of(ws.config, agent), now)
+        narrowed = _with_search(raw, ws, agent, where, params, search, now)
         if narrowed is None:
             return []
         where, params = narrowed
@@ -156,10 +176,19 @@ def _to_rows(raw: RawSql, reader: Reader, found: list[tuple[Any, ...]], now: dat
                 repliers.setdefault(replying, []).append(other)
             if viewing is not None and viewing != replying:
                 viewers.setdefault(viewing, []).append(other)
-    return [_row(r, reader, now, viewers.get(r[0], ()), repliers.get(r[0], ())) for r in found]
+    tags: dict[int, list[str]] = {}
+    if found:
+        for conversation_id, tag in raw.all_in(
+            "SELECT conversation_id, tag FROM conversation_tag WHERE conversation_id IN ({}) ORDER BY tag",
+            [r[0] for r in found],
+        ):
+            tags.setdefault(int(conversation_id), []).append(tag)
+    return [_row(r, reader, now, viewers.get(r[0], ()), repliers.get(r[0], ()), tags.get(int(r[0]), ()))
+            for r in found]
 
 
-def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[str] = (), repliers: Sequence[str] = ()) -> ConversationRow:
+def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[str] = (), repliers: Sequence[str] = (),
+         tags: Sequence[str] = ()) -> ConversationRow:
     (cid, subject, customer_name, customer_address, team, owner, exclusive_agent, state, visibility, priority,
      confidential, automated, deadline, pending_count, message_count, last_message_at, shared_reply, version,
      exclusive_until) = r
@@ -169,6 +198,7 @@ def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[st
         if not reader.may_read(guard, now):
             hidden = True
             subject, customer_name, customer_address, shared_reply = hidden_subject(guard, now), "", "", False
+            tags = ()
     window = None
     if state == "open" and owner is None:
         if visibility == "personal":
@@ -185,6 +215,7 @@ def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[st
         window=window, pending_count=pending_count, message_count=message_count,
         last_message_at=RawSql.read_when(last_message_at), shared_reply=bool(shared_reply),
         viewers=tuple(sorted(viewers)), repliers=tuple(sorted(repliers)), version=version, hidden=hidden,
+        tags=tuple(tags),
     )
 
 

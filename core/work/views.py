@@ -8,7 +8,8 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class QueueInfo:
-    """One queue in the sidebar: key ('mine', 'exclusive', 'team:NAME', 'everyone', 'waiting', 'snoozed', 'done', 'search')."""
+    """One queue in the sidebar: key ('mine', 'exclusive', 'team:NAME', 'automated:NAME', 'automated:' (no team),
+    'everyone', 'waiting', 'snoozed', 'done', 'search')."""
 
     key: str
     title: str
@@ -45,6 +46,8 @@ class ConversationRow:
     version: int = 1
     hidden: bool = False
     """The viewer may not read it (core.work.access): subject, customer and shared_reply are withheld."""
+    tags: tuple[str, ...] = ()
+    """Shared tag names (config [[tags]]), sorted; withheld with the content when hidden."""
 
 
 @dataclass(frozen=True)

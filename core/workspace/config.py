@@ -264,6 +264,28 @@ class AutoAckConfig(_Strict):
     """At most this many acknowledgements to one sender per day."""
 
 
+TAG_COLOURS = ("red", "green", "yellow", "blue", "magenta", "cyan", "white", "grey")
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class TagConfig(_Strict):
+    """A tag every agent may put on a conversation, shown in the list and searched with tag:NAME."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    """Short name (lower case, digits, - and _), as typed in tag:NAME and `comptoir tag ID +NAME`."""
+    colour: str = "cyan"
+    """One of red, green, yellow, blue, magenta, cyan, white, grey, or #rrggbb."""
+    description: str = ""
+    """What the tag means, shown in the tag picker."""
+
+    @field_validator("colour")
+    @classmethod
+    def _valid_colour(cls, value: str) -> str:
+        if value.lower() not in TAG_COLOURS and not _HEX_COLOUR.match(value):
+            raise ValueError(f"{value!r} is not a colour; use one of {', '.join(TAG_COLOURS)} or #rrggbb")
+        return value.lower()
+
+
 class WorkspaceSettings(_Strict):
     name: str = "Comptoir"
     """Name shown in the title bar."""
@@ -318,6 +340,8 @@ class Config(_Strict):
     """Automatic acknowledgements per team address."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Key overrides by binding id, e.g. claim = "ctrl+k"."""
+    tags: tuple[TagConfig, ...] = ()
+    """Tags shared by every agent: name, colour and meaning."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Config":
@@ -345,6 +369,10 @@ class Config(_Strict):
                 raise ValueError(f"routing rule {rule.name!r} sends to team {rule.team!r}, which is not defined")
             if rule.agent and rule.agent not in logins:
                 raise ValueError(f"routing rule {rule.name!r} sends to agent {rule.agent!r}, who is not defined")
+        tag_names = [t.name for t in self.tags]
+        duplicates = {n for n in tag_names if tag_names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"tag {sorted(duplicates)[0]!r} is defined twice")
         accounts = [a.name for a in self.accounts]
         duplicates = {n for n in accounts if accounts.count(n) > 1}
         if duplicates:
@@ -356,6 +384,9 @@ class Config(_Strict):
 
     def team(self, name: str) -> TeamConfig | None:
         return next((t for t in self.teams if t.name == name), None)
+
+    def tag(self, name: str) -> TagConfig | None:
+        return next((t for t in self.tags if t.name == name), None)
 
     def require_agent(self, login: str) -> AgentConfig:
         """The agent, or an UnknownName error listing every login."""

@@ -1,5 +1,12 @@
-"""Each user's own preferences (keymap, time zone, flow), in their config dir, not in the shared
-comptoir.toml that only an admin may change: `~/.config/comptoir/preferences.toml`."""
+"""Each user's own preferences (keymap, time zone, flow, saved views), in their config dir, not in the shared
+comptoir.toml that only an admin may change: `~/.config/comptoir/preferences.toml`.
+
+Saved views are `[[views]]` tables with a `name` and a `search` (core.work.search_syntax):
+
+    [[views]]
+    name = "VIP billing"
+    search = "tag:vip tag:billing is:pending"
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,15 @@ from zoneinfo import ZoneInfo
 log = logging.getLogger("comptoir.preferences")
 
 
+MAX_VIEW_NAME = 40
+
+
+@dataclass(frozen=True)
+class SavedView:
+    name: str
+    search: str
+
+
 @dataclass(frozen=True)
 class Preferences:
     keymap: dict[str, str] = field(default_factory=dict)
@@ -23,6 +39,8 @@ class Preferences:
     open_next: bool = True
     """After a reply is queued, pending mail is marked no action, or a conversation is done, open the
     next conversation of the same queue (`open_next = false` stays where you are)."""
+    views: tuple[SavedView, ...] = ()
+    """Saved searches shown under the queues, in the order saved."""
 
 
 def preferences_path() -> Path:
@@ -54,7 +72,8 @@ def load_preferences(path: Path | None = None) -> Preferences:
     if not isinstance(open_next, bool):
         log.warning("%s: open_next must be true or false, not %r; true is used", path, open_next)
         open_next = True
-    return Preferences(keymap=keymap, timezone=str(zone) if zone else None, open_next=open_next)
+    return Preferences(keymap=keymap, timezone=str(zone) if zone else None, open_next=open_next,
+                       views=_views(data.get("views"), path))
 
 
 def zone_from_environment(value: str | None) -> str | None:
@@ -83,3 +102,60 @@ def user_timezone(config, agent: str, preferences: Preferences | None = None,
             or (configured.timezone if configured is not None else None)
             or zone_from_environment(environ.get("TZ"))
             or config.workspace.timezone)
+
+
+def _views(found: object, path: Path) -> tuple[SavedView, ...]:
+    if not isinstance(found, list):
+        return ()
+    views: dict[str, SavedView] = {}
+    for entry in found:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("search"), str) \
+                and entry["name"].strip() and entry["search"].strip():
+            views.setdefault(entry["name"].strip(), SavedView(entry["name"].strip(), entry["search"].strip()))
+        else:
+            log.warning("%s: a [[views]] entry without a name and a search was ignored", path)
+    return tuple(views.values())
+
+
+def check_view_name(name: str, existing: tuple[SavedView, ...]) -> str:
+    """The name cleaned, or ValueError saying what is wrong with it."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("give the view a name")
+    if len(name) > MAX_VIEW_NAME:
+        raise ValueError(f"keep the name under {MAX_VIEW_NAME} characters")
+    if not name.isprintable():
+        raise ValueError("the name has characters that cannot be shown")
+    if any(v.name == name for v in existing):
+        raise ValueError(f"a view named {name!r} exists already; pick another name")
+    return name
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    escaped = "".join(f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else "\\" + c if c in '"\\' else c
+                      for c in value)
+    return f'"{escaped}"'
+
+
+def save_view(name: str, search: str, path: Path | None = None) -> SavedView:
+    """Append a saved view to the preferences file, leaving everything else in it as it was.
+
+    Appended as a `[[views]]` table, which TOML allows after any other table: the file needs no TOML
+    writer and keeps the user's comments."""
+    path = path or preferences_path()
+    view = SavedView(check_view_name(name, load_preferences(path).views), " ".join(search.split()))
+    if not view.search:
+        raise ValueError("there is no search to save")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        before = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        before = ""
+    block = f"[[views]]\nname = {toml_string(view.name)}\nsearch = {toml_string(view.search)}\n"
+    text = before + ("" if not before or before.endswith("\n") else "\n") + ("\n" if before else "") + block
+    tomllib.loads(text)  # never write a file the next start could not read
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return view

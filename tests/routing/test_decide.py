@@ -247,8 +247,13 @@ def test_times_are_utc_and_ladder_is_ordered(case: Case) -> None:
     assert decision.ladder[0].at == case.now
     assert decision.ladder[0].visibility == decision.visibility
     assert [r.at for r in decision.ladder] == sorted(r.at for r in decision.ladder)
-    assert decision.ladder[-1].at == decision.team_until
-    assert decision.ladder[-1].alert_agents == case.policy.supervisors(decision.team)
+    if decision.automated:
+        # The low lane: nobody alerted on any rung, and never everyone while a team owns it.
+        assert all(not r.alert_agents and not r.alert_teams for r in decision.ladder)
+        assert decision.team is None or all(r.visibility != "everyone" for r in decision.ladder)
+    else:
+        assert decision.ladder[-1].at == decision.team_until
+        assert decision.ladder[-1].alert_agents == case.policy.supervisors(decision.team)
 
 
 def test_agent_ladder_is_personal_then_team_then_everyone_with_supervisors() -> None:

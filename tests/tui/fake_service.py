@@ -61,6 +61,15 @@ name = "sales"
 title = "Sales"
 addresses = ["sales@acme.test"]
 
+[[tags]]
+name = "billing"
+colour = "yellow"
+description = "Invoices and refunds"
+
+[[tags]]
+name = "vip"
+colour = "magenta"
+
 [[agents]]
 login = "ann"
 name = "Ann Archer"
@@ -152,6 +161,8 @@ class FakeConversation:
     messages: list[FakeMessage] = field(default_factory=list)
     cc: tuple[str, ...] = ()
     snoozed_until: datetime | None = None
+    tags: list[str] = field(default_factory=list)
+    automated: bool = False
 
 
 class FakeComptoir:
@@ -240,11 +251,24 @@ class FakeComptoir:
     def me(self) -> AgentView:
         return next(a for a in self.agents() if a.login == self.agent)
 
+    def _matches(self, c: FakeConversation, search: str) -> bool:
+        """A crude stand-in for the search language: tag:NAME, is:automated, and words in subject or name."""
+        for term in search.lower().split():
+            if term.startswith("tag:"):
+                if term[4:] not in c.tags:
+                    return False
+            elif term == "is:automated":
+                if not c.automated:
+                    return False
+            elif term not in c.subject.lower() and term not in c.customer_name.lower():
+                return False
+        return bool(search.strip()) and self._may_read(c)
+
     def _in_queue(self, c: FakeConversation, key: str, search: str | None) -> bool:
         if key == "search":
-            term = (search or "").lower()
-            return (bool(term) and (term in c.subject.lower() or term in c.customer_name.lower())
-                    and self._may_read(c))
+            return self._matches(c, search or "")
+        if search and not self._matches(c, search):
+            return False
         if key == "done":
             return c.state == "done"
         if key == "snoozed":
@@ -257,10 +281,12 @@ class FakeComptoir:
             return c.owner == self.agent or c.exclusive_agent == self.agent
         if key == "exclusive":
             return c.exclusive_agent == self.agent
+        if key.startswith("automated:"):
+            return c.automated and c.team == key.removeprefix("automated:") and c.owner is None
         if key.startswith("team:"):
-            return c.team == key.removeprefix("team:") and c.owner is None
+            return c.team == key.removeprefix("team:") and c.owner is None and not c.automated
         if key == "everyone":
-            return c.owner is None
+            return c.owner is None and not c.automated
         return False
 
     def _ordered(self, key: str, search: str | None) -> list[FakeConversation]:
@@ -271,8 +297,10 @@ class FakeComptoir:
     def _queue_keys(self) -> list[tuple[str, str]]:
         keys = [("mine", "My work"), ("exclusive", "Exclusive to me")]
         keys += [(f"team:{t}", self.config.team(t).title or t) for t in self.config.teams_of(self.agent)]
-        return keys + [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
-                       ("snoozed", "Snoozed"), ("done", "Done"), ("search", "Search")]
+        keys += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
+                 ("snoozed", "Snoozed"), ("done", "Done")]
+        keys += [(f"automated:{t}", f"Automated: {self.config.team(t).title or t}") for t in self.config.teams_of(self.agent)]
+        return keys + [("search", "Search")]
 
     def queue_titles(self) -> list[QueueInfo]:
         return [QueueInfo(key, title, None) for key, title in self._queue_keys()]
@@ -309,10 +337,11 @@ class FakeComptoir:
             id=c.id, subject=hidden_subject(self._guard(c), self._now) if hidden else c.subject,
             customer_name="" if hidden else c.customer_name, customer_address="" if hidden else c.customer_address,
             team=c.team, owner=c.owner, exclusive_agent=c.exclusive_agent, state=c.state,
-            visibility=c.visibility, priority=c.priority, confidential=c.confidential, automated=False,
+            visibility=c.visibility, priority=c.priority, confidential=c.confidential, automated=c.automated,
             deadline=c.deadline, window=c.window, pending_count=pending, message_count=len(c.messages),
             last_message_at=c.messages[-1].at if c.messages else None, shared_reply=c.shared_reply and not hidden,
             viewers=viewers, repliers=repliers, version=c.version, hidden=hidden,
+            tags=() if hidden else tuple(sorted(c.tags)),
         )
 
     def rows(self, ids) -> list[ConversationRow]:
@@ -528,6 +557,19 @@ class FakeComptoir:
                         return ActionResult(True, "No action needed", c.id)
         return ActionResult(False, "no such message")
 
+    def dispose_pending(self, conversation_id: int, reason: str, close: bool = False) -> ActionResult:
+        def change(c: FakeConversation) -> ActionResult:
+            if c.state == "done":
+                return ActionResult(False, f"#{c.id} is done already", c.id)
+            pending = [m for m in c.messages if m.direction == "inbound" and m.disposition == "pending"]
+            for m in pending:
+                m.disposition, m.disposition_reason, m.disposed_by = "no_action", reason, self.agent
+            if close:
+                c.state = "done"
+            return ActionResult(True, f"#{c.id}: no action needed ({reason})", c.id)
+
+        return self._act("dispose_pending", conversation_id, change)
+
     def done(self, conversation_id: int) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
             c.state = "done"
@@ -562,6 +604,17 @@ class FakeComptoir:
             return ActionResult(True, "Confidential" if confidential else "Not confidential", c.id)
 
         return self._act("set_confidential", conversation_id, change)
+
+    def set_tags(self, conversation_id: int, add=(), remove=()) -> ActionResult:
+        for name in (*add, *remove):
+            if self.config.tag(name) is None:
+                raise ActionRefused(f"there is no tag {name!r}")
+
+        def change(c: FakeConversation) -> ActionResult:
+            c.tags = sorted((set(c.tags) | set(add)) - set(remove))
+            return ActionResult(True, f"#{c.id}: tags {', '.join(c.tags) or 'none'}", c.id)
+
+        return self._act("set_tags", conversation_id, change)
 
     def reply(self, conversation_id, body, to, cc=(), seen_version=None, confirmed_recipients=False,
               send_now=False) -> ActionResult:

@@ -16,6 +16,7 @@ from tui import keys
 from tui.formatting import full_time, short_name, time_left
 from tui.messages import ActionFinished, ConversationLoaded
 from tui.safe import clean_line
+from tui.widgets.columns import tag_chips
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.key_footer import KeyFooter
@@ -24,7 +25,8 @@ from tui.widgets.routing_panel import routing_summary
 from tui.widgets.top_bar import TopBar
 
 
-def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapping[str, str] = {}) -> Text:
+def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapping[str, str] = {},
+                tag_colours: Mapping[str, str] = {}) -> Text:
     """Subject, customer, ownership, time left, who will read a reply, and who else is here."""
     row = detail.row
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -32,6 +34,9 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapp
         text.append("⊘ confidential  ", style="bold red")
     text.append(clean_line(row.subject) or "(no subject)", style="bold")
     text.append(f"   #{row.id}", style="dim")
+    if row.tags:
+        text.append("   ")
+        text.append_text(tag_chips(row.tags, tag_colours))
     text.append("\n")
     text.append(clean_line(row.customer_name))
     text.append(f" <{clean_line(row.customer_address)}>", style="dim")
@@ -109,7 +114,8 @@ class ConversationScreen(ConversationActions):
         self.detail = message.detail
         now = self.app.now()
         zone = self.app.zone
-        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone, self.app.agent_names))
+        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone, self.app.agent_names,
+                                                                             self.app.tag_colours))
         self.refresh_bindings()  # claim and take back depend on who owns it
         self.query_one("#routing", Static).update(
             routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)

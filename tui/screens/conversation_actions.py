@@ -2,6 +2,8 @@
 
 A screen mixes this in and says which conversation the actions apply to; each action hands the
 service call to the app's action worker or opens the dialog that gathers what the call needs.
+When the screen has marked conversations (the list: space, T), claim, assign, no action, done, tag
+and snooze apply to all of them instead, after a confirmation naming the count (tui.screens.bulk).
 """
 
 from __future__ import annotations
@@ -24,6 +26,16 @@ class ConversationActions(ComptoirScreen[None]):
 
     def current_row(self) -> ConversationRow | None:
         raise NotImplementedError
+
+    def marked_ids(self) -> list[int]:
+        """Conversations marked for a bulk action (none on screens without marks)."""
+        return []
+
+    def _bulk(self, action: str) -> list[int]:
+        """The marked conversations when the next action is a bulk one, else []."""
+        if self.defer_until_loaded(action):
+            return []
+        return self.marked_ids()
 
     def defer_until_loaded(self, action: str) -> bool:
         """Screens whose list is still loading keep the key for later (type-ahead) and return True."""
@@ -68,6 +80,9 @@ class ConversationActions(ComptoirScreen[None]):
         return cid
 
     def action_claim(self) -> None:
+        if marked := self._bulk("claim"):
+            self.app.act_many("Claim", marked, lambda s, c: s.claim(c))  # type: ignore[attr-defined]
+            return
         if (cid := self._owned_target("claim")) is not None:
             self.app.act("Claim", cid, lambda s: s.claim(cid))
 
@@ -104,6 +119,9 @@ class ConversationActions(ComptoirScreen[None]):
         return text
 
     def action_done(self) -> None:
+        if marked := self._bulk("done"):
+            self.app.act_many("Done", marked, lambda s, c: s.done(c))  # type: ignore[attr-defined]
+            return
         if (cid := self._target("done")) is not None:
             self.app.act("Done", cid, lambda s: s.done(cid))
 
@@ -149,6 +167,16 @@ class ConversationActions(ComptoirScreen[None]):
             self.app.start_compose(cid, "note")
 
     def action_no_action(self) -> None:
+        if marked := self._bulk("no_action"):
+            from tui.screens.bulk import BulkReasonDialog
+
+            def chosen(reason: str | None) -> None:
+                if reason:
+                    self.app.act_many("No action needed", marked,  # type: ignore[attr-defined]
+                                      lambda s, c: s.dispose_pending(c, reason), what=f"reason \u201c{reason}\u201d")
+
+            self.app.push_screen(BulkReasonDialog(f"No action needed: {len(marked)} marked"), callback=chosen)  # type: ignore[attr-defined]
+            return
         if (cid := self._target("no_action")) is not None:
             self.app.start_dispose(cid)
 
@@ -161,12 +189,24 @@ class ConversationActions(ComptoirScreen[None]):
     def action_assign(self) -> None:
         from tui.screens.assign import AssignScreen
 
+        if marked := self._bulk("assign"):
+            from tui.screens.bulk import BulkAssignScreen
+
+            self.app.push_screen(BulkAssignScreen(marked))  # type: ignore[attr-defined]
+            return
         if (cid := self._target("assign")) is not None:
             self.app.push_screen(AssignScreen(cid, self.current_row()))
 
     def action_snooze(self) -> None:
         from tui.screens.dialogs import SnoozeDialog
 
+        if marked := self._bulk("snooze"):
+            def chosen_for_all(until: datetime | None) -> None:
+                if until is not None:
+                    self.app.act_many("Snooze", marked, lambda s, c: s.snooze(c, until))  # type: ignore[attr-defined]
+
+            self.app.push_screen(SnoozeDialog(self.app.now(), self.app.zone), callback=chosen_for_all)  # type: ignore[attr-defined]
+            return
         cid = self._target("snooze")
         if cid is None:
             return
@@ -176,3 +216,31 @@ class ConversationActions(ComptoirScreen[None]):
                 self.app.act("Snooze", cid, lambda s: s.snooze(cid, until))
 
         self.app.push_screen(SnoozeDialog(self.app.now(), self.app.zone), callback=chosen)
+
+    def rows_for(self, conversation_ids: list[int]) -> list[ConversationRow]:
+        """Rows the screen already holds for these conversations (the tag picker shows their tags)."""
+        row = self.current_row()
+        return [row] if row is not None and row.id in conversation_ids else []
+
+    def action_tag(self) -> None:
+        from tui.screens.bulk import TagDialog
+
+        marked = self._bulk("tag")
+        if not marked:
+            if self._target("tag") is None or (row := self.current_row()) is None:
+                return
+        ids = marked or [row.id]
+        tags = self.app.service.config.tags
+
+        def chosen(change: tuple[tuple[str, ...], tuple[str, ...]] | None) -> None:
+            if not change:
+                return
+            add, remove = change
+            verb = f"Tag +{add[0]}" if add else f"Tag -{remove[0]}"
+            if marked:
+                self.app.act_many(verb, ids, lambda s, c: s.set_tags(c, add, remove))
+            else:
+                self.app.act(verb, ids[0], lambda s: s.set_tags(ids[0], add, remove))
+
+        self.app.push_screen(TagDialog(tags, self.rows_for(ids), len(ids)), callback=chosen)
+

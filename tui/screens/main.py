@@ -13,10 +13,11 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.work.views import ConversationRow
+from core.errors import ComptoirError
+from core.work.views import ConversationRow, QueueInfo
 from tui import keys
 from tui.formatting import full_time, plural, time_left
-from tui.messages import QueueLoaded, QueuesLoaded, RowsLoaded
+from tui.messages import MarksFound, QueueLoaded, QueuesLoaded, RowsLoaded, ServiceFailed
 from tui.safe import clean_line
 from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 from tui.screens.conversation_actions import ConversationActions
@@ -78,8 +79,12 @@ class RowSummary(Widget):
         super().__init__(id=id)
         self.summary = Text("")
 
-    def show_row(self, row: ConversationRow | None, now, zone=None) -> None:
+    def show_row(self, row: ConversationRow | None, now, zone=None, marked: int = 0) -> None:
         self.summary = Text("") if row is None else summary_text(row, now, zone)
+        if marked:
+            note = Text(f"{marked} marked: c claim · a assign · n no action · d done · L tag · s snooze "
+                        "apply to all (U unmarks)", style="bold yellow", no_wrap=True, overflow="ellipsis")
+            self.summary = Text("\n", no_wrap=True).join([note, *self.summary.split("\n")[:2]])
         self.refresh()
 
     def render(self) -> Text:
@@ -171,7 +176,8 @@ class MainScreen(ConversationActions):
         self.query_one("#go-to", Input).display = False
         self.conversation_list.focus()
         # Titles now (config only), counts when the workers have them: the first screen waits for neither.
-        titles = self.app.service.queue_titles()
+        self.conversation_list.tag_colours = self.app.tag_colours
+        titles = self.with_views(self.app.service.queue_titles())
         self.queue_titles = {q.key: q.title for q in titles}
         self.query_one(QueueSidebar).show_queues(titles, self.queue)
         self.show_title(None)
@@ -183,6 +189,28 @@ class MainScreen(ConversationActions):
 
     def current_row(self) -> ConversationRow | None:
         return self.conversation_list.cursor_row
+
+    def marked_ids(self) -> list[int]:
+        return self.conversation_list.marked_in_order()
+
+    def rows_for(self, conversation_ids: list[int]) -> list[ConversationRow]:
+        rows = [self.conversation_list.row(i) for i in conversation_ids]
+        return [row for row in rows if row is not None]
+
+    def bulk_done(self, failed: list[int]) -> None:
+        """A bulk action finished: what failed stays marked, for another try."""
+        self.conversation_list.set_marks(failed)
+        self.show_summary()
+
+    # -- saved views ------------------------------------------------------------------------
+    def with_views(self, queues: list[QueueInfo]) -> list[QueueInfo]:
+        """The queues, then this user's saved views (key "view:NAME"), under them in the sidebar."""
+        views = [QueueInfo(f"view:{v.name}", f"★ {v.name}", None) for v in self.app.saved_views]  # type: ignore[attr-defined]
+        return [*queues, *views]
+
+    def view_search(self, key: str) -> str | None:
+        name = key.removeprefix("view:")
+        return next((v.search for v in self.app.saved_views if v.name == name), None)  # type: ignore[attr-defined]
 
     # -- workers -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="queues", exclusive=True)
@@ -196,13 +224,20 @@ class MainScreen(ConversationActions):
                    cursor_id: int | None = None, cursor_index: int = 0) -> None:
         """Every id of the queue, and the rows of a window around where the cursor will be."""
         service = self.app.service
-        if not keep_cursor and search is None:
-            ids, rows = service.first_page(queue, FIRST_WINDOW)
-        else:
-            ids = service.queue_ids(queue, search)
-            position = ids.index(cursor_id) if cursor_id in ids else cursor_index
-            start = max(position - FIRST_WINDOW // 2, 0)
-            rows = service.rows(ids[start : start + FIRST_WINDOW])
+        shown = "search" if queue.startswith("view:") else queue  # a saved view: the search queue, its search
+        try:
+            if not keep_cursor and search is None:
+                ids, rows = service.first_page(shown, FIRST_WINDOW)
+            else:
+                ids = service.queue_ids(shown, search)
+                position = ids.index(cursor_id) if cursor_id in ids else cursor_index
+                start = max(position - FIRST_WINDOW // 2, 0)
+                rows = service.rows(ids[start : start + FIRST_WINDOW])
+        except ComptoirError as error:
+            # A search the server cannot read (an unknown operator, a bad day): said in the list and a toast.
+            if not get_current_worker().is_cancelled:
+                self.post_message(QueueLoaded(queue, search, [], [], False, error=str(error)))
+            return
         if not get_current_worker().is_cancelled:
             self.post_message(QueueLoaded(queue, search, ids, rows, keep_cursor))
 
@@ -222,14 +257,18 @@ class MainScreen(ConversationActions):
 
     @on(QueuesLoaded)
     def show_queues(self, message: QueuesLoaded) -> None:
-        self.queue_titles.update({q.key: q.title for q in message.queues})
-        self.query_one(QueueSidebar).show_queues(message.queues, self.queue)
+        queues = self.with_views(message.queues)
+        self.queue_titles.update({q.key: q.title for q in queues})
+        self.query_one(QueueSidebar).show_queues(queues, self.queue)
 
     @on(QueueLoaded)
     def show_queue(self, message: QueueLoaded) -> None:
         if message.queue != self.queue or message.search != self.search_term:
             return
         empty = "Type / to search." if self.queue == "search" and not self.search_term else "Nothing in this queue."
+        if message.error:
+            empty = f"Search not understood: {message.error}"
+            self.app.notify(message.error, title="Search", severity="warning", markup=False, timeout=10)
         self.conversation_list.set_ids(message.ids, message.rows, keep_cursor=message.keep_cursor, empty_message=empty)
         self.queue_loading = False
         self.show_title(len(message.ids))
@@ -269,7 +308,8 @@ class MainScreen(ConversationActions):
     @on(ConversationList.Highlighted)
     def show_summary(self) -> None:
         row = self.conversation_list.cursor_row
-        self.query_one(RowSummary).show_row(row, self.app.now(), self.app.zone)
+        self.query_one(RowSummary).show_row(row, self.app.now(), self.app.zone,
+                                            marked=len(self.conversation_list.marked_in_order()))
         # Claim and take back depend on who owns the highlighted row; the footer is redrawn only when
         # that changes (redrawing it on every j/k costs more than the move itself).
         ownership = None if row is None else (row.owner is None, row.owner == self.app.me)
@@ -291,10 +331,16 @@ class MainScreen(ConversationActions):
         if key == self.queue:
             return
         self.queue = key
-        # Landing on Search shows the last search again; it never takes the focus (j/k keep moving
-        # through the queues) and never clears what was typed: / goes to the box.
-        self.search_term = self.last_search if key == "search" else None
-        self.query_one("#search", Input).display = key == "search" and bool(self.last_search)
+        if key.startswith("view:"):
+            self.search_term = self.view_search(key)
+            search = self.query_one("#search", Input)
+            search.value, search.display = self.search_term or "", True
+        else:
+            # Landing on Search shows the last search again; it never takes the focus (j/k keep moving
+            # through the queues) and never clears what was typed: / goes to the box.
+            self.search_term = self.last_search if key == "search" else None
+            self.query_one("#search", Input).display = key == "search" and bool(self.last_search)
+        self.conversation_list.marked.clear()  # marks belong to the queue they were made in
         self.conversation_list.set_ids([], empty_message="Loading…")  # never act on the previous queue's rows
         self.queue_loading = True
         self.show_title(None)
@@ -404,3 +450,108 @@ class MainScreen(ConversationActions):
             self.query_one(QueueSidebar).focus()
         else:
             self.conversation_list.focus()
+
+    # -- marking and bulk -------------------------------------------------------------------------
+    def action_toggle_mark(self) -> None:
+        if self.defer_until_loaded("toggle_mark"):
+            return
+        self.conversation_list.toggle_mark()
+        self.show_summary()
+
+    def action_unmark_all(self) -> None:
+        count = len(self.conversation_list.marked_in_order())
+        self.conversation_list.set_marks(())
+        self.show_summary()
+        if count:
+            self.app.notify(f"{count} unmarked", markup=False)
+
+    def action_mark_pattern(self) -> None:
+        """mutt's T: mark every conversation of this queue matching a search (words and operators)."""
+        from tui.screens.bulk import TextPromptDialog
+
+        def chosen(pattern: str | None) -> None:
+            if pattern:
+                self.find_marks(self.queue, self.search_term, pattern)
+
+        self.app.push_screen(TextPromptDialog(  # type: ignore[attr-defined]
+            "Mark conversations matching…", "e.g. tag:billing is:unclaimed refund",
+            "Words and from: to: team: owner: tag: is: before: after: — Enter marks, ctrl+g cancels",
+            dialog_id="mark-pattern"), callback=chosen)
+
+    @work(thread=True, exit_on_error=False, group="marks", exclusive=True)
+    def find_marks(self, queue: str, search: str | None, pattern: str) -> None:
+        service = self.app.service  # type: ignore[attr-defined]
+        combined = f"{search} {pattern}" if search else pattern
+        shown = "search" if queue.startswith("view:") or queue == "search" else queue
+        try:
+            ids = service.queue_ids(shown, combined)
+        except ComptoirError as error:
+            self.post_message(ServiceFailed("Mark", str(error)))
+            return
+        self.post_message(MarksFound(queue, pattern, ids))
+
+    @on(MarksFound)
+    def mark_found(self, message: MarksFound) -> None:
+        if message.queue != self.queue:
+            return
+        listed = set(self.conversation_list.ids)
+        found = [i for i in message.ids if i in listed]
+        self.conversation_list.set_marks(self.conversation_list.marked | set(found))
+        self.show_summary()
+        total = len(self.conversation_list.marked_in_order())
+        self.app.notify(f"{len(found)} matching \u201c{message.pattern}\u201d marked ({total} marked in all)",
+                        title="Mark", markup=False)
+
+    def action_dispose_queue(self) -> None:
+        """Every conversation of an Automated queue: no action needed with one reason, then done."""
+        from tui.screens.bulk import BulkReasonDialog
+
+        if self.defer_until_loaded("dispose_queue"):
+            return
+        if not self.queue.startswith("automated:"):
+            self.app.notify("D disposes of a whole Automated queue; elsewhere mark conversations (space, T) "
+                            "and press n.", severity="warning", markup=False)
+            return
+        ids = list(self.conversation_list.ids)
+        if not ids:
+            self.app.notify("This Automated queue is empty.", markup=False)
+            return
+        title = next((q.title.strip() for q in self.app.service.queue_titles() if q.key == self.queue), self.queue)  # type: ignore[attr-defined]
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self.app.act_many("No action needed", ids,  # type: ignore[attr-defined]
+                                  lambda s, c: s.dispose_pending(c, reason, close=True),
+                                  what=f"every conversation of {title}, reason \u201c{reason}\u201d, then done")
+
+        self.app.push_screen(BulkReasonDialog(f"{title}: no action needed for all {plural(len(ids), 'conversation')}",  # type: ignore[attr-defined]
+                                              ("newsletter, nothing to do", "bounce or auto-reply", "spam",
+                                               "notification, read")), callback=chosen)
+
+    def action_save_view(self) -> None:
+        from core.workspace.preferences import SavedView, save_view
+        from tui.screens.bulk import TextPromptDialog
+
+        search = self.search_term
+        if not search:
+            self.app.notify("Search first (/), then V saves that search as a view.", severity="warning", markup=False)
+            return
+        dialog = TextPromptDialog("Save this search as a view", "a name, e.g. VIP billing",
+                                  f"Search: {search}", dialog_id="save-view")
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                view = save_view(name, search)
+            except (OSError, ValueError) as error:
+                self.app.notify(f"Not saved: {error}", title="View", severity="warning", markup=False)
+                return
+            self.app.saved_views.append(SavedView(view.name, view.search))  # type: ignore[attr-defined]
+            sidebar = self.query_one(QueueSidebar)
+            sidebar.show_queues(self.with_views(self.app.service.queue_titles()), self.queue)  # type: ignore[attr-defined]
+            sidebar.select_key(f"view:{view.name}")  # its highlight message switches to the view
+            self.load_queues()
+            self.app.notify(f"Saved as \u201c{view.name}\u201d under the queues", title="View", markup=False)
+
+        self.app.push_screen(dialog, callback=chosen)  # type: ignore[attr-defined]

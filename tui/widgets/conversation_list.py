@@ -100,6 +100,9 @@ class ConversationList(ScrollView, can_focus=True):
         self._request_scheduled = False
         self._minute = self._current_minute()
         self._base_style: Style | None = None
+        self.marked: set[int] = set()
+        """Conversations marked for the next bulk action (space, or a pattern)."""
+        self.tag_colours: dict[str, str] = {}
 
     # -- state from the screen ---------------------------------------------------------
     @property
@@ -210,13 +213,14 @@ class ConversationList(ScrollView, can_focus=True):
             if is_cursor:
                 style += self.get_component_rich_style("conversation-list--cursor")
             return Strip.blank(width, style)
-        cache_key = (row, width, is_cursor, self.has_focus, self._minute, base_style)
+        marked = conversation_id in self.marked
+        cache_key = (row, width, is_cursor, self.has_focus, self._minute, base_style, marked)
         strip = self._strips.get(cache_key)
         if strip is None:
             style = base_style
             if is_cursor:
                 style += self.get_component_rich_style("conversation-list--cursor")
-            text = row_text(row, self.now(), self.me, width, self.names)
+            text = row_text(row, self.now(), self.me, width, self.names, marked, self.tag_colours)
             segments = list(Segment.apply_style(text.render(self.app.console), style))
             strip = Strip(segments).adjust_cell_length(width, style)
             self._strips.set(cache_key, strip)
@@ -285,6 +289,24 @@ class ConversationList(ScrollView, can_focus=True):
             return False
         self.cursor = position
         return True
+
+    # -- marks ---------------------------------------------------------------------------
+    def toggle_mark(self) -> None:
+        """Mark or unmark the cursor's conversation, then move down (mutt's habit)."""
+        conversation_id = self.cursor_id
+        if conversation_id is None:
+            return
+        self.marked ^= {conversation_id}
+        self.refresh_line(self.cursor)
+        self.cursor += 1
+
+    def set_marks(self, ids: Iterable[int]) -> None:
+        self.marked = set(ids)
+        self.refresh()
+
+    def marked_in_order(self) -> list[int]:
+        """Marked conversations still in the list, in display order."""
+        return [i for i in self.ids if i in self.marked] if self.marked else []
 
     def action_cursor_down(self) -> None:
         self.cursor += 1
