@@ -217,7 +217,7 @@ class Comptoir:
     def dispose_pending(self, conversation_id: int, reason: str, close: bool = False) -> ActionResult:
         """Every pending inbound message 'no action needed' with one reason (and the conversation done with
         `close`), in one transaction: what a bulk disposal does to each conversation."""
-        return _actions().dispose_pending(self.workspace, self.agent, conversation_id, reason, self.now(), close)
+        return actions.dispose_pending(self.workspace, self.agent, conversation_id, reason, self.now(), close)
 
     def done(self, conversation_id: int) -> ActionResult:
         return actions.done(self.workspace, self.agent, conversation_id, self.now())
@@ -237,7 +237,7 @@ class Comptoir:
 
     def set_tags(self, conversation_id: int, add: Sequence[str] = (), remove: Sequence[str] = ()) -> ActionResult:
         """Put shared tags (config [[tags]]) on a conversation and take others off; recorded in its history."""
-        return _actions().set_tags(self.workspace, self.agent, conversation_id, tuple(add), tuple(remove), self.now())
+        return actions.set_tags(self.workspace, self.agent, conversation_id, tuple(add), tuple(remove), self.now())
 
     def reply(
         self,
