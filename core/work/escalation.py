@@ -100,6 +100,10 @@ def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
             if writes.alerts:
                 ws.db.changed(s, [None], kind="alert")
             ws.db.changed(s, writes.touched)
+    # Reminders ride on the same pass: the server's duty loop runs it every 30 s (every second in a demo).
+    from core.work.reminders import fire_due
+
+    applied.extend(fire_due(ws, now))
     return applied
 
 

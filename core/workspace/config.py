@@ -315,6 +315,9 @@ class WorkspaceSettings(_Strict):
     """Time zone used to show times when a team has none."""
     bell: bool = False
     """Ring the terminal bell when a new alert arrives."""
+    attachment_limit_mb: int = Field(default=20, ge=1, le=48)
+    """Largest total size of the files attached to one outgoing mail, in MB (at most 48: they travel to the
+    workspace server in one request, whose frames stop at 64 MB)."""
 
     @field_validator("database_url")
     @classmethod
