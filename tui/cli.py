@@ -292,10 +292,8 @@ def cmd_reply(args: argparse.Namespace) -> int:
         raise ActionRefused(f"#{args.id} is not yours to read, so not yours to answer (see `comptoir show {args.id}`)")
     to = args.to or list(d.reply_to)
     cc = args.cc or (list(d.reply_cc) if args.all else [])
-    from core.mail.outgoing import read_files
-
     # Files are read here, with this user's own permissions, and travel to the server in the request.
-    files = read_files(args.attach, svc.config.workspace.attachment_limit_mb) if args.attach else []
+    files = svc.read_attachments(args.attach) if args.attach else []
     return _result(args, svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes,
                                    subject=args.subject, bcc=args.bcc or [], attachments=files))
 

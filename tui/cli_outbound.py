@@ -21,9 +21,7 @@ def _cli():
 
 
 def _files(args: argparse.Namespace, svc) -> list:
-    from core.mail.outgoing import read_files
-
-    return read_files(args.attach or [], svc.config.workspace.attachment_limit_mb) if args.attach else []
+    return svc.read_attachments(args.attach) if args.attach else []
 
 
 def _body(args: argparse.Namespace, required: bool) -> str:

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
-from pathlib import Path
 
 from core.errors import ActionRefused
 from core.mail.mime import extract_attachment, parse_mail, safe_filename
 from core.work.views import OutgoingFile
-
-MB = 1024 * 1024
+from core.workspace.files import MB, read_files  # noqa: F401 - the client's half, re-exported for core users
 
 
 def content_type_for(name: str) -> tuple[str, str]:
@@ -34,38 +31,6 @@ def content_type_for(name: str) -> tuple[str, str]:
             encoding or "", "application/octet-stream")
     maintype, _, subtype = guessed.partition("/")
     return maintype, subtype
-
-
-def read_files(paths: Iterable[str | Path], limit_mb: int) -> list[OutgoingFile]:
-    """Read files to attach, as the user running this process; refuses (naming the file and the fix) a
-    missing or unreadable file, a folder, or a total over the workspace's limit, before reading any."""
-    limit = limit_mb * MB
-    found: list[tuple[Path, int]] = []
-    total = 0
-    for given in paths:
-        path = Path(os.path.expanduser(str(given)))
-        try:
-            info = path.stat()
-        except FileNotFoundError:
-            raise ActionRefused(f"cannot attach {given}: there is no such file") from None
-        except PermissionError:
-            raise ActionRefused(f"cannot attach {given}: you may not read it") from None
-        if not path.is_file():
-            raise ActionRefused(f"cannot attach {given}: it is not a file (attach the files inside one by one)")
-        total += info.st_size
-        if total > limit:
-            raise ActionRefused(f"cannot attach {given}: the attachments come to {total / MB:.1f} MB, over the "
-                                f"workspace's limit of {limit_mb} MB ([workspace] attachment_limit_mb)")
-        found.append((path, info.st_size))
-    files = []
-    for path, _size in found:
-        try:
-            files.append(OutgoingFile(path.name, path.read_bytes()))
-        except PermissionError:
-            raise ActionRefused(f"cannot attach {path}: you may not read it") from None
-        except OSError as error:
-            raise ActionRefused(f"cannot attach {path}: {error.strerror or error}") from None
-    return files
 
 
 def check_files(files: Sequence[OutgoingFile], limit_mb: int) -> list[OutgoingFile]:

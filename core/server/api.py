@@ -113,13 +113,15 @@ class ComptoirService(Protocol):
 
     # -- answered by the front end's side ----------------------------------------------------------
     def save_attachment(self, attachment_id: int, path: Path) -> Path: ...
+    def read_attachments(self, paths: Sequence[str]) -> list[OutgoingFile]: ...
     def start_first_page(self, queue: str, limit: int) -> None: ...
     def subscribe(self) -> ChangeSubscription: ...
     def warm_up(self) -> None: ...
 
 
-LOCAL_METHODS = frozenset({"save_attachment", "start_first_page", "subscribe", "warm_up", "now"})
-"""Declared above but answered on the client's side (a path is the client's; a feed is the socket)."""
+LOCAL_METHODS = frozenset({"save_attachment", "read_attachments", "start_first_page", "subscribe", "warm_up", "now"})
+"""Declared above but answered on the client's side (a path is the client's, and so are the permissions that
+read or write it; a feed is the socket)."""
 
 
 READ_METHODS = frozenset({"me", "queue_titles", "queues", "queue_page", "first_page", "queue_ids", "rows",

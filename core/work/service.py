@@ -177,6 +177,12 @@ class Comptoir:
     def save_attachment(self, attachment_id: int, path: Path) -> Path:
         return _queries().save_attachment(self.workspace, self.agent, attachment_id, path, self.now())
 
+    def read_attachments(self, paths: Sequence[str]) -> list[OutgoingFile]:
+        """Read files to attach to a mail, as the user running this process, within the workspace's limit."""
+        from core.workspace.files import read_files
+
+        return read_files(paths, self.config.workspace.attachment_limit_mb)
+
     def warm_up(self) -> None:
         """Import what actions and conversation views need, so the first one does not wait for it
         (a front end calls this in the background once its first screen is up)."""

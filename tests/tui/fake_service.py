@@ -553,6 +553,11 @@ class FakeComptoir:
 
         return self._act("reply", conversation_id, change)
 
+    def read_attachments(self, paths) -> list[OutgoingFile]:
+        from core.workspace.files import read_files
+
+        return read_files(paths, self.config.workspace.attachment_limit_mb)
+
     def compose(self, to, subject, body, cc=(), bcc=(), from_addr=None, attachments=(),
                 confirmed_recipients=False) -> ActionResult:
         with self.lock:

@@ -113,6 +113,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
                     yield Label("Cc", classes="composer-label")
                     cc = self.detail.reply_cc if self.mode == "reply-all" else ()
                     yield Input(", ".join(clean_line(a) for a in cc), id="composer-cc")
+                yield from self._outgoing_fields()
                 yield Static(Text(""), id="composer-audience")
             yield Static(Text(""), id="composer-others")
         yield TextArea(self._initial_body(), id="composer-body", soft_wrap=True, show_line_numbers=False)
@@ -124,6 +125,34 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             yield Button("Saved reply (ctrl+t)", id="saved")
             yield Button("Cancel (ctrl+g)", id="cancel-compose")
         yield Footer()
+
+    def _outgoing_fields(self) -> ComposeResult:
+        """Bcc, an editable subject and files (tui.widgets.attach_field), one line each."""
+        from tui.widgets.attach_field import AttachField
+
+        with Horizontal(classes="composer-field composer-compact"):
+            yield Label("Bcc", classes="composer-label")
+            yield Input("", id="composer-bcc", placeholder="blind copies: not shown to the others")
+        with Horizontal(classes="composer-field composer-compact"):
+            yield Label("Subj", classes="composer-label")
+            yield Input(self._reply_subject(), id="composer-subject")
+        yield AttachField(self.app.service.config.workspace.attachment_limit_mb,  # type: ignore[attr-defined]
+                          id="composer-files")
+
+    def _reply_subject(self) -> str:
+        subject = " ".join(clean_line(self.detail.row.subject).split())
+        return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+    def outgoing(self) -> tuple[list[str], str | None, list]:
+        """(bcc, subject when edited, paths of the files to attach)."""
+        from tui.widgets.attach_field import AttachField
+
+        if self.is_note:
+            return [], None, []
+        subject = self.query_one("#composer-subject", Input).value.strip()
+        return (split_addresses(self.query_one("#composer-bcc", Input).value),
+                subject if subject != self._reply_subject() else None,
+                list(self.query_one(AttachField).paths))
 
     def _note_hint(self) -> Text:
         logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)  # type: ignore[attr-defined]
@@ -177,7 +206,7 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             return
         to, cc = self.recipients()
         limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
-        count = len(to) + len(cc)
+        count = len(to) + len(cc) + len(self.outgoing()[0])
         text = Text()
         text.append(plural(count, "recipient"), style="bold")
         if count > limit:
@@ -244,9 +273,10 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
             self.app.notify("Add at least one recipient.", severity="warning")
             return
         limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
-        if len(to) + len(cc) > limit and not self.confirmed_recipients:
-            question = Text(f"This reply goes to {len(to) + len(cc)} recipients (more than {limit}):\n\n")
-            for address in [*to, *cc]:
+        bcc = self.outgoing()[0]
+        if len(to) + len(cc) + len(bcc) > limit and not self.confirmed_recipients:
+            question = Text(f"This reply goes to {len(to) + len(cc) + len(bcc)} recipients (more than {limit}):\n\n")
+            for address in [*to, *cc, *bcc]:
                 question.append(f"  {clean_line(address)}\n", style="bold")
 
             def answered(yes: bool | None) -> None:
@@ -264,8 +294,11 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
     def send_reply(self, body: str, to: list[str], cc: list[str], seen_version: int, confirmed: bool) -> None:
         service = self.app.service  # type: ignore[attr-defined]
         try:
+            bcc, subject, paths = self.app.call_from_thread(self.outgoing)  # type: ignore[attr-defined]
+            # Read here, as the agent: the agent's own permissions decide what may be attached.
+            files = service.read_attachments([str(p) for p in paths]) if paths else []
             result = service.reply(self.detail.row.id, body, to, cc, seen_version=seen_version,
-                                   confirmed_recipients=confirmed)
+                                   confirmed_recipients=confirmed, subject=subject, bcc=bcc, attachments=files)
         except ComptoirError as refusal:
             result = ActionResult(False, str(refusal), self.detail.row.id)
         current = None if result.ok else service.detail(self.detail.row.id)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.work.views import ConversationRow
+from tui.screens.outbound_actions import OutboundActions
 
 
-class ConversationActions:
+class ConversationActions(OutboundActions):
     """Mixin for screens: `action_*` methods for every 'conversation' action of the key registry."""
 
     def current_conversation_id(self) -> int | None:
