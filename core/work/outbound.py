@@ -103,12 +103,12 @@ def team_address(ws: Workspace, agent: str, from_addr: str | None) -> tuple[str,
 
 def _queue(s: Session, ws: Workspace, agent: str, conv_id: int, *, kind: str, from_addr: str, to, cc, bcc,
            subject: str, body: str, files: Sequence[OutgoingFile], now: datetime, in_reply_to: str | None = None,
-           references: Sequence[str] = (), team: str | None = None) -> Message:
+           references: Sequence[str] = (), team: str | None = None, signed: bool = True) -> Message:
     """Store an outbound message and its outbox item (and files) in the caller's transaction."""
     check_header_value("subject", subject)
     domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
     our_id = make_msgid(domain=domain)
-    signature = signature_for(ws, from_addr, team)
+    signature = signature_for(ws, from_addr, team) if signed else ""
     full_body = body.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
     msg = Message(
         conversation_id=conv_id, direction="outbound", message_id=our_id, in_reply_to=in_reply_to,
@@ -211,14 +211,17 @@ def forward(ws: Workspace, agent: str, message_id: int, to: Sequence[str], now: 
                               conversation_id)) is not None:
         return refused
     subject = subject.strip() if subject and subject.strip() else _forward_subject(original_subject)
-    text = (body.rstrip() + "\n\n" if body.strip() else "") + quoted
+    intro = body.rstrip()
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
             return refused
         sender = conv.via_address or team_address(ws, agent, None)[0]
+        # The signature closes the agent's words, above the forwarded message, as mail clients place it.
+        signature = signature_for(ws, sender, conv.team)
+        text = "\n\n".join(part for part in (intro, f"-- \n{signature}" if signature else "", quoted) if part)
         msg = _queue(s, ws, agent, conversation_id, kind="forward", from_addr=sender, to=to, cc=cc, bcc=bcc,
-                     subject=subject, body=text, files=files, now=now, team=conv.team)
+                     subject=subject, body=text, files=files, now=now, team=conv.team, signed=False)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(
             updated_at=now, message_count=Conversation.message_count + 1))
         attached = f" with {counted(len(files), 'attachment')}" if files else ""

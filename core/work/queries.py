@@ -87,6 +87,7 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
                     attachments=tuple(atts.get(m.id, ())), outbox_state=o.state if o else None,
                     outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
                     bcc=tuple(m.bcc_addrs or ()),
+                    outbound_kind=str((m.headers or {}).get("comptoir-kind", "")) if m.direction == "outbound" else "",
                 )
             )
         events = _events(s, conversation_id, limit=50)

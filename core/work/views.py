@@ -91,6 +91,8 @@ class MessageView:
     defects: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
     """Blind copies of an outbound message (shown to colleagues, never sent in a header)."""
+    outbound_kind: str = ""
+    """For outbound messages: "new" (mail an agent started), "forward", else "" (a reply)."""
 
 
 @dataclass(frozen=True)

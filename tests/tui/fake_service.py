@@ -128,6 +128,8 @@ class FakeMessage:
     attachments: tuple[AttachmentView, ...] = ()
     outbox_state: str | None = None
     outbox_answer: str | None = None
+    bcc: tuple[str, ...] = ()
+    outbound_kind: str = ""
 
 
 @dataclass
@@ -337,7 +339,8 @@ class FakeComptoir:
                     cc=m.cc, subject=m.subject, sent_at=m.at, received_at=m.at, text=m.text,
                     disposition=m.disposition, disposition_reason=m.disposition_reason,
                     disposed_by=m.disposed_by, author=m.author, attachments=m.attachments,
-                    outbox_state=m.outbox_state, outbox_answer=m.outbox_answer,
+                    outbox_state=m.outbox_state, outbox_answer=m.outbox_answer, bcc=m.bcc,
+                    outbound_kind=m.outbound_kind,
                 )
                 for m in c.messages
             )
@@ -569,7 +572,7 @@ class FakeComptoir:
             c = self.add_conversation(FakeConversation(new_id, subject, "", to[0], owner=self.agent, state="waiting",
                                                        window=None))
             self.add_message(new_id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to),
-                             cc=tuple(cc))
+                             cc=tuple(cc), bcc=tuple(bcc), outbound_kind="new")
             self.composed.append({"id": new_id, "to": tuple(to), "cc": tuple(cc), "bcc": tuple(bcc),
                                   "subject": subject, "body": body, "from": from_addr,
                                   "files": [(f.name, f.data) for f in attachments]})
