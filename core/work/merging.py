@@ -61,11 +61,16 @@ def _recount(s: Session, conv_id: int, now: datetime, state: str | None = None) 
     if state == "done":
         values.update(deadline=NO_DEADLINE, next_step_at=None, snoozed_until=None)
     elif pending:
-        # routing.escalate decides the rest at the next pass.
-        values.update(next_step_at=now)
+        # The deadline its windows give (overdue ones keep their past moment); routing.escalate decides the
+        # rest at the next pass.
+        from core.work.escalation import next_deadline
+
+        conv = s.get(Conversation, conv_id)
+        s.refresh(conv)
+        deadline = next_deadline(conv.visibility, conv.exclusive_until, conv.team_until, True, now)
+        values.update(next_step_at=now, deadline=now if deadline == NO_DEADLINE else deadline)
         if state is None:
             values["state"] = "open"
-        values["deadline"] = now
     else:
         values.update(deadline=NO_DEADLINE)
     s.execute(update(Conversation).where(col(Conversation.id) == conv_id).values(**values))
@@ -130,6 +135,7 @@ def split(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionRe
             owner=conv.owner or agent, visibility=conv.visibility if conv.visibility != "personal" else "team",
             state="open", priority=conv.priority, confidential=conv.confidential, automated=conv.automated,
             created_at=now, updated_at=now, deadline=NO_DEADLINE, shared_reply=conv.shared_reply,
+            team_until=conv.team_until,
             thread_key=None, routing_reasons=[{"code": "split", "text": f"split out of #{conv.id} by {_name(ws, agent)}"}],
         )
         s.add(new)

@@ -246,7 +246,8 @@ class FakeComptoir:
     def _in_queue(self, c: FakeConversation, key: str, search: str | None) -> bool:
         if key == "search":
             term = (search or "").lower()
-            return (bool(term) and (term in c.subject.lower() or term in c.customer_name.lower())
+            return (bool(term) and (term in c.subject.lower() or term in c.customer_name.lower()
+                                    or term in c.customer_address.lower())
                     and self._may_read(c))
         if key == "done":
             return c.state == "done"

@@ -36,6 +36,9 @@ from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.top_bar import TopBar
 
+SHORT_TERMINAL = 32
+"""Below this many lines the composer's head drops its blank lines (tui/styles/composer.tcss)."""
+
 MODE_TITLES = {"reply": "Reply", "reply-all": "Reply to all", "note": "Internal note"}
 
 
@@ -187,6 +190,9 @@ class ComposerScreen(ReportsWorkerErrors, Screen):
         body.move_cursor((0, 0))
         if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
             self.call_after_refresh(self.action_external_editor)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < SHORT_TERMINAL, "-short")
 
     def on_unmount(self) -> None:
         self.app.replying_id = None  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.work.views import ConversationDetail, ConversationRow, EventView, MessageView
-from tui.formatting import full_time
+from tui.formatting import full_time, plural
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 
@@ -82,7 +82,8 @@ class MergeDialog(Dialog[int]):
     def _label(c: ConversationRow) -> Text:
         text = Text(f"#{c.id}  ")
         text.append(clean_line(c.subject)[:50], style="bold")
-        text.append(f"  {c.state}  {c.message_count} messages  owner {clean_line(c.owner or '—')}", style="dim")
+        text.append(f"  {c.state}  {plural(c.message_count, 'message')}  owner {clean_line(c.owner or '—')}",
+                    style="dim")
         return text
 
     def on_mount(self) -> None:
@@ -126,7 +127,7 @@ class UndoHistoryDialog(Dialog[int]):
     def _label(self, e: EventView) -> Text:
         text = Text(f"{e.undo}  ", style="bold yellow")
         text.append(f"{full_time(e.at, self.zone)}  ", style="dim")
-        text.append(clean_line(e.text)[:90])
+        text.append(clean_line(e.text)[:200])
         return text
 
     def on_mount(self) -> None:

@@ -76,7 +76,7 @@ class AttachField(Widget):
         self.paths: list[Path] = []
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="composer-field"):
+        with Horizontal(classes="composer-field composer-compact"):
             yield Label("Files", classes="composer-label")
             yield Input(placeholder="path of a file to attach, Enter adds it (→ completes)", id="attach-path",
                         suggester=PathSuggester())
