@@ -23,7 +23,7 @@ def _message_label(m: MessageView, zone) -> Text:
     text = Text(f"{arrow} {m.id}  {full_time(m.received_at, zone)}  ")
     text.append(clean_line(m.from_name or m.from_addr)[:30], style="bold")
     if m.attachments:
-        text.append(f"  📎{len(m.attachments)}", style="cyan")
+        text.append(f"  [{plural(len(m.attachments), 'file')}]", style="cyan")
     text.append("  " + clean_line(first)[:60], style="dim")
     return text
 

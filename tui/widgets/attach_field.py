@@ -131,7 +131,7 @@ class AttachField(Widget):
                 size = human_size(path.stat().st_size)
             except OSError:
                 size = "gone"
-            text.append("📎 " + clean_line(path.name), style="bold")
+            text.append("+ " + clean_line(path.name), style="bold")
             text.append(f" ({size})", style="dim")
         if self.paths:
             text.append("   Backspace in the empty box drops the last", style="dim italic")
