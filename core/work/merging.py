@@ -16,7 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Conversation, Event, Message
+from core.store.models import NO_DEADLINE, Conversation, Event, Message, OutboxItem
 from core.work.actions import _label, _name, _refused, _unreadable, record_event
 from core.work.queries import get_conversation
 from core.work.views import ActionResult
@@ -38,6 +38,8 @@ def _move(s: Session, ws: Workspace, message_ids: list[int], event_ids: list[int
     """Messages (with their attachments, which hang off them), search entries and events to another conversation."""
     if message_ids:
         s.execute(update(Message).where(col(Message.id).in_(message_ids)).values(conversation_id=to_id))
+        # A reply still in the outbox reports its sending on the conversation its message is in now.
+        s.execute(update(OutboxItem).where(col(OutboxItem.message_row_id).in_(message_ids)).values(conversation_id=to_id))
         table = "search_index" if ws.db.is_sqlite else "search_doc"
         key = "rowid" if ws.db.is_sqlite else "message_id"
         from sqlalchemy import bindparam, text
@@ -88,6 +90,9 @@ def merge(ws: Workspace, agent: str, source_id: int, target_id: int, now: dateti
                 return refused
             if (why := _may_change(ws, agent, conv)) is not None:
                 return _refused(why, conv.id)
+        if source.visibility == "personal" and source.exclusive_agent not in (None, agent):
+            return _refused(f"#{source_id} is personal mail for {_name(ws, source.exclusive_agent)} inside its exclusive "
+                            "window: only they can merge it (its content would reach the target's readers)", source_id)
         if source.customer_address.lower() != target.customer_address.lower():
             return _refused(f"#{source_id} is with {source.customer_address} and #{target_id} with "
                             f"{target.customer_address}: only conversations of the same customer merge", source_id)
@@ -96,12 +101,15 @@ def merge(ws: Workspace, agent: str, source_id: int, target_id: int, now: dateti
             return _refused(f"{_label(source)} has no messages to merge (merged already?)", source_id)
         event_ids = list(s.exec(select(Event.id).where(Event.conversation_id == source_id)))
         before = {"state": source.state, "owner": source.owner, "team": source.team, "visibility": source.visibility,
-                  "exclusive_agent": source.exclusive_agent}
+                  "exclusive_agent": source.exclusive_agent, "target_confidential": target.confidential}
         _move(s, ws, message_ids, event_ids, target_id)
         _recount(s, source_id, now, state="done")
         _recount(s, target_id, now, state="open" if target.state == "done" and source.pending_count else None)
         s.execute(update(Conversation).where(col(Conversation.id) == source_id).values(owner=source.owner or agent,
                                                                                       exclusive_agent=None))
+        if source.confidential and not target.confidential:
+            # What was confidential stays so: the target's readers narrow to the confidential rule's.
+            s.execute(update(Conversation).where(col(Conversation.id) == target_id).values(confidential=True))
         what = f"{counted(len(message_ids), 'message')} and {counted(len(event_ids), 'event')}"
         record_event(s, target_id, agent, "merge",
                      f"{_name(ws, agent)} merged #{source_id} \u201c{source.subject[:60]}\u201d into this one ({what})",
@@ -132,7 +140,9 @@ def split(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionRe
         new = Conversation(
             subject=msg.subject or conv.subject, contact_id=conv.contact_id, customer_address=conv.customer_address,
             customer_name=conv.customer_name, via_address=conv.via_address, team=conv.team,
-            owner=conv.owner or agent, visibility=conv.visibility if conv.visibility != "personal" else "team",
+            # Personal mail stays personal, and confidential stays confidential, in its own conversation.
+            owner=conv.owner or agent, visibility=conv.visibility, exclusive_agent=conv.exclusive_agent,
+            exclusive_until=conv.exclusive_until,
             state="open", priority=conv.priority, confidential=conv.confidential, automated=conv.automated,
             created_at=now, updated_at=now, deadline=NO_DEADLINE, shared_reply=conv.shared_reply,
             team_until=conv.team_until,
@@ -184,7 +194,10 @@ def undo(ws: Workspace, agent: str, event_id: int, now: datetime) -> ActionResul
             _recount(s, source_id, now, state=before.get("state", "open"))
             s.execute(update(Conversation).where(col(Conversation.id) == source_id).values(
                 owner=before.get("owner"), team=before.get("team"), visibility=before.get("visibility", "team"),
-                exclusive_agent=None))
+                exclusive_agent=before.get("exclusive_agent")))
+            if "target_confidential" in before:
+                s.execute(update(Conversation).where(col(Conversation.id) == target_id).values(
+                    confidential=bool(before["target_confidential"])))
             _recount(s, target_id, now)
             text = (f"{_name(ws, agent)} undid the merge of #{source_id}: "
                     f"{counted(len(message_ids), 'message')} went back")

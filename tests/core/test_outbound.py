@@ -204,3 +204,29 @@ def test_a_reminder_alerts_its_agent_once_at_its_time(ws) -> None:
     assert reminders(ws, "marie") == [] and len(reminders(ws, "marie", include_fired=True)) == 1
     with pytest.raises(ActionRefused, match="in the future"):
         remind(ws, "marie", cid, NOW - timedelta(minutes=1), "", NOW)
+
+
+def test_merging_confidential_mail_keeps_it_confidential_and_undo_restores(ws) -> None:
+    a, _, _ = deliver(ws, NOW, "invoices@shop.test", sender="bob@client.test", subject="Invoice 12")
+    b, _, _ = deliver(ws, NOW, "hifi@shop.test", sender="bob@client.test", subject="Amplifier hums")
+    assert conversation(ws, a).confidential and not conversation(ws, b).confidential
+    assert merge(ws, "sophie", a, b, NOW).ok
+    assert conversation(ws, b).confidential
+    [event] = [e for e in _events(ws, b) if e.kind == "merge"]
+    assert undo(ws, "sophie", event.id, NOW).ok
+    assert not conversation(ws, b).confidential and conversation(ws, a).confidential
+
+
+def test_the_attachment_limit_must_fit_a_request_of_the_socket_protocol() -> None:
+    from pydantic import ValidationError
+
+    from core.server import wire
+    from core.workspace.config import parse_config
+
+    assert parse_config('[workspace]\nattachment_limit_mb = 48\n').workspace.attachment_limit_mb == 48
+    # A reply carrying the most the config allows still fits one frame of the server's protocol.
+    files = [OutgoingFile(f"part{n}.bin", bytes(12 * 1024 * 1024)) for n in range(4)]
+    call = wire.Call(1, "reply", {"conversation_id": 1, "body": "x" * 10_000, "to": ["a@b.test"], "attachments": files})
+    assert len(wire.frame(call)) <= wire.MAX_FRAME
+    with pytest.raises((ValidationError, Exception), match="attachment_limit_mb|less than or equal"):
+        parse_config('[workspace]\nattachment_limit_mb = 49\n')
