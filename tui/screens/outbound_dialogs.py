@@ -24,7 +24,7 @@ def _message_label(m: MessageView, zone) -> Text:
     text.append(clean_line(m.from_name or m.from_addr)[:30], style="bold")
     if m.attachments:
         text.append(f"  [{plural(len(m.attachments), 'file')}]", style="cyan")
-    text.append("  " + clean_line(first)[:60], style="dim")
+    text.append("  " + clean_line(first)[:36], style="dim")
     return text
 
 
