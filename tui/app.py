@@ -615,6 +615,12 @@ class ComptoirApp(App[None]):
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen())
 
+    def action_compose(self) -> None:
+        from tui.screens.new_mail import NewMailScreen
+
+        if not isinstance(self.screen, NewMailScreen):
+            self.push_screen(NewMailScreen())
+
     def action_reports(self) -> None:
         from tui.screens.reports import ReportsScreen
 

@@ -278,6 +278,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         elif m.outbox_state:
             status = f"[{m.outbox_state}" + (f": {printable(m.outbox_answer or '')}" if m.outbox_state == "failed" else "") + "]"
         print(f"\n{head} message {m.id}  {shown_time(args, svc, m.received_at)}  {who} {status}")
+        if m.bcc:
+            print(f"   bcc {printable(', '.join(m.bcc))}")
         for att in m.attachments:
             print(f"   attachment {att.id}: {printable(att.filename)} ({att.content_type}, {att.size} bytes)")
         for line in printable(m.text, keep_newlines=True).splitlines()[:200]:
@@ -361,8 +363,10 @@ def cmd_reply(args: argparse.Namespace) -> int:
         raise ActionRefused(f"#{args.id} is not yours to read, so not yours to answer (see `comptoir show {args.id}`)")
     to = args.to or list(d.reply_to)
     cc = args.cc or (list(d.reply_cc) if args.all else [])
+    # Files are read here, with this user's own permissions, and travel to the server in the request.
+    files = svc.read_attachments(args.attach) if args.attach else []
     result = svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes,
-                       send_now=args.now)
+                       send_now=args.now, subject=args.subject, bcc=args.bcc or [], attachments=files)
     code = _result(args, result, svc)
     delay = svc.config.workspace.send_delay
     if result.ok and result.undo is not None and not args.now and delay and not args.json:
@@ -418,7 +422,8 @@ def cmd_why(args: argparse.Namespace) -> int:
     if why.events:
         print("\nHistory:")
         for e in why.events:
-            print(f"  {shown_time(args, svc, e.at)}  {e.actor:<10} {local_text(args, svc, e.text)}")
+            undo = f"  [event {e.id}: {e.undo} with `comptoir {e.kind} --undo {e.id}`]" if e.undo else ""
+            print(f"  {shown_time(args, svc, e.at)}  {e.actor:<10} {local_text(args, svc, e.text)}{undo}")
     return 0
 
 
@@ -732,6 +737,9 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     p.add_argument("--body")
     p.add_argument("--to", action="append")
     p.add_argument("--cc", action="append")
+    p.add_argument("--bcc", action="append", help="blind copy: in the envelope, never in a header")
+    p.add_argument("--subject", help="instead of Re: and the conversation's subject")
+    p.add_argument("--attach", action="append", metavar="PATH", help="attach a file (repeat for more)")
     p.add_argument("--all", action="store_true", help="reply to all (the customer and the others on the last mail)")
     p.add_argument("--yes", action="store_true", help="confirm more recipients than the limit")
     p.add_argument("--now", action="store_true",
@@ -793,6 +801,9 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     p.add_argument("action", nargs="?", choices=["run", "start", "stop", "status"], default="run")
     p.add_argument("--no-sync", action="store_true", help="with run: answer clients only (no mail, outbox, escalation)")
     p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="with start: stop after this long without clients")
+    from tui.cli_outbound import add_outbound_commands
+
+    add_outbound_commands(add)
     p = add("sync", cmd_sync, "run the syncer: mail, outbox, escalation (holds the workspace lock)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     for name, (func, configure) in (extra or {}).items():

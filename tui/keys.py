@@ -77,6 +77,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("dispose-queue", "D", "dispose_queue", "No action needed for a whole Automated queue (asks first)",
                "Marking", "queues"),
     ActionSpec("save-view", "V", "save_view", "Save the current search as a view", "Queues", "queues"),
+    ActionSpec("forward", "f", "forward", "Forward a message, with its attachments", "Conversation", "conversation"),
+    ActionSpec("merge", "M", "merge", "Merge another conversation of this customer into it", "Conversation",
+               "conversation"),
+    ActionSpec("split", "b", "split", "Split a message out into its own conversation", "Conversation", "conversation"),
+    ActionSpec("undo-history", "H", "undo_history", "Undo a merge or a split (from the history)", "Conversation",
+               "conversation"),
+    ActionSpec("remind", "m", "remind", "Remind me about it at a time", "Conversation", "conversation"),
     # Reading a conversation.
     ActionSpec("scroll-down", "j,down", "scroll_body_down", "Scroll down", "Reading", "reader", palette=False),
     ActionSpec("scroll-up", "k,up", "scroll_body_up", "Scroll up", "Reading", "reader", palette=False),
@@ -85,7 +92,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("save-attachment", "S", "save_attachment", "Save an attachment", "Reading", "reader", show=True, label="Save file"),
     ActionSpec("back", "q,ctrl+g,escape", "back", "Back to the list", "Reading", "reader", show=True, label="Back"),
     # Composing: not priority bindings, so a key typed before ctrl+s reaches the text first.
-    ActionSpec("send", "ctrl+s", "send", "Send the reply or note", "Compose", "composer", show=True, label="Send"),
+    ActionSpec("send", "ctrl+s", "send", "Send the reply, note, new mail or forward", "Compose", "composer", show=True, label="Send"),
     ActionSpec("external-editor", "ctrl+o", "external_editor", "Edit in $EDITOR", "Compose", "composer", show=True,
                label="$EDITOR"),
     ActionSpec("saved-reply", "ctrl+t", "saved_reply", "Insert a saved reply", "Compose", "composer", show=True,
@@ -144,6 +151,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                palette=False),
     ActionSpec("reports-back", "q,ctrl+g,escape", "back", "Back", "Reports", "reports", show=True, label="Back"),
     # Everywhere.
+    ActionSpec("compose", "C", "compose", "New mail to a customer (from a team address)", "App", "app"),
     ActionSpec("reports", "ctrl+r", "reports", "Reports: response times, backlog, volume", "App", "app"),
     ActionSpec("alerts", "A", "alerts", "Alerts (jump, acknowledge)", "App", "app", show=True, label="Alerts"),
     ActionSpec("presence", "p", "presence", "Set my presence", "App", "app"),

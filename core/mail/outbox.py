@@ -101,10 +101,17 @@ class _Item:
     attempts: int
     state: str
     appended: bool
+    bcc_addrs: list[str] = ()  # type: ignore[assignment]
+    """Given to the SMTP server as recipients, never written in a header."""
+
+    @property
+    def recipients(self) -> list[str]:
+        """Everyone the SMTP server is asked to deliver to: To, Cc and Bcc."""
+        return [*self.to_addrs, *self.cc_addrs, *self.bcc_addrs]
 
 
 _COLUMNS = ("id, kind, conversation_id, message_row_id, author, account, from_addr, to_addrs, cc_addrs, subject, "
-            'body, in_reply_to, "references", our_message_id, raw, attempts, state, appended')
+            'body, in_reply_to, "references", our_message_id, raw, attempts, state, appended, bcc_addrs')
 
 
 def _check(name: str, value: str) -> str:
@@ -156,8 +163,9 @@ def sender_name(ws: Workspace, address: str) -> str:
 
 
 def build_message(ws: Workspace, item: _Item, now: datetime) -> bytes:
-    """The MIME bytes of an outbox item; refuses CR/LF in every header value."""
-    recipients = [*item.to_addrs, *item.cc_addrs]
+    """The MIME bytes of an outbox item, with the files stored with its message; refuses CR/LF in every header
+    value. Bcc recipients are not written in it (the SMTP envelope carries them)."""
+    recipients = item.recipients
     if not recipients:
         raise OutboxRefused("the mail has no recipient")
     msg = EmailMessage(policy=SMTP)
@@ -172,6 +180,13 @@ def build_message(ws: Workspace, item: _Item, now: datetime) -> bytes:
     if item.kind == "autoack":
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
     msg.set_content(item.body)
+    if item.message_row_id is not None:
+        from core.mail.outgoing import attach
+        from core.work.outbound import outgoing_files
+
+        with ws.db.read() as s:
+            files = outgoing_files(s, item.message_row_id)
+        attach(msg, files)
     head, blank, body = msg.as_bytes().partition(b"\r\n\r\n")
     # The email package would fold a long Message-ID into RFC 2047 encoded-words; these go in as bytes.
     return head + b"\r\n" + _threading_lines(item.in_reply_to, item.references, item.id) + blank[2:] + body
@@ -240,7 +255,7 @@ class Outbox:
         self._mark_sent(item, answer, now)
         with self.ws.db.write() as s:
             what = "acknowledgement" if item.kind == "autoack" else "reply"
-            accepted = len(item.to_addrs) + len(item.cc_addrs) - len(delivery.refused)
+            accepted = len(item.recipients) - len(delivery.refused)
             text_ = (f"Your {what} went out to {counted(accepted, 'recipient')}, but the server refused it for "
                      f"{', '.join(delivery.refused)}: {refused[:300]}")
             raise_alerts(s, self.ws, now, "send_partial", text_, item.conversation_id, agents=[item.author])
@@ -302,7 +317,7 @@ class Outbox:
     async def send_one(self, item: _Item) -> bool:
         now = self.ws.clock.now()
         try:
-            raw = build_message(self.ws, item, now)
+            raw = await asyncio.to_thread(build_message, self.ws, item, now)
         except OutboxRefused as error:
             await asyncio.to_thread(self._mark_failed, item, f"refused: {error}", now)
             return False
@@ -372,7 +387,7 @@ class Outbox:
                 await smtp.login(account.username, get_password(account.name))
             options = ["BODY=8BITMIME"] if not raw.isascii() and smtp.supports_extension("8bitmime") else []
             await smtp.mail(item.from_addr, options=options)
-            recipients = [*item.to_addrs, *item.cc_addrs]
+            recipients = item.recipients
             refused: dict[str, aiosmtplib.SMTPRecipientRefused] = {}
             for recipient in recipients:
                 try:
@@ -465,7 +480,7 @@ def _item(row) -> _Item:
     from core.store.rawsql import RawSql
 
     values = list(row)
-    for index in (7, 8, 12):
+    for index in (7, 8, 12, 18):
         values[index] = RawSql.read_json(values[index]) or []
     values[14] = bytes(values[14]) if values[14] is not None else None
     values[17] = bool(values[17])

@@ -354,6 +354,13 @@ class RemoteComptoir:
         name, _content_type, data = self.call("attachment", attachment_id=attachment_id)
         return save_new_file(name, data, path)
 
+    def read_attachments(self, paths) -> list:
+        """Read files to attach here, as the user running this client (the server may not read them, and
+        must not decide what they may read); their bytes travel in the request."""
+        from core.workspace.files import read_files
+
+        return read_files(paths, self.config.workspace.attachment_limit_mb)
+
     def reload_config(self) -> None:
         self._config_toml = self.call("_config")
         self.__dict__.pop("config", None)

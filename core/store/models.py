@@ -187,6 +187,8 @@ class Message(SQLModel, table=True):
     from_name: str = ""
     to_addrs: list[str] = _json(list)
     cc_addrs: list[str] = _json(list)
+    bcc_addrs: list[str] = _json(list)
+    """Blind copies of an outbound message (never in its headers)."""
     delivered_to: list[str] = _json(list)
     """Team addresses this mail reached (one mail to two team addresses is one message)."""
     subject: str = ""
@@ -293,6 +295,8 @@ class OutboxItem(SQLModel, table=True):
     from_addr: str
     to_addrs: list[str] = _json(list)
     cc_addrs: list[str] = _json(list)
+    bcc_addrs: list[str] = _json(list)
+    """Recipients given to the SMTP server only, never written in a header."""
     subject: str
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     in_reply_to: Optional[str] = Field(default=None, index=True)
@@ -323,6 +327,20 @@ class Draft(SQLModel, table=True):
     to_addrs: list[str] = _json(list)
     cc_addrs: list[str] = _json(list)
     updated_at: datetime = _when(nullable=False, default=None)
+
+
+class Reminder(SQLModel, table=True):
+    """An agent's reminder on a conversation: at `due_at` the escalation pass raises an alert for them."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (Index("ix_reminder_due", "fired_at", "due_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    agent: str
+    due_at: datetime = _when(nullable=False, default=None)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = _when(nullable=False, default=None)
+    fired_at: Optional[datetime] = _when()
 
 
 class WebhookPost(SQLModel, table=True):

@@ -456,6 +456,8 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
                         conversation_id, undo=event_id)
 
 
+
+
 # -- alerts ---------------------------------------------------------------------------------------
 def acknowledge(ws: Workspace, agent: str, alert_id: int | None, now: datetime) -> int:
     with ws.db.write() as s:

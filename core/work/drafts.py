@@ -33,7 +33,7 @@ def save(ws: Workspace, agent: str, conversation_id: int, kind: str, body: str, 
          cc: Sequence[str], now: datetime) -> None:
     """Store (or replace) the draft; an empty one is removed."""
     _check(kind, body)
-    from core.work.actions import _unreadable
+    from core.work.verb_support import unreadable as _unreadable
 
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id)

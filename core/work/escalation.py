@@ -105,6 +105,10 @@ def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
             for url, text, payload in hooks:
                 enqueue_webhook(s, url, text, payload, now)
             hooks.clear()
+    # Reminders ride on the same pass: the server's duty loop runs it every 30 s (every second in a demo).
+    from core.work.reminders import fire_due
+
+    applied.extend(fire_due(ws, now))
     return applied
 
 

@@ -359,3 +359,14 @@ def acknowledge_alerts_raised_at(s: Session, conversation_ids: Sequence[int], at
         record_change(s, [None], kind="alert")
     return count
 
+
+def move_events(s: Session, event_ids: Sequence[int], conversation_id: int) -> None:
+    """History follows its messages when a conversation is merged or split (core.work.merging)."""
+    if not event_ids:
+        return
+    sql = RawSql(s)
+    for start in range(0, len(event_ids), 500):
+        chunk = {f"e{n}": v for n, v in enumerate(event_ids[start:start + 500])}
+        sql.run(f"UPDATE event SET conversation_id = :c WHERE id IN ({', '.join(':' + k for k in chunk)})",
+                {"c": conversation_id, **chunk})
+

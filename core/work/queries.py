@@ -86,6 +86,8 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
                     disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
                     attachments=tuple(atts.get(id_of(m), ())), outbox_state=o.state if o else None,
                     outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
+                    bcc=tuple(m.bcc_addrs or ()),
+                    outbound_kind=str((m.headers or {}).get("comptoir-kind", "")) if m.direction == "outbound" else "",
                 )
             )
         events = _events(s, conversation_id, limit=50)
@@ -140,7 +142,10 @@ def _events(s: Session, conversation_id: int, limit: int) -> tuple[EventView, ..
     rows = s.exec(
         select(Event).where(Event.conversation_id == conversation_id).order_by(col(Event.id).desc()).limit(limit)
     )
-    return tuple(reversed([EventView(e.at, actor_label(e.actor, e.details), e.kind, e.details.get("text", e.kind)) for e in rows]))
+    from core.work.merging import undo_label
+
+    return tuple(reversed([EventView(e.at, actor_label(e.actor, e.details), e.kind, e.details.get("text", e.kind),
+                                     e.id or 0, undo_label(s, e)) for e in rows]))
 
 
 def why(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> WhyView:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -47,26 +48,26 @@ def reply(
     confirmed_recipients: bool = False,
     subject: str | None = None,
     hold: timedelta = timedelta(0),
+    bcc: Sequence[str] = (),
+    attachments: Sequence[Any] = (),
 ) -> ActionResult:
     """Store a reply and queue it in the outbox (the syncer sends it); every pending message counts as replied.
+    Blind copies go to the SMTP server only; attached files are kept with the message (core.work.outbound).
 
     With a `hold`, the outbox takes it only after that long: until then `undo` cancels the send (core.work.undo)."""
-    to = tuple(a.strip() for a in to if a.strip())
-    cc = tuple(a.strip() for a in cc if a.strip())
+    from core.mail.outgoing import check_files
+    from core.work.outbound import clean_recipients, over_limit, store_files
+
+    to, cc, bcc = clean_recipients(to, cc, bcc)
     if not to:
         raise ActionRefused("a reply needs at least one recipient")
     if not body.strip():
         raise ActionRefused("the reply is empty")
-    for address in (*to, *cc):
-        check_header_value("recipient", address)
-        if "@" not in address or " " in address:
-            raise ActionRefused(f"{address!r} is not a mail address")
-    limit = ws.config.routing.recipient_limit
-    if len(to) + len(cc) > limit and not confirmed_recipients:
-        return _refused(
-            f"this reply goes to {len(to) + len(cc)} recipients (more than {limit}): confirm to send it to all of them",
-            conversation_id,
-        )
+    if subject is not None and not subject.strip():
+        raise ActionRefused("the subject is empty: write one, or leave the reply's subject as it was")
+    files = check_files(attachments, ws.config.workspace.attachment_limit_mb)
+    if (refused := over_limit(ws, "reply", len(to) + len(cc) + len(bcc), confirmed_recipients, conversation_id)):
+        return refused
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
@@ -85,7 +86,7 @@ def reply(
                 for m in reversed(newer)
             )
             return _refused(f"{_label(conv)} changed since you opened it ({what}); read it, then send again", conversation_id)
-        subject = subject if subject is not None else _reply_subject(conv.subject)
+        subject = subject.strip() if subject is not None else _reply_subject(conv.subject)
         check_header_value("subject", subject)
         from_addr = reply_from(ws, conv)
         check_header_value("sender", from_addr)
@@ -103,20 +104,22 @@ def reply(
         msg = Message(
             conversation_id=conversation_id, direction="outbound", message_id=our_id,
             in_reply_to=last_in.message_id if last_in else None, references=references, from_addr=from_addr,
-            from_name=_name(ws, agent), to_addrs=list(to), cc_addrs=list(cc), subject=subject, sent_at=None,
-            received_at=now, text=full_body, disposition="none", author=agent,
+            from_name=_name(ws, agent), to_addrs=list(to), cc_addrs=list(cc), bcc_addrs=list(bcc), subject=subject,
+            sent_at=None, received_at=now, text=full_body, disposition="none", author=agent,
         )
         s.add(msg)
         s.flush()
+        store_files(s, msg, files)
         s.add(
             OutboxItem(
                 kind="reply", conversation_id=conversation_id, message_row_id=msg.id, author=agent, account=account,
-                from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), subject=subject, body=full_body,
+                from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), bcc_addrs=list(bcc), subject=subject,
+                body=full_body,
                 in_reply_to=msg.in_reply_to, references=references, our_message_id=our_id, state="queued",
                 next_attempt_at=now + hold, created_at=now,
             )
         )
-        index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc)))
+        index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
         answered = list(s.exec(select(Message.id).where(
             Message.conversation_id == conversation_id, Message.direction == "inbound",
             Message.disposition == "pending")).all())
@@ -140,8 +143,11 @@ def reply(
         settle(s, conversation_id, now)
         event_id = record_event(
             s, conversation_id, agent, "reply",
-            f"{_name(ws, agent)} replied to {', '.join((*to, *cc))} ({counted(replied, 'message')} answered)", now,
-            message_id=msg.id, our_message_id=our_id,
+            f"{_name(ws, agent)} replied to {', '.join((*to, *cc))}"
+            + (f" (bcc {', '.join(bcc)})" if bcc else "")
+            + (f", {counted(len(files), 'file')} attached" if files else "")
+            + f" ({counted(replied, 'message')} answered)", now,
+            message_id=msg.id, our_message_id=our_id, bcc=list(bcc),
             undo=undo_data(before, {"version": seen + 1}, message_id=msg.id, answered=answered,
                            draft={"body": body, "to": list(to), "cc": list(cc)}))
         drafts.remove(s, agent, conversation_id, "reply")

@@ -27,7 +27,9 @@ from core.work.views import (
     ConversationRow,
     DeliveryCheck,
     DraftView,
+    OutgoingFile,
     QueueInfo,
+    ReminderView,
     ReportQuery,
     ReportView,
     TeamView,
@@ -185,6 +187,12 @@ class Comptoir:
     def save_attachment(self, attachment_id: int, path: Path) -> Path:
         return queries.save_attachment(self.workspace, self.agent, attachment_id, path, self.now())
 
+    def read_attachments(self, paths: Sequence[str]) -> list[OutgoingFile]:
+        """Read files to attach to a mail, as the user running this process, within the workspace's limit."""
+        from core.workspace.files import read_files
+
+        return read_files(paths, self.config.workspace.attachment_limit_mb)
+
     def warm_up(self) -> None:
         """Import what actions and conversation views need, so the first one does not wait for it
         (a front end calls this in the background once its first screen is up)."""
@@ -248,16 +256,20 @@ class Comptoir:
         seen_version: int | None = None,
         confirmed_recipients: bool = False,
         send_now: bool = False,
+        subject: str | None = None,
+        bcc: Sequence[str] = (),
+        attachments: Sequence[OutgoingFile] = (),
     ) -> ActionResult:
         """Queue a reply in the outbox. Refused when the conversation changed since `seen_version`
         (a new inbound message or someone else's reply), or when there are more recipients than
-        the policy's limit and `confirmed_recipients` is False. The outbox takes it after the
-        workspace's send_delay (real seconds, during which `undo` cancels it), or at once with `send_now`."""
+        the policy's limit (Bcc included) and `confirmed_recipients` is False. The outbox takes it after
+        the workspace's send_delay (real seconds, during which `undo` cancels it), or at once with
+        `send_now`. `attachments` are the files' bytes, read by the client (core.mail.outgoing.read_files)."""
         delay = 0 if send_now else self.config.workspace.send_delay
         return actions.reply(
             self.workspace, self.agent, conversation_id, body, tuple(to), tuple(cc), self.now(),
-            seen_version=seen_version, confirmed_recipients=confirmed_recipients,
-            hold=timedelta(seconds=delay * self.clock_speed),
+            seen_version=seen_version, confirmed_recipients=confirmed_recipients, subject=subject,
+            bcc=tuple(bcc), attachments=tuple(attachments), hold=timedelta(seconds=delay * self.clock_speed),
         )
 
     def undo(self, event_id: int) -> ActionResult:
@@ -284,6 +296,59 @@ class Comptoir:
         from core.work import drafts
 
         drafts.discard(self.workspace, self.agent, conversation_id, kind)
+
+    def compose(self, to: Sequence[str], subject: str, body: str, cc: Sequence[str] = (), bcc: Sequence[str] = (),
+                from_addr: str | None = None, attachments: Sequence[OutgoingFile] = (),
+                confirmed_recipients: bool = False) -> ActionResult:
+        """New mail to a customer who has not written first: a conversation owned by this agent, sent from a
+        team address (`from_addr`, else the agent's team's first)."""
+        from core.work.outbound import compose
+
+        return compose(self.workspace, self.agent, tuple(to), subject, body, self.now(), tuple(cc), tuple(bcc),
+                       from_addr, tuple(attachments), confirmed_recipients)
+
+    def forward(self, message_id: int, to: Sequence[str], cc: Sequence[str] = (), bcc: Sequence[str] = (),
+                body: str = "", subject: str | None = None, attachments: Sequence[OutgoingFile] = (),
+                confirmed_recipients: bool = False) -> ActionResult:
+        """Forward one message, with its attachments, to anyone; recorded on its conversation."""
+        from core.work.outbound import forward
+
+        return forward(self.workspace, self.agent, message_id, tuple(to), self.now(), tuple(cc), tuple(bcc), body,
+                       subject, tuple(attachments), confirmed_recipients)
+
+    def merge(self, source_id: int, target_id: int) -> ActionResult:
+        """Move every message, note and event of `source_id` into `target_id` (the same customer's)."""
+        from core.work.merging import merge
+
+        return merge(self.workspace, self.agent, source_id, target_id, self.now())
+
+    def split(self, message_id: int) -> ActionResult:
+        """Move one message out into a new conversation of the same customer."""
+        from core.work.merging import split
+
+        return split(self.workspace, self.agent, message_id, self.now())
+
+    def undo_event(self, event_id: int) -> ActionResult:
+        """Undo a merge or a split, named by its history event."""
+        from core.work.merging import undo
+
+        return undo(self.workspace, self.agent, event_id, self.now())
+
+    def remind(self, conversation_id: int, at: datetime, text: str = "") -> ActionResult:
+        """Alert this agent about the conversation at `at` (the escalation pass raises it)."""
+        from core.work.reminders import remind
+
+        return remind(self.workspace, self.agent, conversation_id, at, text, self.now())
+
+    def reminders(self, include_fired: bool = False) -> list[ReminderView]:
+        from core.work.reminders import reminders
+
+        return reminders(self.workspace, self.agent, include_fired)
+
+    def cancel_reminder(self, reminder_id: int) -> ActionResult:
+        from core.work.reminders import cancel_reminder
+
+        return cancel_reminder(self.workspace, self.agent, reminder_id, self.now())
 
     def resend(self, message_id: int) -> ActionResult:
         """Queue a failed reply again."""

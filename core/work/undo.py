@@ -206,7 +206,7 @@ def _cancel_reply(s: Session, ws: Workspace, agent: str, event: Event, data: dic
     if cancelled_message is not None:
         # The values it was indexed with (core.work.replies): the reply's subject, text, author and recipients.
         unindex_message(s, message_id, cancelled_message.subject, cancelled_message.text,
-                        cancelled_message.from_name, " ".join((*cancelled_message.to_addrs, *cancelled_message.cc_addrs)))
+                        cancelled_message.from_name, " ".join((*cancelled_message.to_addrs, *cancelled_message.cc_addrs, *cancelled_message.bcc_addrs)))
     s.execute(delete(Message).where(col(Message.id) == message_id))
     counts = {"message_count": Conversation.message_count - 1, "version": Conversation.version + 1}
     if not _guarded_restore(s, conversation_id, data, now, **counts):

@@ -80,6 +80,10 @@ class MessageView:
     """queued | sending | sent | failed, for outbound messages."""
     outbox_answer: str | None = None
     defects: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    """Blind copies of an outbound message (shown to colleagues, never sent in a header)."""
+    outbound_kind: str = ""
+    """For outbound messages: "new" (mail an agent started), "forward", else "" (a reply)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,28 @@ class EventView:
     actor: str
     kind: str
     text: str
+    id: int = 0
+    undo: str | None = None
+    """"undo merge" / "undo split" when this event can still be undone (core.work.merging), else None."""
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file attached to an outgoing mail: read by the client (with the agent's own permissions) and sent
+    in the request; the server guesses its content type from the name (core.mail.outgoing)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    id: int
+    conversation_id: int
+    agent: str
+    due_at: datetime
+    text: str
+    fired: bool
 
 
 @dataclass(frozen=True)

@@ -299,6 +299,9 @@ class WorkspaceSettings(_Strict):
     """Ring the terminal bell when a new alert arrives."""
     send_delay: int = Field(default=10, ge=0, le=600)
     """Seconds a sent reply waits before the outbox takes it; until then one key (z) cancels it. 0 sends at once."""
+    attachment_limit_mb: int = Field(default=20, ge=1, le=48)
+    """Largest total size of the files attached to one outgoing mail, in MB (at most 48: they travel to the
+    workspace server in one request, whose frames stop at 64 MB)."""
 
     @field_validator("database_url")
     @classmethod

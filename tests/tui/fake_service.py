@@ -31,6 +31,8 @@ from core.work.views import (
     EventView,
     MessageView,
     AgentCount,
+    OutgoingFile,
+    ReminderView,
     QueueInfo,
     ReasonView,
     ReportGroup,
@@ -139,6 +141,8 @@ class FakeMessage:
     attachments: tuple[AttachmentView, ...] = ()
     outbox_state: str | None = None
     outbox_answer: str | None = None
+    bcc: tuple[str, ...] = ()
+    outbound_kind: str = ""
 
 
 @dataclass
@@ -191,6 +195,13 @@ class FakeComptoir:
         self.undoable: dict[int, tuple] = {}
         """event id -> what undo restores (the real rules are core.work.undo's, tested on the real server)."""
         self.undone: list[int] = []
+        self.extra_events: dict[int, list[EventView]] = {}
+        """History the fake's merge, split, forward and reminders wrote, per conversation."""
+        self.undo_log: dict[int, tuple] = {}
+        """event id -> what undoing it moves back."""
+        self.composed: list[dict] = []
+        self.forwards: list[dict] = []
+        self.reminder_list: list[ReminderView] = []
         self._next_event_id = 1
 
     # -- building fixtures -------------------------------------------------------------
@@ -361,7 +372,8 @@ class FakeComptoir:
                     cc=m.cc, subject=m.subject, sent_at=m.at, received_at=m.at, text=m.text,
                     disposition=m.disposition, disposition_reason=m.disposition_reason,
                     disposed_by=m.disposed_by, author=m.author, attachments=m.attachments,
-                    outbox_state=m.outbox_state, outbox_answer=m.outbox_answer,
+                    outbox_state=m.outbox_state, outbox_answer=m.outbox_answer, bcc=m.bcc,
+                    outbound_kind=m.outbound_kind,
                 )
                 for m in c.messages
             )
@@ -391,8 +403,22 @@ class FakeComptoir:
                 ReasonView("audience", "audience 'pro' belongs to team support"),
             ),
             ladder=self._ladder(),
-            events=(EventView(self._now - timedelta(minutes=30), "sync", "received", "mail received"),),
+            events=(EventView(self._now - timedelta(minutes=30), "sync", "received", "mail received"),
+                    *self.extra_events.get(c.id, ())),
         )
+
+    def _event(self, conversation_id: int, kind: str, text: str, undo: str | None = None) -> int:
+        event_id = self._next_event_id
+        self._next_event_id += 1
+        self.extra_events.setdefault(conversation_id, []).append(
+            EventView(self._now, self.agent, kind, text, event_id, undo))
+        return event_id
+
+    def _drop_undo(self, event_id: int) -> None:
+        for events in self.extra_events.values():
+            for index, e in enumerate(events):
+                if e.id == event_id:
+                    events[index] = EventView(e.at, e.actor, e.kind, e.text, e.id, None)
 
     def _ladder(self) -> tuple[RungView, ...]:
         return (
@@ -617,7 +643,7 @@ class FakeComptoir:
         return self._act("set_tags", conversation_id, change)
 
     def reply(self, conversation_id, body, to, cc=(), seen_version=None, confirmed_recipients=False,
-              send_now=False) -> ActionResult:
+              send_now=False, subject=None, bcc=(), attachments=()) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
             if self.fail_next_reply_with_conflict:
                 self.fail_next_reply_with_conflict = False
@@ -629,9 +655,10 @@ class FakeComptoir:
                 return ActionResult(False, f"#{c.id} is {c.owner}'s; take it back first (t) to reply", c.id)
             if seen_version is not None and seen_version != c.version:
                 return ActionResult(False, "The conversation changed since you opened it", c.id)
-            if len(to) + len(cc) > self.config.routing.recipient_limit and not confirmed_recipients:
+            if len(to) + len(cc) + len(bcc) > self.config.routing.recipient_limit and not confirmed_recipients:
                 return ActionResult(False, "Too many recipients: confirm", c.id)
-            self.replies.append({"id": c.id, "body": body, "to": tuple(to), "cc": tuple(cc), "send_now": send_now})
+            self.replies.append({"id": c.id, "body": body, "to": tuple(to), "cc": tuple(cc), "send_now": send_now,
+                                 "bcc": tuple(bcc), "subject": subject, "files": [(f.name, f.data) for f in attachments]})
             self.drafts.pop((c.id, "reply"), None)
             self.add_message(c.id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to), cc=tuple(cc))
             for m in c.messages:
@@ -641,6 +668,124 @@ class FakeComptoir:
             return ActionResult(True, "Reply queued", c.id)
 
         return self._act("reply", conversation_id, change)
+
+    def read_attachments(self, paths) -> list[OutgoingFile]:
+        from core.workspace.files import read_files
+
+        return read_files(paths, self.config.workspace.attachment_limit_mb)
+
+    def compose(self, to, subject, body, cc=(), bcc=(), from_addr=None, attachments=(),
+                confirmed_recipients=False) -> ActionResult:
+        with self.lock:
+            if not to or not subject.strip() or not body.strip():
+                raise ActionRefused("new mail needs a recipient, a subject and a text")
+            if len(to) + len(cc) + len(bcc) > self.config.routing.recipient_limit and not confirmed_recipients:
+                return ActionResult(False, "Too many recipients: confirm")
+            new_id = max(self.conversations, default=0) + 1
+            c = self.add_conversation(FakeConversation(new_id, subject, "", to[0], owner=self.agent, state="waiting",
+                                                       window=None))
+            self.add_message(new_id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to),
+                             cc=tuple(cc), bcc=tuple(bcc), outbound_kind="new")
+            self.composed.append({"id": new_id, "to": tuple(to), "cc": tuple(cc), "bcc": tuple(bcc),
+                                  "subject": subject, "body": body, "from": from_addr,
+                                  "files": [(f.name, f.data) for f in attachments]})
+            self._event(new_id, "compose", f"{self.agent} wrote to {', '.join(to)}")
+            self._changed(new_id)
+            return ActionResult(True, f"new mail to {to[0]} queued (#{c.id}, yours)", new_id, self.agent)
+
+    def _message(self, message_id: int) -> tuple[FakeConversation, FakeMessage]:
+        for c in self.conversations.values():
+            for m in c.messages:
+                if m.id == message_id:
+                    return c, m
+        raise ActionRefused(f"there is no message {message_id}")
+
+    def forward(self, message_id, to, cc=(), bcc=(), body="", subject=None, attachments=(),
+                confirmed_recipients=False) -> ActionResult:
+        with self.lock:
+            c, m = self._message(message_id)
+            if len(to) + len(cc) + len(bcc) > self.config.routing.recipient_limit and not confirmed_recipients:
+                return ActionResult(False, "Too many recipients: confirm", c.id)
+            self.forwards.append({"message": message_id, "to": tuple(to), "cc": tuple(cc), "bcc": tuple(bcc),
+                                  "body": body, "subject": subject, "files": [(f.name, f.data) for f in attachments]})
+            self._event(c.id, "forward", f"{self.agent} forwarded message {message_id} to {', '.join(to)}")
+            self._changed(c.id)
+            return ActionResult(True, f"message {message_id} forwarded to {', '.join(to)}", c.id)
+
+    def merge(self, source_id: int, target_id: int) -> ActionResult:
+        with self.lock:
+            source, target = self.conversations[source_id], self.conversations[target_id]
+            if source.customer_address != target.customer_address:
+                return ActionResult(False, "only conversations of the same customer merge", source_id)
+            moved = list(source.messages)
+            target.messages.extend(moved)
+            source.messages.clear()
+            before = source.state
+            source.state = "done"
+            event_id = self._event(target_id, "merge", f"{self.agent} merged #{source_id} into this one", "undo merge")
+            self.undo_log[event_id] = ("merge", source_id, target_id, [m.id for m in moved], before)
+            self._changed(source_id)
+            self._changed(target_id)
+            return ActionResult(True, f"#{source_id} merged into #{target_id}", target_id)
+
+    def split(self, message_id: int) -> ActionResult:
+        with self.lock:
+            c, m = self._message(message_id)
+            if len(c.messages) <= 1:
+                return ActionResult(False, "nothing to split it from", c.id)
+            new_id = max(self.conversations) + 1
+            self.add_conversation(FakeConversation(new_id, m.subject or c.subject, c.customer_name, c.customer_address,
+                                                   team=c.team, owner=c.owner or self.agent))
+            c.messages.remove(m)
+            self.conversations[new_id].messages.append(m)
+            event_id = self._event(new_id, "split", f"{self.agent} split message {message_id} out of #{c.id}",
+                                   "undo split")
+            self.undo_log[event_id] = ("split", c.id, new_id, [message_id], None)
+            self._changed(c.id)
+            self._changed(new_id)
+            return ActionResult(True, f"message {message_id} is conversation #{new_id} now", new_id)
+
+    def undo_event(self, event_id: int) -> ActionResult:
+        with self.lock:
+            entry = self.undo_log.pop(event_id, None)
+            if entry is None:
+                raise ActionRefused(f"event {event_id} is not a merge or a split, or was undone already")
+            kind, source_id, target_id, ids, before = entry
+            source, target = self.conversations[source_id], self.conversations[target_id]
+            back = [m for m in target.messages if m.id in ids]
+            target.messages[:] = [m for m in target.messages if m.id not in ids]
+            source.messages.extend(back)
+            if kind == "merge":
+                source.state = before
+            else:
+                target.state = "done"
+            self._drop_undo(event_id)
+            self._event(target_id, "un" + kind, f"{self.agent} undid the {kind}")
+            self._changed(source_id)
+            self._changed(target_id)
+            return ActionResult(True, f"{kind} undone", source_id)
+
+    def remind(self, conversation_id: int, at: datetime, text: str = "") -> ActionResult:
+        with self.lock:
+            if at <= self._now:
+                raise ActionRefused("remind at a time in the future")
+            reminder = ReminderView(len(self.reminder_list) + 1, conversation_id, self.agent, at, text, False)
+            self.reminder_list.append(reminder)
+            self._event(conversation_id, "remind", f"{self.agent} set a reminder for {at:%a %d %b %H:%M} UTC")
+            self._changed(conversation_id)
+            return ActionResult(True, f"reminder {reminder.id}: #{conversation_id} at {at:%a %d %b %H:%M} UTC",
+                                conversation_id)
+
+    def reminders(self, include_fired: bool = False) -> list[ReminderView]:
+        return [r for r in self.reminder_list if include_fired or not r.fired]
+
+    def cancel_reminder(self, reminder_id: int) -> ActionResult:
+        with self.lock:
+            kept = [r for r in self.reminder_list if r.id != reminder_id]
+            if len(kept) == len(self.reminder_list):
+                raise ActionRefused(f"you have no reminder {reminder_id}")
+            self.reminder_list = kept
+            return ActionResult(True, f"reminder {reminder_id} cancelled")
 
     def set_presence(self, status: str, until: datetime | None = None) -> ActionResult:
         before = self.presence[self.agent]

@@ -7,7 +7,7 @@ and look at the report before committing the new SVGs.
 from __future__ import annotations
 
 from tests.tui.conftest import SIZE, make_app, settle
-from tests.tui.fake_service import hostile_service, populated_service
+from tests.tui.fake_service import FakeConversation, hostile_service, populated_service
 
 
 def press(*keys: str):
@@ -193,3 +193,38 @@ def test_hostile_conversation(snap_compare) -> None:
     """Hostile body and attachment name shown as inert text: '[b]bold?[/b]' literal, no red from ESC[31m,
     the OSC 8 link reduced to 'click', and the attachment name without its bidi override."""
     assert snap_compare(make_app(hostile_service()), terminal_size=SIZE, run_before=press("enter"))
+
+
+def test_new_mail(snap_compare) -> None:
+    """New mail (C): From the agent's team address (a drop-down), To, Cc, Bcc, Subject, a Files box that
+    completes paths, '0 recipients', the empty text area; the footer offers Send and Cancel."""
+    assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("C"))
+
+
+def test_new_mail_small_terminal(snap_compare) -> None:
+    """New mail at 80x24: every field on one line each, the text area keeps eleven lines."""
+    assert snap_compare(make_app(populated_service()), terminal_size=(80, 24), run_before=press("C"))
+
+
+def test_composer_reply_small_terminal(snap_compare) -> None:
+    """Reply at 80x24: the head drops its blank lines (Bcc, Subj and Files included) and the quoted text
+    keeps several lines above the signature preview and the buttons."""
+    assert snap_compare(make_app(populated_service()), terminal_size=(80, 24), run_before=press("j", "r"))
+
+
+def test_forward_pick_message(snap_compare) -> None:
+    """f on Invoice 2231: the three mails (newest first, the one with the scan marked [1 file]); the note is not offered."""
+    assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("j", "enter", "f"))
+
+
+def test_merge_dialog(snap_compare) -> None:
+    """M on Invoice 2231: the other conversation of marie@radium.test (#6) to merge in, and a number box."""
+    service = populated_service()
+    service.add_conversation(FakeConversation(6, "Invoice 2231, again", "Marie Curie", "marie@radium.test", owner="ann"))
+    service.add_message(6, "inbound", "Me again.")
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=press("j", "enter", "M"))
+
+
+def test_remind_dialog(snap_compare) -> None:
+    """m: when (1h by default: a duration or a time) and what about."""
+    assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("j", "m"))

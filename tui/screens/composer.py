@@ -42,6 +42,9 @@ from tui.widgets.alert_bar import AlertBar
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.top_bar import TopBar
 
+SHORT_TERMINAL = 32
+"""Below this many lines the composer's head drops its blank lines (tui/styles/composer.tcss)."""
+
 MODE_TITLES = {"reply": "Reply", "reply-all": "Reply to all", "note": "Internal note"}
 DRAFT_SAVE_SECONDS = 1.0
 """Quiet time after the last key before the draft is saved."""
@@ -136,6 +139,7 @@ class ComposerScreen(ComptoirScreen[None]):
                     if self.draft and self.draft.to:
                         cc = self.draft.cc
                     yield Input(", ".join(clean_line(a) for a in cc), id="composer-cc")
+                yield from self._outgoing_fields()
                 yield Static(Text(""), id="composer-audience")
             yield Static(Text(""), id="composer-others")
         text = self.draft.body if self.draft else self._initial_body()
@@ -148,6 +152,34 @@ class ComposerScreen(ComptoirScreen[None]):
             yield Button("Saved reply (ctrl+t)", id="saved")
             yield Button("Cancel (ctrl+g)", id="cancel-compose")
         yield KeyFooter()
+
+    def _outgoing_fields(self) -> ComposeResult:
+        """Bcc, an editable subject and files (tui.widgets.attach_field), one line each."""
+        from tui.widgets.attach_field import AttachField
+
+        with Horizontal(classes="composer-field composer-compact"):
+            yield Label("Bcc", classes="composer-label")
+            yield Input("", id="composer-bcc", placeholder="blind copies: not shown to the others")
+        with Horizontal(classes="composer-field composer-compact"):
+            yield Label("Subj", classes="composer-label")
+            yield Input(self._reply_subject(), id="composer-subject")
+        yield AttachField(self.app.service.config.workspace.attachment_limit_mb,  # type: ignore[attr-defined]
+                          id="composer-files")
+
+    def _reply_subject(self) -> str:
+        subject = " ".join(clean_line(self.detail.row.subject).split())
+        return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+    def outgoing(self) -> tuple[list[str], str | None, list]:
+        """(bcc, subject when edited, paths of the files to attach)."""
+        from tui.widgets.attach_field import AttachField
+
+        if self.is_note:
+            return [], None, []
+        subject = self.query_one("#composer-subject", Input).value.strip()
+        return (split_addresses(self.query_one("#composer-bcc", Input).value),
+                subject if subject != self._reply_subject() else None,
+                list(self.query_one(AttachField).paths))
 
     def _note_hint(self) -> Text:
         logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)
@@ -177,6 +209,9 @@ class ComposerScreen(ComptoirScreen[None]):
             self.app.notify(f"Your draft from {when} is back.", title="Draft", markup=False)
         if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
             self.call_after_refresh(self.action_external_editor)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < SHORT_TERMINAL, "-short")
 
     def on_unmount(self) -> None:
         self.app.replying_id = None
@@ -245,7 +280,7 @@ class ComposerScreen(ComptoirScreen[None]):
             return
         to, cc = self.recipients()
         limit = self.app.service.config.routing.recipient_limit
-        count = len(to) + len(cc)
+        count = len(to) + len(cc) + len(self.outgoing()[0])
         text = Text()
         text.append(plural(count, "recipient"), style="bold")
         if count > limit:
@@ -310,9 +345,10 @@ class ComposerScreen(ComptoirScreen[None]):
             self.app.notify("Add at least one recipient.", severity="warning")
             return
         limit = self.app.service.config.routing.recipient_limit
-        if len(to) + len(cc) > limit and not self.confirmed_recipients:
-            question = Text(f"This reply goes to {len(to) + len(cc)} recipients (more than {limit}):\n\n")
-            for address in [*to, *cc]:
+        bcc = self.outgoing()[0]
+        if len(to) + len(cc) + len(bcc) > limit and not self.confirmed_recipients:
+            question = Text(f"This reply goes to {len(to) + len(cc) + len(bcc)} recipients (more than {limit}):\n\n")
+            for address in [*to, *cc, *bcc]:
                 question.append(f"  {clean_line(address)}\n", style="bold")
 
             def answered(yes: bool | None) -> None:
@@ -330,9 +366,16 @@ class ComposerScreen(ComptoirScreen[None]):
     def send_reply(self, body: str, to: list[str], cc: list[str], seen_version: int, confirmed: bool) -> None:
         service = self.app.service
         cid = self.detail.row.id
+        bcc, subject, paths = self.app.call_from_thread(self.outgoing)
+
+        def send() -> ActionResult:
+            # Read here, as the agent: the agent's own permissions decide what may be attached.
+            files = service.read_attachments([str(p) for p in paths]) if paths else []
+            return service.reply(cid, body, to, cc, seen_version=seen_version, confirmed_recipients=confirmed,
+                                 subject=subject, bcc=bcc, attachments=files)
+
         with self._draft_lock:
-            result = as_result(lambda: service.reply(cid, body, to, cc, seen_version=seen_version,
-                                                     confirmed_recipients=confirmed), cid)
+            result = as_result(send, cid)
             self.finished = result.ok  # the server removed the draft with the send
         current = None if result.ok else service.detail(self.detail.row.id)
         self.post_message(ReplyAnswered(result, current))

@@ -13,12 +13,13 @@ from datetime import datetime
 from rich.text import Text
 
 from core.work.views import ConversationRow
-from tui.screens.base import ComptoirScreen
 from tui.formatting import short_name
 from tui.safe import clean_line
+from tui.screens.base import ComptoirScreen
+from tui.screens.outbound_actions import OutboundActions
 
 
-class ConversationActions(ComptoirScreen[None]):
+class ConversationActions(OutboundActions, ComptoirScreen[None]):
     """A screen whose `action_*` methods run every 'conversation' action of the key registry."""
 
     def current_conversation_id(self) -> int | None:

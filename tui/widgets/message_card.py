@@ -12,6 +12,7 @@ from tui.formatting import full_time
 from tui.safe import clean_block, clean_line
 
 DIRECTION_LABELS = {"inbound": "◀ from", "outbound": "▶ reply by", "note": "✎ note by"}
+OUTBOUND_LABELS = {"new": "▶ new mail by", "forward": "↪ forward by"}
 
 DISPOSITIONS = {
     "pending": ("needs an answer: reply (r) or no action needed (n)", "bold yellow"),
@@ -39,7 +40,8 @@ def message_text(message: MessageView, zone: tzinfo | None = None) -> Text:
     """Header lines, disposition or delivery state, attachments, then the body; all plain text."""
     text = Text()
     who = clean_line(message.from_name) or clean_line(message.from_addr)
-    text.append(f"{DIRECTION_LABELS.get(message.direction, message.direction)} ", style="bold")
+    label = OUTBOUND_LABELS.get(message.outbound_kind) if message.direction == "outbound" else None
+    text.append(f"{label or DIRECTION_LABELS.get(message.direction, message.direction)} ", style="bold")
     text.append(who, style="bold")
     if message.direction != "note" and message.from_addr and message.from_addr != message.from_name:
         text.append(f" <{clean_line(message.from_addr)}>", style="dim")
@@ -49,6 +51,8 @@ def message_text(message: MessageView, zone: tzinfo | None = None) -> Text:
         text.append("\nto: " + ", ".join(clean_line(a) for a in message.to), style="dim")
         if message.cc:
             text.append("   cc: " + ", ".join(clean_line(a) for a in message.cc), style="yellow")
+        if message.bcc:
+            text.append("   bcc: " + ", ".join(clean_line(a) for a in message.bcc), style="dim")
     if message.direction == "inbound":
         label, style = DISPOSITIONS.get(message.disposition, (message.disposition, ""))
         text.append("\n● ", style=style)
