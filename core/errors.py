@@ -27,3 +27,7 @@ class StorageError(ComptoirError):
 
 class UnknownName(ActionRefused):
     """A command named a team or agent that does not exist, or gave a bad argument value; the CLI exits 2."""
+
+
+class BadInput(UnknownName):
+    """Input handed to a command (a message on standard input) cannot be used; the CLI exits 2, nothing is written."""

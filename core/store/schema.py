@@ -13,7 +13,7 @@ from core.store.db import Database
 from core.errors import WorkspaceError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0007"
+HEAD = "0011"
 """The newest revision in migrations/versions; a test checks it against alembic's own view."""
 
 

@@ -24,7 +24,10 @@ from core.store.models import (
 )
 from core.work.views import (
     AttachmentView,
+    ContactView,
     ConversationDetail,
+    PastConversation,
+    RatingView,
     EventView,
     MessageView,
     ReasonView,
@@ -90,10 +93,78 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
             )
         events = _events(s, conversation_id, limit=50)
         reply_to, reply_cc = reply_recipients(ws, conv, messages)
+        from core.work.requests import request_link, requests_of
+
         return ConversationDetail(
             row=row, messages=tuple(messages), reasons=_reasons(conv), ladder=_ladder(conv), events=events,
             hidden=False, reply_from=conv.via_address, reply_to=reply_to, reply_cc=reply_cc,
+            client=conv.client, channel=conv.channel or "mail", url=_channel_url(conv, msgs), kind=conv.kind or "mail",
+            request=request_link(s, ws, agent, conv, now),
+            requests=requests_of(s, ws, agent, conv.id, now) if conv.kind != "request" else (),
         )
+
+
+def _channel_url(conv: Conversation, msgs: Sequence[Message]) -> str | None:
+    """The page a web-channel message came from (core.mail.channels writes it); mail never carries one."""
+    if (conv.channel or "mail") == "mail":
+        return None
+    for m in msgs:
+        if m.direction == "inbound":
+            headers = {str(k).lower(): v for k, v in (m.headers or {}).items()}
+            url = headers.get("x-comptoir-url")
+            if url:
+                return str(url)
+    return None
+
+
+PAST_LIMIT = 50
+"""How many of a contact's conversations the customer panel lists."""
+
+
+def contact(ws: Workspace, agent: str, now: datetime, conversation_id: int | None = None,
+            address: str | None = None) -> ContactView:
+    """The customer of a conversation (or of an address): client, audiences, ratings and past conversations,
+    newest first; those the agent may not read show no subject."""
+    from core.store.models import Contact, Rating
+
+    with ws.db.read() as s:
+        if conversation_id is not None:
+            conv = get_conversation(s, conversation_id)
+            require_readable(ws, agent, conv, now)
+            if conv.kind == "request":
+                raise ActionRefused(f"#{conversation_id} is a request between teams: it has no customer"
+                                    + (f"; see #{conv.request_of}" if conv.request_of else ""))
+            row = s.get(Contact, conv.contact_id) if conv.contact_id else None
+            address = conv.customer_address
+        else:
+            address = (address or "").strip().lower()
+            if not address:
+                raise ActionRefused("name a conversation or an address")
+            row = s.exec(select(Contact).where(Contact.address == address)).first()
+            if row is None:
+                raise ActionRefused(f"there is no contact {address}: nobody has written from that address")
+        reader = Reader.of(ws.config, agent)
+        past: list[PastConversation] = []
+        total = 0
+        ratings: list[RatingView] = []
+        if row is not None:
+            total = int(s.exec(select(func.count()).select_from(Conversation)
+                               .where(Conversation.contact_id == row.id)).one())
+            for c in s.exec(select(Conversation).where(Conversation.contact_id == row.id)
+                            .order_by(col(Conversation.id).desc()).limit(PAST_LIMIT)):
+                guard = Guard.of(c)
+                readable = reader.may_read(guard, now)
+                past.append(PastConversation(c.id, c.subject if readable else hidden_subject(guard, now), c.state,
+                                             c.team, c.owner, c.created_at, c.channel or "mail", c.client,
+                                             not readable))
+            ratings = [RatingView(r.agent, r.score, r.rated_on.isoformat()) for r in
+                       s.exec(select(Rating).where(Rating.contact_id == row.id).order_by(col(Rating.rated_on).desc()))]
+        client_name = next((p.client for p in past if p.client), None)
+        found = ws.config.client(client_name) if client_name else None
+        return ContactView(address=address or "", name=row.name if row else "",
+                           audiences=tuple(row.audiences) if row else (), client=client_name,
+                           client_notes=found.notes if found else "", ratings=tuple(ratings),
+                           conversations=tuple(past), total_conversations=total)
 
 
 def our_addresses(ws: Workspace) -> set[str]:
@@ -102,6 +173,8 @@ def our_addresses(ws: Workspace) -> set[str]:
         addrs |= {x.lower() for x in t.addresses}
     for a in ws.config.agents:
         addrs |= {x.lower() for x in a.addresses}
+    for c in ws.config.clients:
+        addrs |= set(c.addresses)
     return addrs
 
 
