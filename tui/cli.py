@@ -691,6 +691,9 @@ def build_parser(extra: dict[str, tuple[Callable, Callable]] | None = None) -> a
     p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="with start: stop after this long without clients")
     p = add("sync", cmd_sync, "run the syncer: mail, outbox, escalation (holds the workspace lock)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
+    from tui.cli_clients import configure as clients_commands
+
+    clients_commands(add)
     for name, (func, configure) in (extra or {}).items():
         configure(add(name, func, (func.__doc__ or name).strip().splitlines()[0]))
     return parser

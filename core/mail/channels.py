@@ -31,19 +31,20 @@ def check_channel(channel: str) -> str:
     return channel
 
 
-def message_from_input(data: bytes, channel: str, to_address: str, now: datetime) -> bytes:
-    """The raw mail for one channel message: JSON is turned into a mail; an .eml is checked and kept."""
+def message_from_input(data: bytes, channel: str, to_address: str, now: datetime) -> tuple[bytes, str | None]:
+    """The raw mail for one channel message and the page it came from: JSON is turned into a mail; an .eml is
+    checked and kept."""
     check_channel(channel)
     if not data.strip():
         raise BadInput("nothing on standard input: give one message as JSON or as an .eml")
     if len(data) > MAX_BYTES:
         raise BadInput(f"the message is {len(data):,} bytes; at most {MAX_BYTES:,} are taken from a channel")
-    if data.lstrip()[:1] == b"{":
+    if data.lstrip()[:1] in (b"{", b"["):
         return _from_json(data, channel, to_address, now)
-    return _from_eml(data)
+    return _from_eml(data), None
 
 
-def _from_json(data: bytes, channel: str, to_address: str, now: datetime) -> bytes:
+def _from_json(data: bytes, channel: str, to_address: str, now: datetime) -> tuple[bytes, str | None]:
     try:
         value = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:
@@ -80,10 +81,8 @@ def _from_json(data: bytes, channel: str, to_address: str, now: datetime) -> byt
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=to_address.rpartition("@")[2] or "comptoir.invalid")
-    if url:
-        msg["X-Comptoir-URL"] = url
     msg.set_content(text)
-    return msg.as_bytes()
+    return msg.as_bytes(), url or None
 
 
 def _from_eml(data: bytes) -> bytes:

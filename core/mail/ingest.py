@@ -82,6 +82,8 @@ class IncomingMail:
     """From the account's sent folder: an earlier reply of the team, stored as an outbound message."""
     channel: str = "mail"
     """Where the customer wrote from: mail, or the channel `comptoir ingest --channel` named (web)."""
+    url: str | None = None
+    """The page a channel message was sent from, kept in its "channel" event."""
 
 
 @dataclass(frozen=True)
@@ -353,8 +355,8 @@ class _Batch:
         else:
             values = self._routed_values(conv, decision, customer, parsed, now, False)
         if mail.channel != "mail":
-            self._event(conv.id, "ingest", "channel", f"received through the {mail.channel} channel", now,
-                        channel=mail.channel)
+            self._event(conv.id, "ingest", "channel", f"received through the {mail.channel} channel"
+                        + (f" from {mail.url}" if mail.url else ""), now, channel=mail.channel, url=mail.url)
         if decision.informational:
             msg_id = self._message(conv.id, mail, customer, delivered, now, disposition="no_action",
                                    reason=INFORMATIONAL, disposed_by="routing", disposed_at=now)

@@ -45,8 +45,9 @@ def ingest_channel(ws: Workspace, agent: str, channel: str, data: bytes, now: da
     if to not in our_addresses(ws):
         known = ", ".join(sorted(our_addresses(ws))) or "none configured"
         raise BadInput(f"--to {to}: not one of the workspace's addresses ({known})")
-    raw = message_from_input(data, channel, to, now)
-    report = ingest_batch(ws, [IncomingMail(raw=raw, delivered_to=to, internaldate=now, channel=channel)], now)
+    raw, url = message_from_input(data, channel, to, now)
+    report = ingest_batch(ws, [IncomingMail(raw=raw, delivered_to=to, internaldate=now, channel=channel, url=url)],
+                          now)
     if report.merged or not report.conversation_ids:
         cid = report.conversation_ids[0] if report.conversation_ids else None
         return ActionResult(True, "this message was stored already" + (f" (#{cid})" if cid else ""), cid)

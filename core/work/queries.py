@@ -98,22 +98,20 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
         return ConversationDetail(
             row=row, messages=tuple(messages), reasons=_reasons(conv), ladder=_ladder(conv), events=events,
             hidden=False, reply_from=conv.via_address, reply_to=reply_to, reply_cc=reply_cc,
-            client=conv.client, channel=conv.channel or "mail", url=_channel_url(conv, msgs), kind=conv.kind or "mail",
+            client=conv.client, channel=conv.channel or "mail", url=_channel_url(s, conv), kind=conv.kind or "mail",
             request=request_link(s, ws, agent, conv, now),
             requests=requests_of(s, ws, agent, conv.id, now) if conv.kind != "request" else (),
         )
 
 
-def _channel_url(conv: Conversation, msgs: Sequence[Message]) -> str | None:
-    """The page a web-channel message came from (core.mail.channels writes it); mail never carries one."""
+def _channel_url(s: Session, conv: Conversation) -> str | None:
+    """The page the latest channel message came from (kept in its "channel" event); mail never has one."""
     if (conv.channel or "mail") == "mail":
         return None
-    for m in msgs:
-        if m.direction == "inbound":
-            headers = {str(k).lower(): v for k, v in (m.headers or {}).items()}
-            url = headers.get("x-comptoir-url")
-            if url:
-                return str(url)
+    for details in s.exec(select(Event.details).where(Event.conversation_id == conv.id, Event.kind == "channel")
+                          .order_by(col(Event.id).desc())):
+        if isinstance(details, dict) and details.get("url"):
+            return str(details["url"])
     return None
 
 
