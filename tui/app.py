@@ -324,6 +324,8 @@ class ComptoirApp(App[None]):
             self.push_screen(ComposerScreen(detail, message.purpose))
         elif message.purpose == "dispose":
             self.push_screen(DisposeDialog(detail), callback=lambda reason: self.dispose_pending(detail, reason))
+        elif message.purpose == "request":
+            self.request_dialog(detail)
 
     # -- what screens ask the app to do -----------------------------------------------------
     def open_conversation(self, conversation_id: int) -> None:
@@ -339,6 +341,32 @@ class ComptoirApp(App[None]):
 
     def start_compose(self, conversation_id: int, mode: str) -> None:
         self.fetch_detail(conversation_id, mode)
+
+    def start_request(self, conversation_id: int) -> None:
+        self.fetch_detail(conversation_id, "request")
+
+    def request_dialog(self, detail) -> None:
+        """On a request: move it on or ask its requester; on a customer conversation: ask another team."""
+        from tui.screens.requests import OpenRequestDialog, RequestStateDialog
+
+        cid = detail.row.id
+        if detail.request is not None:
+            def worked(choice: tuple[str, str] | None) -> None:
+                if choice:
+                    self.run_service_action("Request", lambda s: s.update_request(cid, choice[0], choice[1]), cid)
+
+            self.push_screen(RequestStateDialog(detail.request), callback=worked)
+            return
+        if detail.hidden:
+            self.notify(f"#{cid} is not yours to read, so not yours to ask about.", severity="warning", markup=False)
+            return
+        teams = [(t.name, f"{t.title or t.name}") for t in self.service.config.teams]
+
+        def asked(choice: tuple[str, str] | None) -> None:
+            if choice:
+                self.run_service_action("Request", lambda s: s.open_request(choice[0], choice[1], cid), cid)
+
+        self.push_screen(OpenRequestDialog(teams, detail.row.subject), callback=asked)
 
     def start_dispose(self, conversation_id: int) -> None:
         self.fetch_detail(conversation_id, "dispose")

@@ -59,6 +59,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("done", "d", "done", "Done", "Conversation", "conversation"),
     ActionSpec("reopen", "o", "reopen", "Reopen", "Conversation", "conversation"),
     ActionSpec("confidential", "x", "toggle_confidential", "Toggle confidential", "Conversation", "conversation"),
+    ActionSpec("customer", "C", "customer", "The customer: client, past conversations, ratings (Enter opens one)",
+               "Conversation", "conversation"),
+    ActionSpec("request", "Q", "request", "Ask another team (a request) / on a request: answer, decline, ask",
+               "Conversation", "conversation"),
     # Reading a conversation.
     ActionSpec("scroll-down", "j,down", "scroll_body_down", "Scroll down", "Reading", "reader", palette=False),
     ActionSpec("scroll-up", "k,up", "scroll_body_up", "Scroll up", "Reading", "reader", palette=False),
