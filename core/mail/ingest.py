@@ -332,7 +332,9 @@ class _Batch:
         decision = decide(facts, self.policy, now)
         self._remember_on_duty(decision)
         is_new = conv is None
-        delivered = mail.delivered_to or _first_ours(parsed, self.ours)
+        # Mail to a client's address is answered from that address, and acknowledged with its template.
+        delivered = (_client_address(parsed, self.policy) if decision.client else "") or mail.delivered_to \
+            or _first_ours(parsed, self.ours)
         subject = parsed.subject or "(no subject)"
         if conv is None:
             # A new conversation is written once, already routed (what an INSERT then _apply_decision's UPDATE
@@ -716,6 +718,13 @@ def _iso(moment: datetime | None) -> str | None:
 def _json_list(values: Sequence) -> str:
     """json.dumps(list(values)), without the encoder for the common empty list."""
     return json.dumps(list(values)) if values else "[]"
+
+
+def _client_address(parsed: ParsedMail, policy: Policy) -> str:
+    for _name, addr in (*parsed.to, *parsed.cc):
+        if addr and policy.client_for_address(addr.lower()) is not None:
+            return addr.lower()
+    return ""
 
 
 def _first_ours(parsed: ParsedMail, ours: set[str]) -> str:
