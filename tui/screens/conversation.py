@@ -34,6 +34,11 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapp
     text.append(clean_line(row.subject) or "(no subject)", style="bold")
     text.append(f"   #{row.id}", style="dim")
     text.append("\n")
+    # Client, channel and requests come second, so a small terminal that cuts the header keeps them.
+    context = context_line(detail)
+    if context.plain:
+        text.append_text(context)
+        text.append("\n")
     text.append(clean_line(row.customer_name))
     text.append(f" <{clean_line(row.customer_address)}>", style="dim")
     text.append(f"  ·  {row.state}  ·  team {clean_line(row.team or '—')}  ·  owner ")
@@ -55,10 +60,6 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapp
             text.append("  — CC'd people or a list will read it", style="bold yellow")
         else:
             text.append("  — private to the customer", style="green")
-    context = context_line(detail)
-    if context.plain:
-        text.append("\n")
-        text.append_text(context)
     others = [f"✎ {clean_line(short_name(a, names))} replying" for a in row.repliers if a != me]
     others += [f"◉ {clean_line(short_name(a, names))} viewing" for a in row.viewers if a != me and a not in row.repliers]
     if others:
