@@ -60,8 +60,10 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
         ))
     own_team = policy.team_for_address(message.sender)
     own_agent = policy.agent_for_address(message.sender)
-    if own_team or own_agent:
-        owner = f"team {own_team.name}" if own_team else own_agent.label  # type: ignore[union-attr]
+    own_client = policy.client_for_address(message.sender)
+    if own_team or own_agent or own_client:
+        owner = (f"team {own_team.name}" if own_team else own_agent.label if own_agent  # type: ignore[union-attr]
+                 else f"client {own_client.name}")  # type: ignore[union-attr]
         reasons.append(Reason(
             "own_sender",
             f"The sender {message.sender} is one of our own addresses ({owner}): "
@@ -81,7 +83,7 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
         priority=rule_priority or (LOW if signs else NORMAL),
         confidential=confidential,
         automated=bool(signs),
-        auto_ack_allowed=not signs and own_team is None and own_agent is None,
+        auto_ack_allowed=not signs and own_team is None and own_agent is None and own_client is None,
         reasons=tuple(reasons),
         client=client.name if client else None,
         informational=informational,

@@ -61,6 +61,8 @@ def test_informational_address_has_no_ladder_and_says_why():
 def test_clients_are_our_addresses_so_no_acknowledgement_loops():
     assert make_policy(clients=(JOE,)).is_our_address("joe-llc@acme.test")
     assert not make_policy().is_our_address("joe-llc@acme.test")
+    d = decide(RoutingFacts(mail("support@acme.test", sender="joe-llc@acme.test")), make_policy(clients=(JOE,)), NOW)
+    assert not d.auto_ack_allowed and "client Joe LLC" in next(r.text for r in d.reasons if r.code == "own_sender")
 
 
 def test_unknown_team_or_owner_is_refused():
