@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 
 from core.textsafe import printable
+from routing.wording import counted
 
 REQUEST_WORDS = {"new": "new", "in_progress": "in progress", "answered": "answered", "done": "done",
                  "declined": "declined"}
@@ -80,7 +81,7 @@ def cmd_contact(args: argparse.Namespace) -> int:
     print(f"  audiences {', '.join(printable(a) for a in view.audiences) or '-'}")
     ratings = ", ".join(f"{r.agent} {r.score}/5 ({r.rated_on})" for r in view.ratings)
     print(f"  ratings {ratings or '-'}")
-    print(f"  {view.total_conversations} conversation(s):")
+    print(f"  {counted(view.total_conversations, 'conversation')}:")
     for c in view.conversations:
         channel = f" [{c.channel}]" if c.channel != "mail" else ""
         print(f"  #{c.id:<6} {c.created_at:%Y-%m-%d} {c.state:<8} {(c.team or '-'):<10} {(c.owner or '-'):<8}"
