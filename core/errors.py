@@ -31,3 +31,7 @@ class UnknownName(ActionRefused):
 
 class SearchSyntaxError(UnknownName):
     """A search the parser cannot read (an unknown operator, a bad day); the message says how to write it."""
+
+
+class BadInput(UnknownName):
+    """Input handed to a command (a message on standard input) cannot be used; the CLI exits 2, nothing is written."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.workspace.config import (  # noqa: E402
-    AccountConfig, AgentConfig, AutoAckConfig, Config, RoutingConfig, RoutingRule, RuleCondition,
+    AccountConfig, AgentConfig, AutoAckConfig, ClientConfig, Config, RoutingConfig, RoutingRule, RuleCondition,
     ServerEndpoint, TagConfig, TeamConfig, WorkspaceSettings,
 )
 
@@ -20,10 +20,13 @@ SECTIONS = [
     ("[[teams]]", TeamConfig), ("[[agents]]", AgentConfig), ("[routing]", RoutingConfig),
     ("[[routing.rules]]", RoutingRule), ("a rule condition (in all / any)", RuleCondition), ("[[autoack]]", AutoAckConfig),
     ("[[tags]]", TagConfig),
+    ("[[clients]]", ClientConfig),
 ]
 
 
 def _type(annotation: object) -> str:
+    if "round-robin" in str(annotation):
+        return '"round-robin" or a table of days'
     text = str(annotation).replace("typing.", "").replace("core.workspace.config.", "")
     return text.replace("<class '", "").replace("'>", "").replace("datetime.", "")
 

@@ -10,7 +10,9 @@ from routing.hours import BusinessHours, add_business_time
 from routing.outcome import (
     EVERYONE, LOW, NORMAL, PERSONAL, TEAM, Decision, Reason, Rung,
 )
+from routing.clients import ClientInfo
 from routing.policy import DEFAULT_EXCLUSIVE_WINDOW, AgentInfo, Policy
+from routing.roster import on_duty
 from routing.rules import Rule
 from routing.wording import day, span, when
 
@@ -34,30 +36,38 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
     message = facts.message
     reasons: list[Reason] = []
     matched = tuple([rule for rule in policy.rules if rule.matches(message)])
+    client, client_address = _client_of(message.recipients, policy)
     route = (
         _by_rule(matched, facts, policy, now, reasons)
         or _by_thread(facts, policy, now, reasons)
+        or _by_client(client, client_address, policy, now, reasons)
         or _by_personal_address(facts, policy, now, reasons)
         or _by_audience(facts, policy, now, reasons)
         or _first_contact(facts, policy, reasons)
     )
+    route = _on_duty(route, facts, policy, now, reasons)
     route = _with_team_until(route, policy, now)
     confidential, rule_priority = _rule_flags(matched, message, reasons)
+    informational = _informational(message.recipients, policy, reasons)
     signs = automation_signs(message)
     if signs:
         reasons.extend(signs)
         route = _automated_route(route, facts, policy, reasons)
     own_team = policy.team_for_address(message.sender)
     own_agent = policy.agent_for_address(message.sender)
-    if own_team or own_agent:
-        owner = f"team {own_team.name}" if own_team else own_agent.label  # type: ignore[union-attr]
+    own_client = policy.client_for_address(message.sender)
+    if own_team or own_agent or own_client:
+        owner = (f"team {own_team.name}" if own_team else own_agent.label if own_agent  # type: ignore[union-attr]
+                 else f"client {own_client.name}")  # type: ignore[union-attr]
         reasons.append(Reason(
             "own_sender",
             f"The sender {message.sender} is one of our own addresses ({owner}): "
             "no auto-acknowledgement, so we never answer ourselves in a loop.",
             {"sender": message.sender},
         ))
-    ladder = _automated_ladder(route, policy, now, reasons) if signs else _ladder(route, policy, now, confidential, reasons)
+    ladder = (() if informational
+              else _automated_ladder(route, policy, now, reasons) if signs
+              else _ladder(route, policy, now, confidential, reasons))
     return Decision(
         route=route.route,
         target=route.target,
@@ -70,9 +80,87 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
         priority=rule_priority or (LOW if signs else NORMAL),
         confidential=confidential,
         automated=bool(signs),
-        auto_ack_allowed=not signs and own_team is None and own_agent is None,
+        auto_ack_allowed=not signs and own_team is None and own_agent is None and own_client is None,
         reasons=tuple(reasons),
+        client=client.name if client else None,
+        informational=informational,
     )
+
+
+def _client_of(recipients: tuple[str, ...], policy: Policy) -> tuple[ClientInfo | None, str]:
+    """The first client whose address the message was written to, with that address."""
+    for address in recipients:
+        client = policy.client_for_address(address)
+        if client is not None:
+            return client, address
+    return None, ""
+
+
+def _by_client(
+    client: ClientInfo | None, address: str, policy: Policy, now: datetime, reasons: list[Reason]
+) -> _Route | None:
+    """Mail to a client's address goes to the client's team, first to its owner while they are at work."""
+    if client is None:
+        return None
+    said = f"Written to {address}, the address of client {client.name}, served by team {client.team}"
+    inputs = {"client": client.name, "address": address, "team": client.team}
+    owner = policy.agent(client.owner)
+    if owner is not None:
+        absence = policy.absence(owner, now, client.team)
+        if absence is None:
+            exclusive_until, team_until, alone = _agent_windows(policy, owner, client.team, now)
+            reasons.append(Reason("client", f"{said}; its owner {owner.label} is at work: {alone}.",
+                                  {**inputs, "owner": owner.login}))
+            return _Route("client", AGENT_TARGET, owner.login, client.team, exclusive_until, team_until)
+        reasons.append(Reason("client", f"{said}; its owner {owner.label} is {absence}, so the team takes it.",
+                              {**inputs, "owner": owner.login, "absence": absence}))
+        return _Route("client", TEAM_TARGET, team=client.team)
+    reasons.append(Reason("client", f"{said}: the team takes it.", inputs))
+    return _Route("client", TEAM_TARGET, team=client.team)
+
+
+def _informational(recipients: tuple[str, ...], policy: Policy, reasons: list[Reason]) -> bool:
+    """Mail to an informational address needs no reply: it is worked out at once and never escalates."""
+    for address in recipients:
+        client = policy.client_for_address(address)
+        if client is not None and (address in client.informational
+                                   or base_address(address)[0] in client.informational):
+            reasons.append(Reason(
+                "informational",
+                f"{address} is an informational address of {client.name}: no reply is expected, so the message is "
+                "recorded \u201cno action needed: informational\u201d at once and never escalates.",
+                {"address": address, "client": client.name},
+            ))
+            return True
+    return False
+
+
+def _on_duty(route: _Route, facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]) -> _Route:
+    """Team-wide mail (a first contact of a front-pool team too) goes first to the agent on duty, if the team
+    has a roster and that agent is at work; then the usual ladder."""
+    team = policy.team(route.team)
+    if route.target != TEAM_TARGET or team is None or team.roster is None:
+        return route
+    members = policy.members(team.name)
+
+    def absence(login: str) -> str | None:
+        agent = policy.agent(login)
+        return "not an agent" if agent is None else policy.absence(agent, now, team.name)
+
+    def label(login: str) -> str:
+        agent = policy.agent(login)
+        return agent.label if agent else login
+
+    duty = on_duty(team.name, team.roster, members, now, team.hours, facts.last_on_duty.get(team.name),
+                   absence, label)
+    inputs = {"team": team.name, "roster": team.roster.kind}
+    if duty.agent is None:
+        reasons.append(Reason("on_duty_nobody", duty.text, inputs))
+        return route
+    agent: AgentInfo = policy.agent(duty.agent)  # type: ignore[assignment]
+    exclusive_until, team_until, alone = _agent_windows(policy, agent, team.name, now)
+    reasons.append(Reason("on_duty", f"{duty.text}: {alone}; then the usual ladder.", {**inputs, "agent": agent.login}))
+    return _Route("on_duty", AGENT_TARGET, agent.login, team.name, exclusive_until, team_until)
 
 
 def _by_rule(

@@ -103,3 +103,5 @@ class RoutingFacts:
     message: MessageFacts
     thread: ThreadFacts = ThreadFacts()
     contact: ContactHistory | None = None
+    last_on_duty: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """team -> the member its round-robin roster last gave a message to."""

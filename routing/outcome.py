@@ -49,3 +49,7 @@ class Decision:
     automated: bool
     auto_ack_allowed: bool
     reasons: tuple[Reason, ...]
+    client: str | None = None
+    """The client whose address the message was written to."""
+    informational: bool = False
+    """Written to an informational address: no reply expected, worked out at once, never escalates."""

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from routing.clients import ClientInfo
 from routing.facts import base_address, normalize_address
 from routing.hours import BusinessHours, is_open
 from routing.outcome import EVERYONE
+from routing.roster import Roster
 from routing.rules import Rule
 from routing.wording import when
 
@@ -68,6 +70,8 @@ class TeamPolicy:
     hours: BusinessHours | None = None
     webhook: str | None = None
     """Where core posts the team's alerts; routing ignores it."""
+    roster: Roster | None = None
+    """Who is on duty: team-wide mail goes to them first, for the exclusive window."""
 
     def __post_init__(self) -> None:
         if self.name == EVERYONE:
@@ -99,6 +103,8 @@ class Policy:
     """Workspace hours, used when no team applies (first contacts seen by everyone)."""
     unclaimed_window: timedelta = DEFAULT_TEAM_WINDOW
     """How long a message seen by everyone may stay unclaimed before supervisors are alerted."""
+    clients: tuple[ClientInfo, ...] = ()
+    """Clients with their own addresses, each served by one team."""
 
     _agents: dict[str, AgentInfo] = _index()
     _teams: dict[str, TeamPolicy] = _index()
@@ -110,9 +116,10 @@ class Policy:
     _team_by_audience: dict[str, TeamPolicy] = _index()
     _logins: tuple[str, ...] = _index()
     _supervisor_phrases: dict[str | None, tuple[str, str]] = _index()
+    _client_by_address: dict[str, ClientInfo] = _index()
 
     def __post_init__(self) -> None:
-        for name in ("teams", "agents", "rules"):
+        for name in ("teams", "agents", "rules", "clients"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         teams = {team.name: team for team in self.teams}
         agents = {agent.login: agent for agent in self.agents}
@@ -143,6 +150,7 @@ class Policy:
             "_keywords": keywords,
             "_team_by_audience": {aud.lower(): t for t in reversed(self.teams) for aud in t.audiences},
             "_supervisor_phrases": {},
+            "_client_by_address": {addr: c for c in reversed(self.clients) for addr in c.addresses},
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -160,6 +168,15 @@ class Policy:
             for name in agent.teams:
                 if name not in teams:
                     raise ValueError(f"agent {agent.login!r} is in unknown team {name!r}")
+        for client in self.clients:
+            if client.team not in teams:
+                raise ValueError(f"client {client.name!r} names unknown team {client.team!r}")
+            if client.owner is not None and client.owner not in agents:
+                raise ValueError(f"client {client.name!r} names unknown owner {client.owner!r}")
+        for team in self.teams:
+            for login in team.roster.logins() if team.roster else ():
+                if login not in agents:
+                    raise ValueError(f"team {team.name!r}'s roster names unknown agent {login!r}")
         for rule in self.rules:
             if rule.team is not None and rule.team not in teams:
                 raise ValueError(f"rule {rule.name!r} names unknown team {rule.team!r}")
@@ -186,8 +203,16 @@ class Policy:
             found = self._team_by_address.get(base_address(address)[0])
         return found
 
+    def client_for_address(self, address: str) -> ClientInfo | None:
+        """The client an address (plus tag ignored) belongs to."""
+        found = self._client_by_address.get(address)
+        if found is None and "+" in address:
+            found = self._client_by_address.get(base_address(address)[0])
+        return found
+
     def is_our_address(self, address: str) -> bool:
-        return self.agent_for_address(address) is not None or self.team_for_address(address) is not None
+        return (self.agent_for_address(address) is not None or self.team_for_address(address) is not None
+                or self.client_for_address(address) is not None)
 
     def team_for_audience(self, audience: str) -> TeamPolicy | None:
         """The first team serving `audience` (case-insensitive)."""

@@ -34,6 +34,7 @@ from tui.messages import (
     BulkFinished,
     ComposerDetailLoaded,
     DisposeDetailLoaded,
+    RequestDetailLoaded,
     PrefetchLoaded,
     HealthLoaded,
     MeLoaded,
@@ -562,6 +563,40 @@ class ComptoirApp(App[None]):
         self._opening = "composer"
         self.mark_for_flow(conversation_id)
         self.fetch_for_composer(conversation_id, mode)
+
+    def start_request(self, conversation_id: int) -> None:
+        self.fetch_for_request(conversation_id)
+
+    @work(thread=True, exit_on_error=False, group="opening")
+    def fetch_for_request(self, conversation_id: int) -> None:
+        self.post_message(RequestDetailLoaded(self.service.detail(conversation_id)))
+
+    @on(RequestDetailLoaded)
+    def open_request_dialog(self, message: RequestDetailLoaded) -> None:
+        self.request_dialog(message.detail)
+
+    def request_dialog(self, detail) -> None:
+        """On a request: move it on or ask its requester; on a customer conversation: ask another team."""
+        from tui.screens.requests import OpenRequestDialog, RequestStateDialog
+
+        cid = detail.row.id
+        if detail.request is not None:
+            def worked(choice: tuple[str, str] | None) -> None:
+                if choice:
+                    self.run_service_action("Request", lambda s: s.update_request(cid, choice[0], choice[1]), cid)
+
+            self.push_screen(RequestStateDialog(detail.request), callback=worked)
+            return
+        if detail.hidden:
+            self.notify(f"#{cid} is not yours to read, so not yours to ask about.", severity="warning", markup=False)
+            return
+        teams = [(t.name, f"{t.title or t.name}") for t in self.service.config.teams]
+
+        def asked(choice: tuple[str, str] | None) -> None:
+            if choice:
+                self.run_service_action("Request", lambda s: s.open_request(choice[0], choice[1], cid), cid)
+
+        self.push_screen(OpenRequestDialog(teams, detail.row.subject), callback=asked)
 
     def start_dispose(self, conversation_id: int, detail: ConversationDetail | None = None) -> None:
         """The dispose dialog, with the detail the conversation view already shows (no round trip), else

@@ -806,6 +806,9 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     add_outbound_commands(add)
     p = add("sync", cmd_sync, "run the syncer: mail, outbox, escalation (holds the workspace lock)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
+    from tui.cli_clients import configure as clients_commands
+
+    clients_commands(add)
     for name, (func, configure) in (extra or {}).items():
         p = add(name, func, (func.__doc__ or name).strip().splitlines()[0])
         if configure is not None:  # None: only the common options

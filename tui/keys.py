@@ -84,6 +84,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("undo-history", "H", "undo_history", "Undo a merge or a split (from the history)", "Conversation",
                "conversation"),
     ActionSpec("remind", "m", "remind", "Remind me about it at a time", "Conversation", "conversation"),
+    ActionSpec("customer", "i", "customer", "The customer: client, past conversations, ratings (Enter opens one)",
+               "Conversation", "conversation"),
+    ActionSpec("request", "Q", "request", "Ask another team (a request) / on a request: answer, decline, ask",
+               "Conversation", "conversation"),
     # Reading a conversation.
     ActionSpec("scroll-down", "j,down", "scroll_body_down", "Scroll down", "Reading", "reader", palette=False),
     ActionSpec("scroll-up", "k,up", "scroll_body_up", "Scroll up", "Reading", "reader", palette=False),

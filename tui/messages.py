@@ -74,6 +74,13 @@ class PrefetchLoaded(Message):
 
 
 @dataclass
+class RequestDetailLoaded(Message):
+    """The detail the request dialog needs (a request's state, or the customer conversation to ask about)."""
+
+    detail: ConversationDetail
+
+
+@dataclass
 class DisposeDetailLoaded(Message):
     """The detail the 'no action needed' dialog lists the pending messages of."""
 

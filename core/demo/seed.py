@@ -3,6 +3,7 @@ conversations in every state with deadlines around now, all made through the rea
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import random
@@ -141,6 +142,21 @@ team = "purchasing"
 confidential = true
 priority = "high"
 
+[[clients]]
+name = "Studio Lumi\u00e8re"
+addresses = ["studio-lumiere@{DOMAIN}", "studio-lumiere-news@{DOMAIN}"]
+team = "hifi"
+owner = "marie"
+notes = "Recording studio; pays by transfer at 30 days."
+informational = ["studio-lumiere-news@{DOMAIN}"]
+
+[[autoack]]
+address = "studio-lumiere@{DOMAIN}"
+body = """Hello {{name}},
+
+This is the {{client}} desk at Au Bon Son. {{expect}}
+"""
+
 [[autoack]]
 address = "support@{DOMAIN}"
 subject = "We received your message: {{subject}}"
@@ -278,6 +294,27 @@ def _seed_live_moments(ws: Workspace, world: DemoWorld, now: datetime) -> None:
     raw, _mid = _mail((name, addr), f"hifi@{DOMAIN}", "Speaker cable length", "Which cable for four metres?", when)
     mails.append(IncomingMail(raw=raw, internaldate=when))
     ingest_batch(ws, mails, now)
+    _seed_clients_and_requests(ws, world, now)
+
+
+def _seed_clients_and_requests(ws: Workspace, world: DemoWorld, now: datetime) -> None:
+    """A client's own address, a message from the website's form, and a request to purchasing about it."""
+    from core.work.channel_ingest import ingest_channel
+    from core.work.requests import open_request
+
+    name, addr, _team = world.contacts[3]
+    when = now - timedelta(minutes=40)
+    raw, _mid = _mail(("Studio Lumi\u00e8re", "regie@studio-lumiere.test"), f"studio-lumiere@{DOMAIN}",
+                      "Two more monitor speakers", "Could we get two more of the monitors we bought in May?", when)
+    report = ingest_batch(ws, [IncomingMail(raw=raw, internaldate=when)], when)
+    open_request(ws, DEMO_AGENT, "purchasing", "Two monitor speakers for Studio Lumi\u00e8re: in stock, or when?",
+                 now - timedelta(minutes=30), report.conversation_ids[0])
+    form = json.dumps({"name": name, "address": addr, "subject": "Does the T-200 play 78 rpm records?",
+                       "text": "I saw the turntable on your site; does it play my grandfather's 78s?",
+                       "url": "https://au-bon-son.test/turntables/t-200"}).encode()
+    ingest_channel(ws, "", "web", form, now - timedelta(minutes=20), f"hifi@{DOMAIN}")
+    with ws.db.write() as s:
+        s.execute(update(OutboxItem).values(state="sent", sent_at=now, last_answer="250 demo history"))
 
 
 def _import_history(ws: Workspace, world: DemoWorld, now: datetime) -> None:

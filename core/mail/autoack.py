@@ -12,8 +12,12 @@ from sqlmodel import Session, col, select
 from core.mail.mime import ParsedMail
 from core.store.models import OutboxItem
 from core.workspace.folder import Workspace
+from routing import Decision
+from routing.wording import when
 
-PLACEHOLDER = re.compile(r"\{(subject|name|address|team|ticket)\}")
+NO_REPLY_EXPECTED = "No reply is expected to this address: we read everything sent here, but usually cannot answer."
+
+PLACEHOLDER = re.compile(r"\{(subject|name|address|team|ticket|client|expect)\}")
 LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
@@ -24,7 +28,7 @@ def render_template(template: str, values: dict[str, str]) -> str:
 
 def queue_autoack(
     s: Session, ws: Workspace, conversation_id: int, team: str | None, parsed: ParsedMail, sender: str,
-    delivered_to: str, now: datetime,
+    delivered_to: str, now: datetime, decision: Decision | None = None,
 ) -> bool:
     """Queue an acknowledgement for a new conversation when the address has one and limits allow.
     Routing has already refused automated mail and our own senders (Decision.auto_ack_allowed)."""
@@ -44,6 +48,8 @@ def queue_autoack(
         "subject": LINE_BREAKS.sub(" ", parsed.subject or "(no subject)"),
         "name": LINE_BREAKS.sub(" ", parsed.from_name or sender),
         "address": delivered_to, "team": team or "", "ticket": str(conversation_id),
+        "client": (decision.client if decision else None) or "",
+        "expect": config.expect or expectation(decision, _team_hours(ws, team)),
     }
     account = next((a.name for a in ws.config.accounts if a.address.lower() == delivered_to.lower()), None)
     if account is None:
@@ -59,3 +65,23 @@ def queue_autoack(
         )
     )
     return True
+
+
+def _team_hours(ws: Workspace, team: str | None):
+    from core.work.policy import team_hours
+
+    found = ws.config.team(team) if team else None
+    return team_hours(found) if found else None
+
+
+def expectation(decision: Decision | None, hours=None) -> str:
+    """One sentence on what the customer can expect, from the routing decision: none for an informational
+    address, else when the team's turn ends (the latest a first answer is due by the ladder)."""
+    if decision is None:
+        return ""
+    if decision.informational:
+        return NO_REPLY_EXPECTED
+    due = decision.team_until or decision.exclusive_until
+    if due is None:
+        return ""
+    return f"We answer by {when(due, hours)} at the latest."

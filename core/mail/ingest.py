@@ -52,6 +52,10 @@ from routing.wording import when as phrase_instant
 log = logging.getLogger("comptoir.ingest")
 
 SUBJECT_THREAD_WINDOW = timedelta(days=30)
+INFORMATIONAL = "no action needed: informational"
+"""The disposition reason of mail to an informational address."""
+BODY_EXCERPT = 4000
+HISTORY_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ class IncomingMail:
     """The account's cut-over: mail that arrived before it is stored as closed, worked-out history."""
     sent: bool = False
     """From the account's sent folder: an earlier reply of the team, stored as an outbound message."""
+    channel: str = "mail"
+    """Where the customer wrote from: mail, or the channel `comptoir ingest --channel` named (web)."""
+    url: str | None = None
+    """The page a channel message was sent from, kept in its "channel" event."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,9 @@ class _Batch(HistoryAndSentMail):
         """conversation id -> (id, owner, confidential, subject, team) as this batch last wrote it."""
         self._whens: dict[datetime | None, object] = {}
         self._keys: dict[tuple[str, str], str | None] = {}
+        self.on_duty: dict[str, str] = {}
+        """team -> the member its round-robin roster last gave a message to (kept in the meta table)."""
+        self.on_duty_changed: set[str] = set()
 
     def _thread_key(self, subject: str, customer: str) -> str | None:
         """subject_fallback_key, remembered for the batch (a new conversation's is looked up first)."""
@@ -251,6 +262,9 @@ class _Batch(HistoryAndSentMail):
             tail = "" if sql.sqlite else " ON CONFLICT (sha256) DO NOTHING"
             sql.many(f"INSERT {conflict}INTO raw_mail (sha256, data, packed) VALUES (:h, :d, :p){tail}",
                      [{"h": h, "d": pack(d), "p": sql.flag(True)} for h, d in raws.items()])
+        if self.policy is not None and any(t.roster is not None for t in self.policy.teams):
+            for key, value in sql.all("SELECT key, value FROM meta WHERE key LIKE :p", {"p": "on_duty:%"}):
+                self.on_duty[key.removeprefix("on_duty:")] = value
         for mail in fresh:
             self._one(mail, min(mail.internaldate or self.now, self.now), report)
         self._flush()
@@ -291,9 +305,14 @@ class _Batch(HistoryAndSentMail):
         contact = self._contact(customer, parsed.from_name, now)
         conv = self._find_thread(parsed, customer, now)
         facts = routing_facts(sql, parsed, now, contact, conv, self.ratings.get(contact.id, ()))
+        if self.on_duty:
+            facts = dataclasses.replace(facts, last_on_duty=dict(self.on_duty))
         decision = decide(facts, self.policy, now)
+        self._remember_on_duty(decision)
         is_new = conv is None
-        delivered = mail.delivered_to or first_ours(parsed, self.ours)
+        # Mail to a client's address is answered from that address, and acknowledged with its template.
+        delivered = (_client_address(parsed, self.policy) if decision.client else "") or mail.delivered_to \
+            or first_ours(parsed, self.ours)
         subject = parsed.subject or "(no subject)"
         if conv is None:
             # A new conversation is written once, already routed (what an INSERT then _apply_decision's UPDATE
@@ -304,25 +323,45 @@ class _Batch(HistoryAndSentMail):
                 "INSERT INTO conversation (subject, contact_id, customer_address, customer_name, via_address, "
                 "team, owner, exclusive_agent, visibility, state, priority, confidential, automated, created_at, "
                 "updated_at, last_message_at, exclusive_until, team_until, deadline, next_step_at, snoozed_until, "
-                "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version) "
+                "pending_count, message_count, warned, thread_key, shared_reply, routing_reasons, ladder, version, "
+                "client, channel, kind) "
                 "VALUES (:subject, :contact, :customer, :name, :via, :team, :owner, :exclusive, :visibility, 'open', "
                 ":priority, :confidential, :automated, :now, :now, :now, :exclusive_until, :team_until, :deadline, "
-                ":next_step, NULL, 1, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1)",
+                ":next_step, NULL, :pending, 1, '[]', :thread_key, :shared, :reasons, :ladder, 1, :client, :channel, "
+                "'mail')",
                 {**values, "subject": subject, "contact": contact.id, "customer": customer, "name": parsed.from_name,
-                 "via": delivered, "thread_key": self._thread_key(parsed.subject, customer)})
+                 "via": delivered, "thread_key": self._thread_key(parsed.subject, customer),
+                 "channel": mail.channel})
         else:
             values = self._routed_values(conv, decision, customer, parsed, now, False)
-        msg_id = self._message(conv.id, mail, customer, delivered, now)
+        if mail.channel != "mail":
+            self.journal.event(conv.id, "ingest", "channel", f"received through the {mail.channel} channel"
+                        + (f" from {mail.url}" if mail.url else ""), now, channel=mail.channel, url=mail.url)
+        if decision.informational:
+            msg_id = self._message(conv.id, mail, customer, delivered, now, disposition="no_action",
+                                   reason=INFORMATIONAL, disposed_by="routing", disposed_at=now)
+            self.journal.event(conv.id, "routing", "no_action", f"no action needed for message {msg_id} ({INFORMATIONAL})",
+                        now, message_id=msg_id, reason=INFORMATIONAL)
+        else:
+            msg_id = self._message(conv.id, mail, customer, delivered, now)
         self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new, snapshot(facts, self.policy))
         if is_new and decision.auto_ack_allowed and delivered and self.ws.config.autoack:
-            queue_autoack(self.s, self.ws, conv.id, conv.team_after, parsed, customer, delivered, now)
+            queue_autoack(self.s, self.ws, conv.id, conv.team_after, parsed, customer, delivered, now, decision)
         report.new_messages += 1
         report.conversation_ids.append(conv.id)
         report.message_ids.append(msg_id)
 
+    def _remember_on_duty(self, d: Decision) -> None:
+        """A round-robin roster's choice is where its next turn starts."""
+        team = self.policy.team(d.team) if d.route == "on_duty" else None
+        if team is not None and team.roster is not None and team.roster.kind == "round-robin" and d.agent:
+            self.on_duty[team.name] = d.agent
+            self.on_duty_changed.add(team.name)
+
     def _message(self, conv_id: int, mail: IncomingMail, customer: str, delivered: str, now: datetime,
                  direction: str = "inbound", disposition: str = "pending", author: str | None = None,
-                 disposed_at: datetime | None = None) -> int:
+                 disposed_at: datetime | None = None, reason: str | None = None,
+                 disposed_by: str | None = None) -> int:
         """Insert one message with its source, attachments and search row; returns its id."""
         sql, parsed = self.sql, mail.parsed
         to_addrs = [a for _n, a in parsed.to]
@@ -330,10 +369,11 @@ class _Batch(HistoryAndSentMail):
         msg_id = sql.insert(
             'INSERT INTO message (conversation_id, direction, message_id, in_reply_to, "references", from_addr, '
             "from_name, to_addrs, cc_addrs, delivered_to, subject, sent_at, received_at, text, html, headers, "
-            "raw_sha256, content_hash, size, defects, disposition, author, disposed_by, disposed_at) "
+            "raw_sha256, content_hash, size, defects, disposition, author, disposed_by, disposed_at, "
+            "disposition_reason) "
             "VALUES (:conv, :direction, :mid, :irt, :refs, "
             ":from_addr, :from_name, :to, :cc, :delivered, :subject, :sent, :received, :text, :html, :headers, "
-            ":raw, :key, :size, :defects, :disposition, :author, :author_by, :disposed_at)",
+            ":raw, :key, :size, :defects, :disposition, :author, :author_by, :disposed_at, :reason)",
             {"conv": conv_id, "mid": parsed.message_id, "irt": parsed.in_reply_to,
              "refs": _json_list(parsed.references), "from_addr": customer, "from_name": parsed.from_name,
              "to": _json_list(to_addrs), "cc": _json_list(cc_addrs),
@@ -342,7 +382,8 @@ class _Batch(HistoryAndSentMail):
              "html": parsed.html, "headers": sql.json(dict(parsed.headers)), "raw": parsed.content_hash,
              "key": mail.key, "size": parsed.size, "defects": _json_list(parsed.defects), "direction": direction,
              "disposition": disposition, "author": author if direction == "outbound" else None,
-             "author_by": author if disposition == "replied" else None, "disposed_at": self.when(disposed_at)})
+             "author_by": author if disposition == "replied" else disposed_by, "disposed_at": self.when(disposed_at),
+             "reason": reason})
         if direction == "inbound":
             self.by_key[mail.key] = (msg_id, conv_id, [delivered] if delivered else [])
         if parsed.message_id:
@@ -435,8 +476,10 @@ class _Batch(HistoryAndSentMail):
             id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
             visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
             confidential=confidential, automated=d.automated)
-        conv.next_step = next_step_at(ladder_state, self.policy, now)
-        return {"next_step": self.when(conv.next_step),
+        conv.next_step = None if d.informational else next_step_at(ladder_state, self.policy, now)
+        if d.informational:
+            deadline = NO_DEADLINE
+        return {"next_step": self.when(conv.next_step), "client": d.client, "pending": 0 if d.informational else 1,
                 "team": d.team, "owner": owner, "exclusive": exclusive, "visibility": d.visibility,
                 "priority": d.priority, "confidential": sql.flag(confidential), "automated": sql.flag(d.automated),
                 "exclusive_until": self.when(d.exclusive_until), "team_until": self.when(d.team_until),
@@ -457,7 +500,8 @@ class _Batch(HistoryAndSentMail):
                 "UPDATE conversation SET team = :team, owner = :owner, exclusive_agent = :exclusive, "
                 "visibility = :visibility, state = 'open', priority = :priority, confidential = :confidential, "
                 "automated = :automated, exclusive_until = :exclusive_until, team_until = :team_until, "
-                "deadline = :deadline, next_step_at = :next_step, snoozed_until = NULL, pending_count = pending_count + 1, "
+                "deadline = :deadline, next_step_at = :next_step, snoozed_until = NULL, pending_count = pending_count + :pending, "
+                "client = COALESCE(:client, client), "
                 "message_count = message_count + 1, version = version + 1, updated_at = :now, "
                 "last_message_at = :now, warned = '[]', shared_reply = :shared, routing_reasons = :reasons, "
                 "ladder = :ladder WHERE id = :id",
@@ -471,6 +515,8 @@ class _Batch(HistoryAndSentMail):
         self.journal.event(conv.id, "routing", "routed", reasons or d.route, now, route=d.route, message_id=msg_id,
                     target=d.target, agent=d.agent, team=d.team, visibility=d.visibility, facts=facts,
                     exclusive_until=_iso(d.exclusive_until), team_until=_iso(d.team_until))
+        if d.informational:
+            return  # nothing to answer: nobody is alerted
         if conv.next_step is not None and conv.next_step <= self.now:
             # Mail that waited (an outage, the grace period of a new account) whose next rung is due already:
             # the escalation pass right after alerts the people of that rung, once, instead of this alert too.
@@ -493,6 +539,10 @@ class _Batch(HistoryAndSentMail):
                  "VALUES (:m, :a, :b, :v, :u, :t)", self.sources)
         sql.many("INSERT INTO attachment (message_id, part_path, filename, content_type, size, content_id, inline) "
                  "VALUES (:m, :p, :f, :c, :s, :i, :n)", self.attachments)
+        for team in self.on_duty_changed:
+            key = f"on_duty:{team}"
+            if sql.run("UPDATE meta SET value = :v WHERE key = :k", {"k": key, "v": self.on_duty[team]}).rowcount == 0:
+                sql.run("INSERT INTO meta (key, value) VALUES (:k, :v)", {"k": key, "v": self.on_duty[team]})
         if sql.sqlite:
             sql.many(SQLITE_INDEX_SQL, self.search)
         elif self.search:
@@ -507,3 +557,10 @@ def _iso(moment: datetime | None) -> str | None:
 def _json_list(values: Sequence) -> str:
     """json.dumps(list(values)), without the encoder for the common empty list."""
     return json.dumps(list(values)) if values else "[]"
+
+
+def _client_address(parsed: ParsedMail, policy: Policy) -> str:
+    for _name, addr in (*parsed.to, *parsed.cc):
+        if addr and policy.client_for_address(addr.lower()) is not None:
+            return addr.lower()
+    return ""

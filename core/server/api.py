@@ -18,6 +18,8 @@ from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
+    ContactView,
+    RequestLink,
     ConversationDetail,
     ConversationRow,
     DeliveryCheck,
@@ -119,6 +121,13 @@ class ComptoirService(Protocol):
                group_by: str | None = None, timezone: str | None = None) -> ReportView: ...
     def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
                     source: str = "cli", conversation_id: int | None = None) -> list[str]: ...
+    # clients, requests between teams, other channels, the customer panel
+    def contact(self, conversation_id: int | None = None, address: str | None = None) -> ContactView: ...
+    def open_request(self, to_team: str, text: str, conversation_id: int | None = None) -> ActionResult: ...
+    def update_request(self, request_id: int, state: str, text: str = "") -> ActionResult: ...
+    def requests(self, team: str | None = None, mine: bool = False,
+                 include_closed: bool = False) -> list[RequestLink]: ...
+    def ingest(self, channel: str, data: bytes, to_address: str | None = None) -> ActionResult: ...
 
     # -- answered by the front end's side ----------------------------------------------------------
     def save_attachment(self, attachment_id: int, path: Path) -> Path: ...
@@ -136,7 +145,7 @@ read or write it; a feed is the socket)."""
 READ_METHODS = frozenset({"me", "queue_titles", "queues", "first_page", "queue_ids", "rows",
                           "detail", "why", "alerts", "alert_count", "agents", "teams", "saved_replies",
                           "attachment", "report", "draft",
-                          "vacation_preview", "reminders"})
+                          "vacation_preview", "reminders", "contact", "requests"})
 """Requests that change nothing: safe to ask again; every other one is an action, never resent."""
 
 

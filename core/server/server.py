@@ -51,7 +51,7 @@ PUSH_BACKLOG_BYTES = 1 << 20
 one 'resync' (so a stuck client costs the server memory for one megabyte, not a growing queue)."""
 DROP_BACKLOG_BYTES = 64 << 20
 """A client this far behind on replies is disconnected."""
-AGENTLESS_METHODS = frozenset({"escalate", "raise_alert"})
+AGENTLESS_METHODS = frozenset({"escalate", "raise_alert", "ingest"})
 """What the server's own account may ask without --as (cron jobs, other tools)."""
 
 

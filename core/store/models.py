@@ -142,6 +142,18 @@ class Conversation(SQLModel, table=True):
     ladder: list[dict[str, Any]] = _json(list)
     version: int = 1
     """Bumped whenever an inbound message or a reply is added, so a composer can tell it is stale."""
+    client: Optional[str] = None
+    """The configured client whose address the customer wrote to."""
+    channel: str = Field(default="mail", sa_column_kwargs={"server_default": "mail"})
+    """mail | web (or another channel `comptoir ingest --channel` named): where the customer wrote from."""
+    kind: str = Field(default="mail", sa_column_kwargs={"server_default": "mail"})
+    """mail (a customer's thread) | request (one team asking another, core.work.requests)."""
+    request_of: Optional[int] = Field(default=None, index=True)
+    """For a request: the customer conversation it was opened from."""
+    request_state: Optional[str] = None
+    """For a request: new | in_progress | answered | done | declined."""
+    requester: Optional[str] = None
+    """For a request: the agent who opened it (alerted when it is answered or declined, or asked a question)."""
 
 
 class ConversationTag(SQLModel, table=True):

@@ -123,7 +123,9 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         won = raw.run(
             "UPDATE conversation SET owner = :agent, updated_at = :now, "
             # A personal rung now follows the new owner's presence: the next pass looks at it again.
-            "next_step_at = CASE WHEN visibility = 'personal' THEN :now ELSE next_step_at END "
+            "next_step_at = CASE WHEN visibility = 'personal' THEN :now ELSE next_step_at END, "
+            # A request someone claims is being worked on.
+            "request_state = CASE WHEN request_state = 'new' THEN 'in_progress' ELSE request_state END "
             "WHERE id = :id AND owner IS NULL AND state != 'done'",
             claimed,
         ).rowcount
@@ -334,12 +336,18 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id)
             .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent,
-                    next_step_at=None)
+                    next_step_at=None, **({"request_state": "done"} if conv.kind == "request"
+                                          and conv.request_state not in ("done", "declined") else {}))
         )
         event_id = record_event(
             s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now,
             undo=undo_data(before, {"state": "done"}))
         settle(s, conversation_id, now)
+        if conv.kind == "request" and conv.request_of is not None:
+            record_event(s, conv.request_of, agent, "request_state",
+                         f"request #{conversation_id} to team {conv.team}: done", now, request=conversation_id,
+                         state="done")
+            record_change(s, [conv.request_of])
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is done", conversation_id, undo=event_id)
 

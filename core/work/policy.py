@@ -7,12 +7,12 @@ from functools import lru_cache
 
 from typing import Any, TYPE_CHECKING
 
-from core.workspace.config import AgentConfig, Config, RuleCondition, TeamConfig
+from core.workspace.config import AgentConfig, Config, RuleCondition, TeamConfig, roster_week
 from core.work.listing import open_loads, presence_statuses
 from core.store.rawsql import RawSql
 from core.workspace.folder import Workspace
 from routing.hours import parse_week
-from routing import AgentInfo, BusinessHours, Condition, Policy, Rule, TeamPolicy, is_open
+from routing import AgentInfo, BusinessHours, ClientInfo, Condition, Policy, Roster, Rule, TeamPolicy, is_open
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -88,16 +88,25 @@ def build_policy(ws: Workspace, s: Session | None = None, with_loads: bool = Tru
         TeamPolicy(
             name=t.name, addresses=t.addresses, audiences=t.audiences, keywords=t.keywords,
             members=config.members_of(t.name), exclusive_window=t.exclusive_window, team_window=t.team_window,
-            hours=team_hours(t), webhook=t.webhook,
+            hours=team_hours(t), webhook=t.webhook, roster=team_roster(t),
         )
         for t in config.teams
     )
+    clients = tuple(ClientInfo(c.name, c.addresses, c.team, c.owner, c.informational) for c in config.clients)
     return Policy(
         teams=teams, agents=tuple(agents), front_pool=config.routing.front_pool,
         rating_threshold=config.routing.rating_threshold, recipient_limit=config.routing.recipient_limit,
         warn_before=config.routing.warn_before, rules=_rules(config),
-        hours=business_hours("always", config.workspace.timezone),
+        hours=business_hours("always", config.workspace.timezone), clients=clients,
     )
+
+
+def team_roster(team: TeamConfig) -> Roster | None:
+    if team.roster is None:
+        return None
+    if team.roster == "round-robin":
+        return Roster("round-robin")
+    return Roster("weekly", roster_week(team.roster))
 
 
 def agent_at_work(ws: Workspace, login: str, status: str, now: datetime) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader, hidden_subject
@@ -24,7 +25,10 @@ from core.store.models import (
 )
 from core.work.views import (
     AttachmentView,
+    ContactView,
     ConversationDetail,
+    PastConversation,
+    RatingView,
     EventView,
     MessageView,
     ReasonView,
@@ -92,6 +96,8 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
             )
         events = _events(s, conversation_id, limit=50)
         reply_to, reply_cc = reply_recipients(ws, conv, messages)
+        from core.work.requests import request_link, requests_of
+
         try:
             sender = reply_from(ws, conv)
         except ActionRefused:
@@ -100,7 +106,71 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
             row=row, messages=tuple(messages), reasons=_reasons(conv), ladder=_ladder(conv), events=events,
             hidden=False, reply_from=sender, reply_to=reply_to, reply_cc=reply_cc,
             reply_signature=signature_block(ws, sender, conv.team),
+            client=conv.client, channel=conv.channel or "mail", url=_channel_url(s, conv), kind=conv.kind or "mail",
+            request=request_link(s, ws, agent, conv, now),
+            requests=requests_of(s, ws, agent, conv.id, now) if conv.kind != "request" else (),
         )
+
+
+def _channel_url(s: Session, conv: Conversation) -> str | None:
+    """The page the latest channel message came from (kept in its "channel" event); mail never has one."""
+    if (conv.channel or "mail") == "mail":
+        return None
+    for details in s.exec(select(Event.details).where(Event.conversation_id == conv.id, Event.kind == "channel")
+                          .order_by(col(Event.id).desc())):
+        if isinstance(details, dict) and details.get("url"):
+            return str(details["url"])
+    return None
+
+
+PAST_LIMIT = 50
+"""How many of a contact's conversations the customer panel lists."""
+
+
+def contact(ws: Workspace, agent: str, now: datetime, conversation_id: int | None = None,
+            address: str | None = None) -> ContactView:
+    """The customer of a conversation (or of an address): client, audiences, ratings and past conversations,
+    newest first; those the agent may not read show no subject."""
+    from core.store.models import Contact, Rating
+
+    with ws.db.read() as s:
+        if conversation_id is not None:
+            conv = get_conversation(s, conversation_id)
+            require_readable(ws, agent, conv, now)
+            if conv.kind == "request":
+                raise ActionRefused(f"#{conversation_id} is a request between teams: it has no customer"
+                                    + (f"; see #{conv.request_of}" if conv.request_of else ""))
+            row = s.get(Contact, conv.contact_id) if conv.contact_id else None
+            address = conv.customer_address
+        else:
+            address = (address or "").strip().lower()
+            if not address:
+                raise ActionRefused("name a conversation or an address")
+            row = s.exec(select(Contact).where(Contact.address == address)).first()
+            if row is None:
+                raise ActionRefused(f"there is no contact {address}: nobody has written from that address")
+        reader = Reader.of(ws.config, agent)
+        past: list[PastConversation] = []
+        total = 0
+        ratings: list[RatingView] = []
+        if row is not None:
+            total = int(s.exec(select(func.count()).select_from(Conversation)
+                               .where(Conversation.contact_id == row.id)).one())
+            for c in s.exec(select(Conversation).where(Conversation.contact_id == row.id)
+                            .order_by(col(Conversation.id).desc()).limit(PAST_LIMIT)):
+                guard = Guard.of(c)
+                readable = reader.may_read(guard, now)
+                past.append(PastConversation(c.id, c.subject if readable else hidden_subject(guard, now), c.state,
+                                             c.team, c.owner, c.created_at, c.channel or "mail", c.client,
+                                             not readable))
+            ratings = [RatingView(r.agent, r.score, r.rated_on.isoformat()) for r in
+                       s.exec(select(Rating).where(Rating.contact_id == row.id).order_by(col(Rating.rated_on).desc()))]
+        client_name = next((p.client for p in past if p.client), None)
+        found = ws.config.client(client_name) if client_name else None
+        return ContactView(address=address or "", name=row.name if row else "",
+                           audiences=tuple(row.audiences) if row else (), client=client_name,
+                           client_notes=found.notes if found else "", ratings=tuple(ratings),
+                           conversations=tuple(past), total_conversations=total)
 
 
 def our_addresses(ws: Workspace) -> set[str]:
@@ -109,6 +179,8 @@ def our_addresses(ws: Workspace) -> set[str]:
         addrs |= {x.lower() for x in t.addresses}
     for a in ws.config.agents:
         addrs |= {x.lower() for x in a.addresses}
+    for c in ws.config.clients:
+        addrs |= set(c.addresses)
     return addrs
 
 

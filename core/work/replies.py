@@ -74,6 +74,9 @@ def reply(
             return refused
         if conv.owner not in (None, agent) and not ws.config.is_supervisor(agent):
             return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id)
+        if conv.kind == "request":
+            return _refused(f"{_label(conv)} is a request between teams, not mail: answer it with "
+                            f"`comptoir request-state {conversation_id} answered TEXT` (or the request key, Q)", conversation_id)
         if seen_version is not None and conv.version != seen_version:
             newer = list(
                 s.exec(

@@ -34,6 +34,8 @@ def snapshot(facts: RoutingFacts, policy: Policy) -> dict[str, Any]:
         },
         "away": {a.login: [a.presence, a.presence_until.isoformat() if a.presence_until else None]
                  for a in policy.agents if a.presence != AVAILABLE},
+        # Where each round-robin roster stood: replaying it gives the same agent on duty.
+        **({"on_duty": dict(facts.last_on_duty)} if facts.last_on_duty else {}),
     }
 
 
@@ -47,7 +49,8 @@ def replay_facts(message: MessageFacts, snap: dict[str, Any]) -> RoutingFacts:
         conversations=tuple(EarlierConversation(t, who, datetime.fromisoformat(at)) for t, who, at in stored["conversations"]),
         ratings=tuple(RoutingRating(agent, score, datetime.fromisoformat(at)) for agent, score, at in stored["ratings"]),
     )
-    return RoutingFacts(message=message, thread=ThreadFacts(conversation_id, owner, team), contact=contact)
+    return RoutingFacts(message=message, thread=ThreadFacts(conversation_id, owner, team), contact=contact,
+                        last_on_duty=dict(snap.get("on_duty") or {}))
 
 
 def replay_policy(policy: Policy, snap: dict[str, Any]) -> Policy:

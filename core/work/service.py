@@ -23,6 +23,8 @@ from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
+    ContactView,
+    RequestLink,
     ConversationDetail,
     ConversationRow,
     DeliveryCheck,
@@ -398,3 +400,32 @@ class Comptoir:
         """An alert from another tool for an agent or a team; returns who was alerted."""
         return actions.external_alert(self.workspace, text, self.now(), to_agent=to_agent, to_team=to_team,
                                          source=source, conversation_id=conversation_id)
+
+    # -- clients, requests between teams, other channels, the customer panel (issue 14) ---------------
+    def contact(self, conversation_id: int | None = None, address: str | None = None) -> ContactView:
+        """The customer of a conversation (or of an address): client, audiences, ratings, past conversations."""
+        return queries.contact(self.workspace, self.agent, self.now(), conversation_id, address)
+
+    def open_request(self, to_team: str, text: str, conversation_id: int | None = None) -> ActionResult:
+        """Ask another team (purchasing, say), from a customer conversation or on its own."""
+        from core.work.requests import open_request
+
+        return open_request(self.workspace, self.agent, to_team, text, self.now(), conversation_id)
+
+    def update_request(self, request_id: int, state: str, text: str = "") -> ActionResult:
+        """in_progress, answered, done, declined, or question (ask the requester); see core.work.requests."""
+        from core.work.requests import update_request
+
+        return update_request(self.workspace, self.agent, request_id, state, text, self.now())
+
+    def requests(self, team: str | None = None, mine: bool = False, include_closed: bool = False) -> list[RequestLink]:
+        """Requests to a team, or opened by this agent, newest first."""
+        from core.work.requests import list_requests
+
+        return list_requests(self.workspace, self.agent, self.now(), team, mine, include_closed)
+
+    def ingest(self, channel: str, data: bytes, to_address: str | None = None) -> ActionResult:
+        """One message from another channel (JSON or .eml), routed like mail; service account and supervisors."""
+        from core.work.channel_ingest import ingest_channel
+
+        return ingest_channel(self.workspace, self.agent, channel, data, self.now(), to_address)

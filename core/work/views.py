@@ -130,6 +130,63 @@ class ReminderView:
 
 
 @dataclass(frozen=True)
+class RequestLink:
+    """An internal request between teams (core.work.requests), as a customer conversation lists it."""
+
+    id: int
+    team: str
+    """The team asked."""
+    state: str
+    """new | in_progress | answered | done | declined"""
+    subject: str
+    requester: str
+    of: int | None
+    """The customer conversation it was opened from."""
+    owner: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PastConversation:
+    """One of a contact's conversations, as the customer panel lists it."""
+
+    id: int
+    subject: str
+    state: str
+    team: str | None
+    owner: str | None
+    """Who handled it (its owner)."""
+    created_at: datetime
+    channel: str = "mail"
+    client: str | None = None
+    hidden: bool = False
+    """The viewer may not read it: its subject is withheld."""
+
+
+@dataclass(frozen=True)
+class RatingView:
+    agent: str
+    score: int
+    rated_on: str
+    """ISO date."""
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """The customer beside a thread: who they are, their client, audiences, ratings and past conversations."""
+
+    address: str
+    name: str
+    audiences: tuple[str, ...]
+    client: str | None
+    client_notes: str
+    ratings: tuple[RatingView, ...]
+    conversations: tuple[PastConversation, ...]
+    """Newest first, the one asked about included."""
+    total_conversations: int = 0
+
+
+@dataclass(frozen=True)
 class ConversationDetail:
     row: ConversationRow
     messages: tuple[MessageView, ...]
@@ -143,6 +200,18 @@ class ConversationDetail:
     reply_cc: tuple[str, ...] = ()
     reply_signature: str = ""
     """Exactly what core appends to a reply's body (core.work.queries.signature_block); '' when nothing."""
+    client: str | None = None
+    """The client whose address the customer wrote to."""
+    channel: str = "mail"
+    """mail, or the channel it came in through (web); replies always go out by mail."""
+    url: str | None = None
+    """The page a web-channel message was sent from."""
+    kind: str = "mail"
+    """mail, or request (one team asking another)."""
+    request: RequestLink | None = None
+    """For a request: its state, requester and the customer conversation it belongs to."""
+    requests: tuple[RequestLink, ...] = ()
+    """For a customer conversation: the requests opened from it, with their states."""
 
     @property
     def pending(self) -> list[MessageView]:

@@ -139,6 +139,10 @@ class TeamConfig(_Strict):
     """Signature appended to replies sent from this team's addresses."""
     saved_replies: dict[str, str] = Field(default_factory=dict)
     """Canned replies by name, offered in the composer."""
+    roster: Literal["round-robin"] | dict[str, str] | None = None
+    """Who is on duty: team-wide mail and first contacts go to that agent first, for the exclusive window, then
+    follow the usual ladder. "round-robin" hands each message to the next member at work; a table of days gives a
+    weekly schedule, e.g. { mon-wed = "ann", thu-fri = "bob" } (days without an agent: nobody on duty)."""
     daily_summary: tuple[Literal["webhook", "supervisors"], ...] = ()
     """Yesterday's figures for this team, each day: on its webhook, as an alert to supervisors, or both (off when empty)."""
     daily_summary_at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -156,10 +160,61 @@ class TeamConfig(_Strict):
         parse_week(value)
         return value
 
+    @field_validator("roster")
+    @classmethod
+    def _valid_roster(cls, value: object) -> object:
+        if isinstance(value, dict):
+            roster_week(value)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _valid_zone(cls, value: str) -> str:
         return _check_zone(value)
+
+
+def roster_week(days: dict[str, str]) -> tuple[str | None, ...]:
+    """A weekly roster table as 7 logins (Monday first; None: nobody on duty)."""
+    from routing import parse_day_keys
+
+    week: list[str | None] = [None] * 7
+    for key, login in days.items():
+        for day in parse_day_keys(key):
+            if week[day] is not None:
+                raise ValueError(f"the roster names two agents for {key!r}")
+            week[day] = login
+    return tuple(week)
+
+
+class ClientConfig(_Strict):
+    name: str = Field(min_length=1)
+    """The client's name, shown beside its conversations (e.g. "Joe LLC")."""
+    addresses: tuple[str, ...] = Field(min_length=1)
+    """Addresses given to this client (joe-llc@example.com): mail to them goes to `team` without a rule."""
+    team: str
+    """The team serving this client."""
+    owner: str | None = None
+    """An agent who takes the client's new mail first, for the team's exclusive window, while at work."""
+    notes: str = ""
+    """Anything colleagues should know, shown beside the customer in a conversation."""
+    informational: tuple[str, ...] = ()
+    """Addresses among `addresses` where no reply is expected (leads@, tips@): their messages are recorded "no
+    action needed: informational" at once and never escalate."""
+
+    @field_validator("addresses", "informational")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if "@" not in address or any(c in address for c in " \r\n<>,"):
+                raise ValueError(f"{address!r} is not a mail address")
+        return tuple(a.strip().lower() for a in value)
+
+    @model_validator(mode="after")
+    def _informational_is_ours(self) -> "ClientConfig":
+        stray = [a for a in self.informational if a not in self.addresses]
+        if stray:
+            raise ValueError(f"informational address {stray[0]!r} is not one of the client's addresses")
+        return self
 
 
 class AgentConfig(_Strict):
@@ -257,9 +312,13 @@ class AutoAckConfig(_Strict):
     address: str
     """The team address this acknowledgement answers for (never a personal one)."""
     subject: str = "Re: {subject}"
-    """Subject template; placeholders: {subject}, {name}, {address}, {team}, {ticket}."""
+    """Subject template; placeholders: {subject}, {name}, {address}, {team}, {ticket}, {client}, {expect}."""
     body: str
-    """Body template with the same placeholders: set expectations (who answers, when)."""
+    """Body template with the same placeholders: set expectations (who answers, when). {expect} says it in one
+    sentence: when an answer is due by the routing's ladder, or, for an informational address, that none is
+    expected; `expect` below replaces that sentence."""
+    expect: str | None = None
+    """Your own wording for {expect}, e.g. "We read every tip, but usually cannot answer."."""
     max_per_sender_per_day: int = Field(default=3, ge=0)
     """At most this many acknowledgements to one sender per day."""
 
@@ -341,6 +400,8 @@ class Config(_Strict):
     """Routing policy."""
     autoack: tuple[AutoAckConfig, ...] = ()
     """Automatic acknowledgements per team address."""
+    clients: tuple[ClientConfig, ...] = ()
+    """Clients given their own addresses, each served by one team (`comptoir client add` writes one)."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Key overrides by binding id, e.g. claim = "ctrl+k"."""
     tags: tuple[TagConfig, ...] = ()
@@ -380,7 +441,37 @@ class Config(_Strict):
         duplicates = {n for n in accounts if accounts.count(n) > 1}
         if duplicates:
             raise ValueError(f"account {sorted(duplicates)[0]!r} is defined twice")
+        self._check_clients(team_names, logins)
+        for team in self.teams:
+            if isinstance(team.roster, dict):
+                for login in team.roster.values():
+                    if login not in logins:
+                        raise ValueError(f"team {team.name!r}'s roster names {login!r}, who is not an agent")
         return self
+
+    def _check_clients(self, team_names: set[str], logins: list[str]) -> None:
+        names = [c.name.lower() for c in self.clients]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"client {sorted(duplicates)[0]!r} is defined twice")
+        taken = {x.lower(): f"team {t.name}" for t in self.teams for x in t.addresses}
+        taken |= {x.lower(): f"agent {a.login}" for a in self.agents for x in a.addresses}
+        for client in self.clients:
+            if client.team not in team_names:
+                raise ValueError(f"client {client.name!r} is served by team {client.team!r}, which is not defined")
+            if client.owner and client.owner not in logins:
+                raise ValueError(f"client {client.name!r} has owner {client.owner!r}, who is not an agent")
+            for address in client.addresses:
+                if address in taken:
+                    raise ValueError(f"client {client.name!r}: {address} already belongs to {taken[address]}")
+                taken[address] = f"client {client.name}"
+
+    def client(self, name: str) -> "ClientConfig | None":
+        return next((c for c in self.clients if c.name.lower() == name.lower()), None)
+
+    def client_for_address(self, address: str) -> "ClientConfig | None":
+        address = address.strip().lower()
+        return next((c for c in self.clients if address in c.addresses), None)
 
     def agent(self, login: str) -> AgentConfig | None:
         return next((a for a in self.agents if a.login == login), None)

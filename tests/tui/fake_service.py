@@ -24,7 +24,11 @@ from core.work.views import (
     AgentView,
     AlertView,
     AttachmentView,
+    ContactView,
     ConversationDetail,
+    PastConversation,
+    RatingView,
+    RequestLink,
     ConversationRow,
     DeliveryCheck,
     DraftView,
@@ -167,6 +171,12 @@ class FakeConversation:
     snoozed_until: datetime | None = None
     tags: list[str] = field(default_factory=list)
     automated: bool = False
+    client: str | None = None
+    channel: str = "mail"
+    kind: str = "mail"
+    request_of: int | None = None
+    request_state: str | None = None
+    requester: str | None = None
 
 
 class FakeComptoir:
@@ -382,6 +392,9 @@ class FakeComptoir:
                 row=self._row(c), messages=messages, reasons=why.reasons, ladder=why.ladder, events=why.events,
                 reply_from="support@acme.test", reply_to=(c.customer_address,), reply_cc=c.cc,
                 reply_signature=self._signature_block("support@acme.test", c.team),
+                client=c.client, channel=c.channel, kind=c.kind,
+                request=self._link(c) if c.kind == "request" else None,
+                requests=tuple(self._link(r) for r in self.conversations.values() if r.request_of == c.id),
             )
 
     def _signature_block(self, address: str, team_name: str | None) -> str:
@@ -390,6 +403,70 @@ class FakeComptoir:
         if not signature and team_name and (team := self.config.team(team_name)) is not None:
             signature = team.signature
         return f"\n\n-- \n{signature}" if signature else ""
+
+    def _link(self, c: FakeConversation) -> RequestLink:
+        return RequestLink(c.id, c.team or "", c.request_state or "new", c.subject, c.requester or "",
+                           c.request_of, c.owner, self._now)
+
+    # -- clients, requests between teams, other channels, the customer panel ----------------------
+    def contact(self, conversation_id: int | None = None, address: str | None = None) -> ContactView:
+        with self.lock:
+            if conversation_id is not None:
+                address = self.conversations[conversation_id].customer_address
+            past = [c for c in sorted(self.conversations.values(), key=lambda c: -c.id)
+                    if c.customer_address == address and c.kind == "mail"]
+            client = next((c.client for c in past if c.client), None)
+            return ContactView(
+                address=address or "", name=past[0].customer_name if past else "", audiences=("hi-fi",),
+                client=client, client_notes="Pays by transfer." if client else "",
+                ratings=(RatingView("ann", 5, "2025-01-10"),),
+                conversations=tuple(
+                    PastConversation(c.id, c.subject if self._may_read(c) else hidden_subject(self._guard(c), self._now),
+                                     c.state, c.team, c.owner, self._now - timedelta(days=c.id), c.channel, c.client,
+                                     not self._may_read(c))
+                    for c in past),
+                total_conversations=len(past))
+
+    def open_request(self, to_team: str, text: str, conversation_id: int | None = None) -> ActionResult:
+        with self.lock:
+            self.config.require_team(to_team)
+            if not text.strip():
+                raise ActionRefused("say what you ask for: the request text is empty")
+            new_id = max(self.conversations, default=0) + 1
+            self.add_conversation(FakeConversation(
+                new_id, text.strip().splitlines()[0][:80], self.agent, "", team=to_team, kind="request",
+                channel="internal", request_of=conversation_id, request_state="new", requester=self.agent))
+            self.add_message(new_id, "note", text.strip(), author=self.agent)
+            self.calls.append(("open_request", to_team, text, conversation_id))
+        self._changed(new_id)
+        if conversation_id is not None:
+            self._changed(conversation_id)
+        return ActionResult(True, f"request #{new_id} opened for team {to_team}", new_id)
+
+    def update_request(self, request_id: int, state: str, text: str = "") -> ActionResult:
+        with self.lock:
+            c = self.conversations[request_id]
+            if c.kind != "request":
+                return ActionResult(False, f"#{request_id} is not a request", request_id)
+            if state != "question":
+                c.request_state = state
+                c.state = "done" if state in ("done", "declined") else "open"
+            if text:
+                self.add_message(request_id, "note", text, author=self.agent)
+            self.calls.append(("update_request", request_id, state, text))
+        self._changed(request_id)
+        return ActionResult(True, f"request #{request_id} is {c.request_state}", request_id)
+
+    def requests(self, team: str | None = None, mine: bool = False, include_closed: bool = False) -> list[RequestLink]:
+        with self.lock:
+            return [self._link(c) for c in sorted(self.conversations.values(), key=lambda c: -c.id)
+                    if c.kind == "request" and (team is None or c.team == team)
+                    and (not mine or c.requester == self.agent)
+                    and (include_closed or c.request_state not in ("done", "declined"))]
+
+    def ingest(self, channel: str, data: bytes, to_address: str | None = None) -> ActionResult:
+        self.calls.append(("ingest", channel, data))
+        return ActionResult(False, "the fake service stores no channel messages")
 
     def why(self, conversation_id: int) -> WhyView:
         c = self.conversations[conversation_id]

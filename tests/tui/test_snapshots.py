@@ -228,3 +228,53 @@ def test_merge_dialog(snap_compare) -> None:
 def test_remind_dialog(snap_compare) -> None:
     """m: when (1h by default: a duration or a time) and what about."""
     assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("j", "m"))
+
+
+def _with_client_and_request():
+    service = populated_service()
+    from tests.tui.fake_service import FakeConversation
+
+    service.conversations[1].client = "Radium SA"
+    service.add_conversation(FakeConversation(9, "Old order of radium paint", "Marie Curie", "marie@radium.test",
+                                              state="done", owner="bob", channel="web", client="Radium SA"))
+    service.add_conversation(FakeConversation(6, "Two more Geiger counters: in stock?", "Ann Archer", "",
+                                              team="sales", kind="request", request_of=1, request_state="answered",
+                                              requester="ann", channel="internal"))
+    service.add_message(6, "note", "Two more Geiger counters: in stock?", author="ann", from_name="Ann Archer")
+    return service
+
+
+def test_customer_panel(snap_compare) -> None:
+    """i on Invoice 2231: the customer panel shows Marie Curie <marie@radium.test>, client Radium SA with its
+    notes, audiences, ann's 5/5 rating, and 2 conversations numbered 1-2: #9 (done, bob, [web]) and #1 (this one)."""
+    service = _with_client_and_request()
+    assert snap_compare(make_app(service), terminal_size=SIZE,
+                        run_before=press("j", "enter", "i"))
+
+
+def test_conversation_header_with_client_and_request(snap_compare) -> None:
+    """Invoice 2231 opened: under the reply line, 'client Radium SA · requests: #6 answered (team sales)'."""
+    service = _with_client_and_request()
+    assert snap_compare(make_app(service), terminal_size=SIZE,
+                        run_before=press("j", "enter"))
+
+
+def test_open_request_dialog(snap_compare) -> None:
+    """Q on Invoice 2231: 'Ask another team about Invoice 2231 is wrong', teams 1 Support and 2 Sales, the text box."""
+    assert snap_compare(make_app(populated_service()), terminal_size=SIZE,
+                        run_before=press("j", "enter", "Q"))
+
+
+def test_request_state_dialog_small_terminal(snap_compare) -> None:
+    """80x24, Q on the answered request #6: its state, requester and subject, five numbered choices and the box."""
+    service = _with_client_and_request()
+    service.conversations[6].team = "support"
+
+    async def run(pilot) -> None:
+        await settle(pilot)
+        pilot.app.open_conversation(6)
+        await settle(pilot)
+        await pilot.press("Q")
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=(80, 24), run_before=run)

@@ -38,6 +38,11 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapp
         text.append("   ")
         text.append_text(tag_chips(row.tags, tag_colours))
     text.append("\n")
+    # Client, channel and requests come second, so a small terminal that cuts the header keeps them.
+    context = context_line(detail)
+    if context.plain:
+        text.append_text(context)
+        text.append("\n")
     text.append(clean_line(row.customer_name))
     text.append(f" <{clean_line(row.customer_address)}>", style="dim")
     text.append(f"  ·  {row.state}  ·  team {clean_line(row.team or '—')}  ·  owner ")
@@ -49,21 +54,58 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapp
         text.append("  ·  ")
         text.append(f"{left} left" if not left.startswith("-") else f"overdue {left.lstrip('-')}", style=style)
         text.append(f" ({full_time(row.deadline, zone)})", style="dim")
-    text.append("\n")
-    recipients = ", ".join(clean_line(a) for a in detail.reply_to)
-    text.append(f"Reply from {clean_line(detail.reply_from)} to {recipients}")
-    if detail.reply_cc:
-        text.append("  cc " + ", ".join(clean_line(a) for a in detail.reply_cc), style="yellow")
-    if row.shared_reply:
-        text.append("  — CC'd people or a list will read it", style="bold yellow")
-    else:
-        text.append("  — private to the customer", style="green")
+    if detail.kind != "request":
+        text.append("\n")
+        recipients = ", ".join(clean_line(a) for a in detail.reply_to)
+        text.append(f"Reply from {clean_line(detail.reply_from)} to {recipients}")
+        if detail.reply_cc:
+            text.append("  cc " + ", ".join(clean_line(a) for a in detail.reply_cc), style="yellow")
+        if row.shared_reply:
+            text.append("  — CC'd people or a list will read it", style="bold yellow")
+        else:
+            text.append("  — private to the customer", style="green")
     others = [f"✎ {clean_line(short_name(a, names))} replying" for a in row.repliers if a != me]
     others += [f"◉ {clean_line(short_name(a, names))} viewing" for a in row.viewers if a != me and a not in row.repliers]
     if others:
         text.append("\n")
         text.append("  ".join(others), style="bold cyan")
     return text
+
+
+def context_line(detail: ConversationDetail) -> Text:
+    """Client, channel, and requests: what this thread is besides mail from one customer."""
+    from tui.screens.requests import WORDS, request_state_text
+
+    parts: list[Text] = []
+    if detail.client:
+        parts.append(Text.assemble("client ", (clean_line(detail.client), "bold magenta")))
+    if detail.channel not in ("mail", "internal"):
+        part = Text.assemble("via ", (clean_line(detail.channel), "bold cyan"))
+        if detail.url:
+            part.append(f" {clean_line(detail.url)}", style="dim")
+        parts.append(part)
+    if detail.request is not None:
+        link = detail.request
+        part = Text("request ", style="bold")
+        part.append(WORDS.get(link.state, link.state), style="bold yellow" if link.state == "new" else "bold")
+        part.append(f" · asked by {clean_line(link.requester)}")
+        if link.of:
+            part.append(f" about #{link.of}")
+        part.append("  (Q: answer, decline, ask)", style="dim")
+        parts.append(part)
+    if detail.requests:
+        part = Text("requests: ")
+        for n, link in enumerate(detail.requests):
+            if n:
+                part.append(", ")
+            part.append_text(request_state_text(link))
+        parts.append(part)
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for n, part in enumerate(parts):
+        if n:
+            line.append("  ·  ")
+        line.append_text(part)
+    return line
 
 
 class ConversationScreen(ConversationActions):

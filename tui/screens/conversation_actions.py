@@ -181,6 +181,22 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         if (cid := self._target("no_action")) is not None:
             self.app.start_dispose(cid)
 
+    def action_customer(self) -> None:
+        from tui.screens.customer import CustomerScreen
+
+        if (cid := self._target("customer")) is None:
+            return
+
+        def chosen(conversation_id: int | None) -> None:
+            if conversation_id is not None and conversation_id != cid:
+                self.app.open_conversation(conversation_id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(CustomerScreen(cid), callback=chosen)  # type: ignore[attr-defined]
+
+    def action_request(self) -> None:
+        if (cid := self._target("request")) is not None:
+            self.app.start_request(cid)  # type: ignore[attr-defined]
+
     def action_why(self) -> None:
         from tui.screens.why import WhyScreen
 

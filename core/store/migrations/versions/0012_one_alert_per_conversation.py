@@ -6,14 +6,14 @@ row of the group was; the older rows go. Alerts already there count as seen, so 
 does not start blinking for what its agents have looked at before.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
