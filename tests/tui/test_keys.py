@@ -13,7 +13,8 @@ from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
 from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.conversation import ConversationScreen
-from tui.screens.dialogs import ConfirmDialog, Dialog, DisposeDialog, PresenceDialog, SnoozeDialog
+from tui.screens.confirm import ConfirmDialog
+from tui.screens.dialogs import Dialog, DisposeDialog, PresenceDialog, SnoozeDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.reports import ReportsScreen

@@ -20,7 +20,8 @@ from core.work.views import ActionResult, ConversationRow
 from tui.formatting import plural
 from tui.safe import clean_line
 from tui.screens.assign import AssignScreen
-from tui.screens.dialogs import DISPOSE_REASONS, ConfirmDialog, Dialog
+from tui.screens.confirm import ConfirmDialog
+from tui.screens.dialogs import DISPOSE_REASONS, Dialog
 
 
 class OneConversation:
