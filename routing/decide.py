@@ -473,7 +473,7 @@ def _automated_route(route: _Route, facts: RoutingFacts, policy: Policy, reasons
         team = next((t for t in map(policy.team_for_address, message.recipients) if t is not None), None)
         if team is not None:
             route = _Route(route.route, TEAM_TARGET, team=team.name, team_until=route.team_until)
-    where = (f"team {route.team}'s Automated queue" if route.team
+    where = (f"the Automated queue of team {route.team}" if route.team
              else "the \u201cAutomated: no team\u201d queue that supervisors see")
     first = f"{route.agent}'s exclusive window, then " if route.target == AGENT_TARGET else ""
     reasons.append(Reason(
@@ -497,8 +497,8 @@ def _automated_ladder(route: _Route, policy: Policy, now: datetime, reasons: lis
         else:
             hours = team.hours
             rungs = (first, Rung(route.exclusive_until, TEAM, (), (),  # type: ignore[arg-type]
-                                 f"From {when(route.exclusive_until, hours)}, it waits in team {team.name}'s "  # type: ignore[arg-type]
-                                 "Automated queue; nobody is alerted."))
+                                 f"From {when(route.exclusive_until, hours)}, it waits in the Automated queue "  # type: ignore[arg-type]
+                                 f"of team {team.name}; nobody is alerted."))
     elif team is not None:
         rungs = (Rung(now, TEAM, (), (),
                       f"Team {team.name} sees it in its Automated queue; nobody is alerted."),)

@@ -167,7 +167,7 @@ def _automated_lane(conversation: ConversationState, policy: Policy, now: dateti
     return (Step(
         TO_TEAM, conversation.id,
         Reason("automated_lane", f"Conversation {conversation.id} is automated mail and its exclusive window is over: "
-               f"it waits in team {team}'s Automated queue. Nobody is alerted; it never goes to everyone or "
+               f"it waits in the Automated queue of team {team}. Nobody is alerted; it never goes to everyone or "
                "to supervisors.", {"conversation": conversation.id, "team": team}),
         visibility=TEAM, release_owner=True,
     ),)

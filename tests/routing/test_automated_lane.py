@@ -26,7 +26,7 @@ def test_first_contact_newsletter_goes_to_the_team_of_its_address_not_everyone()
     assert (decision.automated, decision.target, decision.team, decision.visibility) == (True, "team", "support", "team")
     assert [(r.visibility, r.alert_agents, r.alert_teams) for r in decision.ladder] == [("team", (), ())]
     why = " ".join(r.text for r in decision.reasons)
-    assert "team support's Automated queue" in why
+    assert "the Automated queue of team support" in why
     assert "never becomes visible to everyone and never alerts supervisors" in why
 
 
