@@ -8,7 +8,7 @@ from datetime import timedelta
 from tests.tui.conftest import SIZE, make_app, settle
 from tests.tui.fake_service import FakeComptoir, FakeConversation, populated_service
 from tui.screens.bulk import BulkReasonDialog, BulkSummaryDialog, TagDialog, TextPromptDialog
-from tui.screens.dialogs import ConfirmDialog
+from tui.screens.confirm import ConfirmDialog
 from tui.screens.main import MainScreen
 from tui.widgets.conversation_list import ConversationList
 

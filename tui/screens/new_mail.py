@@ -25,7 +25,7 @@ from tui.messages import ActionFinished
 from tui.safe import clean_line
 from tui.screens.base import ReportsWorkerErrors
 from tui.screens.composer import split_addresses
-from tui.screens.dialogs import ConfirmDialog
+from tui.screens.confirm import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.attach_field import AttachField
 from tui.widgets.top_bar import TopBar
