@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -23,7 +22,7 @@ from tui import keys
 from tui.formatting import plural
 from tui.messages import ActionFinished
 from tui.safe import clean_line
-from tui.screens.base import ReportsWorkerErrors
+from tui.screens.base import ComptoirScreen
 from tui.screens.composer import split_addresses
 from tui.screens.confirm import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
@@ -43,7 +42,7 @@ def team_addresses(config, agent: str) -> list[str]:
     return list(dict.fromkeys(a.lower() for a in [*mine, *others]))
 
 
-class NewMailScreen(ReportsWorkerErrors, Screen):
+class NewMailScreen(ComptoirScreen[None]):
     """New mail (`message` None) or a forward of `message` of `detail`."""
 
     BINDINGS = keys.bindings("composer", exclude=("saved-reply", "external-editor"))
