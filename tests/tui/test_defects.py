@@ -63,11 +63,12 @@ async def test_why_panel_shows_no_codes_no_stale_now_and_w_tells_more_than_the_s
     assert "Now:" not in panel and "Now:" not in whole
     assert panel != whole
     assert "Escalation ladder" in whole and "History" in whole and "w: the whole ladder and history" in panel
-    assert all(_rung_line(rung) in whole for rung in detail.ladder)
+    assert all(_rung_line(rung, app) in whole for rung in detail.ladder)
 
 
-def _rung_line(rung) -> str:
-    return rung.text[:40]
+def _rung_line(rung, app) -> str:
+    """The rung's words as shown: the instants in them in the user's zone (tui.formatting.localize)."""
+    return app.local_text(rung.text)[:40]
 
 
 def test_a_stored_ladder_step_in_the_past_does_not_read_now() -> None:

@@ -64,8 +64,9 @@ def test_conversation_with_failed_send_note_and_attachment(snap_compare) -> None
 
 
 def test_assign_panel(snap_compare) -> None:
-    """Claim / reassign panel over the list: Claim, Release, Take back buttons, the filter box, teams
-    with open counts then agents by presence (● available, ◐ away) with their load, and the note box."""
+    """Claim / reassign panel over the list: Claim and Release buttons (take back only on someone else's),
+    the filter box with the cursor in it, teams with open counts then agents by presence (● available,
+    ◐ away) with their load, the note box right under the list, and the title bar naming the zone (UTC)."""
     assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("a"))
 
 
@@ -143,13 +144,14 @@ def test_conflict_dialog(snap_compare) -> None:
 
 
 def test_dispose_dialog(snap_compare) -> None:
-    """No action needed on Invoice 2231: the two pending messages listed, four numbered reasons and a box
-    for another reason."""
+    """No action needed on Invoice 2231: the two pending messages listed, the reason box with the cursor
+    in it, and the four numbered ready-made reasons under it, the first highlighted."""
     assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("j", "n"))
 
 
 def test_snooze_dialog(snap_compare) -> None:
-    """Snooze presets numbered 1-4 with their times, and a box for a duration such as 90m."""
+    """The duration box with the cursor in it, then the presets numbered 1-4 with their times in the one
+    format (Mon 03 Mar 11:00 UTC), the first highlighted."""
     assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("s"))
 
 

@@ -1,7 +1,7 @@
 """Text fields own their keys: what is typed into a dialog's field is text, never an action.
 
 Each test opens a dialog the way an agent does, types a sentence that uses every letter (lower and
-upper case, so r/R, n/N, a/A, s/S, t/T, g/G, q and ? are all in it), and checks that the text is in
+upper case, so r/R, n/N, a/A, s/S, t/T, g/G, q, ?, / and the preset digits 1-4 are all in it), and checks that the text is in
 the field, the dialog is still the one on top, and the service was asked to do nothing. The
 type-ahead tests type before the dialog has finished opening.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from textual import events
 from textual.widgets import Input, TextArea
 
 from tests.tui.conftest import SIZE, make_app, settle
@@ -20,7 +21,7 @@ from tui.screens.conversation import ConversationScreen
 from tui.screens.dialogs import DisposeDialog, SaveAttachmentDialog, SnoozeDialog
 from tui.screens.main import MainScreen
 
-SENTENCE = "The quick brown fox jumps over the lazy dog; PACK MY BOX WITH FIVE DOZEN LIQUOR JUGS? q/w"
+SENTENCE = "The quick brown fox jumps over the lazy dog; PACK MY BOX WITH FIVE DOZEN LIQUOR JUGS? q/w 1 2 3 4"
 assert set("abcdefghijklmnopqrstuvwxyz") <= set(SENTENCE) and set("ABCDEFGHIJKLMNOPQRSTUVWXYZ") <= set(SENTENCE)
 
 ACTING = {"claim", "release", "take_back", "assign-to", "dispose", "done", "reopen", "note", "snooze",
@@ -166,7 +167,8 @@ async def test_keys_typed_while_the_assign_panel_opens_go_to_its_filter(fake_ser
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("a", *"cut")  # c, u, t would claim, release, take back on the list beneath
+        for key in "acut":  # all at once, as a fast typist's keys arrive: c, u, t would claim, release,
+            app.post_message(events.Key(key, key))  # take back on the list beneath
         await settle(pilot)
         assert isinstance(app.screen, AssignScreen)
         assert app.screen.query_one("#assign-filter", Input).value == "cut"
