@@ -467,6 +467,7 @@ class ComptoirApp(App[None]):
                         markup=False)
             return
         self.last_action = None
+        self.clear_notifications()  # the toast offering the undo is no longer true
         if last.is_reply and last.conversation_id is not None:
             self._reopen_after_undo = (last.conversation_id, "reply-all" if last.label == "Reply to all" else "reply")
         ids = last.event_ids
