@@ -442,7 +442,7 @@ class ComptoirApp(App[None]):
             ids = message.undo_ids or ((result.undo,) if result.undo is not None else ())
             self.last_action = remember(message.label, message.conversation_id, ids,
                                         self.service.config.workspace.send_delay)
-            undo_key = keys.key_label(keys.effective_key(keys.ACTIONS_BY_ID["undo"], self.keymap))
+            undo_key = self.undo_key()
             if self.last_action.event_ids:
                 text += f"  ({undo_key}: {'cancel the send' if self.last_action.is_reply else 'undo'})"
         timeout = max(5.0, self.last_action.seconds_left) if result.ok and self.last_action.event_ids else 5.0
@@ -689,7 +689,7 @@ class ComptoirApp(App[None]):
         if message.count:
             body = Text(f"{plural(message.count, 'conversation')} you own or that are personal to you go back to "
                         f"{'its team' if message.count == 1 else 'their teams'}, and nothing new is routed to you. "
-                        "z undoes it for 10\u00a0s and brings back those nobody took.")
+                        f"{self.undo_key()} undoes it for 10\u00a0s and brings back those nobody took.")
         else:
             body = Text("You own no open conversation; nothing new is routed to you while you are away.")
 
@@ -700,10 +700,14 @@ class ComptoirApp(App[None]):
         self.push_screen(ConfirmDialog("Go on vacation?", body, "Go on vacation (y)", "Stay (n)",
                                        destructive=bool(message.count)), callback=answered)
 
+    def undo_key(self) -> str:
+        """The key that undoes, as the user's keymap has it ("z" by default)."""
+        return keys.key_label(keys.effective_key(keys.ACTIONS_BY_ID["undo"], self.keymap))
+
     def action_undo(self) -> None:
         """z: undo the last action while it can be, or say why not."""
         last = self.last_action
-        undo_key = keys.key_label(keys.effective_key(keys.ACTIONS_BY_ID["undo"], self.keymap))
+        undo_key = self.undo_key()
         if last is None:
             self.notify("Nothing to undo.", title="Undo", severity="warning")
             return
@@ -716,6 +720,7 @@ class ComptoirApp(App[None]):
                         markup=False)
             return
         self.last_action = None
+        self.clear_notifications()  # the toast offering the undo is no longer true
         if last.is_reply and last.conversation_id is not None:
             self._reopen_after_undo = (last.conversation_id, "reply-all" if last.label == "Reply to all" else "reply")
         ids = last.event_ids

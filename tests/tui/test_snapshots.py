@@ -280,3 +280,34 @@ def test_request_state_dialog_small_terminal(snap_compare) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(service), terminal_size=(80, 24), run_before=run)
+SMALL = (80, 24)
+
+
+def test_vacation_confirmation(snap_compare) -> None:
+    """p 3 asks first: "Go on vacation?", the count of conversations going back to their teams, that z
+    undoes it for 10 s, and the safe "Stay (n)" button focused."""
+    assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("p", "3"))
+
+
+def test_vacation_confirmation_small(snap_compare) -> None:
+    """The same question fits 80x24: title, the whole sentence and both buttons."""
+    assert snap_compare(make_app(populated_service()), terminal_size=SMALL, run_before=press("p", "3"))
+
+
+def test_take_back_confirmation_small(snap_compare) -> None:
+    """t on Bob's conversation asks "Take it back from Bob?", naming #2, at 80x24, "Leave it (n)" focused."""
+    service = populated_service()
+    service.conversations[2].owner = "bob"
+    assert snap_compare(make_app(service), terminal_size=SMALL, run_before=press("t"))
+
+
+def test_quit_with_a_draft_small(snap_compare) -> None:
+    """ctrl+q in the composer with text typed asks "Quit Comptoir?" and says the draft is kept, at 80x24."""
+
+    async def run(pilot) -> None:
+        await press("j", "r")(pilot)
+        await pilot.press(*"half a thought")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+
+    assert snap_compare(make_app(populated_service()), terminal_size=SMALL, run_before=run)

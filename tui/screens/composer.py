@@ -124,6 +124,9 @@ class ComposerScreen(ComptoirScreen[None]):
         with Vertical(id="composer-head"):
             title = Text(f"{MODE_TITLES.get(self.mode, self.mode)}: ", style="bold")
             title.append(clean_line(self.detail.row.subject) or "(no subject)")
+            if self.draft is not None:
+                when = full_time(self.draft.updated_at, self.app.zone)  # type: ignore[attr-defined]
+                title.append(f"  ·  your draft from {when}", style="italic cyan")
             yield Static(title, id="composer-title")
             if self.is_note:
                 yield Static(self._note_hint(), id="composer-note-hint")
@@ -204,9 +207,6 @@ class ComposerScreen(ComptoirScreen[None]):
         body.focus()
         body.move_cursor((0, 0))
         self._saved = self.draft_state()
-        if self.draft is not None:
-            when = full_time(self.draft.updated_at, self.app.zone)  # type: ignore[attr-defined]
-            self.app.notify(f"Your draft from {when} is back.", title="Draft", markup=False)
         if os.environ.get("VISUAL") or os.environ.get("EDITOR"):
             self.call_after_refresh(self.action_external_editor)
 

@@ -103,7 +103,8 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         body.append(clean_line(owner), style="bold")
         body.append(" owns ")
         body.append(self._described(row, cid))
-        body.append(f". It becomes yours and {clean_line(owner)} is told you took it. z undoes it for 10\u00a0s.")
+        body.append(f". It becomes yours and {clean_line(owner)} is told you took it. "
+                    f"{self.app.undo_key()} undoes it for 10\u00a0s.")  # type: ignore[attr-defined]
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -146,7 +147,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         else:
             title = "Make it readable again?"
             body.append(": everyone who may see its queue will read it again.")
-        body.append(" z undoes it for 10\u00a0s.")
+        body.append(f" {self.app.undo_key()} undoes it for 10\u00a0s.")  # type: ignore[attr-defined]
 
         def answered(yes: bool | None) -> None:
             if yes:
