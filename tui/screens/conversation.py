@@ -86,10 +86,20 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
         self.app.refresh_alert_bars()  # type: ignore[attr-defined]
         self.query_one("#messages").focus()
-        # Flow read this one ahead: show it now, then refresh it (it may be a few seconds old).
-        ahead = self.app.take_prefetched(self.conversation_id)  # type: ignore[attr-defined]
+        self.show_conversation(self.conversation_id)
+
+    def show_conversation(self, conversation_id: int) -> None:
+        """Show this conversation here: flow moves on in the same screen (a new screen costs a full
+        compose and restyle). What flow read ahead shows at once, then is refreshed (it may be seconds old)."""
+        self.conversation_id = conversation_id
+        self.detail = None
+        ahead = self.app.take_prefetched(conversation_id)  # type: ignore[attr-defined]
         if ahead is not None:
             self.show_detail(DetailLoaded(ahead, "show"))
+        else:
+            self.query_one("#conversation-header", Static).update(Text("Loading…"))
+            self.query_one("#messages", VerticalScroll).remove_children()
+            self.query_one("#routing", Static).update(Text(""))
         self.load_detail()
 
     # -- ConversationActions -----------------------------------------------------------------
@@ -109,6 +119,8 @@ class ConversationScreen(ReportsWorkerErrors, ConversationActions, Screen):
         if message.purpose != "show":
             return
         message.stop()
+        if message.detail.row.id != self.conversation_id:  # read before flow moved on to the next one
+            return
         previous = self.detail
         self.detail = message.detail
         now = self.app.now()  # type: ignore[attr-defined]

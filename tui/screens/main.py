@@ -168,7 +168,9 @@ class MainScreen(ReportsWorkerErrors, ConversationActions, Screen):
         self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
         self.app.refresh_alert_bars()  # type: ignore[attr-defined]
         self.query_one("#search", Input).display = False
-        self.query_one("#go-to", Input).display = False
+        go_to = self.query_one("#go-to", Input)
+        go_to.display = False
+        go_to.border_title = "Go to conversation #"
         self.conversation_list.focus()
         # Titles now (config only), counts when the workers have them: the first screen waits for neither.
         titles = self.app.service.queue_titles()  # type: ignore[attr-defined]
