@@ -238,7 +238,7 @@ def report(worked: list[Worked], size: tuple[int, int], queue: str) -> None:
     for step in (step for w in worked for step in w.steps):
         by_key.setdefault(step.key, []).append(step.seconds * 1000)
     print("per key, median ms: " + ", ".join(f"{key} {statistics.median(v):.0f}" for key, v in by_key.items()))
-    print("latency: send-keys to the first capture-pane showing the expected screen, polled every 3 ms")
+    print("latency: send-keys to the first capture-pane showing the expected screen, polled every 5 ms")
 
 
 def main() -> int:
