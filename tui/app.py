@@ -509,7 +509,7 @@ class ComptoirApp(App[None]):
             listing.move_to(following)
             self.viewing_id = following
             self.send_heartbeat()
-            self.switch_screen(ConversationScreen(following))
+            top.show_conversation(following)
         elif top is main and following is not None and listing.cursor_id in (conversation_id, following):
             listing.move_to(following)
             self.open_conversation(following)

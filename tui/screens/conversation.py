@@ -131,10 +131,20 @@ class ConversationScreen(ConversationActions):
         self.app.fill_top_bar(self.query_one(TopBar))
         self.app.refresh_alert_bars()
         self.query_one("#messages").focus()
-        # Flow read this one ahead: show it now, then refresh it (it may be a few seconds old).
-        ahead = self.app.take_prefetched(self.conversation_id)
+        self.show_conversation(self.conversation_id)
+
+    def show_conversation(self, conversation_id: int) -> None:
+        """Show this conversation here: flow moves on in the same screen (a new screen costs a full
+        compose and restyle). What flow read ahead shows at once, then is refreshed (it may be seconds old)."""
+        self.conversation_id = conversation_id
+        self.detail = None
+        ahead = self.app.take_prefetched(conversation_id)
         if ahead is not None:
             self.show_detail(ConversationLoaded(ahead))
+        else:
+            self.query_one("#conversation-header", Static).update(Text("Loading…"))
+            self.query_one("#messages", VerticalScroll).remove_children()
+            self.query_one("#routing", Static).update(Text(""))
         self.load_detail()
 
     # -- ConversationActions -----------------------------------------------------------------
@@ -152,6 +162,8 @@ class ConversationScreen(ConversationActions):
     @on(ConversationLoaded)
     def show_detail(self, message: ConversationLoaded) -> None:
         message.stop()
+        if message.detail.row.id != self.conversation_id:  # read before flow moved on to the next one
+            return
         previous = self.detail
         self.detail = message.detail
         now = self.app.now()

@@ -173,7 +173,9 @@ class MainScreen(ConversationActions):
         self.app.fill_top_bar(self.query_one(TopBar))
         self.app.refresh_alert_bars()
         self.query_one("#search", Input).display = False
-        self.query_one("#go-to", Input).display = False
+        go_to = self.query_one("#go-to", Input)
+        go_to.display = False
+        go_to.border_title = "Go to conversation #"
         self.conversation_list.focus()
         # Titles now (config only), counts when the workers have them: the first screen waits for neither.
         self.conversation_list.tag_colours = self.app.tag_colours
