@@ -155,8 +155,9 @@ def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, write
             # The last rung: supervisors get one alert per team that stands for all its overdue conversations
             # (core.work.alerting.DIGEST_KINDS), not one per conversation: a backlog is one thing to act on.
             writes.journal.add_alerts(
-                (NewAlert(agent, "overdue", f"Team {row.team or '(none)'} has conversations past their team window; "
-                          f"the latest: {step.reason.text}", None, row.team)
+                (NewAlert(agent, "overdue", (f"Team {row.team} has conversations" if row.team else
+                                             "Conversations without a team are") +
+                          f" past their team window; the latest: {step.reason.text}", None, row.team)
                  for agent in alert_recipients(ws, step.alert_agents, step.alert_teams)), now)
         else:
             # One alert per agent and conversation: a later rung of this pass replaces an earlier one.

@@ -114,7 +114,7 @@ async def test_the_bar_counts_alerts_by_kind_in_plain_words() -> None:
         await settle(pilot)
         bar = app.screen.query_one(AlertBar)
         shown = bar.render().plain
-        assert shown.startswith("▲ 4 alerts: 1 assigned to you · 2 windows closing · 1 snooze over   [A] to see them")
+        assert shown.startswith("▲ 4 alerts [A]: 1 assigned to you · 2 windows closing · 1 snooze over   ")
         assert "Window closes in 12 min: Contract renewal" in shown  # the newest one
         await pilot.press("A")
         await settle(pilot)
@@ -136,7 +136,7 @@ async def test_the_bar_blinks_only_for_unseen_alerts_that_ask_to_act() -> None:
         await settle(pilot)
         bar = app.screen.query_one(AlertBar)
         assert bar.has_class("-pending") and not bar.has_class("-lit")
-        assert bar.render().plain.startswith("▲ 1 alert: 1 taken from you")
+        assert bar.render().plain.startswith("▲ 1 alert [A]: 1 taken from you")
         service.add_alert("escalation", "Conversation 3: team hifi now sees it", 3)
         app.load_alerts()
         await settle(pilot)
@@ -162,4 +162,4 @@ async def test_opening_a_conversation_acknowledges_its_alerts() -> None:
         assert ("acknowledge_conversation", 1) in service.calls
         await settle(pilot)
         bar = app.screen.query_one(AlertBar)
-        assert bar.render().plain.startswith("▲ 1 alert: 1 assigned to you")
+        assert bar.render().plain.startswith("▲ 1 alert [A]: 1 assigned to you")

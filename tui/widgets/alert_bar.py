@@ -35,9 +35,10 @@ def bar_text(alerts: list[AlertView], now: datetime | None, zone: tzinfo | None,
     count = len(alerts)
     shown = f"{count}+" if count >= ALERTS_SHOWN else str(count)
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"▲ {shown} alert{'s' if count != 1 else ''}: ")
+    # The key comes first: at 80 columns the end of the line is cut.
+    text.append(f"▲ {shown} alert{'s' if count != 1 else ''} [{alerts_key}]: ")
     text.append(" · ".join(counts_in_words(a.kind for a in alerts)))
-    text.append(f"   [{alerts_key}] to see them   ")
+    text.append("   ")
     if now is not None:
         text.append(short_time(newest.created_at, now, zone) + "  ", style="dim")
     # Instants in core's texts are UTC; the reader sees them in their own zone (tui.formatting.localize).
