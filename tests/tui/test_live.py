@@ -76,6 +76,7 @@ async def test_claim_reply_and_dispose_through_the_real_service(demo_service) ->
     from textual.widgets import TextArea
 
     app = make_app(demo_service)
+    app.open_next = False  # stay on the conversation to see the reply in it (test_flow.py covers moving on)
     async with app.run_test(size=SIZE) as pilot:
         listing = await _open_team_queue(pilot)
         target = _unclaimed(listing)
