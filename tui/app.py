@@ -221,7 +221,7 @@ class ComptoirApp(App[None]):
             return
         await super().on_event(event)
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         """A key that bubbled up unused, about to be looked up in the bindings: when it was forwarded
         before the key ahead of it opened a screen (a fast typist), that screen is on top now but not
         ready; the key is held for it instead of firing one of its bindings. (Runs before App._on_key.)"""
