@@ -2,7 +2,8 @@
 (`change`, with a NOTIFY on PostgreSQL that wakes the change feeds), always inside the caller's transaction.
 
 Two ways in:
-- one action, in a Session: `record_event`, `raise_alerts`, `record_change`, `acknowledge_alerts`;
+- one action, in a Session: `record_event`, `raise_alerts`, `record_change`, `acknowledge_alerts`,
+  `prune_changes` (and `alert_supervisors`, which opens its own transaction);
 - a batch (ingestion, escalation, the claim's driver-level path): a `JournalBatch` collects the rows,
   then `flush(sql)` writes them with executemany on the DBAPI cursor (core.store.rawsql), which is what
   keeps ingestion at about 1 ms a mail.
