@@ -25,7 +25,7 @@ from core.work.journal import acknowledge_alerts
 from core.workspace.folder import Workspace, init_workspace, open_workspace
 
 DEMO_AGENT = "marie"
-DEMO_VERSION = "6"
+DEMO_VERSION = "7"
 """Bumped when the demo's content or the schema changes, so a cached demo template is rebuilt."""
 DOMAIN = "comptoir-demo.test"
 
