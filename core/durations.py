@@ -16,11 +16,14 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(delta: timedelta) -> str:
-    """Compact form such as '1h30m' or '-15m' for lists and reasons."""
+def format_duration(delta: timedelta, seconds: bool = False) -> str:
+    """The one compact duration: '1h30m', '2d4h', '-15m' (its two largest units); with `seconds`, a
+    duration under a minute is '45s' instead of '0m' (reports measure replies that fast)."""
     total = int(delta.total_seconds())
     sign = "-" if total < 0 else ""
     total = abs(total)
+    if seconds and total < 60:
+        return f"{sign}{total}s"
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
@@ -35,16 +38,7 @@ def format_duration(delta: timedelta) -> str:
 
 
 def format_seconds(seconds: float | None) -> str:
-    """Compact report duration: 45s, 12m, 3h05, 2d04; '-' when there is none."""
+    """A report's duration given in seconds, in format_duration's form; '-' when there is none."""
     if seconds is None:
         return "-"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours}h{minutes % 60:02d}"
-    return f"{hours // 24}d{hours % 24:02d}"
+    return format_duration(timedelta(seconds=round(seconds)), seconds=True)

@@ -203,7 +203,7 @@ def test_command_line_table_csv_and_json(tmp_path, capsys):
     capsys.readouterr()
     assert comptoir_main(args) == 0
     table = capsys.readouterr().out
-    assert "first response (wall)          2   34h30  2d18" in table  # 34 h 30 median, 66 h 30 p90
+    assert "first response (wall)          2   1d10h  2d18h" in table  # 34 h 30 median, 66 h 30 p90
     assert "Answered within the team window:      40% (2/5)" in table
     assert comptoir_main([*args, "--csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
