@@ -32,7 +32,7 @@ def refused(message: str, conversation_id: int | None = None, winner: str | None
     return ActionResult(False, message, conversation_id, winner)
 
 
-def unreadable(ws: Workspace, agent: str, conv, now: datetime) -> ActionResult | None:
+def unreadable(ws: Workspace, agent: str, conv: Conversation, now: datetime) -> ActionResult | None:
     """The refusal for an agent who may not read the conversation (core.work.access), naming none of its
     content; None when they may. Nobody acts on what they may not read."""
     reader = Reader.of(ws.config, agent)
