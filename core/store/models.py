@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
@@ -18,6 +19,16 @@ def rows_changed(result: Any) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"rows_changed takes the result of an UPDATE or DELETE, not {type(result).__name__}")
     return result.rowcount
+
+
+def stored_ids(ids: Iterable[int | None]) -> list[int]:
+    """Ids read back from the database (never NULL there; SQLModel types the column Optional, see id_of)."""
+    found: list[int] = []
+    for value in ids:
+        if value is None:
+            raise ValueError("a stored row came back without an id")
+        found.append(value)
+    return found
 
 
 def id_of(row: Any) -> int:
