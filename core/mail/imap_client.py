@@ -14,9 +14,10 @@ import logging
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Literal, Sequence, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Iterable, Literal, Sequence, TypeVar
 
 import aioimaplib
 from aioimaplib.aioimaplib import AUTH, SELECTED, Command, quoted, time2internaldate

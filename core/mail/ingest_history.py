@@ -10,9 +10,9 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from core.instants import NO_DEADLINE
 from core.mail.mime import ParsedMail
 from core.mail.threading_keys import thread_lookup_ids
-from core.instants import NO_DEADLINE
 
 if TYPE_CHECKING:
     from core.mail.ingest import IncomingMail, IngestReport

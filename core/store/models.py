@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import CursorResult, JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Re-exported (the `as` form says so to mypy): models' users import them from here.
-from core.instants import NO_DEADLINE as NO_DEADLINE, utcnow as utcnow
+from core.instants import NO_DEADLINE as NO_DEADLINE
+from core.instants import utcnow as utcnow
 
 
 def rows_changed(result: Any) -> int:
