@@ -57,8 +57,8 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
     own_agent = policy.agent_for_address(message.sender)
     own_client = policy.client_for_address(message.sender)
     if own_team or own_agent or own_client:
-        owner = (f"team {own_team.name}" if own_team else own_agent.label if own_agent  # type: ignore[union-attr]
-                 else f"client {own_client.name}")  # type: ignore[union-attr]
+        owner = (f"team {own_team.name}" if own_team else own_agent.label if own_agent
+                 else f"client {own_client.name}" if own_client else "")
         reasons.append(Reason(
             "own_sender",
             f"The sender {message.sender} is one of our own addresses ({owner}): "

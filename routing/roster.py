@@ -64,7 +64,7 @@ def on_duty(
     start = members.index(last) + 1 if last in members else 0
     ordered = [*members[start:], *members[:start]]
     login = next(m for m in ordered if m in present)
-    after = f" after {label(last)}" if last in members else ""
+    after = f" after {label(last)}" if last is not None and last in members else ""
     return OnDuty(login, f"Team {team}'s round-robin roster gives it to {label(login)}, the next member at work{after}")
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from aioimaplib.aioimaplib import CRLF, Command, FetchCommand, IMAP4ClientProtocol, IncompleteRead, literal_data_re
 
@@ -21,16 +23,20 @@ _aioimaplib_log = logging.getLogger("aioimaplib.aioimaplib")
 _EXISTS_NOTICE = re.compile(rb"^\* \d+ EXISTS\b", re.IGNORECASE)
 
 
-class ImapProtocol(IMAP4ClientProtocol):
+class ImapProtocol(IMAP4ClientProtocol):  # type: ignore[misc] # aioimaplib ships no type information
     """aioimaplib's protocol with a connection-lost future, every EXISTS counted, and a reader that is linear
     and non-recursive. Each override replaces a private method of IMAP4ClientProtocol."""
 
+    # Set by aioimaplib's IMAP4ClientProtocol; declared for the type checker.
+    incomplete_line: bytes
+    current_command: Command | None
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop)
-        self.lost: asyncio.Future = loop.create_future()
+        self.lost: asyncio.Future[Exception | None] = loop.create_future()
         self.exists_notices = 0
 
-    def _untagged_response(self, line: bytes):
+    def _untagged_response(self, line: bytes) -> Any:
         # Why: upstream drops an EXISTS that arrives during SEARCH and other async commands; count every one.
         if _EXISTS_NOTICE.match(line):
             self.exists_notices += 1
@@ -54,7 +60,8 @@ class ImapProtocol(IMAP4ClientProtocol):
             self.current_command = incomplete_read.cmd
             self.incomplete_line = incomplete_read.data
 
-    def _handle_responses(self, data: bytes, line_handler, current_cmd: Command | None = None) -> None:
+    def _handle_responses(self, data: bytes, line_handler: Callable[[bytes, Command | None], Command | None],
+                          current_cmd: Command | None = None) -> None:
         # Why: same logic as upstream, as a loop over an offset: upstream recurses once per line (RecursionError
         # near 950 lines, #118) and copies the rest of the buffer at every line.
         pos, end = 0, len(data)
@@ -90,7 +97,7 @@ class ImapProtocol(IMAP4ClientProtocol):
                 current_cmd = None
 
 
-class UidFetchCommand(FetchCommand):
+class UidFetchCommand(FetchCommand):  # type: ignore[misc] # aioimaplib ships no type information
     """UID FETCH whose "is the message data complete" check is incremental.
 
     Why: upstream's wait_data rescans the whole response at every line, quadratic in a batch of 500 mails.
@@ -110,7 +117,7 @@ class UidFetchCommand(FetchCommand):
         return self._open_parens != 0
 
 
-class SelectLikeCommand(Command):
+class SelectLikeCommand(Command):  # type: ignore[misc] # aioimaplib ships no type information
     """A command filed as SELECT so aioimaplib hands it every untagged line, sent on the wire as `verb`.
 
     Why: upstream treats EXAMINE as an asynchronous command, so its EXISTS/UIDVALIDITY lines would be dropped.

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from core.mail.mime import ParsedMail
 from core.store.models import OutboxItem
 from core.workspace.folder import Workspace
-from routing import Decision
+from routing import BusinessHours, Decision
 from routing.wording import when
 
 NO_REPLY_EXPECTED = "No reply is expected to this address: we read everything sent here, but usually cannot answer."
@@ -67,14 +67,14 @@ def queue_autoack(
     return True
 
 
-def _team_hours(ws: Workspace, team: str | None):
+def _team_hours(ws: Workspace, team: str | None) -> BusinessHours | None:
     from core.work.policy import team_hours
 
     found = ws.config.team(team) if team else None
     return team_hours(found) if found else None
 
 
-def expectation(decision: Decision | None, hours=None) -> str:
+def expectation(decision: Decision | None, hours: BusinessHours | None = None) -> str:
     """One sentence on what the customer can expect, from the routing decision: none for an informational
     address, else when the team's turn ends (the latest a first answer is due by the ladder)."""
     if decision is None:

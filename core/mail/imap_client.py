@@ -14,9 +14,10 @@ import logging
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import AsyncIterator, Awaitable, Iterable, Literal, Sequence, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Iterable, Literal, Sequence, TypeVar
 
 import aioimaplib
 from aioimaplib.aioimaplib import AUTH, SELECTED, Command, quoted, time2internaldate
@@ -70,7 +71,7 @@ class ImapTimeout(ImapConnectionLost):
     """No answer within the named timeout; the connection was closed."""
 
 
-def _keepalive(sock) -> None:
+def _keepalive(sock: socket.socket | None) -> None:
     """TCP keepalive after 60 s of silence, then every 10 s, 3 tries: a vanished peer (a host gone, a NAT that
     forgot us) fails the connection in about 90 s even in a long IDLE. A frozen server process is not seen
     this way (its kernel still answers): core.mail.mailbox_sync probes with commands for that."""
@@ -124,7 +125,8 @@ def imap_quote(value: str) -> str:
     """A quoted IMAP string for search criteria (ASCII; CR/LF refused)."""
     if "\r" in value or "\n" in value or "\0" in value:
         raise ImapError("search values cannot contain CR, LF or NUL")
-    return quoted(value)
+    text: str = quoted(value)  # aioimaplib is untyped
+    return text
 
 
 def is_loopback(host: str) -> bool:
@@ -206,7 +208,7 @@ class ImapClient:
         if "STARTTLS" not in self._capabilities:
             self._abort()
             raise ImapTlsError(f"{self.host}:{self.port} does not offer STARTTLS")
-        proto = self._proto
+        proto = self._opened()
         response = await self._run("STARTTLS", proto.execute(Command("STARTTLS", proto.new_tag(), loop=proto.loop)),
                                    self.timeouts.command)
         if response.result != "OK":
@@ -216,6 +218,8 @@ class ImapClient:
             # Bytes after the STARTTLS OK were injected before encryption (CVE-2011-0411 style): never read them.
             self._abort()
             raise ImapTlsError(f"{self.host} sent data after accepting STARTTLS; connection dropped")
+        if self._ssl_context is None:
+            raise ImapTlsError(f"STARTTLS with {self.host} needs a TLS context, which only mode 'plain' goes without")
         loop = asyncio.get_running_loop()
         try:
             proto.transport = await asyncio.wait_for(
@@ -241,7 +245,7 @@ class ImapClient:
             response = await self._command("CAPABILITY", Command("CAPABILITY", proto.new_tag(), loop=proto.loop))
             capabilities = self._parse("CAPABILITY", parse_capability, _untagged(response, b"CAPABILITY"))
         self._capabilities = capabilities
-        self._proto.capabilities = set(capabilities)  # aioimaplib checks IDLE/MOVE/UIDPLUS in this set
+        self._opened().capabilities = set(capabilities)  # aioimaplib checks IDLE/MOVE/UIDPLUS in this set
 
     async def login(self, user: str, password: str) -> None:
         """LOGIN with quoted user and password; raises ImapAuthError (without the password) when refused."""
@@ -289,7 +293,7 @@ class ImapClient:
         await self.connect()
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.logout()
 
     # -- mailbox commands
@@ -381,7 +385,7 @@ class ImapClient:
         if "IDLE" not in self._capabilities:
             raise ImapError(f"{self.host} has no IDLE; poll with noop() instead")
         await self._acquire("IDLE")
-        idle_task: asyncio.Future | None = None
+        idle_task: asyncio.Future[Any] | None = None
         try:
             while not proto.idle_queue.empty():  # pushes left from an earlier IDLE were already synced
                 proto.idle_queue.get_nowait()
@@ -462,6 +466,12 @@ class ImapClient:
 
     # -- plumbing
 
+    def _opened(self) -> ImapProtocol:
+        """The protocol of a connection opened by connect() (which may have been lost since)."""
+        if self._proto is None:
+            raise ImapError("not connected: call connect() first")
+        return self._proto
+
     def _require(self) -> ImapProtocol:
         if self._proto is None:
             raise ImapError("not connected: call connect() first")
@@ -491,7 +501,7 @@ class ImapClient:
         response = await self._command("UID FETCH", command, extra_seconds=expected_bytes / self.timeouts.fetch_min_rate)
         return self._parse("UID FETCH", parse_fetch, response.lines[:-1])
 
-    async def _command(self, what: str, command: Command | Awaitable, extra_seconds: float = 0.0):
+    async def _command(self, what: str, command: Command | Awaitable[Any], extra_seconds: float = 0.0) -> Any:
         """Run one command alone on the connection and return its OK response (NO/BAD raise)."""
         proto = self._require()
         await self._acquire(what)
@@ -527,7 +537,8 @@ class ImapClient:
             task.cancel()
             raise ImapConnectionLost(f"{what}: connection to {self.host}:{self.port} is closed")
         try:
-            await asyncio.wait_for(asyncio.wait({task, proto.lost}, return_when=asyncio.FIRST_COMPLETED),
+            racing: set[asyncio.Future[Any]] = {task, proto.lost}
+            await asyncio.wait_for(asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED),
                                    max(timeout, 0.0))
         except asyncio.TimeoutError:
             task.cancel()
@@ -556,7 +567,8 @@ class ImapClient:
             self._abort()
             raise ImapConnectionLost(f"{what}: connection to {self.host} failed: {error}") from None
 
-    def _parse(self, what: str, parser, lines):
+    def _parse(self, what: str, parser: Callable[[Sequence[bytes | bytearray]], T],
+               lines: Sequence[bytes | bytearray]) -> T:
         try:
             return parser(lines)
         except ImapParseError as error:

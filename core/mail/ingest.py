@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from typing import Any
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from sqlmodel import Session
 from core.mail.autoack import queue_autoack
 from core.mail.ingest_history import HistoryAndSentMail, first_ours
 from core.mail.mime import ParsedMail, parse_mail
-from core.store.models import NO_DEADLINE
+from core.instants import NO_DEADLINE
 from core.store.rawmail import pack
 from core.mail.parse_worker import content_key
 from core.work.journal import JournalBatch
@@ -82,6 +83,20 @@ class IncomingMail:
     """Where the customer wrote from: mail, or the channel `comptoir ingest --channel` named (web)."""
     url: str | None = None
     """The page a channel message was sent from, kept in its "channel" event."""
+
+    @property
+    def prepared(self) -> ParsedMail:
+        """The parsed mail, which prepare_mail sets: a batch holds only prepared mail."""
+        if self.parsed is None:
+            raise ValueError("an incoming mail reached a batch unparsed: pass it through prepare_mail first")
+        return self.parsed
+
+    @property
+    def content_key(self) -> str:
+        """content_key(raw, parsed), which prepare_mail sets."""
+        if self.key is None:
+            raise ValueError("an incoming mail reached a batch without its content key: pass it through prepare_mail")
+        return self.key
 
 
 @dataclass(frozen=True)
@@ -179,29 +194,35 @@ class _Batch(HistoryAndSentMail):
     def __init__(self, ws: Workspace, s: Session, sql: RawSql, policy: Policy | None, ours: set[str],
                  now: datetime) -> None:
         self.ws, self.s, self.sql, self.policy, self.ours, self.now = ws, s, sql, policy, ours, now
-        self.sources: list[dict] = []
-        self.attachments: list[dict] = []
+        self.sources: list[dict[str, Any]] = []
+        self.attachments: list[dict[str, Any]] = []
         self.journal = JournalBatch(ws, sql.sqlite)
         """The batch's events and alerts, and its change-log rows, written at the end."""
-        self.search: list[dict] = []
+        self.search: list[dict[str, Any]] = []
         self.thread_ids: dict[str, int] = {}
         self.contacts: dict[str, ContactRef | None] = {}
         self.by_key: dict[str, tuple[int, int, list[str]]] = {}
         """content key -> (message id, conversation id, delivered_to) of inbound messages."""
         self.known_names: set[str] = set()
-        self.ratings: dict[int, list[tuple]] = {}
+        self.ratings: dict[int, list[tuple[Any, ...]]] = {}
         """contact id -> (agent, score, rated_on) rows, for the senders known when the batch started."""
         self.answers: dict[str, tuple[int, str | None, datetime]] = {}
         """Message-ID -> (conversation id, agent, when) of a reply already stored from the sent folder."""
         self.outbound_ids: set[str] = set()
         """Message-IDs of outbound messages already stored (our own replies, appended to Sent)."""
-        self.conv_rows: dict[int, tuple] = {}
+        self.conv_rows: dict[int, tuple[Any, ...]] = {}
         """conversation id -> (id, owner, confidential, subject, team) as this batch last wrote it."""
         self._whens: dict[datetime | None, object] = {}
         self._keys: dict[tuple[str, str], str | None] = {}
         self.on_duty: dict[str, str] = {}
         """team -> the member its round-robin roster last gave a message to (kept in the meta table)."""
         self.on_duty_changed: set[str] = set()
+
+    def _routing_policy(self) -> Policy:
+        """The policy, which ingest_batch builds whenever the batch holds mail."""
+        if self.policy is None:
+            raise RuntimeError("a batch with mail has no routing policy: ingest_batch builds one for any mail")
+        return self.policy
 
     def _thread_key(self, subject: str, customer: str) -> str | None:
         """subject_fallback_key, remembered for the batch (a new conversation's is looked up first)."""
@@ -227,22 +248,22 @@ class _Batch(HistoryAndSentMail):
         report.already_seen += len(mails) - len(fresh)
         for key, mid, cid, delivered in sql.all_in(
                 "SELECT content_hash, id, conversation_id, delivered_to FROM message "
-                "WHERE direction = 'inbound' AND content_hash IN ({})", [m.key for m in fresh]):
+                "WHERE direction = 'inbound' AND content_hash IN ({})", [m.content_key for m in fresh]):
             self.by_key.setdefault(key, (mid, cid, list(sql.read_json(delivered) or [])))
-        wanted = {i for m in fresh for i in thread_lookup_ids(m.parsed)}
+        wanted = {i for m in fresh for i in thread_lookup_ids(m.prepared)}
         for mid, cid in sql.all_in("SELECT message_id, conversation_id FROM message WHERE message_id IN ({}) "
                                    "ORDER BY id", wanted):
             self.thread_ids.setdefault(mid, cid)
-        inbound_ids = [m.parsed.message_id for m in fresh if not m.sent and m.parsed.message_id]
+        inbound_ids = [m.prepared.message_id for m in fresh if not m.sent and m.prepared.message_id]
         for irt, cid, author, at in sql.all_in(
                 "SELECT in_reply_to, conversation_id, author, received_at FROM message "
                 "WHERE direction = 'outbound' AND in_reply_to IN ({}) ORDER BY id", inbound_ids):
-            self.answers.setdefault(irt, (cid, author, sql.read_when(at)))
-        sent_ids = [m.parsed.message_id for m in fresh if m.sent and m.parsed.message_id]
+            self.answers.setdefault(irt, (cid, author, sql.read_instant(at)))
+        sent_ids = [m.prepared.message_id for m in fresh if m.sent and m.prepared.message_id]
         self.outbound_ids = {mid for (mid,) in sql.all_in(
             "SELECT message_id FROM message WHERE direction = 'outbound' AND message_id IN ({})", sent_ids)}
-        senders = {(m.parsed.from_addr or "unknown@invalid") for m in fresh if not m.sent}
-        senders |= {self._customer_of_sent(m.parsed) for m in fresh if m.sent}
+        senders = {(m.prepared.from_addr or "unknown@invalid") for m in fresh if not m.sent}
+        senders |= {self._customer_of_sent(m.prepared) for m in fresh if m.sent}
         for cid, address, name, audiences in sql.all_in(
                 "SELECT id, address, name, audiences FROM contact WHERE address IN ({})", senders):
             self.contacts[address] = ContactRef(cid, address, list(sql.read_json(audiences) or []))
@@ -253,10 +274,10 @@ class _Batch(HistoryAndSentMail):
                 "SELECT contact_id, agent, score, rated_on FROM rating WHERE contact_id IN ({}) ORDER BY id",
                 [c.id for c in self.contacts.values() if c is not None]):
             self.ratings.setdefault(contact_id, []).append((agent, score, rated_on))
-        raws = {}
+        raws: dict[str, bytes] = {}
         for m in fresh:
-            if m.key not in self.by_key:
-                raws.setdefault(m.parsed.content_hash, m.raw)
+            if m.content_key not in self.by_key:
+                raws.setdefault(m.prepared.content_hash, m.raw)
         if raws:
             conflict = "OR IGNORE " if sql.sqlite else ""
             tail = "" if sql.sqlite else " ON CONFLICT (sha256) DO NOTHING"
@@ -269,9 +290,9 @@ class _Batch(HistoryAndSentMail):
             self._one(mail, min(mail.internaldate or self.now, self.now), report)
         self._flush()
 
-    def _known_sources(self, mails: list[IncomingMail]) -> set[tuple]:
+    def _known_sources(self, mails: list[IncomingMail]) -> set[tuple[Any, ...]]:
         positioned = [m for m in mails if m.uid is not None and m.account is not None]
-        found: set[tuple] = set()
+        found: set[tuple[Any, ...]] = set()
         groups = {(m.account, m.mailbox or "INBOX", m.uidvalidity or 0) for m in positioned}
         for account, mailbox, validity in groups:
             uids = [m.uid for m in positioned if (m.account, m.mailbox or "INBOX", m.uidvalidity or 0) ==
@@ -289,11 +310,11 @@ class _Batch(HistoryAndSentMail):
                              "v": mail.uidvalidity or 0, "u": mail.uid, "t": self.when(now)})
 
     def _one(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
-        sql, parsed = self.sql, mail.parsed
+        sql, parsed = self.sql, mail.prepared
         if mail.sent:
             self._one_sent(mail, now, report)
             return
-        same = self.by_key.get(mail.key)
+        same = self.by_key.get(mail.content_key)
         if same is not None:
             self._merge(mail, same, now, report)
             return
@@ -307,11 +328,12 @@ class _Batch(HistoryAndSentMail):
         facts = routing_facts(sql, parsed, now, contact, conv, self.ratings.get(contact.id, ()))
         if self.on_duty:
             facts = dataclasses.replace(facts, last_on_duty=dict(self.on_duty))
-        decision = decide(facts, self.policy, now)
+        policy = self._routing_policy()
+        decision = decide(facts, policy, now)
         self._remember_on_duty(decision)
         is_new = conv is None
         # Mail to a client's address is answered from that address, and acknowledged with its template.
-        delivered = (_client_address(parsed, self.policy) if decision.client else "") or mail.delivered_to \
+        delivered = (_client_address(parsed, policy) if decision.client else "") or mail.delivered_to \
             or first_ours(parsed, self.ours)
         subject = parsed.subject or "(no subject)"
         if conv is None:
@@ -344,7 +366,7 @@ class _Batch(HistoryAndSentMail):
                         now, message_id=msg_id, reason=INFORMATIONAL)
         else:
             msg_id = self._message(conv.id, mail, customer, delivered, now)
-        self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new, snapshot(facts, self.policy))
+        self._apply_decision(conv, decision, values, msg_id, parsed, now, is_new, snapshot(facts, policy))
         if is_new and decision.auto_ack_allowed and delivered and self.ws.config.autoack:
             queue_autoack(self.s, self.ws, conv.id, conv.team_after, parsed, customer, delivered, now, decision)
         report.new_messages += 1
@@ -353,7 +375,7 @@ class _Batch(HistoryAndSentMail):
 
     def _remember_on_duty(self, d: Decision) -> None:
         """A round-robin roster's choice is where its next turn starts."""
-        team = self.policy.team(d.team) if d.route == "on_duty" else None
+        team = self._routing_policy().team(d.team) if d.route == "on_duty" else None
         if team is not None and team.roster is not None and team.roster.kind == "round-robin" and d.agent:
             self.on_duty[team.name] = d.agent
             self.on_duty_changed.add(team.name)
@@ -363,7 +385,7 @@ class _Batch(HistoryAndSentMail):
                  disposed_at: datetime | None = None, reason: str | None = None,
                  disposed_by: str | None = None) -> int:
         """Insert one message with its source, attachments and search row; returns its id."""
-        sql, parsed = self.sql, mail.parsed
+        sql, parsed = self.sql, mail.prepared
         to_addrs = [a for _n, a in parsed.to]
         cc_addrs = [a for _n, a in parsed.cc]
         msg_id = sql.insert(
@@ -380,12 +402,12 @@ class _Batch(HistoryAndSentMail):
              "delivered": _json_list([delivered] if delivered else ()),
              "subject": parsed.subject, "sent": sql.when(parsed.date), "received": self.when(now), "text": parsed.text,
              "html": parsed.html, "headers": sql.json(dict(parsed.headers)), "raw": parsed.content_hash,
-             "key": mail.key, "size": parsed.size, "defects": _json_list(parsed.defects), "direction": direction,
+             "key": mail.content_key, "size": parsed.size, "defects": _json_list(parsed.defects), "direction": direction,
              "disposition": disposition, "author": author if direction == "outbound" else None,
              "author_by": author if disposition == "replied" else disposed_by, "disposed_at": self.when(disposed_at),
              "reason": reason})
         if direction == "inbound":
-            self.by_key[mail.key] = (msg_id, conv_id, [delivered] if delivered else [])
+            self.by_key[mail.content_key] = (msg_id, conv_id, [delivered] if delivered else [])
         if parsed.message_id:
             self.thread_ids.setdefault(parsed.message_id, conv_id)
         self._source(msg_id, mail, now)
@@ -426,7 +448,10 @@ class _Batch(HistoryAndSentMail):
                 if row is not None:
                     found = ContactRef(int(row[0]), address, [])
                 else:
-                    cid, audiences = self.sql.one("SELECT id, audiences FROM contact WHERE address = :a", values)
+                    existing = self.sql.one("SELECT id, audiences FROM contact WHERE address = :a", values)
+                    if existing is None:
+                        raise LookupError(f"contact {address!r} neither inserted nor found (was it deleted meanwhile?)")
+                    cid, audiences = existing
                     found = ContactRef(int(cid), address, list(self.sql.read_json(audiences) or []))
             self.contacts[address] = found
             if name:
@@ -457,7 +482,7 @@ class _Batch(HistoryAndSentMail):
         return ConvRef(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
     def _routed_values(self, conv: ConvRef, d: Decision, customer: str, parsed: ParsedMail, now: datetime,
-                       is_new: bool) -> dict:
+                       is_new: bool) -> dict[str, Any]:
         """The conversation columns a routing decision sets (parameters of the INSERT or UPDATE)."""
         sql = self.sql
         owner = conv.owner
@@ -476,7 +501,7 @@ class _Batch(HistoryAndSentMail):
             id=str(conv.id), team=d.team, owner=owner or (exclusive if d.visibility == "personal" else None),
             visibility=d.visibility, exclusive_until=d.exclusive_until, team_until=d.team_until,
             confidential=confidential, automated=d.automated)
-        conv.next_step = None if d.informational else next_step_at(ladder_state, self.policy, now)
+        conv.next_step = None if d.informational else next_step_at(ladder_state, self._routing_policy(), now)
         if d.informational:
             deadline = NO_DEADLINE
         return {"next_step": self.when(conv.next_step), "client": d.client, "pending": 0 if d.informational else 1,
@@ -492,8 +517,8 @@ class _Batch(HistoryAndSentMail):
                                      "agents": list(r.alert_agents), "teams": list(r.alert_teams)}
                                     for r in d.ladder])}
 
-    def _apply_decision(self, conv: ConvRef, d: Decision, values: dict, msg_id: int, parsed: ParsedMail,
-                        now: datetime, is_new: bool, facts: dict) -> None:
+    def _apply_decision(self, conv: ConvRef, d: Decision, values: dict[str, Any], msg_id: int, parsed: ParsedMail,
+                        now: datetime, is_new: bool, facts: dict[str, Any]) -> None:
         """Route an existing conversation (a new one was inserted routed), then its event and alerts."""
         if not is_new:
             self.sql.run(
@@ -554,7 +579,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _json_list(values: Sequence) -> str:
+def _json_list(values: Sequence[Any]) -> str:
     """json.dumps(list(values)), without the encoder for the common empty list."""
     return json.dumps(list(values)) if values else "[]"
 

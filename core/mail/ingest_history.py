@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from core.instants import NO_DEADLINE
 from core.mail.mime import ParsedMail
 from core.mail.threading_keys import thread_lookup_ids
-from core.store.models import NO_DEADLINE
 
 if TYPE_CHECKING:
     from core.mail.ingest import IncomingMail, IngestReport
-    from core.work.routing_facts import ContactRef
+    from core.store.rawsql import RawSql
+    from core.work.journal import JournalBatch
+    from core.work.routing_facts import ContactRef, ConvRef
+    from routing import Policy
 
 
 def first_ours(parsed: ParsedMail, ours: set[str]) -> str:
@@ -30,6 +33,26 @@ def first_ours(parsed: ParsedMail, ours: set[str]) -> str:
 class HistoryAndSentMail:
     """The part of a batch that stores history and sent-folder replies (see the module's docstring)."""
 
+    # What core.mail.ingest._Batch, the one class this is mixed into, provides.
+    sql: RawSql
+    policy: Policy | None
+    ours: set[str]
+    journal: JournalBatch
+    thread_ids: dict[str, int]
+    outbound_ids: set[str]
+    conv_rows: dict[int, tuple[Any, ...]]
+
+    if TYPE_CHECKING:
+        def _routing_policy(self) -> Policy: ...
+        def when(self, moment: datetime | None) -> object: ...
+        def _thread_key(self, subject: str, customer: str) -> str | None: ...
+        def _contact(self, address: str, name: str, now: datetime) -> ContactRef: ...
+        def _find_thread(self, parsed: ParsedMail, customer: str, now: datetime) -> ConvRef | None: ...
+        def _message(self, conv_id: int, mail: IncomingMail, customer: str, delivered: str, now: datetime,
+                     direction: str = "inbound", disposition: str = "pending", author: str | None = None,
+                     disposed_at: datetime | None = None, reason: str | None = None,
+                     disposed_by: str | None = None) -> int: ...
+
     def _customer_of_sent(self, parsed: ParsedMail) -> str:
         """Whom a reply from the sent folder went to: its first recipient that is not a team address."""
         for _name, addr in (*parsed.to, *parsed.cc):
@@ -42,10 +65,11 @@ class HistoryAndSentMail:
         ("Marie Dupont" or "Marie, Shop Support" for the agent Marie Dupont)."""
         sender = (parsed.from_addr or "").lower()
         words = set(re.findall(r"\w+", (parsed.from_name or "").casefold()))
-        for agent in self.policy.agents:
+        policy = self._routing_policy()
+        for agent in policy.agents:
             if sender and sender in agent.addresses:
                 return agent.login
-        for agent in self.policy.agents:
+        for agent in policy.agents:
             names = re.findall(r"\w+", (agent.name or "").casefold())
             if names and (set(names) <= words or names[0] in words):
                 return agent.login
@@ -54,8 +78,8 @@ class HistoryAndSentMail:
     def _history_conversation(self, mail: IncomingMail, customer: str, contact: "ContactRef", delivered: str,
                               owner: str | None, now: datetime, why: str) -> int:
         """Insert a closed conversation for history: no deadline, no next step, nothing pending."""
-        sql, parsed = self.sql, mail.parsed
-        team = self.policy.team_for_address(delivered) if delivered else None
+        sql, parsed = self.sql, mail.prepared
+        team = self._routing_policy().team_for_address(delivered) if delivered else None
         team_name = team.name if team else None
         reasons = [{"code": "history", "text": why, "inputs": {}}]
         return sql.insert(
@@ -84,7 +108,7 @@ class HistoryAndSentMail:
     def _one_history(self, mail: IncomingMail, now: datetime, report: IngestReport,
                      answered: tuple[int, str | None, datetime] | None) -> None:
         """Mail older than the cut-over (or answered already): stored closed and worked out; no alert, no step."""
-        parsed = mail.parsed
+        parsed = mail.prepared
         customer = parsed.from_addr or "unknown@invalid"
         contact = self._contact(customer, parsed.from_name, now)
         conv = self._find_thread(parsed, customer, now)
@@ -112,7 +136,7 @@ class HistoryAndSentMail:
 
     def _one_sent(self, mail: IncomingMail, now: datetime, report: IngestReport) -> None:
         """A reply from the sent folder: the mail it answers becomes "replied", and its author the owner."""
-        sql, parsed = self.sql, mail.parsed
+        sql, parsed = self.sql, mail.prepared
         if parsed.message_id and parsed.message_id in self.outbound_ids:
             report.already_seen += 1  # our own reply, appended to Sent by the outbox
             return

@@ -15,7 +15,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Awaitable
+from typing import Any, Callable
 
 from sqlalchemy import text
 
@@ -26,6 +27,7 @@ from core.mail.imap_account import connect_and_login, make_client
 from core.mail.imap_client import (
     FetchItem, ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
 )
+from core.mail.mime import ParsedMail
 from core.mail.ingest import IncomingMail, IngestReport, MailboxPosition, ingest_batch
 from core.mail.parse_worker import prepare_chunk, watch_parent
 from core.store.rawsql import RawSql
@@ -34,6 +36,24 @@ from core.mail.sync_plan import ServerState, StoredState, SyncPlan, plan_sync
 from core.workspace.folder import Workspace
 
 log = logging.getLogger("comptoir.sync")
+
+_Chunk = tuple[list[FetchItem], "asyncio.Future[list[tuple[ParsedMail, str]]]"]
+"""Fetched mail with its parse under way, as the fetch side hands it to the store side."""
+
+
+def _body_of(item: FetchItem) -> bytes:
+    """The message bytes (ImapClient.fetch_uids yields only items that carry them)."""
+    if item.body is None:
+        raise ValueError(f"FETCH item {item.seq} has no body: fetch_uids should have left it out")
+    return item.body
+
+
+def _uid_of(mail: IncomingMail) -> int:
+    """The UID of a fetched mail (fetch_uids yields only items that carry one)."""
+    if mail.uid is None:
+        raise ValueError("a fetched mail has no UID: fetch_uids should have left it out")
+    return mail.uid
+
 
 FETCH_BATCH = 500
 """UIDs per FETCH command (core.mail.imap_client also caps the bytes per batch, so big mails go in smaller ones)."""
@@ -85,10 +105,10 @@ class ParsePool:
             self.close()
             self._users = 0
 
-    def submit(self, raws: list[bytes]) -> asyncio.Future:
+    def submit(self, raws: list[bytes]) -> asyncio.Future[list[tuple[ParsedMail, str]]]:
         return asyncio.ensure_future(self._parse(raws))
 
-    async def _parse(self, raws: list[bytes]) -> list[tuple]:
+    async def _parse(self, raws: list[bytes]) -> list[tuple[ParsedMail, str]]:
         if self._pool is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._pool, prepare_chunk, raws)
@@ -196,7 +216,7 @@ class MailboxSync:
                 await client.logout()
         return self.last_error is None
 
-    async def _storage_safe(self, awaitable) -> None:
+    async def _storage_safe(self, awaitable: Awaitable[Any]) -> None:
         """Run `awaitable`; a full or failing disk becomes a StorageError naming the path and its free space."""
         try:
             await awaitable
@@ -342,18 +362,20 @@ class MailboxSync:
                                  "WHERE account = :a AND mailbox = :m"),
                             {"a": self.account.name, "m": self.mailbox}).first()
             first = s.execute(text("SELECT created_at FROM account WHERE name = :a"), {"a": self.account.name}).first()
-        first_synced = RawSql.read_when(first[0]) if first else self.ws.clock.now()
+        first_synced = RawSql.read_instant(first[0]) if first else self.ws.clock.now()
         self.cutover = self.account.cutover(first_synced)
         return StoredState(*row) if row else StoredState()
 
     async def _fetch_new(self, client: ImapClient, plan: SyncPlan, status: MailboxStatus,
                          result: PassResult) -> int:
         """Fetch UIDs from plan.fetch_from on, parse and store them in batches; returns the last stored UID."""
+        if plan.fetch_from is None:
+            raise ValueError("a sync plan that fetches nothing reached _fetch_new")
         expected = (status.uidnext or plan.fetch_from + status.exists) - plan.fetch_from
         big = expected > POOL_THRESHOLD or (plan.reset and status.exists > POOL_THRESHOLD)
         if big:
             self.parser.acquire()
-        chunks: asyncio.Queue = asyncio.Queue(maxsize=6)
+        chunks: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=6)
         last_uid = plan.last_uid
         consumer = asyncio.ensure_future(self._store_loop(chunks, plan, status, result))
         try:
@@ -363,7 +385,7 @@ class MailboxSync:
                 async for item in client.fetch_uids(f"{plan.fetch_from}:*", batch=FETCH_BATCH,
                                                     max_batch_bytes=FETCH_BATCH_BYTES):
                     chunk.append(item)
-                    size += len(item.body)
+                    size += len(_body_of(item))
                     if len(chunk) >= PARSE_CHUNK or size >= PARSE_CHUNK_BYTES:
                         await self._put(chunks, chunk, consumer)
                         chunk, size = [], 0
@@ -386,16 +408,18 @@ class MailboxSync:
                 self.parser.release()
         return last_uid
 
-    async def _put(self, chunks: asyncio.Queue, chunk: list[FetchItem] | None, consumer: asyncio.Future) -> None:
+    async def _put(self, chunks: asyncio.Queue[_Chunk | None], chunk: list[FetchItem] | None,
+                   consumer: asyncio.Future[int]) -> None:
         """Queue a chunk with its parse already started; fail fast if the store side died."""
-        entry = None if chunk is None else (chunk, self.parser.submit([item.body for item in chunk]))
+        entry = None if chunk is None else (chunk, self.parser.submit([_body_of(item) for item in chunk]))
         putter = asyncio.ensure_future(chunks.put(entry))
-        await asyncio.wait({putter, consumer}, return_when=asyncio.FIRST_COMPLETED)
+        racing: set[asyncio.Future[Any]] = {putter, consumer}
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         if not putter.done():
             putter.cancel()
             consumer.result()  # raises the store side's error
 
-    async def _store_loop(self, chunks: asyncio.Queue, plan: SyncPlan, status: MailboxStatus,
+    async def _store_loop(self, chunks: asyncio.Queue[_Chunk | None], plan: SyncPlan, status: MailboxStatus,
                           result: PassResult) -> int:
         """Take parsed chunks in UID order and store them in batches, each with the mailbox position."""
         last_uid = plan.last_uid
@@ -410,13 +434,13 @@ class MailboxSync:
                 prepared = await parsing
                 result.parse_wait += time.perf_counter() - started
                 for item, (parsed, key) in zip(items, prepared):
-                    batch.append(IncomingMail(raw=item.body, delivered_to=address, account=self.account.name,
+                    batch.append(IncomingMail(raw=_body_of(item), delivered_to=address, account=self.account.name,
                                               mailbox=self.mailbox, uidvalidity=status.uidvalidity, uid=item.uid,
                                               internaldate=item.internaldate, parsed=parsed, key=key,
                                               history_before=self.cutover, sent=self.sent))
-                    size += len(item.body)
+                    size += len(_body_of(item))
             if batch and (entry is None or len(batch) >= INGEST_BATCH or size >= INGEST_BATCH_BYTES):
-                last_uid = max(last_uid, max(m.uid for m in batch))
+                last_uid = max(last_uid, max(_uid_of(m) for m in batch))
                 position = MailboxPosition(self.account.name, self.mailbox, status.uidvalidity, last_uid,
                                            reset=plan.reset, address=self.account.address)
                 started = time.perf_counter()

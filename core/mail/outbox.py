@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
+from typing import Any
 
 import aiosmtplib
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from core.mail import backoff
 from core.work.journal import raise_alerts, record_change, record_event
@@ -34,6 +35,7 @@ from routing.wording import counted
 from core.errors import ComptoirError
 from core.mail.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
 from core.mail.imap_account import connect_and_login, make_client
+from core.store.models import rows_changed
 from core.store.rawsql import RawSql, column_when
 from core.textsafe import strip_controls
 from core.work.views import DeliveryCheck
@@ -213,7 +215,7 @@ class Outbox:
 
     # -- database steps (run in a thread)
 
-    def _load(self, where: str, params: dict) -> list[_Item]:
+    def _load(self, where: str, params: dict[str, Any]) -> list[_Item]:
         with self.ws.db.read() as s:
             rows = s.execute(text(f"SELECT {_COLUMNS} FROM outbox WHERE {where} ORDER BY id"), params).all()
         return [_item(row) for row in rows]
@@ -225,9 +227,9 @@ class Outbox:
     def _claim(self, item: _Item, raw: bytes) -> bool:
         """queued -> sending with the raw bytes, committed before any byte goes to the SMTP server."""
         with self.ws.db.write() as s:
-            changed = s.execute(
+            changed = rows_changed(s.execute(
                 text("UPDATE outbox SET state = 'sending', raw = :raw, attempts = attempts + 1 "
-                     "WHERE id = :id AND state = 'queued'"), {"raw": raw, "id": item.id}).rowcount
+                     "WHERE id = :id AND state = 'queued'"), {"raw": raw, "id": item.id}))
         return changed == 1
 
     def _mark_sent(self, item: _Item, answer: str, now: datetime, appended: bool = False) -> None:
@@ -423,6 +425,8 @@ class Outbox:
             account = self._account(item.account)
             if account is None:
                 continue
+            if item.raw is None:  # not loaded: the query asks for raw IS NOT NULL
+                raise ValueError(f"outbox item {item.id} has no raw bytes to append to the Sent folder")
             try:
                 await self._append(account, item.raw)
             except (ImapError, ComptoirError, OSError, asyncio.TimeoutError) as error:
@@ -476,7 +480,7 @@ async def in_sent_folder(account: AccountConfig, message_id: str) -> bool:
         await client.logout()
 
 
-def _item(row) -> _Item:
+def _item(row: Row[Any]) -> _Item:
     from core.store.rawsql import RawSql
 
     values = list(row)
@@ -514,10 +518,11 @@ def verify_delivery(ws: Workspace, agent: str, message_id: int, now: datetime) -
         return DeliveryCheck(message_id, state, False, True,
                              f"not in the Sent folder {account.sent_folder!r} of {account.name}", recipients)
     with ws.db.write() as s:
-        changed = s.execute(text("UPDATE outbox SET state = 'sent', appended = :t, sent_at = :now, last_answer = :a "
-                                 "WHERE id = :id AND state = 'failed'"),
-                            {"t": True, "now": column_when(now, ws.db.is_sqlite), "id": outbox_id,
-                             "a": "already delivered: found in the Sent folder before a resend"}).rowcount
+        changed = rows_changed(s.execute(
+            text("UPDATE outbox SET state = 'sent', appended = :t, sent_at = :now, last_answer = :a "
+                 "WHERE id = :id AND state = 'failed'"),
+            {"t": True, "now": column_when(now, ws.db.is_sqlite), "id": outbox_id,
+             "a": "already delivered: found in the Sent folder before a resend"}))
         if changed:
             s.execute(text("UPDATE message SET sent_at = :now WHERE id = :id"),
                       {"now": column_when(now, ws.db.is_sqlite), "id": message_id})

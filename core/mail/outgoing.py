@@ -15,6 +15,7 @@ import mimetypes
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
+from typing import Any
 
 from core.errors import ActionRefused
 from core.mail.mime import extract_attachment, parse_mail, safe_filename
@@ -57,7 +58,7 @@ def carrier_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def attachment_rows(data: bytes, message_id: int) -> list[dict]:
+def attachment_rows(data: bytes, message_id: int) -> list[dict[str, Any]]:
     """The attachment table's rows for a carrier, as ingest would list them."""
     return [{"message_id": message_id, "part_path": a.part_path, "filename": a.filename, "content_type": a.content_type,
              "size": a.size, "content_id": a.content_id, "inline": a.inline} for a in parse_mail(data).attachments]

@@ -14,7 +14,9 @@ import signal
 import sqlite3
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 
 from core.work.daily import run_daily
@@ -29,6 +31,9 @@ from core.store.storage_failure import storage_failure, workspace_storage
 from core.textsafe import printable
 from core.work.webhook import WebhookQueue
 from core.workspace.folder import Workspace
+
+if TYPE_CHECKING:
+    from core.server.health import Health
 
 log = logging.getLogger("comptoir.sync")
 
@@ -49,7 +54,7 @@ class Syncer:
 
     def __init__(self, ws: Workspace, *, outbox_retry_base: float = 30.0, outbox_seconds: float = OUTBOX_SECONDS,
                  escalation_seconds: float = ESCALATION_SECONDS, probe_seconds: float = PROBE_SECONDS,
-                 health=None) -> None:
+                 health: Health | None = None) -> None:
         self.ws = ws
         self.health = health
         """A core.server.health.Health that hears of every duty's failures and recoveries, or None."""
@@ -121,7 +126,8 @@ class Syncer:
         for summary in done.summaries:
             log.info("daily summary sent: %s", summary)
 
-    async def _every(self, stop: asyncio.Event, seconds: float, what: str, job) -> None:
+    async def _every(self, stop: asyncio.Event, seconds: float, what: str,
+                     job: Callable[[], Awaitable[Any]]) -> None:
         """Run `job()` now and then every `seconds` until stop; an error is logged, never fatal."""
         while not stop.is_set():
             await self._guarded(what, job())
@@ -130,7 +136,7 @@ class Syncer:
             except asyncio.TimeoutError:
                 pass
 
-    async def _guarded(self, what: str, awaitable) -> None:
+    async def _guarded(self, what: str, awaitable: Awaitable[Any]) -> None:
         try:
             await awaitable
         except asyncio.CancelledError:

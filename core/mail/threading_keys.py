@@ -17,9 +17,13 @@ __all__ = ["normalize_subject", "subject_fallback_key", "thread_lookup_ids"]
 
 
 class _HasThreadIds(Protocol):
-    message_id: str | None
-    in_reply_to: str | None
-    references: tuple[str, ...]
+    # Read-only members, so frozen dataclasses (ParsedMail) match.
+    @property
+    def message_id(self) -> str | None: ...
+    @property
+    def in_reply_to(self) -> str | None: ...
+    @property
+    def references(self) -> tuple[str, ...]: ...
 
 
 def thread_lookup_ids(parsed: _HasThreadIds) -> tuple[str, ...]:

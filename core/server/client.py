@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from functools import cached_property
@@ -38,6 +39,7 @@ from core.server.sockets import connect_unix, socket_path
 from core.work.views import DutyView
 
 if TYPE_CHECKING:
+    from core.work.views import OutgoingFile
     from core.workspace.config import Config
 
 log = logging.getLogger("comptoir.client")
@@ -354,7 +356,7 @@ class RemoteComptoir:
         name, _content_type, data = self.call("attachment", attachment_id=attachment_id)
         return save_new_file(name, data, path)
 
-    def read_attachments(self, paths) -> list:
+    def read_attachments(self, paths: Sequence[str]) -> list[OutgoingFile]:
         """Read files to attach here, as the user running this client (the server may not read them, and
         must not decide what they may read); their bytes travel in the request."""
         from core.workspace.files import read_files

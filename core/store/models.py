@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from core.instants import NO_DEADLINE, utcnow  # noqa: F401 - re-exported: models' users import them from here
+# Re-exported (the `as` form says so to mypy): models' users import them from here.
+from core.instants import NO_DEADLINE as NO_DEADLINE
+from core.instants import utcnow as utcnow
+
+
+def rows_changed(result: Any) -> int:
+    """How many rows an UPDATE or DELETE run through Session.execute changed (sqlmodel types its result a plain
+    Result; for those statements it is a CursorResult, which has the rowcount)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rows_changed takes the result of an UPDATE or DELETE, not {type(result).__name__}")
+    return result.rowcount
+
+
+def stored_ids(ids: Iterable[int | None]) -> list[int]:
+    """Ids read back from the database (never NULL there; SQLModel types the column Optional, see id_of)."""
+    found: list[int] = []
+    for value in ids:
+        if value is None:
+            raise ValueError("a stored row came back without an id")
+        found.append(value)
+    return found
 
 
 def id_of(row: Any) -> int:

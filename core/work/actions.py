@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from core.work.access import Guard, Reader
 from core.errors import ActionRefused, UnknownName
-from core.store.models import NO_DEADLINE, Conversation, ConversationTag, Message
+from core.store.models import NO_DEADLINE, Conversation, ConversationTag, Message, id_of, rows_changed
 from routing.wording import counted, when
 from core.work.queries import get_conversation
 from core.store.search import index_message
@@ -131,6 +131,8 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         ).rowcount
         if won != 1:
             latest = _claim_row(raw, conversation_id)
+            if latest is None:
+                raise ActionRefused(f"conversation #{conversation_id} was deleted meanwhile")
             if latest.state == "done":
                 return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
             return _lost(ws, agent, conv, latest.owner)
@@ -142,7 +144,7 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent, undo=event_id)
 
 
-def _lost(ws: Workspace, agent: str, conv, owner: str | None) -> ActionResult:
+def _lost(ws: Workspace, agent: str, conv: _ClaimRow, owner: str | None) -> ActionResult:
     if owner == agent:
         return ActionResult(True, f"{_label(conv)} is already yours", conv.id, agent)
     return _refused(f"{_name(ws, owner)} claimed {_label(conv)} first", conv.id, owner)
@@ -165,7 +167,7 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
             .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now,
                     next_step_at=now)
         )
-        if result.rowcount != 1:
+        if rows_changed(result) != 1:
             return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
         visibility = "team" if conv.team else "everyone"
         event_id = record_event(
@@ -224,7 +226,7 @@ def assign(
                    col(Conversation.owner).is_(None) if previous is None else col(Conversation.owner) == previous)
             .values(**values)
         )
-        if result.rowcount != 1:
+        if rows_changed(result) != 1:
             return _refused(f"{_label(conv)} changed meanwhile; look again", conversation_id)
         took = f"{_name(ws, agent)} took it from {_name(ws, previous)} and " if previous and previous != agent else f"{_name(ws, agent)} "
         text = f"{took}handed it to {target}" if (to_team or to_agent != agent) else f"{took}took it"
@@ -235,7 +237,7 @@ def assign(
                                 previous=previous, note=note, undo=undo_data(before, after))
         if note:
             _add_note(s, ws, conv, agent, note, now)
-        alert_text = f"{_name(ws, agent)}: {_label(conv)} " + (f"is yours now" if to_agent else f"goes to team {to_team}")
+        alert_text = f"{_name(ws, agent)}: {_label(conv)} " + ("is yours now" if to_agent else f"goes to team {to_team}")
         if note:
             alert_text += f" \u2014 {note}"
         # Whoever acts has dealt with it; handed to one agent, nobody else is asked to pick it up any more.
@@ -248,7 +250,7 @@ def assign(
                      agents=[to_agent] if to_agent else [], teams=[to_team] if to_team else [],
                      exclude=[agent, losing] if losing else [agent])
         if losing:
-            raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[previous])
+            raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[losing])
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent, undo=event_id)
 
@@ -287,7 +289,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             .where(col(Message.id) == message_id, col(Message.disposition) == "pending")
             .values(disposition="no_action", disposition_reason=reason, disposed_by=agent, disposed_at=now)
         )
-        if result.rowcount != 1:
+        if rows_changed(result) != 1:
             return _refused(f"message {message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id)
         pending = max(conv.pending_count - 1, 0)
         values: dict[str, object] = {"pending_count": pending, "updated_at": now}
@@ -296,7 +298,7 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             values["next_step_at"] = None
         s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(**values))
         # Nothing left to work out: nobody needs an alert about it; else the agent has seen to their part.
-        settle(s, conv.id, now, **({} if pending == 0 else {"agent": agent}))
+        settle(s, id_of(conv), now, **({} if pending == 0 else {"agent": agent}))
         event_id = record_event(
             s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})",
             now, message_id=message_id, reason=reason,
@@ -407,12 +409,12 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
 
 def _add_note(s: Session, ws: Workspace, conv: Conversation, agent: str, text: str, now: datetime) -> Message:
     note = Message(
-        conversation_id=conv.id, direction="note", from_addr="", from_name=_name(ws, agent), subject="", text=text,
+        conversation_id=id_of(conv), direction="note", from_addr="", from_name=_name(ws, agent), subject="", text=text,
         received_at=now, sent_at=now, disposition="none", author=agent,
     )
     s.add(note)
     s.flush()
-    index_message(s, note.id, conv.id, "", text, _name(ws, agent), "")
+    index_message(s, id_of(note), id_of(conv), "", text, _name(ws, agent), "")
     s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(message_count=Conversation.message_count + 1))
     return note
 
@@ -529,7 +531,7 @@ def set_tags(ws: Workspace, agent: str, conversation_id: int, add: Sequence[str]
         if not added and not removed:
             return ActionResult(True, f"{_label(conv)} has those tags already", conversation_id)
         if added:
-            s.execute(insert(ConversationTag.__table__), [
+            s.execute(insert(ConversationTag.__table__), [  # type: ignore[attr-defined] # SQLModel adds __table__ to table models at class creation; its typing omits it
                 {"conversation_id": conversation_id, "tag": name, "added_by": agent, "added_at": now} for name in added])
         if removed:
             s.execute(delete(ConversationTag).where(col(ConversationTag.conversation_id) == conversation_id,

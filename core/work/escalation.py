@@ -8,9 +8,10 @@ Each batch of conversations is one transaction: state change, audit event and al
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.instants import NO_DEADLINE
 from core.work.alerting import NewAlert, alert_recipients
@@ -20,7 +21,7 @@ from core.store.rawsql import RawSql
 from core.work.webhook import enqueue as enqueue_webhook
 from core.workspace.folder import Workspace
 from routing import ConversationState, Policy, escalate, next_step_at
-from routing.escalate import SUPERVISORS_ALERTED
+from routing.escalate import SUPERVISORS_ALERTED, Step
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -50,7 +51,7 @@ class _Row:
     automated: bool
 
     @classmethod
-    def read(cls, r: tuple) -> "_Row":
+    def read(cls, r: tuple[Any, ...]) -> "_Row":
         when = RawSql.read_when
         return cls(r[0], r[1], r[2], r[3], r[4], when(r[5]), when(r[6]), r[7], when(r[8]), int(r[9]),
                    list(RawSql.read_json(r[10]) or []), bool(r[11]), bool(r[12]))
@@ -77,13 +78,13 @@ def next_deadline(visibility: str, exclusive_until: datetime | None, team_until:
     return max(candidates) if candidates else NO_DEADLINE
 
 
-def run_escalation(ws: Workspace, now: datetime) -> list[dict]:
+def run_escalation(ws: Workspace, now: datetime) -> list[dict[str, Any]]:
     """Apply every escalation step due at `now`; returns what was done."""
     with ws.db.raw(write=False) as raw:
         due_ids = [r[0] for r in raw.all(
             "SELECT id FROM conversation WHERE next_step_at <= :now ORDER BY next_step_at", {"now": raw.when(now)})]
-    applied: list[dict] = []
-    hooks: list[tuple[str, str, dict]] = []
+    applied: list[dict[str, Any]] = []
+    hooks: list[tuple[str, str, dict[str, Any]]] = []
     for start in range(0, len(due_ids), BATCH):
         with ws.db.write() as s:
             sql = RawSql(s)
@@ -117,8 +118,8 @@ class _Writes:
 
     def __init__(self, ws: Workspace, sql: RawSql, now: datetime) -> None:
         self.sql, self.at = sql, sql.when(now)
-        self.updates: list[dict] = []
-        self.later: list[dict] = []
+        self.updates: list[dict[str, Any]] = []
+        self.later: list[dict[str, Any]] = []
         self.journal = JournalBatch(ws, sql.sqlite)
         """The steps' events and alerts, and the change-log rows."""
         self.touched: list[int] = []
@@ -132,8 +133,8 @@ class _Writes:
         self.journal.flush(sql, s)
 
 
-def _apply(ws: Workspace, policy: Policy, row: _Row, steps, now: datetime, writes: _Writes, applied: list,
-           hooks: list) -> None:
+def _apply(ws: Workspace, policy: Policy, row: _Row, steps: Sequence[Step], now: datetime, writes: _Writes,
+           applied: list[dict[str, Any]], hooks: list[tuple[str, str, dict[str, Any]]]) -> None:
     visibility, owner, exclusive, state = row.visibility, row.owner, row.exclusive_agent, row.state
     warned = list(row.warned)
     snoozed_until = row.snoozed_until

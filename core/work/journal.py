@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.instants import utcnow
 from core.store.db import NOTIFY_CHANNEL
@@ -42,6 +42,7 @@ EVENT_INSERT_SQL = ("INSERT INTO event (conversation_id, message_id, actor, at, 
 CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
 NOTIFY_SQL = "SELECT pg_notify(:ch, :p)"
 log = logging.getLogger("comptoir.journal")
+_T = TypeVar("_T")
 _SESSION_SEEN = "comptoir_changed"
 """Where a Session remembers the (conversation, kind) pairs it logged, so each is logged once a transaction."""
 
@@ -122,7 +123,7 @@ class JournalBatch:
 
 
 # -- one action, in the caller's Session ------------------------------------------------------------
-def _write_one(s: Session, ws: Workspace | None, fill) -> Any:
+def _write_one(s: Session, ws: Workspace | None, fill: Callable[[JournalBatch], _T]) -> _T:
     sql = RawSql(s)
     batch = JournalBatch(ws, sql.sqlite)
     result = fill(batch)
@@ -231,10 +232,10 @@ def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
     Of several alerts for the same agent and conversation in one call, the last one wins.
     """
     at = sql.when(now)
-    about: dict[tuple[int, str], dict] = {}
-    single: dict[tuple[str, str], dict] = {}
-    digest: dict[tuple[str, str, str | None], dict] = {}
-    loose: list[dict] = []
+    about: dict[tuple[int, str], dict[str, Any]] = {}
+    single: dict[tuple[str, str], dict[str, Any]] = {}
+    digest: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    loose: list[dict[str, Any]] = []
     for alert in alerts:
         row = {"a": alert.agent, "tm": alert.team, "k": alert.kind, "x": alert.text, "c": alert.conversation_id,
                "src": alert.source, "t": at}
@@ -274,7 +275,7 @@ def settle_alerts(sql: RawSql, conversation_id: int, now: datetime, *, agent: st
     """
     chosen = tuple(kinds) if kinds is not None else None
     where = ["conversation_id = :c", "acknowledged_at IS NULL"]
-    params: dict = {"c": conversation_id, "t": sql.when(now)}
+    params: dict[str, Any] = {"c": conversation_id, "t": sql.when(now)}
     if agent is not None:
         where.append("agent = :agent")
         params["agent"] = agent

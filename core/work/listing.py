@@ -68,7 +68,7 @@ def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tup
     raise ActionRefused(f"unknown queue {queue!r}")
 
 
-def _flags(raw: RawSql, params: dict) -> dict:
+def _flags(raw: RawSql, params: dict[str, Any]) -> dict[str, Any]:
     """Boolean parameters as the database stores them (queue_where writes Python booleans)."""
     return {k: raw.flag(v) if isinstance(v, bool) else v for k, v in params.items()}
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Conversation, Event, Message, OutboxItem
+from core.store.models import NO_DEADLINE, Conversation, Event, Message, OutboxItem, id_of, stored_ids
 from core.work.journal import move_events, record_change, record_event
 from core.work.verb_support import agent_name as _name
 from core.work.verb_support import conversation_label as _label
@@ -56,9 +56,9 @@ def _move(s: Session, ws: Workspace, message_ids: list[int], event_ids: list[int
 
 def _recount(s: Session, conv_id: int, now: datetime, state: str | None = None) -> None:
     """Counters from the messages the conversation holds now; an open one with pending mail is due at once."""
-    count, last = s.execute(select(func.count(Message.id), func.max(Message.received_at))
+    count, last = s.execute(select(func.count(col(Message.id)), func.max(Message.received_at))
                             .where(Message.conversation_id == conv_id)).one()
-    pending = s.execute(select(func.count(Message.id)).where(
+    pending = s.execute(select(func.count(col(Message.id))).where(
         Message.conversation_id == conv_id, Message.direction == "inbound", Message.disposition == "pending")).scalar()
     values: dict[str, object] = {"message_count": count, "pending_count": pending, "last_message_at": last,
                                  "updated_at": now, "version": Conversation.version + 1}
@@ -72,6 +72,8 @@ def _recount(s: Session, conv_id: int, now: datetime, state: str | None = None) 
         from core.work.escalation import next_deadline
 
         conv = s.get(Conversation, conv_id)
+        if conv is None:
+            raise LookupError(f"conversation #{conv_id} to recount is not stored")
         s.refresh(conv)
         deadline = next_deadline(conv.visibility, conv.exclusive_until, conv.team_until, True, now)
         values.update(next_step_at=now, deadline=now if deadline == NO_DEADLINE else deadline)
@@ -100,10 +102,10 @@ def merge(ws: Workspace, agent: str, source_id: int, target_id: int, now: dateti
         if source.customer_address.lower() != target.customer_address.lower():
             return _refused(f"#{source_id} is with {source.customer_address} and #{target_id} with "
                             f"{target.customer_address}: only conversations of the same customer merge", source_id)
-        message_ids = list(s.exec(select(Message.id).where(Message.conversation_id == source_id)))
+        message_ids = stored_ids(s.exec(select(col(Message.id)).where(Message.conversation_id == source_id)))
         if not message_ids:
             return _refused(f"{_label(source)} has no messages to merge (merged already?)", source_id)
-        event_ids = list(s.exec(select(Event.id).where(Event.conversation_id == source_id)))
+        event_ids = stored_ids(s.exec(select(col(Event.id)).where(Event.conversation_id == source_id)))
         before = {"state": source.state, "owner": source.owner, "team": source.team, "visibility": source.visibility,
                   "exclusive_agent": source.exclusive_agent, "target_confidential": target.confidential}
         _move(s, ws, message_ids, event_ids, target_id)
@@ -138,7 +140,7 @@ def split(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionRe
         if msg.direction == "note":
             return _refused(f"message {message_id} is a note: split a mail out, notes stay with their conversation",
                             conv.id)
-        total = s.execute(select(func.count(Message.id)).where(Message.conversation_id == conv.id)).scalar()
+        total = s.execute(select(func.count(col(Message.id))).where(Message.conversation_id == conv.id)).scalar_one()
         if total <= 1:
             return _refused(f"message {message_id} is all of {_label(conv)}: nothing to split it from", conv.id)
         new = Conversation(
@@ -154,10 +156,10 @@ def split(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionRe
         )
         s.add(new)
         s.flush()
-        _move(s, ws, [message_id], [], new.id)
+        _move(s, ws, [message_id], [], id_of(new))
         pending_state = "open" if msg.direction == "inbound" and msg.disposition == "pending" else "waiting"
-        _recount(s, new.id, now, state=pending_state)
-        _recount(s, conv.id, now)
+        _recount(s, id_of(new), now, state=pending_state)
+        _recount(s, id_of(conv), now)
         record_event(s, new.id, agent, "split",
                      f"{_name(ws, agent)} split message {message_id} out of #{conv.id} into this conversation", now,
                      source=conv.id, target=new.id, messages=[message_id])
@@ -231,6 +233,6 @@ def undo_label(s: Session, event: Event) -> str | None:
     target = (event.details or {}).get("target")
     if not ids or target is None:
         return None
-    here = s.execute(select(func.count(Message.id)).where(col(Message.id).in_(ids),
+    here = s.execute(select(func.count(col(Message.id))).where(col(Message.id).in_(ids),
                                                          Message.conversation_id == int(target))).scalar()
     return label if here == len(ids) else None

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from core.errors import ActionRefused
 from core.mail.outgoing import attachment_rows, carrier, carrier_sha256, check_files, files_of
 from core.mail.threading_keys import subject_fallback_key
-from core.store.models import NO_DEADLINE, Attachment, Contact, Conversation, Message, OutboxItem, RawMail
+from core.store.models import NO_DEADLINE, Attachment, Contact, Conversation, Message, OutboxItem, RawMail, id_of
 from core.store.search import index_message
 from core.work.journal import record_change, record_event
 from core.work.queries import get_conversation, our_addresses, signature_block, signature_for, signed_body
@@ -60,9 +60,9 @@ def store_files(s: Session, message_row: Message, files: Sequence[OutgoingFile])
         s.add(RawMail(sha256=sha, data=data))
         s.flush()
     s.execute(update(Message).where(col(Message.id) == message_row.id).values(raw_sha256=sha))
-    rows = attachment_rows(data, message_row.id)
+    rows = attachment_rows(data, id_of(message_row))
     if rows:
-        s.execute(insert(Attachment.__table__), rows)
+        s.execute(insert(Attachment.__table__), rows)  # type: ignore[attr-defined] # SQLModel adds __table__ to table models at class creation; its typing omits it
     return len(rows)
 
 
@@ -96,17 +96,17 @@ def team_address(ws: Workspace, agent: str, from_addr: str | None) -> tuple[str,
         known = sorted({a.lower() for t in teams for a in t.addresses} | {a.address.lower() for a in ws.config.accounts})
         raise ActionRefused(f"{from_addr} is not a team address; send from one of: {', '.join(known) or '(none)'}")
     for name in ws.config.teams_of(agent):
-        team = ws.config.team(name)
-        if team and team.addresses:
-            return team.addresses[0].lower(), team.name
+        own_team = ws.config.team(name)
+        if own_team and own_team.addresses:
+            return own_team.addresses[0].lower(), own_team.name
     if ws.config.accounts:
         own = ws.config.teams_of(agent)
         return ws.config.accounts[0].address.lower(), own[0] if own else None
     raise ActionRefused("no team address to send from: add addresses to a team in comptoir.toml")
 
 
-def _queue(s: Session, ws: Workspace, agent: str, conv_id: int, *, kind: str, from_addr: str, to, cc, bcc,
-           subject: str, body: str, files: Sequence[OutgoingFile], now: datetime, in_reply_to: str | None = None,
+def _queue(s: Session, ws: Workspace, agent: str, conv_id: int, *, kind: str, from_addr: str, to: Sequence[str],
+           cc: Sequence[str], bcc: Sequence[str], subject: str, body: str, files: Sequence[OutgoingFile], now: datetime, in_reply_to: str | None = None,
            references: Sequence[str] = (), team: str | None = None, signed: bool = True) -> Message:
     """Store an outbound message and its outbox item (and files) in the caller's transaction."""
     check_header_value("subject", subject)
@@ -129,7 +129,7 @@ def _queue(s: Session, ws: Workspace, agent: str, conv_id: int, *, kind: str, fr
         body=full_body, in_reply_to=in_reply_to, references=list(references), our_message_id=our_id, state="queued",
         next_attempt_at=now, created_at=now,
     ))
-    index_message(s, msg.id, conv_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
+    index_message(s, id_of(msg), conv_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
     return msg
 
 
@@ -172,7 +172,7 @@ def compose(ws: Workspace, agent: str, to: Sequence[str], subject: str, body: st
         )
         s.add(conv)
         s.flush()
-        msg = _queue(s, ws, agent, conv.id, kind="new", from_addr=sender, to=to, cc=cc, bcc=bcc, subject=subject,
+        msg = _queue(s, ws, agent, id_of(conv), kind="new", from_addr=sender, to=to, cc=cc, bcc=bcc, subject=subject,
                      body=body, files=files, now=now, team=team)
         attached = f", {counted(len(files), 'file')} attached" if files else ""
         record_event(s, conv.id, agent, "compose",
@@ -206,8 +206,8 @@ def forward(ws: Workspace, agent: str, message_id: int, to: Sequence[str], now: 
         if paths and raw is None:
             raise ActionRefused(f"message {message_id}'s attachments are not stored: forward it without them is not "
                                 "possible; save them from the original mail instead")
-        carried = files_of(raw.data, paths) if paths else []
-        conversation_id = conv.id
+        carried = files_of(raw.data, paths) if paths and raw is not None else []
+        conversation_id = id_of(conv)
         quoted = _forwarded_block(original)
         original_subject = original.subject or conv.subject
     files = check_files([*carried, *extra], ws.config.workspace.attachment_limit_mb)

@@ -31,7 +31,7 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
     if until is not None and until <= now:
         raise ActionRefused("'until' must be in the future")
     _require_agent(ws, agent)
-    returned: list[dict[str, object]] = []
+    returned: list[dict[str, Any]] = []
     with ws.db.write() as s:
         p = s.get(Presence, agent) or Presence(agent=agent)
         before = {"status": p.status, "until": p.until}
@@ -72,11 +72,11 @@ def vacation_preview(ws: Workspace, agent: str) -> int:
         return int(s.exec(select(func.count()).select_from(Conversation).where(*_returning(agent))).one())
 
 
-def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> list[dict[str, object]]:
+def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> list[dict[str, Any]]:
     """Send the agent's open conversations back to their teams; returns what each was before."""
     convs = list(s.exec(select(Conversation).where(*_returning(agent)).with_for_update()))
     # Read before the UPDATEs: a bulk update also refreshes the objects in the session.
-    returned: list[dict[str, object]] = [
+    returned: list[dict[str, Any]] = [
         {"id": c.id, "owner": c.owner, "exclusive_agent": c.exclusive_agent, "visibility": c.visibility} for c in convs]
     for conv in convs:
         s.execute(

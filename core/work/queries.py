@@ -108,7 +108,7 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
             reply_signature=signature_block(ws, sender, conv.team),
             client=conv.client, channel=conv.channel or "mail", url=_channel_url(s, conv), kind=conv.kind or "mail",
             request=request_link(s, ws, agent, conv, now),
-            requests=requests_of(s, ws, agent, conv.id, now) if conv.kind != "request" else (),
+            requests=requests_of(s, ws, agent, id_of(conv), now) if conv.kind != "request" else (),
         )
 
 
@@ -160,7 +160,7 @@ def contact(ws: Workspace, agent: str, now: datetime, conversation_id: int | Non
                             .order_by(col(Conversation.id).desc()).limit(PAST_LIMIT)):
                 guard = Guard.of(c)
                 readable = reader.may_read(guard, now)
-                past.append(PastConversation(c.id, c.subject if readable else hidden_subject(guard, now), c.state,
+                past.append(PastConversation(id_of(c), c.subject if readable else hidden_subject(guard, now), c.state,
                                              c.team, c.owner, c.created_at, c.channel or "mail", c.client,
                                              not readable))
             ratings = [RatingView(r.agent, r.score, r.rated_on.isoformat()) for r in

@@ -7,12 +7,13 @@ The reminder is a row; the escalation pass (core.work.escalation, run by the ser
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from core.errors import ActionRefused
-from core.store.models import Reminder
+from core.store.models import Reminder, id_of, rows_changed
 from core.work.journal import raise_alerts, record_change, record_event
 from core.work.verb_support import agent_name as _name
 from core.work.verb_support import conversation_label as _label
@@ -52,7 +53,7 @@ def reminders(ws: Workspace, agent: str, include_fired: bool = False) -> list[Re
         stmt = select(Reminder).where(Reminder.agent == agent).order_by(col(Reminder.due_at), col(Reminder.id))
         if not include_fired:
             stmt = stmt.where(col(Reminder.fired_at).is_(None))
-        return [ReminderView(r.id, r.conversation_id, r.agent, r.due_at, r.text, r.fired_at is not None)
+        return [ReminderView(id_of(r), r.conversation_id, r.agent, r.due_at, r.text, r.fired_at is not None)
                 for r in s.exec(stmt)]
 
 
@@ -70,21 +71,21 @@ def cancel_reminder(ws: Workspace, agent: str, reminder_id: int, now: datetime) 
     return ActionResult(True, f"reminder {reminder_id} cancelled", reminder.conversation_id)
 
 
-def fire_due(ws: Workspace, now: datetime) -> list[dict]:
+def fire_due(ws: Workspace, now: datetime) -> list[dict[str, Any]]:
     """Raise every reminder whose time has come, once: an alert for its agent and an event on the conversation."""
     with ws.db.raw(write=False) as raw:
         due = raw.all("SELECT id FROM reminder WHERE fired_at IS NULL AND due_at <= :now ORDER BY due_at",
                       {"now": raw.when(now)})
     if not due:
         return []
-    fired: list[dict] = []
+    fired: list[dict[str, Any]] = []
     with ws.db.write() as s:
         rows = list(s.exec(select(Reminder).where(col(Reminder.id).in_([r[0] for r in due]),
                                                   col(Reminder.fired_at).is_(None)).with_for_update()))
         touched = []
         for r in rows:
-            won = s.execute(update(Reminder).where(col(Reminder.id) == r.id, col(Reminder.fired_at).is_(None))
-                            .values(fired_at=now)).rowcount
+            won = rows_changed(s.execute(update(Reminder).where(col(Reminder.id) == r.id, col(Reminder.fired_at).is_(None))
+                            .values(fired_at=now)))
             if won != 1:
                 continue  # another server raised it meanwhile
             conv = get_conversation(s, r.conversation_id)

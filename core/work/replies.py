@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem
+from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem, id_of, rows_changed
 from core.store.search import index_message
 from core.work import drafts
 from core.work.journal import record_change, record_event, settle
@@ -122,19 +122,19 @@ def reply(
                 next_attempt_at=now + hold, created_at=now,
             )
         )
-        index_message(s, msg.id, conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
+        index_message(s, id_of(msg), conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
         answered = list(s.exec(select(Message.id).where(
             Message.conversation_id == conversation_id, Message.direction == "inbound",
             Message.disposition == "pending")).all())
         before = {"owner": conv.owner, "pending_count": conv.pending_count, "state": conv.state,
                   "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "last_message_at": conv.last_message_at}
         seen = conv.version
-        replied = s.execute(
+        replied = rows_changed(s.execute(
             update(Message)
             .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
                    col(Message.disposition) == "pending")
             .values(disposition="replied", disposed_by=agent, disposed_at=now)
-        ).rowcount
+        ))
         s.execute(
             update(Conversation).where(col(Conversation.id) == conversation_id).values(
                 owner=conv.owner or agent, pending_count=0, state="waiting", deadline=NO_DEADLINE, snoozed_until=None,
@@ -172,6 +172,8 @@ def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionR
         item = s.exec(select(OutboxItem).where(OutboxItem.message_row_id == message_id)).first()
         if item is None:
             return _refused(f"message {message_id} is not a reply of ours")
+        if item.conversation_id is None:
+            raise ActionRefused(f"message {message_id} belongs to no conversation: there is nothing to resend it in")
         if (refused := _unreadable(ws, agent, get_conversation(s, item.conversation_id), now)) is not None:
             return refused
         if item.state != "failed":

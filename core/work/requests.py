@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.errors import ActionRefused, UnknownName
-from core.store.models import NO_DEADLINE, Conversation
+from core.store.models import NO_DEADLINE, Conversation, id_of
 from core.work.access import Guard, Reader, hidden_subject
 from core.work.actions import _add_note
 from core.work.journal import raise_alerts, record_change, record_event
@@ -139,7 +139,7 @@ def links(s: Session, ws: Workspace, agent: str, convs: list[Conversation], now:
     for c in convs:
         guard = Guard.of(c)
         subject = c.subject if reader.may_read(guard, now) else hidden_subject(guard, now)
-        out.append(RequestLink(c.id, c.team or "", c.request_state or "new", subject, c.requester or "",
+        out.append(RequestLink(id_of(c), c.team or "", c.request_state or "new", subject, c.requester or "",
                                c.request_of, c.owner, c.updated_at))
     return tuple(out)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
+from typing import Any
 
 from core.mail.mime import ParsedMail
 from core.store.rawsql import RawSql
@@ -44,7 +45,7 @@ class ContactRef:
 
 
 def contact_history(sql: RawSql, contact: ContactRef, exclude_conversation: int | None = None,
-                    ratings: Sequence[tuple] | None = None) -> ContactHistory:
+                    ratings: Sequence[tuple[Any, ...]] | None = None) -> ContactHistory:
     """ratings: the contact's (agent, score, rated_on) rows in id order, when the caller read them already."""
     earlier = sql.all("SELECT team, owner, created_at FROM conversation WHERE contact_id = :c AND id != :x "
                       "ORDER BY id DESC LIMIT :n", {"c": contact.id, "x": exclude_conversation or -1, "n": HISTORY_LIMIT})
@@ -53,7 +54,7 @@ def contact_history(sql: RawSql, contact: ContactRef, exclude_conversation: int 
     return ContactHistory(
         address=contact.address,
         audiences=tuple(contact.audiences),
-        conversations=tuple(EarlierConversation(team, owner, sql.read_when(at)) for team, owner, at in earlier),
+        conversations=tuple(EarlierConversation(team, owner, sql.read_instant(at)) for team, owner, at in earlier),
         ratings=tuple(
             RoutingRating(agent, score, datetime.combine(_day(rated_on), time(12), tzinfo=timezone.utc))
             for agent, score, rated_on in ratings if 1 <= score <= 5
@@ -61,13 +62,14 @@ def contact_history(sql: RawSql, contact: ContactRef, exclude_conversation: int 
     )
 
 
-def _day(value):
+def _day(value: Any) -> date:
+    """rated_on as a date (SQLite hands back its ISO text)."""
     return datetime.fromisoformat(value).date() if isinstance(value, str) else value
 
 
 def routing_facts(
     sql: RawSql, parsed: ParsedMail, received_at: datetime, contact: ContactRef, conv: ConvRef | None,
-    ratings: Sequence[tuple] | None = None,
+    ratings: Sequence[tuple[Any, ...]] | None = None,
 ) -> RoutingFacts:
     return RoutingFacts(
         message=message_facts(parsed, received_at),

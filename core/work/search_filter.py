@@ -7,7 +7,7 @@ word must not reveal a confidential conversation or someone's personal mail.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,7 @@ def check_names(config: Config, agent: str, query: SearchQuery) -> None:
             raise UnknownName(f"tag:{tag} — there is no tag {tag!r} (tags: {known})")
 
 
-def search_where(raw: RawSql, config: Config, agent: str, query: SearchQuery, now: datetime) -> tuple[str, dict] | None:
+def search_where(raw: RawSql, config: Config, agent: str, query: SearchQuery, now: datetime) -> tuple[str, dict[str, Any]] | None:
     """The condition selecting conversations that match `query` and that `agent` may read, with its parameters;
     None when the query can match nothing (free words that are all punctuation)."""
     parts: list[str] = []
@@ -114,5 +114,5 @@ def search_where(raw: RawSql, config: Config, agent: str, query: SearchQuery, no
     return " AND ".join(parts), params
 
 
-def _day_start(day, zone: ZoneInfo) -> datetime:
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)

@@ -21,7 +21,7 @@ from sqlalchemy import delete, text, update
 from sqlmodel import Session, col, select
 
 from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Conversation, Event, Message, Presence
+from core.store.models import NO_DEADLINE, Conversation, Event, Message, Presence, rows_changed
 from core.store.search import unindex_message
 from core.work import drafts
 from core.work.journal import acknowledge_alerts_raised_at, record_change, record_event
@@ -109,15 +109,22 @@ def _guarded_restore(s: Session, conversation_id: int, data: dict[str, Any], now
     if restored.get("deadline", NO_DEADLINE) is None:
         restored["deadline"] = NO_DEADLINE
     result = s.execute(update(Conversation).where(*conditions).values(**restored, updated_at=now, next_step_at=now))
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def _acknowledge_alerts(s: Session, conversation_ids: list[int], at: datetime, now: datetime) -> None:
     acknowledge_alerts_raised_at(s, conversation_ids, at, ALERT_KINDS, now)
 
 
-def _undo_conversation(s: Session, ws: Workspace, agent: str, event: Event, data: dict, now: datetime) -> ActionResult:
-    conversation_id = event.conversation_id
+def _conversation_of(event: Event) -> int:
+    """The conversation an undoable conversation action was on (only presence events have none)."""
+    if event.conversation_id is None:
+        raise ActionRefused(f"event {event.id} ({event.kind}) is on no conversation: there is nothing to undo there")
+    return event.conversation_id
+
+
+def _undo_conversation(s: Session, ws: Workspace, agent: str, event: Event, data: dict[str, Any], now: datetime) -> ActionResult:
+    conversation_id = _conversation_of(event)
     conv = get_conversation(s, conversation_id, lock=True)
     if (changed := _changed_since(s, ws, event, conversation_id)) is not None:
         raise _Changed(changed)
@@ -125,7 +132,7 @@ def _undo_conversation(s: Session, ws: Workspace, agent: str, event: Event, data
         back = s.execute(update(Message).where(col(Message.id) == data["message_id"],
                                                col(Message.disposition) == "no_action")
                          .values(disposition="pending", disposition_reason=None, disposed_by=None, disposed_at=None))
-        if back.rowcount != 1:
+        if rows_changed(back) != 1:
             raise _Changed(f"message {data['message_id']} was worked out again since; nothing was undone")
     if not _guarded_restore(s, conversation_id, data, now):
         raise _Changed(f"{_label(conv)} changed since; nothing was undone")
@@ -139,7 +146,7 @@ def _undo_conversation(s: Session, ws: Workspace, agent: str, event: Event, data
     return ActionResult(True, f"undone: {what} on {_label(conv)}", conversation_id)
 
 
-def _undo_presence(s: Session, ws: Workspace, agent: str, event: Event, data: dict, now: datetime) -> ActionResult:
+def _undo_presence(s: Session, ws: Workspace, agent: str, event: Event, data: dict[str, Any], now: datetime) -> ActionResult:
     presence = s.get(Presence, agent)
     if presence is None or presence.status != data["guard"]["status"]:
         raise _Changed("your presence changed since; nothing was undone")
@@ -152,11 +159,11 @@ def _undo_presence(s: Session, ws: Workspace, agent: str, event: Event, data: di
         cid = entry["id"]
         # The per-conversation "went back" events of the same action are not a change by someone else.
         taken = _changed_since(s, ws, event, cid, ignore=("vacation",))
-        restored = taken is None and s.execute(
+        restored = taken is None and rows_changed(s.execute(
             update(Conversation).where(col(Conversation.id) == cid, col(Conversation.owner).is_(None),
                                        col(Conversation.state) != "done")
             .values(owner=entry["owner"], exclusive_agent=entry["exclusive_agent"], visibility=entry["visibility"],
-                    updated_at=now, next_step_at=now)).rowcount == 1
+                    updated_at=now, next_step_at=now))) == 1
         if restored:
             back.append(cid)
             record_event(s, cid, agent, "undo", f"{_name(ws, agent)} came back at once: back to them", now,
@@ -181,13 +188,13 @@ def _undo_presence(s: Session, ws: Workspace, agent: str, event: Event, data: di
     return ActionResult(True, message)
 
 
-def _cancel_reply(s: Session, ws: Workspace, agent: str, event: Event, data: dict, now: datetime) -> ActionResult:
+def _cancel_reply(s: Session, ws: Workspace, agent: str, event: Event, data: dict[str, Any], now: datetime) -> ActionResult:
     """Take a held reply out of the outbox before it is sent; its text goes back into the draft."""
-    conversation_id = event.conversation_id
+    conversation_id = _conversation_of(event)
     message_id = data["message_id"]
     # The outbox claims an item with UPDATE ... WHERE state = 'queued'; whichever statement runs first wins.
-    cancelled = s.execute(text("DELETE FROM outbox WHERE message_row_id = :m AND state = 'queued' AND attempts = 0"),
-                          {"m": message_id}).rowcount
+    cancelled = rows_changed(s.execute(
+        text("DELETE FROM outbox WHERE message_row_id = :m AND state = 'queued' AND attempts = 0"), {"m": message_id}))
     if cancelled != 1:
         row = s.execute(text("SELECT state FROM outbox WHERE message_row_id = :m"), {"m": message_id}).first()
         state = row[0] if row else "gone"
@@ -198,10 +205,10 @@ def _cancel_reply(s: Session, ws: Workspace, agent: str, event: Event, data: dic
     answered = data.get("answered", [])
     pending_again = 0
     if answered:
-        pending_again = s.execute(
+        pending_again = rows_changed(s.execute(
             update(Message).where(col(Message.id).in_(answered), col(Message.disposition) == "replied",
                                   col(Message.disposed_by) == agent)
-            .values(disposition="pending", disposed_by=None, disposed_at=None)).rowcount
+            .values(disposition="pending", disposed_by=None, disposed_at=None)))
     cancelled_message = s.get(Message, message_id)
     if cancelled_message is not None:
         # The values it was indexed with (core.work.replies): the reply's subject, text, author and recipients.

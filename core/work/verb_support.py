@@ -4,12 +4,24 @@ and how it refuses, including to an agent who may not read the conversation."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
-from core.store.models import Conversation
 from core.work.access import Guard, Reader
 from core.work.views import ActionResult
 from routing.wording import when
 from core.workspace.folder import Workspace
+
+
+class Labelled(Protocol):
+    """What naming a conversation reads: the ORM model and core.work.actions' claim row both have it
+    (read-only members, so a frozen row matches; the model's id is Optional only before a flush)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def confidential(self) -> bool: ...
 
 
 def agent_name(ws: Workspace, login: str | None) -> str:
@@ -19,7 +31,7 @@ def agent_name(ws: Workspace, login: str | None) -> str:
     return agent.name if agent else login
 
 
-def conversation_label(conv: Conversation) -> str:
+def conversation_label(conv: Labelled) -> str:
     subject = conv.subject if not conv.confidential else "confidential"
     return f"#{conv.id} \u201c{subject[:60]}\u201d"
 
@@ -32,7 +44,7 @@ def refused(message: str, conversation_id: int | None = None, winner: str | None
     return ActionResult(False, message, conversation_id, winner)
 
 
-def unreadable(ws: Workspace, agent: str, conv, now: datetime) -> ActionResult | None:
+def unreadable(ws: Workspace, agent: str, conv: Labelled, now: datetime) -> ActionResult | None:
     """The refusal for an agent who may not read the conversation (core.work.access), naming none of its
     content; None when they may. Nobody acts on what they may not read."""
     reader = Reader.of(ws.config, agent)

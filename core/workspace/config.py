@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -379,7 +380,10 @@ class WorkspaceSettings(_Strict):
         return _check_zone(value)
 
 
-def _known(kind: str, name: str, found, names):
+_T = TypeVar("_T")
+
+
+def _known(kind: str, name: str, found: _T | None, names: Iterable[str]) -> _T:
     """`found`, or an UnknownName error listing the valid names of that kind."""
     if found is None:
         listed = ", ".join(sorted(names)) or "none configured"
@@ -442,11 +446,11 @@ class Config(_Strict):
         if duplicates:
             raise ValueError(f"account {sorted(duplicates)[0]!r} is defined twice")
         self._check_clients(team_names, logins)
-        for team in self.teams:
-            if isinstance(team.roster, dict):
-                for login in team.roster.values():
+        for with_roster in self.teams:
+            if isinstance(with_roster.roster, dict):
+                for login in with_roster.roster.values():
                     if login not in logins:
-                        raise ValueError(f"team {team.name!r}'s roster names {login!r}, who is not an agent")
+                        raise ValueError(f"team {with_roster.name!r}'s roster names {login!r}, who is not an agent")
         return self
 
     def _check_clients(self, team_names: set[str], logins: list[str]) -> None:

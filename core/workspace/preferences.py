@@ -16,7 +16,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from core.workspace.config import Config
 
 log = logging.getLogger("comptoir.preferences")
 
@@ -91,7 +95,7 @@ def zone_from_environment(value: str | None) -> str | None:
     return name
 
 
-def user_timezone(config, agent: str, preferences: Preferences | None = None,
+def user_timezone(config: Config, agent: str, preferences: Preferences | None = None,
                   environ: Mapping[str, str] | None = None) -> str:
     """The one zone every time is shown in for this user: their preference, else the zone configured
     for them in comptoir.toml ([[agents]] timezone), else $TZ, else the workspace's."""

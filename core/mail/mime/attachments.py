@@ -70,7 +70,8 @@ def _content_id(msg: Message) -> str | None:
 
 
 
-def _bodies(raw: bytes, leaves: list[_Leaf], defects: list[str]):
+def _bodies(raw: bytes, leaves: list[_Leaf], defects: list[str]
+            ) -> tuple[str, str | None, tuple[AttachmentInfo, ...]]:
     """Pick the body text and HTML and list the attachments."""
     groups: dict[str, tuple[list[_Leaf], list[_Leaf]]] = {}
     attachments: list[AttachmentInfo] = []

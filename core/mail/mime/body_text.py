@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
+from email.message import Message
+from typing import Any
 
 from core.mail.mime.model import MAX_HTML_NESTING_TAGS, MAX_HTML_TAGS, MAX_HTML_TO_TEXT
 from core.mail.mime.decoding import _decode_transfer, decode_bytes
@@ -33,7 +35,7 @@ _SCRIPT_STYLE_CLOSE = {
 
 
 @functools.lru_cache(maxsize=1)
-def _plain_converter_class():
+def _plain_converter_class() -> type[Any]:
     import html2text
 
     class PlainHTML2Text(html2text.HTML2Text):
@@ -45,7 +47,7 @@ def _plain_converter_class():
     return PlainHTML2Text
 
 
-def _html_converter():
+def _html_converter() -> Any:
     converter = _plain_converter_class()()
     for name, value in _H2T_OPTIONS.items():
         setattr(converter, name, value)
@@ -121,6 +123,15 @@ def _unflow(text: str, delsp: bool) -> str:
     return "\n".join(out)
 
 
+def _lower_param(params: Message, name: str) -> str:
+    """A Content-Type parameter, lower-cased ("" when absent)."""
+    value = params.get_param(name) or ""
+    if not isinstance(value, str):
+        # RFC 2231 form (a tuple): never read; parse_mail records it as the parse error it has always been.
+        raise AttributeError(f"the {name} parameter is RFC 2231-encoded, which is not read")
+    return value.lower()
+
+
 def _leaf_text(raw: bytes, leaf: _Leaf, defects: list[str]) -> str:
     data, defect = _decode_transfer(raw[leaf.body_start : leaf.body_end], leaf.cte)
     if defect:
@@ -131,6 +142,6 @@ def _leaf_text(raw: bytes, leaf: _Leaf, defects: list[str]) -> str:
     if "\x00" in text:
         defects.append("nul-in-body")
         text = text.replace("\x00", "")
-    if leaf.content_type == "text/plain" and (leaf.params.get_param("format") or "").lower() == "flowed":
-        text = _unflow(text, (leaf.params.get_param("delsp") or "").lower() == "yes")
+    if leaf.content_type == "text/plain" and _lower_param(leaf.params, "format") == "flowed":
+        text = _unflow(text, _lower_param(leaf.params, "delsp") == "yes")
     return text

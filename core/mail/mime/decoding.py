@@ -62,9 +62,10 @@ def _resolve_charset(label: str | None) -> tuple[str | None, bool]:
     if "*" in key:  # RFC 2231 language suffix: "utf-8*en"
         key = key.split("*", 1)[0]
     if key in _CHARSET_ALIASES:
-        key = _CHARSET_ALIASES[key]
-        if key is None:
+        alias = _CHARSET_ALIASES[key]
+        if alias is None:
             return None, False
+        key = alias
     try:
         info = codecs.lookup(key)
     except (LookupError, ValueError, TypeError):

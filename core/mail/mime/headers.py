@@ -6,9 +6,10 @@ import binascii
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses
+from typing import Any
 
 try:
-    from email._parseaddr import _parsedate_tz  # keeps "-0000" (no timezone) apart from "+0000"
+    from email._parseaddr import _parsedate_tz  # type: ignore[import-not-found] # a private stdlib module typeshed has no stub for; keeps "-0000" (no timezone) apart from "+0000"
 except ImportError:  # pragma: no cover
     from email.utils import parsedate_tz as _parsedate_tz
 
@@ -25,7 +26,7 @@ def decode_header_value(value: str, defects: list[str] | None = None) -> str:
     """Decode RFC 2047 encoded words leniently (split multibyte words, bad padding, unknown charsets)."""
     if "=?" not in value:
         return value
-    pieces: list[list] = []  # [text] or [[bytes, ...], charset]
+    pieces: list[list[Any]] = []  # [text] or [[bytes, ...], charset]
     pos = 0
     for match in _ENCODED_WORD.finditer(value):
         between = value[pos : match.start()]
@@ -66,9 +67,10 @@ def _header_text(value: bytes, defects: list[str]) -> str:
 _HEADER_NAME = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 
 
-def _parse_header_block(raw: bytes, start: int, end: int, defects: list[str], top: bool):
+def _parse_header_block(raw: bytes, start: int, end: int, defects: list[str], top: bool
+                        ) -> tuple[list[list[Any]], int]:
     """Read header lines from `start`; returns ([(name, value bytes)], body start offset)."""
-    headers: list[list] = []
+    headers: list[list[Any]] = []
     pos = start
     if top and raw.startswith(b"From ", pos):  # mbox separator line
         nl = raw.find(b"\n", pos, end)
@@ -119,8 +121,7 @@ def _msgid_list(value: str, defects: list[str]) -> tuple[str, ...]:
     ids = [f"<{m[:900]}>" for m in _MSG_ID.findall(value)]
     if not ids:
         ids = [f"<{t.strip('<>')[:900]}>" for t in value.split() if "@" in t]
-    seen: set[str] = set()
-    unique = [i for i in ids if not (i in seen or seen.add(i))]
+    unique = list(dict.fromkeys(ids))  # the first of each, in order
     if len(unique) > MAX_REFERENCES:
         defects.append("references-truncated")
         unique = unique[:1] + unique[-(MAX_REFERENCES - 1) :]
@@ -171,7 +172,7 @@ def _parse_date(value: str | None, defects: list[str]) -> datetime | None:
             tz = timezone.utc
         else:
             tz = timezone(timedelta(seconds=offset))
-        return datetime(*fields[:6], tzinfo=tz)
+        return datetime(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], tzinfo=tz)
     except Exception:  # noqa: BLE001 - any unparseable or out-of-range date
         defects.append("bad-date")
         return None

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import Any
 
 from core.mail.mime.model import (
-    MAX_DEFECTS, MAX_FORWARD_NESTING, MAX_HEADER_VALUE, MAX_SUBJECT, ROUTING_HEADERS, ParsedMail,
+    MAX_DEFECTS, MAX_FORWARD_NESTING, MAX_HEADER_VALUE, MAX_SUBJECT, ROUTING_HEADERS, AttachmentInfo,
+    ParsedMail,
 )
 from core.mail.mime.decoding import _clean_str, _decode_transfer, decode_bytes
 from core.mail.mime.headers import (
@@ -28,7 +31,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         return _fallback(data, content_hash, defects)
 
 
-def _normalize_raw_safely(raw) -> bytes:
+def _normalize_raw_safely(raw: Any) -> bytes:
     try:
         return _normalize_raw(raw)
     except Exception:  # noqa: BLE001
@@ -135,7 +138,7 @@ def _parse(data: bytes, content_hash: str, defects: list[str], nesting: int = 0)
     )
 
 
-def _forwarded_text(raw: bytes, leaves: list[_Leaf], attachments, nesting: int) -> str:
+def _forwarded_text(raw: bytes, leaves: list[_Leaf], attachments: Sequence[AttachmentInfo], nesting: int) -> str:
     """The text of the first attached message, for mail forwarded as an attachment with no text of its own."""
     forwarded = next((a for a in attachments if a.content_type == "message/rfc822"), None)
     if forwarded is None:

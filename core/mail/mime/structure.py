@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from email.message import Message
 
 from core.mail.mime.model import MAX_DEPTH, MAX_PARTS
@@ -21,7 +22,7 @@ class _Leaf:
     alt_group: str | None
 
 
-def _part_message(headers: list[list], defects: list[str], default_type: str) -> Message:
+def _part_message(headers: list[list[Any]], defects: list[str], default_type: str) -> Message:
     """A compat32 Message holding only the Content-* headers, for RFC 2231 parameter parsing."""
     msg = Message()
     if default_type != "text/plain":
@@ -32,7 +33,8 @@ def _part_message(headers: list[list], defects: list[str], default_type: str) ->
     return msg
 
 
-def _find_boundaries(raw: bytes, start: int, end: int, boundary: bytes, limit: int):
+def _find_boundaries(raw: bytes, start: int, end: int, boundary: bytes, limit: int
+                     ) -> tuple[list[tuple[int, int]], bool]:
     """Byte ranges of at most `limit` parts between delimiter lines; (ranges, closed)."""
     delimiter = b"--" + boundary
     ranges: list[tuple[int, int]] = []
@@ -73,10 +75,10 @@ def _find_boundaries(raw: bytes, start: int, end: int, boundary: bytes, limit: i
     return ranges, closed
 
 
-def _scan(raw: bytes, defects: list[str]):
+def _scan(raw: bytes, defects: list[str]) -> tuple[list[list[Any]], list[_Leaf]]:
     """Walk the MIME tree iteratively; returns (top headers, leaves in document order)."""
     leaves: list[_Leaf] = []
-    top_headers: list[list] = []
+    top_headers: list[list[Any]] = []
     # (start, end, path, depth, default type, alternative group)
     stack: list[tuple[int, int, str, int, str, str | None]] = [(0, len(raw), "", 0, "text/plain", None)]
     entities = 0
@@ -131,7 +133,7 @@ def _scan(raw: bytes, defects: list[str]):
     return top_headers, leaves
 
 
-def _normalize_raw(raw) -> bytes:
+def _normalize_raw(raw: Any) -> bytes:
     if isinstance(raw, bytes):
         data = raw
     elif isinstance(raw, (bytearray, memoryview)):
