@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-deps install bench screenshots clean
+.PHONY: demo test test-deps install lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "comptoir needs Python 3.11 or newer")'
@@ -21,7 +21,14 @@ demo: $(STAMP)
 test-deps:
 	@bash .ci/system-deps.sh
 
-test: $(STAMP) test-deps
+# Linters first: a style slip, a type error or an import across the layers fails the run in seconds.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: $(STAMP) test-deps lint
 	$(PY) -m tests.run_suite $(ARGS)
 
 bench: $(STAMP)
