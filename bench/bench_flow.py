@@ -3,7 +3,7 @@
 The bench builds a demo workspace (or takes one), starts its workspace server (no mail sync, no
 simulated mail) and runs the real `comptoir` app in a tmux server of its own (`tmux -L`). The agent
 opens the first conversation of the queue, reads it, and then for each conversation either marks its
-pending mail "no action needed" with a saved reason (`n`, `1`) or, every fifth one, replies with a
+pending mail "no action needed" with a saved reason (`n`, then Enter on the highlighted first reason) or, every fifth one, replies with a
 saved reply (`r`, ctrl+t, Enter, ctrl+s); the app then opens the next conversation of the queue by
 itself (flow, issue 13 item 10), which the agent reads, and so on.
 
@@ -196,7 +196,9 @@ def work(order: list[int], count: int, reply_every: int) -> list[Worked]:
         elif pending:
             item = Worked(current, "no action")
             press("n", shows("No action needed", "thank-you, nothing to answer"), item)
-            press("1", next_shown, item)
+            # The reason field has focus and the first saved reason is highlighted: Enter on the empty field
+            # takes it (a digit typed there is text, issue 13 item 1; "1" then Enter would take it too).
+            press("Enter", next_shown, item)
         else:
             item = Worked(current, "done")
             press("d", next_shown, item)
