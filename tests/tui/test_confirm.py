@@ -30,6 +30,8 @@ class Host(ComptoirApp):
         (True, ("y",), True),
         (False, ("n",), False),
         (True, ("escape",), False),
+        (False, ("q",), False),      # q and ctrl+g refuse too (the Dialog base's keys)
+        (False, ("ctrl+g",), False),
         (False, ("enter",), True),   # harmless: Enter confirms
         (True, ("enter",), False),   # destructive: Enter lands on the safe button
         (True, ("tab", "enter"), True),
