@@ -273,7 +273,8 @@ class FakeComptoir:
         return next(a for a in self.agents() if a.login == self.agent)
 
     def _matches(self, c: FakeConversation, search: str) -> bool:
-        """A crude stand-in for the search language: tag:NAME, is:automated, and words in subject or name."""
+        """A crude stand-in for the search language: tag:NAME, is:automated, and words in subject, name or
+        address (M finds the customer's other conversations by searching the address)."""
         for term in search.lower().split():
             if term.startswith("tag:"):
                 if term[4:] not in c.tags:
@@ -281,7 +282,8 @@ class FakeComptoir:
             elif term == "is:automated":
                 if not c.automated:
                     return False
-            elif term not in c.subject.lower() and term not in c.customer_name.lower():
+            elif (term not in c.subject.lower() and term not in c.customer_name.lower()
+                  and term not in c.customer_address.lower()):
                 return False
         return bool(search.strip()) and self._may_read(c)
 

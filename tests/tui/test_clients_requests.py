@@ -27,7 +27,7 @@ async def open_conversation(pilot, conversation_id: int) -> None:
     assert pilot.app.screen.conversation_id == conversation_id
 
 
-async def test_C_shows_the_customer_and_a_number_opens_a_past_conversation(fake_service: FakeComptoir) -> None:
+async def test_i_shows_the_customer_and_a_number_opens_a_past_conversation(fake_service: FakeComptoir) -> None:
     fake_service.conversations[1].client = "Radium SA"
     fake_service.add_conversation(FakeConversation(9, "Old order", "Marie Curie", "marie@radium.test", state="done",
                                                    owner="bob", channel="web"))
@@ -36,7 +36,7 @@ async def test_C_shows_the_customer_and_a_number_opens_a_past_conversation(fake_
         await settle(pilot)
         await open_conversation(pilot, 1)
         assert "client Radium SA" in header(app)
-        await pilot.press("C")
+        await pilot.press("i")
         await settle(pilot)
         assert isinstance(app.screen, CustomerScreen)
         summary = str(app.screen.query_one("#customer-summary", Static).render())

@@ -32,7 +32,7 @@ async def test_no_action_in_a_conversation_opens_the_next_one(fake_service: Fake
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.conversation_id == 2
-        await pilot.press("n", "1")
+        await pilot.press("n", "1", "enter")  # the reason field has focus: 1 + Enter takes the first reason
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == 3
         assert listing.cursor_id == 3
@@ -99,7 +99,7 @@ async def test_open_next_false_stays_on_the_conversation(fake_service: FakeCompt
         await open_everyone(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("n", "1")
+        await pilot.press("n", "1", "enter")  # the reason field has focus: 1 + Enter takes the first reason
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == 2
 
@@ -119,7 +119,7 @@ async def test_a_conversation_opened_by_number_outside_the_queue_stays(fake_serv
         await pilot.press("number_sign", "5", "enter")
         await settle(pilot)
         assert app.screen.conversation_id == 5
-        await pilot.press("n", "1")
+        await pilot.press("n", "1", "enter")  # the reason field has focus: 1 + Enter takes the first reason
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == 5
         assert not any("last conversation" in n.message for n in app._notifications)
