@@ -107,7 +107,7 @@ def test_round_robin_roster_rotates_across_batches_and_why_names_it(cws):
     assert (a.exclusive_agent, b.exclusive_agent) == ("marie", "paul")
     why = Comptoir(cws, "marie").why(first)
     assert any(r.code == "on_duty" and "round-robin roster" in r.text for r in why.reasons)
-    from core.mail.ingest import reroute_preview
+    from core.work.reroute import reroute_preview
 
     assert reroute_preview(cws, None, NOW) == []  # the replay sees where the rotation stood
 
