@@ -8,12 +8,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
 from core.clock import Clock
 from core.errors import ActionRefused, BadInput
 from core.mail.ingest import INFORMATIONAL
-from core.store.models import Alert, Conversation, Message, OutboxItem
+from core.store.models import Conversation
 from core.work import actions
 from core.work.escalation import run_escalation
 from core.work.service import Comptoir
@@ -241,7 +241,7 @@ def test_contact_lists_past_conversations_ratings_and_client_hiding_what_is_not_
     assert actions.claim(cws, "lea", first, NOW).ok
     secret, _m, _ = deliver(cws, NOW, "invoices@shop.test", sender="boss@joe.test", subject="Invoice 9")
     last, _m, _ = deliver(cws, NOW, "hifi@shop.test", sender="boss@joe.test", subject="Third")
-    from core.store.models import Contact, Rating
+    from core.store.models import Rating
 
     with cws.db.write() as s:
         contact_id = conversation(cws, last).contact_id
