@@ -16,6 +16,7 @@ from core.errors import ActionRefused
 from core.mail.outgoing import attachment_rows, carrier, carrier_sha256, check_files, files_of
 from core.mail.threading_keys import subject_fallback_key
 from core.store.models import NO_DEADLINE, Attachment, Contact, Conversation, Message, OutboxItem, RawMail, id_of
+from core.store.rawmail import pack, read_raw
 from core.store.search import index_message
 from core.work.journal import record_change, record_event
 from core.work.queries import get_conversation, our_addresses, signature_block, signature_for, signed_body
@@ -57,7 +58,7 @@ def store_files(s: Session, message_row: Message, files: Sequence[OutgoingFile])
     data = carrier(files)
     sha = carrier_sha256(data)
     if s.get(RawMail, sha) is None:
-        s.add(RawMail(sha256=sha, data=data))
+        s.add(RawMail(sha256=sha, data=pack(data), packed=True))  # stored packed like every row since 0013
         s.flush()
     s.execute(update(Message).where(col(Message.id) == message_row.id).values(raw_sha256=sha))
     rows = attachment_rows(data, id_of(message_row))
@@ -75,8 +76,8 @@ def outgoing_files(s: Session, message_row_id: int | None) -> list[OutgoingFile]
         return []
     paths = list(s.exec(select(Attachment.part_path).where(Attachment.message_id == message_row_id)
                         .order_by(col(Attachment.id))))
-    raw = s.get(RawMail, msg.raw_sha256)
-    return files_of(raw.data, paths) if raw is not None and paths else []
+    raw = read_raw(s, msg.raw_sha256)
+    return files_of(raw, paths) if raw is not None and paths else []
 
 
 def team_address(ws: Workspace, agent: str, from_addr: str | None) -> tuple[str, str | None]:
@@ -202,11 +203,11 @@ def forward(ws: Workspace, agent: str, message_id: int, to: Sequence[str], now: 
             return refused
         paths = list(s.exec(select(Attachment.part_path).where(Attachment.message_id == message_id)
                             .order_by(col(Attachment.id))))
-        raw = s.get(RawMail, original.raw_sha256) if original.raw_sha256 else None
+        raw = read_raw(s, original.raw_sha256)
         if paths and raw is None:
             raise ActionRefused(f"message {message_id}'s attachments are not stored: forward it without them is not "
                                 "possible; save them from the original mail instead")
-        carried = files_of(raw.data, paths) if paths and raw is not None else []
+        carried = files_of(raw, paths) if paths and raw is not None else []
         conversation_id = id_of(conv)
         quoted = _forwarded_block(original)
         original_subject = original.subject or conv.subject

@@ -3,7 +3,7 @@ tests/core/test_reports.py. Times are UTC; Paris is UTC+2 until Sunday 25 Octobe
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import insert, update
 from sqlmodel import select

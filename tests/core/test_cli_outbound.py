@@ -3,7 +3,6 @@ server: the files are read by the CLI process, travel in the request, and come b
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest

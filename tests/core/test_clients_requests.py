@@ -8,12 +8,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
 from core.clock import Clock
 from core.errors import ActionRefused, BadInput
 from core.mail.ingest import INFORMATIONAL
-from core.store.models import Alert, Conversation, Message, OutboxItem
+from core.store.models import Conversation
 from core.work import actions
 from core.work.escalation import run_escalation
 from core.work.service import Comptoir
@@ -107,7 +107,7 @@ def test_round_robin_roster_rotates_across_batches_and_why_names_it(cws):
     assert (a.exclusive_agent, b.exclusive_agent) == ("marie", "paul")
     why = Comptoir(cws, "marie").why(first)
     assert any(r.code == "on_duty" and "round-robin roster" in r.text for r in why.reasons)
-    from core.mail.ingest import reroute_preview
+    from core.work.reroute import reroute_preview
 
     assert reroute_preview(cws, None, NOW) == []  # the replay sees where the rotation stood
 
@@ -241,7 +241,7 @@ def test_contact_lists_past_conversations_ratings_and_client_hiding_what_is_not_
     assert actions.claim(cws, "lea", first, NOW).ok
     secret, _m, _ = deliver(cws, NOW, "invoices@shop.test", sender="boss@joe.test", subject="Invoice 9")
     last, _m, _ = deliver(cws, NOW, "hifi@shop.test", sender="boss@joe.test", subject="Third")
-    from core.store.models import Contact, Rating
+    from core.store.models import Rating
 
     with cws.db.write() as s:
         contact_id = conversation(cws, last).contact_id

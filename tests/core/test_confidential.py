@@ -20,7 +20,6 @@ from itertools import product
 
 import pytest
 
-from core.work import listing
 from core.work.access import Guard, Reader
 from tui.cli import _jsonable, run as cli_run
 from core.clock import Clock

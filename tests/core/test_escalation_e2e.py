@@ -158,7 +158,12 @@ def test_why_prints_reasons_and_ladder(cli_ws):
     ladder = out.split("Escalation ladder:")[1].split("History:")[0]
     rungs = [line for line in ladder.splitlines() if line.strip()]
     assert len(rungs) == 3
-    assert "Tue 24 Nov 10:00 UTC" in rungs[0] and "personal" in rungs[0] and "marie" in rungs[0]
-    assert "Tue 24 Nov 12:00 UTC" in rungs[1] and "team" in rungs[1] and "hifi" in rungs[1]
-    assert "Tue 24 Nov 16:00 UTC" in rungs[2] and "everyone" in rungs[2] and "sophie" in rungs[2]
+    # Times are in the user's zone (the workspace's Paris time here); --utc gives UTC, for scripts.
+    assert "Tue 24 Nov 11:00 CET" in rungs[0] and "personal" in rungs[0] and "marie" in rungs[0]
+    assert "Tue 24 Nov 13:00 CET" in rungs[1] and "team" in rungs[1] and "hifi" in rungs[1]
+    assert "Tue 24 Nov 17:00 CET" in rungs[2] and "everyone" in rungs[2] and "sophie" in rungs[2]
+    utc = comptoir(ws.path, "why", "--utc", str(cid), check=True).stdout
+    utc_rungs = [line for line in utc.split("Escalation ladder:")[1].split("History:")[0].splitlines() if line.strip()]
+    assert ["Tue 24 Nov 10:00 UTC" in utc_rungs[0], "Tue 24 Nov 12:00 UTC" in utc_rungs[1],
+            "Tue 24 Nov 16:00 UTC" in utc_rungs[2]] == [True, True, True], utc_rungs
     assert "History:" in out

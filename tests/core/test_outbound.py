@@ -142,7 +142,7 @@ def test_merge_moves_messages_notes_and_history_and_undo_puts_them_back(ws) -> N
 
 
 def queries_search(ws, words: str) -> list[int]:
-    from core.store.search import search_conversation_ids
+    from tests.support.search import search_conversation_ids
 
     with ws.db.read() as s:
         return search_conversation_ids(s, words)

@@ -11,10 +11,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import pytest
+from sqlmodel import select
 
 from core.clock import Clock
 from core.errors import SearchSyntaxError, UnknownName
 from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.models import Event
 from core.work import actions
 from core.work.escalation import run_escalation
 from core.work.service import Comptoir
@@ -171,6 +173,15 @@ def test_automated_mail_has_its_own_queue_alerts_nobody_and_never_escalates(tws,
         assert not [a for a in Comptoir(tws, agent).alerts() if a.conversation_id == news], agent
     why = " ".join(r.text for r in lea.why(news).reasons)
     assert "the Automated queue of team computers" in why and "never alerts supervisors" in why
-    # The person-written laptop question, by contrast, reached everyone and alerted the supervisor.
+    # The person-written laptop question, by contrast, reached everyone and alerted the supervisor: the last
+    # rung raises one "overdue" alert per team for all its late conversations (no conversation of its own).
     assert world["laptop"] in lea.queue_ids("everyone")
-    assert [a for a in Comptoir(tws, "sophie").alerts() if a.conversation_id == world["laptop"]]
+    with tws.db.read() as s:
+        laptop_steps = [e.details.get("text", "") for e in s.exec(select(Event).where(
+            Event.conversation_id == world["laptop"], Event.actor == "escalation"))]
+        news_steps = list(s.exec(select(Event).where(Event.conversation_id == news, Event.actor == "escalation")))
+    assert any("supervisors are alerted" in text for text in laptop_steps), laptop_steps
+    assert news_steps == []
+    digests = [a for a in Comptoir(tws, "sophie").alerts() if a.kind == "overdue"]
+    assert [a.conversation_id for a in digests if a.text.startswith("Team computers ")] == [None]
+    assert not [a for a in digests if f"Conversation {news}" in a.text]

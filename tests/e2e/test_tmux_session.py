@@ -118,7 +118,7 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
     pane.wait_for("Reply: Turntable hums")
     pane.keys("-l", "Check the ground wire between deck and amplifier.")
     pane.keys("C-s")
-    pane.wait_for("queued for sending")
+    pane.wait_for("queued: it goes out in")  # held for the send delay, while z can still cancel it
     with workspace.db.read() as s:
         item = s.exec(select(OutboxItem)).one()
         # The app's embedded syncer may have sent it already (no accounts: recorded as sent at once).
@@ -132,7 +132,7 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
     pane.wait_for(lambda text: "Thanks a lot" in text and "Turntable hums" not in text.split("\n", 2)[2])
     pane.keys("n")
     pane.wait_for("No action needed")
-    pane.keys("1")
+    pane.keys("1", "Enter")  # the reason field has focus: a lone digit and Enter take that reason
     pane.wait_for("1 message,")
     with workspace.db.read() as s:
         thanks = s.exec(select(Message).where(Message.message_id == "<e2e1@customer.test>")).one()

@@ -14,7 +14,6 @@ import pytest
 from core.work.actions import reply
 from core.workspace.identity import unix_login
 from core.mail.ingest import IncomingMail, ingest_batch
-from core.mail.outbox import build_message
 from core.mail.syncer import Syncer
 from core.workspace.folder import init_workspace, open_workspace
 from tests.conftest import fresh_pg_database
