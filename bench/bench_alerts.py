@@ -31,12 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.clock import Clock  # noqa: E402
-from core.demo.seed import build_demo  # noqa: E402
-from core.errors import ComptoirError  # noqa: E402
-from core.server.client import RemoteComptoir, start_server  # noqa: E402
-from core.work.alert_kinds import kind_words  # noqa: E402
-from core.workspace.folder import open_workspace  # noqa: E402
+from core.clock import Clock
+from core.demo.seed import build_demo
+from core.errors import ComptoirError
+from core.server.client import RemoteComptoir, start_server
+from core.work.alert_kinds import kind_words
+from core.workspace.folder import open_workspace
 
 TARGET_PER_HOUR = 10.0
 AGENTS = ("marie", "paul", "lea", "karim", "sophie", "tom")
@@ -120,21 +120,29 @@ def build(path: Path, conversations: int, speed: float, template: Path | None) -
         Clock.simulate(ws.db, built, speed)
     finally:
         ws.close()
-    print(f"demo workspace {'copied' if template else 'built'} in {time.monotonic() - started:.0f} s: {path}",
-          flush=True)
+    print(
+        f"demo workspace {'copied' if template else 'built'} in {time.monotonic() - started:.0f} s: {path}", flush=True
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=8.0, help="simulated hours to run")
     parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
-    parser.add_argument("--working", default="marie,paul,lea,sophie",
-                        help="agents who work what they are alerted about (the others only watch)")
+    parser.add_argument(
+        "--working",
+        default="marie,paul,lea,sophie",
+        help="agents who work what they are alerted about (the others only watch)",
+    )
     parser.add_argument("--conversations", type=int, default=2000)
     parser.add_argument("--poll", type=float, default=2.0, help="real seconds between an agent's looks at its alerts")
     parser.add_argument("--workspace", type=Path, help="build the demo here (default: a temporary folder)")
-    parser.add_argument("--template", type=Path, help="copy this demo workspace (built before by core.demo.seed."
-                        "build_demo, never run) instead of building one; saves minutes")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        help="copy this demo workspace (built before by core.demo.seed."
+        "build_demo, never run) instead of building one; saves minutes",
+    )
     args = parser.parse_args()
     working = {a.strip() for a in args.working.split(",") if a.strip()}
     unknown = working - set(AGENTS)
@@ -157,8 +165,9 @@ def run(path: Path, args: argparse.Namespace, working: set[str]) -> int:
     clock = services["marie"]
     start = clock.now()
     stop = threading.Event()
-    threads = [threading.Thread(target=watch, args=(services[a], tallies[a], stop, args.poll), daemon=True)
-               for a in AGENTS]
+    threads = [
+        threading.Thread(target=watch, args=(services[a], tallies[a], stop, args.poll), daemon=True) for a in AGENTS
+    ]
     for thread in threads:
         thread.start()
     real_started = time.monotonic()
@@ -170,9 +179,11 @@ def run(path: Path, args: argparse.Namespace, working: set[str]) -> int:
         for thread in threads:
             thread.join(60)
     hours = (clock.now() - start).total_seconds() / 3600
-    print(f"\n{hours:.2f} simulated hours in {time.monotonic() - real_started:.0f} real seconds "
-          f"(speed {args.speed:g}); agents look at their alerts every {args.poll:g} s "
-          f"({args.poll * args.speed / 60:g} simulated minutes)\n")
+    print(
+        f"\n{hours:.2f} simulated hours in {time.monotonic() - real_started:.0f} real seconds "
+        f"(speed {args.speed:g}); agents look at their alerts every {args.poll:g} s "
+        f"({args.poll * args.speed / 60:g} simulated minutes)\n"
+    )
     print(f"{'agent':<8} {'works':<6} {'raised':>6} {'per hour':>9}  {'target':<10} {'closed':>6}  kinds")
     worst = 0.0
     for agent in AGENTS:
@@ -181,8 +192,10 @@ def run(path: Path, args: argparse.Namespace, working: set[str]) -> int:
         target = f"<= {TARGET_PER_HOUR:g}" if tally.working else "(watches)"
         verdict = ("ok" if rate <= TARGET_PER_HOUR else "MISSED") if tally.working else ""
         kinds = ", ".join(f"{count} {kind_words(kind)}" for kind, count in tally.kinds.most_common())
-        print(f"{agent:<8} {'yes' if tally.working else 'no':<6} {len(tally.raised):>6} {rate:>9.1f}  "
-              f"{target:<7}{verdict:>3} {tally.closed:>6}  {kinds or '-'}")
+        print(
+            f"{agent:<8} {'yes' if tally.working else 'no':<6} {len(tally.raised):>6} {rate:>9.1f}  "
+            f"{target:<7}{verdict:>3} {tally.closed:>6}  {kinds or '-'}"
+        )
         if tally.errors:
             print(f"{'':<8} refused or failed requests: {dict(tally.errors)}")
         if tally.working:

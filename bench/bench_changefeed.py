@@ -31,10 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import NOW, ROOT, ServerProcess, make_workspace, percentile  # noqa: E402
+from benchlib import NOW, ROOT, ServerProcess, make_workspace, percentile
 
-from tests.core.racer import race_config, seed_conversations  # noqa: E402
-from tests.support.pgcluster import bench_backends  # noqa: E402
+from tests.core.racer import race_config, seed_conversations
+from tests.support.pgcluster import bench_backends
 
 TARGET_P95_MS = 100
 REFERENCE = "50 ms feed poll per app; p50 160 ms on screen"
@@ -75,8 +75,13 @@ def socket_bench(backend: str, count: int) -> dict:
             watcher = RemoteComptoir(path, "agent2", client="bench-watcher", autostart=False)
             feed = watcher.subscribe()
             watcher.me()  # the subscription has reached the server once this answer is back
-            acting = subprocess.Popen([sys.executable, __file__, "--actor", str(path), "agent1", str(cid), str(count)],
-                                      cwd=str(ROOT), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            acting = subprocess.Popen(
+                [sys.executable, __file__, "--actor", str(path), "agent1", str(cid), str(count)],
+                cwd=str(ROOT),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             if acting.stdout.readline().strip() != "ready":
                 raise RuntimeError("the acting client did not start")
             from_sent, from_reply, missed = [], [], 0
@@ -107,9 +112,15 @@ def socket_bench(backend: str, count: int) -> dict:
             server.stop()
     from_sent.sort()
     from_reply.sort()
-    return {"samples": len(from_sent), "missed": missed, "p50": statistics.median(from_sent),
-            "p95": percentile(from_sent, 0.95), "max": from_sent[-1],
-            "reply_p50": statistics.median(from_reply), "reply_p95": percentile(from_reply, 0.95)}
+    return {
+        "samples": len(from_sent),
+        "missed": missed,
+        "p50": statistics.median(from_sent),
+        "p95": percentile(from_sent, 0.95),
+        "max": from_sent[-1],
+        "reply_p50": statistics.median(from_reply),
+        "reply_p95": percentile(from_reply, 0.95),
+    }
 
 
 # -- on screen -------------------------------------------------------------------------------------
@@ -138,8 +149,19 @@ def screen_bench(trials: int) -> dict | None:
         ws.close()
         server = ServerProcess(path)
         try:
-            tmux("new-session", "-d", "-s", "app", "-x", "160", "-y", "48", "-e", "TERM=xterm-256color",
-                 f"exec {comptoir} -W {path} --as agent1")
+            tmux(
+                "new-session",
+                "-d",
+                "-s",
+                "app",
+                "-x",
+                "160",
+                "-y",
+                "48",
+                "-e",
+                "TERM=xterm-256color",
+                f"exec {comptoir} -W {path} --as agent1",
+            )
             deadline = time.monotonic() + 60
             while "My work" not in pane():
                 if time.monotonic() > deadline:
@@ -174,8 +196,13 @@ def screen_bench(trials: int) -> dict | None:
     latencies.sort()
     if not latencies:
         return {"samples": 0, "missed": missed}
-    return {"samples": len(latencies), "missed": missed, "p50": statistics.median(latencies),
-            "p95": percentile(latencies, 0.95), "max": latencies[-1]}
+    return {
+        "samples": len(latencies),
+        "missed": missed,
+        "p50": statistics.median(latencies),
+        "p95": percentile(latencies, 0.95),
+        "max": latencies[-1],
+    }
 
 
 def main() -> int:
@@ -186,24 +213,30 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="both")
     parser.add_argument("--screen-trials", type=int, default=30, help="on-screen trials (0: skip)")
     args = parser.parse_args()
-    print(f"one client's action seen by another, through the server; target p95 <= {TARGET_P95_MS} ms on screen; "
-          f"reference: {REFERENCE}")
+    print(
+        f"one client's action seen by another, through the server; target p95 <= {TARGET_P95_MS} ms on screen; "
+        f"reference: {REFERENCE}"
+    )
     with bench_backends(args.backend) as backends:
         for backend in backends:
             r = socket_bench(backend, args.actions)
             verdict = "met" if r["p95"] <= TARGET_P95_MS else "MISSED"
-            print(f"{backend:>6} socket: {r['samples']} actions seen (missed {r['missed']}): action sent -> pushed to "
-                  f"the other client p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms "
-                  f"(p95 <= {TARGET_P95_MS} ms: {verdict}); after the actor's reply: p50 {r['reply_p50']:.1f} ms, "
-                  f"p95 {r['reply_p95']:.1f} ms")
+            print(
+                f"{backend:>6} socket: {r['samples']} actions seen (missed {r['missed']}): action sent -> pushed to "
+                f"the other client p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms "
+                f"(p95 <= {TARGET_P95_MS} ms: {verdict}); after the actor's reply: p50 {r['reply_p50']:.1f} ms, "
+                f"p95 {r['reply_p95']:.1f} ms"
+            )
     if args.screen_trials:
         r = screen_bench(args.screen_trials)
         if r is not None and r["samples"]:
             verdict = "met" if r["p95"] <= TARGET_P95_MS else "MISSED"
-            print(f"sqlite screen: {r['samples']} actions seen in the app's pane (missed {r['missed']}): action sent -> "
-                  f"on screen p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms "
-                  f"(target p95 <= {TARGET_P95_MS} ms: {verdict}; reference p50 160 ms); includes tmux capture, "
-                  "~5 ms a poll")
+            print(
+                f"sqlite screen: {r['samples']} actions seen in the app's pane (missed {r['missed']}): action sent -> "
+                f"on screen p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms "
+                f"(target p95 <= {TARGET_P95_MS} ms: {verdict}; reference p50 160 ms); includes tmux capture, "
+                "~5 ms a poll"
+            )
         elif r is not None:
             print(f"sqlite screen: no action seen on screen ({r['missed']} missed)")
     return 0

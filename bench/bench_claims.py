@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import NOW, ServerProcess, cpu_ticks, CLK_TCK, make_workspace  # noqa: E402
+from benchlib import CLK_TCK, NOW, ServerProcess, cpu_ticks, make_workspace
 
-from core.workspace.folder import open_workspace  # noqa: E402
-from tests.core.racer import RACE_AGENTS, race_config, seed_conversations  # noqa: E402
-from tests.support.pgcluster import bench_backends  # noqa: E402
+from core.workspace.folder import open_workspace
+from tests.core.racer import RACE_AGENTS, race_config, seed_conversations
+from tests.support.pgcluster import bench_backends
 
 TARGET = 3_000
 REFERENCE = 3_250
@@ -58,8 +58,10 @@ def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, floa
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(RACE_AGENTS) + 1)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(str(path), agent, ids, barrier, results, n), daemon=True)
-             for n, agent in enumerate(RACE_AGENTS)]
+    procs = [
+        ctx.Process(target=_worker, args=(str(path), agent, ids, barrier, results, n), daemon=True)
+        for n, agent in enumerate(RACE_AGENTS)
+    ]
     for p in procs:
         p.start()
     barrier.wait(timeout=120)
@@ -105,10 +107,16 @@ def bench(backend: str, count: int) -> dict:
         finally:
             ws.close()
         return {
-            "backend": backend, "conversations": count, "seconds": seconds,
-            "claims_per_s": len(wins) / seconds, "attempts": attempts, "attempts_per_s": attempts / seconds,
+            "backend": backend,
+            "conversations": count,
+            "seconds": seconds,
+            "claims_per_s": len(wins) / seconds,
+            "attempts": attempts,
+            "attempts_per_s": attempts / seconds,
             "double_claims": sum(n - 1 for n in wins.values() if n > 1) + sum(n - 1 for n in events.values() if n > 1),
-            "unclaimed": count - len(wins), "owned_rows": owned, "losers_not_told": untold,
+            "unclaimed": count - len(wins),
+            "owned_rows": owned,
+            "losers_not_told": untold,
             "server_cpu_s": server_cpu,
             "per_agent": {a: sum(1 for _c, ok, _w in o if ok) for a, o in sorted(outcomes.items())},
         }
@@ -120,26 +128,35 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="both")
     parser.add_argument("--races", type=int, default=3, help="races per backend; the median counts")
     args = parser.parse_args()
-    print(f"claims through the workspace server's socket: 1 server, {len(RACE_AGENTS)} client processes, "
-          f"{args.conversations:,} conversations; target >= {TARGET:,}/s, reference {REFERENCE:,}/s "
-          "(SQLite, 8 processes claiming directly, before the server)")
+    print(
+        f"claims through the workspace server's socket: 1 server, {len(RACE_AGENTS)} client processes, "
+        f"{args.conversations:,} conversations; target >= {TARGET:,}/s, reference {REFERENCE:,}/s "
+        "(SQLite, 8 processes claiming directly, before the server)"
+    )
     with bench_backends(args.backend) as backends:
         for backend in backends:
             # Each race runs on a fresh workspace and server; the median race counts (this VM drifts ±20%).
-            races = sorted((bench(backend, args.conversations) for _ in range(args.races)),
-                           key=lambda r: r["claims_per_s"])
+            races = sorted(
+                (bench(backend, args.conversations) for _ in range(args.races)), key=lambda r: r["claims_per_s"]
+            )
             r = dict(races[len(races) // 2])
             for key in ("double_claims", "unclaimed", "losers_not_told"):  # correctness: every race counts
                 r[key] = sum(x[key] for x in races)
             rates = ", ".join(f"{x['claims_per_s']:,.0f}" for x in races)
             verdict = "met" if r["claims_per_s"] >= TARGET and r["double_claims"] == 0 else "MISSED"
-            print(f"{backend:>6}: races {rates} claims/s; median {r['claims_per_s']:,.0f} claims/s "
-                  f"(target >= {TARGET:,}/s: {verdict}; reference {REFERENCE:,}/s direct on SQLite)")
-            print(f"        median race: {r['attempts']} attempts in {r['seconds']:.2f} s = {r['attempts_per_s']:,.0f} "
-                  f"attempts/s; server CPU {r['server_cpu_s']:.2f} s ({r['server_cpu_s'] / r['seconds']:.0%} of a core, "
-                  f"{r['server_cpu_s'] / r['attempts'] * 1e6:.0f} us a request)")
-            print(f"        double claims {r['double_claims']} (must be 0, all races); unclaimed {r['unclaimed']}; "
-                  f"losers not told the winner {r['losers_not_told']} (must be 0)")
+            print(
+                f"{backend:>6}: races {rates} claims/s; median {r['claims_per_s']:,.0f} claims/s "
+                f"(target >= {TARGET:,}/s: {verdict}; reference {REFERENCE:,}/s direct on SQLite)"
+            )
+            print(
+                f"        median race: {r['attempts']} attempts in {r['seconds']:.2f} s = {r['attempts_per_s']:,.0f} "
+                f"attempts/s; server CPU {r['server_cpu_s']:.2f} s ({r['server_cpu_s'] / r['seconds']:.0%} of a core, "
+                f"{r['server_cpu_s'] / r['attempts'] * 1e6:.0f} us a request)"
+            )
+            print(
+                f"        double claims {r['double_claims']} (must be 0, all races); unclaimed {r['unclaimed']}; "
+                f"losers not told the winner {r['losers_not_told']} (must be 0)"
+            )
             print(f"        wins per agent: {r['per_agent']}")
     return 0
 

@@ -12,21 +12,21 @@ which needs no pytest).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.demo.seed import DEMO_CONFIG  # noqa: E402
-from core.work.escalation import run_escalation  # noqa: E402
-from benchlib import fresh_pg_database  # noqa: E402
-from core.workspace.folder import init_workspace, open_workspace  # noqa: E402
-from tests.support.pgcluster import bench_backends  # noqa: E402
+from benchlib import fresh_pg_database
+
+from core.demo.seed import DEMO_CONFIG
+from core.work.escalation import run_escalation
+from core.workspace.folder import init_workspace, open_workspace
+from tests.support.pgcluster import bench_backends
 
 TARGET_MS = 50.0
 TEAMS = ("hifi", "computers", "purchasing")
@@ -46,17 +46,27 @@ def seed(ws, count: int, now: datetime) -> None:
         rows = []
         for cid in range(1, count + 1):
             team_until = now + timedelta(hours=2, minutes=cid % 600)
-            rows.append({
-                "id": cid, "subject": f"Question {cid}", "customer": f"c{cid}@customer.test", "via": "x@shop.test",
-                "team": TEAMS[cid % 3], "no": sql.flag(False), "created": sql.when(now - timedelta(hours=1)),
-                "team_until": sql.when(team_until), "next": sql.when(team_until - timedelta(minutes=15)),
-            })
+            rows.append(
+                {
+                    "id": cid,
+                    "subject": f"Question {cid}",
+                    "customer": f"c{cid}@customer.test",
+                    "via": "x@shop.test",
+                    "team": TEAMS[cid % 3],
+                    "no": sql.flag(False),
+                    "created": sql.when(now - timedelta(hours=1)),
+                    "team_until": sql.when(team_until),
+                    "next": sql.when(team_until - timedelta(minutes=15)),
+                }
+            )
         sql.many(
             "INSERT INTO conversation (id, subject, customer_address, customer_name, via_address, team, visibility, "
             "state, priority, confidential, automated, created_at, updated_at, last_message_at, team_until, deadline, "
             "next_step_at, pending_count, message_count, warned, shared_reply, routing_reasons, ladder, version) "
             "VALUES (:id, :subject, :customer, '', :via, :team, 'team', 'open', 'normal', :no, :no, :created, "
-            ":created, :created, :team_until, :team_until, :next, 1, 1, '[\"team\"]', :no, '[]', '[]', 1)", rows)
+            ":created, :created, :team_until, :team_until, :next, 1, 1, '[\"team\"]', :no, '[]', '[]', 1)",
+            rows,
+        )
         if not sql.sqlite:
             sql.run("SELECT setval(pg_get_serial_sequence('conversation', 'id'), :n)", {"n": count})
     with ws.db.raw(write=True) as sql:
@@ -66,15 +76,17 @@ def seed(ws, count: int, now: datetime) -> None:
 def make_due(ws, ids: list[int], now: datetime) -> None:
     with ws.db.raw(write=True) as sql:
         past = sql.when(now - timedelta(minutes=1))
-        sql.many("UPDATE conversation SET team_until = :t, deadline = :t, next_step_at = :t WHERE id = :id",
-                 [{"t": past, "id": i} for i in ids])
+        sql.many(
+            "UPDATE conversation SET team_until = :t, deadline = :t, next_step_at = :t WHERE id = :id",
+            [{"t": past, "id": i} for i in ids],
+        )
 
 
 def bench(backend: str, count: int, due: int, passes: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="comptoir-bench-esc-") as tmp:
         ws = _workspace(Path(tmp) / "ws", backend)
         try:
-            now = datetime.now(timezone.utc).replace(microsecond=0)
+            now = datetime.now(UTC).replace(microsecond=0)
             started = time.perf_counter()
             seed(ws, count, now)
             seeded = time.perf_counter() - started
@@ -87,8 +99,15 @@ def bench(backend: str, count: int, due: int, passes: int) -> dict:
                 applied = run_escalation(ws, now)
                 times.append((time.perf_counter() - t0) * 1000)
                 steps.append(len(applied))
-            return {"backend": backend, "open": count, "due": due, "seed_s": seeded, "pass_ms": times,
-                    "steps": steps, "median_ms": statistics.median(times)}
+            return {
+                "backend": backend,
+                "open": count,
+                "due": due,
+                "seed_s": seeded,
+                "pass_ms": times,
+                "steps": steps,
+                "median_ms": statistics.median(times),
+            }
         finally:
             ws.close()
 

@@ -118,8 +118,10 @@ def press(key: str, expected, worked: Worked | None) -> str:
     if worked is not None:
         worked.steps.append(Step(key, time.perf_counter() - started, landed))
     if not landed:
-        print(f"  key {key!r} on #{worked.conversation_id if worked else '?'} did not land; the screen:\n{text}",
-              file=sys.stderr)
+        print(
+            f"  key {key!r} on #{worked.conversation_id if worked else '?'} did not land; the screen:\n{text}",
+            file=sys.stderr,
+        )
     return text
 
 
@@ -154,10 +156,13 @@ def queue_order(workspace: Path, queue: str) -> list[int]:
 
 def open_app(workspace: Path, size: tuple[int, int], queue_steps: int) -> bool:
     env_python = sys.executable
-    command = (f"cd {ROOT} && PYTHONPATH={ROOT} XDG_CONFIG_HOME={workspace.parent / 'config'} "
-               f"exec {env_python} -m tui.launch -W {workspace} --as {AGENT}")
-    tmux("new-session", "-d", "-s", SESSION, "-x", str(size[0]), "-y", str(size[1]), "-e", "TERM=xterm-256color",
-         command)
+    command = (
+        f"cd {ROOT} && PYTHONPATH={ROOT} XDG_CONFIG_HOME={workspace.parent / 'config'} "
+        f"exec {env_python} -m tui.launch -W {workspace} --as {AGENT}"
+    )
+    tmux(
+        "new-session", "-d", "-s", SESSION, "-x", str(size[0]), "-y", str(size[1]), "-e", "TERM=xterm-256color", command
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if "My work" in screen() and "conversation" in screen():
@@ -210,13 +215,17 @@ def work(order: list[int], count: int, reply_every: int) -> list[Worked]:
 
 
 def report(worked: list[Worked], size: tuple[int, int], queue: str) -> None:
-    print(f"\n{len(worked)} conversations of '{queue}' worked as {AGENT}, terminal {size[0]}x{size[1]} in tmux, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\n{len(worked)} conversations of '{queue}' worked as {AGENT}, terminal {size[0]}x{size[1]} in tmux, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     for how in ("no action", "reply", "done"):
         group = [w for w in worked if w.how == how]
         if group:
-            print(f"  {how:10} {len(group):3} conversations, {statistics.mean(w.keys for w in group):.1f} keys each, "
-                  f"latency per conversation median {statistics.median(w.latency for w in group) * 1000:.0f} ms")
+            print(
+                f"  {how:10} {len(group):3} conversations, {statistics.mean(w.keys for w in group):.1f} keys each, "
+                f"latency per conversation median {statistics.median(w.latency for w in group) * 1000:.0f} ms"
+            )
     latencies = sorted(w.latency for w in worked)
     per_key = sorted(step.seconds for w in worked for step in w.steps)
     disposals = [w for w in worked if w.how == "no action"]
@@ -229,8 +238,12 @@ def report(worked: list[Worked], size: tuple[int, int], queue: str) -> None:
         ("keystrokes per conversation, all (mean)", f"{statistics.mean(w.keys for w in worked):.2f}", "", None),
         ("UI latency summed per conversation, p95", f"{p95:.0f} ms", "<= 300 ms", p95 <= 300),
         ("UI latency summed per conversation, median", f"{statistics.median(latencies) * 1000:.0f} ms", "", None),
-        ("one key, p50 / p95", f"{statistics.median(per_key) * 1000:.0f}/{percentile(per_key, 0.95) * 1000:.0f} ms",
-         "", None),
+        (
+            "one key, p50 / p95",
+            f"{statistics.median(per_key) * 1000:.0f}/{percentile(per_key, 0.95) * 1000:.0f} ms",
+            "",
+            None,
+        ),
         ("keys that landed in the wrong place", f"{misplaced}", "0", misplaced == 0),
     ]
     for name, value, target, ok in rows:
@@ -246,7 +259,9 @@ def report(worked: list[Worked], size: tuple[int, int], queue: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=50)
-    parser.add_argument("--queue", default="everyone", help="queue key: mine, team:hifi, everyone ... (default everyone)")
+    parser.add_argument(
+        "--queue", default="everyone", help="queue key: mine, team:hifi, everyone ... (default everyone)"
+    )
     parser.add_argument("--size", default="160x48")
     parser.add_argument("--reply-every", type=int, default=5, help="every Nth conversation gets a saved reply")
     parser.add_argument("--workspace", type=Path, help="a demo workspace to copy (else one is built)")
@@ -264,8 +279,10 @@ def main() -> int:
         time.sleep(2)
         order = queue_order(workspace, args.queue)
         if len(order) < args.conversations + 1:
-            print(f"the queue '{args.queue}' holds {len(order)} conversations; {args.conversations + 1} are needed "
-                  "(a larger --demo-size, or another --queue)")
+            print(
+                f"the queue '{args.queue}' holds {len(order)} conversations; {args.conversations + 1} are needed "
+                "(a larger --demo-size, or another --queue)"
+            )
             return 1
         steps = {"mine": 0, "exclusive": 1}.get(args.queue)
         if steps is None:
@@ -282,8 +299,10 @@ def main() -> int:
             return 1
         cpu = ((cpu_ticks(app) or 0) - cpu_before[0], (cpu_ticks(server.pid) or 0) - cpu_before[1])
         report(worked, size, args.queue)
-        print(f"CPU per conversation: the app {cpu[0] / CLK_TCK / len(worked) * 1000:.0f} ms, "
-              f"the server {cpu[1] / CLK_TCK / len(worked) * 1000:.0f} ms")
+        print(
+            f"CPU per conversation: the app {cpu[0] / CLK_TCK / len(worked) * 1000:.0f} ms, "
+            f"the server {cpu[1] / CLK_TCK / len(worked) * 1000:.0f} ms"
+        )
         return 0
     finally:
         tmux("kill-server")

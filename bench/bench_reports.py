@@ -19,15 +19,15 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.demo.seed import DEMO_CONFIG  # noqa: E402
-from core.workspace.folder import init_workspace, open_workspace  # noqa: E402
+from core.demo.seed import DEMO_CONFIG
+from core.workspace.folder import init_workspace, open_workspace
 
-NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 CONVERSATIONS = 150_000
 MESSAGES = 500_000
 CACHE = Path.home() / ".cache" / "comptoir" / "bench-reports-v1"
@@ -38,7 +38,7 @@ HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 16, 14, 10, 12, 14, 14, 12, 10, 
 
 def _ts(moment: datetime) -> str:
     """The text form SQLAlchemy stores on SQLite (microseconds always present), so comparisons agree."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _message_counts(rng: random.Random) -> list[int]:
@@ -64,10 +64,13 @@ def build(path: Path, seed: int = 11) -> float:
     conn = sqlite3.connect(path / "comptoir.db")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
-    contacts = [(i + 1, f"c{i}@customer{i % 997}.test", f"Customer {i}", _ts(NOW - timedelta(days=400)))
-                for i in range(30_000)]
-    conn.executemany("INSERT INTO contact (id, address, name, audiences, imported, created_at) VALUES (?, ?, ?, '[]', 1, ?)",
-                     contacts)
+    contacts = [
+        (i + 1, f"c{i}@customer{i % 997}.test", f"Customer {i}", _ts(NOW - timedelta(days=400))) for i in range(30_000)
+    ]
+    conn.executemany(
+        "INSERT INTO contact (id, address, name, audiences, imported, created_at) VALUES (?, ?, ?, '[]', 1, ?)",
+        contacts,
+    )
     convs, msgs, events, alerts, ratings = [], [], [], [], []
     message_id = 0
     year = 365 * 24
@@ -76,8 +79,9 @@ def build(path: Path, seed: int = 11) -> float:
         members = TEAMS[team]
         contact_id, address, _name, _created = contacts[rng.randrange(len(contacts))]
         day = NOW - timedelta(hours=rng.randrange(year) // 24 * 24)
-        created = day.replace(hour=0, minute=0) + timedelta(hours=rng.choices(range(24), HOUR_WEIGHTS)[0],
-                                                            minutes=rng.randrange(60), seconds=rng.randrange(60))
+        created = day.replace(hour=0, minute=0) + timedelta(
+            hours=rng.choices(range(24), HOUR_WEIGHTS)[0], minutes=rng.randrange(60), seconds=rng.randrange(60)
+        )
         if created >= NOW:
             created -= timedelta(days=1)
         personal = rng.random() < 0.15
@@ -93,14 +97,28 @@ def build(path: Path, seed: int = 11) -> float:
             if n % 2 == 0:  # the customer writes
                 msgs.append([message_id, cid, "inbound", address, _ts(at), "pending", None, None])
                 inbound_open.append(len(msgs) - 1)
-                details = {"text": "routed", "route": "personal" if personal and n == 0 else "audience_team",
-                           "exclusive_until": exclusive_until.isoformat() if exclusive_until and n == 0 else None,
-                           "team_until": (team_until if n == 0 else at + timedelta(hours=4)).isoformat()}
+                details = {
+                    "text": "routed",
+                    "route": "personal" if personal and n == 0 else "audience_team",
+                    "exclusive_until": exclusive_until.isoformat() if exclusive_until and n == 0 else None,
+                    "team_until": (team_until if n == 0 else at + timedelta(hours=4)).isoformat(),
+                }
                 events.append((cid, "routing", _ts(at), "routed", json.dumps(details)))
-                alerts.append((agent if personal else rng.choice(members), team, "team", "new", cid, _ts(at),
-                               _ts(at + timedelta(minutes=rng.randrange(1, 120))) if rng.random() < 0.8 else None))
+                alerts.append(
+                    (
+                        agent if personal else rng.choice(members),
+                        team,
+                        "team",
+                        "new",
+                        cid,
+                        _ts(at),
+                        _ts(at + timedelta(minutes=rng.randrange(1, 120))) if rng.random() < 0.8 else None,
+                    )
+                )
                 if rng.random() < 0.1 and at + timedelta(hours=2) < NOW:
-                    events.append((cid, "escalation", _ts(at + timedelta(hours=2)), "to_team", '{"text": "window over"}'))
+                    events.append(
+                        (cid, "escalation", _ts(at + timedelta(hours=2)), "to_team", '{"text": "window over"}')
+                    )
             else:  # an agent answers
                 if owner is None:
                     owner = agent
@@ -112,8 +130,15 @@ def build(path: Path, seed: int = 11) -> float:
                 events.append((cid, owner, _ts(at), "reply", '{"text": "replied"}'))
                 if rng.random() < 0.05:
                     new_owner = rng.choice(members)
-                    events.append((cid, rng.choice(members), _ts(at + timedelta(minutes=5)), "assign",
-                                   json.dumps({"text": "handed over", "previous": owner, "to_agent": new_owner})))
+                    events.append(
+                        (
+                            cid,
+                            rng.choice(members),
+                            _ts(at + timedelta(minutes=5)),
+                            "assign",
+                            json.dumps({"text": "handed over", "previous": owner, "to_agent": new_owner}),
+                        )
+                    )
                     owner = new_owner
             step = timedelta(minutes=rng.randrange(5, 60 * (8 if n % 2 == 0 else 30)))
             # Recent conversations squeeze their later messages before NOW, so the year holds every message.
@@ -125,7 +150,9 @@ def build(path: Path, seed: int = 11) -> float:
                 owner = owner or agent
                 for i in inbound_open:
                     msgs[i][5], msgs[i][6] = "no_action", _ts(at)
-                events.append((cid, owner, _ts(at), "no_action", json.dumps({"text": "no action", "reason": "thank-you"})))
+                events.append(
+                    (cid, owner, _ts(at), "no_action", json.dumps({"text": "no action", "reason": "thank-you"}))
+                )
                 inbound_open = []
             else:
                 state, pending = "open", len(inbound_open)
@@ -134,34 +161,67 @@ def build(path: Path, seed: int = 11) -> float:
             state = "done"
             events.append((cid, owner, _ts(at), "done", '{"text": "closed"}'))
             if rng.random() < 0.02:
-                ratings.append((contact_id, owner, rng.choice([1, 3, 4, 5, 5]), (at + timedelta(days=1)).date().isoformat()))
+                ratings.append(
+                    (contact_id, owner, rng.choice([1, 3, 4, 5, 5]), (at + timedelta(days=1)).date().isoformat())
+                )
         updated = min(at, NOW - timedelta(seconds=1))
-        convs.append((cid, f"Question {cid}", contact_id, address, f"{team}@comptoir-demo.test", team, owner,
-                      agent if personal else None, "personal" if personal else "team", state, _ts(created), _ts(updated),
-                      _ts(updated), _ts(exclusive_until) if exclusive_until else None, _ts(team_until),
-                      _ts(team_until if state == "open" else datetime(9999, 1, 1, tzinfo=timezone.utc)), pending,
-                      len([m for m in msgs[-count:] if m[1] == cid])))
+        convs.append(
+            (
+                cid,
+                f"Question {cid}",
+                contact_id,
+                address,
+                f"{team}@comptoir-demo.test",
+                team,
+                owner,
+                agent if personal else None,
+                "personal" if personal else "team",
+                state,
+                _ts(created),
+                _ts(updated),
+                _ts(updated),
+                _ts(exclusive_until) if exclusive_until else None,
+                _ts(team_until),
+                _ts(team_until if state == "open" else datetime(9999, 1, 1, tzinfo=UTC)),
+                pending,
+                len([m for m in msgs[-count:] if m[1] == cid]),
+            )
+        )
     conn.executemany(
         "INSERT INTO conversation (id, subject, contact_id, customer_address, customer_name, via_address, team, owner, "
         "exclusive_agent, visibility, state, priority, confidential, automated, created_at, updated_at, last_message_at, "
         "exclusive_until, team_until, deadline, pending_count, message_count, warned, shared_reply, routing_reasons, "
         "ladder, version) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, 'normal', 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, "
-        "'[]', '[]', 1)", convs)
+        "'[]', '[]', 1)",
+        convs,
+    )
     conn.executemany(
         "INSERT INTO message (id, conversation_id, direction, from_addr, received_at, disposition, disposed_at, author, "
-        "from_name, subject, text, \"references\", to_addrs, cc_addrs, delivered_to, headers, size, defects) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', 'Hello.', '[]', '[]', '[]', '[]', '{}', 0, '[]')", msgs)
-    conn.executemany("INSERT INTO event (conversation_id, actor, at, kind, details) VALUES (?, ?, ?, ?, ?)",
-                     sorted(events, key=lambda e: e[2]))
-    conn.executemany("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-                     "VALUES (?, ?, ?, ?, ?, 'comptoir', ?, ?)", alerts)
+        'from_name, subject, text, "references", to_addrs, cc_addrs, delivered_to, headers, size, defects) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', 'Hello.', '[]', '[]', '[]', '[]', '{}', 0, '[]')",
+        msgs,
+    )
+    conn.executemany(
+        "INSERT INTO event (conversation_id, actor, at, kind, details) VALUES (?, ?, ?, ?, ?)",
+        sorted(events, key=lambda e: e[2]),
+    )
+    conn.executemany(
+        "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
+        "VALUES (?, ?, ?, ?, ?, 'comptoir', ?, ?)",
+        alerts,
+    )
     conn.executemany("INSERT INTO rating (contact_id, agent, score, rated_on) VALUES (?, ?, ?, ?)", ratings)
     conn.commit()
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("conversation", "message", "event", "alert")}
+    counts = {
+        t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("conversation", "message", "event", "alert")
+    }
     conn.close()
-    print(f"built {path} in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{n:,} {t}s" for t, n in counts.items()))
+    print(
+        f"built {path} in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{n:,} {t}s" for t, n in counts.items())
+    )
     return time.perf_counter() - started
 
 
@@ -184,11 +244,13 @@ def measure(path: Path) -> dict[str, float]:
             results[label] = statistics.median(times)
             # CPU time is what the report costs on an idle machine (everything runs in this process, SQLite
             # included); wall time also counts waiting for a core on a shared one.
-            print(f"{label:>8}: {results[label]:.2f} s wall, {statistics.median(cpu):.2f} s CPU (medians of 3; wall "
-                  f"{', '.join(f'{t:.2f}' for t in times)}; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), "
-                  f"target <= {TARGETS[label]:.0f} s: {'ok' if results[label] <= TARGETS[label] else 'MISSED'}  "
-                  f"[{view.total.messages_in:,} in, {view.total.replies_out:,} out, "
-                  f"{view.total.first_response.count:,} first responses, {view.total.resolved:,} resolved]")
+            print(
+                f"{label:>8}: {results[label]:.2f} s wall, {statistics.median(cpu):.2f} s CPU (medians of 3; wall "
+                f"{', '.join(f'{t:.2f}' for t in times)}; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), "
+                f"target <= {TARGETS[label]:.0f} s: {'ok' if results[label] <= TARGETS[label] else 'MISSED'}  "
+                f"[{view.total.messages_in:,} in, {view.total.replies_out:,} out, "
+                f"{view.total.first_response.count:,} first responses, {view.total.resolved:,} resolved]"
+            )
     finally:
         ws.close()
     return results

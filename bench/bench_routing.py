@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/bench_routing.py [--cases N] [--repeat R]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routing import (  # noqa: E402
-    AgentInfo, BusinessHours, Condition, ContactHistory, ConversationState, EarlierConversation,
-    MessageFacts, Policy, Rating, RoutingFacts, Rule, TeamPolicy, ThreadFacts, decide, escalate,
+from routing import (
+    AgentInfo,
+    BusinessHours,
+    Condition,
+    ContactHistory,
+    ConversationState,
+    EarlierConversation,
+    MessageFacts,
+    Policy,
+    Rating,
+    RoutingFacts,
+    Rule,
+    TeamPolicy,
+    ThreadFacts,
+    decide,
+    escalate,
 )
 
 TARGET_PER_SECOND = 20_000
@@ -32,18 +46,27 @@ def make_policy(rng: random.Random, agent_count: int) -> Policy:
     agents = []
     for n in range(agent_count):
         presence = rng.choices(("available", "away", "vacation"), (8, 1, 1))[0]
-        agents.append(AgentInfo(
-            f"agent{n}", f"Agent {n}", (f"agent{n}@acme.test",), (TEAM_NAMES[n % 3],),
-            role="supervisor" if n < 3 else "agent", presence=presence,
-            presence_until=START + timedelta(days=rng.randint(1, 20)) if presence != "available" else None,
-        ))
+        agents.append(
+            AgentInfo(
+                f"agent{n}",
+                f"Agent {n}",
+                (f"agent{n}@acme.test",),
+                (TEAM_NAMES[n % 3],),
+                role="supervisor" if n < 3 else "agent",
+                presence=presence,
+                presence_until=START + timedelta(days=rng.randint(1, 20)) if presence != "available" else None,
+            )
+        )
     teams = tuple(
-        TeamPolicy(name, (f"{name}@acme.test",), (f"{name}-audience", f"{name}-vip"),
-                   (f"{name}kw", f"{name}word"), hours=HOURS)
+        TeamPolicy(
+            name, (f"{name}@acme.test",), (f"{name}-audience", f"{name}-vip"), (f"{name}kw", f"{name}word"), hours=HOURS
+        )
         for name in TEAM_NAMES
     )
     rules = (
-        Rule("invoices", all_of=(Condition("to", "equals", "invoices@acme.test"),), team="purchasing", confidential=True),
+        Rule(
+            "invoices", all_of=(Condition("to", "equals", "invoices@acme.test"),), team="purchasing", confidential=True
+        ),
         Rule("urgent", any_of=(Condition("subject", "matches", r"\burgent\b"),), priority="high"),
     )
     return Policy(teams, tuple(agents), front_pool="everyone", rules=rules)
@@ -52,7 +75,9 @@ def make_policy(rng: random.Random, agent_count: int) -> Policy:
 def make_case(rng: random.Random, policy: Policy) -> tuple[RoutingFacts, datetime]:
     now = START + timedelta(minutes=rng.randrange(0, 21 * 24 * 60))
     agents = policy.agents
-    path = rng.choice(("rule", "reply", "personal", "plus", "audience", "history", "keyword", "first", "automated", "own"))
+    path = rng.choice(
+        ("rule", "reply", "personal", "plus", "audience", "history", "keyword", "first", "automated", "own")
+    )
     sender = f"customer{rng.randrange(10_000)}@client{rng.randrange(50)}.test"
     to = (f"{rng.choice(TEAM_NAMES)}@acme.test",)
     subject = rng.choice(("Hello", "Question", "Order 1234", "urgent: help"))
@@ -90,11 +115,17 @@ def make_state(rng: random.Random, n: int) -> tuple[ConversationState, datetime]
     start = START + timedelta(minutes=rng.randrange(0, 21 * 24 * 60))
     exclusive_until = start + timedelta(hours=2)
     state = ConversationState(
-        f"c{n}", rng.choice((*TEAM_NAMES, None)), rng.choice((None, "agent3", "agent4", "agent5")),
-        rng.choice(("personal", "team", "everyone")), exclusive_until, exclusive_until + timedelta(hours=4),
+        f"c{n}",
+        rng.choice((*TEAM_NAMES, None)),
+        rng.choice((None, "agent3", "agent4", "agent5")),
+        rng.choice(("personal", "team", "everyone")),
+        exclusive_until,
+        exclusive_until + timedelta(hours=4),
         rng.choices(("open", "waiting", "snoozed", "done"), (6, 1, 1, 1))[0],
-        start + timedelta(hours=rng.randint(0, 8)), rng.random() < 0.9,
-        frozenset(rng.sample(("exclusive", "team", "supervisors"), rng.randint(0, 2))), rng.random() < 0.1,
+        start + timedelta(hours=rng.randint(0, 8)),
+        rng.random() < 0.9,
+        frozenset(rng.sample(("exclusive", "team", "supervisors"), rng.randint(0, 2))),
+        rng.random() < 0.1,
     )
     return state, start + timedelta(minutes=rng.randrange(0, 8 * 60))
 
@@ -136,13 +167,17 @@ def main() -> int:
     escalate_rate = count / escalate_seconds
     # CPU time is shown too: on a shared machine wall-clock includes time other processes ran.
     print(f"machine:  {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    print(f"decide:   {count:,} decisions in {decide_seconds:.2f} s = {decide_rate:,.0f} decisions/s "
-          f"(CPU time {decide_cpu:.2f} s = {count / decide_cpu:,.0f}/s)")
+    print(
+        f"decide:   {count:,} decisions in {decide_seconds:.2f} s = {decide_rate:,.0f} decisions/s "
+        f"(CPU time {decide_cpu:.2f} s = {count / decide_cpu:,.0f}/s)"
+    )
     print(f"          passes: {', '.join(f'{count / seconds:,.0f}/s' for seconds, _ in decide_passes)} (best counts)")
     print(f"          routes: {dict(sorted(routes.items()))}")
     print(f"          automated: {automated:,}  no auto-ack: {no_auto_ack:,}")
-    print(f"escalate: {count:,} states in {escalate_seconds:.2f} s = {escalate_rate:,.0f} states/s "
-          f"(CPU time {escalate_cpu:.2f} s = {count / escalate_cpu:,.0f}/s)")
+    print(
+        f"escalate: {count:,} states in {escalate_seconds:.2f} s = {escalate_rate:,.0f} states/s "
+        f"(CPU time {escalate_cpu:.2f} s = {count / escalate_cpu:,.0f}/s)"
+    )
     print(f"          steps: {dict(sorted(kinds.items()))}")
     verdict = "PASS" if decide_rate >= TARGET_PER_SECOND else "FAIL"
     print(f"{verdict}: decide {decide_rate:,.0f}/s vs target >= {TARGET_PER_SECOND:,}/s")

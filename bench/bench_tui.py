@@ -147,15 +147,21 @@ def measure(args: argparse.Namespace, comptoir: Path, workspace: Path, tmp: Path
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
-    print(f"\nworkspace: {args.conversations:,} conversations; terminal 160x48 in tmux; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nworkspace: {args.conversations:,} conversations; terminal 160x48 in tmux; load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"first screen, each launch: {', '.join(f'{f * 1000:.0f}' for f in firsts)} ms")
-    print(f"CPU until the first screen, each launch (app + server): "
-          f"{', '.join(f'{a * 1000:.0f} + {s * 1000:.0f}' for a, s in cpus)} ms")
+    print(
+        f"CPU until the first screen, each launch (app + server): "
+        f"{', '.join(f'{a * 1000:.0f} + {s * 1000:.0f}' for a, s in cpus)} ms"
+    )
     print(f"{'measure':44} {'value':>10}   target      verdict")
-    rows = [(f"first screen after launch (median of {len(firsts)})", f"{first * 1000:.0f} ms", "<= 1000 ms", first <= 1.0),
-            (f"repaint after a key, p50 ({len(latencies)} keys)", f"{p50:.0f} ms", "", True),
-            ("repaint after a key, p95", f"{p95:.0f} ms", "<= 50 ms", p95 <= 50),
-            ("resident memory now / peak", f"{rss:.0f}/{peak:.0f} MB", "< 200 MB", peak < 200)]
+    rows = [
+        (f"first screen after launch (median of {len(firsts)})", f"{first * 1000:.0f} ms", "<= 1000 ms", first <= 1.0),
+        (f"repaint after a key, p50 ({len(latencies)} keys)", f"{p50:.0f} ms", "", True),
+        ("repaint after a key, p95", f"{p95:.0f} ms", "<= 50 ms", p95 <= 50),
+        ("resident memory now / peak", f"{rss:.0f}/{peak:.0f} MB", "< 200 MB", peak < 200),
+    ]
     for name, value, target, ok in rows:
         print(f"{name:44} {value:>10}   {target:10}  {'PASS' if ok else 'FAIL' if target else ''}")
     print(f"the workspace server's RSS: {server_rss:.0f} MB")

@@ -3,13 +3,13 @@ server in its own process, and CPU / memory readings from /proc."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
-import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 
 from core.workspace.folder import Workspace, init_workspace, open_workspace  # noqa: E402
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 """A Tuesday inside business hours (as the tests' NOW)."""
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 _db_numbers = itertools.count(1)
@@ -52,15 +52,21 @@ class ServerProcess:
         from core.server.sockets import connect_unix, socket_path
 
         self.workspace = workspace
-        self.log = open(workspace.parent / f"server-{workspace.name}.stderr", "wb")
+        self.log = open(workspace.parent / f"server-{workspace.name}.stderr", "wb")  # noqa: SIM115 - the server process writes it; stop() closes it
         self.process = subprocess.Popen(
             [sys.executable, "-m", "core.server", "--workspace", str(workspace), "--no-sync", *extra],
-            cwd=str(ROOT), stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+            cwd=str(ROOT),
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}: "
-                                   + Path(self.log.name).read_text(errors="replace"))
+                raise RuntimeError(
+                    f"the server exited with {self.process.returncode}: "
+                    + Path(self.log.name).read_text(errors="replace")
+                )
             try:
                 connect_unix(socket_path(workspace), timeout=1).close()
                 return
@@ -90,7 +96,7 @@ def cpu_ticks(pid: int) -> int | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return int(fields[11]) + int(fields[12])
 
 

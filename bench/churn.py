@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -55,9 +55,9 @@ front_pool = "support"
 
 
 def make_churn_workspace(path: Path, conversations: int = 300) -> Path:
-    from core.workspace.identity import unix_login
     from core.mail.ingest import IncomingMail, ingest_batch
     from core.workspace.folder import init_workspace, open_workspace
+    from core.workspace.identity import unix_login
 
     init_workspace(path, config_text=churn_config(unix_login()))
     ws = open_workspace(path)
@@ -70,7 +70,7 @@ def make_churn_workspace(path: Path, conversations: int = 300) -> Path:
         m["Message-ID"] = f"<churn{n}@client.test>"
         m.set_content(f"Question number {n}")
         mails.append(IncomingMail(m.as_bytes()))
-    ingest_batch(ws, mails, datetime.now(timezone.utc))
+    ingest_batch(ws, mails, datetime.now(UTC))
     ws.close()
     return path
 
@@ -89,8 +89,13 @@ class ChurnResult:
 
     @property
     def ok(self) -> bool:
-        return (self.server_same and self.integrity == "ok" and not self.cli_tracebacks and not self.apps_broken
-                and set(self.cli_exit_codes) <= {0, 1, 2, 3})
+        return (
+            self.server_same
+            and self.integrity == "ok"
+            and not self.cli_tracebacks
+            and not self.apps_broken
+            and set(self.cli_exit_codes) <= {0, 1, 2, 3}
+        )
 
 
 class Tmux:
@@ -99,8 +104,9 @@ class Tmux:
 
     def run(self, *args: str) -> str:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
-        return subprocess.run(["tmux", "-L", self.name, *args], capture_output=True, text=True, timeout=30,
-                              env=env).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.name, *args], capture_output=True, text=True, timeout=30, env=env
+        ).stdout
 
     def open_app(self, window: str, workspace: Path, agent: str) -> None:
         command = f"cd {ROOT} && exec {sys.executable} -m tui.launch --workspace {workspace} --as {agent}"
@@ -139,12 +145,24 @@ def run_churn(workspace: Path, apps: int = 10, cli: int = 200, seconds: float = 
             if result.cli_started < cli:
                 agent = rng.choice(AGENTS)
                 cid = rng.randint(1, 300)
-                command = rng.choice([["queue", "--everyone", "--json"], ["show", str(cid)], ["claim", str(cid)],
-                                      ["release", str(cid)], ["note", str(cid), "churn note"], ["alerts"],
-                                      ["why", str(cid), "--json"]])
-                process = subprocess.Popen([sys.executable, "-m", "tui.launch", "--workspace", str(workspace),
-                                            "--as", agent, *command], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.PIPE, text=True)
+                command = rng.choice(
+                    [
+                        ["queue", "--everyone", "--json"],
+                        ["show", str(cid)],
+                        ["claim", str(cid)],
+                        ["release", str(cid)],
+                        ["note", str(cid), "churn note"],
+                        ["alerts"],
+                        ["why", str(cid), "--json"],
+                    ]
+                )
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "tui.launch", "--workspace", str(workspace), "--as", agent, *command],
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
                 kill = rng.random() < 0.2
                 running.append((process, kill))
                 result.cli_started += 1
@@ -205,10 +223,14 @@ def main() -> int:
         started = time.monotonic()
         result = run_churn(workspace, args.apps, args.cli, args.seconds)
         print(f"churn: {args.apps} apps, {result.cli_started} CLI processes in {time.monotonic() - started:.0f} s")
-        print(f"  CLI killed: {result.cli_killed}; exit codes of the others: {dict(sorted(result.cli_exit_codes.items()))}")
+        print(
+            f"  CLI killed: {result.cli_killed}; exit codes of the others: {dict(sorted(result.cli_exit_codes.items()))}"
+        )
         print(f"  CLI tracebacks: {len(result.cli_tracebacks)}")
-        print(f"  apps SIGKILLed: {result.apps_killed}; surviving apps still on screen: {result.apps_alive_at_end}, "
-              f"broken: {len(result.apps_broken)}")
+        print(
+            f"  apps SIGKILLed: {result.apps_killed}; surviving apps still on screen: {result.apps_alive_at_end}, "
+            f"broken: {len(result.apps_broken)}"
+        )
         print(f"  server the same process throughout: {result.server_same}; integrity_check: {result.integrity}")
         print("PASS" if result.ok else "FAIL")
         for text in result.cli_tracebacks[:3] + result.apps_broken[:3]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.store.db import Database
 
@@ -19,20 +19,22 @@ class Clock:
 
     def now(self) -> datetime:
         if self.real_origin is None or self.sim_origin is None:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
         elapsed = (time.time() - self.real_origin) * self.speed
-        return datetime.fromtimestamp(self.sim_origin.timestamp() + elapsed, timezone.utc)
+        return datetime.fromtimestamp(self.sim_origin.timestamp() + elapsed, UTC)
 
     @property
     def simulated(self) -> bool:
         return self.real_origin is not None
 
     @classmethod
-    def load(cls, db: Database) -> "Clock":
+    def load(cls, db: Database) -> Clock:
         with db.raw(write=False) as raw:
-            rows = dict(raw.all(
-                "SELECT key, value FROM meta WHERE key IN ('clock_real_origin', 'clock_sim_origin', 'clock_speed')"
-            ))
+            rows = dict(
+                raw.all(
+                    "SELECT key, value FROM meta WHERE key IN ('clock_real_origin', 'clock_sim_origin', 'clock_speed')"
+                )
+            )
         if "clock_sim_origin" not in rows:
             return cls()
         return cls(
@@ -42,7 +44,7 @@ class Clock:
         )
 
     @classmethod
-    def simulate(cls, db: Database, start: datetime, speed: float) -> "Clock":
+    def simulate(cls, db: Database, start: datetime, speed: float) -> Clock:
         """Start a simulated clock at `start`, running `speed` times real time, for every process."""
         clock = cls(real_origin=time.time(), sim_origin=start, speed=speed)
         values = {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-NO_DEADLINE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
 """Stored instead of NULL so every queue sorts by (deadline, id) on an index, alike on SQLite and PostgreSQL."""

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import sys
-import typing
 from pathlib import Path
 
 from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.workspace.config import (  # noqa: E402
-    AccountConfig, AgentConfig, AutoAckConfig, ClientConfig, Config, RoutingConfig, RoutingRule, RuleCondition,
-    ServerEndpoint, TagConfig, TeamConfig, WorkspaceSettings,
+from core.workspace.config import (
+    AccountConfig,
+    AgentConfig,
+    AutoAckConfig,
+    ClientConfig,
+    RoutingConfig,
+    RoutingRule,
+    RuleCondition,
+    ServerEndpoint,
+    TagConfig,
+    TeamConfig,
+    WorkspaceSettings,
 )
 
 SECTIONS = [
-    ("[workspace]", WorkspaceSettings), ("[[accounts]]", AccountConfig), ("imap / smtp (in an account)", ServerEndpoint),
-    ("[[teams]]", TeamConfig), ("[[agents]]", AgentConfig), ("[routing]", RoutingConfig),
-    ("[[routing.rules]]", RoutingRule), ("a rule condition (in all / any)", RuleCondition), ("[[autoack]]", AutoAckConfig),
+    ("[workspace]", WorkspaceSettings),
+    ("[[accounts]]", AccountConfig),
+    ("imap / smtp (in an account)", ServerEndpoint),
+    ("[[teams]]", TeamConfig),
+    ("[[agents]]", AgentConfig),
+    ("[routing]", RoutingConfig),
+    ("[[routing.rules]]", RoutingRule),
+    ("a rule condition (in all / any)", RuleCondition),
+    ("[[autoack]]", AutoAckConfig),
     ("[[tags]]", TagConfig),
     ("[[clients]]", ClientConfig),
 ]
@@ -41,10 +55,14 @@ def _default(field) -> str:
 
 
 def render() -> str:
-    lines = ["# comptoir.toml reference", "",
-             "Generated from `core/workspace/config.py` by `docs/make_config_reference.py`; every key is checked when the",
-             "workspace opens, and a mistake is reported with the file, the key, the line and what is wrong.",
-             "Durations are written like `2h`, `90m`, `1h30m`; hours like `mon-fri 09:00-18:00; sat 10:00-12:00`.", ""]
+    lines = [
+        "# comptoir.toml reference",
+        "",
+        "Generated from `core/workspace/config.py` by `docs/make_config_reference.py`; every key is checked when the",
+        "workspace opens, and a mistake is reported with the file, the key, the line and what is wrong.",
+        "Durations are written like `2h`, `90m`, `1h30m`; hours like `mon-fri 09:00-18:00; sat 10:00-12:00`.",
+        "",
+    ]
     for title, model in SECTIONS:
         lines += [f"## {title}", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():
@@ -53,7 +71,7 @@ def render() -> str:
             kind = _type(field.annotation).replace("|", "or")
             lines.append(f"| `{key}` | {kind} | {_default(field)} | {doc} |")
         lines.append("")
-    lines += ["## [keymap]", "", "Binding id = key, e.g. `claim = \"ctrl+k\"`; the ids are listed by `?` in the app.", ""]
+    lines += ["## [keymap]", "", 'Binding id = key, e.g. `claim = "ctrl+k"`; the ids are listed by `?` in the app.', ""]
     return "\n".join(lines)
 
 

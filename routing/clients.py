@@ -3,6 +3,7 @@
 An address can be informational: mail to it expects no reply (leads@, "thanks for the tip"), so it is
 recorded as worked out at once and never escalates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,16 +1,24 @@
 """`decide`: who must answer an inbound message, until when, and why."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import NamedTuple
 
 from routing.automation import automation_signs
+from routing.clients import ClientInfo
 from routing.facts import MessageFacts, Rating, RoutingFacts, base_address
 from routing.hours import BusinessHours, add_business_time
 from routing.outcome import (
-    EVERYONE, LOW, NORMAL, PERSONAL, TEAM, Decision, Reason, Rung,
+    EVERYONE,
+    LOW,
+    NORMAL,
+    PERSONAL,
+    TEAM,
+    Decision,
+    Reason,
+    Rung,
 )
-from routing.clients import ClientInfo
 from routing.policy import DEFAULT_EXCLUSIVE_WINDOW, AgentInfo, Policy
 from routing.roster import on_duty
 from routing.rules import Rule
@@ -57,17 +65,30 @@ def decide(facts: RoutingFacts, policy: Policy, now: datetime) -> Decision:
     own_agent = policy.agent_for_address(message.sender)
     own_client = policy.client_for_address(message.sender)
     if own_team or own_agent or own_client:
-        owner = (f"team {own_team.name}" if own_team else own_agent.label if own_agent
-                 else f"client {own_client.name}" if own_client else "")
-        reasons.append(Reason(
-            "own_sender",
-            f"The sender {message.sender} is one of our own addresses ({owner}): "
-            "no auto-acknowledgement, so we never answer ourselves in a loop.",
-            {"sender": message.sender},
-        ))
-    ladder = (() if informational
-              else _automated_ladder(route, policy, now, reasons) if signs
-              else _ladder(route, policy, now, confidential, reasons))
+        owner = (
+            f"team {own_team.name}"
+            if own_team
+            else own_agent.label
+            if own_agent
+            else f"client {own_client.name}"
+            if own_client
+            else ""
+        )
+        reasons.append(
+            Reason(
+                "own_sender",
+                f"The sender {message.sender} is one of our own addresses ({owner}): "
+                "no auto-acknowledgement, so we never answer ourselves in a loop.",
+                {"sender": message.sender},
+            )
+        )
+    ladder = (
+        ()
+        if informational
+        else _automated_ladder(route, policy, now, reasons)
+        if signs
+        else _ladder(route, policy, now, confidential, reasons)
+    )
     return Decision(
         route=route.route,
         target=route.target,
@@ -109,11 +130,19 @@ def _by_client(
         absence = policy.absence(owner, now, client.team)
         if absence is None:
             exclusive_until, team_until, alone = _agent_windows(policy, owner, client.team, now)
-            reasons.append(Reason("client", f"{said}; its owner {owner.label} is at work: {alone}.",
-                                  {**inputs, "owner": owner.login}))
+            reasons.append(
+                Reason(
+                    "client", f"{said}; its owner {owner.label} is at work: {alone}.", {**inputs, "owner": owner.login}
+                )
+            )
             return _Route("client", AGENT_TARGET, owner.login, client.team, exclusive_until, team_until)
-        reasons.append(Reason("client", f"{said}; its owner {owner.label} is {absence}, so the team takes it.",
-                              {**inputs, "owner": owner.login, "absence": absence}))
+        reasons.append(
+            Reason(
+                "client",
+                f"{said}; its owner {owner.label} is {absence}, so the team takes it.",
+                {**inputs, "owner": owner.login, "absence": absence},
+            )
+        )
         return _Route("client", TEAM_TARGET, team=client.team)
     reasons.append(Reason("client", f"{said}: the team takes it.", inputs))
     return _Route("client", TEAM_TARGET, team=client.team)
@@ -123,14 +152,15 @@ def _informational(recipients: tuple[str, ...], policy: Policy, reasons: list[Re
     """Mail to an informational address needs no reply: it is worked out at once and never escalates."""
     for address in recipients:
         client = policy.client_for_address(address)
-        if client is not None and (address in client.informational
-                                   or base_address(address)[0] in client.informational):
-            reasons.append(Reason(
-                "informational",
-                f"{address} is an informational address of {client.name}: no reply is expected, so the message is "
-                "recorded \u201cno action needed: informational\u201d at once and never escalates.",
-                {"address": address, "client": client.name},
-            ))
+        if client is not None and (address in client.informational or base_address(address)[0] in client.informational):
+            reasons.append(
+                Reason(
+                    "informational",
+                    f"{address} is an informational address of {client.name}: no reply is expected, so the message is "
+                    "recorded \u201cno action needed: informational\u201d at once and never escalates.",
+                    {"address": address, "client": client.name},
+                )
+            )
             return True
     return False
 
@@ -151,8 +181,7 @@ def _on_duty(route: _Route, facts: RoutingFacts, policy: Policy, now: datetime, 
         agent = policy.agent(login)
         return agent.label if agent else login
 
-    duty = on_duty(team.name, team.roster, members, now, team.hours, facts.last_on_duty.get(team.name),
-                   absence, label)
+    duty = on_duty(team.name, team.roster, members, now, team.hours, facts.last_on_duty.get(team.name), absence, label)
     inputs = {"team": team.name, "roster": team.roster.kind}
     if duty.agent is None:
         reasons.append(Reason("on_duty_nobody", duty.text, inputs))
@@ -173,7 +202,9 @@ def _by_rule(
         inputs = {"rule": rule.name, "conditions": rule.describe_match(facts.message)}
         said = f"Config rule \u201c{rule.name}\u201d matched ({inputs['conditions']})"
         if rule.agent is None:
-            reasons.append(Reason("config_rule", f"{said}: it goes to team {rule.team}.", {**inputs, "team": rule.team or ""}))
+            reasons.append(
+                Reason("config_rule", f"{said}: it goes to team {rule.team}.", {**inputs, "team": rule.team or ""})
+            )
             return _Route("config_rule", TEAM_TARGET, team=rule.team)
         agent = policy.agent(rule.agent)
         assert agent is not None  # Policy checks rule agents exist.
@@ -185,17 +216,21 @@ def _by_rule(
             reasons.append(Reason("config_rule", f"{said}: it goes to {agent.label}, who is at work: {alone}.", inputs))
             return _Route("config_rule", AGENT_TARGET, agent.login, team, exclusive_until, team_until)
         if team is not None:
-            reasons.append(Reason(
-                "config_rule",
-                f"{said}: it names {agent.label}, who is {absence}, so it goes to team {team}.",
-                {**inputs, "team": team, "absence": absence},
-            ))
+            reasons.append(
+                Reason(
+                    "config_rule",
+                    f"{said}: it names {agent.label}, who is {absence}, so it goes to team {team}.",
+                    {**inputs, "team": team, "absence": absence},
+                )
+            )
             return _Route("config_rule", TEAM_TARGET, team=team)
-        reasons.append(Reason(
-            "config_rule_skipped",
-            f"{said}: it names {agent.label}, who is {absence} and in no team, so normal routing applies.",
-            {**inputs, "absence": absence},
-        ))
+        reasons.append(
+            Reason(
+                "config_rule_skipped",
+                f"{said}: it names {agent.label}, who is {absence} and in no team, so normal routing applies.",
+                {**inputs, "absence": absence},
+            )
+        )
     return None
 
 
@@ -212,38 +247,42 @@ def _by_thread(facts: RoutingFacts, policy: Policy, now: datetime, reasons: list
         absence = policy.absence(owner, now, team)
         if absence is None:
             exclusive_until, team_until, alone = _agent_windows(policy, owner, team, now)
-            reasons.append(Reason(
-                "reply_owner",
-                f"{said}, owned by {owner.label}, who is at work: it stays with them; {alone}.",
-                inputs,
-            ))
+            reasons.append(
+                Reason(
+                    "reply_owner",
+                    f"{said}, owned by {owner.label}, who is at work: it stays with them; {alone}.",
+                    inputs,
+                )
+            )
             return _Route("reply_owner", AGENT_TARGET, owner.login, team, exclusive_until, team_until)
         if team is not None:
-            reasons.append(Reason(
-                "reply_team",
-                f"{said}, but its owner {owner.label} is {absence}: the conversation's team {team} takes it.",
-                {**inputs, "absence": absence},
-            ))
+            reasons.append(
+                Reason(
+                    "reply_team",
+                    f"{said}, but its owner {owner.label} is {absence}: the conversation's team {team} takes it.",
+                    {**inputs, "absence": absence},
+                )
+            )
             return _Route("reply_team", TEAM_TARGET, team=team)
-        reasons.append(Reason(
-            "reply_unrouted",
-            f"{said}, but its owner {owner.label} is {absence} and it has no team: routed like a new message.",
-            {**inputs, "absence": absence},
-        ))
+        reasons.append(
+            Reason(
+                "reply_unrouted",
+                f"{said}, but its owner {owner.label} is {absence} and it has no team: routed like a new message.",
+                {**inputs, "absence": absence},
+            )
+        )
         return None
     if team is not None:
         nobody = f"whose owner {thread.owner} is unknown" if thread.owner else "which nobody owns"
         reasons.append(Reason("reply_team", f"{said}, {nobody}: its team {team} takes it.", inputs))
         return _Route("reply_team", TEAM_TARGET, team=team)
-    reasons.append(Reason(
-        "reply_unrouted", f"{said}, which has neither owner nor team: routed like a new message.", inputs
-    ))
+    reasons.append(
+        Reason("reply_unrouted", f"{said}, which has neither owner nor team: routed like a new message.", inputs)
+    )
     return None
 
 
-def _by_personal_address(
-    facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]
-) -> _Route | None:
+def _by_personal_address(facts: RoutingFacts, policy: Policy, now: datetime, reasons: list[Reason]) -> _Route | None:
     """Mail to an agent's own address, or to team+LOGIN@, goes to that agent while at work.
 
     Its team rung is the team serving the sender's audience when one is known, else the agent's team;
@@ -262,37 +301,50 @@ def _by_personal_address(
         absence = policy.absence(agent, now, team)
         if absence is None:
             exclusive_until, team_until, alone = _agent_windows(policy, agent, team, now)
-            reasons.append(Reason(
-                "personal",
-                f"Addressed {how} to {agent.label} ({address}), who is at work: {alone}.",
-                inputs,
-            ))
+            reasons.append(
+                Reason(
+                    "personal",
+                    f"Addressed {how} to {agent.label} ({address}), who is at work: {alone}.",
+                    inputs,
+                )
+            )
             if audience is not None:
                 reasons.append(Reason("audience", audience[1], audience[2]))
-                reasons.append(Reason("personal_team", f"After that, team {team} sees it: it serves this sender.",
-                                      {"team": team or ""}))
+                reasons.append(
+                    Reason(
+                        "personal_team",
+                        f"After that, team {team} sees it: it serves this sender.",
+                        {"team": team or ""},
+                    )
+                )
             return _Route("personal", AGENT_TARGET, agent.login, team, exclusive_until, team_until)
         if audience is not None:
-            reasons.append(Reason(
-                "personal_absent",
-                f"Addressed {how} to {agent.label} ({address}), but they are {absence}: "
-                "routed as if written to the team serving this sender.",
-                {**inputs, "absence": absence},
-            ))
+            reasons.append(
+                Reason(
+                    "personal_absent",
+                    f"Addressed {how} to {agent.label} ({address}), but they are {absence}: "
+                    "routed as if written to the team serving this sender.",
+                    {**inputs, "absence": absence},
+                )
+            )
             return None  # the audience routing below finds that team, and the sender's earlier agent
         if team is not None:
-            reasons.append(Reason(
-                "personal_absent",
-                f"Addressed {how} to {agent.label} ({address}), but they are {absence}: their team {team} takes it.",
-                {**inputs, "absence": absence},
-            ))
+            reasons.append(
+                Reason(
+                    "personal_absent",
+                    f"Addressed {how} to {agent.label} ({address}), but they are {absence}: their team {team} takes it.",
+                    {**inputs, "absence": absence},
+                )
+            )
             return _Route("personal", TEAM_TARGET, team=team)
-        reasons.append(Reason(
-            "personal_absent",
-            f"Addressed {how} to {agent.label} ({address}), but they are {absence} and in no team: "
-            "routed like any new message.",
-            {**inputs, "absence": absence},
-        ))
+        reasons.append(
+            Reason(
+                "personal_absent",
+                f"Addressed {how} to {agent.label} ({address}), but they are {absence} and in no team: "
+                "routed like any new message.",
+                {**inputs, "absence": absence},
+            )
+        )
     return None
 
 
@@ -319,13 +371,18 @@ def _by_audience(facts: RoutingFacts, policy: Policy, now: datetime, reasons: li
     reasons.append(Reason("audience", why, inputs))
     contact = facts.contact
     if contact is None:
-        reasons.append(Reason("audience_team", f"No earlier conversation with this sender: the whole team {team} sees it.", {"team": team}))
+        reasons.append(
+            Reason(
+                "audience_team",
+                f"No earlier conversation with this sender: the whole team {team} sees it.",
+                {"team": team},
+            )
+        )
         return _Route("audience_team", TEAM_TARGET, team=team)
     bad = {r.agent: r for r in sorted(contact.ratings, key=lambda r: r.score) if r.score < policy.rating_threshold}
     members = policy.members(team)
     handlers = dict.fromkeys(
-        c.handled_by for c in contact.conversations
-        if c.handled_by and (c.team == team or c.handled_by in members)
+        c.handled_by for c in contact.conversations if c.handled_by and (c.team == team or c.handled_by in members)
     )
     for login in handlers:
         agent = policy.agent(login)
@@ -333,28 +390,34 @@ def _by_audience(facts: RoutingFacts, policy: Policy, now: datetime, reasons: li
             continue
         rating = bad.get(login)
         if rating is not None:
-            reasons.append(Reason(
-                "bad_rating",
-                f"{agent.label} handled {contact.address} before, but was rated {rating.score}/5 on "
-                f"{day(rating.at)} (below {policy.rating_threshold}): a badly rated pairing is never repeated.",
-                {"agent": login, "score": str(rating.score), "threshold": str(policy.rating_threshold)},
-            ))
+            reasons.append(
+                Reason(
+                    "bad_rating",
+                    f"{agent.label} handled {contact.address} before, but was rated {rating.score}/5 on "
+                    f"{day(rating.at)} (below {policy.rating_threshold}): a badly rated pairing is never repeated.",
+                    {"agent": login, "score": str(rating.score), "threshold": str(policy.rating_threshold)},
+                )
+            )
             continue
         absence = policy.absence(agent, now, team)
         if absence is not None:
-            reasons.append(Reason(
-                "previous_agent_absent",
-                f"{agent.label} handled {contact.address} before, but is {absence}.",
-                {"agent": login, "absence": absence},
-            ))
+            reasons.append(
+                Reason(
+                    "previous_agent_absent",
+                    f"{agent.label} handled {contact.address} before, but is {absence}.",
+                    {"agent": login, "absence": absence},
+                )
+            )
             continue
         exclusive_until, team_until, alone = _agent_windows(policy, agent, team, now)
-        reasons.append(Reason(
-            "previous_agent",
-            f"{agent.label} handled {contact.address} before, {_rating_phrase(contact.ratings, login)}, "
-            f"and is at work: {alone}.",
-            {"agent": login, "contact": contact.address},
-        ))
+        reasons.append(
+            Reason(
+                "previous_agent",
+                f"{agent.label} handled {contact.address} before, {_rating_phrase(contact.ratings, login)}, "
+                f"and is at work: {alone}.",
+                {"agent": login, "contact": contact.address},
+            )
+        )
         return _Route("audience_agent", AGENT_TARGET, login, team, exclusive_until, team_until)
     if handlers:
         previous = "no earlier agent can take it"
@@ -373,21 +436,29 @@ def _audience_team(facts: RoutingFacts, policy: Policy) -> tuple[str, str, dict[
         for audience in contact.audiences:
             team = policy.team_for_audience(audience)
             if team is not None:
-                return team.name, (
-                    f"The sender {contact.address} belongs to audience \u201c{audience}\u201d, served by team {team.name}."
-                ), {"audience": audience, "team": team.name, "contact": contact.address}
+                return (
+                    team.name,
+                    (
+                        f"The sender {contact.address} belongs to audience \u201c{audience}\u201d, served by team {team.name}."
+                    ),
+                    {"audience": audience, "team": team.name, "contact": contact.address},
+                )
         for earlier in contact.conversations:
             team = policy.team(earlier.team)
             if team is not None:
-                return team.name, (
-                    f"The sender {contact.address} had a conversation with team {team.name} on {day(earlier.at)}."
-                ), {"team": team.name, "contact": contact.address, "earlier": day(earlier.at)}
+                return (
+                    team.name,
+                    (f"The sender {contact.address} had a conversation with team {team.name} on {day(earlier.at)}."),
+                    {"team": team.name, "contact": contact.address, "earlier": day(earlier.at)},
+                )
     hits = policy.teams_by_keyword(message.subject, message.body_excerpt)
     if hits:
         team, keyword = hits[0]
-        return team.name, (
-            f"The subject or body mentions \u201c{keyword}\u201d, a keyword of team {team.name}."
-        ), {"keyword": keyword, "team": team.name}
+        return (
+            team.name,
+            (f"The subject or body mentions \u201c{keyword}\u201d, a keyword of team {team.name}."),
+            {"keyword": keyword, "team": team.name},
+        )
     return None
 
 
@@ -395,12 +466,14 @@ def _first_contact(facts: RoutingFacts, policy: Policy, reasons: list[Reason]) -
     pool = policy.front_pool
     sender = facts.message.sender
     seen_by = "every agent" if pool == EVERYONE else f"every member of the front pool, team {pool}"
-    reasons.append(Reason(
-        "first_contact",
-        f"First contact from {sender}: no known audience, earlier conversation or team keyword, "
-        f"so {seen_by} sees it until someone claims it.",
-        {"sender": sender, "front_pool": pool},
-    ))
+    reasons.append(
+        Reason(
+            "first_contact",
+            f"First contact from {sender}: no known audience, earlier conversation or team keyword, "
+            f"so {seen_by} sees it until someone claims it.",
+            {"sender": sender, "front_pool": pool},
+        )
+    )
     if pool == EVERYONE:
         return _Route("first_contact", EVERYONE_TARGET)
     return _Route("first_contact", TEAM_TARGET, team=pool)
@@ -441,25 +514,33 @@ def _ladder(
     end: datetime = route.team_until  # type: ignore[assignment]
     end_text = when(end, hours)
     if confidential and team is not None:
-        last = Rung(end, TEAM, supervisors, (), f"From {end_text}, it stays with team {team.name} "
-                    f"and {names} alerted.")
+        last = Rung(end, TEAM, supervisors, (), f"From {end_text}, it stays with team {team.name} and {names} alerted.")
     else:
-        last = Rung(end, EVERYONE, supervisors, (), f"From {end_text}, everyone sees it "
-                    f"and {names} alerted.")
+        last = Rung(end, EVERYONE, supervisors, (), f"From {end_text}, everyone sees it and {names} alerted.")
     if route.target == AGENT_TARGET:
         agent: str = route.agent  # type: ignore[assignment]
         first = Rung(now, PERSONAL, (agent,), (), f"Only {agent} sees it and is alerted.")
         if team is not None:
             exclusive_until: datetime = route.exclusive_until  # type: ignore[assignment]
-            middle = Rung(exclusive_until, TEAM, (), (team.name,),
-                          f"From {when(exclusive_until, hours)}, team {team.name} sees it and is alerted.")
+            middle = Rung(
+                exclusive_until,
+                TEAM,
+                (),
+                (team.name,),
+                f"From {when(exclusive_until, hours)}, team {team.name} sees it and is alerted.",
+            )
             rungs: tuple[Rung, ...] = (first, middle, last)
         else:
             rungs = (first, last)
     elif route.target == TEAM_TARGET:
         rungs = (Rung(now, TEAM, (), (team.name,), f"Team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
     else:
-        rungs = (Rung(now, EVERYONE, (), (), "Every agent sees it and can claim it (nobody is alerted for a first contact)."), last)
+        rungs = (
+            Rung(
+                now, EVERYONE, (), (), "Every agent sees it and can claim it (nobody is alerted for a first contact)."
+            ),
+            last,
+        )
     later = "; ".join(["f" + rung.text[1:-1] for rung in rungs[1:]])
     reasons.append(Reason("ladder", f"If nobody answers: {later}.", {"until": end_text, "supervisors": who}))
     return rungs
@@ -473,16 +554,21 @@ def _automated_route(route: _Route, facts: RoutingFacts, policy: Policy, reasons
         team = next((t for t in map(policy.team_for_address, message.recipients) if t is not None), None)
         if team is not None:
             route = _Route(route.route, TEAM_TARGET, team=team.name, team_until=route.team_until)
-    where = (f"the Automated queue of team {route.team}" if route.team
-             else "the \u201cAutomated: no team\u201d queue that supervisors see")
+    where = (
+        f"the Automated queue of team {route.team}"
+        if route.team
+        else "the \u201cAutomated: no team\u201d queue that supervisors see"
+    )
     first = f"{route.agent}'s exclusive window, then " if route.target == AGENT_TARGET else ""
-    reasons.append(Reason(
-        "automated",
-        f"Mail from {message.sender} is automated: it goes to {first}{where}. It alerts nobody, gets no "
-        "auto-acknowledgement, never becomes visible to everyone and never alerts supervisors; it must still be "
-        "worked out (one key disposes of a whole Automated queue, with a reason).",
-        {"sender": message.sender, "team": route.team or ""},
-    ))
+    reasons.append(
+        Reason(
+            "automated",
+            f"Mail from {message.sender} is automated: it goes to {first}{where}. It alerts nobody, gets no "
+            "auto-acknowledgement, never becomes visible to everyone and never alerts supervisors; it must still be "
+            "worked out (one key disposes of a whole Automated queue, with a reason).",
+            {"sender": message.sender, "team": route.team or ""},
+        )
+    )
     return route
 
 
@@ -490,46 +576,65 @@ def _automated_ladder(route: _Route, policy: Policy, now: datetime, reasons: lis
     """The low lane's rungs: at most personal then team, nobody alerted, never everyone, never supervisors."""
     team = policy.team(route.team)
     if route.target == AGENT_TARGET:
-        first = Rung(now, PERSONAL, (), (),
-                     f"Only {route.agent} sees it (automated mail: nobody is alerted).")
+        first = Rung(now, PERSONAL, (), (), f"Only {route.agent} sees it (automated mail: nobody is alerted).")
         if team is None:
             rungs: tuple[Rung, ...] = (first,)
         else:
             hours = team.hours
-            rungs = (first, Rung(route.exclusive_until, TEAM, (), (),  # type: ignore[arg-type]
-                                 f"From {when(route.exclusive_until, hours)}, it waits in the Automated queue "  # type: ignore[arg-type]
-                                 f"of team {team.name}; nobody is alerted."))
+            window_end = route.exclusive_until
+            if window_end is None:
+                raise ValueError("a route to one agent always has the end of its exclusive window")
+            rungs = (
+                first,
+                Rung(
+                    window_end,
+                    TEAM,
+                    (),
+                    (),
+                    f"From {when(window_end, hours)}, it waits in the Automated queue "
+                    f"of team {team.name}; nobody is alerted.",
+                ),
+            )
     elif team is not None:
-        rungs = (Rung(now, TEAM, (), (),
-                      f"Team {team.name} sees it in its Automated queue; nobody is alerted."),)
+        rungs = (Rung(now, TEAM, (), (), f"Team {team.name} sees it in its Automated queue; nobody is alerted."),)
     else:
-        rungs = (Rung(now, EVERYONE, (), (),
-                      "It waits in the \u201cAutomated: no team\u201d queue; nobody is alerted."),)
-    reasons.append(Reason("ladder", "If nobody answers: it stays in the Automated queue; it never escalates to "
-                          "everyone and never alerts supervisors.", {"until": "", "supervisors": ""}))
+        rungs = (
+            Rung(now, EVERYONE, (), (), "It waits in the \u201cAutomated: no team\u201d queue; nobody is alerted."),
+        )
+    reasons.append(
+        Reason(
+            "ladder",
+            "If nobody answers: it stays in the Automated queue; it never escalates to "
+            "everyone and never alerts supervisors.",
+            {"until": "", "supervisors": ""},
+        )
+    )
     return rungs
 
 
-def _rule_flags(
-    matched: tuple[Rule, ...], message: MessageFacts, reasons: list[Reason]
-) -> tuple[bool, str | None]:
+def _rule_flags(matched: tuple[Rule, ...], message: MessageFacts, reasons: list[Reason]) -> tuple[bool, str | None]:
     """Confidential and priority flags of every matching rule combine; the first priority wins."""
     confidential = False
     priority: str | None = None
     for rule in matched:
         if rule.confidential and not confidential:
             confidential = True
-            reasons.append(Reason(
-                "confidential",
-                f"Config rule \u201c{rule.name}\u201d marks it confidential: it never becomes visible to everyone.",
-                {"rule": rule.name},
-            ))
+            reasons.append(
+                Reason(
+                    "confidential",
+                    f"Config rule \u201c{rule.name}\u201d marks it confidential: it never becomes visible to everyone.",
+                    {"rule": rule.name},
+                )
+            )
         if rule.priority and priority is None:
             priority = rule.priority
-            reasons.append(Reason(
-                "priority", f"Config rule \u201c{rule.name}\u201d sets priority {rule.priority}.",
-                {"rule": rule.name, "priority": rule.priority},
-            ))
+            reasons.append(
+                Reason(
+                    "priority",
+                    f"Config rule \u201c{rule.name}\u201d sets priority {rule.priority}.",
+                    {"rule": rule.name, "priority": rule.priority},
+                )
+            )
     return confidential, priority
 
 

@@ -1,4 +1,5 @@
 """`escalate`: the next steps for a conversation nobody has answered yet, as time passes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +15,12 @@ OPEN, WAITING, SNOOZED, DONE = "open", "waiting", "snoozed", "done"
 EXCLUSIVE_WARNING, TEAM_WARNING, SUPERVISORS_ALERTED = "exclusive", "team", "supervisors"
 
 WARN, TO_TEAM, TO_EVERYONE, ALERT_SUPERVISORS, UNSNOOZE, RETURN_TO_TEAM = (
-    "warn", "to_team", "to_everyone", "alert_supervisors", "unsnooze", "return_to_team",
+    "warn",
+    "to_team",
+    "to_everyone",
+    "alert_supervisors",
+    "unsnooze",
+    "return_to_team",
 )
 
 
@@ -142,17 +148,22 @@ def on_vacation(
         visibility = conversation.visibility if conversation.visibility != PERSONAL else (TEAM if team else EVERYONE)
         alert_teams, alert_agents = ((team,), ()) if team else ((), policy.logins())
         where = f"team {team}" if team else "every agent"
-        steps.append(Step(
-            RETURN_TO_TEAM, conversation.id,
-            Reason(
-                "owner_on_vacation",
-                f"{agent.label} is {absence}: conversation {conversation.id} goes back to {where}, "
-                "which is alerted and can claim it.",
-                {"conversation": conversation.id, "agent": agent.login, "team": team or ""},
-            ),
-            visibility=visibility, release_owner=True,
-            alert_agents=alert_agents, alert_teams=alert_teams,
-        ))
+        steps.append(
+            Step(
+                RETURN_TO_TEAM,
+                conversation.id,
+                Reason(
+                    "owner_on_vacation",
+                    f"{agent.label} is {absence}: conversation {conversation.id} goes back to {where}, "
+                    "which is alerted and can claim it.",
+                    {"conversation": conversation.id, "agent": agent.login, "team": team or ""},
+                ),
+                visibility=visibility,
+                release_owner=True,
+                alert_agents=alert_agents,
+                alert_teams=alert_teams,
+            )
+        )
     return tuple(steps)
 
 
@@ -164,13 +175,21 @@ def _automated_lane(conversation: ConversationState, policy: Policy, now: dateti
     if _end_exclusive(conversation, policy, now) is None:
         return ()
     team = conversation.team
-    return (Step(
-        TO_TEAM, conversation.id,
-        Reason("automated_lane", f"Conversation {conversation.id} is automated mail and its exclusive window is over: "
-               f"it waits in the Automated queue of team {team}. Nobody is alerted; it never goes to everyone or "
-               "to supervisors.", {"conversation": conversation.id, "team": team}),
-        visibility=TEAM, release_owner=True,
-    ),)
+    return (
+        Step(
+            TO_TEAM,
+            conversation.id,
+            Reason(
+                "automated_lane",
+                f"Conversation {conversation.id} is automated mail and its exclusive window is over: "
+                f"it waits in the Automated queue of team {team}. Nobody is alerted; it never goes to everyone or "
+                "to supervisors.",
+                {"conversation": conversation.id, "team": team},
+            ),
+            visibility=TEAM,
+            release_owner=True,
+        ),
+    )
 
 
 def _end_exclusive(conversation: ConversationState, policy: Policy, now: datetime) -> Step | None:
@@ -191,17 +210,31 @@ def _end_exclusive(conversation: ConversationState, policy: Policy, now: datetim
         return None
     if team is None:
         return Step(
-            TO_EVERYONE, conversation.id,
-            Reason("exclusive_over", f"Conversation {conversation.id}: {why}; it has no team, so every agent sees it "
-                   f"and supervisors are alerted.", inputs),
-            visibility=EVERYONE, release_owner=True,
-            alert_agents=policy.supervisors(None), warning_key=SUPERVISORS_ALERTED,
+            TO_EVERYONE,
+            conversation.id,
+            Reason(
+                "exclusive_over",
+                f"Conversation {conversation.id}: {why}; it has no team, so every agent sees it "
+                f"and supervisors are alerted.",
+                inputs,
+            ),
+            visibility=EVERYONE,
+            release_owner=True,
+            alert_agents=policy.supervisors(None),
+            warning_key=SUPERVISORS_ALERTED,
         )
     return Step(
-        TO_TEAM, conversation.id,
-        Reason("exclusive_over", f"Conversation {conversation.id}: {why}; team {team} now sees it, is alerted, "
-               "and anyone in it can claim it.", inputs),
-        visibility=TEAM, release_owner=True, alert_teams=(team,),
+        TO_TEAM,
+        conversation.id,
+        Reason(
+            "exclusive_over",
+            f"Conversation {conversation.id}: {why}; team {team} now sees it, is alerted, "
+            "and anyone in it can claim it.",
+            inputs,
+        ),
+        visibility=TEAM,
+        release_owner=True,
+        alert_teams=(team,),
     )
 
 
@@ -217,17 +250,29 @@ def _end_team(conversation: ConversationState, policy: Policy, visibility: str) 
     if visibility == EVERYONE or keep:
         seen = "it is confidential, so it stays with team " + team if keep else "every agent already sees it"  # type: ignore[operator]
         return Step(
-            ALERT_SUPERVISORS, conversation.id,
-            Reason("team_over", f"Conversation {conversation.id} is still unanswered at {until}; {seen}; "
-                   "supervisors are alerted.", inputs),
-            alert_agents=supervisors, warning_key=SUPERVISORS_ALERTED,
+            ALERT_SUPERVISORS,
+            conversation.id,
+            Reason(
+                "team_over",
+                f"Conversation {conversation.id} is still unanswered at {until}; {seen}; supervisors are alerted.",
+                inputs,
+            ),
+            alert_agents=supervisors,
+            warning_key=SUPERVISORS_ALERTED,
         )
     where = f"team {team}" if team else "its team"
     return Step(
-        TO_EVERYONE, conversation.id,
-        Reason("team_over", f"Conversation {conversation.id}: {where} did not answer by {until}; every agent now "
-               "sees it and supervisors are alerted.", inputs),
-        visibility=EVERYONE, alert_agents=supervisors, warning_key=SUPERVISORS_ALERTED,
+        TO_EVERYONE,
+        conversation.id,
+        Reason(
+            "team_over",
+            f"Conversation {conversation.id}: {where} did not answer by {until}; every agent now "
+            "sees it and supervisors are alerted.",
+            inputs,
+        ),
+        visibility=EVERYONE,
+        alert_agents=supervisors,
+        warning_key=SUPERVISORS_ALERTED,
     )
 
 
@@ -245,15 +290,22 @@ def _warn(conversation: ConversationState, policy: Policy, now: datetime, key: s
         who, after = owner or "the exclusive agent", f"team {team} sees it" if team else "every agent sees it"
     else:
         who = f"team {team}"
-        after = ("supervisors are alerted" if conversation.confidential
-                 else "every agent sees it and supervisors are alerted")
+        after = (
+            "supervisors are alerted"
+            if conversation.confidential
+            else "every agent sees it and supervisors are alerted"
+        )
     deadline = when(until, _hours(policy, team))
     text = f"Conversation {conversation.id} is still unanswered: {who} has until {deadline}; then {after}."
-    return (Step(
-        WARN, conversation.id,
-        Reason(f"{key}_closing", text, {"conversation": conversation.id, "until": deadline}),
-        alert_agents=agents, warning_key=key,
-    ),)
+    return (
+        Step(
+            WARN,
+            conversation.id,
+            Reason(f"{key}_closing", text, {"conversation": conversation.id, "until": deadline}),
+            alert_agents=agents,
+            warning_key=key,
+        ),
+    )
 
 
 def _unsnooze(conversation: ConversationState, policy: Policy, now: datetime) -> tuple[Step, ...]:
@@ -264,11 +316,16 @@ def _unsnooze(conversation: ConversationState, policy: Policy, now: datetime) ->
     agents, teams = ((owner,), ()) if owner else ((), ((team,) if team else ()))
     who = owner or (f"team {team}" if team else "its readers")
     text = f"Conversation {conversation.id} was snoozed until {when(until, _hours(policy, team))}: it is open again and {who} is alerted."
-    return (Step(
-        UNSNOOZE, conversation.id,
-        Reason("snooze_over", text, {"conversation": conversation.id, "owner": owner or "", "team": team or ""}),
-        state=OPEN, alert_agents=agents, alert_teams=teams,
-    ),)
+    return (
+        Step(
+            UNSNOOZE,
+            conversation.id,
+            Reason("snooze_over", text, {"conversation": conversation.id, "owner": owner or "", "team": team or ""}),
+            state=OPEN,
+            alert_agents=agents,
+            alert_teams=teams,
+        ),
+    )
 
 
 def _hours(policy: Policy, team: str | None) -> BusinessHours | None:

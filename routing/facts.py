@@ -1,4 +1,5 @@
 """What routing is told about one inbound message: the mail, its thread and the sender's history."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

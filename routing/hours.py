@@ -1,4 +1,5 @@
 """Business hours: when a team or an agent is open, and time counted only while open."""
+
 from __future__ import annotations
 
 import re
@@ -74,10 +75,7 @@ def is_open(at: datetime, hours: BusinessHours | None) -> bool:
         return True
     # Range bounds are whole minutes, so the whole minute decides (seconds cannot cross a bound).
     minute = local.hour * 60 + local.minute
-    for start, end in hours.week[local.weekday()]:
-        if start <= minute < end:
-            return True
-    return False
+    return any(start <= minute < end for start, end in hours.week[local.weekday()])
 
 
 def add_business_time(start: datetime, delta: timedelta, hours: BusinessHours | None) -> datetime:

@@ -1,4 +1,5 @@
 """What routing answers: a decision with its escalation ladder, and the reasons behind it."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,4 +1,5 @@
 """Who works here: teams, agents and their presence, and the workspace's routing settings."""
+
 from __future__ import annotations
 
 import re
@@ -125,19 +126,20 @@ class Policy:
         agents = {agent.login: agent for agent in self.agents}
         self._check(teams, agents)
         members = {
-            name: tuple(dict.fromkeys(
-                [*team.members, *(a.login for a in self.agents if name in a.teams)]
-            ))
+            name: tuple(dict.fromkeys([*team.members, *(a.login for a in self.agents if name in a.teams)]))
             for name, team in teams.items()
         }
         supervisors: dict[str | None, tuple[str, ...]] = {
             None: tuple(a.login for a in self.agents if a.role == SUPERVISOR)
         }
         for name, logins in members.items():
-            supervisors[name] = tuple(l for l in logins if agents[l].role == SUPERVISOR) or supervisors[None]
+            supervisors[name] = (
+                tuple(login for login in logins if agents[login].role == SUPERVISOR) or supervisors[None]
+            )
         keywords = tuple(
             (team, re.compile(r"\b(" + "|".join(re.escape(k) for k in team.keywords) + r")\b", re.IGNORECASE))
-            for team in self.teams if team.keywords
+            for team in self.teams
+            if team.keywords
         )
         values = {
             "_agents": agents,
@@ -211,8 +213,11 @@ class Policy:
         return found
 
     def is_our_address(self, address: str) -> bool:
-        return (self.agent_for_address(address) is not None or self.team_for_address(address) is not None
-                or self.client_for_address(address) is not None)
+        return (
+            self.agent_for_address(address) is not None
+            or self.team_for_address(address) is not None
+            or self.client_for_address(address) is not None
+        )
 
     def team_for_audience(self, audience: str) -> TeamPolicy | None:
         """The first team serving `audience` (case-insensitive)."""

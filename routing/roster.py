@@ -3,6 +3,7 @@
 A weekly roster names the agent on duty for each day of the week (in the team's time zone); a
 round-robin roster hands each new message to the next present member after the last one given one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ class Roster:
         object.__setattr__(self, "week", tuple(self.week))
 
     def logins(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(l for l in self.week if l))
+        return tuple(dict.fromkeys(login for login in self.week if login))
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,14 @@ class OnDuty:
 
 
 def on_duty(
-    team: str, roster: Roster, members: Sequence[str], now: datetime, hours: BusinessHours | None,
-    last: str | None, absence: Callable[[str], str | None], label: Callable[[str], str],
+    team: str,
+    roster: Roster,
+    members: Sequence[str],
+    now: datetime,
+    hours: BusinessHours | None,
+    last: str | None,
+    absence: Callable[[str], str | None],
+    label: Callable[[str], str],
 ) -> OnDuty:
     """The agent on duty for `team` at `now`. `absence(login)` says why an agent is not at work (None: at work);
     `last` is who the round-robin last gave a message to."""

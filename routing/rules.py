@@ -1,9 +1,10 @@
 """Config rules as data: all/any conditions over a message, then routing actions and flags."""
+
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +50,7 @@ class Condition:
             object.__setattr__(self, "value", self.value.lower())
 
     def holds(self, message: MessageFacts) -> bool:
-        for value in _values(message, self.field):
-            if self._holds_for(value):
-                return True
-        return False
+        return any(self._holds_for(value) for value in _values(message, self.field))
 
     def _holds_for(self, value: str) -> bool:
         if self._pattern is not None:
@@ -103,24 +101,23 @@ class Rule:
                 return False
         if not self.any_of:
             return True
-        for condition in self.any_of:
-            if condition.holds(message):
-                return True
-        return False
+        return any(condition.holds(message) for condition in self.any_of)
 
     def describe_match(self, message: MessageFacts) -> str:
         """The conditions that held, joined for a reason sentence."""
-        held = [c for c in self.all_of] + [c for c in self.any_of if c.holds(message)][:1]
+        held = list(self.all_of) + [c for c in self.any_of if c.holds(message)][:1]
         return " and ".join(c.describe() for c in held)
 
 
 def rule_from_mapping(data: Mapping[str, Any]) -> Rule:
     """Build a Rule from config data: {"name", "all": [{field, op, value}], "any": [...], actions}."""
+
     def conditions(key: str) -> tuple[Condition, ...]:
         return tuple(
             Condition(c["field"], c["op"], c["value"] if isinstance(c["value"], str) else tuple(c["value"]))
             for c in data.get(key, ())
         )
+
     return Rule(
         name=data["name"],
         all_of=conditions("all"),
@@ -145,5 +142,5 @@ def _values(message: MessageFacts, name: str) -> tuple[str, ...]:
         return (message.subject,)
     if name == "body":
         return (message.body_excerpt,)
-    header = message.headers.get(name[len(HEADER_PREFIX):])
+    header = message.headers.get(name[len(HEADER_PREFIX) :])
     return () if header is None else (header,)

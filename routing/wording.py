@@ -1,4 +1,5 @@
 """Shared phrasing for reason sentences: instants, durations and people."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,24 +14,26 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def when(moment: datetime, hours: BusinessHours | None) -> str:
-    """"Tue 12 Mar 11:30 Europe/Paris": the instant in the zone whose hours apply."""
+    """ "Tue 12 Mar 11:30 Europe/Paris": the instant in the zone whose hours apply."""
     return _when(moment, hours.zone if hours is not None else _UTC)
 
 
 @lru_cache(maxsize=4096)
 def _when(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
-    return (f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]} "
-            f"{local.hour:02d}:{local.minute:02d} {zone.key}")
+    return (
+        f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]} "
+        f"{local.hour:02d}:{local.minute:02d} {zone.key}"
+    )
 
 
 def day(moment: datetime) -> str:
-    """"01 Jun 2023"."""
+    """ "01 Jun 2023"."""
     return f"{moment.day:02d} {_MONTHS[moment.month - 1]} {moment.year}"
 
 
 def span(delta: timedelta) -> str:
-    """"2 business hours", "1 h 30 min of business time", "45 business minutes"."""
+    """ "2 business hours", "1 h 30 min of business time", "45 business minutes"."""
     minutes = int(delta.total_seconds() // 60)
     hours, rest = divmod(minutes, 60)
     if rest == 0:
@@ -41,5 +44,5 @@ def span(delta: timedelta) -> str:
 
 
 def counted(count: int, word: str, many: str | None = None) -> str:
-    """"1 message", "2 messages", "0 messages": a count with its noun in the right number."""
+    """ "1 message", "2 messages", "0 messages": a count with its noun in the right number."""
     return f"{count} {word if count == 1 else (many or word + 's')}"

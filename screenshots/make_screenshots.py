@@ -17,24 +17,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from textual.widgets import Input, TextArea  # noqa: E402
+from textual.worker import WorkerState  # noqa: E402
+
 from core.clock import Clock  # noqa: E402
 from core.demo.seed import build_demo  # noqa: E402
 from core.work.service import Comptoir  # noqa: E402
 from core.workspace.folder import open_workspace  # noqa: E402
-from textual.widgets import Input, TextArea  # noqa: E402
-from textual.worker import WorkerState  # noqa: E402
-
 from tui.app import ComptoirApp  # noqa: E402
 from tui.widgets.alert_bar import AlertBar  # noqa: E402
 from tui.widgets.conversation_list import ConversationList  # noqa: E402
 
-DEMO_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+DEMO_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 AGENT = "marie"
 SIZE = (160, 44)
 
@@ -43,8 +43,11 @@ async def settle(pilot) -> None:
     """Wait for every worker but the change feed, and for the messages they posted."""
     for _ in range(30):
         await pilot.pause()
-        busy = [w for w in pilot.app.workers if w.group != "change-feed"
-                and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        busy = [
+            w
+            for w in pilot.app.workers
+            if w.group != "change-feed" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
         if not busy:
             await pilot.pause(0.1)
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from core.workspace.folder import Workspace, init_workspace, open_workspace
 
 pytest_plugins = ["tests.servers.fixtures", "tests.support.thread_server"]
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 """A Tuesday, 11:00 in Paris: inside business hours."""
 
 _db_numbers = itertools.count(1)

@@ -26,7 +26,9 @@ def main(argv: list[str]) -> int:
     workers = [] if any(a.startswith("-n") for a in argv) else ["-n", str(min(os.cpu_count() or 1, 4))]
     started = time.monotonic()
     try:
-        code = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, *argv], env=env)
+        code = subprocess.call(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, *argv], env=env
+        )
     finally:
         if cluster is not None:
             cluster.stop()

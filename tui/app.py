@@ -22,8 +22,8 @@ from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.workspace.preferences import load_preferences, user_timezone
 from core.work.views import ActionResult, AgentView, ConversationDetail
+from core.workspace.preferences import load_preferences, user_timezone
 from tui import keys
 from tui.commands import ActionsProvider
 from tui.flow import FLOW_ACTIONS, FlowMark, next_conversation
@@ -34,17 +34,17 @@ from tui.messages import (
     BulkFinished,
     ComposerDetailLoaded,
     DisposeDetailLoaded,
-    RequestDetailLoaded,
-    PrefetchLoaded,
     HealthLoaded,
     MeLoaded,
+    PrefetchLoaded,
+    RequestDetailLoaded,
     ServiceFailed,
     VacationPreviewed,
     WorkspaceChanged,
 )
 from tui.outcomes import as_result
-from tui.widgets.alert_bar import AlertBar, unseen_actionable
 from tui.undo import LastAction, remember
+from tui.widgets.alert_bar import AlertBar, unseen_actionable
 from tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class ComptoirApp(App[None]):
 
     def __init__(
         self,
-        service: "ComptoirService",
+        service: ComptoirService,
         *,
         after_first_screen: Callable[[], Any] | None = None,
         watch_changes: bool = True,
@@ -182,20 +182,24 @@ class ComptoirApp(App[None]):
         from tui.screens.composer import ComposerScreen
         from tui.screens.confirm import ConfirmDialog
 
-        composer = next((screen for screen in self.screen_stack
-                         if isinstance(screen, ComposerScreen) and screen.has_text()), None)
+        composer = next(
+            (screen for screen in self.screen_stack if isinstance(screen, ComposerScreen) and screen.has_text()), None
+        )
         if composer is None or isinstance(self.screen, ConfirmDialog):
             self.exit()
             return
-        body = Text(f"You are writing {'a note' if composer.is_note else 'a reply'} to #{composer.detail.row.id}. "
-                    "It is kept as a draft and comes back when you open the composer on it again.")
+        body = Text(
+            f"You are writing {'a note' if composer.is_note else 'a reply'} to #{composer.detail.row.id}. "
+            "It is kept as a draft and comes back when you open the composer on it again."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 composer.save_draft_now(then=self.exit)
 
-        self.push_screen(ConfirmDialog("Quit Comptoir?", body, "Quit (y)", "Keep writing (n)", destructive=True),
-                         callback=answered)
+        self.push_screen(
+            ConfirmDialog("Quit Comptoir?", body, "Quit (y)", "Keep writing (n)", destructive=True), callback=answered
+        )
 
     # -- the screens' contract (tui.screens.base) and type-ahead ----------------------------------
     def _hooked_screens(self) -> list[ScreenHooks]:
@@ -265,7 +269,7 @@ class ComptoirApp(App[None]):
                     feed = self.service.subscribe()
                 batch = feed.poll(CHANGE_POLL_SECONDS)
                 reported = False
-            except Exception as error:  # noqa: BLE001 - a lost feed is retried, and said once
+            except Exception as error:
                 if not reported:
                     self.post_message(ServiceFailed("change feed", str(error)))
                     reported = True
@@ -295,7 +299,10 @@ class ComptoirApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="actions")
     def run_service_action(
-        self, label: str, call: Callable[[Any], ActionResult], conversation_id: int | None = None,
+        self,
+        label: str,
+        call: Callable[[Any], ActionResult],
+        conversation_id: int | None = None,
         undo_ids: list[int] | None = None,
     ) -> None:
         """Run one acting service call; a refusal by the rules comes back as a failed ActionResult."""
@@ -317,7 +324,9 @@ class ComptoirApp(App[None]):
         self.post_message(VacationPreviewed(self.service.vacation_preview()))
 
     @work(thread=True, exit_on_error=False, group="bulk")
-    def run_bulk_action(self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult]) -> None:
+    def run_bulk_action(
+        self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult]
+    ) -> None:
         """One service call per conversation, each its own transaction on the server: a refusal or an
         error stops nothing else, and every result is reported."""
         results: list[tuple[int, ActionResult]] = []
@@ -350,8 +359,13 @@ class ComptoirApp(App[None]):
     def report_worker_error(self, worker: Worker) -> None:
         """A service call failed unexpectedly: say so in a toast; the app keeps running."""
         error = worker.error
-        self.notify(f"{worker.name or worker.group} failed: {type(error).__name__}: {error}",
-                    title="Something went wrong", severity="error", markup=False, timeout=10)
+        self.notify(
+            f"{worker.name or worker.group} failed: {type(error).__name__}: {error}",
+            title="Something went wrong",
+            severity="error",
+            markup=False,
+            timeout=10,
+        )
 
     @on(ServiceFailed)
     def show_service_failure(self, message: ServiceFailed) -> None:
@@ -440,14 +454,16 @@ class ComptoirApp(App[None]):
             text = f"{result.message} ({result.winner} has it)"
         if result.ok:
             ids = message.undo_ids or ((result.undo,) if result.undo is not None else ())
-            self.last_action = remember(message.label, message.conversation_id, ids,
-                                        self.service.config.workspace.send_delay)
+            self.last_action = remember(
+                message.label, message.conversation_id, ids, self.service.config.workspace.send_delay
+            )
             undo_key = self.undo_key()
             if self.last_action.event_ids:
                 text += f"  ({undo_key}: {'cancel the send' if self.last_action.is_reply else 'undo'})"
         timeout = max(5.0, self.last_action.seconds_left) if result.ok and self.last_action.event_ids else 5.0
-        self.notify(text, title=message.label, severity="information" if result.ok else "warning", markup=False,
-                    timeout=timeout)
+        self.notify(
+            text, title=message.label, severity="information" if result.ok else "warning", markup=False, timeout=timeout
+        )
         if message.conversation_id is not None and message.label in FLOW_ACTIONS:
             # Before the refresh below, so the finished conversation's screen is not reloaded on the way out.
             mark = self._flow_marks.pop(message.conversation_id, None)
@@ -589,6 +605,7 @@ class ComptoirApp(App[None]):
 
         cid = detail.row.id
         if detail.request is not None:
+
             def worked(choice: tuple[str, str] | None) -> None:
                 if choice:
                     self.run_service_action("Request", lambda s: s.update_request(cid, choice[0], choice[1]), cid)
@@ -638,8 +655,9 @@ class ComptoirApp(App[None]):
             self.mark_for_flow(conversation_id)
         self.run_service_action(label, call, conversation_id)
 
-    def act_many(self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult],
-                 what: str = "") -> None:
+    def act_many(
+        self, label: str, conversation_ids: list[int], call: Callable[[Any, int], ActionResult], what: str = ""
+    ) -> None:
         """A bulk action: asks first, naming the count, then runs `call` for each conversation."""
         from tui.screens.bulk import confirm_bulk
 
@@ -687,9 +705,11 @@ class ComptoirApp(App[None]):
         from tui.screens.confirm import ConfirmDialog
 
         if message.count:
-            body = Text(f"{plural(message.count, 'conversation')} you own or that are personal to you go back to "
-                        f"{'its team' if message.count == 1 else 'their teams'}, and nothing new is routed to you. "
-                        f"{self.undo_key()} undoes it for 10\u00a0s and brings back those nobody took.")
+            body = Text(
+                f"{plural(message.count, 'conversation')} you own or that are personal to you go back to "
+                f"{'its team' if message.count == 1 else 'their teams'}, and nothing new is routed to you. "
+                f"{self.undo_key()} undoes it for 10\u00a0s and brings back those nobody took."
+            )
         else:
             body = Text("You own no open conversation; nothing new is routed to you while you are away.")
 
@@ -697,8 +717,10 @@ class ComptoirApp(App[None]):
             if yes:
                 self.run_service_action("Presence", lambda s: s.set_presence("vacation"))
 
-        self.push_screen(ConfirmDialog("Go on vacation?", body, "Go on vacation (y)", "Stay (n)",
-                                       destructive=bool(message.count)), callback=answered)
+        self.push_screen(
+            ConfirmDialog("Go on vacation?", body, "Go on vacation (y)", "Stay (n)", destructive=bool(message.count)),
+            callback=answered,
+        )
 
     def undo_key(self) -> str:
         """The key that undoes, as the user's keymap has it ("z" by default)."""
@@ -716,8 +738,9 @@ class ComptoirApp(App[None]):
             return
         if last.seconds_left <= 0:
             what = "the reply has gone to the outbox" if last.is_reply else f"{undo_key} works for 10 s"
-            self.notify(f"Too late to undo {last.label.lower()}: {what}.", title="Cannot undo", severity="warning",
-                        markup=False)
+            self.notify(
+                f"Too late to undo {last.label.lower()}: {what}.", title="Cannot undo", severity="warning", markup=False
+            )
             return
         self.last_action = None
         self.clear_notifications()  # the toast offering the undo is no longer true
@@ -758,8 +781,9 @@ class ComptoirApp(App[None]):
         self.spread_changes(WorkspaceChanged(frozenset(), frozenset({"refresh"})))
 
 
-def run_app(service: "ComptoirService", *, after_first_screen: Callable[[], Any] | None = None,
-            zone: str | None = None) -> None:
+def run_app(
+    service: ComptoirService, *, after_first_screen: Callable[[], Any] | None = None, zone: str | None = None
+) -> None:
     """Run the app for one agent until they quit or its terminal goes away (the CLI's entry point)."""
     import signal
 

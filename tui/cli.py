@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,11 +35,17 @@ EXIT_INTERRUPTED = 130
 
 EXIT_CODES = (
     (EXIT_OK, "done (also when the reader of the output stops early, as `comptoir queue | head` does)"),
-    (EXIT_REFUSED, "refused: the rules said no (claimed by someone else, nothing to acknowledge, a failing doctor check)"),
+    (
+        EXIT_REFUSED,
+        "refused: the rules said no (claimed by someone else, nothing to acknowledge, a failing doctor check)",
+    ),
     (EXIT_USAGE, "usage: a bad argument, or an unknown team or agent (the message lists the valid names)"),
     (EXIT_ERROR, "error: the workspace, its config, its server or its database cannot be used, or an internal error"),
-    (EXIT_STORAGE, "storage: the disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing; "
-                   "the message names the path and its free space"),
+    (
+        EXIT_STORAGE,
+        "storage: the disk (or PostgreSQL's) refused a write: full, over quota, read-only or failing; "
+        "the message names the path and its free space",
+    ),
     (EXIT_INTERRUPTED, "interrupted with Ctrl-C"),
 )
 """Every exit code of `comptoir`, with its meaning: the `--help` epilog and the README's table."""
@@ -103,8 +109,8 @@ def parse_moment(text: str, now: datetime) -> datetime:
     except ValueError:
         raise ComptoirError(f"{text!r} is neither a time (2026-11-24T09:00) nor a duration (2h, 3d)") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 # -- opening a workspace ----------------------------------------------------------------------
@@ -159,7 +165,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     path = find_workspace_dir(args.dir or args.workspace)
     init_workspace(path, group=args.group)
-    shared = f", shared with group {args.group} (folder 2750, config 0640; only the server reads the database)" if args.group else " (private to you)"
+    shared = (
+        f", shared with group {args.group} (folder 2750, config 0640; only the server reads the database)"
+        if args.group
+        else " (private to you)"
+    )
     print(f"Workspace created at {path}{shared}.\nEdit {path / 'comptoir.toml'}, then run `comptoir doctor`.")
     return 0
 
@@ -176,8 +186,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in checks) else EXIT_REFUSED
 
 
-QUEUE_FLAGS = {"mine": "mine", "everyone": "everyone", "unclaimed": "everyone", "waiting": "waiting",
-               "snoozed": "snoozed", "done": "done", "exclusive": "exclusive"}
+QUEUE_FLAGS = {
+    "mine": "mine",
+    "everyone": "everyone",
+    "unclaimed": "everyone",
+    "waiting": "waiting",
+    "snoozed": "snoozed",
+    "done": "done",
+    "exclusive": "exclusive",
+}
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -186,7 +203,11 @@ def cmd_queue(args: argparse.Namespace) -> int:
     svc = service(args)
     if args.team:
         svc.config.require_team(args.team)
-    queue = f"team:{args.team}" if args.team else next((QUEUE_FLAGS[f] for f in QUEUE_FLAGS if getattr(args, f, False)), "mine")
+    queue = (
+        f"team:{args.team}"
+        if args.team
+        else next((QUEUE_FLAGS[f] for f in QUEUE_FLAGS if getattr(args, f, False)), "mine")
+    )
     if args.search:
         queue = "search"
     return print_queue(args, svc, queue, args.search)
@@ -204,7 +225,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def print_queue(args: argparse.Namespace, svc, queue: str, search: str | None) -> int:
     ids = svc.queue_ids(queue, search)
-    rows = svc.rows(ids[args.offset:args.offset + args.limit])
+    rows = svc.rows(ids[args.offset : args.offset + args.limit])
     if args.json:
         emit_json({"total": len(ids), "offset": args.offset, "limit": args.limit, "rows": rows})
         return 0
@@ -233,8 +254,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
     svc = service(args)
     if not args.changes:
         if args.json:
-            emit_json({"tags": [{"name": t.name, "colour": t.colour, "description": t.description}
-                                for t in svc.config.tags]})
+            emit_json(
+                {"tags": [{"name": t.name, "colour": t.colour, "description": t.description} for t in svc.config.tags]}
+            )
         else:
             for t in svc.config.tags:
                 print(f"{t.name:<16} {t.colour:<8} {printable(t.description)}")
@@ -248,8 +270,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
         elif change[:1] == "-" and len(change) > 1:
             remove.append(change[1:])
         else:
-            raise UnknownName(f"{change!r}: write +NAME to add a tag and -NAME to remove one "
-                              f"(e.g. comptoir tag {args.id} +billing -vip)")
+            raise UnknownName(
+                f"{change!r}: write +NAME to add a tag and -NAME to remove one "
+                f"(e.g. comptoir tag {args.id} +billing -vip)"
+            )
     return _result(args, svc.set_tags(args.id, add, remove))
 
 
@@ -262,21 +286,35 @@ def cmd_show(args: argparse.Namespace) -> int:
     r = d.row
     now = svc.now()
     print(f"#{r.id} {printable(r.subject)}")
-    print(f"  customer {printable(r.customer_name)} <{printable(r.customer_address)}>  team {r.team or '-'}  "
-          f"owner {r.owner or '-'}  state {r.state}  {_visible_to(r)}  deadline {_when(r.deadline, now)}"
-          + ("  CONFIDENTIAL" if r.confidential else ""))
+    print(
+        f"  customer {printable(r.customer_name)} <{printable(r.customer_address)}>  team {r.team or '-'}  "
+        f"owner {r.owner or '-'}  state {r.state}  {_visible_to(r)}  deadline {_when(r.deadline, now)}"
+        + ("  CONFIDENTIAL" if r.confidential else "")
+    )
     if d.hidden:
-        print("  (content withheld: only its owner, its team and supervisors can read a confidential conversation;"
-              " only the addressed agent and supervisors personal mail inside its exclusive window)")
+        print(
+            "  (content withheld: only its owner, its team and supervisors can read a confidential conversation;"
+            " only the addressed agent and supervisors personal mail inside its exclusive window)"
+        )
         return 0
     for m in d.messages:
         head = {"inbound": "<<", "outbound": ">>", "note": "##"}[m.direction]
-        who = f"{printable(m.from_name)} <{printable(m.from_addr)}>" if m.direction != "note" else printable(m.from_name)
+        who = (
+            f"{printable(m.from_name)} <{printable(m.from_addr)}>" if m.direction != "note" else printable(m.from_name)
+        )
         status = ""
         if m.direction == "inbound":
-            status = f"[{m.disposition.replace('_', ' ')}" + (f": {printable(m.disposition_reason or '')}" if m.disposition_reason else "") + "]"
+            status = (
+                f"[{m.disposition.replace('_', ' ')}"
+                + (f": {printable(m.disposition_reason or '')}" if m.disposition_reason else "")
+                + "]"
+            )
         elif m.outbox_state:
-            status = f"[{m.outbox_state}" + (f": {printable(m.outbox_answer or '')}" if m.outbox_state == "failed" else "") + "]"
+            status = (
+                f"[{m.outbox_state}"
+                + (f": {printable(m.outbox_answer or '')}" if m.outbox_state == "failed" else "")
+                + "]"
+            )
         print(f"\n{head} message {m.id}  {shown_time(args, svc, m.received_at)}  {who} {status}")
         if m.bcc:
             print(f"   bcc {printable(', '.join(m.bcc))}")
@@ -349,8 +387,10 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 def cmd_snooze(args: argparse.Namespace) -> int:
     if args.until.startswith("-"):
-        raise ActionRefused(f"snooze needs a time in the future, and {args.until} is in the past; "
-                            f"say {args.until.lstrip('-')} to snooze that long from now")
+        raise ActionRefused(
+            f"snooze needs a time in the future, and {args.until} is in the past; "
+            f"say {args.until.lstrip('-')} to snooze that long from now"
+        )
     svc = service(args)
     return _result(args, svc.snooze(args.id, parse_moment(args.until, svc.now())), svc)
 
@@ -365,8 +405,18 @@ def cmd_reply(args: argparse.Namespace) -> int:
     cc = args.cc or (list(d.reply_cc) if args.all else [])
     # Files are read here, with this user's own permissions, and travel to the server in the request.
     files = svc.read_attachments(args.attach) if args.attach else []
-    result = svc.reply(args.id, body, to, cc, seen_version=d.row.version, confirmed_recipients=args.yes,
-                       send_now=args.now, subject=args.subject, bcc=args.bcc or [], attachments=files)
+    result = svc.reply(
+        args.id,
+        body,
+        to,
+        cc,
+        seen_version=d.row.version,
+        confirmed_recipients=args.yes,
+        send_now=args.now,
+        subject=args.subject,
+        bcc=args.bcc or [],
+        attachments=files,
+    )
     code = _result(args, result, svc)
     delay = svc.config.workspace.send_delay
     if result.ok and result.undo is not None and not args.now and delay and not args.json:
@@ -394,11 +444,15 @@ def cmd_resend(args: argparse.Namespace) -> int:
         if not check.checked:
             print(f"comptoir: {where}", file=sys.stderr)
         if not args.yes:
-            warning = (f"message #{args.message} ({where}) may still have reached "
-                       f"{printable(', '.join(check.recipients))}; resending can deliver a second copy.")
+            warning = (
+                f"message #{args.message} ({where}) may still have reached "
+                f"{printable(', '.join(check.recipients))}; resending can deliver a second copy."
+            )
             if not sys.stdin.isatty():
-                print(f"comptoir: {warning} Check with the recipient, then run again with --yes to resend.",
-                      file=sys.stderr)
+                print(
+                    f"comptoir: {warning} Check with the recipient, then run again with --yes to resend.",
+                    file=sys.stderr,
+                )
                 return EXIT_REFUSED
             if input(f"{warning}\nResend it now? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("not resent")
@@ -455,8 +509,16 @@ def cmd_report(args: argparse.Namespace) -> int:
             since = until - parse_duration(args.last)
         except ValueError as exc:
             raise ComptoirError(str(exc)) from None
-    view = svc.report(since=since, until=until, team=args.team, agent=args.agent, address=args.address,
-                      client=args.client, group_by=args.by, timezone=user_zone(args, svc).key)
+    view = svc.report(
+        since=since,
+        until=until,
+        team=args.team,
+        agent=args.agent,
+        address=args.address,
+        client=args.client,
+        group_by=args.by,
+        timezone=user_zone(args, svc).key,
+    )
     if args.json:
         emit_json(view)
     elif args.csv:
@@ -491,8 +553,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         count = svc.acknowledge(None if args.all else args.ack)
         if not count and not args.all:
             waiting = ", ".join(str(a.id) for a in svc.alerts()) or "none"
-            raise ActionRefused(f"you have no unacknowledged alert {args.ack}: it does not exist, is someone else's, "
-                                f"or was acknowledged already (yours waiting: {waiting}; `comptoir alerts` lists them)")
+            raise ActionRefused(
+                f"you have no unacknowledged alert {args.ack}: it does not exist, is someone else's, "
+                f"or was acknowledged already (yours waiting: {waiting}; `comptoir alerts` lists them)"
+            )
         if args.json:
             emit_json({"acknowledged": count})
         else:
@@ -508,7 +572,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print(", ".join(counts_in_words(a.kind for a in alerts)))
     for a in alerts:
         conv = f"#{a.conversation_id} " if a.conversation_id else ""
-        print(f"{a.id:>6}  {shown_time(args, svc, a.created_at)}  {kind_words(a.kind):<17} {conv}{local_text(args, svc, a.text)}")
+        print(
+            f"{a.id:>6}  {shown_time(args, svc, a.created_at)}  {kind_words(a.kind):<17} {conv}{local_text(args, svc, a.text)}"
+        )
     return 0
 
 
@@ -517,8 +583,9 @@ def cmd_alert(args: argparse.Namespace) -> int:
         raise ActionRefused("alert exactly one of --to AGENT or --team TEAM")
     svc = service(args)
     _require_names(svc.config, agent=args.to, team=args.team)
-    got = svc.raise_alert(args.text, to_agent=args.to, to_team=args.team, source=args.source,
-                          conversation_id=args.conversation)
+    got = svc.raise_alert(
+        args.text, to_agent=args.to, to_team=args.team, source=args.source, conversation_id=args.conversation
+    )
     if args.json:
         emit_json({"alerted": got})
     else:
@@ -573,23 +640,34 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         password = getpass.getpass(f"Password for {args.name}: ")
     else:
         raise ActionRefused("give the password with --password-stdin, or run interactively to be asked")
-    fields = {k: getattr(args, k) for k in ("address", "username", "imap_host", "imap_port", "imap_tls",
-                                             "smtp_host", "smtp_port", "smtp_tls", "cafile")}
+    fields = {
+        k: getattr(args, k)
+        for k in (
+            "address",
+            "username",
+            "imap_host",
+            "imap_port",
+            "imap_tls",
+            "smtp_host",
+            "smtp_port",
+            "smtp_tls",
+            "cafile",
+        )
+    }
     if sys.stdin.isatty() and not args.password_stdin:
         for key, value in list(fields.items()):
             if value is None and key != "cafile":
                 fields[key] = input(f"{key.replace('_', ' ')}: ").strip() or None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from core.workspace.accounts import describe_survey, survey_account
     from core.workspace.config import load_config
 
-    history_before = parse_moment(args.history_before, datetime.now(timezone.utc)) if args.history_before else None
-    add_account(ws, args.name, password=password, added=datetime.now(timezone.utc), history_before=history_before,
-                **fields)
+    history_before = parse_moment(args.history_before, datetime.now(UTC)) if args.history_before else None
+    add_account(ws, args.name, password=password, added=datetime.now(UTC), history_before=history_before, **fields)
     print(f"account {args.name} added to {ws.config_path}; its password is in the keyring")
     account = next(a for a in load_config(ws.config_path).accounts if a.name == args.name)
-    cutover = account.cutover(datetime.now(timezone.utc))
+    cutover = account.cutover(datetime.now(UTC))
     for line in describe_survey(args.name, cutover, survey_account(account, password, cutover)):
         print(printable(line))
     print("`comptoir sync` imports it, and logs its progress batch by batch.")
@@ -618,14 +696,18 @@ def cmd_server(args: argparse.Namespace) -> int:
             return 0
         print(f"server pid {pid} serves {path}")
         for duty in duties:
-            state = "ok" if duty.ok else f"FAILING ({duty.failures}x since {duty.since:%Y-%m-%d %H:%M} UTC): {duty.error}"
+            state = (
+                "ok" if duty.ok else f"FAILING ({duty.failures}x since {duty.since:%Y-%m-%d %H:%M} UTC): {duty.error}"
+            )
             print(f"  {duty.name}: {printable(state)}")
         return 0 if all(d.ok for d in duties) else EXIT_REFUSED
     if args.action == "start":
         if pid is not None:
             print(f"a server already runs for {path} (pid {pid})")
             return 0
-        print(f"server started for {path} (pid {start_server(path, idle_exit=None if not args.idle_exit else args.idle_exit)})")
+        print(
+            f"server started for {path} (pid {start_server(path, idle_exit=None if not args.idle_exit else args.idle_exit)})"
+        )
         return 0
     if pid is None:
         print(f"no server runs for {path}")
@@ -636,8 +718,10 @@ def cmd_server(args: argparse.Namespace) -> int:
     try:
         os.kill(pid, signal.SIGTERM)
     except PermissionError:
-        raise ServerUnavailable(f"the server (pid {pid}) belongs to another account: stop it as that account "
-                                "(or `systemctl stop comptoir-server`)") from None
+        raise ServerUnavailable(
+            f"the server (pid {pid}) belongs to another account: stop it as that account "
+            "(or `systemctl stop comptoir-server`)"
+        ) from None
     except ProcessLookupError:
         return 0
     for _ in range(100):
@@ -659,31 +743,57 @@ def cmd_sync(args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------------------
 def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workspace", "-W", metavar="DIR", default=argparse.SUPPRESS,
-                        help="workspace folder (default: $COMPTOIR_WORKSPACE, else your data dir)")
-    common.add_argument("--as", dest="as_agent", metavar="AGENT", default=argparse.SUPPRESS,
-                        help="act as another agent (demo workspaces and supervisors only)")
+    common.add_argument(
+        "--workspace",
+        "-W",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="workspace folder (default: $COMPTOIR_WORKSPACE, else your data dir)",
+    )
+    common.add_argument(
+        "--as",
+        dest="as_agent",
+        metavar="AGENT",
+        default=argparse.SUPPRESS,
+        help="act as another agent (demo workspaces and supervisors only)",
+    )
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
-    common.add_argument("--utc", action="store_true", default=argparse.SUPPRESS,
-                        help="show times in UTC (for scripts); default: your zone (preferences.toml timezone, "
-                             "your [[agents]] timezone, $TZ, else the workspace's)")
+    common.add_argument(
+        "--utc",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show times in UTC (for scripts); default: your zone (preferences.toml timezone, "
+        "your [[agents]] timezone, $TZ, else the workspace's)",
+    )
 
-    parser = argparse.ArgumentParser(prog="comptoir", parents=[common],
-                                     description="A shared team inbox for the terminal. Without a command, opens the app.",
-                                     epilog=exit_codes_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="comptoir",
+        parents=[common],
+        description="A shared team inbox for the terminal. Without a command, opens the app.",
+        epilog=exit_codes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser._negative_number_matcher = _DURATION_ARGUMENT
     parser.add_argument("--version", action="version", version=f"comptoir {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text,
-                           epilog=exit_codes_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            epilog=exit_codes_text(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.set_defaults(func=func)
         return p
 
     p = add("init", cmd_init, "create a workspace")
     p.add_argument("dir", nargs="?", help="where (default: --workspace, $COMPTOIR_WORKSPACE or your data dir)")
-    p.add_argument("--group", help="share with this Unix group: members enter the folder, read the config and use the server")
+    p.add_argument(
+        "--group", help="share with this Unix group: members enter the folder, read the config and use the server"
+    )
     p = add("doctor", cmd_doctor, "check config, database, permissions, keyring and servers")
     p.add_argument("--offline", action="store_true", help="do not try to reach the mail servers")
 
@@ -692,28 +802,55 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     for flag in QUEUE_FLAGS:
         g.add_argument(f"--{flag}", action="store_true")
     g.add_argument("--team", metavar="TEAM")
-    p.add_argument("--search", metavar="SEARCH", help="search instead of a queue: words and operators "
-                   "(from: to: team: owner: tag: is: before: after:; see docs/search.md)")
-    p.add_argument("--limit", type=int, default=QUEUE_LIMIT, metavar="N",
-                   help=f"show at most N conversations (default {QUEUE_LIMIT}); the text output says when there are more")
-    p.add_argument("--offset", type=int, default=0, metavar="N",
-                   help="skip the first N conversations, to page on (with --json the object carries the total)")
+    p.add_argument(
+        "--search",
+        metavar="SEARCH",
+        help="search instead of a queue: words and operators "
+        "(from: to: team: owner: tag: is: before: after:; see docs/search.md)",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=QUEUE_LIMIT,
+        metavar="N",
+        help=f"show at most N conversations (default {QUEUE_LIMIT}); the text output says when there are more",
+    )
+    p.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="skip the first N conversations, to page on (with --json the object carries the total)",
+    )
 
-    p = add("search", cmd_search, "search every conversation you may read: words and operators such as "
-            "from:ADDRESS tag:NAME is:unclaimed after:7d (docs/search.md)")
+    p = add(
+        "search",
+        cmd_search,
+        "search every conversation you may read: words and operators such as "
+        "from:ADDRESS tag:NAME is:unclaimed after:7d (docs/search.md)",
+    )
     p.add_argument("words", nargs="+", metavar="WORD")
-    p.add_argument("--limit", type=int, default=QUEUE_LIMIT, metavar="N", help=f"show at most N (default {QUEUE_LIMIT})")
+    p.add_argument(
+        "--limit", type=int, default=QUEUE_LIMIT, metavar="N", help=f"show at most N (default {QUEUE_LIMIT})"
+    )
     p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N, to page on")
-    p = add("tag", cmd_tag, "add (+NAME) or remove (-NAME) shared tags on a conversation; "
-            "`comptoir tag` alone lists the tags")
+    p = add(
+        "tag",
+        cmd_tag,
+        "add (+NAME) or remove (-NAME) shared tags on a conversation; `comptoir tag` alone lists the tags",
+    )
     p._negative_number_matcher = _TAG_CHANGE
     p.add_argument("id", type=int, nargs="?")
     p.add_argument("changes", nargs="*", metavar="+TAG|-TAG")
 
-    for name, func, text in (("show", cmd_show, "show a conversation"), ("claim", cmd_claim, "claim a conversation"),
-                             ("release", cmd_release, "give a conversation back to its team"),
-                             ("done", cmd_done, "close a conversation (every message must be worked out)"),
-                             ("reopen", cmd_reopen, "reopen a conversation"), ("why", cmd_why, "why it went where it did, and its escalation ladder")):
+    for name, func, text in (
+        ("show", cmd_show, "show a conversation"),
+        ("claim", cmd_claim, "claim a conversation"),
+        ("release", cmd_release, "give a conversation back to its team"),
+        ("done", cmd_done, "close a conversation (every message must be worked out)"),
+        ("reopen", cmd_reopen, "reopen a conversation"),
+        ("why", cmd_why, "why it went where it did, and its escalation ladder"),
+    ):
         add(name, func, text).add_argument("id", type=int)
     p = add("assign", cmd_assign, "take a conversation back and hand it to an agent or a team")
     p.add_argument("id", type=int)
@@ -742,18 +879,30 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     p.add_argument("--attach", action="append", metavar="PATH", help="attach a file (repeat for more)")
     p.add_argument("--all", action="store_true", help="reply to all (the customer and the others on the last mail)")
     p.add_argument("--yes", action="store_true", help="confirm more recipients than the limit")
-    p.add_argument("--now", action="store_true",
-                   help="send at once, skipping the workspace's send_delay (during which `comptoir undo` cancels it)")
-    p = add("undo", cmd_undo, "undo one of your actions by the number it printed: within 10 s, or a reply "
-                               "until its send_delay is over")
+    p.add_argument(
+        "--now",
+        action="store_true",
+        help="send at once, skipping the workspace's send_delay (during which `comptoir undo` cancels it)",
+    )
+    p = add(
+        "undo",
+        cmd_undo,
+        "undo one of your actions by the number it printed: within 10 s, or a reply until its send_delay is over",
+    )
     p.add_argument("action", type=int, metavar="ACTION")
-    p = add("resend", cmd_resend, "send a failed reply again, unless it is found in the Sent folder "
-                                   "(see `comptoir show ID` for its message number)")
+    p = add(
+        "resend",
+        cmd_resend,
+        "send a failed reply again, unless it is found in the Sent folder "
+        "(see `comptoir show ID` for its message number)",
+    )
     p.add_argument("message", type=int)
     p.add_argument("--yes", action="store_true", help="resend without asking (after checking with the recipient)")
     p = add("escalate", cmd_escalate, "run one escalation pass (the syncer does it every 30 s)")
     p.add_argument("--at", metavar="ISO-TIME", help="as of this time instead of now")
-    p = add("report", cmd_report, "response times, backlog, volume, escalations and more for a period (docs/reports.md)")
+    p = add(
+        "report", cmd_report, "response times, backlog, volume, escalations and more for a period (docs/reports.md)"
+    )
     p.add_argument("--since", metavar="DATE", help="start: an ISO date/time, or a duration back from now (-30d)")
     p.add_argument("--until", metavar="DATE", help="end (default: now)")
     p.add_argument("--last", metavar="DURATION", help="the period ending at --until, e.g. 30d, 7d, 24h (default 30d)")
@@ -778,7 +927,9 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     p = add("route", cmd_route, "replay the current rules over past messages")
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--since", metavar="DATE")
-    p = add("import", cmd_import, "import contacts (address,name,audiences) or ratings (address,agent,score,date) from CSV")
+    p = add(
+        "import", cmd_import, "import contacts (address,name,audiences) or ratings (address,agent,score,date) from CSV"
+    )
     p.add_argument("kind", choices=["contacts", "ratings"])
     p.add_argument("file")
     p = add("account", cmd_account_add, "add a mail account (password to the keyring)")
@@ -794,13 +945,21 @@ def build_parser(extra: dict[str, tuple[Callable, Callable | None]] | None = Non
     p.add_argument("--smtp-tls", choices=["tls", "starttls", "plain"])
     p.add_argument("--cafile")
     p.add_argument("--password-stdin", action="store_true")
-    p.add_argument("--history-before", metavar="ISO-TIME",
-                   help="mail that arrived before this is imported as closed history (default: 3 days ago)")
-    p = add("server", cmd_server, "the workspace server: run it (default), start it in the background, stop it, "
-            "or show its status")
+    p.add_argument(
+        "--history-before",
+        metavar="ISO-TIME",
+        help="mail that arrived before this is imported as closed history (default: 3 days ago)",
+    )
+    p = add(
+        "server",
+        cmd_server,
+        "the workspace server: run it (default), start it in the background, stop it, or show its status",
+    )
     p.add_argument("action", nargs="?", choices=["run", "start", "stop", "status"], default="run")
     p.add_argument("--no-sync", action="store_true", help="with run: answer clients only (no mail, outbox, escalation)")
-    p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="with start: stop after this long without clients")
+    p.add_argument(
+        "--idle-exit", type=float, metavar="SECONDS", help="with start: stop after this long without clients"
+    )
     from tui.cli_outbound import add_outbound_commands
 
     add_outbound_commands(add)
@@ -853,7 +1012,7 @@ def run(argv: Sequence[str] | None = None, extra: dict[str, Callable] | None = N
         return EXIT_REFUSED if isinstance(exc, ActionRefused) else EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, no traceback
+    except Exception as exc:
         if os.environ.get("COMPTOIR_DEBUG"):
             raise
         from core.store.storage_failure import storage_failure
@@ -868,7 +1027,10 @@ def run(argv: Sequence[str] | None = None, extra: dict[str, Callable] | None = N
             print(f"comptoir: {failure}", file=sys.stderr)
             logging.getLogger("comptoir").error("%s", failure)
             return EXIT_STORAGE
-        print(f"comptoir: internal error ({type(exc).__name__}). Run again with COMPTOIR_DEBUG=1 for details.", file=sys.stderr)
+        print(
+            f"comptoir: internal error ({type(exc).__name__}). Run again with COMPTOIR_DEBUG=1 for details.",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

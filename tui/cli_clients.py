@@ -7,22 +7,28 @@ import argparse
 import sys
 from collections.abc import Callable
 
-
 from core.textsafe import printable
 from routing.wording import counted
 
-REQUEST_WORDS = {"new": "new", "in_progress": "in progress", "answered": "answered", "done": "done",
-                 "declined": "declined"}
+REQUEST_WORDS = {
+    "new": "new",
+    "in_progress": "in progress",
+    "answered": "answered",
+    "done": "done",
+    "declined": "declined",
+}
 
 
 def cmd_client(args: argparse.Namespace) -> int:
-    from tui.cli import open_ws
     from core.workspace.clients import add_client
+    from tui.cli import open_ws
 
     ws = open_ws(args)
     add_client(ws, args.name, args.address or [], args.team, args.owner, args.notes or "", args.informational or [])
-    print(f"client {printable(args.name)} added to {ws.config_path}; mail to its addresses goes to team {args.team} "
-          "(a running server reads the change on SIGHUP or restart: `systemctl reload comptoir-server`)")
+    print(
+        f"client {printable(args.name)} added to {ws.config_path}; mail to its addresses goes to team {args.team} "
+        "(a running server reads the change on SIGHUP or restart: `systemctl reload comptoir-server`)"
+    )
     return 0
 
 
@@ -52,8 +58,10 @@ def cmd_requests(args: argparse.Namespace) -> int:
         print("(no requests)")
     for r in found:
         of = f"for #{r.of}" if r.of else "-"
-        print(f"#{r.id:<6} {REQUEST_WORDS.get(r.state, r.state):<12} to {r.team:<12} by {r.requester:<10} "
-              f"{of:<9} {(r.owner or '-'):<8} {printable(r.subject)[:60]}")
+        print(
+            f"#{r.id:<6} {REQUEST_WORDS.get(r.state, r.state):<12} to {r.team:<12} by {r.requester:<10} "
+            f"{of:<9} {(r.owner or '-'):<8} {printable(r.subject)[:60]}"
+        )
     return 0
 
 
@@ -84,8 +92,10 @@ def cmd_contact(args: argparse.Namespace) -> int:
     print(f"  {counted(view.total_conversations, 'conversation')}:")
     for c in view.conversations:
         channel = f" [{c.channel}]" if c.channel != "mail" else ""
-        print(f"  #{c.id:<6} {c.created_at:%Y-%m-%d} {c.state:<8} {(c.team or '-'):<10} {(c.owner or '-'):<8}"
-              f"{channel} {printable(c.subject)[:60]}")
+        print(
+            f"  #{c.id:<6} {c.created_at:%Y-%m-%d} {c.state:<8} {(c.team or '-'):<10} {(c.owner or '-'):<8}"
+            f"{channel} {printable(c.subject)[:60]}"
+        )
     return 0
 
 
@@ -98,14 +108,21 @@ def configure(add: Callable[[str, Callable, str], argparse.ArgumentParser]) -> N
     p.add_argument("--team", required=True, help="the team serving the client")
     p.add_argument("--owner", metavar="AGENT", help="the agent who takes its new mail first")
     p.add_argument("--notes", help="what colleagues should know about the client")
-    p.add_argument("--informational", action="append", metavar="ADDRESS",
-                   help="an address where no reply is expected (its mail is worked out at once; repeat)")
+    p.add_argument(
+        "--informational",
+        action="append",
+        metavar="ADDRESS",
+        help="an address where no reply is expected (its mail is worked out at once; repeat)",
+    )
     p = add("request", cmd_request, "ask another team (a request between teams), from a conversation or on its own")
     p.add_argument("--to", required=True, metavar="TEAM", help="the team asked, e.g. purchasing")
     p.add_argument("--on", type=int, metavar="ID", help="the customer conversation it is about")
     p.add_argument("text", nargs="?", help="what you ask (default: standard input)")
-    p = add("request-state", cmd_request_state,
-            "work a request: in_progress, answered, done, declined, or question (ask its requester)")
+    p = add(
+        "request-state",
+        cmd_request_state,
+        "work a request: in_progress, answered, done, declined, or question (ask its requester)",
+    )
     p.add_argument("id", type=int)
     p.add_argument("state", choices=["in_progress", "answered", "done", "declined", "question"])
     p.add_argument("text", nargs="?", help="the answer, the reason or the question")
@@ -113,14 +130,21 @@ def configure(add: Callable[[str, Callable, str], argparse.ArgumentParser]) -> N
     p.add_argument("--team", metavar="TEAM", help="requests to this team")
     p.add_argument("--mine", action="store_true", help="requests I opened")
     p.add_argument("--all", action="store_true", help="also done and declined ones")
-    p = add("ingest", cmd_ingest, "store one message from another channel (JSON or .eml on standard input), "
-            "routed like mail (service account and supervisors)")
+    p = add(
+        "ingest",
+        cmd_ingest,
+        "store one message from another channel (JSON or .eml on standard input), "
+        "routed like mail (service account and supervisors)",
+    )
     p.add_argument("--channel", required=True, help="the channel's name, e.g. web")
-    p.add_argument("--to", metavar="ADDRESS", help="the team or client address it counts as written to "
-                   "(default: the first account's)")
-    p = add("contact", cmd_contact, "the customer of a conversation (or an address): client, audiences, ratings, "
-            "past conversations")
+    p.add_argument(
+        "--to",
+        metavar="ADDRESS",
+        help="the team or client address it counts as written to (default: the first account's)",
+    )
+    p = add(
+        "contact",
+        cmd_contact,
+        "the customer of a conversation (or an address): client, audiences, ratings, past conversations",
+    )
     p.add_argument("target", metavar="ID|ADDRESS")
-
-
-

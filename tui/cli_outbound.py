@@ -40,9 +40,19 @@ def cmd_compose(args: argparse.Namespace) -> int:
     svc = cli.service(args)
     files = _files(args, svc)
     body = _body(args, required=True)
-    return cli._result(args, svc.compose(args.to, args.subject, body, cc=args.cc or [], bcc=args.bcc or [],
-                                         from_addr=args.from_addr, attachments=files,
-                                         confirmed_recipients=args.yes))
+    return cli._result(
+        args,
+        svc.compose(
+            args.to,
+            args.subject,
+            body,
+            cc=args.cc or [],
+            bcc=args.bcc or [],
+            from_addr=args.from_addr,
+            attachments=files,
+            confirmed_recipients=args.yes,
+        ),
+    )
 
 
 def cmd_forward(args: argparse.Namespace) -> int:
@@ -50,9 +60,19 @@ def cmd_forward(args: argparse.Namespace) -> int:
     cli = _cli()
     svc = cli.service(args)
     files = _files(args, svc)
-    return cli._result(args, svc.forward(args.message, args.to, cc=args.cc or [], bcc=args.bcc or [],
-                                         body=_body(args, required=False), subject=args.subject,
-                                         attachments=files, confirmed_recipients=args.yes))
+    return cli._result(
+        args,
+        svc.forward(
+            args.message,
+            args.to,
+            cc=args.cc or [],
+            bcc=args.bcc or [],
+            body=_body(args, required=False),
+            subject=args.subject,
+            attachments=files,
+            confirmed_recipients=args.yes,
+        ),
+    )
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -85,8 +105,10 @@ def cmd_remind(args: argparse.Namespace) -> int:
     """at a time (ISO, or a duration such as 2h), alert me on a conversation"""
     cli = _cli()
     if args.time.startswith("-"):
-        raise ActionRefused(f"remind needs a time in the future, and {args.time} is in the past; say "
-                            f"{args.time.lstrip('-')} for that long from now")
+        raise ActionRefused(
+            f"remind needs a time in the future, and {args.time} is in the past; say "
+            f"{args.time.lstrip('-')} for that long from now"
+        )
     svc = cli.service(args)
     return cli._result(args, svc.remind(args.id, cli.parse_moment(args.time, svc.now()), " ".join(args.text)))
 
@@ -114,8 +136,12 @@ def _recipients(p: argparse.ArgumentParser, to_required: bool = True) -> None:
     p.add_argument("--to", action="append", required=to_required, metavar="ADDRESS")
     p.add_argument("--cc", action="append", metavar="ADDRESS")
     p.add_argument("--bcc", action="append", metavar="ADDRESS", help="blind copy: in the envelope, never a header")
-    p.add_argument("--attach", action="append", metavar="PATH", help="attach a file (repeat for more; the total "
-                   "is limited by [workspace] attachment_limit_mb)")
+    p.add_argument(
+        "--attach",
+        action="append",
+        metavar="PATH",
+        help="attach a file (repeat for more; the total is limited by [workspace] attachment_limit_mb)",
+    )
     p.add_argument("--yes", action="store_true", help="confirm more recipients than the limit")
 
 
@@ -124,8 +150,9 @@ def add_outbound_commands(add: Callable[[str, Callable, str], argparse.ArgumentP
     p = add("compose", cmd_compose, cmd_compose.__doc__)
     _recipients(p)
     p.add_argument("--subject", required=True)
-    p.add_argument("--from", dest="from_addr", metavar="ADDRESS",
-                   help="the team address to send from (default: your first team's)")
+    p.add_argument(
+        "--from", dest="from_addr", metavar="ADDRESS", help="the team address to send from (default: your first team's)"
+    )
     p.add_argument("--body", help="the text (default: standard input)")
     p = add("forward", cmd_forward, cmd_forward.__doc__)
     p.add_argument("message", type=int)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,7 +33,7 @@ def short_time(moment: datetime | None, now: datetime, zone: tzinfo | None = Non
     """'14:05' today, 'Mon 14:05' this week, '2024-03-01' before, in the workspace's time zone."""
     if moment is None:
         return ""
-    zone = zone or timezone.utc
+    zone = zone or UTC
     local = moment.astimezone(zone)
     if local.date() == now.astimezone(zone).date():
         return local.strftime("%H:%M")
@@ -47,11 +47,10 @@ def full_time(moment: datetime | None, zone: tzinfo | None = None, now: datetime
     with the year ('Mon 02 Mar 2025 14:05 CET') when `now` is given and falls in another year."""
     if moment is None:
         return "—"
-    zone = zone or timezone.utc
+    zone = zone or UTC
     local = moment.astimezone(zone)
     year = f" {local.year}" if now is not None and now.astimezone(zone).year != local.year else ""
-    return (f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]}{year} {local:%H:%M} "
-            f"{local.tzname()}")
+    return f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]}{year} {local:%H:%M} {local.tzname()}"
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -87,8 +86,9 @@ def _with_zone(match: re.Match[str], zone: tzinfo, now: datetime) -> str:
     candidates = []
     for year in (now.year - 1, now.year, now.year + 1):  # the text names no year: the nearest that fits
         try:
-            moment = datetime(year, month, int(match["date"]), int(match["hour"]), int(match["minute"]),
-                              tzinfo=written_in)
+            moment = datetime(
+                year, month, int(match["date"]), int(match["hour"]), int(match["minute"]), tzinfo=written_in
+            )
         except ValueError:
             continue
         candidates.append((moment.weekday() != weekday, abs((moment - now).total_seconds()), moment))
@@ -103,7 +103,7 @@ def _with_year(match: re.Match[str], zone: tzinfo, now: datetime) -> str:
             day = datetime.strptime(match["iso"], "%Y-%m-%d")
         else:
             day = datetime(int(match["year"]), _MONTHS.index(match["month"]) + 1, int(match["date"]))
-        moment = day.replace(hour=int(match["hour"]), minute=int(match["minute"]), tzinfo=timezone.utc)
+        moment = day.replace(hour=int(match["hour"]), minute=int(match["minute"]), tzinfo=UTC)
     except ValueError:
         return match[0]
     return full_time(moment, zone, now)
@@ -111,8 +111,9 @@ def _with_year(match: re.Match[str], zone: tzinfo, now: datetime) -> str:
 
 def _bare(match: re.Match[str], zone: tzinfo, now: datetime) -> str:
     try:
-        today = now.astimezone(timezone.utc).replace(hour=int(match["hour"]), minute=int(match["minute"]),
-                                                     second=0, microsecond=0)
+        today = now.astimezone(UTC).replace(
+            hour=int(match["hour"]), minute=int(match["minute"]), second=0, microsecond=0
+        )
     except ValueError:
         return match[0]
     nearest = min((today + timedelta(days=d) for d in (-1, 0, 1)), key=lambda m: abs((m - now).total_seconds()))

@@ -26,18 +26,27 @@ def cmd_open(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """open the app on the demo workspace (built on first use), with a simulated clock and incoming mail;
     a second `comptoir demo --as AGENT` joins the running one"""
-    from core.demo.seed import DEMO_AGENT
     from core.demo.live import demo_dir, start_or_join_demo
+    from core.demo.seed import DEMO_AGENT
     from core.server.client import RemoteComptoir
 
     path = demo_dir(args.workspace)
-    joined, pid = start_or_join_demo(path, speed=args.speed, rebuild=args.rebuild, conversations=args.conversations,
-                                     trickle=not args.no_trickle, announce=lambda text: print(text, file=sys.stderr))
+    joined, pid = start_or_join_demo(
+        path,
+        speed=args.speed,
+        rebuild=args.rebuild,
+        conversations=args.conversations,
+        trickle=not args.no_trickle,
+        announce=lambda text: print(text, file=sys.stderr),
+    )
     if joined:
         print(f"Joining the running demo at {path} (server pid {pid}).", file=sys.stderr)
     else:
-        print(f"Demo workspace: {path} (server pid {pid}).\nA second agent joins it from another terminal with:\n"
-              f"    comptoir demo --as paul      (or: comptoir -W {path} --as paul)", file=sys.stderr)
+        print(
+            f"Demo workspace: {path} (server pid {pid}).\nA second agent joins it from another terminal with:\n"
+            f"    comptoir demo --as paul      (or: comptoir -W {path} --as paul)",
+            file=sys.stderr,
+        )
     if args.no_app:
         print(f"demo workspace ready at {path}")
         return 0
@@ -68,8 +77,9 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(sys.argv[1:] if argv is None else argv,
-               extra={"open": (cmd_open, None), "demo": (cmd_demo, _configure_demo)})
+    return run(
+        sys.argv[1:] if argv is None else argv, extra={"open": (cmd_open, None), "demo": (cmd_demo, _configure_demo)}
+    )
 
 
 if __name__ == "__main__":

@@ -8,12 +8,12 @@ from textual.message import Message
 
 from core.work.views import (
     ActionResult,
-    DutyView,
     AgentView,
     AlertView,
     ConversationDetail,
     ConversationRow,
     DraftView,
+    DutyView,
     QueueInfo,
     ReportView,
     TeamView,

@@ -39,8 +39,12 @@ def remember(label: str, conversation_id: int | None, event_ids: tuple[int, ...]
     """What `z` will do for an action that just succeeded."""
     if label in REPLY_LABELS:
         if not event_ids or send_delay <= 0:
-            return LastAction(label, conversation_id, (), reason="The reply went straight to the outbox (no send "
-                              "delay is set): it cannot be called back.")
+            return LastAction(
+                label,
+                conversation_id,
+                (),
+                reason="The reply went straight to the outbox (no send delay is set): it cannot be called back.",
+            )
         return LastAction(label, conversation_id, event_ids, time.monotonic() + send_delay)
     if not event_ids:
         reason = CANNOT_UNDO.get(label, f"{label} cannot be undone.")

@@ -13,24 +13,24 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from typing import TextIO
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from core.clock import Clock
-from core.workspace.config import load_config, CONFIG_NAME
 from core.demo.seed import DEMO_AGENT, DEMO_VERSION, DOMAIN, DemoWorld, build_demo
 from core.errors import WorkspaceError
-from core.work.escalation import run_escalation
 from core.mail.ingest import IncomingMail, ingest_batch
-from core.workspace.locations import default_demo_dir
 from core.store.models import Message, OutboxItem
+from core.work.escalation import run_escalation
 from core.work.journal import record_change
+from core.workspace.config import CONFIG_NAME, load_config
 from core.workspace.folder import Workspace, open_workspace
+from core.workspace.locations import default_demo_dir
 
 log = logging.getLogger("comptoir.demo")
 TEMPLATE_NAME = "demo-template"
@@ -53,7 +53,7 @@ def _built_at(path: Path) -> datetime | None:
 def _is_demo(path: Path) -> bool:
     try:
         return load_config(path / CONFIG_NAME).workspace.demo
-    except Exception:  # noqa: BLE001 - anything unreadable is not a demo we may delete
+    except Exception:
         return False
 
 
@@ -90,8 +90,12 @@ def _build_lock(base: Path) -> Iterator[None]:
 
 
 def prepare_demo(
-    work: Path, speed: float, rebuild: bool = False, conversations: int = 2000,
-    announce: Callable[[str], None] = lambda _t: None, locked: bool = False,
+    work: Path,
+    speed: float,
+    rebuild: bool = False,
+    conversations: int = 2000,
+    announce: Callable[[str], None] = lambda _t: None,
+    locked: bool = False,
 ) -> Path:
     """A fresh copy of the demo at `work` with its clock started (no server may be serving it)."""
     template = default_demo_dir().parent / TEMPLATE_NAME
@@ -114,7 +118,11 @@ def prepare_demo(
 
 
 def start_or_join_demo(
-    work: Path, speed: float, rebuild: bool = False, conversations: int = 2000, trickle: bool = True,
+    work: Path,
+    speed: float,
+    rebuild: bool = False,
+    conversations: int = 2000,
+    trickle: bool = True,
     announce: Callable[[str], None] = lambda _t: None,
 ) -> tuple[bool, int]:
     """Join the demo whose server runs at `work`, or build a fresh copy and start its server;
@@ -126,8 +134,10 @@ def start_or_join_demo(
         running = server_pid(work)
         if running is not None:
             if rebuild:
-                raise WorkspaceError(f"the demo at {work} is running (server pid {running}); close its apps or "
-                                     f"run `comptoir -W {work} server stop` before --rebuild")
+                raise WorkspaceError(
+                    f"the demo at {work} is running (server pid {running}); close its apps or "
+                    f"run `comptoir -W {work} server stop` before --rebuild"
+                )
             return True, running
         prepare_demo(work, speed, rebuild, conversations, announce, locked=True)
         return False, start_server(work, trickle=trickle)
@@ -168,7 +178,7 @@ class DemoTrickle:
         while not self.stop_event.wait(1.0):
             try:
                 self.tick(deliver=waited >= self.mail_every)
-            except Exception:  # noqa: BLE001 - the demo must go on; the log says what failed
+            except Exception:
                 log.exception("demo tick failed")
             waited = 0.0 if waited >= self.mail_every else waited + 1.0
 
@@ -188,12 +198,20 @@ def send_offline(ws: Workspace, now: datetime) -> int:
     """Demo workspaces have no servers: queued replies count as sent once their send delay is over
     (until then the author may still cancel them, as with a real outbox)."""
     with ws.db.write() as s:
-        items = list(s.exec(select(OutboxItem).where(
-            OutboxItem.state == "queued",
-            col(OutboxItem.next_attempt_at).is_(None) | (col(OutboxItem.next_attempt_at) <= now))))
+        items = list(
+            s.exec(
+                select(OutboxItem).where(
+                    OutboxItem.state == "queued",
+                    col(OutboxItem.next_attempt_at).is_(None) | (col(OutboxItem.next_attempt_at) <= now),
+                )
+            )
+        )
         for item in items:
-            s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id)
-                      .values(state="sent", sent_at=now, attempts=1, last_answer="demo: not really sent"))
+            s.execute(
+                update(OutboxItem)
+                .where(col(OutboxItem.id) == item.id)
+                .values(state="sent", sent_at=now, attempts=1, last_answer="demo: not really sent")
+            )
             if item.message_row_id:
                 s.execute(update(Message).where(col(Message.id) == item.message_row_id).values(sent_at=now))
         if items:

@@ -4,23 +4,22 @@ conversations in every state with deadlines around now, all made through the rea
 from __future__ import annotations
 
 import json
-from typing import Any
-
 import random
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
+from core.mail.ingest import IncomingMail, ingest_batch
+from core.store.db import SQLITE_NAME
+from core.store.models import Contact, Conversation, Message, OutboxItem, Rating, id_of
 from core.work import actions
 from core.work.escalation import run_escalation
-from core.mail.ingest import IncomingMail, ingest_batch
-from core.store.models import Contact, Conversation, Message, OutboxItem, Rating, id_of
-from core.store.db import SQLITE_NAME
 from core.work.journal import acknowledge_alerts
 from core.workspace.folder import Workspace, init_workspace, open_workspace
 
@@ -166,23 +165,74 @@ Thank you for writing to Au Bon Son. Your message is number {{ticket}}; one of u
 """
 '''
 
-FIRST = ["Alice", "Bruno", "Chlo\u00e9", "David", "\u00c9milie", "Fran\u00e7ois", "Gabrielle", "Hugo", "In\u00e8s", "Julien",
-         "Karine", "Louis", "Manon", "Nicolas", "Oc\u00e9ane", "Pierre", "Quentin", "Rose", "Samuel", "Th\u00e9o",
-         "Ursula", "Victor", "Wendy", "Xavier", "Yasmine", "Zo\u00e9"]
-LAST = ["Bernard", "Petit", "Robert", "Richard", "Durand", "Moreau", "Simon", "Michel", "Lefebvre", "Garcia",
-        "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "Andr\u00e9", "Mercier", "Blanc"]
+FIRST = [
+    "Alice",
+    "Bruno",
+    "Chlo\u00e9",
+    "David",
+    "\u00c9milie",
+    "Fran\u00e7ois",
+    "Gabrielle",
+    "Hugo",
+    "In\u00e8s",
+    "Julien",
+    "Karine",
+    "Louis",
+    "Manon",
+    "Nicolas",
+    "Oc\u00e9ane",
+    "Pierre",
+    "Quentin",
+    "Rose",
+    "Samuel",
+    "Th\u00e9o",
+    "Ursula",
+    "Victor",
+    "Wendy",
+    "Xavier",
+    "Yasmine",
+    "Zo\u00e9",
+]
+LAST = [
+    "Bernard",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Moreau",
+    "Simon",
+    "Michel",
+    "Lefebvre",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "Andr\u00e9",
+    "Mercier",
+    "Blanc",
+]
 PROVIDERS = ["mail.test", "post.test", "inbox.test", "example.test"]
 
 TOPICS = {
     "hifi": [
-        ("Amplifier hums when the turntable is on", "Since I plugged in the turntable the amplifier hums, even at low volume. Is it the ground wire?"),
+        (
+            "Amplifier hums when the turntable is on",
+            "Since I plugged in the turntable the amplifier hums, even at low volume. Is it the ground wire?",
+        ),
         ("Speaker cable length", "Which cable length would you advise for speakers four metres from the amplifier?"),
         ("Headphones: left side silent", "The left side of my new headphones stopped working after two days."),
         ("Vinyl cleaning kit back in stock?", "Do you know when the vinyl cleaning kit will be back in stock?"),
         ("Thank you!", "The speakers arrived today and sound wonderful. Thank you for the advice."),
     ],
     "computers": [
-        ("Laptop does not start after update", "After last night's update my laptop stays on a black screen. What can I do?"),
+        (
+            "Laptop does not start after update",
+            "After last night's update my laptop stays on a black screen. What can I do?",
+        ),
         ("Monitor flickers at 144 Hz", "The monitor I bought flickers at 144 Hz but is fine at 60 Hz."),
         ("Printer driver for Linux", "Is there a Linux driver for the printer I ordered last week?"),
         ("SSD upgrade question", "Can you install a larger SSD in my laptop, and how long does it take?"),
@@ -195,14 +245,25 @@ TOPICS = {
     ],
 }
 FIRST_CONTACT = [
-    ("Question about a gift", "I want to buy a present for my father, he likes music and computers. What would you suggest?"),
+    (
+        "Question about a gift",
+        "I want to buy a present for my father, he likes music and computers. What would you suggest?",
+    ),
     ("Are you open on Sunday?", "Is the shop open on Sunday afternoon?"),
     ("Partnership proposal", "We run a small concert venue and would like to discuss a partnership."),
 ]
 
 
-def _mail(frm: tuple[str, str], to: str, subject: str, body: str, when: datetime, cc: str | None = None,
-          reply_to_id: str | None = None, headers: dict[str, Any] | None = None) -> tuple[bytes, str]:
+def _mail(
+    frm: tuple[str, str],
+    to: str,
+    subject: str,
+    body: str,
+    when: datetime,
+    cc: str | None = None,
+    reply_to_id: str | None = None,
+    headers: dict[str, Any] | None = None,
+) -> tuple[bytes, str]:
     m = EmailMessage()
     m["From"] = f"{frm[0]} <{frm[1]}>"
     m["To"] = to
@@ -229,8 +290,13 @@ class DemoWorld:
         self.contacts: list[tuple[str, str, str]] = []
         for i in range(300):
             first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
-            addr = f"{first.lower()}.{last.lower()}{i}@{self.rng.choice(PROVIDERS)}".replace("\u00e9", "e").replace(
-                "\u00e7", "c").replace("\u00e8", "e").replace("\u00c9", "e").replace("\u00eb", "e")
+            addr = (
+                f"{first.lower()}.{last.lower()}{i}@{self.rng.choice(PROVIDERS)}".replace("\u00e9", "e")
+                .replace("\u00e7", "c")
+                .replace("\u00e8", "e")
+                .replace("\u00c9", "e")
+                .replace("\u00eb", "e")
+            )
             team = self.rng.choices(["hifi", "computers", "purchasing"], [5, 5, 2])[0]
             self.contacts.append((f"{first} {last}", addr, team))
 
@@ -246,12 +312,18 @@ class DemoWorld:
         subject, body = rng.choice(TOPICS[team])
         roll = rng.random()
         if roll < 0.12:
-            agent = rng.choice({"hifi": ["marie", "paul"], "computers": ["lea", "karim", "paul"], "purchasing": ["tom", "sophie"]}[team])
+            agent = rng.choice(
+                {"hifi": ["marie", "paul"], "computers": ["lea", "karim", "paul"], "purchasing": ["tom", "sophie"]}[
+                    team
+                ]
+            )
             to = f"{agent}@{DOMAIN}"
         elif team == "purchasing" and roll < 0.4:
             to = f"invoices@{DOMAIN}"
         else:
-            to = rng.choice([f"{team}@{DOMAIN}" if team != "purchasing" else f"suppliers@{DOMAIN}", f"support@{DOMAIN}"])
+            to = rng.choice(
+                [f"{team}@{DOMAIN}" if team != "purchasing" else f"suppliers@{DOMAIN}", f"support@{DOMAIN}"]
+            )
         cc = f"colleague.{rng.randrange(999)}@{addr.rpartition('@')[2]}" if rng.random() < 0.08 else None
         headers = {"List-Id": "<news.partner.test>", "Precedence": "list"} if rng.random() < 0.03 else None
         return _mail((name, addr), to, subject, body, when, cc=cc, headers=headers)[0]
@@ -259,7 +331,7 @@ class DemoWorld:
 
 def build_demo(path: Path, now: datetime | None = None, conversations: int = 2000, seed: int = 7) -> Path:
     """Create the demo workspace at `path` (which must not hold one yet)."""
-    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    now = now or datetime.now(UTC).replace(microsecond=0)
     init_workspace(path, config_text=DEMO_CONFIG)
     ws = open_workspace(path, check_permissions=False)
     try:
@@ -285,7 +357,11 @@ def _seed_live_moments(ws: Workspace, world: DemoWorld, now: datetime) -> None:
     """Mail whose windows close in the demo's first simulated minutes, so a newcomer sees them run out."""
     name, addr, _team = world.contacts[3]
     mails = []
-    for minutes, subject in ((112, "Turntable speed drifts"), (108, "Amplifier: which speakers?"), (100, "Headphones repair")):
+    for minutes, subject in (
+        (112, "Turntable speed drifts"),
+        (108, "Amplifier: which speakers?"),
+        (100, "Headphones repair"),
+    ):
         when = now - timedelta(minutes=minutes)
         raw, _mid = _mail((name, addr), f"{DEMO_AGENT}@{DOMAIN}", subject, "Could you help me with this?", when)
         mails.append(IncomingMail(raw=raw, internaldate=when))
@@ -304,14 +380,31 @@ def _seed_clients_and_requests(ws: Workspace, world: DemoWorld, now: datetime) -
 
     name, addr, _team = world.contacts[3]
     when = now - timedelta(minutes=40)
-    raw, _mid = _mail(("Studio Lumi\u00e8re", "regie@studio-lumiere.test"), f"studio-lumiere@{DOMAIN}",
-                      "Two more monitor speakers", "Could we get two more of the monitors we bought in May?", when)
+    raw, _mid = _mail(
+        ("Studio Lumi\u00e8re", "regie@studio-lumiere.test"),
+        f"studio-lumiere@{DOMAIN}",
+        "Two more monitor speakers",
+        "Could we get two more of the monitors we bought in May?",
+        when,
+    )
     report = ingest_batch(ws, [IncomingMail(raw=raw, internaldate=when)], when)
-    open_request(ws, DEMO_AGENT, "purchasing", "Two monitor speakers for Studio Lumi\u00e8re: in stock, or when?",
-                 now - timedelta(minutes=30), report.conversation_ids[0])
-    form = json.dumps({"name": name, "address": addr, "subject": "Does the T-200 play 78 rpm records?",
-                       "text": "I saw the turntable on your site; does it play my grandfather's 78s?",
-                       "url": "https://au-bon-son.test/turntables/t-200"}).encode()
+    open_request(
+        ws,
+        DEMO_AGENT,
+        "purchasing",
+        "Two monitor speakers for Studio Lumi\u00e8re: in stock, or when?",
+        now - timedelta(minutes=30),
+        report.conversation_ids[0],
+    )
+    form = json.dumps(
+        {
+            "name": name,
+            "address": addr,
+            "subject": "Does the T-200 play 78 rpm records?",
+            "text": "I saw the turntable on your site; does it play my grandfather's 78s?",
+            "url": "https://au-bon-son.test/turntables/t-200",
+        }
+    ).encode()
     ingest_channel(ws, "", "web", form, now - timedelta(minutes=20), f"hifi@{DOMAIN}")
     with ws.db.write() as s:
         s.execute(update(OutboxItem).values(state="sent", sent_at=now, last_answer="250 demo history"))
@@ -323,25 +416,40 @@ def _import_history(ws: Workspace, world: DemoWorld, now: datetime) -> None:
     audiences = {"hifi": ["hi-fi"], "computers": ["computers"], "purchasing": ["suppliers"]}
     with ws.db.write() as s:
         for name, addr, team in world.contacts:
-            contact = Contact(address=addr, name=name, audiences=audiences[team] if rng.random() < 0.7 else [],
-                              imported=True, created_at=now - timedelta(days=400))
+            contact = Contact(
+                address=addr,
+                name=name,
+                audiences=audiences[team] if rng.random() < 0.7 else [],
+                imported=True,
+                created_at=now - timedelta(days=400),
+            )
             s.add(contact)
             s.flush()
             for _ in range(rng.randrange(0, 3)):
-                s.add(Rating(contact_id=id_of(contact), agent=rng.choice(agents_by_team[team]), score=rng.choice([1, 2, 4, 5, 5]),
-                             rated_on=(now - timedelta(days=rng.randrange(10, 300))).date()))
+                s.add(
+                    Rating(
+                        contact_id=id_of(contact),
+                        agent=rng.choice(agents_by_team[team]),
+                        score=rng.choice([1, 2, 4, 5, 5]),
+                        rated_on=(now - timedelta(days=rng.randrange(10, 300))).date(),
+                    )
+                )
 
 
 def _make_conversations(ws: Workspace, world: DemoWorld, now: datetime, count: int) -> None:
     rng = world.rng
     batch: list[tuple[datetime, bytes]] = []
-    for i in range(count):
-        age = timedelta(minutes=rng.choice([rng.randrange(1, 240), rng.randrange(1, 60 * 24 * 3), rng.randrange(60 * 24 * 3, 60 * 24 * 60)]))
+    for _i in range(count):
+        age = timedelta(
+            minutes=rng.choice(
+                [rng.randrange(1, 240), rng.randrange(1, 60 * 24 * 3), rng.randrange(60 * 24 * 3, 60 * 24 * 60)]
+            )
+        )
         when = now - age
         batch.append((when, world.mail(when, first_contact=rng.random() < 0.1)))
     batch.sort(key=lambda item: item[0])
     for start in range(0, len(batch), 250):
-        ingest_batch(ws, [IncomingMail(raw=raw, internaldate=when) for when, raw in batch[start:start + 250]], now)
+        ingest_batch(ws, [IncomingMail(raw=raw, internaldate=when) for when, raw in batch[start : start + 250]], now)
     _work_some_out(ws, world, now)
 
 
@@ -381,7 +489,11 @@ def _work_some_out(ws: Workspace, world: DemoWorld, now: datetime) -> None:
             actions.claim(ws, agent, cid, at)
     # A few tags, picked by id (not from the world's random stream, so the rest of the demo stays as it was).
     for conv in convs:
-        tags = [name for name, every in (("vip", 13), ("billing", 9), ("bug", 17), ("follow-up", 23)) if id_of(conv) % every == 0]
+        tags = [
+            name
+            for name, every in (("vip", 13), ("billing", 9), ("bug", 17), ("follow-up", 23))
+            if id_of(conv) % every == 0
+        ]
         if tags:
             actions.set_tags(ws, "sophie", id_of(conv), tags, (), now - timedelta(minutes=2))
     # Demo replies are history: mark them sent so no outbox waits on a server the demo does not have.
@@ -391,5 +503,13 @@ def _work_some_out(ws: Workspace, world: DemoWorld, now: datetime) -> None:
 
 def _reply(ws: Workspace, conv: Conversation, agent: str, at: datetime) -> None:
     actions.claim(ws, agent, id_of(conv), at)
-    actions.reply(ws, agent, id_of(conv), "Thank you for your message; here is what we suggest.\n",
-                  (conv.customer_address,), (), at, confirmed_recipients=True)
+    actions.reply(
+        ws,
+        agent,
+        id_of(conv),
+        "Thank you for your message; here is what we suggest.\n",
+        (conv.customer_address,),
+        (),
+        at,
+        confirmed_recipients=True,
+    )

@@ -60,15 +60,19 @@ class ImapProtocol(IMAP4ClientProtocol):  # type: ignore[misc] # aioimaplib ship
             self.current_command = incomplete_read.cmd
             self.incomplete_line = incomplete_read.data
 
-    def _handle_responses(self, data: bytes, line_handler: Callable[[bytes, Command | None], Command | None],
-                          current_cmd: Command | None = None) -> None:
+    def _handle_responses(
+        self,
+        data: bytes,
+        line_handler: Callable[[bytes, Command | None], Command | None],
+        current_cmd: Command | None = None,
+    ) -> None:
         # Why: same logic as upstream, as a loop over an offset: upstream recurses once per line (RecursionError
         # near 950 lines, #118) and copies the rest of the buffer at every line.
         pos, end = 0, len(data)
         while True:
             if current_cmd is not None and current_cmd.wait_literal_data():
                 missing = current_cmd._expected_size - len(current_cmd._resp_literal_data)
-                chunk = data[pos:pos + missing]
+                chunk = data[pos : pos + missing]
                 pos += len(chunk)
                 current_cmd.append_literal_data(chunk)
                 if current_cmd.wait_literal_data():

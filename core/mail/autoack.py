@@ -27,8 +27,15 @@ def render_template(template: str, values: dict[str, str]) -> str:
 
 
 def queue_autoack(
-    s: Session, ws: Workspace, conversation_id: int, team: str | None, parsed: ParsedMail, sender: str,
-    delivered_to: str, now: datetime, decision: Decision | None = None,
+    s: Session,
+    ws: Workspace,
+    conversation_id: int,
+    team: str | None,
+    parsed: ParsedMail,
+    sender: str,
+    delivered_to: str,
+    now: datetime,
+    decision: Decision | None = None,
 ) -> bool:
     """Queue an acknowledgement for a new conversation when the address has one and limits allow.
     Routing has already refused automated mail and our own senders (Decision.auto_ack_allowed)."""
@@ -40,14 +47,18 @@ def queue_autoack(
     if not sender or "@" not in sender or delivered_to.lower() in personal:
         return False
     recent = s.exec(
-        select(OutboxItem.to_addrs).where(OutboxItem.kind == "autoack", col(OutboxItem.created_at) >= now - timedelta(days=1))
+        select(OutboxItem.to_addrs).where(
+            OutboxItem.kind == "autoack", col(OutboxItem.created_at) >= now - timedelta(days=1)
+        )
     ).all()
     if sum(1 for to in recent if to and to[0].lower() == sender) >= config.max_per_sender_per_day:
         return False
     values = {
         "subject": LINE_BREAKS.sub(" ", parsed.subject or "(no subject)"),
         "name": LINE_BREAKS.sub(" ", parsed.from_name or sender),
-        "address": delivered_to, "team": team or "", "ticket": str(conversation_id),
+        "address": delivered_to,
+        "team": team or "",
+        "ticket": str(conversation_id),
         "client": (decision.client if decision else None) or "",
         "expect": config.expect or expectation(decision, _team_hours(ws, team)),
     }
@@ -57,11 +68,21 @@ def queue_autoack(
     references = [*parsed.references, parsed.message_id] if parsed.message_id else list(parsed.references)
     s.add(
         OutboxItem(
-            kind="autoack", conversation_id=conversation_id, author="autoack", account=account, from_addr=delivered_to,
-            to_addrs=[sender], cc_addrs=[], subject=LINE_BREAKS.sub(" ", render_template(config.subject, values)),
-            body=render_template(config.body, values), in_reply_to=parsed.message_id, references=list(references[-20:]),
+            kind="autoack",
+            conversation_id=conversation_id,
+            author="autoack",
+            account=account,
+            from_addr=delivered_to,
+            to_addrs=[sender],
+            cc_addrs=[],
+            subject=LINE_BREAKS.sub(" ", render_template(config.subject, values)),
+            body=render_template(config.body, values),
+            in_reply_to=parsed.message_id,
+            references=list(references[-20:]),
             our_message_id=make_msgid(domain=delivered_to.rpartition("@")[2] or "comptoir.invalid"),
-            state="queued", next_attempt_at=now, created_at=now,
+            state="queued",
+            next_attempt_at=now,
+            created_at=now,
         )
     )
     return True

@@ -25,11 +25,12 @@ def ceiling(attempt: int, base: float = 1.0, factor: float = 1.8, cap: float = 3
     # Compare in log space so huge attempt numbers never overflow a float.
     if cap == 0 or attempt * math.log(factor) >= math.log(cap / base):
         return cap
-    return base * factor ** attempt
+    return base * factor**attempt
 
 
-def delay(attempt: int, base: float = 1.0, factor: float = 1.8, cap: float = 300.0,
-          rng: _Uniform | None = None) -> float:
+def delay(
+    attempt: int, base: float = 1.0, factor: float = 1.8, cap: float = 300.0, rng: _Uniform | None = None
+) -> float:
     """Seconds to wait before retry `attempt`: uniform between half the ceiling and the ceiling (jitter
     spreads reconnecting clients apart while keeping the wait growing)."""
     top = ceiling(attempt, base, factor, cap)

@@ -52,7 +52,7 @@ def _from_json(data: bytes, channel: str, to_address: str, now: datetime) -> tup
     except json.JSONDecodeError as error:
         raise BadInput(f"the JSON is not valid: {error.msg} at line {error.lineno}, column {error.colno}") from None
     if not isinstance(value, dict):
-        raise BadInput("the JSON must be one object: {\"address\": ..., \"text\": ..., \"name\"?, \"subject\"?, \"url\"?}")
+        raise BadInput('the JSON must be one object: {"address": ..., "text": ..., "name"?, "subject"?, "url"?}')
     unknown = sorted(set(value) - FIELDS)
     if unknown:
         raise BadInput(f"unknown field {unknown[0]!r} in the JSON; the fields are {', '.join(sorted(FIELDS))}")
@@ -92,9 +92,11 @@ def _from_eml(data: bytes) -> bytes:
     try:
         parsed = message_from_bytes(data, policy=default)
         sender = parseaddr(str(parsed.get("From", "")))[1]
-    except Exception:  # noqa: BLE001 - any parser failure is the same bad input
+    except Exception:
         raise BadInput("standard input is neither a JSON object nor a mail (.eml) with a From header") from None
     if not sender or not ADDRESS.match(sender):
-        raise BadInput("standard input is neither a JSON object nor a mail (.eml) with a From address: "
-                       "replies go out by mail to it")
+        raise BadInput(
+            "standard input is neither a JSON object nor a mail (.eml) with a From address: "
+            "replies go out by mail to it"
+        )
     return data

@@ -14,10 +14,10 @@ import logging
 import re
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Iterable, Literal, Sequence, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aioimaplib
 from aioimaplib.aioimaplib import AUTH, SELECTED, Command, quoted, time2internaldate
@@ -25,14 +25,35 @@ from aioimaplib.aioimaplib import AUTH, SELECTED, Command, quoted, time2internal
 from core.errors import ComptoirError
 from core.mail.aioimaplib_patches import ImapProtocol, SelectLikeCommand, UidFetchCommand
 from core.mail.imap_parse import (
-    FetchItem, ImapParseError, ListEntry, MailboxStatus, encode_mailbox, parse_appenduid, parse_capability,
-    parse_fetch, parse_list, parse_search, parse_select,
+    FetchItem,
+    ImapParseError,
+    ListEntry,
+    MailboxStatus,
+    encode_mailbox,
+    parse_appenduid,
+    parse_capability,
+    parse_fetch,
+    parse_list,
+    parse_search,
+    parse_select,
 )
 
 __all__ = [
-    "ConnectMode", "FetchItem", "IdleResult", "ImapAuthError", "ImapClient", "ImapCommandError",
-    "ImapConnectionLost", "ImapError", "ImapTimeout", "ImapTimeouts", "ImapTlsError", "ListEntry",
-    "MailboxStatus", "imap_quote", "make_ssl_context",
+    "ConnectMode",
+    "FetchItem",
+    "IdleResult",
+    "ImapAuthError",
+    "ImapClient",
+    "ImapCommandError",
+    "ImapConnectionLost",
+    "ImapError",
+    "ImapTimeout",
+    "ImapTimeouts",
+    "ImapTlsError",
+    "ListEntry",
+    "MailboxStatus",
+    "imap_quote",
+    "make_ssl_context",
 ]
 
 log = logging.getLogger(__name__)
@@ -108,8 +129,11 @@ class IdleResult:
     @property
     def changed(self) -> bool:
         """True when the mailbox gained or lost messages (the caller should sync)."""
-        return self.exists is not None or bool(self.expunged) or any(
-            line[:8].upper() == b"VANISHED" for line in self.lines)
+        return (
+            self.exists is not None
+            or bool(self.expunged)
+            or any(line[:8].upper() == b"VANISHED" for line in self.lines)
+        )
 
 
 def make_ssl_context(cafile: str | None = None, verify: bool = True) -> ssl.SSLContext:
@@ -145,14 +169,23 @@ def is_loopback(host: str) -> bool:
 class ImapClient:
     """One IMAP connection. Use `async with ImapClient(...) as client:` or connect()/logout()."""
 
-    def __init__(self, host: str, port: int | None = None, mode: ConnectMode = "tls", *,
-                 cafile: str | None = None, verify: bool = True, timeouts: ImapTimeouts = ImapTimeouts(),
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        mode: ConnectMode = "tls",
+        *,
+        cafile: str | None = None,
+        verify: bool = True,
+        timeouts: ImapTimeouts = ImapTimeouts(),
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         if mode not in _DEFAULT_PORTS:
             raise ImapError(f"unknown IMAP connect mode {mode!r} (use tls, starttls or plain)")
         if mode == "plain" and not is_loopback(host):
-            raise ImapError(f"refusing an unencrypted IMAP connection to {host}: plain is only for loopback, "
-                            "use tls or starttls")
+            raise ImapError(
+                f"refusing an unencrypted IMAP connection to {host}: plain is only for loopback, use tls or starttls"
+            )
         self.host = host
         self.port = port or _DEFAULT_PORTS[mode]
         self.mode = mode
@@ -186,14 +219,16 @@ class ImapClient:
         implicit_tls = self._ssl_context if self.mode == "tls" else None
         try:
             await asyncio.wait_for(
-                loop.create_connection(lambda: proto, self.host, self.port, ssl=implicit_tls),
-                self.timeouts.connect)
+                loop.create_connection(lambda: proto, self.host, self.port, ssl=implicit_tls), self.timeouts.connect
+            )
         except ssl.SSLCertVerificationError as error:
             raise ImapTlsError(f"TLS certificate of {self.host}:{self.port} refused: {error.verify_message}") from None
         except ssl.SSLError as error:
             raise ImapTlsError(f"TLS handshake with {self.host}:{self.port} failed: {error.reason}") from None
-        except asyncio.TimeoutError:
-            raise ImapTimeout(f"connect to {self.host}:{self.port} timed out after {self.timeouts.connect:g}s") from None
+        except TimeoutError:
+            raise ImapTimeout(
+                f"connect to {self.host}:{self.port} timed out after {self.timeouts.connect:g}s"
+            ) from None
         except OSError as error:
             raise ImapConnectionLost(f"cannot connect to {self.host}:{self.port}: {error.strerror or error}") from None
         self._proto = proto
@@ -209,8 +244,9 @@ class ImapClient:
             self._abort()
             raise ImapTlsError(f"{self.host}:{self.port} does not offer STARTTLS")
         proto = self._opened()
-        response = await self._run("STARTTLS", proto.execute(Command("STARTTLS", proto.new_tag(), loop=proto.loop)),
-                                   self.timeouts.command)
+        response = await self._run(
+            "STARTTLS", proto.execute(Command("STARTTLS", proto.new_tag(), loop=proto.loop)), self.timeouts.command
+        )
         if response.result != "OK":
             self._abort()
             raise ImapTlsError(f"STARTTLS refused by {self.host}: {_status_text(response)}")
@@ -224,14 +260,15 @@ class ImapClient:
         try:
             proto.transport = await asyncio.wait_for(
                 loop.start_tls(proto.transport, proto, self._ssl_context, server_hostname=self.host),
-                self.timeouts.connect)
+                self.timeouts.connect,
+            )
         except ssl.SSLCertVerificationError as error:
             self._abort()
             raise ImapTlsError(f"TLS certificate of {self.host}:{self.port} refused: {error.verify_message}") from None
         except (ssl.SSLError, ConnectionError) as error:
             self._abort()
             raise ImapTlsError(f"TLS handshake with {self.host}:{self.port} failed: {error}") from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._abort()
             raise ImapTimeout(f"TLS handshake with {self.host} timed out after {self.timeouts.connect:g}s") from None
         await self._refresh_capabilities()
@@ -257,8 +294,7 @@ class ImapClient:
         # No aioimaplib timeout is set, so no CommandTimeout (whose text is the command line) can carry the
         # password; scrub= hides it in aioimaplib's debug log.
         command = Command("LOGIN", proto.new_tag(), quoted(user), quoted(password), loop=proto.loop)
-        response = await self._run("LOGIN", proto.execute(command, scrub=quoted(password)[1:-1]),
-                                   self.timeouts.command)
+        response = await self._run("LOGIN", proto.execute(command, scrub=quoted(password)[1:-1]), self.timeouts.command)
         if response.result != "OK":
             raise ImapAuthError(f"{self.host} refused login for {user!r}: {_status_text(response)}")
         proto.state = AUTH
@@ -271,8 +307,9 @@ class ImapClient:
             return
         if not proto.lost.done():
             try:
-                await self._run("LOGOUT", proto.execute(Command("LOGOUT", proto.new_tag(), loop=proto.loop)),
-                                self.timeouts.logout)
+                await self._run(
+                    "LOGOUT", proto.execute(Command("LOGOUT", proto.new_tag(), loop=proto.loop)), self.timeouts.logout
+                )
             except ImapError:
                 pass
         self._abort()
@@ -289,7 +326,7 @@ class ImapClient:
         if proto is not None and not proto.lost.done():
             proto.lost.set_result(None)
 
-    async def __aenter__(self) -> "ImapClient":
+    async def __aenter__(self) -> ImapClient:
         await self.connect()
         return self
 
@@ -321,8 +358,9 @@ class ImapClient:
         """UIDs of messages whose Message-ID header contains `message_id`."""
         return await self.uid_search("HEADER", "Message-ID", imap_quote(message_id))
 
-    async def fetch_uids(self, uids: Sequence[int] | str, batch: int = MAX_FETCH_BATCH,
-                         max_batch_bytes: int = 8 * 1024 * 1024) -> AsyncIterator[FetchItem]:
+    async def fetch_uids(
+        self, uids: Sequence[int] | str, batch: int = MAX_FETCH_BATCH, max_batch_bytes: int = 8 * 1024 * 1024
+    ) -> AsyncIterator[FetchItem]:
         """Yield full messages (BODY.PEEK[], so \\Seen is never set) in ascending UID order.
 
         `uids` is a list or a UID range such as "1:*". Batches hold at most `batch` UIDs and about
@@ -351,8 +389,9 @@ class ImapClient:
         if not re.fullmatch(r"[0-9*:,]+", uids) or not all(re.fullmatch(r"\\?[A-Za-z$_-]+", f) for f in flags):
             raise ImapError(f"bad UID set or flag for STORE: {uids!r} {list(flags)!r}")
         proto = self._require_selected()
-        command = Command("STORE", proto.new_tag(), uids, "+FLAGS.SILENT", f"({' '.join(flags)})", prefix="UID",
-                          loop=proto.loop)
+        command = Command(
+            "STORE", proto.new_tag(), uids, "+FLAGS.SILENT", f"({' '.join(flags)})", prefix="UID", loop=proto.loop
+        )
         await self._command("UID STORE", command)
 
     async def fetch_changed_since(self, modseq: int, uids: str = "1:*") -> list[FetchItem]:
@@ -360,8 +399,9 @@ class ImapClient:
         if "CONDSTORE" not in self._capabilities:
             raise ImapError(f"{self.host} has no CONDSTORE: use UID SEARCH to find changes")
         proto = self._require_selected()
-        command = UidFetchCommand(proto.new_tag(), uids, "(UID FLAGS MODSEQ)", f"(CHANGEDSINCE {int(modseq)})",
-                                loop=proto.loop)
+        command = UidFetchCommand(
+            proto.new_tag(), uids, "(UID FLAGS MODSEQ)", f"(CHANGEDSINCE {int(modseq)})", loop=proto.loop
+        )
         response = await self._command("UID FETCH CHANGEDSINCE", command)
         items = self._parse("UID FETCH", parse_fetch, response.lines[:-1])
         return sorted((item for item in items if item.uid is not None), key=_uid_key)
@@ -393,8 +433,9 @@ class ImapClient:
             # Upstream's idle_start waits for the "+ idling" continuation without noticing a closed socket (#110).
             ack = asyncio.ensure_future(proto.wait_for_idle_response())
             try:
-                await self._race("IDLE", asyncio.wait({idle_task, ack}, return_when=asyncio.FIRST_COMPLETED),
-                                 self.timeouts.command)
+                await self._race(
+                    "IDLE", asyncio.wait({idle_task, ack}, return_when=asyncio.FIRST_COMPLETED), self.timeouts.command
+                )
             finally:
                 ack.cancel()
             if idle_task.done():
@@ -406,8 +447,9 @@ class ImapClient:
                 if remaining <= 0:
                     break
                 try:
-                    seen.extend(await self._race("IDLE wait", proto.idle_queue.get(), remaining,
-                                                 timeout_is_error=False))
+                    seen.extend(
+                        await self._race("IDLE wait", proto.idle_queue.get(), remaining, timeout_is_error=False)
+                    )
                 except _Expired:
                     break
             if any(bytes(line[:3]).upper() == b"BYE" for line in seen):
@@ -428,8 +470,9 @@ class ImapClient:
         response = await self._command("NOOP", Command("NOOP", proto.new_tag(), loop=proto.loop))
         return _idle_result([line for line in response.lines[:-1] if isinstance(line, bytes)])
 
-    async def append(self, mailbox: str, raw: bytes, flags: Iterable[str] = (),
-                     date: datetime | None = None) -> int | None:
+    async def append(
+        self, mailbox: str, raw: bytes, flags: Iterable[str] = (), date: datetime | None = None
+    ) -> int | None:
         """APPEND a message; returns its UID from APPENDUID (UIDPLUS), or None when the server gives none."""
         proto = self._require()
         flag_list = " ".join(flags)
@@ -438,7 +481,7 @@ class ImapClient:
             args.append(f"({flag_list})")
         if date is not None:
             args.append(time2internaldate(date))
-        args.append("{%d}" % len(raw))
+        args.append(f"{{{len(raw)}}}")
         command = Command("APPEND", proto.new_tag(), *args, loop=proto.loop)
 
         async def send() -> aioimaplib.Response:
@@ -493,12 +536,14 @@ class ImapClient:
             # RFC 3501: "n:*" always matches the highest UID, even when it is below n; drop that one.
             low = re.fullmatch(r"(\d+):\*", uids)
             return [uid for uid in found if uid >= int(low.group(1))] if low else found
-        return sorted(set(int(uid) for uid in uids))
+        return sorted({int(uid) for uid in uids})
 
     async def _fetch(self, uids: Sequence[int], parts: str, expected_bytes: int = 0) -> list[FetchItem]:
         proto = self._require_selected()
         command = UidFetchCommand(proto.new_tag(), _uid_set(uids), parts, loop=proto.loop)
-        response = await self._command("UID FETCH", command, extra_seconds=expected_bytes / self.timeouts.fetch_min_rate)
+        response = await self._command(
+            "UID FETCH", command, extra_seconds=expected_bytes / self.timeouts.fetch_min_rate
+        )
         return self._parse("UID FETCH", parse_fetch, response.lines[:-1])
 
     async def _command(self, what: str, command: Command | Awaitable[Any], extra_seconds: float = 0.0) -> Any:
@@ -518,7 +563,7 @@ class ImapClient:
         # aioimaplib mixes up answers of two FETCHes in flight, so every command runs alone.
         try:
             await asyncio.wait_for(self._lock.acquire(), self.timeouts.busy)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ImapError(f"{what}: connection busy for {self.timeouts.busy:g}s with another command") from None
 
     async def _run(self, what: str, awaitable: Awaitable[T], timeout: float) -> T:
@@ -538,9 +583,8 @@ class ImapClient:
             raise ImapConnectionLost(f"{what}: connection to {self.host}:{self.port} is closed")
         try:
             racing: set[asyncio.Future[Any]] = {task, proto.lost}
-            await asyncio.wait_for(asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED),
-                                   max(timeout, 0.0))
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED), max(timeout, 0.0))
+        except TimeoutError:
             task.cancel()
             if not timeout_is_error:
                 raise _Expired() from None
@@ -567,8 +611,9 @@ class ImapClient:
             self._abort()
             raise ImapConnectionLost(f"{what}: connection to {self.host} failed: {error}") from None
 
-    def _parse(self, what: str, parser: Callable[[Sequence[bytes | bytearray]], T],
-               lines: Sequence[bytes | bytearray]) -> T:
+    def _parse(
+        self, what: str, parser: Callable[[Sequence[bytes | bytearray]], T], lines: Sequence[bytes | bytearray]
+    ) -> T:
         try:
             return parser(lines)
         except ImapParseError as error:
@@ -629,7 +674,7 @@ def _uid_key(item: FetchItem) -> int:
 
 def _chunks(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _size_batches(uids: Sequence[int], sizes: dict[int, int], max_count: int, max_bytes: int) -> Iterable[list[int]]:

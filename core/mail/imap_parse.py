@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Sequence, Union
+from typing import Any
 
 from core.errors import ComptoirError
 
@@ -29,14 +30,16 @@ class Atom(str):
         return f"Atom({str.__repr__(self)})"
 
 
-Token = Union[Atom, int, bytes, None, list[Any]]
+Token = Atom | int | bytes | None | list[Any]
 
 _MAX_NUMBER_DIGITS = 20  # IMAP numbers fit in 64 bits; longer digit runs are garbage, not numbers.
 _ATOM = re.compile(rb'[^\x00-\x20\x7f()"\[{]+')
 _LITERAL = re.compile(rb"\{(\d{1,20})\+?\}\r\n")
 _LITERAL_AT_END = re.compile(rb"\{(\d{1,20})\+?\}$")
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)
+}
 _INTERNALDATE = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
 
 
@@ -86,7 +89,7 @@ def tokenize(data: bytes) -> list[list[Token]]:
         if char == 0x20:  # space
             pos += 1
         elif char == 0x0D or char == 0x0A:  # CR / LF end a response line
-            if data[pos:pos + 2] != b"\r\n":
+            if data[pos : pos + 2] != b"\r\n":
                 raise ImapParseError(f"bare CR or LF at byte {pos}")
             if len(stack) != 1:
                 raise ImapParseError(f"line ends inside a parenthesized list at byte {pos}")
@@ -114,7 +117,7 @@ def tokenize(data: bytes) -> list[list[Token]]:
             start = match.end()
             if start + size > end:
                 raise ImapParseError(f"literal of {size} bytes at byte {pos} runs past the end of the response")
-            stack[-1].append(data[start:start + size])
+            stack[-1].append(data[start : start + size])
             pos = start + size
         elif char < 0x20 or char == 0x7F:
             raise ImapParseError(f"control byte 0x{char:02x} at byte {pos}")
@@ -173,7 +176,7 @@ def _read_atom(data: bytes, pos: int) -> tuple[Token, int]:
             continue
         break
     if pos == start:
-        raise ImapParseError(f"unexpected byte {data[pos:pos + 1]!r} at byte {pos}")
+        raise ImapParseError(f"unexpected byte {data[pos : pos + 1]!r} at byte {pos}")
     text = data[start:pos].decode("utf-8", "replace")
     if text.isdigit() and text.isascii():
         if len(text) > _MAX_NUMBER_DIGITS:
@@ -231,14 +234,19 @@ def parse_fetch(lines: Sequence[bytes | bytearray]) -> list[FetchItem]:
 def _fetch_item(tokens: list[Token]) -> FetchItem:
     if tokens and tokens[0] == "*":
         tokens = tokens[1:]
-    if len(tokens) != 3 or not isinstance(tokens[0], int) or not isinstance(tokens[1], Atom) \
-            or tokens[1].upper() != "FETCH" or not isinstance(tokens[2], list):
+    if (
+        len(tokens) != 3
+        or not isinstance(tokens[0], int)
+        or not isinstance(tokens[1], Atom)
+        or tokens[1].upper() != "FETCH"
+        or not isinstance(tokens[2], list)
+    ):
         raise ImapParseError(f"not a FETCH response: {_preview(tokens)}")
     pairs = tokens[2]
     if len(pairs) % 2:
         raise ImapParseError(f"FETCH data of message {tokens[0]} has an odd number of items")
     values: dict[str, Token] = {}
-    for key, value in zip(pairs[0::2], pairs[1::2]):
+    for key, value in zip(pairs[0::2], pairs[1::2], strict=False):
         if not isinstance(key, Atom):
             raise ImapParseError(f"FETCH item name is not an atom: {_preview([key])}")
         values[key.upper()] = value
@@ -296,8 +304,9 @@ def parse_internaldate(value: Token) -> datetime:
     day, month, year, hour, minute, second, sign, off_h, off_m = match.groups()
     offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (1 if sign == "+" else -1)
     try:
-        return datetime(int(year), _MONTHS[month.title()], int(day), int(hour), int(minute), int(second),
-                        tzinfo=timezone(offset))
+        return datetime(
+            int(year), _MONTHS[month.title()], int(day), int(hour), int(minute), int(second), tzinfo=timezone(offset)
+        )
     except ValueError as error:
         raise ImapParseError(f"INTERNALDATE {value!r} is not a valid date: {error}") from None
 
@@ -414,11 +423,13 @@ def parse_list(lines: Sequence[bytes | bytearray]) -> list[ListEntry]:
         if not isinstance(delimiter, (bytes, type(None))) or not isinstance(name, (bytes, Atom, int)):
             raise ImapParseError(f"malformed LIST line: {_preview(tokens)}")
         raw_name = name if isinstance(name, bytes) else str(name).encode()
-        entries.append(ListEntry(
-            tuple(str(flag) for flag in flags),
-            delimiter.decode("utf-8", "replace") if delimiter is not None else None,
-            decode_mailbox(raw_name),
-        ))
+        entries.append(
+            ListEntry(
+                tuple(str(flag) for flag in flags),
+                delimiter.decode("utf-8", "replace") if delimiter is not None else None,
+                decode_mailbox(raw_name),
+            )
+        )
     return entries
 
 

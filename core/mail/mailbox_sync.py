@@ -12,27 +12,34 @@ import logging
 import multiprocessing
 import os
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from collections.abc import Awaitable
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import text
 
-from core.mail import backoff
-from core.workspace.config import AccountConfig
 from core.errors import ComptoirError, StorageError
+from core.mail import backoff
 from core.mail.imap_account import connect_and_login, make_client
 from core.mail.imap_client import (
-    FetchItem, ImapAuthError, ImapClient, ImapCommandError, ImapConnectionLost, ImapError, ImapTlsError, MailboxStatus,
+    FetchItem,
+    ImapAuthError,
+    ImapClient,
+    ImapCommandError,
+    ImapConnectionLost,
+    ImapError,
+    ImapTlsError,
+    MailboxStatus,
 )
-from core.mail.mime import ParsedMail
 from core.mail.ingest import IncomingMail, IngestReport, MailboxPosition, ingest_batch
+from core.mail.mime import ParsedMail
 from core.mail.parse_worker import prepare_chunk, watch_parent
+from core.mail.sync_plan import ServerState, StoredState, SyncPlan, plan_sync
 from core.store.rawsql import RawSql
 from core.store.storage_failure import storage_failure, workspace_storage
-from core.mail.sync_plan import ServerState, StoredState, SyncPlan, plan_sync
+from core.workspace.config import AccountConfig
 from core.workspace.folder import Workspace
 
 log = logging.getLogger("comptoir.sync")
@@ -95,8 +102,12 @@ class ParsePool:
             # spawn: fork would copy this process's threads (SQLite, asyncio.to_thread) mid-lock, and a forkserver
             # outlived a SIGKILLed syncer. Workers never see EOF on their queues (each holds both ends), so a
             # watchdog (core.mail.parse_worker.watch_parent) ends them when the syncer dies.
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=watch_parent, initargs=(os.getpid(),))
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=watch_parent,
+                initargs=(os.getpid(),),
+            )
 
     def release(self) -> None:
         """A big pass ended: stop the workers when nobody needs them (they hold ~50 MB each)."""
@@ -146,10 +157,16 @@ class PassResult:
 class MailboxSync:
     """Keeps one (account, mailbox) in step with the server until told to stop."""
 
-    def __init__(self, ws: Workspace, account: AccountConfig, mailbox: str, parser: ParsePool,
-                 on_trouble: Callable[[str, int], None] | None = None,
-                 client_factory: Callable[[AccountConfig], ImapClient] = make_client,
-                 probe_seconds: float = PROBE_SECONDS) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        account: AccountConfig,
+        mailbox: str,
+        parser: ParsePool,
+        on_trouble: Callable[[str, int], None] | None = None,
+        client_factory: Callable[[AccountConfig], ImapClient] = make_client,
+        probe_seconds: float = PROBE_SECONDS,
+    ) -> None:
         self.ws = ws
         self.probe_seconds = probe_seconds
         self.account = account
@@ -203,7 +220,7 @@ class MailboxSync:
                     await _sleep_or_stop(stop, MISSING_SENT_RECHECK)
                     continue
                 await self._storage_safe(self._watch(client, stop))
-            except Exception as error:  # noqa: BLE001 - any storage error too (a lock held too long, PostgreSQL
+            except Exception as error:
                 # restarting): retry with backoff, never let the mailbox's task die
                 self._failed(error)
                 if once and self.failures >= ONCE_ATTEMPTS:
@@ -222,7 +239,7 @@ class MailboxSync:
             await awaitable
         except ComptoirError:
             raise
-        except Exception as error:  # noqa: BLE001 - only storage failures are translated; others propagate
+        except Exception as error:
             failure = storage_failure(error, workspace_storage(self.ws))
             if failure is None:
                 raise
@@ -284,28 +301,40 @@ class MailboxSync:
         self.failures += 1
         self.last_error = str(error) or type(error).__name__
         self.storage_failed = isinstance(error, StorageError)
-        log.log(logging.ERROR if self.storage_failed else logging.WARNING, "%s: sync failed (%d in a row): %s",
-                self.name, self.failures, self.last_error)
+        log.log(
+            logging.ERROR if self.storage_failed else logging.WARNING,
+            "%s: sync failed (%d in a row): %s",
+            self.name,
+            self.failures,
+            self.last_error,
+        )
         self._save_error(self.last_error)
         if self.failures == TROUBLE_AFTER and self.on_trouble is not None:
-            self.on_trouble(f"mail sync of {self.name} keeps failing ({self.failures} times): {self.last_error}",
-                            self.failures)
+            self.on_trouble(
+                f"mail sync of {self.name} keeps failing ({self.failures} times): {self.last_error}", self.failures
+            )
 
     def _retry_delay(self, error: BaseException) -> float:
         if isinstance(error, StorageError):
             # Space comes back when someone frees it: look again soon, at most a minute apart.
             return backoff.delay(self.failures - 1, base=2.0, cap=60.0)
         # Credentials and certificates do not fix themselves quickly: start those waits at a minute.
-        base = 60.0 if isinstance(error, (ImapAuthError, ImapTlsError, ComptoirError)) and \
-            not isinstance(error, ImapConnectionLost) else 1.0
+        base = (
+            60.0
+            if isinstance(error, (ImapAuthError, ImapTlsError, ComptoirError))
+            and not isinstance(error, ImapConnectionLost)
+            else 1.0
+        )
         return backoff.delay(self.failures - 1, base=base, cap=300.0)
 
     def _save_error(self, message: str) -> None:
         try:
             with self.ws.db.write() as s:
-                s.execute(text("UPDATE mailbox_state SET last_error = :e WHERE account = :a AND mailbox = :m"),
-                          {"e": message[:500], "a": self.account.name, "m": self.mailbox})
-        except Exception as error:  # noqa: BLE001 - recording the error must never hide it
+                s.execute(
+                    text("UPDATE mailbox_state SET last_error = :e WHERE account = :a AND mailbox = :m"),
+                    {"e": message[:500], "a": self.account.name, "m": self.mailbox},
+                )
+        except Exception as error:
             if storage_failure(error, None) is not None:
                 log.warning("%s: could not record the sync error either (the same storage failure)", self.name)
             else:
@@ -323,15 +352,19 @@ class MailboxSync:
                 raise
             # A sent folder the server does not have yet: nothing was sent from this mailbox before.
             if not self.missing:
-                log.info("%s: no such mailbox on the server; looking again every %d minutes",
-                         self.name, MISSING_SENT_RECHECK // 60)
+                log.info(
+                    "%s: no such mailbox on the server; looking again every %d minutes",
+                    self.name,
+                    MISSING_SENT_RECHECK // 60,
+                )
             self.missing = True
             return PassResult(SyncPlan(False, None, None, 0, ("no such mailbox",)))
         self.missing = False
         stored = await asyncio.to_thread(self._stored_state)
         condstore = "CONDSTORE" in client.capabilities
-        plan = plan_sync(stored, ServerState(status.uidvalidity, status.uidnext, status.highestmodseq,
-                                             status.exists, condstore))
+        plan = plan_sync(
+            stored, ServerState(status.uidvalidity, status.uidnext, status.highestmodseq, status.exists, condstore)
+        )
         log.debug("%s: %s", self.name, "; ".join(plan.reasons))
         result = PassResult(plan)
         last_uid = plan.last_uid
@@ -344,30 +377,50 @@ class MailboxSync:
             # Flags are never applied (Comptoir ignores \Seen); counting the changes keeps the log honest.
             result.flag_changes = len(await client.fetch_changed_since(plan.changed_since))
         self.last_uid = last_uid
-        position = MailboxPosition(self.account.name, self.mailbox, status.uidvalidity, last_uid,
-                                   status.uidnext, status.highestmodseq if condstore else None, reset=plan.reset,
-                                   address=self.account.address)
+        position = MailboxPosition(
+            self.account.name,
+            self.mailbox,
+            status.uidvalidity,
+            last_uid,
+            status.uidnext,
+            status.highestmodseq if condstore else None,
+            reset=plan.reset,
+            address=self.account.address,
+        )
         await asyncio.to_thread(ingest_batch, self.ws, [], self.ws.clock.now(), position)
         if result.fetched or plan.reset:
-            log.info("%s: %d fetched, %d new (%d as history, before %s), %d merged, %d known in %.1f s "
-                     "(store %.1f s, waited %.1f s for parsing) (%s)", self.name, result.fetched,
-                     result.new_messages, result.history, f"{self.cutover:%Y-%m-%d %H:%M} UTC", result.merged,
-                     result.already_seen, time.perf_counter() - started, result.store_seconds, result.parse_wait,
-                     "; ".join(plan.reasons))
+            log.info(
+                "%s: %d fetched, %d new (%d as history, before %s), %d merged, %d known in %.1f s "
+                "(store %.1f s, waited %.1f s for parsing) (%s)",
+                self.name,
+                result.fetched,
+                result.new_messages,
+                result.history,
+                f"{self.cutover:%Y-%m-%d %H:%M} UTC",
+                result.merged,
+                result.already_seen,
+                time.perf_counter() - started,
+                result.store_seconds,
+                result.parse_wait,
+                "; ".join(plan.reasons),
+            )
         return result
 
     def _stored_state(self) -> StoredState:
         with self.ws.db.read() as s:
-            row = s.execute(text("SELECT uidvalidity, uidnext, last_uid, highestmodseq FROM mailbox_state "
-                                 "WHERE account = :a AND mailbox = :m"),
-                            {"a": self.account.name, "m": self.mailbox}).first()
+            row = s.execute(
+                text(
+                    "SELECT uidvalidity, uidnext, last_uid, highestmodseq FROM mailbox_state "
+                    "WHERE account = :a AND mailbox = :m"
+                ),
+                {"a": self.account.name, "m": self.mailbox},
+            ).first()
             first = s.execute(text("SELECT created_at FROM account WHERE name = :a"), {"a": self.account.name}).first()
         first_synced = RawSql.read_instant(first[0]) if first else self.ws.clock.now()
         self.cutover = self.account.cutover(first_synced)
         return StoredState(*row) if row else StoredState()
 
-    async def _fetch_new(self, client: ImapClient, plan: SyncPlan, status: MailboxStatus,
-                         result: PassResult) -> int:
+    async def _fetch_new(self, client: ImapClient, plan: SyncPlan, status: MailboxStatus, result: PassResult) -> int:
         """Fetch UIDs from plan.fetch_from on, parse and store them in batches; returns the last stored UID."""
         if plan.fetch_from is None:
             raise ValueError("a sync plan that fetches nothing reached _fetch_new")
@@ -382,8 +435,9 @@ class MailboxSync:
             chunk: list[FetchItem] = []
             size = 0
             try:
-                async for item in client.fetch_uids(f"{plan.fetch_from}:*", batch=FETCH_BATCH,
-                                                    max_batch_bytes=FETCH_BATCH_BYTES):
+                async for item in client.fetch_uids(
+                    f"{plan.fetch_from}:*", batch=FETCH_BATCH, max_batch_bytes=FETCH_BATCH_BYTES
+                ):
                     chunk.append(item)
                     size += len(_body_of(item))
                     if len(chunk) >= PARSE_CHUNK or size >= PARSE_CHUNK_BYTES:
@@ -408,8 +462,9 @@ class MailboxSync:
                 self.parser.release()
         return last_uid
 
-    async def _put(self, chunks: asyncio.Queue[_Chunk | None], chunk: list[FetchItem] | None,
-                   consumer: asyncio.Future[int]) -> None:
+    async def _put(
+        self, chunks: asyncio.Queue[_Chunk | None], chunk: list[FetchItem] | None, consumer: asyncio.Future[int]
+    ) -> None:
         """Queue a chunk with its parse already started; fail fast if the store side died."""
         entry = None if chunk is None else (chunk, self.parser.submit([_body_of(item) for item in chunk]))
         putter = asyncio.ensure_future(chunks.put(entry))
@@ -419,8 +474,9 @@ class MailboxSync:
             putter.cancel()
             consumer.result()  # raises the store side's error
 
-    async def _store_loop(self, chunks: asyncio.Queue[_Chunk | None], plan: SyncPlan, status: MailboxStatus,
-                          result: PassResult) -> int:
+    async def _store_loop(
+        self, chunks: asyncio.Queue[_Chunk | None], plan: SyncPlan, status: MailboxStatus, result: PassResult
+    ) -> int:
         """Take parsed chunks in UID order and store them in batches, each with the mailbox position."""
         last_uid = plan.last_uid
         batch: list[IncomingMail] = []
@@ -433,19 +489,37 @@ class MailboxSync:
                 started = time.perf_counter()
                 prepared = await parsing
                 result.parse_wait += time.perf_counter() - started
-                for item, (parsed, key) in zip(items, prepared):
-                    batch.append(IncomingMail(raw=_body_of(item), delivered_to=address, account=self.account.name,
-                                              mailbox=self.mailbox, uidvalidity=status.uidvalidity, uid=item.uid,
-                                              internaldate=item.internaldate, parsed=parsed, key=key,
-                                              history_before=self.cutover, sent=self.sent))
+                for item, (parsed, key) in zip(items, prepared, strict=False):
+                    batch.append(
+                        IncomingMail(
+                            raw=_body_of(item),
+                            delivered_to=address,
+                            account=self.account.name,
+                            mailbox=self.mailbox,
+                            uidvalidity=status.uidvalidity,
+                            uid=item.uid,
+                            internaldate=item.internaldate,
+                            parsed=parsed,
+                            key=key,
+                            history_before=self.cutover,
+                            sent=self.sent,
+                        )
+                    )
                     size += len(_body_of(item))
             if batch and (entry is None or len(batch) >= INGEST_BATCH or size >= INGEST_BATCH_BYTES):
                 last_uid = max(last_uid, max(_uid_of(m) for m in batch))
-                position = MailboxPosition(self.account.name, self.mailbox, status.uidvalidity, last_uid,
-                                           reset=plan.reset, address=self.account.address)
+                position = MailboxPosition(
+                    self.account.name,
+                    self.mailbox,
+                    status.uidvalidity,
+                    last_uid,
+                    reset=plan.reset,
+                    address=self.account.address,
+                )
                 started = time.perf_counter()
-                report = await asyncio.to_thread(ingest_batch, self.ws, batch, self.ws.clock.now(), position,
-                                                 self.defer_checkpoint)
+                report = await asyncio.to_thread(
+                    ingest_batch, self.ws, batch, self.ws.clock.now(), position, self.defer_checkpoint
+                )
                 result.store_seconds += time.perf_counter() - started
                 self._count(result, report, len(batch))
                 self._progress(result, status)
@@ -455,8 +529,14 @@ class MailboxSync:
 
     def _progress(self, result: PassResult, status: MailboxStatus) -> None:
         """One log line per stored batch, so a long first sync shows how far it is."""
-        log.info("%s: %d of about %d stored (%d new, %d of them history)", self.name, result.fetched,
-                 status.exists, result.new_messages, result.history)
+        log.info(
+            "%s: %d of about %d stored (%d new, %d of them history)",
+            self.name,
+            result.fetched,
+            status.exists,
+            result.new_messages,
+            result.history,
+        )
 
     @staticmethod
     def _count(result: PassResult, report: IngestReport, fetched: int) -> None:
@@ -472,6 +552,5 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     try:
         await asyncio.wait_for(stop.wait(), seconds)
         return True
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return stop.is_set()
-

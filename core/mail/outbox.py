@@ -27,19 +27,19 @@ from typing import Any
 import aiosmtplib
 from sqlalchemy import Row, text
 
-from core.mail import backoff
-from core.work.journal import raise_alerts, record_change, record_event
-from core.workspace.config import AccountConfig
-from core.workspace.credentials import get_password
-from routing.wording import counted
 from core.errors import ComptoirError
-from core.mail.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
+from core.mail import backoff
 from core.mail.imap_account import connect_and_login, make_client
+from core.mail.imap_client import ImapClient, ImapError, is_loopback, make_ssl_context
 from core.store.models import rows_changed
 from core.store.rawsql import RawSql, column_when
 from core.textsafe import strip_controls
+from core.work.journal import raise_alerts, record_change, record_event
 from core.work.views import DeliveryCheck
+from core.workspace.config import AccountConfig
+from core.workspace.credentials import get_password
 from core.workspace.folder import Workspace
+from routing.wording import counted
 
 log = logging.getLogger("comptoir.outbox")
 
@@ -112,8 +112,10 @@ class _Item:
         return [*self.to_addrs, *self.cc_addrs, *self.bcc_addrs]
 
 
-_COLUMNS = ("id, kind, conversation_id, message_row_id, author, account, from_addr, to_addrs, cc_addrs, subject, "
-            'body, in_reply_to, "references", our_message_id, raw, attempts, state, appended, bcc_addrs')
+_COLUMNS = (
+    "id, kind, conversation_id, message_row_id, author, account, from_addr, to_addrs, cc_addrs, subject, "
+    'body, in_reply_to, "references", our_message_id, raw, attempts, state, appended, bcc_addrs'
+)
 
 
 def _check(name: str, value: str) -> str:
@@ -129,8 +131,12 @@ def threading_ids(values: list[str], outbox_id: int | None = None) -> list[str]:
     for value in values:
         value = value.strip()
         if len(value) > MAX_MESSAGE_ID:
-            log.warning("outbox %s: dropped a %d-character Message-ID from the threading headers (limit %d)",
-                        outbox_id, len(value), MAX_MESSAGE_ID)
+            log.warning(
+                "outbox %s: dropped a %d-character Message-ID from the threading headers (limit %d)",
+                outbox_id,
+                len(value),
+                MAX_MESSAGE_ID,
+            )
         elif not _MESSAGE_ID.fullmatch(value):
             log.warning("outbox %s: dropped a malformed Message-ID from the threading headers", outbox_id)
         else:
@@ -197,8 +203,9 @@ def build_message(ws: Workspace, item: _Item, now: datetime) -> bytes:
 class Outbox:
     """Sends due outbox items; one instance per syncer (it assumes it holds the workspace lock)."""
 
-    def __init__(self, ws: Workspace, retry_base: float = 30.0, retry_cap: float = 3600.0,
-                 smtp_timeout: float = SMTP_TIMEOUT) -> None:
+    def __init__(
+        self, ws: Workspace, retry_base: float = 30.0, retry_cap: float = 3600.0, smtp_timeout: float = SMTP_TIMEOUT
+    ) -> None:
         self.ws = ws
         self.retry_base = retry_base
         self.retry_cap = retry_cap
@@ -221,33 +228,46 @@ class Outbox:
         return [_item(row) for row in rows]
 
     def due(self, now: datetime) -> list[_Item]:
-        return self._load("state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= :now)",
-                          {"now": self._when(now)})
+        return self._load(
+            "state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= :now)", {"now": self._when(now)}
+        )
 
     def _claim(self, item: _Item, raw: bytes) -> bool:
         """queued -> sending with the raw bytes, committed before any byte goes to the SMTP server."""
         with self.ws.db.write() as s:
-            changed = rows_changed(s.execute(
-                text("UPDATE outbox SET state = 'sending', raw = :raw, attempts = attempts + 1 "
-                     "WHERE id = :id AND state = 'queued'"), {"raw": raw, "id": item.id}))
+            changed = rows_changed(
+                s.execute(
+                    text(
+                        "UPDATE outbox SET state = 'sending', raw = :raw, attempts = attempts + 1 "
+                        "WHERE id = :id AND state = 'queued'"
+                    ),
+                    {"raw": raw, "id": item.id},
+                )
+            )
         return changed == 1
 
     def _mark_sent(self, item: _Item, answer: str, now: datetime, appended: bool = False) -> None:
         with self.ws.db.write() as s:
-            s.execute(text("UPDATE outbox SET state = 'sent', sent_at = :now, last_answer = :a, "
-                           "appended = :ap WHERE id = :id"),
-                      {"now": self._when(now), "a": answer[:500], "ap": appended, "id": item.id})
+            s.execute(
+                text(
+                    "UPDATE outbox SET state = 'sent', sent_at = :now, last_answer = :a, appended = :ap WHERE id = :id"
+                ),
+                {"now": self._when(now), "a": answer[:500], "ap": appended, "id": item.id},
+            )
             if item.message_row_id is not None:
-                s.execute(text("UPDATE message SET sent_at = :now WHERE id = :id"),
-                          {"now": self._when(now), "id": item.message_row_id})
+                s.execute(
+                    text("UPDATE message SET sent_at = :now WHERE id = :id"),
+                    {"now": self._when(now), "id": item.message_row_id},
+                )
             record_change(s, [item.conversation_id])
 
     def _retry_later(self, item: _Item, answer: str, now: datetime) -> None:
         wait = backoff.delay(max(item.attempts, 0), base=self.retry_base, cap=self.retry_cap)
         with self.ws.db.write() as s:
-            s.execute(text("UPDATE outbox SET state = 'queued', next_attempt_at = :at, last_answer = :a "
-                           "WHERE id = :id"),
-                      {"at": self._when(now + timedelta(seconds=wait)), "a": answer[:500], "id": item.id})
+            s.execute(
+                text("UPDATE outbox SET state = 'queued', next_attempt_at = :at, last_answer = :a WHERE id = :id"),
+                {"at": self._when(now + timedelta(seconds=wait)), "a": answer[:500], "id": item.id},
+            )
             record_change(s, [item.conversation_id])
 
     def _mark_partly_refused(self, item: _Item, delivery: _Delivery, now: datetime) -> None:
@@ -258,16 +278,20 @@ class Outbox:
         with self.ws.db.write() as s:
             what = "acknowledgement" if item.kind == "autoack" else "reply"
             accepted = len(item.recipients) - len(delivery.refused)
-            text_ = (f"Your {what} went out to {counted(accepted, 'recipient')}, but the server refused it for "
-                     f"{', '.join(delivery.refused)}: {refused[:300]}")
+            text_ = (
+                f"Your {what} went out to {counted(accepted, 'recipient')}, but the server refused it for "
+                f"{', '.join(delivery.refused)}: {refused[:300]}"
+            )
             raise_alerts(s, self.ws, now, "send_partial", text_, item.conversation_id, agents=[item.author])
             record_event(s, item.conversation_id, "outbox", "send_partial", text_, now, outbox_id=item.id)
             record_change(s, [item.conversation_id])
 
     def _mark_failed(self, item: _Item, answer: str, now: datetime) -> None:
         with self.ws.db.write() as s:
-            s.execute(text("UPDATE outbox SET state = 'failed', last_answer = :a WHERE id = :id"),
-                      {"a": answer[:500], "id": item.id})
+            s.execute(
+                text("UPDATE outbox SET state = 'failed', last_answer = :a WHERE id = :id"),
+                {"a": answer[:500], "id": item.id},
+            )
             what = "acknowledgement" if item.kind == "autoack" else "reply"
             text_ = f"Your {what} to {', '.join(item.to_addrs)} could not be sent: {answer[:300]}"
             raise_alerts(s, self.ws, now, "send_failed", text_, item.conversation_id, agents=[item.author])
@@ -339,12 +363,12 @@ class Outbox:
         except UnknownOutcome as error:
             log.warning("outbox %d: outcome unknown, not resent by itself: %s", item.id, error)
             message = item.message_row_id if item.message_row_id is not None else "MESSAGE"
-            await asyncio.to_thread(self._mark_failed, item,
-                                    UNKNOWN_OUTCOME.format(cause=error, message=message), now)
+            await asyncio.to_thread(self._mark_failed, item, UNKNOWN_OUTCOME.format(cause=error, message=message), now)
             return False
         except aiosmtplib.SMTPRecipientsRefused as error:
             answer = "every recipient refused: " + "; ".join(
-                f"{e.recipient} ({e.code} {e.message})" for e in error.recipients)
+                f"{e.recipient} ({e.code} {e.message})" for e in error.recipients
+            )
             if all(500 <= e.code < 600 for e in error.recipients):
                 await asyncio.to_thread(self._mark_failed, item, answer, now)
             else:
@@ -359,7 +383,7 @@ class Outbox:
                 log.info("outbox %d: temporary failure: %s", item.id, answer)
                 await asyncio.to_thread(self._retry_later, item, answer, now)
             return False
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ComptoirError, ssl.SSLError) as error:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, ComptoirError, ssl.SSLError) as error:
             answer = f"{type(error).__name__}: {error}"
             log.info("outbox %d: cannot send yet: %s", item.id, answer)
             await asyncio.to_thread(self._retry_later, item, answer, now)
@@ -379,9 +403,14 @@ class Outbox:
         if endpoint.tls == "plain" and not is_loopback(endpoint.host):
             raise ComptoirError(f"refusing unencrypted SMTP to {endpoint.host}: plain is only for loopback")
         context = make_ssl_context(endpoint.cafile) if endpoint.tls != "plain" else None
-        smtp = aiosmtplib.SMTP(hostname=endpoint.host, port=endpoint.port, use_tls=endpoint.tls == "tls",
-                               start_tls=True if endpoint.tls == "starttls" else False, tls_context=context,
-                               timeout=self.smtp_timeout)
+        smtp = aiosmtplib.SMTP(
+            hostname=endpoint.host,
+            port=endpoint.port,
+            use_tls=endpoint.tls == "tls",
+            start_tls=endpoint.tls == "starttls",
+            tls_context=context,
+            timeout=self.smtp_timeout,
+        )
         await smtp.connect()
         data_began = False
         try:
@@ -402,7 +431,7 @@ class Outbox:
             response = await smtp.data(raw)
         except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
             raise  # a definite answer: the server said what it did
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError) as error:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError) as error:
             if data_began:
                 raise UnknownOutcome(f"{type(error).__name__}: {error}") from error
             raise
@@ -410,16 +439,19 @@ class Outbox:
             try:
                 if smtp.is_connected:
                     await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 smtp.close()
-        return _Delivery(f"{response.code} {response.message}".strip(),
-                         {r: f"{e.code} {e.message}".strip() for r, e in refused.items()})
+        return _Delivery(
+            f"{response.code} {response.message}".strip(),
+            {r: f"{e.code} {e.message}".strip() for r, e in refused.items()},
+        )
 
     async def append_pending(self) -> int:
         """APPEND sent items to their account's Sent folder over one kept connection per account
         (re-opened once when it dropped; an item still failing is retried on the next pass)."""
-        items = await asyncio.to_thread(self._load, "state = 'sent' AND appended = :f AND raw IS NOT NULL",
-                                        {"f": False})
+        items = await asyncio.to_thread(
+            self._load, "state = 'sent' AND appended = :f AND raw IS NOT NULL", {"f": False}
+        )
         done = 0
         for item in items:
             account = self._account(item.account)
@@ -429,7 +461,7 @@ class Outbox:
                 raise ValueError(f"outbox item {item.id} has no raw bytes to append to the Sent folder")
             try:
                 await self._append(account, item.raw)
-            except (ImapError, ComptoirError, OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, ImapError, ComptoirError, OSError) as error:
                 log.info("outbox %d: APPEND to %s failed, will retry: %s", item.id, account.sent_folder, error)
                 continue
             await asyncio.to_thread(self._mark_appended, item)
@@ -448,7 +480,7 @@ class Outbox:
                     await client.create(account.sent_folder, exist_ok=True)
                 await client.append(account.sent_folder, raw, flags=("\\Seen",))
                 return
-            except (ImapError, ComptoirError, OSError, asyncio.TimeoutError):
+            except (TimeoutError, ImapError, ComptoirError, OSError):
                 await self._drop_sent_connection(account.name)
                 if fresh or attempt == 2:
                     raise
@@ -459,7 +491,7 @@ class Outbox:
         if client is not None:
             try:
                 await client.logout()
-            except (ImapError, OSError, asyncio.TimeoutError):
+            except (TimeoutError, ImapError, OSError):
                 pass
 
     async def close(self) -> None:
@@ -494,41 +526,81 @@ def _item(row: Row[Any]) -> _Item:
 def verify_delivery(ws: Workspace, agent: str, message_id: int, now: datetime) -> DeliveryCheck:
     """Look for a failed reply in its account's Sent folder; found, mark it sent (it went out)."""
     with ws.db.read() as s:
-        row = s.execute(text("SELECT id, state, account, our_message_id, to_addrs, cc_addrs, conversation_id "
-                             "FROM outbox WHERE message_row_id = :m"), {"m": message_id}).first()
+        row = s.execute(
+            text(
+                "SELECT id, state, account, our_message_id, to_addrs, cc_addrs, conversation_id "
+                "FROM outbox WHERE message_row_id = :m"
+            ),
+            {"m": message_id},
+        ).first()
     if row is None:
         return DeliveryCheck(message_id, "", False, False, f"message #{message_id} is not a reply of ours")
     outbox_id, state, account_name, our_id, to_addrs, cc_addrs, conversation_id = row
-    recipients = tuple([*(RawSql.read_json(to_addrs) or []), *(RawSql.read_json(cc_addrs) or [])])
+    recipients = (*(RawSql.read_json(to_addrs) or []), *(RawSql.read_json(cc_addrs) or []))
     if state != "failed":
-        return DeliveryCheck(message_id, state, False, False, f"message #{message_id} is {state}, not failed",
-                             recipients)
+        return DeliveryCheck(
+            message_id, state, False, False, f"message #{message_id} is {state}, not failed", recipients
+        )
     account = next((a for a in ws.config.accounts if a.name == account_name), None)
     if account is None:
-        return DeliveryCheck(message_id, state, False, False, f"no account named {account_name!r} to check",
-                             recipients)
+        return DeliveryCheck(message_id, state, False, False, f"no account named {account_name!r} to check", recipients)
     try:
         # A thread of its own: the caller may already run an event loop (the app's workers do not, tests may).
         with ThreadPoolExecutor(1) as pool:
             found = pool.submit(asyncio.run, in_sent_folder(account, our_id)).result()
     except (ImapError, ComptoirError, OSError) as error:
-        return DeliveryCheck(message_id, state, False, False,
-                             f"could not read the Sent folder {account.sent_folder!r}: {error}", recipients)
+        return DeliveryCheck(
+            message_id,
+            state,
+            False,
+            False,
+            f"could not read the Sent folder {account.sent_folder!r}: {error}",
+            recipients,
+        )
     if not found:
-        return DeliveryCheck(message_id, state, False, True,
-                             f"not in the Sent folder {account.sent_folder!r} of {account.name}", recipients)
+        return DeliveryCheck(
+            message_id,
+            state,
+            False,
+            True,
+            f"not in the Sent folder {account.sent_folder!r} of {account.name}",
+            recipients,
+        )
     with ws.db.write() as s:
-        changed = rows_changed(s.execute(
-            text("UPDATE outbox SET state = 'sent', appended = :t, sent_at = :now, last_answer = :a "
-                 "WHERE id = :id AND state = 'failed'"),
-            {"t": True, "now": column_when(now, ws.db.is_sqlite), "id": outbox_id,
-             "a": "already delivered: found in the Sent folder before a resend"}))
+        changed = rows_changed(
+            s.execute(
+                text(
+                    "UPDATE outbox SET state = 'sent', appended = :t, sent_at = :now, last_answer = :a "
+                    "WHERE id = :id AND state = 'failed'"
+                ),
+                {
+                    "t": True,
+                    "now": column_when(now, ws.db.is_sqlite),
+                    "id": outbox_id,
+                    "a": "already delivered: found in the Sent folder before a resend",
+                },
+            )
+        )
         if changed:
-            s.execute(text("UPDATE message SET sent_at = :now WHERE id = :id"),
-                      {"now": column_when(now, ws.db.is_sqlite), "id": message_id})
-            record_event(s, conversation_id, agent, "delivery_found",
-                   f"message #{message_id} found in the Sent folder: already delivered, not resent", now,
-                   message_id=message_id)
+            s.execute(
+                text("UPDATE message SET sent_at = :now WHERE id = :id"),
+                {"now": column_when(now, ws.db.is_sqlite), "id": message_id},
+            )
+            record_event(
+                s,
+                conversation_id,
+                agent,
+                "delivery_found",
+                f"message #{message_id} found in the Sent folder: already delivered, not resent",
+                now,
+                message_id=message_id,
+            )
             record_change(s, [conversation_id])
-    return DeliveryCheck(message_id, "sent", True, True,
-                         f"found in the Sent folder {account.sent_folder!r} of {account.name}", recipients)
+    return DeliveryCheck(
+        message_id,
+        "sent",
+        True,
+        True,
+        f"found in the Sent folder {account.sent_folder!r} of {account.name}",
+        recipients,
+    )

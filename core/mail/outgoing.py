@@ -29,7 +29,8 @@ def content_type_for(name: str) -> tuple[str, str]:
     if guessed is None or encoding is not None:
         # A .gz or .bz2 is sent as the compressed bytes it is, not as the type of what it contains.
         guessed = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}.get(
-            encoding or "", "application/octet-stream")
+            encoding or "", "application/octet-stream"
+        )
     maintype, _, subtype = guessed.partition("/")
     return maintype, subtype
 
@@ -38,8 +39,10 @@ def check_files(files: Sequence[OutgoingFile], limit_mb: int) -> list[OutgoingFi
     """The server's own check of what a client sent: the size limit again, and names made safe."""
     total = sum(len(f.data) for f in files)
     if total > limit_mb * MB:
-        raise ActionRefused(f"the attachments come to {total / MB:.1f} MB, over the workspace's limit of "
-                            f"{limit_mb} MB ([workspace] attachment_limit_mb)")
+        raise ActionRefused(
+            f"the attachments come to {total / MB:.1f} MB, over the workspace's limit of "
+            f"{limit_mb} MB ([workspace] attachment_limit_mb)"
+        )
     return [OutgoingFile(safe_filename(f.name, "attachment"), bytes(f.data)) for f in files]
 
 
@@ -60,8 +63,18 @@ def carrier_sha256(data: bytes) -> str:
 
 def attachment_rows(data: bytes, message_id: int) -> list[dict[str, Any]]:
     """The attachment table's rows for a carrier, as ingest would list them."""
-    return [{"message_id": message_id, "part_path": a.part_path, "filename": a.filename, "content_type": a.content_type,
-             "size": a.size, "content_id": a.content_id, "inline": a.inline} for a in parse_mail(data).attachments]
+    return [
+        {
+            "message_id": message_id,
+            "part_path": a.part_path,
+            "filename": a.filename,
+            "content_type": a.content_type,
+            "size": a.size,
+            "content_id": a.content_id,
+            "inline": a.inline,
+        }
+        for a in parse_mail(data).attachments
+    ]
 
 
 def files_of(raw: bytes, part_paths: Sequence[str]) -> list[OutgoingFile]:

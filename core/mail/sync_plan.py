@@ -56,13 +56,17 @@ def plan_sync(stored: StoredState, server: ServerState) -> SyncPlan:
         reasons.append("first sync of this mailbox")
     elif stored.uidvalidity != server.uidvalidity:
         reset = True
-        reasons.append(f"UIDVALIDITY changed from {stored.uidvalidity} to {server.uidvalidity}: "
-                       "refetch everything, reconcile by content")
+        reasons.append(
+            f"UIDVALIDITY changed from {stored.uidvalidity} to {server.uidvalidity}: "
+            "refetch everything, reconcile by content"
+        )
     elif server.uidnext is not None and server.uidnext <= stored.last_uid:
         # A broken server reused UIDs without changing UIDVALIDITY; treat it as a new UIDVALIDITY.
         reset = True
-        reasons.append(f"UIDNEXT {server.uidnext} is not above the last stored UID {stored.last_uid}: "
-                       "the server reused UIDs, refetch everything")
+        reasons.append(
+            f"UIDNEXT {server.uidnext} is not above the last stored UID {stored.last_uid}: "
+            "the server reused UIDs, refetch everything"
+        )
     last_uid = 0 if reset else stored.last_uid
     if reset:
         fetch_from = 1 if server.exists > 0 or server.uidnext is None or server.uidnext > 1 else None
@@ -84,8 +88,10 @@ def plan_sync(stored: StoredState, server: ServerState) -> SyncPlan:
     if server.condstore and stored.highestmodseq is not None and server.highestmodseq is not None:
         if server.highestmodseq != stored.highestmodseq:
             changed_since = stored.highestmodseq
-            reasons.append(f"HIGHESTMODSEQ moved from {stored.highestmodseq} to {server.highestmodseq}: "
-                           "count flag changes and expunges")
+            reasons.append(
+                f"HIGHESTMODSEQ moved from {stored.highestmodseq} to {server.highestmodseq}: "
+                "count flag changes and expunges"
+            )
         else:
             reasons.append("HIGHESTMODSEQ unchanged")
     return SyncPlan(False, fetch_from, changed_since, last_uid, tuple(reasons))

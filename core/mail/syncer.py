@@ -18,19 +18,18 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-
-from core.work.daily import run_daily
-from core.work.journal import alert_supervisors, prune_changes
-from core.work.escalation import run_escalation
-from core.workspace.lock import WorkspaceLock
-from core.workspace.logfile import log_to_file
 from core.mail.mailbox_sync import PROBE_SECONDS, MailboxSync, ParsePool
-from core.store.models import utcnow
 from core.mail.outbox import Outbox
+from core.store.models import utcnow
 from core.store.storage_failure import storage_failure, workspace_storage
 from core.textsafe import printable
+from core.work.daily import run_daily
+from core.work.escalation import run_escalation
+from core.work.journal import alert_supervisors, prune_changes
 from core.work.webhook import WebhookQueue
 from core.workspace.folder import Workspace
+from core.workspace.lock import WorkspaceLock
+from core.workspace.logfile import log_to_file
 
 if TYPE_CHECKING:
     from core.server.health import Health
@@ -52,9 +51,16 @@ CHANGE_LOG_KEEP = timedelta(days=1)
 class Syncer:
     """Runs the sync duties of one workspace until stopped; the caller holds the workspace lock."""
 
-    def __init__(self, ws: Workspace, *, outbox_retry_base: float = 30.0, outbox_seconds: float = OUTBOX_SECONDS,
-                 escalation_seconds: float = ESCALATION_SECONDS, probe_seconds: float = PROBE_SECONDS,
-                 health: Health | None = None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        outbox_retry_base: float = 30.0,
+        outbox_seconds: float = OUTBOX_SECONDS,
+        escalation_seconds: float = ESCALATION_SECONDS,
+        probe_seconds: float = PROBE_SECONDS,
+        health: Health | None = None,
+    ) -> None:
         self.ws = ws
         self.health = health
         """A core.server.health.Health that hears of every duty's failures and recoveries, or None."""
@@ -65,7 +71,8 @@ class Syncer:
         self.escalation_seconds = escalation_seconds
         self.mailboxes = [
             MailboxSync(ws, account, mailbox, self.parser, on_trouble=self._trouble, probe_seconds=probe_seconds)
-            for account in ws.config.accounts for mailbox in account.mailboxes()
+            for account in ws.config.accounts
+            for mailbox in account.mailboxes()
         ]
         sent_first = {m.account.name: m for m in self.mailboxes if m.sent}
         for mailbox in self.mailboxes:
@@ -78,8 +85,9 @@ class Syncer:
         """Sync until `stop` is set; with once=True, one pass of everything. True when every mailbox synced."""
         try:
             await self._guarded("outbox recovery", self.outbox.recover())
-            checkpointer = asyncio.ensure_future(self._every(stop, CHECKPOINT_SECONDS, "checkpoint",
-                                                             lambda: asyncio.to_thread(self.checkpoint)))
+            checkpointer = asyncio.ensure_future(
+                self._every(stop, CHECKPOINT_SECONDS, "checkpoint", lambda: asyncio.to_thread(self.checkpoint))
+            )
             if once:
                 try:
                     results = await asyncio.gather(*(m.run(stop, once=True) for m in self.mailboxes))
@@ -98,8 +106,9 @@ class Syncer:
                 asyncio.ensure_future(self._every(stop, self.outbox_seconds, "outbox", self.outbox.send_due)),
                 asyncio.ensure_future(self._every(stop, self.escalation_seconds, "escalation", self._escalate)),
                 asyncio.ensure_future(self._every(stop, self.outbox_seconds, "webhooks", self.webhooks.deliver_due)),
-                asyncio.ensure_future(self._every(stop, PRUNE_SECONDS, "pruning",
-                                                  lambda: asyncio.to_thread(self.prune_changes))),
+                asyncio.ensure_future(
+                    self._every(stop, PRUNE_SECONDS, "pruning", lambda: asyncio.to_thread(self.prune_changes))
+                ),
             ]
             await stop.wait()
             done, pending = await asyncio.wait(tasks, timeout=10)
@@ -126,14 +135,13 @@ class Syncer:
         for summary in done.summaries:
             log.info("daily summary sent: %s", summary)
 
-    async def _every(self, stop: asyncio.Event, seconds: float, what: str,
-                     job: Callable[[], Awaitable[Any]]) -> None:
+    async def _every(self, stop: asyncio.Event, seconds: float, what: str, job: Callable[[], Awaitable[Any]]) -> None:
         """Run `job()` now and then every `seconds` until stop; an error is logged, never fatal."""
         while not stop.is_set():
             await self._guarded(what, job())
             try:
                 await asyncio.wait_for(stop.wait(), seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _guarded(self, what: str, awaitable: Awaitable[Any]) -> None:
@@ -141,7 +149,7 @@ class Syncer:
             await awaitable
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # noqa: BLE001 - one duty failing must not stop the others
+        except Exception as error:
             failure = storage_failure(error, workspace_storage(self.ws), what)
             if failure is not None:
                 log.error("%s", failure)  # the path and the free space say it all: no traceback
@@ -232,8 +240,11 @@ def run_syncer(ws: Workspace, once: bool) -> int:
         return 1
     handler = log_to_file(ws.log_path)
     terminal = _log_to_terminal()
-    log.info("syncer started (%s, %d mailbox(es))", "once" if once else "continuous",
-             sum(len(a.mailboxes()) for a in ws.config.accounts))
+    log.info(
+        "syncer started (%s, %d mailbox(es))",
+        "once" if once else "continuous",
+        sum(len(a.mailboxes()) for a in ws.config.accounts),
+    )
     syncer = Syncer(ws)
     try:
         ok = asyncio.run(_main(syncer, once))

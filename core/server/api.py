@@ -19,7 +19,6 @@ from core.work.views import (
     AgentView,
     AlertView,
     ContactView,
-    RequestLink,
     ConversationDetail,
     ConversationRow,
     DeliveryCheck,
@@ -28,6 +27,7 @@ from core.work.views import (
     QueueInfo,
     ReminderView,
     ReportView,
+    RequestLink,
     TeamView,
     WhyView,
 )
@@ -38,7 +38,7 @@ if typing.TYPE_CHECKING:
 
 
 class ChangeSubscription(Protocol):
-    def poll(self, timeout: float = 0.5) -> "ChangeBatch": ...
+    def poll(self, timeout: float = 0.5) -> ChangeBatch: ...
 
     def close(self) -> None: ...
 
@@ -48,7 +48,7 @@ class ComptoirService(Protocol):
     agent: str
 
     @property
-    def config(self) -> "Config": ...
+    def config(self) -> Config: ...
 
     def now(self) -> datetime: ...
 
@@ -76,8 +76,9 @@ class ComptoirService(Protocol):
     def claim(self, conversation_id: int) -> ActionResult: ...
     def release(self, conversation_id: int) -> ActionResult: ...
     def take_back(self, conversation_id: int) -> ActionResult: ...
-    def assign(self, conversation_id: int, to_agent: str | None = None, to_team: str | None = None,
-               note: str = "") -> ActionResult: ...
+    def assign(
+        self, conversation_id: int, to_agent: str | None = None, to_team: str | None = None, note: str = ""
+    ) -> ActionResult: ...
     def dispose(self, message_id: int, reason: str) -> ActionResult: ...
     def dispose_pending(self, conversation_id: int, reason: str, close: bool = False) -> ActionResult: ...
     def done(self, conversation_id: int) -> ActionResult: ...
@@ -86,21 +87,47 @@ class ComptoirService(Protocol):
     def snooze(self, conversation_id: int, until: datetime) -> ActionResult: ...
     def set_confidential(self, conversation_id: int, confidential: bool) -> ActionResult: ...
     def set_tags(self, conversation_id: int, add: Sequence[str] = (), remove: Sequence[str] = ()) -> ActionResult: ...
-    def reply(self, conversation_id: int, body: str, to: Sequence[str], cc: Sequence[str] = (),
-              seen_version: int | None = None, confirmed_recipients: bool = False,
-              send_now: bool = False, subject: str | None = None, bcc: Sequence[str] = (),
-              attachments: Sequence[OutgoingFile] = ()) -> ActionResult: ...
+    def reply(
+        self,
+        conversation_id: int,
+        body: str,
+        to: Sequence[str],
+        cc: Sequence[str] = (),
+        seen_version: int | None = None,
+        confirmed_recipients: bool = False,
+        send_now: bool = False,
+        subject: str | None = None,
+        bcc: Sequence[str] = (),
+        attachments: Sequence[OutgoingFile] = (),
+    ) -> ActionResult: ...
     def undo(self, event_id: int) -> ActionResult: ...
     def draft(self, conversation_id: int, kind: str = "reply") -> DraftView | None: ...
-    def save_draft(self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (),
-                   cc: Sequence[str] = ()) -> None: ...
+    def save_draft(
+        self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (), cc: Sequence[str] = ()
+    ) -> None: ...
     def discard_draft(self, conversation_id: int, kind: str = "reply") -> None: ...
-    def compose(self, to: Sequence[str], subject: str, body: str, cc: Sequence[str] = (), bcc: Sequence[str] = (),
-                from_addr: str | None = None, attachments: Sequence[OutgoingFile] = (),
-                confirmed_recipients: bool = False) -> ActionResult: ...
-    def forward(self, message_id: int, to: Sequence[str], cc: Sequence[str] = (), bcc: Sequence[str] = (),
-                body: str = "", subject: str | None = None, attachments: Sequence[OutgoingFile] = (),
-                confirmed_recipients: bool = False) -> ActionResult: ...
+    def compose(
+        self,
+        to: Sequence[str],
+        subject: str,
+        body: str,
+        cc: Sequence[str] = (),
+        bcc: Sequence[str] = (),
+        from_addr: str | None = None,
+        attachments: Sequence[OutgoingFile] = (),
+        confirmed_recipients: bool = False,
+    ) -> ActionResult: ...
+    def forward(
+        self,
+        message_id: int,
+        to: Sequence[str],
+        cc: Sequence[str] = (),
+        bcc: Sequence[str] = (),
+        body: str = "",
+        subject: str | None = None,
+        attachments: Sequence[OutgoingFile] = (),
+        confirmed_recipients: bool = False,
+    ) -> ActionResult: ...
     def merge(self, source_id: int, target_id: int) -> ActionResult: ...
     def split(self, message_id: int) -> ActionResult: ...
     def undo_event(self, event_id: int) -> ActionResult: ...
@@ -116,17 +143,32 @@ class ComptoirService(Protocol):
     def acknowledge_conversation(self, conversation_id: int) -> int: ...
     def mark_alerts_seen(self, alert_ids: Sequence[int], up_to: datetime) -> int: ...
     def escalate(self, at: datetime | None = None) -> list[dict[str, Any]]: ...
-    def report(self, since: datetime | None = None, until: datetime | None = None, team: str | None = None,
-               agent: str | None = None, address: str | None = None, client: str | None = None,
-               group_by: str | None = None, timezone: str | None = None) -> ReportView: ...
-    def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
-                    source: str = "cli", conversation_id: int | None = None) -> list[str]: ...
+    def report(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        team: str | None = None,
+        agent: str | None = None,
+        address: str | None = None,
+        client: str | None = None,
+        group_by: str | None = None,
+        timezone: str | None = None,
+    ) -> ReportView: ...
+    def raise_alert(
+        self,
+        text: str,
+        to_agent: str | None = None,
+        to_team: str | None = None,
+        source: str = "cli",
+        conversation_id: int | None = None,
+    ) -> list[str]: ...
     # clients, requests between teams, other channels, the customer panel
     def contact(self, conversation_id: int | None = None, address: str | None = None) -> ContactView: ...
     def open_request(self, to_team: str, text: str, conversation_id: int | None = None) -> ActionResult: ...
     def update_request(self, request_id: int, state: str, text: str = "") -> ActionResult: ...
-    def requests(self, team: str | None = None, mine: bool = False,
-                 include_closed: bool = False) -> list[RequestLink]: ...
+    def requests(
+        self, team: str | None = None, mine: bool = False, include_closed: bool = False
+    ) -> list[RequestLink]: ...
     def ingest(self, channel: str, data: bytes, to_address: str | None = None) -> ActionResult: ...
 
     # -- answered by the front end's side ----------------------------------------------------------
@@ -142,10 +184,30 @@ LOCAL_METHODS = frozenset({"save_attachment", "read_attachments", "start_first_p
 read or write it; a feed is the socket)."""
 
 
-READ_METHODS = frozenset({"me", "queue_titles", "queues", "first_page", "queue_ids", "rows",
-                          "detail", "why", "alerts", "alert_count", "agents", "teams", "saved_replies",
-                          "attachment", "report", "draft",
-                          "vacation_preview", "reminders", "contact", "requests"})
+READ_METHODS = frozenset(
+    {
+        "me",
+        "queue_titles",
+        "queues",
+        "first_page",
+        "queue_ids",
+        "rows",
+        "detail",
+        "why",
+        "alerts",
+        "alert_count",
+        "agents",
+        "teams",
+        "saved_replies",
+        "attachment",
+        "report",
+        "draft",
+        "vacation_preview",
+        "reminders",
+        "contact",
+        "requests",
+    }
+)
 """Requests that change nothing: safe to ask again; every other one is an action, never resent."""
 
 

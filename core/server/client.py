@@ -19,24 +19,24 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from core import errors
-from core.store.changefeed import ChangeBatch
 from core.clock import Clock
 from core.errors import ComptoirError, WorkspaceError
-from core.workspace.files import save_new_file
 from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.sockets import connect_unix, socket_path
+from core.store.changefeed import ChangeBatch
 from core.work.views import DutyView
+from core.workspace.files import save_new_file
 
 if TYPE_CHECKING:
     from core.work.views import OutgoingFile
@@ -76,8 +76,9 @@ def _decoder(method: str) -> msgspec.msgpack.Decoder[Any]:
 class _Connection:
     """One socket to the server and the thread that reads it."""
 
-    def __init__(self, sock: socket.socket, welcome: wire.Welcome, on_push: Callable[[Any], None],
-                 on_lost: Callable[[str], None]) -> None:
+    def __init__(
+        self, sock: socket.socket, welcome: wire.Welcome, on_push: Callable[[Any], None], on_lost: Callable[[str], None]
+    ) -> None:
         self.sock = sock
         self.welcome = welcome
         self._send_lock = threading.Lock()
@@ -136,9 +137,12 @@ class _Connection:
         self.alive = False
         for method, future in list(self._pending.values()):
             if method in REMOTE_METHODS and method not in READ_METHODS:
-                future.set_exception(UnknownOutcome(
-                    f"{reason} while doing {method}: it may or may not have been applied. "
-                    "Look at the conversation before trying again."))
+                future.set_exception(
+                    UnknownOutcome(
+                        f"{reason} while doing {method}: it may or may not have been applied. "
+                        "Look at the conversation before trying again."
+                    )
+                )
             else:
                 future.set_exception(ServerUnavailable(f"{reason}; try again in a moment"))
         self._pending.clear()
@@ -182,7 +186,8 @@ def handshake(sock: socket.socket, as_agent: str | None, client: str) -> wire.We
     if answer.version[0] != wire.PROTOCOL_VERSION[0]:
         raise WorkspaceError(
             f"the workspace server speaks protocol {answer.version[0]}.x, this comptoir {wire.PROTOCOL_VERSION[0]}.x: "
-            "run the same Comptoir version on both sides (restart the server after an upgrade)")
+            "run the same Comptoir version on both sides (restart the server after an upgrade)"
+        )
     return answer
 
 
@@ -214,8 +219,15 @@ class RemoteFeed:
 class RemoteComptoir:
     """One agent's handle on a workspace, through its server."""
 
-    def __init__(self, workspace_dir: Path, as_agent: str | None = None, *, client: str = "cli",
-                 autostart: bool = True, reconnect: bool = False) -> None:
+    def __init__(
+        self,
+        workspace_dir: Path,
+        as_agent: str | None = None,
+        *,
+        client: str = "cli",
+        autostart: bool = True,
+        reconnect: bool = False,
+    ) -> None:
         self.workspace_dir = workspace_dir
         self.as_agent = as_agent
         self.client = client
@@ -246,8 +258,9 @@ class RemoteComptoir:
         self._config_toml = welcome.config_toml
         self.__dict__.pop("config", None)
         state = welcome.clock
-        self.clock = Clock(state.real_origin, datetime.fromisoformat(state.sim_origin) if state.sim_origin else None,
-                           state.speed)
+        self.clock = Clock(
+            state.real_origin, datetime.fromisoformat(state.sim_origin) if state.sim_origin else None, state.speed
+        )
 
     def _lost(self, reason: str) -> None:
         if self._closed:
@@ -378,7 +391,7 @@ def _remote(name: str) -> Callable[..., Any]:
     names = list(method.parameters)
 
     def call(self: RemoteComptoir, *args: Any, **kwargs: Any) -> Any:
-        values = dict(zip(names, args))
+        values = dict(zip(names, args, strict=False))
         values.update(kwargs)
         return self.call(name, **values)
 
@@ -402,20 +415,24 @@ def connect_server(workspace_dir: Path, autostart: bool = True) -> socket.socket
     except PermissionError:
         raise ServerUnavailable(
             f"you may not connect to {path}: ask an admin to add you to the workspace's group "
-            f"(`usermod -aG GROUP {_me()}`, then log in again)") from None
+            f"(`usermod -aG GROUP {_me()}`, then log in again)"
+        ) from None
     if not (workspace_dir / "comptoir.toml").exists():
         if not workspace_dir.is_dir():
             raise WorkspaceError(
                 f"no workspace at {workspace_dir}. Create one with `comptoir init {workspace_dir}` "
-                "(or `comptoir demo` to try Comptoir on a demo workspace).")
+                "(or `comptoir demo` to try Comptoir on a demo workspace)."
+            )
         if os.access(workspace_dir, os.R_OK | os.X_OK):
-            raise WorkspaceError(f"no workspace at {workspace_dir} (no comptoir.toml). Create one with "
-                                 f"`comptoir init {workspace_dir}`.")
+            raise WorkspaceError(
+                f"no workspace at {workspace_dir} (no comptoir.toml). Create one with `comptoir init {workspace_dir}`."
+            )
     if not autostart or os.stat(workspace_dir).st_uid != os.getuid():
         raise ServerUnavailable(
             f"the workspace server of {workspace_dir} is not running. Ask an admin to start it "
             f"(`systemctl start comptoir-server`, see docs/server.md), or run `comptoir server` as the "
-            "workspace's owner.")
+            "workspace's owner."
+        )
     start_server(workspace_dir)
     return connect_unix(path)
 
@@ -428,8 +445,14 @@ def start_server(workspace_dir: Path, idle_exit: float | None = None, trickle: b
         command += ["--idle-exit", str(idle_exit)]
     if not trickle:
         command.append("--no-trickle")
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True, close_fds=True)
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        close_fds=True,
+    )
     assert process.stdout is not None
     deadline = time.monotonic() + START_SECONDS
     line = b""

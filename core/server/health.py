@@ -8,14 +8,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.mail.backoff import ceiling
-from routing.wording import counted
 from core.work.views import DutyView
 from core.workspace.folder import Workspace
+from routing.wording import counted
 
 log = logging.getLogger("comptoir.server")
+
 
 @dataclass
 class _Duty:
@@ -83,9 +84,12 @@ class Health:
         """Alert the supervisors; False when the alert could not be written (tried again later)."""
         from core.work.journal import alert_supervisors
 
-        return alert_supervisors(self.ws, "server_trouble", f"The workspace server's {name} fails ({error}); it "
-                                 f"retries by itself. Details: {self.ws.log_path}")
+        return alert_supervisors(
+            self.ws,
+            "server_trouble",
+            f"The workspace server's {name} fails ({error}); it retries by itself. Details: {self.ws.log_path}",
+        )
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -21,10 +21,14 @@ DEMO_IDLE_EXIT = 30.0
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="comptoir server", description="serve a workspace (the only process that "
-                                "opens its database): mail sync, outbox, escalation, and every client's requests")
-    p.add_argument("--workspace", "-W", metavar="DIR", help="workspace folder (default: $COMPTOIR_WORKSPACE, "
-                   "else your data dir)")
+    p = argparse.ArgumentParser(
+        prog="comptoir server",
+        description="serve a workspace (the only process that "
+        "opens its database): mail sync, outbox, escalation, and every client's requests",
+    )
+    p.add_argument(
+        "--workspace", "-W", metavar="DIR", help="workspace folder (default: $COMPTOIR_WORKSPACE, else your data dir)"
+    )
     p.add_argument("--detach", action="store_true", help="print 'ready' once serving, then leave the terminal")
     p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="stop after this long without clients")
     p.add_argument("--no-sync", action="store_true", help="answer clients only: no mail sync, outbox or escalation")
@@ -58,6 +62,7 @@ def main(argv: list[str]) -> int:
     def say(text: str) -> None:
         """The server's first line: on the pipe the detaching parent reads, else on stderr."""
         print(text, file=report or sys.stderr, flush=True)
+
     try:
         from core.server.server import ServerRunning, serve, server_pid
         from core.workspace.folder import find_workspace_dir, open_workspace
@@ -77,7 +82,7 @@ def main(argv: list[str]) -> int:
     except ComptoirError as error:
         say(f"{error}")
         return 1
-    except Exception as error:  # noqa: BLE001 - the client shows this line to its user
+    except Exception as error:
         say(f"internal error ({type(error).__name__}: {error})")
         return 3
 

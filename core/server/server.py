@@ -19,23 +19,24 @@ import signal
 import stat
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from core.work.acting import ACTING_LOGIN
 from core.errors import ComptoirError, IdentityError
-from core.workspace.identity import PeerIdentity, resolve_peer
 from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
+from core.work.acting import ACTING_LOGIN
 from core.work.service import Comptoir
 from core.work.views import ActionResult
 from core.workspace.folder import Workspace
+from core.workspace.identity import PeerIdentity, resolve_peer
 
 if TYPE_CHECKING:
     from core.store.changefeed import ChangeFeed
@@ -63,7 +64,7 @@ def _warm_up() -> None:
 
     try:
         import_orm_modules()
-    except Exception as error:  # noqa: BLE001 - the first action will import (and report) it again
+    except Exception as error:
         log.warning("warm-up failed: %s: %s", type(error).__name__, error)
 
 
@@ -100,8 +101,16 @@ class ClientSession:
 class WorkspaceServer:
     """Serve one workspace until `stop` is set."""
 
-    def __init__(self, ws: Workspace, *, background: bool = True, trickle: bool = True,
-                 idle_exit: float | None = None, threads: int = 8, escalation_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        background: bool = True,
+        trickle: bool = True,
+        idle_exit: float | None = None,
+        threads: int = 8,
+        escalation_seconds: float | None = None,
+    ) -> None:
         self.ws = ws
         self.path = socket_path(ws.path)
         self.background = background
@@ -179,10 +188,13 @@ class WorkspaceServer:
             while not self._stop.is_set():
                 try:
                     await asyncio.wait_for(self._stop.wait(), 1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
-                if self.idle_exit is not None and not self.sessions \
-                        and time.monotonic() - self._last_client > self.idle_exit:
+                if (
+                    self.idle_exit is not None
+                    and not self.sessions
+                    and time.monotonic() - self._last_client > self.idle_exit
+                ):
                     log.info("no client for %.0f s: stopping", self.idle_exit)
                     break
         finally:
@@ -223,8 +235,9 @@ class WorkspaceServer:
     def _start_duties(self) -> list[Callable[[], None]]:
         from core.server.duties import start_duties
 
-        return start_duties(self.ws, self.health, self._threads_stop, trickle=self.trickle,
-                            escalation_seconds=self.escalation_seconds)
+        return start_duties(
+            self.ws, self.health, self._threads_stop, trickle=self.trickle, escalation_seconds=self.escalation_seconds
+        )
 
     def _watch_changes(self, first: ChangeFeed) -> None:
         """One change feed for the whole server; what it reads is pushed to subscribed clients."""
@@ -240,7 +253,7 @@ class WorkspaceServer:
                     self.health.ok("change feed")
                 batch = feed.poll(0.5)
                 last_id = feed.last_id
-            except Exception as error:  # noqa: BLE001 - the feed restarts; the failure is reported
+            except Exception as error:
                 self.health.failed("change feed", error)
                 if feed is not None:
                     feed.close()
@@ -289,10 +302,15 @@ class WorkspaceServer:
                     self._answer(session, message)
                 elif isinstance(message, wire.Subscribe):
                     session.subscribed = True
-        except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError, wire.FrameError,
-                msgspec.DecodeError) as error:
+        except (
+            TimeoutError,
+            ConnectionError,
+            asyncio.IncompleteReadError,
+            wire.FrameError,
+            msgspec.DecodeError,
+        ) as error:
             log.debug("client dropped: %s", error)
-        except Exception as error:  # noqa: BLE001 - one client's trouble never reaches the others
+        except Exception as error:
             self.health.failed("client handler", error)
         finally:
             if session is not None:
@@ -313,9 +331,15 @@ class WorkspaceServer:
 
     def _welcome(self, hello: wire.Hello, pid: int, uid: int, writer: asyncio.StreamWriter) -> ClientSession | None:
         if hello.version[0] != wire.PROTOCOL_VERSION[0]:
-            writer.write(wire.frame(wire.Refused(
-                f"this server speaks protocol {wire.PROTOCOL_VERSION[0]}.x and the client {hello.version[0]}.x: "
-                "run the same Comptoir version on both sides (restart the server after an upgrade)", "WorkspaceError")))
+            writer.write(
+                wire.frame(
+                    wire.Refused(
+                        f"this server speaks protocol {wire.PROTOCOL_VERSION[0]}.x and the client {hello.version[0]}.x: "
+                        "run the same Comptoir version on both sides (restart the server after an upgrade)",
+                        "WorkspaceError",
+                    )
+                )
+            )
             return None
         try:
             identity = resolve_peer(self.ws, uid, hello.as_agent)
@@ -325,13 +349,20 @@ class WorkspaceServer:
             return None
         session = ClientSession(identity, pid, writer, Comptoir(self.ws, identity.agent))
         clock = self.ws.clock
-        session.send(wire.Welcome(
-            version=wire.PROTOCOL_VERSION, agent=identity.agent, login=identity.login, workspace=str(self.ws.path),
-            config_toml=self.ws.config_path.read_text(encoding="utf-8"),
-            clock=wire.ClockState(clock.real_origin, clock.sim_origin.isoformat() if clock.sim_origin else None,
-                                  clock.speed),
-            demo=self.ws.is_demo, server_pid=os.getpid(),
-        ))
+        session.send(
+            wire.Welcome(
+                version=wire.PROTOCOL_VERSION,
+                agent=identity.agent,
+                login=identity.login,
+                workspace=str(self.ws.path),
+                config_toml=self.ws.config_path.read_text(encoding="utf-8"),
+                clock=wire.ClockState(
+                    clock.real_origin, clock.sim_origin.isoformat() if clock.sim_origin else None, clock.speed
+                ),
+                demo=self.ws.is_demo,
+                server_pid=os.getpid(),
+            )
+        )
         self.sessions.add(session)
         log.debug("client %s (pid %d, %s)", identity.label, pid, hello.client)
         return session
@@ -345,10 +376,16 @@ class WorkspaceServer:
         except ComptoirError as error:
             session.send(wire.Reply(call.id, False, error_kind=type(error).__name__, error=str(error)))
             return
-        except Exception as error:  # noqa: BLE001 - as in _run: logged, and the client gets one sentence
+        except Exception as error:
             self.health.failed("request " + call.method, error, alert=False)
-            session.send(wire.Reply(call.id, False, error_kind="InternalError",
-                                    error=f"the server failed on {call.method} ({type(error).__name__}: {error})"))
+            session.send(
+                wire.Reply(
+                    call.id,
+                    False,
+                    error_kind="InternalError",
+                    error=f"the server failed on {call.method} ({type(error).__name__}: {error})",
+                )
+            )
             return
         if not callable(job):
             session.send(wire.Reply(call.id, True, msgspec.Raw(wire.encode(job))))
@@ -366,12 +403,17 @@ class WorkspaceServer:
             reply = wire.frame(wire.Reply(call.id, True, msgspec.Raw(wire.encode(result))))
         except ComptoirError as error:
             reply = wire.frame(wire.Reply(call.id, False, error_kind=type(error).__name__, error=str(error)))
-        except Exception as error:  # noqa: BLE001 - logged with its traceback; the client gets one sentence
+        except Exception as error:
             self.health.failed("request " + call.method, error, alert=False)
-            reply = wire.frame(wire.Reply(
-                call.id, False, error_kind="InternalError",
-                error=f"the server failed on {call.method} ({type(error).__name__}: {error}); "
-                      f"details are in {self.ws.log_path}"))
+            reply = wire.frame(
+                wire.Reply(
+                    call.id,
+                    False,
+                    error_kind="InternalError",
+                    error=f"the server failed on {call.method} ({type(error).__name__}: {error}); "
+                    f"details are in {self.ws.log_path}",
+                )
+            )
         else:
             if call.method not in READ_METHODS and not (isinstance(result, ActionResult) and not result.ok):
                 # Our own commit: push it now rather than at the feed's next look. A refused action
@@ -394,22 +436,26 @@ class WorkspaceServer:
         if method is None:
             raise ComptoirError(f"the server has no request {call.method!r}: is the client newer than the server?")
         if not session.identity.agent and call.method not in AGENTLESS_METHODS:
-            raise IdentityError(f"you ({session.identity.login}) are not an agent of this workspace (you run "
-                                f"its server: add --as AGENT to act as one, or add [[agents]] login = "
-                                f"\"{session.identity.login}\" to {self.ws.config_path})")
+            raise IdentityError(
+                f"you ({session.identity.login}) are not an agent of this workspace (you run "
+                f"its server: add --as AGENT to act as one, or add [[agents]] login = "
+                f'"{session.identity.login}" to {self.ws.config_path})'
+            )
         unknown = set(call.args) - set(method.parameters)
         if unknown:
             raise ComptoirError(f"{call.method} takes no argument {', '.join(sorted(unknown))}")
         try:
-            args = {name: msgspec.convert(value, method.parameters[name], strict=False)
-                    for name, value in call.args.items()}
+            args = {
+                name: msgspec.convert(value, method.parameters[name], strict=False) for name, value in call.args.items()
+            }
         except msgspec.ValidationError as error:
             raise ComptoirError(f"{call.method}: {error}") from None
         return functools.partial(getattr(session.service, call.method), **args)
 
 
-def serve(ws: Workspace, *, background: bool = True, trickle: bool = True, idle_exit: float | None = None,
-          ready: Any = None) -> int:
+def serve(
+    ws: Workspace, *, background: bool = True, trickle: bool = True, idle_exit: float | None = None, ready: Any = None
+) -> int:
     """Run a server in this process until SIGTERM or SIGINT; SIGHUP reloads the config."""
     server = WorkspaceServer(ws, background=background, trickle=trickle, idle_exit=idle_exit)
     server.take_lock()

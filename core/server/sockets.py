@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.server.wire import SOCKET_NAME

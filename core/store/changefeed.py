@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Any
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from core.store.db import BUSY_TIMEOUT_MS, NOTIFY_CHANNEL, Database
 
@@ -84,7 +84,8 @@ class ChangeFeed:
 
     def _read_changes(self) -> ChangeBatch:
         rows = self._conn.execute(
-            "SELECT id, conversation_id, kind FROM change WHERE id > ? ORDER BY id" if self.db.is_sqlite
+            "SELECT id, conversation_id, kind FROM change WHERE id > ? ORDER BY id"
+            if self.db.is_sqlite
             else "SELECT id, conversation_id, kind FROM change WHERE id > %s ORDER BY id",
             (self.last_id,),
         ).fetchall()
@@ -100,5 +101,5 @@ class ChangeFeed:
     def close(self) -> None:
         try:
             self._conn.close()
-        except Exception:  # noqa: BLE001 - closing a dead connection must not mask the caller's error
+        except Exception:
             pass

@@ -17,11 +17,9 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from pathlib import Path
-from typing import Any
-
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.errors import WorkspaceError
 
@@ -98,14 +96,16 @@ class Database:
         """One write transaction; commits on success, rolls back on any exception."""
         from sqlmodel import Session
 
-        with self._write_turn if self.is_sqlite else nullcontext():
-            with Session(self.write_engine, expire_on_commit=False) as session:
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
+        with (
+            self._write_turn if self.is_sqlite else nullcontext(),
+            Session(self.write_engine, expire_on_commit=False) as session,
+        ):
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
         self._committed()
 
     @contextmanager
@@ -165,7 +165,10 @@ class Database:
         if conn is None or self._local.pid != os.getpid():
             assert self.path is not None, "raw() on SQLite needs the database's path"
             conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
                 factory=_RawConnection,
             )
             _configure_sqlite(conn)
@@ -249,7 +252,7 @@ def _begin_immediate_spinning(conn: sqlite3.Connection, patience: float = BUSY_T
 
 
 def _backend_name(url: str) -> str:
-    """"postgresql+psycopg://..." -> "postgresql"."""
+    """ "postgresql+psycopg://..." -> "postgresql"."""
     return url.partition(":")[0].partition("+")[0]
 
 

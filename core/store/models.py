@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -50,10 +50,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database; use aware UTC datetimes")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def _when(nullable: bool = True, index: bool = False, **kw: Any) -> Any:
@@ -86,22 +86,22 @@ class MailboxState(SQLModel, table=True):
 
     __tablename__ = "mailbox_state"
     __table_args__ = (UniqueConstraint("account", "mailbox"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     account: str = Field(foreign_key="account.name")
     mailbox: str
-    uidvalidity: Optional[int] = None
-    uidnext: Optional[int] = None
+    uidvalidity: int | None = None
+    uidnext: int | None = None
     last_uid: int = 0
-    highestmodseq: Optional[int] = None
-    last_sync_at: Optional[datetime] = _when()
-    last_error: Optional[str] = None
+    highestmodseq: int | None = None
+    last_sync_at: datetime | None = _when()
+    last_error: str | None = None
 
 
 class Contact(SQLModel, table=True):
     """A customer address, with the audiences and history imported or learned for it."""
 
     __tablename__ = "contact"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     address: str = Field(unique=True, index=True)
     name: str = ""
     audiences: list[str] = _json(list)
@@ -120,17 +120,17 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_visibility", "visibility", "state", "deadline", "id"),
         Index("ix_conversation_updated", "updated_at"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     subject: str = ""
-    contact_id: Optional[int] = Field(default=None, foreign_key="contact.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     customer_address: str = ""
     customer_name: str = ""
     via_address: str = ""
     """The team address the customer wrote to; replies go out from it."""
-    team: Optional[str] = None
-    owner: Optional[str] = None
+    team: str | None = None
+    owner: str | None = None
     """Agent who claimed it (None: unclaimed)."""
-    exclusive_agent: Optional[str] = None
+    exclusive_agent: str | None = None
     """Agent who has it alone until exclusive_until."""
     visibility: str = "everyone"
     """personal | team | everyone"""
@@ -141,13 +141,13 @@ class Conversation(SQLModel, table=True):
     automated: bool = False
     created_at: datetime = _when(nullable=False, default=None)
     updated_at: datetime = _when(nullable=False, default=None)
-    last_message_at: Optional[datetime] = _when()
-    exclusive_until: Optional[datetime] = _when()
-    team_until: Optional[datetime] = _when()
+    last_message_at: datetime | None = _when()
+    exclusive_until: datetime | None = _when()
+    team_until: datetime | None = _when()
     deadline: datetime = _when(nullable=False, default=None)
     """The next moment something happens to it (window end, snooze end; NO_DEADLINE when none); queues sort by it."""
-    snoozed_until: Optional[datetime] = _when()
-    next_step_at: Optional[datetime] = _when(index=True)
+    snoozed_until: datetime | None = _when()
+    next_step_at: datetime | None = _when(index=True)
     """When routing.escalate may next have a step for it (routing.next_step_at); None: nothing until it changes.
     An escalation pass reads only the rows whose moment has come."""
     pending_count: int = 0
@@ -155,7 +155,7 @@ class Conversation(SQLModel, table=True):
     message_count: int = 0
     warned: list[str] = _json(list)
     """Window warnings already given (so each is given once)."""
-    thread_key: Optional[str] = Field(default=None, index=True)
+    thread_key: str | None = Field(default=None, index=True)
     """Subject-and-customer fallback key for threading."""
     shared_reply: bool = False
     """Others than the customer (CC'd third parties, a list) will read a reply."""
@@ -163,17 +163,17 @@ class Conversation(SQLModel, table=True):
     ladder: list[dict[str, Any]] = _json(list)
     version: int = 1
     """Bumped whenever an inbound message or a reply is added, so a composer can tell it is stale."""
-    client: Optional[str] = None
+    client: str | None = None
     """The configured client whose address the customer wrote to."""
     channel: str = Field(default="mail", sa_column_kwargs={"server_default": "mail"})
     """mail | web (or another channel `comptoir ingest --channel` named): where the customer wrote from."""
     kind: str = Field(default="mail", sa_column_kwargs={"server_default": "mail"})
     """mail (a customer's thread) | request (one team asking another, core.work.requests)."""
-    request_of: Optional[int] = Field(default=None, index=True)
+    request_of: int | None = Field(default=None, index=True)
     """For a request: the customer conversation it was opened from."""
-    request_state: Optional[str] = None
+    request_state: str | None = None
     """For a request: new | in_progress | answered | done | declined."""
-    requester: Optional[str] = None
+    requester: str | None = None
     """For a request: the agent who opened it (alerted when it is answered or declined, or asked a question)."""
 
 
@@ -207,13 +207,13 @@ class Message(SQLModel, table=True):
         Index("ix_message_received", "received_at", "direction", "conversation_id", "disposition", "disposed_at"),
         Index("ix_message_disposition", "disposition", "received_at", "direction", "conversation_id"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id")
     direction: str = "inbound"
     """inbound | outbound | note"""
-    message_id: Optional[str] = Field(default=None, index=True)
+    message_id: str | None = Field(default=None, index=True)
     """The Message-ID header (not unique: senders reuse them)."""
-    in_reply_to: Optional[str] = Field(default=None, index=True)
+    in_reply_to: str | None = Field(default=None, index=True)
     """Indexed: a mail from the inbox finds the reply already stored from the sent folder."""
     references: list[str] = _json(list)
     from_addr: str = ""
@@ -225,21 +225,21 @@ class Message(SQLModel, table=True):
     delivered_to: list[str] = _json(list)
     """Team addresses this mail reached (one mail to two team addresses is one message)."""
     subject: str = ""
-    sent_at: Optional[datetime] = _when()
+    sent_at: datetime | None = _when()
     received_at: datetime = _when(nullable=False, default=None)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
-    html: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     headers: dict[str, Any] = _json(dict)
-    raw_sha256: Optional[str] = Field(default=None, foreign_key="raw_mail.sha256")
-    content_hash: Optional[str] = Field(default=None, index=True)
+    raw_sha256: str | None = Field(default=None, foreign_key="raw_mail.sha256")
+    content_hash: str | None = Field(default=None, index=True)
     size: int = 0
     defects: list[str] = _json(list)
     disposition: str = "pending"
     """inbound: pending | replied | no_action; outbound and notes: none"""
-    disposition_reason: Optional[str] = None
-    disposed_by: Optional[str] = None
-    disposed_at: Optional[datetime] = _when()
-    author: Optional[str] = None
+    disposition_reason: str | None = None
+    disposed_by: str | None = None
+    disposed_at: datetime | None = _when()
+    author: str | None = None
     """Agent who wrote an outbound reply or a note."""
 
 
@@ -248,7 +248,7 @@ class MessageSource(SQLModel, table=True):
 
     __tablename__ = "message_source"
     __table_args__ = (UniqueConstraint("account", "mailbox", "uidvalidity", "uid"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)
     account: str
     mailbox: str
@@ -261,13 +261,13 @@ class Attachment(SQLModel, table=True):
     """An attachment, decoded from its raw mail only when someone opens or saves it."""
 
     __tablename__ = "attachment"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)
     part_path: str
     filename: str = ""
     content_type: str = "application/octet-stream"
     size: int = 0
-    content_id: Optional[str] = None
+    content_id: str | None = None
     inline: bool = False
 
 
@@ -279,9 +279,9 @@ class Event(SQLModel, table=True):
         Index("ix_event_kind_at", "kind", "at", "conversation_id"),
         Index("ix_event_conversation_actor", "conversation_id", "actor", "at"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
-    conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
-    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
     actor: str
     """Agent login, or 'system' / 'sync' / 'escalation' / 'cli'."""
     at: datetime = _when(nullable=False, default=None)
@@ -299,17 +299,17 @@ class Alert(SQLModel, table=True):
         Index("ix_alert_created", "created_at", "kind", "agent", "acknowledged_at", "conversation_id"),
         Index("ux_alert_conversation_agent", "conversation_id", "agent", unique=True),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     agent: str
-    team: Optional[str] = None
+    team: str | None = None
     kind: str
     text: str
-    conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id")
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
     source: str = "comptoir"
     created_at: datetime = _when(nullable=False, default=None)
     """When it was raised, or last raised again."""
-    acknowledged_at: Optional[datetime] = _when()
-    seen_at: Optional[datetime] = _when()
+    acknowledged_at: datetime | None = _when()
+    seen_at: datetime | None = _when()
     """When its agent last looked at the alert list with it there; None makes the bar blink."""
 
 
@@ -318,11 +318,11 @@ class OutboxItem(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_state", "state", "next_attempt_at"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     kind: str = "reply"
     """reply | autoack"""
-    conversation_id: Optional[int] = Field(default=None, foreign_key="conversation.id", index=True)
-    message_row_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
+    message_row_id: int | None = Field(default=None, foreign_key="message.id")
     author: str
     account: str
     from_addr: str
@@ -332,18 +332,18 @@ class OutboxItem(SQLModel, table=True):
     """Recipients given to the SMTP server only, never written in a header."""
     subject: str
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
-    in_reply_to: Optional[str] = Field(default=None, index=True)
+    in_reply_to: str | None = Field(default=None, index=True)
     """Indexed: a mail from the inbox finds the reply already stored from the sent folder."""
     references: list[str] = _json(list)
     our_message_id: str = Field(unique=True)
-    raw: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     state: str = "queued"
     """queued | sending | sent | failed"""
     attempts: int = 0
-    next_attempt_at: Optional[datetime] = _when()
-    last_answer: Optional[str] = None
+    next_attempt_at: datetime | None = _when()
+    last_answer: str | None = None
     created_at: datetime = _when(nullable=False, default=None)
-    sent_at: Optional[datetime] = _when()
+    sent_at: datetime | None = _when()
     appended: bool = False
 
 
@@ -367,13 +367,13 @@ class Reminder(SQLModel, table=True):
 
     __tablename__ = "reminder"
     __table_args__ = (Index("ix_reminder_due", "fired_at", "due_at"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True)
     agent: str
     due_at: datetime = _when(nullable=False, default=None)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = _when(nullable=False, default=None)
-    fired_at: Optional[datetime] = _when()
+    fired_at: datetime | None = _when()
 
 
 class WebhookPost(SQLModel, table=True):
@@ -381,25 +381,25 @@ class WebhookPost(SQLModel, table=True):
 
     __tablename__ = "webhook_post"
     __table_args__ = (Index("ix_webhook_post_state", "state", "next_attempt_at"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     url: str
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     """The JSON document to POST."""
     state: str = "queued"
     """queued | sent"""
     attempts: int = 0
-    next_attempt_at: Optional[datetime] = _when()
+    next_attempt_at: datetime | None = _when()
     """None: due now."""
-    last_error: Optional[str] = None
+    last_error: str | None = None
     created_at: datetime = _when(nullable=False, default=None)
-    sent_at: Optional[datetime] = _when()
+    sent_at: datetime | None = _when()
 
 
 class Rating(SQLModel, table=True):
     """A score from 1 to 5 a customer gave an agent."""
 
     __tablename__ = "rating"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     agent: str
     score: int
@@ -413,17 +413,17 @@ class Presence(SQLModel, table=True):
     agent: str = Field(primary_key=True)
     status: str = "available"
     """available | away | vacation"""
-    until: Optional[datetime] = _when()
-    heartbeat_at: Optional[datetime] = _when()
-    viewing_id: Optional[int] = None
-    replying_id: Optional[int] = None
+    until: datetime | None = _when()
+    heartbeat_at: datetime | None = _when()
+    viewing_id: int | None = None
+    replying_id: int | None = None
 
 
 class Change(SQLModel, table=True):
     """The change log other processes read to learn what changed."""
 
     __tablename__ = "change"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    conversation_id: Optional[int] = None
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int | None = None
     kind: str = "conversation"
     at: datetime = _when(nullable=False, default=None)

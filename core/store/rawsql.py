@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -31,7 +32,7 @@ def column_when(moment: datetime | None, sqlite: bool) -> Any:
     """An aware datetime as UTCDateTime stores it (naive UTC; text on SQLite)."""
     if moment is None:
         return None
-    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
     return naive.isoformat(" ", "microseconds") if sqlite else naive
 
 
@@ -47,7 +48,7 @@ class RawSql:
         self._cur: Any = self._dbapi.cursor()  # type: ignore[union-attr] # a live Session always has its DBAPI connection
 
     @classmethod
-    def for_driver(cls, dbapi_connection: Any, sqlite: bool) -> "RawSql":
+    def for_driver(cls, dbapi_connection: Any, sqlite: bool) -> RawSql:
         """Over a bare driver connection (Database.raw), outside any Session."""
         raw = cls(None)
         raw.sqlite, raw._dbapi = sqlite, dbapi_connection
@@ -93,7 +94,7 @@ class RawSql:
         values = list(dict.fromkeys(values))
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(values), IN_CHUNK):
-            chunk = values[start:start + IN_CHUNK]
+            chunk = values[start : start + IN_CHUNK]
             names = {f"v{i}": v for i, v in enumerate(chunk)}
             placeholders = ", ".join(f":{n}" for n in names)
             rows.extend(self.all(sql.format(placeholders), {**names, **(extra or {})}))
@@ -111,7 +112,7 @@ class RawSql:
             return None
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        moment: datetime = value.replace(tzinfo=timezone.utc)
+        moment: datetime = value.replace(tzinfo=UTC)
         return moment
 
     @staticmethod

@@ -5,13 +5,12 @@ Opening a current workspace reads the version with one query and never imports a
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlite3
-
-from core.store.db import Database
 from core.errors import WorkspaceError
+from core.store.db import Database
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -21,7 +20,7 @@ HEAD = "0013"
 """The newest revision in migrations/versions; a test checks it against alembic's own view."""
 
 
-def _alembic_config() -> "AlembicConfig":
+def _alembic_config() -> AlembicConfig:
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()

@@ -58,8 +58,12 @@ def unindex_message(session: Session, message_id: int, subject: str, body: str, 
     """Remove one message's search entry (a reply cancelled before it was sent), given the values it was
     indexed with: SQLite's contentless index deletes by subtracting exactly those words."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("INSERT INTO search_index (search_index, rowid, subject, body, names, addresses) "
-                             "VALUES ('delete', :id, :s, :b, :n, :a)"),
-                        {"id": message_id, "s": subject, "b": body[:BODY_LIMIT], "n": names, "a": addresses})
+        session.execute(
+            text(
+                "INSERT INTO search_index (search_index, rowid, subject, body, names, addresses) "
+                "VALUES ('delete', :id, :s, :b, :n, :a)"
+            ),
+            {"id": message_id, "s": subject, "b": body[:BODY_LIMIT], "n": names, "a": addresses},
+        )
     else:
         session.execute(text("DELETE FROM search_doc WHERE message_id = :id"), {"id": message_id})

@@ -19,10 +19,17 @@ if TYPE_CHECKING:
     from core.workspace.folder import Workspace
 
 _SQLITE_SIGNS = ("database or disk is full", "disk i/o error", "attempt to write a readonly database")
-_OS_CODES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-             errno.EROFS: "the file system is read-only", errno.EIO: "the disk reports an input/output error"}
-_PG_STATES = {"53100": "PostgreSQL's disk is full", "53200": "PostgreSQL is out of memory",
-              "58030": "PostgreSQL reports an input/output error"}
+_OS_CODES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EIO: "the disk reports an input/output error",
+}
+_PG_STATES = {
+    "53100": "PostgreSQL's disk is full",
+    "53200": "PostgreSQL is out of memory",
+    "58030": "PostgreSQL reports an input/output error",
+}
 
 
 def _human(size: float) -> str:
@@ -75,10 +82,12 @@ def storage_failure(error: BaseException, path: Path | str | None, what: str = "
         where = f" at {path} ({free_space(path)})"
     else:
         where = f" at {path}" if path else ""
-    return StorageError(f"{what} failed: {cause}{where}. Free some space (or fix the disk); "
-                        "the syncer retries by itself and loses nothing.")
+    return StorageError(
+        f"{what} failed: {cause}{where}. Free some space (or fix the disk); "
+        "the syncer retries by itself and loses nothing."
+    )
 
 
-def workspace_storage(ws: "Workspace") -> Path | str:
+def workspace_storage(ws: Workspace) -> Path | str:
     """Where a workspace writes: its folder (SQLite), else the PostgreSQL server named by its safe URL."""
     return ws.db.path.parent if ws.db.path is not None else str(ws.db.safe_url)

@@ -40,13 +40,16 @@ class Guard:
     exclusive_until: datetime | None
 
     @classmethod
-    def of(cls, conversation: Any) -> "Guard":
+    def of(cls, conversation: Any) -> Guard:
         """From anything with the conversation's attributes (the ORM model, a claim row)."""
         return cls(*(getattr(conversation, name) for name in GUARD_FIELDS))
 
     def in_exclusive_window(self, now: datetime) -> bool:
-        return (self.exclusive_agent is not None and self.visibility == "personal"
-                and (self.exclusive_until is None or self.exclusive_until > now))
+        return (
+            self.exclusive_agent is not None
+            and self.visibility == "personal"
+            and (self.exclusive_until is None or self.exclusive_until > now)
+        )
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Reader:
     teams: frozenset[str]
 
     @classmethod
-    def of(cls, config: Config, login: str) -> "Reader":
+    def of(cls, config: Config, login: str) -> Reader:
         return cls(login, config.is_supervisor(login), frozenset(config.teams_of(login)))
 
     def may_read(self, guard: Guard, now: datetime) -> bool:
@@ -81,17 +84,23 @@ class Reader:
         params: dict[str, Any] = {me: self.login, now: now_value, no: false_value}
         teams = {f"{prefix}t{i}": team for i, team in enumerate(sorted(self.teams))}
         params |= teams
-        window = (f"(exclusive_agent IS NOT NULL AND visibility = 'personal' "
-                  f"AND (exclusive_until IS NULL OR exclusive_until > :{now}))")
+        window = (
+            f"(exclusive_agent IS NOT NULL AND visibility = 'personal' "
+            f"AND (exclusive_until IS NULL OR exclusive_until > :{now}))"
+        )
         in_team = f"team IN ({', '.join(':' + name for name in teams)})" if teams else "1 = 0"
-        sql = (f"(owner = :{me} OR ({window} AND exclusive_agent = :{me}) "
-               f"OR (NOT {window} AND (confidential = :{no} OR {in_team})))")
+        sql = (
+            f"(owner = :{me} OR ({window} AND exclusive_agent = :{me}) "
+            f"OR (NOT {window} AND (confidential = :{no} OR {in_team})))"
+        )
         return sql, params
 
     def why_not(self, guard: Guard, now: datetime) -> str:
         """Who may read it, for a refusal (says nothing about its content)."""
         if guard.in_exclusive_window(now):
-            return "it is personal mail inside its exclusive window: only the addressed agent and supervisors can open it"
+            return (
+                "it is personal mail inside its exclusive window: only the addressed agent and supervisors can open it"
+            )
         team = f", team {guard.team}" if guard.team else ""
         return f"it is confidential: only its owner{team} and supervisors can open it"
 

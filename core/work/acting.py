@@ -7,9 +7,8 @@ In-process callers (tests, one-shot admin tools) leave it unset.
 
 from __future__ import annotations
 
-from typing import Any
-
 from contextvars import ContextVar
+from typing import Any
 
 ACTING_LOGIN: ContextVar[str | None] = ContextVar("comptoir_acting_login", default=None)
 

@@ -10,26 +10,24 @@ reachable here as `actions.<verb>`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
-from core.work.access import Guard, Reader
 from core.errors import ActionRefused, UnknownName
 from core.store.models import NO_DEADLINE, Conversation, ConversationTag, Message, id_of, rows_changed
-from routing.wording import counted, when
-from core.work.queries import get_conversation
-from core.store.search import index_message
 from core.store.rawsql import RawSql, column_when
+from core.store.search import index_message
+from core.work import drafts
+from core.work.access import Guard, Reader
 from core.work.alerting import PICK_UP_KINDS
 from core.work.journal import (
     JournalBatch,
     acknowledge_alerts,
     acknowledge_conversation_alerts,
-    mark_alerts_seen as _mark_seen,
     raise_alerts,
     record_change,
     record_event,
@@ -38,22 +36,45 @@ from core.work.journal import (
     settle_claimed,
     settle_on_claim,
 )
+from core.work.journal import (
+    mark_alerts_seen as _mark_seen,
+)
 from core.work.presence import heartbeat, set_presence, vacation_preview
+from core.work.queries import get_conversation
 from core.work.replies import reply, resend
-from core.work import drafts
 from core.work.undo_data import undo_data
-from core.work.views import ActionResult
 from core.work.verb_support import agent_name as _name
 from core.work.verb_support import conversation_label as _label
 from core.work.verb_support import refused as _refused
 from core.work.verb_support import require_agent as _require_agent
 from core.work.verb_support import unreadable as _unreadable
+from core.work.views import ActionResult
 from core.workspace.folder import Workspace
+from routing.wording import counted, when
 
 __all__ = [
-    "acknowledge", "assign", "claim", "dispose", "done", "external_alert", "heartbeat", "note", "pending_messages",
-    "release", "reopen", "reply", "resend", "set_confidential", "set_presence", "snooze", "take_back",
-    "acknowledge_conversation", "mark_alerts_seen", "vacation_preview", "set_tags", "dispose_pending",
+    "acknowledge",
+    "assign",
+    "claim",
+    "dispose",
+    "done",
+    "external_alert",
+    "heartbeat",
+    "note",
+    "pending_messages",
+    "release",
+    "reopen",
+    "reply",
+    "resend",
+    "set_confidential",
+    "set_presence",
+    "snooze",
+    "take_back",
+    "acknowledge_conversation",
+    "mark_alerts_seen",
+    "vacation_preview",
+    "set_tags",
+    "dispose_pending",
 ]
 
 MENTION = re.compile(r"(?<![\w.])@([a-z_][a-z0-9_.-]*)", re.IGNORECASE)
@@ -104,7 +125,11 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
         return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
     if conv.owner is not None:
         return _lost(ws, agent, conv, conv.owner)
-    if conv.visibility == "personal" and conv.exclusive_agent not in (None, agent) and not ws.config.is_supervisor(agent):
+    if (
+        conv.visibility == "personal"
+        and conv.exclusive_agent not in (None, agent)
+        and not ws.config.is_supervisor(agent)
+    ):
         until = when(conv.exclusive_until, None) if conv.exclusive_until else "later"
         return _refused(
             f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
@@ -117,8 +142,13 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
     journal = JournalBatch(ws, ws.db.is_sqlite)
     journal.changed([conversation_id])
     if conv.exclusive_agent and conv.exclusive_agent != agent:
-        journal.alert(now, "claimed", f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
-                      conversation_id, agents=[conv.exclusive_agent])
+        journal.alert(
+            now,
+            "claimed",
+            f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
+            conversation_id,
+            agents=[conv.exclusive_agent],
+        )
     with ws.db.raw(write=True) as raw:
         won = raw.run(
             "UPDATE conversation SET owner = :agent, updated_at = :now, "
@@ -136,8 +166,15 @@ def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Act
             if latest.state == "done":
                 return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
             return _lost(ws, agent, conv, latest.owner)
-        event_id = record_event_raw(raw, conversation_id, agent, "claim", f"{_name(ws, agent)} claimed it", now,
-                                    undo=undo_data({"owner": None}, {"owner": agent}))
+        event_id = record_event_raw(
+            raw,
+            conversation_id,
+            agent,
+            "claim",
+            f"{_name(ws, agent)} claimed it",
+            now,
+            undo=undo_data({"owner": None}, {"owner": agent}),
+        )
         if settle_on_claim(raw, conversation_id, agent, now):
             journal.changed([None], kind="alert")
         journal.flush(raw)
@@ -157,26 +194,49 @@ def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> A
         if conv.owner is None:
             return _refused(f"{_label(conv)} has no owner", conversation_id)
         if conv.owner != agent and not ws.config.is_supervisor(agent):
-            return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; only they or a supervisor can release it", conversation_id)
+            return _refused(
+                f"{_label(conv)} is {_name(ws, conv.owner)}'s; only they or a supervisor can release it",
+                conversation_id,
+            )
         previous = conv.owner
         # Read before the UPDATE: a bulk update also refreshes `conv` in the session.
         before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "visibility": conv.visibility}
         result = s.execute(
             update(Conversation)
             .where(col(Conversation.id) == conversation_id, col(Conversation.owner) == previous)
-            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now,
-                    next_step_at=now)
+            .values(
+                owner=None,
+                exclusive_agent=None,
+                visibility="team" if conv.team else "everyone",
+                updated_at=now,
+                next_step_at=now,
+            )
         )
         if rows_changed(result) != 1:
             return _refused(f"{_label(conv)} changed hands meanwhile; look again", conversation_id)
         visibility = "team" if conv.team else "everyone"
         event_id = record_event(
-            s, conversation_id, agent, "release", f"{_name(ws, agent)} released it to {conv.team or 'everyone'}", now,
-            undo=undo_data(before, {"owner": None, "visibility": visibility}))
+            s,
+            conversation_id,
+            agent,
+            "release",
+            f"{_name(ws, agent)} released it to {conv.team or 'everyone'}",
+            now,
+            undo=undo_data(before, {"owner": None, "visibility": visibility}),
+        )
         teams = [conv.team] if conv.team else []
         settle(s, conversation_id, now, agent=agent)
-        raise_alerts(s, ws, now, "released", f"{_name(ws, agent)} released {_label(conv)} to the team", conversation_id,
-                     teams=teams, agents=[previous] if previous != agent else [], exclude=[agent])
+        raise_alerts(
+            s,
+            ws,
+            now,
+            "released",
+            f"{_name(ws, agent)} released {_label(conv)} to the team",
+            conversation_id,
+            teams=teams,
+            agents=[previous] if previous != agent else [],
+            exclude=[agent],
+        )
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} released to {conv.team or 'everyone'}", conversation_id, undo=event_id)
 
@@ -202,8 +262,13 @@ def assign(
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
             return refused
         previous = conv.owner
-        before = {"owner": previous, "exclusive_agent": conv.exclusive_agent, "team": conv.team,
-                  "visibility": conv.visibility, "state": conv.state}
+        before = {
+            "owner": previous,
+            "exclusive_agent": conv.exclusive_agent,
+            "team": conv.team,
+            "visibility": conv.visibility,
+            "state": conv.state,
+        }
         if to_agent and previous == to_agent:
             return ActionResult(True, f"{_label(conv)} is already {_name(ws, to_agent)}'s", conversation_id, to_agent)
         values: dict[str, object] = {"updated_at": now, "next_step_at": now}
@@ -222,22 +287,42 @@ def assign(
             target = f"team {to_team}"
         result = s.execute(
             update(Conversation)
-            .where(col(Conversation.id) == conversation_id, col(Conversation.version) == conv.version,
-                   col(Conversation.owner).is_(None) if previous is None else col(Conversation.owner) == previous)
+            .where(
+                col(Conversation.id) == conversation_id,
+                col(Conversation.version) == conv.version,
+                col(Conversation.owner).is_(None) if previous is None else col(Conversation.owner) == previous,
+            )
             .values(**values)
         )
         if rows_changed(result) != 1:
             return _refused(f"{_label(conv)} changed meanwhile; look again", conversation_id)
-        took = f"{_name(ws, agent)} took it from {_name(ws, previous)} and " if previous and previous != agent else f"{_name(ws, agent)} "
+        took = (
+            f"{_name(ws, agent)} took it from {_name(ws, previous)} and "
+            if previous and previous != agent
+            else f"{_name(ws, agent)} "
+        )
         text = f"{took}handed it to {target}" if (to_team or to_agent != agent) else f"{took}took it"
         if note:
             text += f": {note}"
         after = {"owner": values.get("owner"), "team": values.get("team", before["team"])}
-        event_id = record_event(s, conversation_id, agent, "assign", text, now, to_agent=to_agent, to_team=to_team,
-                                previous=previous, note=note, undo=undo_data(before, after))
+        event_id = record_event(
+            s,
+            conversation_id,
+            agent,
+            "assign",
+            text,
+            now,
+            to_agent=to_agent,
+            to_team=to_team,
+            previous=previous,
+            note=note,
+            undo=undo_data(before, after),
+        )
         if note:
             _add_note(s, ws, conv, agent, note, now)
-        alert_text = f"{_name(ws, agent)}: {_label(conv)} " + ("is yours now" if to_agent else f"goes to team {to_team}")
+        alert_text = f"{_name(ws, agent)}: {_label(conv)} " + (
+            "is yours now" if to_agent else f"goes to team {to_team}"
+        )
         if note:
             alert_text += f" \u2014 {note}"
         # Whoever acts has dealt with it; handed to one agent, nobody else is asked to pick it up any more.
@@ -246,11 +331,27 @@ def assign(
             settle(s, conversation_id, now, others_than=to_agent, kinds=PICK_UP_KINDS)
         # The previous owner gets the "taken" alert below, not a second one as a member of the new team.
         losing = previous if previous and previous not in (agent, to_agent) else None
-        raise_alerts(s, ws, now, "assigned", alert_text, conversation_id,
-                     agents=[to_agent] if to_agent else [], teams=[to_team] if to_team else [],
-                     exclude=[agent, losing] if losing else [agent])
+        raise_alerts(
+            s,
+            ws,
+            now,
+            "assigned",
+            alert_text,
+            conversation_id,
+            agents=[to_agent] if to_agent else [],
+            teams=[to_team] if to_team else [],
+            exclude=[agent, losing] if losing else [agent],
+        )
         if losing:
-            raise_alerts(s, ws, now, "taken", f"{_name(ws, agent)} took {_label(conv)} from you", conversation_id, agents=[losing])
+            raise_alerts(
+                s,
+                ws,
+                now,
+                "taken",
+                f"{_name(ws, agent)} took {_label(conv)} from you",
+                conversation_id,
+                agents=[losing],
+            )
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} \u2192 {target}", conversation_id, to_agent, undo=event_id)
 
@@ -290,7 +391,9 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
             .values(disposition="no_action", disposition_reason=reason, disposed_by=agent, disposed_at=now)
         )
         if rows_changed(result) != 1:
-            return _refused(f"message {message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id)
+            return _refused(
+                f"message {message_id} was already worked out ({msg.disposition.replace('_', ' ')})", conv.id
+            )
         pending = max(conv.pending_count - 1, 0)
         values: dict[str, object] = {"pending_count": pending, "updated_at": now}
         if pending == 0 and conv.state == "open":
@@ -300,9 +403,16 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
         # Nothing left to work out: nobody needs an alert about it; else the agent has seen to their part.
         settle(s, id_of(conv), now, **({} if pending == 0 else {"agent": agent}))
         event_id = record_event(
-            s, conv.id, agent, "no_action", f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})",
-            now, message_id=message_id, reason=reason,
-            undo=undo_data(before, {"pending_count": pending}, message_id=message_id))
+            s,
+            conv.id,
+            agent,
+            "no_action",
+            f"{_name(ws, agent)}: no action needed for message {message_id} ({reason})",
+            now,
+            message_id=message_id,
+            reason=reason,
+            undo=undo_data(before, {"pending_count": pending}, message_id=message_id),
+        )
         record_change(s, [conv.id])
     return ActionResult(True, f"message {message_id}: no action needed", conv.id, undo=event_id)
 
@@ -310,9 +420,13 @@ def dispose(ws: Workspace, agent: str, message_id: int, reason: str, now: dateti
 def pending_messages(s: Session, conversation_id: int) -> list[Message]:
     return list(
         s.exec(
-            select(Message).where(
-                Message.conversation_id == conversation_id, Message.direction == "inbound", Message.disposition == "pending"
-            ).order_by(col(Message.id))
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "inbound",
+                Message.disposition == "pending",
+            )
+            .order_by(col(Message.id))
         )
     )
 
@@ -334,21 +448,50 @@ def done(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Acti
                 "Reply, or mark them 'no action needed' (n).",
                 conversation_id,
             )
-        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "owner": conv.owner}
+        before = {
+            "state": conv.state,
+            "deadline": conv.deadline,
+            "snoozed_until": conv.snoozed_until,
+            "owner": conv.owner,
+        }
         s.execute(
-            update(Conversation).where(col(Conversation.id) == conversation_id)
-            .values(state="done", deadline=NO_DEADLINE, snoozed_until=None, updated_at=now, owner=conv.owner or agent,
-                    next_step_at=None, **({"request_state": "done"} if conv.kind == "request"
-                                          and conv.request_state not in ("done", "declined") else {}))
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(
+                state="done",
+                deadline=NO_DEADLINE,
+                snoozed_until=None,
+                updated_at=now,
+                owner=conv.owner or agent,
+                next_step_at=None,
+                **(
+                    {"request_state": "done"}
+                    if conv.kind == "request" and conv.request_state not in ("done", "declined")
+                    else {}
+                ),
+            )
         )
         event_id = record_event(
-            s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now,
-            undo=undo_data(before, {"state": "done"}))
+            s,
+            conversation_id,
+            agent,
+            "done",
+            f"{_name(ws, agent)} closed it",
+            now,
+            undo=undo_data(before, {"state": "done"}),
+        )
         settle(s, conversation_id, now)
         if conv.kind == "request" and conv.request_of is not None:
-            record_event(s, conv.request_of, agent, "request_state",
-                         f"request #{conversation_id} to team {conv.team}: done", now, request=conversation_id,
-                         state="done")
+            record_event(
+                s,
+                conv.request_of,
+                agent,
+                "request_state",
+                f"request #{conversation_id} to team {conv.team}: done",
+                now,
+                request=conversation_id,
+                state="done",
+            )
             record_change(s, [conv.request_of])
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is done", conversation_id, undo=event_id)
@@ -363,12 +506,21 @@ def reopen(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Ac
             return ActionResult(True, f"{_label(conv)} is already open", conversation_id)
         before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until}
         s.execute(
-            update(Conversation).where(col(Conversation.id) == conversation_id)
-            .values(state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now)
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(
+                state="open", snoozed_until=None, updated_at=now, deadline=_open_deadline(conv, now), next_step_at=now
+            )
         )
         event_id = record_event(
-            s, conversation_id, agent, "reopen", f"{_name(ws, agent)} reopened it", now,
-            undo=undo_data(before, {"state": "open"}))
+            s,
+            conversation_id,
+            agent,
+            "reopen",
+            f"{_name(ws, agent)} reopened it",
+            now,
+            undo=undo_data(before, {"state": "open"}),
+        )
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)} is open again", conversation_id, undo=event_id)
 
@@ -391,17 +543,35 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
             return refused
         if conv.state == "done":
             return _refused(f"{_label(conv)} is done", conversation_id)
-        before = {"state": conv.state, "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "owner": conv.owner}
+        before = {
+            "state": conv.state,
+            "deadline": conv.deadline,
+            "snoozed_until": conv.snoozed_until,
+            "owner": conv.owner,
+        }
         s.execute(
-            update(Conversation).where(col(Conversation.id) == conversation_id)
-            .values(state="snoozed", snoozed_until=until, deadline=until, updated_at=now, owner=conv.owner or agent,
-                    next_step_at=until)
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(
+                state="snoozed",
+                snoozed_until=until,
+                deadline=until,
+                updated_at=now,
+                owner=conv.owner or agent,
+                next_step_at=until,
+            )
         )
         settle_claimed(s, conversation_id, agent, now)
         event_id = record_event(
-            s, conversation_id, agent, "snooze", f"{_name(ws, agent)} snoozed it until {when(until, None)}", now,
+            s,
+            conversation_id,
+            agent,
+            "snooze",
+            f"{_name(ws, agent)} snoozed it until {when(until, None)}",
+            now,
             until=until.isoformat(),
-            undo=undo_data(before, {"state": "snoozed", "snoozed_until": until}))
+            undo=undo_data(before, {"state": "snoozed", "snoozed_until": until}),
+        )
         record_change(s, [conversation_id])
     # Instants in texts are written by routing.wording.when; front ends show them in the reader's zone.
     return ActionResult(True, f"{_label(conv)} snoozed until {when(until, None)}", conversation_id, undo=event_id)
@@ -409,13 +579,23 @@ def snooze(ws: Workspace, agent: str, conversation_id: int, until: datetime, now
 
 def _add_note(s: Session, ws: Workspace, conv: Conversation, agent: str, text: str, now: datetime) -> Message:
     note = Message(
-        conversation_id=id_of(conv), direction="note", from_addr="", from_name=_name(ws, agent), subject="", text=text,
-        received_at=now, sent_at=now, disposition="none", author=agent,
+        conversation_id=id_of(conv),
+        direction="note",
+        from_addr="",
+        from_name=_name(ws, agent),
+        subject="",
+        text=text,
+        received_at=now,
+        sent_at=now,
+        disposition="none",
+        author=agent,
     )
     s.add(note)
     s.flush()
     index_message(s, id_of(note), id_of(conv), "", text, _name(ws, agent), "")
-    s.execute(update(Conversation).where(col(Conversation.id) == conv.id).values(message_count=Conversation.message_count + 1))
+    s.execute(
+        update(Conversation).where(col(Conversation.id) == conv.id).values(message_count=Conversation.message_count + 1)
+    )
     return note
 
 
@@ -439,16 +619,34 @@ def note(ws: Workspace, agent: str, conversation_id: int, text: str, now: dateti
         # Someone who may not read the conversation is told they were mentioned, not what the note says.
         guard = Guard.of(conv)
         readers = [m for m in mentioned if Reader.of(ws.config, m).may_read(guard, now)]
-        raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on {_label(conv)}: {text[:80]}", conversation_id,
-                     agents=readers, exclude=[agent])
-        raise_alerts(s, ws, now, "mention", f"{_name(ws, agent)} mentioned you on #{conversation_id}, which you cannot read; "
-                     "ask them or a supervisor", conversation_id, agents=[m for m in mentioned if m not in readers], exclude=[agent])
+        raise_alerts(
+            s,
+            ws,
+            now,
+            "mention",
+            f"{_name(ws, agent)} mentioned you on {_label(conv)}: {text[:80]}",
+            conversation_id,
+            agents=readers,
+            exclude=[agent],
+        )
+        raise_alerts(
+            s,
+            ws,
+            now,
+            "mention",
+            f"{_name(ws, agent)} mentioned you on #{conversation_id}, which you cannot read; ask them or a supervisor",
+            conversation_id,
+            agents=[m for m in mentioned if m not in readers],
+            exclude=[agent],
+        )
         record_change(s, [conversation_id])
     who = f" ({', '.join('@' + m for m in dict.fromkeys(mentioned))} alerted)" if mentioned else ""
     return ActionResult(True, f"note added to {_label(conv)}{who}", conversation_id)
 
 
-def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidential: bool, now: datetime) -> ActionResult:
+def set_confidential(
+    ws: Workspace, agent: str, conversation_id: int, confidential: bool, now: datetime
+) -> ActionResult:
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
@@ -456,16 +654,27 @@ def set_confidential(ws: Workspace, agent: str, conversation_id: int, confidenti
         if agent not in (conv.owner, conv.exclusive_agent) and not ws.config.is_supervisor(agent):
             return _refused("only the owner or a supervisor can change confidentiality", conversation_id)
         before = {"confidential": conv.confidential}
-        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(confidential=confidential, updated_at=now))
+        s.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(confidential=confidential, updated_at=now)
+        )
         event_id = record_event(
-            s, conversation_id, agent, "confidential",
-            f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}", now,
-            undo=undo_data(before, {"confidential": confidential}))
+            s,
+            conversation_id,
+            agent,
+            "confidential",
+            f"{_name(ws, agent)} marked it {'confidential' if confidential else 'not confidential'}",
+            now,
+            undo=undo_data(before, {"confidential": confidential}),
+        )
         record_change(s, [conversation_id])
-    return ActionResult(True, f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}",
-                        conversation_id, undo=event_id)
-
-
+    return ActionResult(
+        True,
+        f"#{conversation_id} is {'confidential' if confidential else 'no longer confidential'}",
+        conversation_id,
+        undo=event_id,
+    )
 
 
 # -- alerts ---------------------------------------------------------------------------------------
@@ -487,8 +696,13 @@ def mark_alerts_seen(ws: Workspace, agent: str, alert_ids: Sequence[int], up_to:
 
 
 def external_alert(
-    ws: Workspace, text: str, now: datetime, to_agent: str | None = None, to_team: str | None = None,
-    source: str = "cli", conversation_id: int | None = None,
+    ws: Workspace,
+    text: str,
+    now: datetime,
+    to_agent: str | None = None,
+    to_team: str | None = None,
+    source: str = "cli",
+    conversation_id: int | None = None,
 ) -> list[str]:
     """An alert raised by another tool (`comptoir alert`)."""
     if bool(to_agent) == bool(to_team):
@@ -500,17 +714,25 @@ def external_alert(
     if not text.strip():
         raise ActionRefused("the alert text is empty")
     with ws.db.write() as s:
-        got = raise_alerts(s, ws, now, "external", text.strip(), conversation_id,
-                           agents=[to_agent] if to_agent else [], teams=[to_team] if to_team else [], source=source)
+        got = raise_alerts(
+            s,
+            ws,
+            now,
+            "external",
+            text.strip(),
+            conversation_id,
+            agents=[to_agent] if to_agent else [],
+            teams=[to_team] if to_team else [],
+            source=source,
+        )
         record_event(s, conversation_id, source, "alert", f"alert from {source}: {text.strip()[:100]}", now, to=got)
     return got
 
 
-
-
 # -- tags -------------------------------------------------------------------------------------
-def set_tags(ws: Workspace, agent: str, conversation_id: int, add: Sequence[str], remove: Sequence[str],
-             now: datetime) -> ActionResult:
+def set_tags(
+    ws: Workspace, agent: str, conversation_id: int, add: Sequence[str], remove: Sequence[str], now: datetime
+) -> ActionResult:
     """Put shared tags on a conversation and take others off, in one transaction recorded in its history."""
     add, remove = tuple(dict.fromkeys(add)), tuple(dict.fromkeys(remove))
     if not add and not remove:
@@ -531,21 +753,36 @@ def set_tags(ws: Workspace, agent: str, conversation_id: int, add: Sequence[str]
         if not added and not removed:
             return ActionResult(True, f"{_label(conv)} has those tags already", conversation_id)
         if added:
-            s.execute(insert(ConversationTag.__table__), [  # type: ignore[attr-defined] # SQLModel adds __table__ to table models at class creation; its typing omits it
-                {"conversation_id": conversation_id, "tag": name, "added_by": agent, "added_at": now} for name in added])
+            s.execute(
+                insert(ConversationTag.__table__),  # type: ignore[attr-defined] # SQLModel adds __table__ at class creation; its typing omits it
+                [
+                    {"conversation_id": conversation_id, "tag": name, "added_by": agent, "added_at": now}
+                    for name in added
+                ],
+            )
         if removed:
-            s.execute(delete(ConversationTag).where(col(ConversationTag.conversation_id) == conversation_id,
-                                                    col(ConversationTag.tag).in_(removed)))
+            s.execute(
+                delete(ConversationTag).where(
+                    col(ConversationTag.conversation_id) == conversation_id, col(ConversationTag.tag).in_(removed)
+                )
+            )
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(updated_at=now))
-        said = "; ".join(part for part in (
-            f"added {', '.join(added)}" if added else "", f"removed {', '.join(removed)}" if removed else "") if part)
+        said = "; ".join(
+            part
+            for part in (
+                f"added {', '.join(added)}" if added else "",
+                f"removed {', '.join(removed)}" if removed else "",
+            )
+            if part
+        )
         record_event(s, conversation_id, agent, "tag", f"{_name(ws, agent)} {said}", now, added=added, removed=removed)
         record_change(s, [conversation_id])
     return ActionResult(True, f"{_label(conv)}: tags {said}", conversation_id)
 
 
-def dispose_pending(ws: Workspace, agent: str, conversation_id: int, reason: str, now: datetime,
-                    close: bool = False) -> ActionResult:
+def dispose_pending(
+    ws: Workspace, agent: str, conversation_id: int, reason: str, now: datetime, close: bool = False
+) -> ActionResult:
     """Every pending inbound message of a conversation 'no action needed' with one reason, and with `close`
     the conversation done too: one transaction per conversation, so a bulk disposal fails one by one."""
     reason = reason.strip()
@@ -573,8 +810,16 @@ def dispose_pending(ws: Workspace, agent: str, conversation_id: int, reason: str
             values.update(state="done", deadline=NO_DEADLINE, snoozed_until=None, owner=conv.owner or agent)
         s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(**values))
         said = f"no action needed for {counted(len(pending), 'message')} ({reason})"
-        record_event(s, conversation_id, agent, "no_action", f"{_name(ws, agent)}: {said}", now,
-                     message_ids=[m.id for m in pending], reason=reason)
+        record_event(
+            s,
+            conversation_id,
+            agent,
+            "no_action",
+            f"{_name(ws, agent)}: {said}",
+            now,
+            message_ids=[m.id for m in pending],
+            reason=reason,
+        )
         if close:
             record_event(s, conversation_id, agent, "done", f"{_name(ws, agent)} closed it", now)
         # Nothing left to work out: nobody needs an alert about it any more.

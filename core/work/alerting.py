@@ -46,6 +46,7 @@ DIGEST_KINDS = ("overdue",)
 conversation. Raised again only once its agent acknowledged it and DIGEST_QUIET has passed since."""
 DIGEST_QUIET = timedelta(hours=1)
 
+
 def alert_recipients(
     ws: Workspace, agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = ()
 ) -> dict[str, str | None]:
@@ -61,8 +62,18 @@ def alert_recipients(
     return {agent: team for agent, team in recipients.items() if agent in known and agent not in excluded}
 
 
-def alerts_for(ws: Workspace, kind: str, text: str, conversation_id: int | None, agents: Iterable[str] = (),
-               teams: Iterable[str] = (), exclude: Iterable[str] = (), source: str = "comptoir") -> list[NewAlert]:
+def alerts_for(
+    ws: Workspace,
+    kind: str,
+    text: str,
+    conversation_id: int | None,
+    agents: Iterable[str] = (),
+    teams: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    source: str = "comptoir",
+) -> list[NewAlert]:
     """The alerts one event raises: every member of `teams` and every one of `agents`, but `exclude`."""
-    return [NewAlert(agent, kind, text, conversation_id, team, source)
-            for agent, team in alert_recipients(ws, agents, teams, exclude).items()]
+    return [
+        NewAlert(agent, kind, text, conversation_id, team, source)
+        for agent, team in alert_recipients(ws, agents, teams, exclude).items()
+    ]

@@ -29,25 +29,29 @@ def default_address(ws: Workspace) -> str:
     for team in ws.config.teams:
         if team.addresses:
             return team.addresses[0].lower()
-    raise BadInput("no team address to receive the message: add an account or team addresses to comptoir.toml, "
-                   "or give --to ADDRESS")
+    raise BadInput(
+        "no team address to receive the message: add an account or team addresses to comptoir.toml, "
+        "or give --to ADDRESS"
+    )
 
 
-def ingest_channel(ws: Workspace, agent: str, channel: str, data: bytes, now: datetime,
-                   to_address: str | None = None) -> ActionResult:
+def ingest_channel(
+    ws: Workspace, agent: str, channel: str, data: bytes, now: datetime, to_address: str | None = None
+) -> ActionResult:
     """Store one channel message as if mailed to `to_address` (a team or client address; default: the first
     account's); returns the conversation it joined or started."""
     if not may_ingest(ws, agent):
-        raise ActionRefused(f"{agent} may not hand in channel messages: `comptoir ingest` is for the workspace's "
-                            "service account (a web form handler runs as it) and supervisors")
+        raise ActionRefused(
+            f"{agent} may not hand in channel messages: `comptoir ingest` is for the workspace's "
+            "service account (a web form handler runs as it) and supervisors"
+        )
     check_channel(channel)
     to = (to_address or "").strip().lower() or default_address(ws)
     if to not in our_addresses(ws):
         known = ", ".join(sorted(our_addresses(ws))) or "none configured"
         raise BadInput(f"--to {to}: not one of the workspace's addresses ({known})")
     raw, url = message_from_input(data, channel, to, now)
-    report = ingest_batch(ws, [IncomingMail(raw=raw, delivered_to=to, internaldate=now, channel=channel, url=url)],
-                          now)
+    report = ingest_batch(ws, [IncomingMail(raw=raw, delivered_to=to, internaldate=now, channel=channel, url=url)], now)
     if report.merged or not report.conversation_ids:
         cid = report.conversation_ids[0] if report.conversation_ids else None
         return ActionResult(True, "this message was stored already" + (f" (#{cid})" if cid else ""), cid)

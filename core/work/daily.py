@@ -70,8 +70,9 @@ def record_day_end_load(ws: Workspace, now: datetime) -> str | None:
     with ws.db.write() as s:
         if s.execute(text("SELECT 1 FROM meta WHERE key = :k"), {"k": key}).first() is not None:
             return None
-        rows = s.execute(text("SELECT owner, COUNT(*) FROM conversation WHERE state != 'done' "
-                              "AND owner IS NOT NULL GROUP BY owner")).all()
+        rows = s.execute(
+            text("SELECT owner, COUNT(*) FROM conversation WHERE state != 'done' AND owner IS NOT NULL GROUP BY owner")
+        ).all()
         load = {str(owner): int(count) for owner, count in rows}
         for agent in ws.config.agents:
             load.setdefault(agent.login, 0)
@@ -82,12 +83,14 @@ def record_day_end_load(ws: Workspace, now: datetime) -> str | None:
 
 def day_end_loads(raw: RawSql, first: date, last: date) -> dict[str, dict[str, int]]:
     """{day: {agent: open owned}} for the recorded days from `first` to `last`."""
-    rows = raw.all("SELECT key, value FROM meta WHERE key >= :a AND key <= :b",
-                   {"a": LOAD_KEY + first.isoformat(), "b": LOAD_KEY + last.isoformat()})
+    rows = raw.all(
+        "SELECT key, value FROM meta WHERE key >= :a AND key <= :b",
+        {"a": LOAD_KEY + first.isoformat(), "b": LOAD_KEY + last.isoformat()},
+    )
     out: dict[str, dict[str, int]] = {}
     for key, value in rows:
         try:
-            out[key[len(LOAD_KEY):]] = {str(a): int(n) for a, n in json.loads(value)["load"].items()}
+            out[key[len(LOAD_KEY) :]] = {str(a): int(n) for a, n in json.loads(value)["load"].items()}
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # a damaged record reads as a missing day, never as a wrong figure
     return out
@@ -122,8 +125,18 @@ def send_summary_if_due(ws: Workspace, team: TeamConfig, now: datetime) -> str |
         if not _claim(s, key, now.isoformat()):
             return None
         if "webhook" in team.daily_summary and team.webhook:
-            enqueue(s, team.webhook, message, {"kind": "daily_summary", "team": team.name,
-                                               "day": yesterday.isoformat(), "figures": summary_figures(view)}, now)
+            enqueue(
+                s,
+                team.webhook,
+                message,
+                {
+                    "kind": "daily_summary",
+                    "team": team.name,
+                    "day": yesterday.isoformat(),
+                    "figures": summary_figures(view),
+                },
+                now,
+            )
         if "supervisors" in team.daily_summary:
             supervisors = [a.login for a in ws.config.agents if a.role == "supervisor"]
             raise_alerts(s, ws, now, "daily_summary", message, agents=supervisors)
@@ -134,7 +147,8 @@ def summary_figures(view: ReportView) -> dict[str, Any]:
     """The summary's numbers as plain JSON, for a chat bot or a script."""
     total = view.total
     return {
-        "messages_in": total.messages_in, "replies_out": total.replies_out,
+        "messages_in": total.messages_in,
+        "replies_out": total.replies_out,
         "first_response_median_seconds": total.first_response.median,
         "first_response_p90_seconds": total.first_response.p90,
         "within_promise": [view.within_promise.met, view.within_promise.total],
@@ -149,8 +163,10 @@ def summary_text(team: TeamConfig, day: date, view: ReportView) -> str:
     total = view.total
     parts = [f"{total.messages_in} messages in, {total.replies_out} replies out"]
     if total.first_response.count:
-        parts.append(f"first response median {format_seconds(total.first_response.median)}"
-                     f" (p90 {format_seconds(total.first_response.p90)})")
+        parts.append(
+            f"first response median {format_seconds(total.first_response.median)}"
+            f" (p90 {format_seconds(total.first_response.p90)})"
+        )
     share = view.within_promise
     if share.total:
         parts.append(f"{round(100 * share.met / share.total)}% answered within the promised window")

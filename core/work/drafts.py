@@ -29,8 +29,16 @@ def _check(kind: str, body: str) -> None:
         raise ActionRefused(f"the draft is {len(body)} characters, more than {MAX_DRAFT}: it was not saved")
 
 
-def save(ws: Workspace, agent: str, conversation_id: int, kind: str, body: str, to: Sequence[str],
-         cc: Sequence[str], now: datetime) -> None:
+def save(
+    ws: Workspace,
+    agent: str,
+    conversation_id: int,
+    kind: str,
+    body: str,
+    to: Sequence[str],
+    cc: Sequence[str],
+    now: datetime,
+) -> None:
     """Store (or replace) the draft; an empty one is removed."""
     _check(kind, body)
     from core.work.verb_support import unreadable as _unreadable
@@ -42,20 +50,33 @@ def save(ws: Workspace, agent: str, conversation_id: int, kind: str, body: str, 
         write(s, agent, conversation_id, kind, body, to, cc, now)
 
 
-def write(s: Session, agent: str, conversation_id: int, kind: str, body: str, to: Sequence[str],
-          cc: Sequence[str], now: datetime) -> None:
+def write(
+    s: Session,
+    agent: str,
+    conversation_id: int,
+    kind: str,
+    body: str,
+    to: Sequence[str],
+    cc: Sequence[str],
+    now: datetime,
+) -> None:
     """Inside an action's transaction (a cancelled reply writes its text back this way)."""
     if not body.strip():
         remove(s, agent, conversation_id, kind)
         return
-    draft = s.get(Draft, (agent, conversation_id, kind)) or Draft(agent=agent, conversation_id=conversation_id, kind=kind)
+    draft = s.get(Draft, (agent, conversation_id, kind)) or Draft(
+        agent=agent, conversation_id=conversation_id, kind=kind
+    )
     draft.body, draft.to_addrs, draft.cc_addrs, draft.updated_at = body, list(to), list(cc), now
     s.add(draft)
 
 
 def remove(s: Session, agent: str, conversation_id: int, kind: str) -> None:
-    s.execute(delete(Draft).where(col(Draft.agent) == agent, col(Draft.conversation_id) == conversation_id,
-                                  col(Draft.kind) == kind))
+    s.execute(
+        delete(Draft).where(
+            col(Draft.agent) == agent, col(Draft.conversation_id) == conversation_id, col(Draft.kind) == kind
+        )
+    )
 
 
 def discard(ws: Workspace, agent: str, conversation_id: int, kind: str) -> None:

@@ -39,9 +39,11 @@ def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str
             continue
         names = header or list(columns)
         if len(cleaned) > len(names):
-            raise ComptoirError(f"{path}, line {number}: {len(cleaned)} fields, expected at most {len(names)} "
-                                f"({', '.join(names)}); nothing was imported")
-        rows.append((number, dict(zip(names, cleaned))))
+            raise ComptoirError(
+                f"{path}, line {number}: {len(cleaned)} fields, expected at most {len(names)} "
+                f"({', '.join(names)}); nothing was imported"
+            )
+        rows.append((number, dict(zip(names, cleaned, strict=False))))
     return rows
 
 
@@ -79,17 +81,23 @@ def import_ratings(ws: Workspace, path: Path) -> int:
         address = _address(path, number, row.get("address"))
         agent = (row.get("agent") or "").strip()
         if agent not in logins:
-            raise ComptoirError(f"{path}, line {number}: {agent!r} is not an agent of this workspace; nothing was imported")
+            raise ComptoirError(
+                f"{path}, line {number}: {agent!r} is not an agent of this workspace; nothing was imported"
+            )
         try:
             score = int(row.get("score") or "")
         except ValueError:
-            raise ComptoirError(f"{path}, line {number}: score {row.get('score')!r} is not a whole number 1-5; nothing was imported") from None
+            raise ComptoirError(
+                f"{path}, line {number}: score {row.get('score')!r} is not a whole number 1-5; nothing was imported"
+            ) from None
         if not 1 <= score <= 5:
             raise ComptoirError(f"{path}, line {number}: score {score} is outside 1-5; nothing was imported")
         try:
             rated_on = date.fromisoformat((row.get("date") or "")[:10])
         except ValueError:
-            raise ComptoirError(f"{path}, line {number}: date {row.get('date')!r} is not YYYY-MM-DD; nothing was imported") from None
+            raise ComptoirError(
+                f"{path}, line {number}: date {row.get('date')!r} is not YYYY-MM-DD; nothing was imported"
+            ) from None
         parsed.append((address, agent, score, rated_on))
     now = ws.clock.now()
     with ws.db.write() as s:

@@ -37,8 +37,10 @@ if TYPE_CHECKING:
 
     from core.workspace.folder import Workspace
 
-EVENT_INSERT_SQL = ("INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
-                    "VALUES (:c, NULL, :actor, :at, :kind, :details)")
+EVENT_INSERT_SQL = (
+    "INSERT INTO event (conversation_id, message_id, actor, at, kind, details) "
+    "VALUES (:c, NULL, :actor, :at, :kind, :details)"
+)
 CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
 NOTIFY_SQL = "SELECT pg_notify(:ch, :p)"
 log = logging.getLogger("comptoir.journal")
@@ -71,15 +73,31 @@ class JournalBatch:
             value = self._whens[moment] = column_when(moment, self.sqlite)
             return value
 
-    def event(self, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime,
-              **details: object) -> None:
+    def event(
+        self, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime, **details: object
+    ) -> None:
         """One audit event: who (`actor`) did what (`kind`, `text`), with the details reports read."""
-        self.events.append({"c": conversation_id, "actor": actor, "at": self.when(now), "kind": kind,
-                            "details": json.dumps({"text": text, **details, **self._login})})
+        self.events.append(
+            {
+                "c": conversation_id,
+                "actor": actor,
+                "at": self.when(now),
+                "kind": kind,
+                "details": json.dumps({"text": text, **details, **self._login}),
+            }
+        )
 
-    def alert(self, now: datetime, kind: str, text: str, conversation_id: int | None = None,
-              agents: Iterable[str] = (), teams: Iterable[str] = (), exclude: Iterable[str] = (),
-              source: str = "comptoir") -> list[str]:
+    def alert(
+        self,
+        now: datetime,
+        kind: str,
+        text: str,
+        conversation_id: int | None = None,
+        agents: Iterable[str] = (),
+        teams: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        source: str = "comptoir",
+    ) -> list[str]:
         """Alert every concerned agent (team alerts go to every member), one alert per agent and
         conversation (core.work.alerting); returns who gets one."""
         assert self.ws is not None, "alerts need the workspace's agents and teams"
@@ -131,11 +149,20 @@ def _write_one(s: Session, ws: Workspace | None, fill: Callable[[JournalBatch], 
     return result
 
 
-def record_event_raw(sql: RawSql, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime,
-                     **details: object) -> int:
+def record_event_raw(
+    sql: RawSql, conversation_id: int | None, actor: str, kind: str, text: str, now: datetime, **details: object
+) -> int:
     """One audit event in `sql`'s transaction; returns its id (what `undo` takes, when details carry "undo")."""
-    return sql.insert(EVENT_INSERT_SQL, {"c": conversation_id, "actor": actor, "at": sql.when(now), "kind": kind,
-                                         "details": json.dumps({"text": text, **details, **acting_login_details()})})
+    return sql.insert(
+        EVENT_INSERT_SQL,
+        {
+            "c": conversation_id,
+            "actor": actor,
+            "at": sql.when(now),
+            "kind": kind,
+            "details": json.dumps({"text": text, **details, **acting_login_details()}),
+        },
+    )
 
 
 def record_event(
@@ -177,7 +204,7 @@ def alert_supervisors(ws: Workspace, kind: str, text: str) -> bool:
         with ws.db.write() as s:
             raise_alerts(s, ws, ws.clock.now(), kind, text, agents=supervisors)
         return True
-    except Exception:  # noqa: BLE001 - the database may be what fails; the log has it
+    except Exception:
         log.warning("could not alert the supervisors (%s)", kind, exc_info=True)
         return False
 
@@ -210,20 +237,29 @@ def prune_changes(s: Session, before: datetime) -> int:
 
 
 # -- alerts: one per conversation and person, raised again in place (the rule: core.work.alerting) ----------
-_UPSERT = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
-           "VALUES (:a, :tm, :k, :x, :c, :src, :t, NULL, NULL) "
-           "ON CONFLICT (conversation_id, agent) DO UPDATE SET team = excluded.team, kind = excluded.kind, "
-           "text = excluded.text, source = excluded.source, created_at = excluded.created_at, "
-           "acknowledged_at = NULL, seen_at = NULL")
-_INSERT = ("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
-           "VALUES (:a, :tm, :k, :x, NULL, :src, :t, NULL, NULL)")
+_UPSERT = (
+    "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
+    "VALUES (:a, :tm, :k, :x, :c, :src, :t, NULL, NULL) "
+    "ON CONFLICT (conversation_id, agent) DO UPDATE SET team = excluded.team, kind = excluded.kind, "
+    "text = excluded.text, source = excluded.source, created_at = excluded.created_at, "
+    "acknowledged_at = NULL, seen_at = NULL"
+)
+_INSERT = (
+    "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at, seen_at) "
+    "VALUES (:a, :tm, :k, :x, NULL, :src, :t, NULL, NULL)"
+)
 _DIGEST_KEY = "agent = :a AND kind = :k AND conversation_id IS NULL AND COALESCE(team, '') = COALESCE(:tm, '')"
-_DIGEST_REFRESH = (f"UPDATE alert SET text = :x WHERE {_DIGEST_KEY} "
-                   "AND (acknowledged_at IS NULL OR acknowledged_at > :quiet)")
-_DIGEST_RAISE = (f"UPDATE alert SET text = :x, source = :src, created_at = :t, acknowledged_at = NULL, seen_at = NULL "
-                 f"WHERE {_DIGEST_KEY}")
-_RAISE_SINGLE = ("UPDATE alert SET text = :x, source = :src, created_at = :t, seen_at = NULL "
-                 "WHERE agent = :a AND kind = :k AND conversation_id IS NULL AND acknowledged_at IS NULL")
+_DIGEST_REFRESH = (
+    f"UPDATE alert SET text = :x WHERE {_DIGEST_KEY} AND (acknowledged_at IS NULL OR acknowledged_at > :quiet)"
+)
+_DIGEST_RAISE = (
+    f"UPDATE alert SET text = :x, source = :src, created_at = :t, acknowledged_at = NULL, seen_at = NULL "
+    f"WHERE {_DIGEST_KEY}"
+)
+_RAISE_SINGLE = (
+    "UPDATE alert SET text = :x, source = :src, created_at = :t, seen_at = NULL "
+    "WHERE agent = :a AND kind = :k AND conversation_id IS NULL AND acknowledged_at IS NULL"
+)
 
 
 def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
@@ -237,8 +273,15 @@ def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
     digest: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     loose: list[dict[str, Any]] = []
     for alert in alerts:
-        row = {"a": alert.agent, "tm": alert.team, "k": alert.kind, "x": alert.text, "c": alert.conversation_id,
-               "src": alert.source, "t": at}
+        row = {
+            "a": alert.agent,
+            "tm": alert.team,
+            "k": alert.kind,
+            "x": alert.text,
+            "c": alert.conversation_id,
+            "src": alert.source,
+            "t": at,
+        }
         if alert.conversation_id is not None:
             about[(alert.conversation_id, alert.agent)] = row
         elif alert.kind in SINGLE_KINDS:
@@ -266,8 +309,15 @@ def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
     return raised + len(loose)
 
 
-def settle_alerts(sql: RawSql, conversation_id: int, now: datetime, *, agent: str | None = None,
-                  others_than: str | None = None, kinds: Sequence[str] | None = None) -> int:
+def settle_alerts(
+    sql: RawSql,
+    conversation_id: int,
+    now: datetime,
+    *,
+    agent: str | None = None,
+    others_than: str | None = None,
+    kinds: Sequence[str] | None = None,
+) -> int:
     """Acknowledge alerts about a conversation nobody needs any more; returns how many.
 
     `agent`: only that agent's; `others_than`: everyone's but that agent's; `kinds`: only those kinds
@@ -294,10 +344,14 @@ def settle_on_claim(sql: RawSql, conversation_id: int, agent: str, now: datetime
     others' calls to pick it up (one statement: this runs on the claim's hot path)."""
     kept = ", ".join(f"'{k}'" for k in KEPT_KINDS)
     pick_up = ", ".join(f"'{k}'" for k in PICK_UP_KINDS)
-    return sql.run(
-        "UPDATE alert SET acknowledged_at = :t WHERE conversation_id = :c AND acknowledged_at IS NULL AND "
-        f"((agent = :me AND kind NOT IN ({kept})) OR (agent != :me AND kind IN ({pick_up})))",
-        {"t": sql.when(now), "c": conversation_id, "me": agent}).rowcount or 0
+    return (
+        sql.run(
+            "UPDATE alert SET acknowledged_at = :t WHERE conversation_id = :c AND acknowledged_at IS NULL AND "
+            f"((agent = :me AND kind NOT IN ({kept})) OR (agent != :me AND kind IN ({pick_up})))",
+            {"t": sql.when(now), "c": conversation_id, "me": agent},
+        ).rowcount
+        or 0
+    )
 
 
 def settle(s: Session, conversation_id: int, now: datetime, **which: Any) -> int:
@@ -319,8 +373,14 @@ def settle_claimed(s: Session, conversation_id: int, agent: str, now: datetime) 
 def acknowledge_conversation_alerts(s: Session, agent: str, conversation_id: int, now: datetime) -> int:
     """The agent opened the conversation: every open alert of theirs about it is acknowledged."""
     sql = RawSql(s)
-    count = sql.run("UPDATE alert SET acknowledged_at = :t WHERE agent = :a AND conversation_id = :c "
-                    "AND acknowledged_at IS NULL", {"t": sql.when(now), "a": agent, "c": conversation_id}).rowcount or 0
+    count = (
+        sql.run(
+            "UPDATE alert SET acknowledged_at = :t WHERE agent = :a AND conversation_id = :c "
+            "AND acknowledged_at IS NULL",
+            {"t": sql.when(now), "a": agent, "c": conversation_id},
+        ).rowcount
+        or 0
+    )
     if count:
         record_change(s, [None], kind="alert")
     return count
@@ -334,29 +394,38 @@ def mark_alerts_seen(s: Session, agent: str, alert_ids: Sequence[int], up_to: da
     sql = RawSql(s)
     count = 0
     for chunk in range(0, len(alert_ids), 500):
-        ids = list(alert_ids[chunk:chunk + 500])
+        ids = list(alert_ids[chunk : chunk + 500])
         names = {f"i{n}": v for n, v in enumerate(ids)}
-        count += sql.run(
-            f"UPDATE alert SET seen_at = :t WHERE agent = :a AND id IN ({', '.join(':' + k for k in names)}) "
-            "AND seen_at IS NULL AND created_at <= :up", {"t": sql.when(now), "a": agent, "up": sql.when(up_to), **names},
-        ).rowcount or 0
+        count += (
+            sql.run(
+                f"UPDATE alert SET seen_at = :t WHERE agent = :a AND id IN ({', '.join(':' + k for k in names)}) "
+                "AND seen_at IS NULL AND created_at <= :up",
+                {"t": sql.when(now), "a": agent, "up": sql.when(up_to), **names},
+            ).rowcount
+            or 0
+        )
     if count:
         record_change(s, [None], kind="alert")
     return count
 
 
-def acknowledge_alerts_raised_at(s: Session, conversation_ids: Sequence[int], at: datetime, kinds: Sequence[str],
-                                 now: datetime) -> int:
+def acknowledge_alerts_raised_at(
+    s: Session, conversation_ids: Sequence[int], at: datetime, kinds: Sequence[str], now: datetime
+) -> int:
     """Acknowledge the open alerts of these kinds an action raised at `at` about these conversations (its undo)."""
     if not conversation_ids or not kinds:
         return 0
     sql = RawSql(s)
     ids = {f"c{n}": cid for n, cid in enumerate(conversation_ids)}
     names = {f"k{n}": kind for n, kind in enumerate(kinds)}
-    count = sql.run(
-        f"UPDATE alert SET acknowledged_at = :t WHERE conversation_id IN ({', '.join(':' + k for k in ids)}) "
-        f"AND created_at = :at AND acknowledged_at IS NULL AND kind IN ({', '.join(':' + k for k in names)})",
-        {"t": sql.when(now), "at": sql.when(at), **ids, **names}).rowcount or 0
+    count = (
+        sql.run(
+            f"UPDATE alert SET acknowledged_at = :t WHERE conversation_id IN ({', '.join(':' + k for k in ids)}) "
+            f"AND created_at = :at AND acknowledged_at IS NULL AND kind IN ({', '.join(':' + k for k in names)})",
+            {"t": sql.when(now), "at": sql.when(at), **ids, **names},
+        ).rowcount
+        or 0
+    )
     if count:
         record_change(s, [None], kind="alert")
     return count
@@ -368,7 +437,8 @@ def move_events(s: Session, event_ids: Sequence[int], conversation_id: int) -> N
         return
     sql = RawSql(s)
     for start in range(0, len(event_ids), 500):
-        chunk = {f"e{n}": v for n, v in enumerate(event_ids[start:start + 500])}
-        sql.run(f"UPDATE event SET conversation_id = :c WHERE id IN ({', '.join(':' + k for k in chunk)})",
-                {"c": conversation_id, **chunk})
-
+        chunk = {f"e{n}": v for n, v in enumerate(event_ids[start : start + 500])}
+        sql.run(
+            f"UPDATE event SET conversation_id = :c WHERE id IN ({', '.join(':' + k for k in chunk)})",
+            {"c": conversation_id, **chunk},
+        )

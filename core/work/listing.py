@@ -6,15 +6,14 @@ importing SQLAlchemy or the models (0.6 s of start-up); the same SQL serves SQLi
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from core.work.access import Guard, Reader, hidden_subject
 from core.errors import ActionRefused
 from core.instants import NO_DEADLINE
 from core.store.rawsql import RawSql
+from core.work.access import Guard, Reader, hidden_subject
 from core.work.search_filter import parse_for, search_where
 from core.work.views import AgentView, AlertView, ConversationRow, QueueInfo
 from core.workspace.folder import Workspace
@@ -24,9 +23,25 @@ AUTOMATED_NO_TEAM = "automated:"
 """The automated lane of mail no team owns (supervisors see it)."""
 
 ROW_FIELDS = (
-    "id", "subject", "customer_name", "customer_address", "team", "owner", "exclusive_agent", "state", "visibility",
-    "priority", "confidential", "automated", "deadline", "pending_count", "message_count", "last_message_at",
-    "shared_reply", "version", "exclusive_until",
+    "id",
+    "subject",
+    "customer_name",
+    "customer_address",
+    "team",
+    "owner",
+    "exclusive_agent",
+    "state",
+    "visibility",
+    "priority",
+    "confidential",
+    "automated",
+    "deadline",
+    "pending_count",
+    "message_count",
+    "last_message_at",
+    "shared_reply",
+    "version",
+    "exclusive_until",
 )
 """The conversation columns a list row shows (and `core.work.access` looks at), in the order `_row` unpacks them."""
 ROW_COLUMNS = ", ".join(ROW_FIELDS)
@@ -38,22 +53,30 @@ def queue_where(ws: Workspace, agent: str, queue: str, prefix: str = "q") -> tup
     if queue == "mine":
         return f"(owner = :{prefix}me AND state = 'open')", me
     if queue == "exclusive":
-        return (f"(exclusive_agent = :{prefix}me AND visibility = 'personal' AND state = 'open' "
-                "AND owner IS NULL)"), me
+        return (f"(exclusive_agent = :{prefix}me AND visibility = 'personal' AND state = 'open' AND owner IS NULL)"), me
     # Automated mail has its own low lane per team: it never shows in the team's queue or in everyone's.
     if queue.startswith("team:"):
-        return (f"(team = :{prefix}team AND state = 'open' AND visibility IN ('team', 'everyone') "
-                f"AND NOT (automated = :{prefix}yes AND owner IS NULL))",
-                {f"{prefix}team": queue.removeprefix("team:"), f"{prefix}yes": True})
+        return (
+            f"(team = :{prefix}team AND state = 'open' AND visibility IN ('team', 'everyone') "
+            f"AND NOT (automated = :{prefix}yes AND owner IS NULL))",
+            {f"{prefix}team": queue.removeprefix("team:"), f"{prefix}yes": True},
+        )
     if queue == AUTOMATED_NO_TEAM:
-        return (f"(team IS NULL AND automated = :{prefix}yes AND state = 'open' AND owner IS NULL "
-                "AND visibility IN ('team', 'everyone'))", {f"{prefix}yes": True})
+        return (
+            f"(team IS NULL AND automated = :{prefix}yes AND state = 'open' AND owner IS NULL "
+            "AND visibility IN ('team', 'everyone'))",
+            {f"{prefix}yes": True},
+        )
     if queue.startswith("automated:"):
-        return (f"(team = :{prefix}team AND automated = :{prefix}yes AND state = 'open' AND owner IS NULL "
-                "AND visibility IN ('team', 'everyone'))",
-                {f"{prefix}team": queue.removeprefix("automated:"), f"{prefix}yes": True})
+        return (
+            f"(team = :{prefix}team AND automated = :{prefix}yes AND state = 'open' AND owner IS NULL "
+            "AND visibility IN ('team', 'everyone'))",
+            {f"{prefix}team": queue.removeprefix("automated:"), f"{prefix}yes": True},
+        )
     if queue == "everyone":
-        return f"(visibility = 'everyone' AND state = 'open' AND owner IS NULL AND automated != :{prefix}yes)", {f"{prefix}yes": True}
+        return f"(visibility = 'everyone' AND state = 'open' AND owner IS NULL AND automated != :{prefix}yes)", {
+            f"{prefix}yes": True
+        }
     if queue in ("waiting", "snoozed", "done"):
         # Supervisors see every team's; agents their own and their teams'.
         params = {f"{prefix}state": queue}
@@ -81,8 +104,12 @@ def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
     for team in teams:
         found = ws.config.team(team)
         titles.append((f"team:{team}", f"Team {found.title or team}" if found else team))
-    titles += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
-               ("snoozed", "Snoozed"), ("done", "Done")]
+    titles += [
+        ("everyone", "Everyone (unclaimed)"),
+        ("waiting", "Waiting on customer"),
+        ("snoozed", "Snoozed"),
+        ("done", "Done"),
+    ]
     # The low lanes come last: nothing in them is urgent.
     for team in teams:
         found = ws.config.team(team)
@@ -94,7 +121,9 @@ def queue_titles(ws: Workspace, agent: str) -> list[tuple[str, str]]:
 
 def queue_list(ws: Workspace, agent: str) -> list[QueueInfo]:
     """Every queue's title, not yet counted: from the config alone, without touching the database."""
-    return [QueueInfo(key, title, None) for key, title in queue_titles(ws, agent)] + [QueueInfo("search", "Search", None)]
+    return [QueueInfo(key, title, None) for key, title in queue_titles(ws, agent)] + [
+        QueueInfo("search", "Search", None)
+    ]
 
 
 def queues(ws: Workspace, agent: str, now: datetime) -> list[QueueInfo]:
@@ -150,7 +179,9 @@ def queue_ids(ws: Workspace, agent: str, queue: str, search: str | None, now: da
         if narrowed is None:
             return []
         where, params = narrowed
-        return [int(r[0]) for r in raw.all(f"SELECT id FROM conversation WHERE {where} ORDER BY {_order(queue)}", params)]
+        return [
+            int(r[0]) for r in raw.all(f"SELECT id FROM conversation WHERE {where} ORDER BY {_order(queue)}", params)
+        ]
 
 
 def rows(ws: Workspace, agent: str, ids: Sequence[int], now: datetime) -> list[ConversationRow]:
@@ -183,15 +214,38 @@ def _to_rows(raw: RawSql, reader: Reader, found: list[tuple[Any, ...]], now: dat
             [r[0] for r in found],
         ):
             tags.setdefault(int(conversation_id), []).append(tag)
-    return [_row(r, reader, now, viewers.get(r[0], ()), repliers.get(r[0], ()), tags.get(int(r[0]), ()))
-            for r in found]
+    return [_row(r, reader, now, viewers.get(r[0], ()), repliers.get(r[0], ()), tags.get(int(r[0]), ())) for r in found]
 
 
-def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[str] = (), repliers: Sequence[str] = (),
-         tags: Sequence[str] = ()) -> ConversationRow:
-    (cid, subject, customer_name, customer_address, team, owner, exclusive_agent, state, visibility, priority,
-     confidential, automated, deadline, pending_count, message_count, last_message_at, shared_reply, version,
-     exclusive_until) = r
+def _row(
+    r: tuple[Any, ...],
+    reader: Reader,
+    now: datetime,
+    viewers: Sequence[str] = (),
+    repliers: Sequence[str] = (),
+    tags: Sequence[str] = (),
+) -> ConversationRow:
+    (
+        cid,
+        subject,
+        customer_name,
+        customer_address,
+        team,
+        owner,
+        exclusive_agent,
+        state,
+        visibility,
+        priority,
+        confidential,
+        automated,
+        deadline,
+        pending_count,
+        message_count,
+        last_message_at,
+        shared_reply,
+        version,
+        exclusive_until,
+    ) = r
     hidden = False
     if confidential or exclusive_agent is not None:
         guard = Guard(bool(confidential), owner, team, exclusive_agent, visibility, RawSql.read_when(exclusive_until))
@@ -209,12 +263,28 @@ def _row(r: tuple[Any, ...], reader: Reader, now: datetime, viewers: Sequence[st
     if deadline is not None and deadline >= NO_DEADLINE:
         deadline = None
     return ConversationRow(
-        id=int(cid), subject=subject, customer_name=customer_name, customer_address=customer_address,
-        team=team, owner=owner, exclusive_agent=exclusive_agent, state=state, visibility=visibility,
-        priority=priority, confidential=bool(confidential), automated=bool(automated), deadline=deadline,
-        window=window, pending_count=pending_count, message_count=message_count,
-        last_message_at=RawSql.read_when(last_message_at), shared_reply=bool(shared_reply),
-        viewers=tuple(sorted(viewers)), repliers=tuple(sorted(repliers)), version=version, hidden=hidden,
+        id=int(cid),
+        subject=subject,
+        customer_name=customer_name,
+        customer_address=customer_address,
+        team=team,
+        owner=owner,
+        exclusive_agent=exclusive_agent,
+        state=state,
+        visibility=visibility,
+        priority=priority,
+        confidential=bool(confidential),
+        automated=bool(automated),
+        deadline=deadline,
+        window=window,
+        pending_count=pending_count,
+        message_count=message_count,
+        last_message_at=RawSql.read_when(last_message_at),
+        shared_reply=bool(shared_reply),
+        viewers=tuple(sorted(viewers)),
+        repliers=tuple(sorted(repliers)),
+        version=version,
+        hidden=hidden,
         tags=tuple(tags),
     )
 
@@ -229,15 +299,25 @@ def alerts(ws: Workspace, agent: str, include_acknowledged: bool, limit: int) ->
             {"me": agent, "limit": limit},
         )
     return [
-        AlertView(int(i), kind, text, conversation_id, RawSql.read_instant(created), acknowledged is not None, source,
-                  seen is not None)
+        AlertView(
+            int(i),
+            kind,
+            text,
+            conversation_id,
+            RawSql.read_instant(created),
+            acknowledged is not None,
+            source,
+            seen is not None,
+        )
         for i, kind, text, conversation_id, created, acknowledged, source, seen in found
     ]
 
 
 def alert_count(ws: Workspace, agent: str) -> int:
     with ws.db.raw(write=False) as raw:
-        return int(raw.scalar("SELECT count(*) FROM alert WHERE agent = :me AND acknowledged_at IS NULL", {"me": agent}))
+        return int(
+            raw.scalar("SELECT count(*) FROM alert WHERE agent = :me AND acknowledged_at IS NULL", {"me": agent})
+        )
 
 
 def agent_view(ws: Workspace, login: str, now: datetime) -> AgentView:
@@ -246,16 +326,20 @@ def agent_view(ws: Workspace, login: str, now: datetime) -> AgentView:
 
 def open_loads(raw: RawSql) -> dict[str, int]:
     """Open conversations per owner."""
-    return {owner: int(n) for owner, n in raw.all(
-        "SELECT owner, count(*) FROM conversation WHERE state = 'open' AND owner IS NOT NULL GROUP BY owner"
-    )}
+    return {
+        owner: int(n)
+        for owner, n in raw.all(
+            "SELECT owner, count(*) FROM conversation WHERE state = 'open' AND owner IS NOT NULL GROUP BY owner"
+        )
+    }
 
 
 def presence_statuses(raw: RawSql) -> dict[str, tuple[str, datetime | None]]:
     """Each agent's stored presence status and its end."""
-    return {agent: (status, RawSql.read_when(until)) for agent, status, until in raw.all(
-        "SELECT agent, status, until FROM presence"
-    )}
+    return {
+        agent: (status, RawSql.read_when(until))
+        for agent, status, until in raw.all("SELECT agent, status, until FROM presence")
+    }
 
 
 def agents(ws: Workspace, now: datetime) -> list[AgentView]:
@@ -270,9 +354,16 @@ def agents(ws: Workspace, now: datetime) -> list[AgentView]:
         status, until = stored.get(a.login, ("available", None))
         if status != "available" and until is not None and until <= now:
             status, until = "available", None
-        out.append(AgentView(
-            login=a.login, name=a.name, teams=ws.config.teams_of(a.login), role=a.role, presence=status,
-            until=until, open_load=loads.get(a.login, 0), at_work=agent_at_work(ws, a.login, status, now),
-        ))
+        out.append(
+            AgentView(
+                login=a.login,
+                name=a.name,
+                teams=ws.config.teams_of(a.login),
+                role=a.role,
+                presence=status,
+                until=until,
+                open_load=loads.get(a.login, 0),
+                at_work=agent_at_work(ws, a.login, status, now),
+            )
+        )
     return out
-

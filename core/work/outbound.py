@@ -41,13 +41,17 @@ def clean_recipients(to: Sequence[str], cc: Sequence[str], bcc: Sequence[str]) -
     return lists
 
 
-def over_limit(ws: Workspace, what: str, count: int, confirmed: bool, conversation_id: int | None) -> ActionResult | None:
+def over_limit(
+    ws: Workspace, what: str, count: int, confirmed: bool, conversation_id: int | None
+) -> ActionResult | None:
     """The workspace's recipient rule (routing.recipient_limit): more recipients need a confirmation.
     Blind copies count: they receive the mail as much as anyone."""
     limit = ws.config.routing.recipient_limit
     if count > limit and not confirmed:
-        return _refused(f"this {what} goes to {count} recipients (more than {limit}): confirm to send it to all "
-                        "of them", conversation_id)
+        return _refused(
+            f"this {what} goes to {count} recipients (more than {limit}): confirm to send it to all of them",
+            conversation_id,
+        )
     return None
 
 
@@ -74,8 +78,9 @@ def outgoing_files(s: Session, message_row_id: int | None) -> list[OutgoingFile]
     msg = s.get(Message, message_row_id)
     if msg is None or msg.direction != "outbound" or not msg.raw_sha256:
         return []
-    paths = list(s.exec(select(Attachment.part_path).where(Attachment.message_id == message_row_id)
-                        .order_by(col(Attachment.id))))
+    paths = list(
+        s.exec(select(Attachment.part_path).where(Attachment.message_id == message_row_id).order_by(col(Attachment.id)))
+    )
     raw = read_raw(s, msg.raw_sha256)
     return files_of(raw, paths) if raw is not None and paths else []
 
@@ -94,7 +99,9 @@ def team_address(ws: Workspace, agent: str, from_addr: str | None) -> tuple[str,
             if account.address.lower() == wanted:
                 own = ws.config.teams_of(agent)
                 return wanted, own[0] if own else None
-        known = sorted({a.lower() for t in teams for a in t.addresses} | {a.address.lower() for a in ws.config.accounts})
+        known = sorted(
+            {a.lower() for t in teams for a in t.addresses} | {a.address.lower() for a in ws.config.accounts}
+        )
         raise ActionRefused(f"{from_addr} is not a team address; send from one of: {', '.join(known) or '(none)'}")
     for name in ws.config.teams_of(agent):
         own_team = ws.config.team(name)
@@ -106,9 +113,26 @@ def team_address(ws: Workspace, agent: str, from_addr: str | None) -> tuple[str,
     raise ActionRefused("no team address to send from: add addresses to a team in comptoir.toml")
 
 
-def _queue(s: Session, ws: Workspace, agent: str, conv_id: int, *, kind: str, from_addr: str, to: Sequence[str],
-           cc: Sequence[str], bcc: Sequence[str], subject: str, body: str, files: Sequence[OutgoingFile], now: datetime, in_reply_to: str | None = None,
-           references: Sequence[str] = (), team: str | None = None, signed: bool = True) -> Message:
+def _queue(
+    s: Session,
+    ws: Workspace,
+    agent: str,
+    conv_id: int,
+    *,
+    kind: str,
+    from_addr: str,
+    to: Sequence[str],
+    cc: Sequence[str],
+    bcc: Sequence[str],
+    subject: str,
+    body: str,
+    files: Sequence[OutgoingFile],
+    now: datetime,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    team: str | None = None,
+    signed: bool = True,
+) -> Message:
     """Store an outbound message and its outbox item (and files) in the caller's transaction."""
     check_header_value("subject", subject)
     domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
@@ -116,28 +140,66 @@ def _queue(s: Session, ws: Workspace, agent: str, conv_id: int, *, kind: str, fr
     # The one signature rule replies use (core.work.queries.signature_block): the composer shows the same.
     full_body = signed_body(body, signature_block(ws, from_addr, team) if signed else "")
     msg = Message(
-        conversation_id=conv_id, direction="outbound", message_id=our_id, in_reply_to=in_reply_to,
-        references=list(references), from_addr=from_addr, from_name=_name(ws, agent), to_addrs=list(to),
-        cc_addrs=list(cc), bcc_addrs=list(bcc), subject=subject, sent_at=None, received_at=now, text=full_body,
-        disposition="none", author=agent, headers={"comptoir-kind": kind} if kind != "reply" else {},
+        conversation_id=conv_id,
+        direction="outbound",
+        message_id=our_id,
+        in_reply_to=in_reply_to,
+        references=list(references),
+        from_addr=from_addr,
+        from_name=_name(ws, agent),
+        to_addrs=list(to),
+        cc_addrs=list(cc),
+        bcc_addrs=list(bcc),
+        subject=subject,
+        sent_at=None,
+        received_at=now,
+        text=full_body,
+        disposition="none",
+        author=agent,
+        headers={"comptoir-kind": kind} if kind != "reply" else {},
     )
     s.add(msg)
     s.flush()
     store_files(s, msg, files)
-    s.add(OutboxItem(
-        kind="reply", conversation_id=conv_id, message_row_id=msg.id, author=agent, account=_account_for(ws, from_addr),
-        from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), bcc_addrs=list(bcc), subject=subject,
-        body=full_body, in_reply_to=in_reply_to, references=list(references), our_message_id=our_id, state="queued",
-        next_attempt_at=now, created_at=now,
-    ))
+    s.add(
+        OutboxItem(
+            kind="reply",
+            conversation_id=conv_id,
+            message_row_id=msg.id,
+            author=agent,
+            account=_account_for(ws, from_addr),
+            from_addr=from_addr,
+            to_addrs=list(to),
+            cc_addrs=list(cc),
+            bcc_addrs=list(bcc),
+            subject=subject,
+            body=full_body,
+            in_reply_to=in_reply_to,
+            references=list(references),
+            our_message_id=our_id,
+            state="queued",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
     index_message(s, id_of(msg), conv_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
     return msg
 
 
 # -- a new conversation -----------------------------------------------------------------------------
-def compose(ws: Workspace, agent: str, to: Sequence[str], subject: str, body: str, now: datetime,
-            cc: Sequence[str] = (), bcc: Sequence[str] = (), from_addr: str | None = None,
-            attachments: Sequence[OutgoingFile] = (), confirmed_recipients: bool = False) -> ActionResult:
+def compose(
+    ws: Workspace,
+    agent: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    now: datetime,
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    from_addr: str | None = None,
+    attachments: Sequence[OutgoingFile] = (),
+    confirmed_recipients: bool = False,
+) -> ActionResult:
     """Write first to a customer: a new conversation owned by its author, sent from a team address."""
     ws.config.require_agent(agent)
     to, cc, bcc = clean_recipients(to, cc, bcc)
@@ -164,30 +226,77 @@ def compose(ws: Workspace, agent: str, to: Sequence[str], subject: str, body: st
             s.flush()
         others = [a for a in (*to[1:], *cc) if a.lower() not in ours]
         conv = Conversation(
-            subject=subject, contact_id=contact.id, customer_address=customer, customer_name=contact.name,
-            via_address=sender, team=team, owner=agent, visibility="team" if team else "everyone", state="waiting",
-            created_at=now, updated_at=now, last_message_at=now, deadline=NO_DEADLINE, next_step_at=None,
-            pending_count=0, message_count=1, thread_key=subject_fallback_key(subject, customer),
+            subject=subject,
+            contact_id=contact.id,
+            customer_address=customer,
+            customer_name=contact.name,
+            via_address=sender,
+            team=team,
+            owner=agent,
+            visibility="team" if team else "everyone",
+            state="waiting",
+            created_at=now,
+            updated_at=now,
+            last_message_at=now,
+            deadline=NO_DEADLINE,
+            next_step_at=None,
+            pending_count=0,
+            message_count=1,
+            thread_key=subject_fallback_key(subject, customer),
             shared_reply=bool(others),
             routing_reasons=[{"code": "outbound", "text": f"{_name(ws, agent)} wrote first, from {sender}"}],
         )
         s.add(conv)
         s.flush()
-        msg = _queue(s, ws, agent, id_of(conv), kind="new", from_addr=sender, to=to, cc=cc, bcc=bcc, subject=subject,
-                     body=body, files=files, now=now, team=team)
+        msg = _queue(
+            s,
+            ws,
+            agent,
+            id_of(conv),
+            kind="new",
+            from_addr=sender,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body=body,
+            files=files,
+            now=now,
+            team=team,
+        )
         attached = f", {counted(len(files), 'file')} attached" if files else ""
-        record_event(s, conv.id, agent, "compose",
-                     f"{_name(ws, agent)} wrote to {', '.join((*to, *cc, *bcc))} from {sender}{attached}", now,
-                     message_id=msg.id, to=list(to), cc=list(cc), bcc=list(bcc), sender=sender)
+        record_event(
+            s,
+            conv.id,
+            agent,
+            "compose",
+            f"{_name(ws, agent)} wrote to {', '.join((*to, *cc, *bcc))} from {sender}{attached}",
+            now,
+            message_id=msg.id,
+            to=list(to),
+            cc=list(cc),
+            bcc=list(bcc),
+            sender=sender,
+        )
         record_change(s, [conv.id])
         conv_id = conv.id
     return ActionResult(True, f"new mail to {to[0]} queued for sending (#{conv_id}, yours)", conv_id, agent)
 
 
 # -- a forward --------------------------------------------------------------------------------------
-def forward(ws: Workspace, agent: str, message_id: int, to: Sequence[str], now: datetime, cc: Sequence[str] = (),
-            bcc: Sequence[str] = (), body: str = "", subject: str | None = None,
-            attachments: Sequence[OutgoingFile] = (), confirmed_recipients: bool = False) -> ActionResult:
+def forward(
+    ws: Workspace,
+    agent: str,
+    message_id: int,
+    to: Sequence[str],
+    now: datetime,
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    body: str = "",
+    subject: str | None = None,
+    attachments: Sequence[OutgoingFile] = (),
+    confirmed_recipients: bool = False,
+) -> ActionResult:
     """Forward one message of a conversation, with its attachments, to anyone; the conversation records who
     forwarded what to whom. Nothing pending is answered by it: the customer has not been replied to."""
     to, cc, bcc = clean_recipients(to, cc, bcc)
@@ -201,19 +310,23 @@ def forward(ws: Workspace, agent: str, message_id: int, to: Sequence[str], now: 
         conv = get_conversation(s, original.conversation_id)
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
             return refused
-        paths = list(s.exec(select(Attachment.part_path).where(Attachment.message_id == message_id)
-                            .order_by(col(Attachment.id))))
+        paths = list(
+            s.exec(select(Attachment.part_path).where(Attachment.message_id == message_id).order_by(col(Attachment.id)))
+        )
         raw = read_raw(s, original.raw_sha256)
         if paths and raw is None:
-            raise ActionRefused(f"message {message_id}'s attachments are not stored: forward it without them is not "
-                                "possible; save them from the original mail instead")
+            raise ActionRefused(
+                f"message {message_id}'s attachments are not stored: forward it without them is not "
+                "possible; save them from the original mail instead"
+            )
         carried = files_of(raw, paths) if paths and raw is not None else []
         conversation_id = id_of(conv)
         quoted = _forwarded_block(original)
         original_subject = original.subject or conv.subject
     files = check_files([*carried, *extra], ws.config.workspace.attachment_limit_mb)
-    if (refused := over_limit(ws, "forward", len(to) + len(cc) + len(bcc), confirmed_recipients,
-                              conversation_id)) is not None:
+    if (
+        refused := over_limit(ws, "forward", len(to) + len(cc) + len(bcc), confirmed_recipients, conversation_id)
+    ) is not None:
         return refused
     subject = subject.strip() if subject and subject.strip() else _forward_subject(original_subject)
     intro = body.rstrip()
@@ -225,17 +338,46 @@ def forward(ws: Workspace, agent: str, message_id: int, to: Sequence[str], now: 
         # The signature closes the agent's words, above the forwarded message, as mail clients place it.
         signature = signature_for(ws, sender, conv.team)
         text = "\n\n".join(part for part in (intro, f"-- \n{signature}" if signature else "", quoted) if part)
-        msg = _queue(s, ws, agent, conversation_id, kind="forward", from_addr=sender, to=to, cc=cc, bcc=bcc,
-                     subject=subject, body=text, files=files, now=now, team=conv.team, signed=False)
-        s.execute(update(Conversation).where(col(Conversation.id) == conversation_id).values(
-            updated_at=now, message_count=Conversation.message_count + 1))
+        msg = _queue(
+            s,
+            ws,
+            agent,
+            conversation_id,
+            kind="forward",
+            from_addr=sender,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body=text,
+            files=files,
+            now=now,
+            team=conv.team,
+            signed=False,
+        )
+        s.execute(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(updated_at=now, message_count=Conversation.message_count + 1)
+        )
         attached = f" with {counted(len(files), 'attachment')}" if files else ""
-        record_event(s, conversation_id, agent, "forward",
-                     f"{_name(ws, agent)} forwarded message {message_id}{attached} to {', '.join((*to, *cc, *bcc))}",
-                     now, message_id=msg.id, forwarded=message_id, to=list(to), cc=list(cc), bcc=list(bcc))
+        record_event(
+            s,
+            conversation_id,
+            agent,
+            "forward",
+            f"{_name(ws, agent)} forwarded message {message_id}{attached} to {', '.join((*to, *cc, *bcc))}",
+            now,
+            message_id=msg.id,
+            forwarded=message_id,
+            to=list(to),
+            cc=list(cc),
+            bcc=list(bcc),
+        )
         record_change(s, [conversation_id])
-    return ActionResult(True, f"message {message_id} of {_label(conv)} forwarded to {', '.join(to)} (queued)",
-                        conversation_id)
+    return ActionResult(
+        True, f"message {message_id} of {_label(conv)} forwarded to {', '.join(to)} (queued)", conversation_id
+    )
 
 
 def _forward_subject(subject: str) -> str:
@@ -246,8 +388,13 @@ def _forward_subject(subject: str) -> str:
 def _forwarded_block(msg: Message) -> str:
     when = (msg.sent_at or msg.received_at).strftime("%a, %d %b %Y %H:%M UTC")
     sender = f"{msg.from_name} <{msg.from_addr}>" if msg.from_name else msg.from_addr
-    lines = ["---------- Forwarded message ----------", f"From: {sender}", f"Date: {when}",
-             f"Subject: {msg.subject}", f"To: {', '.join(msg.to_addrs)}"]
+    lines = [
+        "---------- Forwarded message ----------",
+        f"From: {sender}",
+        f"Date: {when}",
+        f"Subject: {msg.subject}",
+        f"To: {', '.join(msg.to_addrs)}",
+    ]
     if msg.cc_addrs:
         lines.append(f"Cc: {', '.join(msg.cc_addrs)}")
     return "\n".join(lines) + "\n\n" + msg.text.rstrip() + "\n"

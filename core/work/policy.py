@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from typing import Any, TYPE_CHECKING
-
-from core.workspace.config import AgentConfig, Config, RuleCondition, TeamConfig, roster_week
-from core.work.listing import open_loads, presence_statuses
 from core.store.rawsql import RawSql
+from core.work.listing import open_loads, presence_statuses
+from core.workspace.config import AgentConfig, Config, RuleCondition, TeamConfig, roster_week
 from core.workspace.folder import Workspace
-from routing.hours import parse_week
 from routing import AgentInfo, BusinessHours, ClientInfo, Condition, Policy, Roster, Rule, TeamPolicy, is_open
+from routing.hours import parse_week
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -54,8 +53,13 @@ def _condition(c: RuleCondition) -> Condition:
 def _rules(config: Config) -> tuple[Rule, ...]:
     return tuple(
         Rule(
-            name=r.name, all_of=tuple(_condition(c) for c in r.all), any_of=tuple(_condition(c) for c in r.any),
-            team=r.team, agent=r.agent, confidential=r.confidential, priority=r.priority,
+            name=r.name,
+            all_of=tuple(_condition(c) for c in r.all),
+            any_of=tuple(_condition(c) for c in r.any),
+            team=r.team,
+            agent=r.agent,
+            confidential=r.confidential,
+            priority=r.priority,
         )
         for r in config.routing.rules
     )
@@ -79,25 +83,43 @@ def build_policy(ws: Workspace, s: Session | None = None, with_loads: bool = Tru
         status, until = pres.get(a.login, ("available", None))
         agents.append(
             AgentInfo(
-                login=a.login, name=a.name, addresses=a.addresses, teams=config.teams_of(a.login), role=a.role,
-                presence=status, presence_until=until,
-                schedule=agent_hours(config, a), open_load=loads.get(a.login, 0),
+                login=a.login,
+                name=a.name,
+                addresses=a.addresses,
+                teams=config.teams_of(a.login),
+                role=a.role,
+                presence=status,
+                presence_until=until,
+                schedule=agent_hours(config, a),
+                open_load=loads.get(a.login, 0),
             )
         )
     teams = tuple(
         TeamPolicy(
-            name=t.name, addresses=t.addresses, audiences=t.audiences, keywords=t.keywords,
-            members=config.members_of(t.name), exclusive_window=t.exclusive_window, team_window=t.team_window,
-            hours=team_hours(t), webhook=t.webhook, roster=team_roster(t),
+            name=t.name,
+            addresses=t.addresses,
+            audiences=t.audiences,
+            keywords=t.keywords,
+            members=config.members_of(t.name),
+            exclusive_window=t.exclusive_window,
+            team_window=t.team_window,
+            hours=team_hours(t),
+            webhook=t.webhook,
+            roster=team_roster(t),
         )
         for t in config.teams
     )
     clients = tuple(ClientInfo(c.name, c.addresses, c.team, c.owner, c.informational) for c in config.clients)
     return Policy(
-        teams=teams, agents=tuple(agents), front_pool=config.routing.front_pool,
-        rating_threshold=config.routing.rating_threshold, recipient_limit=config.routing.recipient_limit,
-        warn_before=config.routing.warn_before, rules=_rules(config),
-        hours=business_hours("always", config.workspace.timezone), clients=clients,
+        teams=teams,
+        agents=tuple(agents),
+        front_pool=config.routing.front_pool,
+        rating_threshold=config.routing.rating_threshold,
+        recipient_limit=config.routing.recipient_limit,
+        warn_before=config.routing.warn_before,
+        rules=_rules(config),
+        hours=business_hours("always", config.workspace.timezone),
+        clients=clients,
     )
 
 

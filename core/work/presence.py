@@ -14,12 +14,12 @@ from core.store.models import Conversation, Presence
 from core.work.acting import acting_login_details
 from core.work.journal import amend_event_details, raise_alerts, record_change, record_event
 from core.work.undo_data import undo_data
-from core.work.views import ActionResult
-from core.workspace.folder import Workspace
-from routing.wording import counted
 from core.work.verb_support import agent_name as _name
 from core.work.verb_support import conversation_label as _label
 from core.work.verb_support import require_agent as _require_agent
+from core.work.views import ActionResult
+from core.workspace.folder import Workspace
+from routing.wording import counted
 
 PRESENCE_STATES = ("available", "away", "vacation")
 
@@ -38,30 +38,51 @@ def set_presence(ws: Workspace, agent: str, status: str, until: datetime | None,
         p.status, p.until = status, (until if status != "available" else None)
         p.heartbeat_at = p.heartbeat_at or now
         s.add(p)
-        text = f"{_name(ws, agent)} is {status}" + (f" until {until:%a %d %b}" if until and status != "available" else "")
-        event_id = record_event(s, None, agent, "presence", text, now, status=status,
-                                until=until.isoformat() if until else None)
+        text = f"{_name(ws, agent)} is {status}" + (
+            f" until {until:%a %d %b}" if until and status != "available" else ""
+        )
+        event_id = record_event(
+            s, None, agent, "presence", text, now, status=status, until=until.isoformat() if until else None
+        )
         if status == "vacation":
             returned = _return_to_teams(s, ws, agent, now)
         # The details name every conversation sent back, so an undo can bring back those nobody took.
-        amend_event_details(s, event_id, {
-            "text": text, "status": status, "until": until.isoformat() if until else None, **acting_login_details(),
-            "undo": undo_data(before, {"status": status}, returned=returned)})
+        amend_event_details(
+            s,
+            event_id,
+            {
+                "text": text,
+                "status": status,
+                "until": until.isoformat() if until else None,
+                **acting_login_details(),
+                "undo": undo_data(before, {"status": status}, returned=returned),
+            },
+        )
         # A personal rung depends on its agent's presence: the next escalation pass looks at those again.
-        s.execute(update(Conversation).where(
-            col(Conversation.visibility) == "personal", col(Conversation.state) != "done",
-            (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
-        ).values(next_step_at=now))
+        s.execute(
+            update(Conversation)
+            .where(
+                col(Conversation.visibility) == "personal",
+                col(Conversation.state) != "done",
+                (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
+            )
+            .values(next_step_at=now)
+        )
         record_change(s, [None, *(int(r["id"]) for r in returned)], kind="presence")
-    extra = (f"; {counted(len(returned), 'open conversation')} went back to {'its team' if len(returned) == 1 else 'their teams'}"
-             if returned else "")
+    extra = (
+        f"; {counted(len(returned), 'open conversation')} went back to {'its team' if len(returned) == 1 else 'their teams'}"
+        if returned
+        else ""
+    )
     return ActionResult(True, text + extra, undo=event_id)
 
 
 def _returning(agent: str) -> tuple[Any, Any]:
     """The conversations a vacation sends back to their teams: open, waiting or snoozed, owned or personal."""
-    return (col(Conversation.state).in_(("open", "waiting", "snoozed")),
-            (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent))
+    return (
+        col(Conversation.state).in_(("open", "waiting", "snoozed")),
+        (col(Conversation.owner) == agent) | (col(Conversation.exclusive_agent) == agent),
+    )
 
 
 def vacation_preview(ws: Workspace, agent: str) -> int:
@@ -77,16 +98,38 @@ def _return_to_teams(s: Session, ws: Workspace, agent: str, now: datetime) -> li
     convs = list(s.exec(select(Conversation).where(*_returning(agent)).with_for_update()))
     # Read before the UPDATEs: a bulk update also refreshes the objects in the session.
     returned: list[dict[str, Any]] = [
-        {"id": c.id, "owner": c.owner, "exclusive_agent": c.exclusive_agent, "visibility": c.visibility} for c in convs]
+        {"id": c.id, "owner": c.owner, "exclusive_agent": c.exclusive_agent, "visibility": c.visibility} for c in convs
+    ]
     for conv in convs:
         s.execute(
-            update(Conversation).where(col(Conversation.id) == conv.id)
-            .values(owner=None, exclusive_agent=None, visibility="team" if conv.team else "everyone", updated_at=now,
-                    next_step_at=now)
+            update(Conversation)
+            .where(col(Conversation.id) == conv.id)
+            .values(
+                owner=None,
+                exclusive_agent=None,
+                visibility="team" if conv.team else "everyone",
+                updated_at=now,
+                next_step_at=now,
+            )
         )
-        record_event(s, conv.id, "system", "vacation", f"{_name(ws, agent)} went on vacation: back to {conv.team or 'everyone'}", now)
-        raise_alerts(s, ws, now, "returned", f"{_name(ws, agent)} is on vacation: {_label(conv)} is back with the team",
-                     conv.id, teams=[conv.team] if conv.team else [], exclude=[agent])
+        record_event(
+            s,
+            conv.id,
+            "system",
+            "vacation",
+            f"{_name(ws, agent)} went on vacation: back to {conv.team or 'everyone'}",
+            now,
+        )
+        raise_alerts(
+            s,
+            ws,
+            now,
+            "returned",
+            f"{_name(ws, agent)} is on vacation: {_label(conv)} is back with the team",
+            conv.id,
+            teams=[conv.team] if conv.team else [],
+            exclude=[agent],
+        )
     return returned
 
 

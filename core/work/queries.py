@@ -6,41 +6,40 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from core.work.access import Guard, Reader, hidden_subject
-from core.work.acting import actor_label
-from core.mail.mime import extract_attachment, safe_filename
 from core.errors import ActionRefused
-from core.store.rawmail import read_raw
+from core.mail.mime import extract_attachment, safe_filename
 from core.store.models import (
-    id_of,
     Attachment,
     Conversation,
     Event,
     Message,
     OutboxItem,
+    id_of,
 )
+from core.store.rawmail import read_raw
+from core.store.rawsql import RawSql
+from core.work.access import Guard, Reader, hidden_subject
+from core.work.acting import actor_label
+
+# The main screen's reads (queues, rows, alerts, agents) live in core.work.listing, without the ORM.
+from core.work.listing import ROW_FIELDS, _to_rows
 from core.work.views import (
     AttachmentView,
     ContactView,
     ConversationDetail,
-    PastConversation,
-    RatingView,
     EventView,
     MessageView,
+    PastConversation,
+    RatingView,
     ReasonView,
     RungView,
     TeamView,
     WhyView,
 )
 from core.workspace.folder import Workspace
-
-# The main screen's reads (queues, rows, alerts, agents) live in core.work.listing, without the ORM.
-from core.work.listing import ROW_FIELDS, _to_rows  # noqa: E402
-from core.store.rawsql import RawSql  # noqa: E402
 
 
 def require_readable(ws: Workspace, agent: str, conv: Conversation, now: datetime) -> None:
@@ -56,7 +55,10 @@ def get_conversation(s: Session, conversation_id: int, lock: bool = False) -> Co
     SQLite writes already hold the database lock from BEGIN IMMEDIATE)."""
     if lock:
         conv = s.exec(
-            select(Conversation).where(Conversation.id == conversation_id).with_for_update().execution_options(populate_existing=True)
+            select(Conversation)
+            .where(Conversation.id == conversation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).first()
     else:
         conv = s.get(Conversation, conversation_id)
@@ -78,18 +80,32 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
         atts: dict[int, list[AttachmentView]] = {}
         for a in s.exec(select(Attachment).where(col(Attachment.message_id).in_(ids)).order_by(col(Attachment.id))):
             atts.setdefault(a.message_id, []).append(AttachmentView(id_of(a), a.filename, a.content_type, a.size))
-        outbox = {o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))}
+        outbox = {
+            o.message_row_id: o for o in s.exec(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))
+        }
         messages: list[MessageView] = []
         for m in msgs:
             o = outbox.get(id_of(m))
             messages.append(
                 MessageView(
-                    id=id_of(m), direction=m.direction, from_name=m.from_name, from_addr=m.from_addr,
-                    to=tuple(m.to_addrs), cc=tuple(m.cc_addrs), subject=m.subject, sent_at=m.sent_at,
-                    received_at=m.received_at, text=m.text, disposition=m.disposition,
-                    disposition_reason=m.disposition_reason, disposed_by=m.disposed_by, author=m.author,
-                    attachments=tuple(atts.get(id_of(m), ())), outbox_state=o.state if o else None,
-                    outbox_answer=o.last_answer if o else None, defects=tuple(m.defects),
+                    id=id_of(m),
+                    direction=m.direction,
+                    from_name=m.from_name,
+                    from_addr=m.from_addr,
+                    to=tuple(m.to_addrs),
+                    cc=tuple(m.cc_addrs),
+                    subject=m.subject,
+                    sent_at=m.sent_at,
+                    received_at=m.received_at,
+                    text=m.text,
+                    disposition=m.disposition,
+                    disposition_reason=m.disposition_reason,
+                    disposed_by=m.disposed_by,
+                    author=m.author,
+                    attachments=tuple(atts.get(id_of(m), ())),
+                    outbox_state=o.state if o else None,
+                    outbox_answer=o.last_answer if o else None,
+                    defects=tuple(m.defects),
                     bcc=tuple(m.bcc_addrs or ()),
                     outbound_kind=str((m.headers or {}).get("comptoir-kind", "")) if m.direction == "outbound" else "",
                 )
@@ -103,10 +119,20 @@ def detail(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> Co
         except ActionRefused:
             sender = ""  # nothing to send from: the reply itself says so
         return ConversationDetail(
-            row=row, messages=tuple(messages), reasons=_reasons(conv), ladder=_ladder(conv), events=events,
-            hidden=False, reply_from=sender, reply_to=reply_to, reply_cc=reply_cc,
+            row=row,
+            messages=tuple(messages),
+            reasons=_reasons(conv),
+            ladder=_ladder(conv),
+            events=events,
+            hidden=False,
+            reply_from=sender,
+            reply_to=reply_to,
+            reply_cc=reply_cc,
             reply_signature=signature_block(ws, sender, conv.team),
-            client=conv.client, channel=conv.channel or "mail", url=_channel_url(s, conv), kind=conv.kind or "mail",
+            client=conv.client,
+            channel=conv.channel or "mail",
+            url=_channel_url(s, conv),
+            kind=conv.kind or "mail",
             request=request_link(s, ws, agent, conv, now),
             requests=requests_of(s, ws, agent, id_of(conv), now) if conv.kind != "request" else (),
         )
@@ -116,8 +142,11 @@ def _channel_url(s: Session, conv: Conversation) -> str | None:
     """The page the latest channel message came from (kept in its "channel" event); mail never has one."""
     if (conv.channel or "mail") == "mail":
         return None
-    for details in s.exec(select(Event.details).where(Event.conversation_id == conv.id, Event.kind == "channel")
-                          .order_by(col(Event.id).desc())):
+    for details in s.exec(
+        select(Event.details)
+        .where(Event.conversation_id == conv.id, Event.kind == "channel")
+        .order_by(col(Event.id).desc())
+    ):
         if isinstance(details, dict) and details.get("url"):
             return str(details["url"])
     return None
@@ -127,8 +156,9 @@ PAST_LIMIT = 50
 """How many of a contact's conversations the customer panel lists."""
 
 
-def contact(ws: Workspace, agent: str, now: datetime, conversation_id: int | None = None,
-            address: str | None = None) -> ContactView:
+def contact(
+    ws: Workspace, agent: str, now: datetime, conversation_id: int | None = None, address: str | None = None
+) -> ContactView:
     """The customer of a conversation (or of an address): client, audiences, ratings and past conversations,
     newest first; those the agent may not read show no subject."""
     from core.store.models import Contact, Rating
@@ -138,8 +168,10 @@ def contact(ws: Workspace, agent: str, now: datetime, conversation_id: int | Non
             conv = get_conversation(s, conversation_id)
             require_readable(ws, agent, conv, now)
             if conv.kind == "request":
-                raise ActionRefused(f"#{conversation_id} is a request between teams: it has no customer"
-                                    + (f"; see #{conv.request_of}" if conv.request_of else ""))
+                raise ActionRefused(
+                    f"#{conversation_id} is a request between teams: it has no customer"
+                    + (f"; see #{conv.request_of}" if conv.request_of else "")
+                )
             row = s.get(Contact, conv.contact_id) if conv.contact_id else None
             address = conv.customer_address
         else:
@@ -154,23 +186,46 @@ def contact(ws: Workspace, agent: str, now: datetime, conversation_id: int | Non
         total = 0
         ratings: list[RatingView] = []
         if row is not None:
-            total = int(s.exec(select(func.count()).select_from(Conversation)
-                               .where(Conversation.contact_id == row.id)).one())
-            for c in s.exec(select(Conversation).where(Conversation.contact_id == row.id)
-                            .order_by(col(Conversation.id).desc()).limit(PAST_LIMIT)):
+            total = int(
+                s.exec(select(func.count()).select_from(Conversation).where(Conversation.contact_id == row.id)).one()
+            )
+            for c in s.exec(
+                select(Conversation)
+                .where(Conversation.contact_id == row.id)
+                .order_by(col(Conversation.id).desc())
+                .limit(PAST_LIMIT)
+            ):
                 guard = Guard.of(c)
                 readable = reader.may_read(guard, now)
-                past.append(PastConversation(id_of(c), c.subject if readable else hidden_subject(guard, now), c.state,
-                                             c.team, c.owner, c.created_at, c.channel or "mail", c.client,
-                                             not readable))
-            ratings = [RatingView(r.agent, r.score, r.rated_on.isoformat()) for r in
-                       s.exec(select(Rating).where(Rating.contact_id == row.id).order_by(col(Rating.rated_on).desc()))]
+                past.append(
+                    PastConversation(
+                        id_of(c),
+                        c.subject if readable else hidden_subject(guard, now),
+                        c.state,
+                        c.team,
+                        c.owner,
+                        c.created_at,
+                        c.channel or "mail",
+                        c.client,
+                        not readable,
+                    )
+                )
+            ratings = [
+                RatingView(r.agent, r.score, r.rated_on.isoformat())
+                for r in s.exec(select(Rating).where(Rating.contact_id == row.id).order_by(col(Rating.rated_on).desc()))
+            ]
         client_name = next((p.client for p in past if p.client), None)
         found = ws.config.client(client_name) if client_name else None
-        return ContactView(address=address or "", name=row.name if row else "",
-                           audiences=tuple(row.audiences) if row else (), client=client_name,
-                           client_notes=found.notes if found else "", ratings=tuple(ratings),
-                           conversations=tuple(past), total_conversations=total)
+        return ContactView(
+            address=address or "",
+            name=row.name if row else "",
+            audiences=tuple(row.audiences) if row else (),
+            client=client_name,
+            client_notes=found.notes if found else "",
+            ratings=tuple(ratings),
+            conversations=tuple(past),
+            total_conversations=total,
+        )
 
 
 def our_addresses(ws: Workspace) -> set[str]:
@@ -184,14 +239,20 @@ def our_addresses(ws: Workspace) -> set[str]:
     return addrs
 
 
-def reply_recipients(ws: Workspace, conv: Conversation, messages: Sequence[MessageView]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def reply_recipients(
+    ws: Workspace, conv: Conversation, messages: Sequence[MessageView]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Reply-all recipients: the customer, then everyone else on the last inbound mail except us."""
     ours = our_addresses(ws)
     last_in = next((m for m in reversed(messages) if m.direction == "inbound"), None)
     to = (conv.customer_address,) if conv.customer_address else ()
     if last_in is None:
         return to, ()
-    others = [a for a in (*last_in.to, *last_in.cc) if a and a.lower() not in ours and a.lower() not in {x.lower() for x in to}]
+    others = [
+        a
+        for a in (*last_in.to, *last_in.cc)
+        if a and a.lower() not in ours and a.lower() not in {x.lower() for x in to}
+    ]
     return to, tuple(dict.fromkeys(others))
 
 
@@ -216,8 +277,21 @@ def _events(s: Session, conversation_id: int, limit: int) -> tuple[EventView, ..
     )
     from core.work.merging import undo_label
 
-    return tuple(reversed([EventView(e.at, actor_label(e.actor, e.details), e.kind, e.details.get("text", e.kind),
-                                     e.id or 0, undo_label(s, e)) for e in rows]))
+    return tuple(
+        reversed(
+            [
+                EventView(
+                    e.at,
+                    actor_label(e.actor, e.details),
+                    e.kind,
+                    e.details.get("text", e.kind),
+                    e.id or 0,
+                    undo_label(s, e),
+                )
+                for e in rows
+            ]
+        )
+    )
 
 
 def why(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> WhyView:

@@ -17,15 +17,15 @@ from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem, id
 from core.store.search import index_message
 from core.work import drafts
 from core.work.journal import record_change, record_event, settle
-from core.work.undo_data import undo_data
 from core.work.queries import get_conversation, reply_from, signature_block, signed_body
-from core.work.views import ActionResult
-from core.workspace.folder import Workspace
-from routing.wording import counted
+from core.work.undo_data import undo_data
 from core.work.verb_support import agent_name as _name
 from core.work.verb_support import conversation_label as _label
 from core.work.verb_support import refused as _refused
 from core.work.verb_support import unreadable as _unreadable
+from core.work.views import ActionResult
+from core.workspace.folder import Workspace
+from routing.wording import counted
 
 HEADER_BREAK = re.compile(r"[\r\n]")
 
@@ -66,37 +66,48 @@ def reply(
     if subject is not None and not subject.strip():
         raise ActionRefused("the subject is empty: write one, or leave the reply's subject as it was")
     files = check_files(attachments, ws.config.workspace.attachment_limit_mb)
-    if (refused := over_limit(ws, "reply", len(to) + len(cc) + len(bcc), confirmed_recipients, conversation_id)):
+    if refused := over_limit(ws, "reply", len(to) + len(cc) + len(bcc), confirmed_recipients, conversation_id):
         return refused
     with ws.db.write() as s:
         conv = get_conversation(s, conversation_id, lock=True)
         if (refused := _unreadable(ws, agent, conv, now)) is not None:
             return refused
         if conv.owner not in (None, agent) and not ws.config.is_supervisor(agent):
-            return _refused(f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id)
+            return _refused(
+                f"{_label(conv)} is {_name(ws, conv.owner)}'s; take it back first (t) to reply", conversation_id
+            )
         if conv.kind == "request":
-            return _refused(f"{_label(conv)} is a request between teams, not mail: answer it with "
-                            f"`comptoir request-state {conversation_id} answered TEXT` (or the request key, Q)", conversation_id)
+            return _refused(
+                f"{_label(conv)} is a request between teams, not mail: answer it with "
+                f"`comptoir request-state {conversation_id} answered TEXT` (or the request key, Q)",
+                conversation_id,
+            )
         if seen_version is not None and conv.version != seen_version:
             newer = list(
                 s.exec(
-                    select(Message).where(Message.conversation_id == conversation_id, Message.direction != "note")
-                    .order_by(col(Message.id).desc()).limit(max(conv.version - seen_version, 1))
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id, Message.direction != "note")
+                    .order_by(col(Message.id).desc())
+                    .limit(max(conv.version - seen_version, 1))
                 )
             )
             what = "; ".join(
                 f"a new message from {m.from_addr}" if m.direction == "inbound" else f"a reply by {_name(ws, m.author)}"
                 for m in reversed(newer)
             )
-            return _refused(f"{_label(conv)} changed since you opened it ({what}); read it, then send again", conversation_id)
+            return _refused(
+                f"{_label(conv)} changed since you opened it ({what}); read it, then send again", conversation_id
+            )
         subject = subject.strip() if subject is not None else _reply_subject(conv.subject)
         check_header_value("subject", subject)
         from_addr = reply_from(ws, conv)
         check_header_value("sender", from_addr)
         account = _account_for(ws, from_addr)
         last_in = s.exec(
-            select(Message).where(Message.conversation_id == conversation_id, Message.direction == "inbound")
-            .order_by(col(Message.id).desc()).limit(1)
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.direction == "inbound")
+            .order_by(col(Message.id).desc())
+            .limit(1)
         ).first()
         references = list(last_in.references) if last_in else []
         if last_in and last_in.message_id:
@@ -105,59 +116,121 @@ def reply(
         our_id = make_msgid(domain=domain)
         full_body = signed_body(body, signature_block(ws, from_addr, conv.team))
         msg = Message(
-            conversation_id=conversation_id, direction="outbound", message_id=our_id,
-            in_reply_to=last_in.message_id if last_in else None, references=references, from_addr=from_addr,
-            from_name=_name(ws, agent), to_addrs=list(to), cc_addrs=list(cc), bcc_addrs=list(bcc), subject=subject,
-            sent_at=None, received_at=now, text=full_body, disposition="none", author=agent,
+            conversation_id=conversation_id,
+            direction="outbound",
+            message_id=our_id,
+            in_reply_to=last_in.message_id if last_in else None,
+            references=references,
+            from_addr=from_addr,
+            from_name=_name(ws, agent),
+            to_addrs=list(to),
+            cc_addrs=list(cc),
+            bcc_addrs=list(bcc),
+            subject=subject,
+            sent_at=None,
+            received_at=now,
+            text=full_body,
+            disposition="none",
+            author=agent,
         )
         s.add(msg)
         s.flush()
         store_files(s, msg, files)
         s.add(
             OutboxItem(
-                kind="reply", conversation_id=conversation_id, message_row_id=msg.id, author=agent, account=account,
-                from_addr=from_addr, to_addrs=list(to), cc_addrs=list(cc), bcc_addrs=list(bcc), subject=subject,
+                kind="reply",
+                conversation_id=conversation_id,
+                message_row_id=msg.id,
+                author=agent,
+                account=account,
+                from_addr=from_addr,
+                to_addrs=list(to),
+                cc_addrs=list(cc),
+                bcc_addrs=list(bcc),
+                subject=subject,
                 body=full_body,
-                in_reply_to=msg.in_reply_to, references=references, our_message_id=our_id, state="queued",
-                next_attempt_at=now + hold, created_at=now,
+                in_reply_to=msg.in_reply_to,
+                references=references,
+                our_message_id=our_id,
+                state="queued",
+                next_attempt_at=now + hold,
+                created_at=now,
             )
         )
         index_message(s, id_of(msg), conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
-        answered = list(s.exec(select(Message.id).where(
-            Message.conversation_id == conversation_id, Message.direction == "inbound",
-            Message.disposition == "pending")).all())
-        before = {"owner": conv.owner, "pending_count": conv.pending_count, "state": conv.state,
-                  "deadline": conv.deadline, "snoozed_until": conv.snoozed_until, "last_message_at": conv.last_message_at}
+        answered = list(
+            s.exec(
+                select(Message.id).where(
+                    Message.conversation_id == conversation_id,
+                    Message.direction == "inbound",
+                    Message.disposition == "pending",
+                )
+            ).all()
+        )
+        before = {
+            "owner": conv.owner,
+            "pending_count": conv.pending_count,
+            "state": conv.state,
+            "deadline": conv.deadline,
+            "snoozed_until": conv.snoozed_until,
+            "last_message_at": conv.last_message_at,
+        }
         seen = conv.version
-        replied = rows_changed(s.execute(
-            update(Message)
-            .where(col(Message.conversation_id) == conversation_id, col(Message.direction) == "inbound",
-                   col(Message.disposition) == "pending")
-            .values(disposition="replied", disposed_by=agent, disposed_at=now)
-        ))
+        replied = rows_changed(
+            s.execute(
+                update(Message)
+                .where(
+                    col(Message.conversation_id) == conversation_id,
+                    col(Message.direction) == "inbound",
+                    col(Message.disposition) == "pending",
+                )
+                .values(disposition="replied", disposed_by=agent, disposed_at=now)
+            )
+        )
         s.execute(
-            update(Conversation).where(col(Conversation.id) == conversation_id).values(
-                owner=conv.owner or agent, pending_count=0, state="waiting", deadline=NO_DEADLINE, snoozed_until=None,
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(
+                owner=conv.owner or agent,
+                pending_count=0,
+                state="waiting",
+                deadline=NO_DEADLINE,
+                snoozed_until=None,
                 next_step_at=None,
-                updated_at=now, last_message_at=now, message_count=Conversation.message_count + 1,
+                updated_at=now,
+                last_message_at=now,
+                message_count=Conversation.message_count + 1,
                 version=Conversation.version + 1,
             )
         )
         settle(s, conversation_id, now)
         event_id = record_event(
-            s, conversation_id, agent, "reply",
+            s,
+            conversation_id,
+            agent,
+            "reply",
             f"{_name(ws, agent)} replied to {', '.join((*to, *cc))}"
             + (f" (bcc {', '.join(bcc)})" if bcc else "")
             + (f", {counted(len(files), 'file')} attached" if files else "")
-            + f" ({counted(replied, 'message')} answered)", now,
-            message_id=msg.id, our_message_id=our_id, bcc=list(bcc),
-            undo=undo_data(before, {"version": seen + 1}, message_id=msg.id, answered=answered,
-                           draft={"body": body, "to": list(to), "cc": list(cc)}))
+            + f" ({counted(replied, 'message')} answered)",
+            now,
+            message_id=msg.id,
+            our_message_id=our_id,
+            bcc=list(bcc),
+            undo=undo_data(
+                before,
+                {"version": seen + 1},
+                message_id=msg.id,
+                answered=answered,
+                draft={"body": body, "to": list(to), "cc": list(cc)},
+            ),
+        )
         drafts.remove(s, agent, conversation_id, "reply")
         record_change(s, [conversation_id])
     if hold > timedelta(0):
-        return ActionResult(True, f"reply to {_label(conv)} queued: it goes out in {_seconds(hold, ws)}",
-                            conversation_id, undo=event_id)
+        return ActionResult(
+            True, f"reply to {_label(conv)} queued: it goes out in {_seconds(hold, ws)}", conversation_id, undo=event_id
+        )
     return ActionResult(True, f"reply to {_label(conv)} queued for sending", conversation_id, undo=event_id)
 
 
@@ -177,11 +250,23 @@ def resend(ws: Workspace, agent: str, message_id: int, now: datetime) -> ActionR
         if (refused := _unreadable(ws, agent, get_conversation(s, item.conversation_id), now)) is not None:
             return refused
         if item.state != "failed":
-            return _refused(f"message {message_id} is {item.state}, not failed; nothing to resend", item.conversation_id)
-        s.execute(update(OutboxItem).where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")
-                  .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}"))
-        record_event(s, item.conversation_id, agent, "resend", f"{_name(ws, agent)} queued message {message_id} again", now,
-                     message_id=message_id)
+            return _refused(
+                f"message {message_id} is {item.state}, not failed; nothing to resend", item.conversation_id
+            )
+        s.execute(
+            update(OutboxItem)
+            .where(col(OutboxItem.id) == item.id, col(OutboxItem.state) == "failed")
+            .values(state="queued", attempts=0, next_attempt_at=now, last_answer=f"resent by {agent}")
+        )
+        record_event(
+            s,
+            item.conversation_id,
+            agent,
+            "resend",
+            f"{_name(ws, agent)} queued message {message_id} again",
+            now,
+            message_id=message_id,
+        )
         record_change(s, [item.conversation_id])
     return ActionResult(True, f"message {message_id} queued for sending again", item.conversation_id)
 

@@ -10,20 +10,19 @@ report filtered on a team covers the conversations that team holds now.
 
 from __future__ import annotations
 
-from typing import Any
-
 import math
 import statistics
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ComptoirError
-from core.work.policy import team_hours
 from core.store.rawsql import RawSql
 from core.work.daily import day_end_loads
+from core.work.policy import team_hours
 from core.work.views import AgentCount, DayLoad, ReportGroup, ReportQuery, ReportView, Share, Spread
 from core.workspace.folder import Workspace
 from routing import BusinessHours
@@ -65,7 +64,7 @@ class OpenClock:
         self.ends = [int(b.timestamp()) for _a, b in spans]
         self.before: list[int] = []
         total = 0
-        for a, b in zip(self.starts, self.ends):
+        for a, b in zip(self.starts, self.ends, strict=False):
             self.before.append(total)
             total += b - a
 
@@ -120,9 +119,16 @@ class _Acc:
     resolution: list[float] = field(default_factory=list)
 
     def view(self, key: str) -> ReportGroup:
-        return ReportGroup(key, self.messages_in, self.replies_out, spread(self.first_response),
-                           spread(self.first_response_business), spread(self.worked_out),
-                           len(self.resolution), spread(self.resolution))
+        return ReportGroup(
+            key,
+            self.messages_in,
+            self.replies_out,
+            spread(self.first_response),
+            spread(self.first_response_business),
+            spread(self.worked_out),
+            len(self.resolution),
+            spread(self.resolution),
+        )
 
 
 # -- SQL pieces -----------------------------------------------------------------------------
@@ -161,7 +167,7 @@ def _parse_iso(value: object) -> int | None:
         return None
     moment = datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
@@ -174,8 +180,10 @@ def _when_epoch(raw: RawSql, value: object) -> int | None:
 def check_query(ws: Workspace, query: ReportQuery) -> None:
     """Refuse a query that cannot mean anything, naming the fix."""
     if query.until <= query.since:
-        raise ComptoirError(f"the report period is empty: --since {query.since:%Y-%m-%d %H:%M} is not before "
-                            f"--until {query.until:%Y-%m-%d %H:%M}")
+        raise ComptoirError(
+            f"the report period is empty: --since {query.since:%Y-%m-%d %H:%M} is not before "
+            f"--until {query.until:%Y-%m-%d %H:%M}"
+        )
     if query.group_by is not None and query.group_by not in GROUPINGS:
         raise ComptoirError(f"cannot group by {query.group_by!r}: use one of {', '.join(GROUPINGS)}")
     if query.team and ws.config.team(query.team) is None:
@@ -187,7 +195,9 @@ def check_query(ws: Workspace, query: ReportQuery) -> None:
         try:
             ZoneInfo(query.timezone)
         except (ValueError, ZoneInfoNotFoundError):
-            raise ComptoirError(f"unknown time zone {query.timezone!r}: use a name such as Europe/Paris or UTC") from None
+            raise ComptoirError(
+                f"unknown time zone {query.timezone!r}: use a name such as Europe/Paris or UTC"
+            ) from None
 
 
 def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView:
@@ -213,7 +223,9 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         messages = raw.all(
             f"SELECT conversation_id, direction, {_epoch(raw, 'received_at')}, disposition, "
             f"{_epoch(raw, 'disposed_at')} FROM message WHERE received_at >= :since "
-            "AND direction IN ('inbound', 'outbound')", p)
+            "AND direction IN ('inbound', 'outbound')",
+            p,
+        )
         windows = _first_windows(raw, where, p)
         # Recent conversations first, then their events: the done events of the whole history are many.
         closings = raw.all(
@@ -221,18 +233,29 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
             "WHERE n.conversation_id = d.conversation_id AND n.id > d.id "
             f"AND n.kind IN ({_kinds(REOPENING_KINDS)}) ORDER BY n.id LIMIT 1) "
             f"FROM conversation c {_ordered_join(raw)} event d ON d.conversation_id = c.id "
-            f"WHERE d.kind = 'done' AND c.updated_at >= :since{where}", p)
+            f"WHERE d.kind = 'done' AND c.updated_at >= :since{where}",
+            p,
+        )
         open_now = raw.scalar(f"SELECT COUNT(*) FROM conversation c WHERE c.state != 'done'{where}", p)
-        replies_of_resolved = dict(raw.all(
-            "SELECT conversation_id, COUNT(*) FROM message WHERE direction = 'outbound' AND conversation_id IN "
-            "(SELECT conversation_id FROM event WHERE kind = 'done' AND at >= :since AND at < :until) "
-            "GROUP BY conversation_id", p))
+        replies_of_resolved = dict(
+            raw.all(
+                "SELECT conversation_id, COUNT(*) FROM message WHERE direction = 'outbound' AND conversation_id IN "
+                "(SELECT conversation_id FROM event WHERE kind = 'done' AND at >= :since AND at < :until) "
+                "GROUP BY conversation_id",
+                p,
+            )
+        )
         pending = _pending(raw, where, p, until < now)
         period_events = raw.all(
             "SELECT conversation_id, kind, actor, details FROM event WHERE at >= :since AND at < :until "
-            f"AND kind IN ({_kinds((*ESCALATION_RUNGS, 'no_action', 'assign'))})", p)
-        load = raw.all(f"SELECT c.owner, COUNT(*) FROM conversation c WHERE c.state != 'done' "
-                       f"AND c.owner IS NOT NULL{where} GROUP BY c.owner ORDER BY COUNT(*) DESC, c.owner", p)
+            f"AND kind IN ({_kinds((*ESCALATION_RUNGS, 'no_action', 'assign'))})",
+            p,
+        )
+        load = raw.all(
+            f"SELECT c.owner, COUNT(*) FROM conversation c WHERE c.state != 'done' "
+            f"AND c.owner IS NOT NULL{where} GROUP BY c.owner ORDER BY COUNT(*) DESC, c.owner",
+            p,
+        )
         ratings = _ratings(raw, query, zone, until)
         recorded_loads = day_end_loads(raw, query.since.astimezone(zone).date(), until.astimezone(zone).date())
         alerts = raw.all(
@@ -240,7 +263,9 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
             "AND a.conversation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM event e "
             "WHERE e.conversation_id = a.conversation_id AND e.actor = a.agent AND e.at >= a.created_at) "
             "THEN 1 ELSE 0 END) FROM alert a WHERE a.created_at >= :since AND a.created_at < :until "
-            "GROUP BY a.kind, a.agent", p)
+            "GROUP BY a.kind, a.agent",
+            p,
+        )
 
     total = _Acc()
     groups: dict[str, _Acc] = defaultdict(_Acc)
@@ -314,8 +339,11 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
             continue
         reply = min((r for r in conv.replies if r >= conv.first_in), default=None)
         promised = windows.get(cid, (None, None))
-        for name, deadline in (("exclusive", promised[0]), ("team", promised[1]),
-                               ("promise", max((w for w in promised if w is not None), default=None))):
+        for name, deadline in (
+            ("exclusive", promised[0]),
+            ("team", promised[1]),
+            ("promise", max((w for w in promised if w is not None), default=None)),
+        ):
             if deadline is None:
                 continue
             if reply is not None and reply <= deadline:
@@ -352,15 +380,17 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         replies_total += replies_of_resolved.get(cid, 0)
     # A conversation done without ever being closed (history) was never open work: it is not in the backlog.
     closed_by_event = {cid for cid, _done, _reopened in closings}
-    created_times = sorted(c.created for cid, c in convs.items()
-                           if c.created >= since_s and (c.state != "done" or cid in closed_by_event))
+    created_times = sorted(
+        c.created for cid, c in convs.items() if c.created >= since_s and (c.state != "done" or cid in closed_by_event)
+    )
     done_times.sort()
     reopen_times.sort()
     backlog = []
     for day, end in _day_ends(query.since, until, zone):
         t = min(int(end.timestamp()), now_s)
-        backlog.append(AgentCount(day, open_now - _after(created_times, t) + _after(done_times, t)
-                                  - _after(reopen_times, t)))
+        backlog.append(
+            AgentCount(day, open_now - _after(created_times, t) + _after(done_times, t) - _after(reopen_times, t))
+        )
 
     ages = Counter(age_bucket(until_s - received) for received in pending)
     pending_by_age = tuple(AgentCount(label, ages.get(label, 0)) for _limit, label in AGE_BUCKETS)
@@ -405,36 +435,46 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
 
     def counted(table: dict[str, list[int]]) -> tuple[AgentCount, ...]:
         """Most first, then by name."""
-        return tuple(AgentCount(name, v[0], v[1])
-                     for name, v in sorted(table.items(), key=lambda item: (-item[1][0], item[0])))
+        return tuple(
+            AgentCount(name, v[0], v[1]) for name, v in sorted(table.items(), key=lambda item: (-item[1][0], item[0]))
+        )
 
     return ReportView(
-        query=query, now=now, timezone=zone_name,
+        query=query,
+        now=now,
+        timezone=zone_name,
         total=total.view("all"),
         groups=tuple(groups[k].view(k) for k in sorted(groups)),
-        within_exclusive=Share(*within["exclusive"]), within_team=Share(*within["team"]),
+        within_exclusive=Share(*within["exclusive"]),
+        within_team=Share(*within["team"]),
         within_promise=Share(*within["promise"]),
-        worked_out_business=spread(worked_business), not_worked_out=not_worked_out,
+        worked_out_business=spread(worked_business),
+        not_worked_out=not_worked_out,
         pending_by_age=pending_by_age,
         replies_per_resolved=replies_total / len(last_close) if last_close else None,
-        volume_in=tuple(tuple(row) for row in volume_in), volume_out=tuple(tuple(row) for row in volume_out),
+        volume_in=tuple(tuple(row) for row in volume_in),
+        volume_out=tuple(tuple(row) for row in volume_out),
         backlog=tuple(backlog),
         response_by_day=tuple(AgentCount(day, len(v), spread(v).median) for day, v in sorted(response_days.items())),
         escalations=tuple(AgentCount(k, escalations[k]) for k in ESCALATION_RUNGS),
         no_action_reasons=tuple(AgentCount(k, n) for k, n in sorted(reasons.items(), key=lambda i: (-i[1], i[0]))),
-        reassignments=sum(moves.values()), take_backs=sum(take_backs_by.values()),
-        reassignments_by_agent=tuple(AgentCount(a, n, float(take_backs_by[a]))
-                                     for a, n in sorted(moves.items(), key=lambda i: (-i[1], i[0]))),
+        reassignments=sum(moves.values()),
+        take_backs=sum(take_backs_by.values()),
+        reassignments_by_agent=tuple(
+            AgentCount(a, n, float(take_backs_by[a])) for a, n in sorted(moves.items(), key=lambda i: (-i[1], i[0]))
+        ),
         satisfaction_agents=tuple(AgentCount(a, len(s), sum(s) / len(s)) for a, s in sorted(agent_scores.items())),
         satisfaction_teams=tuple(AgentCount(t, len(s), sum(s) / len(s)) for t, s in sorted(team_scores.items())),
-        alerts_by_kind=counted(alerts_kind), alerts_by_agent=counted(alerts_agent),
+        alerts_by_kind=counted(alerts_kind),
+        alerts_by_agent=counted(alerts_agent),
         load_now=tuple(AgentCount(owner, n) for owner, n in load),
         load_at_day_end=_loads_by_day(recorded_loads, query, until, zone, members),
     )
 
 
-def _loads_by_day(recorded: dict[str, dict[str, int]], query: ReportQuery, until: datetime, zone: ZoneInfo,
-                  members: set[str] | None) -> tuple[DayLoad, ...]:
+def _loads_by_day(
+    recorded: dict[str, dict[str, int]], query: ReportQuery, until: datetime, zone: ZoneInfo, members: set[str] | None
+) -> tuple[DayLoad, ...]:
     """Every day that ended inside the period, with the agents the query is about."""
     out = []
     for day, end in _day_ends(query.since, until, zone):
@@ -444,9 +484,14 @@ def _loads_by_day(recorded: dict[str, dict[str, int]], query: ReportQuery, until
         if loads is None:
             out.append(DayLoad(day, (), recorded=False))
             continue
-        chosen = {a: n for a, n in loads.items()
-                  if (members is None or a in members) and (query.agent is None or a == query.agent)}
-        out.append(DayLoad(day, tuple(AgentCount(a, n) for a, n in sorted(chosen.items(), key=lambda i: (-i[1], i[0])))))
+        chosen = {
+            a: n
+            for a, n in loads.items()
+            if (members is None or a in members) and (query.agent is None or a == query.agent)
+        }
+        out.append(
+            DayLoad(day, tuple(AgentCount(a, n) for a, n in sorted(chosen.items(), key=lambda i: (-i[1], i[0]))))
+        )
     return tuple(out)
 
 
@@ -463,9 +508,12 @@ def _conversations(raw: RawSql, where: str, p: dict[str, Any]) -> dict[int, _Con
     """Every conversation that changed in the period (a message, a close, a hand-over all touch it)."""
     rows = raw.all(
         f"SELECT c.id, c.team, c.owner, c.via_address, {_epoch(raw, 'c.created_at')}, c.state FROM conversation c "
-        f"WHERE c.updated_at >= :since{where}", p)
-    return {cid: _Conv(team, owner, address or "", created, state)
-            for cid, team, owner, address, created, state in rows}
+        f"WHERE c.updated_at >= :since{where}",
+        p,
+    )
+    return {
+        cid: _Conv(team, owner, address or "", created, state) for cid, team, owner, address, created, state in rows
+    }
 
 
 def _first_windows(raw: RawSql, where: str, p: dict[str, Any]) -> dict[int, tuple[int | None, int | None]]:
@@ -480,7 +528,9 @@ def _first_windows(raw: RawSql, where: str, p: dict[str, Any]) -> dict[int, tupl
         f"SELECT e.conversation_id, e.id, {exclusive}, {team}, c.exclusive_until, c.team_until, {recorded} "
         f"FROM conversation c {_ordered_join(raw)} event e ON e.conversation_id = c.id AND e.at = c.created_at "
         "WHERE c.updated_at >= :since AND c.created_at >= :since AND c.created_at < :until "
-        f"AND e.kind = 'routed'{where} ORDER BY e.id", p)
+        f"AND e.kind = 'routed'{where} ORDER BY e.id",
+        p,
+    )
     windows: dict[int, tuple[int | None, int | None]] = {}
     for cid, _eid, ex, tm, conv_ex, conv_tm, recorded in rows:
         if cid in windows:
@@ -503,19 +553,26 @@ def _pending(raw: RawSql, where: str, p: dict[str, Any], past: bool) -> list[int
     join = " JOIN conversation c ON c.id = m.conversation_id" if where else ""
     rows = raw.all(
         f"SELECT {_epoch(raw, 'm.received_at')} FROM message m{join} "
-        f"WHERE m.disposition = 'pending' AND m.received_at < :until AND m.direction = 'inbound'{where}", p)
+        f"WHERE m.disposition = 'pending' AND m.received_at < :until AND m.direction = 'inbound'{where}",
+        p,
+    )
     if past:
         rows += raw.all(
             f"SELECT {_epoch(raw, 'm.received_at')} FROM message m JOIN conversation c ON c.id = m.conversation_id "
             "WHERE m.direction = 'inbound' AND m.disposition IN ('replied', 'no_action') "
-            f"AND m.received_at < :until AND m.disposed_at > :until{where}", p)
+            f"AND m.received_at < :until AND m.disposed_at > :until{where}",
+            p,
+        )
     return [r[0] for r in rows]
 
 
 def _ratings(raw: RawSql, query: ReportQuery, zone: ZoneInfo, until: datetime) -> list[tuple[str, int]]:
     """(agent, score) of ratings given on the period's local days."""
     first, last = query.since.astimezone(zone).date(), until.astimezone(zone).date()
-    params: dict[str, Any] = {"d0": first.isoformat() if raw.sqlite else first, "d1": last.isoformat() if raw.sqlite else last}
+    params: dict[str, Any] = {
+        "d0": first.isoformat() if raw.sqlite else first,
+        "d1": last.isoformat() if raw.sqlite else last,
+    }
     client = ""
     if query.client:
         text = query.client.strip().lower()
@@ -523,9 +580,14 @@ def _ratings(raw: RawSql, query: ReportQuery, zone: ZoneInfo, until: datetime) -
             client, params["client"] = " AND lower(ct.address) = :client", text
         else:
             client, params["client"] = " AND lower(ct.address) LIKE :client", "%@" + text.lstrip("@")
-    return [(agent, int(score)) for agent, score in raw.all(
-        "SELECT r.agent, r.score FROM rating r JOIN contact ct ON ct.id = r.contact_id "
-        f"WHERE r.rated_on >= :d0 AND r.rated_on <= :d1{client}", params)]
+    return [
+        (agent, int(score))
+        for agent, score in raw.all(
+            "SELECT r.agent, r.score FROM rating r JOIN contact ct ON ct.id = r.contact_id "
+            f"WHERE r.rated_on >= :d0 AND r.rated_on <= :d1{client}",
+            params,
+        )
+    ]
 
 
 def _day_ends(since: datetime, until: datetime, zone: ZoneInfo) -> list[tuple[str, datetime]]:

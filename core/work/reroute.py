@@ -12,7 +12,7 @@ from core.mail.mime import parse_mail
 from core.store.models import Contact, Conversation, Event, Message, id_of
 from core.store.rawmail import read_raw
 from core.store.rawsql import RawSql
-from core.work.access import Reader, Guard, hidden_subject
+from core.work.access import Guard, Reader, hidden_subject
 from core.work.policy import build_policy
 from core.work.routing_facts import ContactRef, ConvRef, message_facts, routing_facts
 from core.work.routing_snapshot import replay_facts, replay_policy
@@ -46,7 +46,9 @@ def reroute_preview(
             if isinstance(data, dict) and data.get("message_id") is not None:
                 routed[data["message_id"]] = data
         # A conversation's first message was routed as a new thread, every later one as a reply in it.
-        first_of = dict(s.exec(select(Message.conversation_id, func.min(Message.id)).group_by(col(Message.conversation_id))).all())
+        first_of = dict(
+            s.exec(select(Message.conversation_id, func.min(Message.id)).group_by(col(Message.conversation_id))).all()
+        )
         for msg in s.exec(stmt):
             conv = s.get(Conversation, msg.conversation_id)
             if conv is None:
@@ -66,21 +68,33 @@ def reroute_preview(
             else:
                 # Routed before decisions kept their facts: today's history stands in for that moment's.
                 contact = ContactRef(id_of(contact_row), contact_row.address, list(contact_row.audiences))
-                thread = None if first_of.get(id_of(conv)) == msg.id else ConvRef(id_of(conv), conv.owner, conv.confidential, conv.subject, conv.team)
+                thread = (
+                    None
+                    if first_of.get(id_of(conv)) == msg.id
+                    else ConvRef(id_of(conv), conv.owner, conv.confidential, conv.subject, conv.team)
+                )
                 d = decide(routing_facts(sql, parsed, msg.received_at, contact, thread), policy, msg.received_at)
                 as_of = "Replayed with today's history: this message was routed before routes kept their facts."
             stored = next((e for e in conv.routing_reasons), None)
-            before = _routed_target(event) if event is not None else (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)
+            before = (
+                _routed_target(event)
+                if event is not None
+                else (conv.team, conv.exclusive_agent if conv.visibility == "personal" else None)
+            )
             after = _routed_target({"team": d.team, "agent": d.agent, "visibility": d.visibility})
             if before != after:
                 guard = Guard.of(conv)
                 shown = reader is None or reader.may_read(guard, now)
-                changes.append({
-                    "conversation": conv.id, "message": msg.id,
-                    "subject": conv.subject if shown else hidden_subject(guard, now),
-                    "now": {"team": before[0], "agent": before[1]}, "would": {"team": after[0], "agent": after[1]},
-                    "route": d.route,
-                    "reasons": ([r.text for r in d.reasons] if shown else []) + ([as_of] if as_of else []),
-                    "stored_reason": stored.get("text") if stored and shown else None,
-                })
+                changes.append(
+                    {
+                        "conversation": conv.id,
+                        "message": msg.id,
+                        "subject": conv.subject if shown else hidden_subject(guard, now),
+                        "now": {"team": before[0], "agent": before[1]},
+                        "would": {"team": after[0], "agent": after[1]},
+                        "route": d.route,
+                        "reasons": ([r.text for r in d.reasons] if shown else []) + ([as_of] if as_of else []),
+                        "stored_reason": stored.get("text") if stored and shown else None,
+                    }
+                )
     return changes

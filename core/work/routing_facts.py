@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from core.mail.mime import ParsedMail
@@ -14,9 +14,11 @@ from routing import (
     ContactHistory,
     EarlierConversation,
     MessageFacts,
-    Rating as RoutingRating,
     RoutingFacts,
     ThreadFacts,
+)
+from routing import (
+    Rating as RoutingRating,
 )
 
 BODY_EXCERPT = 4000
@@ -44,11 +46,17 @@ class ContactRef:
     audiences: list[str]
 
 
-def contact_history(sql: RawSql, contact: ContactRef, exclude_conversation: int | None = None,
-                    ratings: Sequence[tuple[Any, ...]] | None = None) -> ContactHistory:
+def contact_history(
+    sql: RawSql,
+    contact: ContactRef,
+    exclude_conversation: int | None = None,
+    ratings: Sequence[tuple[Any, ...]] | None = None,
+) -> ContactHistory:
     """ratings: the contact's (agent, score, rated_on) rows in id order, when the caller read them already."""
-    earlier = sql.all("SELECT team, owner, created_at FROM conversation WHERE contact_id = :c AND id != :x "
-                      "ORDER BY id DESC LIMIT :n", {"c": contact.id, "x": exclude_conversation or -1, "n": HISTORY_LIMIT})
+    earlier = sql.all(
+        "SELECT team, owner, created_at FROM conversation WHERE contact_id = :c AND id != :x ORDER BY id DESC LIMIT :n",
+        {"c": contact.id, "x": exclude_conversation or -1, "n": HISTORY_LIMIT},
+    )
     if ratings is None:
         ratings = sql.all("SELECT agent, score, rated_on FROM rating WHERE contact_id = :c", {"c": contact.id})
     return ContactHistory(
@@ -56,8 +64,9 @@ def contact_history(sql: RawSql, contact: ContactRef, exclude_conversation: int 
         audiences=tuple(contact.audiences),
         conversations=tuple(EarlierConversation(team, owner, sql.read_instant(at)) for team, owner, at in earlier),
         ratings=tuple(
-            RoutingRating(agent, score, datetime.combine(_day(rated_on), time(12), tzinfo=timezone.utc))
-            for agent, score, rated_on in ratings if 1 <= score <= 5
+            RoutingRating(agent, score, datetime.combine(_day(rated_on), time(12), tzinfo=UTC))
+            for agent, score, rated_on in ratings
+            if 1 <= score <= 5
         ),
     )
 
@@ -68,7 +77,11 @@ def _day(value: Any) -> date:
 
 
 def routing_facts(
-    sql: RawSql, parsed: ParsedMail, received_at: datetime, contact: ContactRef, conv: ConvRef | None,
+    sql: RawSql,
+    parsed: ParsedMail,
+    received_at: datetime,
+    contact: ContactRef,
+    conv: ConvRef | None,
     ratings: Sequence[tuple[Any, ...]] | None = None,
 ) -> RoutingFacts:
     return RoutingFacts(
@@ -80,7 +93,12 @@ def routing_facts(
 
 def message_facts(parsed: ParsedMail, received_at: datetime) -> MessageFacts:
     return MessageFacts(
-        sender=parsed.from_addr or "unknown@invalid", received_at=received_at, sender_name=parsed.from_name,
-        to=tuple(a for _n, a in parsed.to if a), cc=tuple(a for _n, a in parsed.cc if a), subject=parsed.subject,
-        body_excerpt=parsed.text[:BODY_EXCERPT], headers=dict(parsed.headers),
+        sender=parsed.from_addr or "unknown@invalid",
+        received_at=received_at,
+        sender_name=parsed.from_name,
+        to=tuple(a for _n, a in parsed.to if a),
+        cc=tuple(a for _n, a in parsed.cc if a),
+        subject=parsed.subject,
+        body_excerpt=parsed.text[:BODY_EXCERPT],
+        headers=dict(parsed.headers),
     )

@@ -8,13 +8,17 @@ on vacation). `comptoir route --dry-run` replays the snapshot, so only a changed
 
 from __future__ import annotations
 
-from typing import Any
-
 import dataclasses
 from datetime import datetime
+from typing import Any
 
 from routing import (
-    ContactHistory, EarlierConversation, MessageFacts, Policy, RoutingFacts, ThreadFacts,
+    ContactHistory,
+    EarlierConversation,
+    MessageFacts,
+    Policy,
+    RoutingFacts,
+    ThreadFacts,
 )
 from routing import Rating as RoutingRating
 
@@ -26,14 +30,19 @@ def snapshot(facts: RoutingFacts, policy: Policy) -> dict[str, Any]:
     contact = facts.contact
     return {
         "thread": [facts.thread.conversation_id, facts.thread.owner, facts.thread.team],
-        "contact": None if contact is None else {
+        "contact": None
+        if contact is None
+        else {
             "address": contact.address,
             "audiences": list(contact.audiences),
             "conversations": [[c.team, c.handled_by, c.at.isoformat()] for c in contact.conversations],
             "ratings": [[r.agent, r.score, r.at.isoformat()] for r in contact.ratings],
         },
-        "away": {a.login: [a.presence, a.presence_until.isoformat() if a.presence_until else None]
-                 for a in policy.agents if a.presence != AVAILABLE},
+        "away": {
+            a.login: [a.presence, a.presence_until.isoformat() if a.presence_until else None]
+            for a in policy.agents
+            if a.presence != AVAILABLE
+        },
         # Where each round-robin roster stood: replaying it gives the same agent on duty.
         **({"on_duty": dict(facts.last_on_duty)} if facts.last_on_duty else {}),
     }
@@ -43,14 +52,26 @@ def replay_facts(message: MessageFacts, snap: dict[str, Any]) -> RoutingFacts:
     """The facts as they were when the message was routed, around the re-parsed message."""
     conversation_id, owner, team = snap["thread"]
     stored = snap["contact"]
-    contact = None if stored is None else ContactHistory(
-        address=stored["address"],
-        audiences=tuple(stored["audiences"]),
-        conversations=tuple(EarlierConversation(t, who, datetime.fromisoformat(at)) for t, who, at in stored["conversations"]),
-        ratings=tuple(RoutingRating(agent, score, datetime.fromisoformat(at)) for agent, score, at in stored["ratings"]),
+    contact = (
+        None
+        if stored is None
+        else ContactHistory(
+            address=stored["address"],
+            audiences=tuple(stored["audiences"]),
+            conversations=tuple(
+                EarlierConversation(t, who, datetime.fromisoformat(at)) for t, who, at in stored["conversations"]
+            ),
+            ratings=tuple(
+                RoutingRating(agent, score, datetime.fromisoformat(at)) for agent, score, at in stored["ratings"]
+            ),
+        )
     )
-    return RoutingFacts(message=message, thread=ThreadFacts(conversation_id, owner, team), contact=contact,
-                        last_on_duty=dict(snap.get("on_duty") or {}))
+    return RoutingFacts(
+        message=message,
+        thread=ThreadFacts(conversation_id, owner, team),
+        contact=contact,
+        last_on_duty=dict(snap.get("on_duty") or {}),
+    )
 
 
 def replay_policy(policy: Policy, snap: dict[str, Any]) -> Policy:
@@ -59,6 +80,9 @@ def replay_policy(policy: Policy, snap: dict[str, Any]) -> Policy:
     agents = []
     for agent in policy.agents:
         presence, until = away.get(agent.login, (AVAILABLE, None))
-        agents.append(dataclasses.replace(agent, presence=presence,
-                                          presence_until=datetime.fromisoformat(until) if until else None))
+        agents.append(
+            dataclasses.replace(
+                agent, presence=presence, presence_until=datetime.fromisoformat(until) if until else None
+            )
+        )
     return dataclasses.replace(policy, agents=tuple(agents))

@@ -46,14 +46,18 @@ def check_names(config: Config, agent: str, query: SearchQuery) -> None:
     for owner in query.owners:
         if owner.lower() not in (*NO_OWNER, "me") and config.agent(owner) is None:
             known = ", ".join(a.login for a in config.agents)
-            raise UnknownName(f"owner:{owner} — there is no agent {owner!r} (use owner:me, owner:none or one of {known})")
+            raise UnknownName(
+                f"owner:{owner} — there is no agent {owner!r} (use owner:me, owner:none or one of {known})"
+            )
     for tag in query.tags:
         if config.tag(tag) is None:
             known = ", ".join(t.name for t in config.tags) or "none are configured in comptoir.toml [[tags]]"
             raise UnknownName(f"tag:{tag} — there is no tag {tag!r} (tags: {known})")
 
 
-def search_where(raw: RawSql, config: Config, agent: str, query: SearchQuery, now: datetime) -> tuple[str, dict[str, Any]] | None:
+def search_where(
+    raw: RawSql, config: Config, agent: str, query: SearchQuery, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
     """The condition selecting conversations that match `query` and that `agent` may read, with its parameters;
     None when the query can match nothing (free words that are all punctuation)."""
     parts: list[str] = []
@@ -73,13 +77,17 @@ def search_where(raw: RawSql, config: Config, agent: str, query: SearchQuery, no
         params |= word_params
     for sender in query.senders:
         like = bind(f"%{sender.lower()}%")
-        parts.append(f"(lower(customer_address) LIKE {like} OR lower(customer_name) LIKE {like} OR id IN "
-                     "(SELECT conversation_id FROM message WHERE direction = 'inbound' AND "
-                     f"(lower(from_addr) LIKE {like} OR lower(from_name) LIKE {like})))")
+        parts.append(
+            f"(lower(customer_address) LIKE {like} OR lower(customer_name) LIKE {like} OR id IN "
+            "(SELECT conversation_id FROM message WHERE direction = 'inbound' AND "
+            f"(lower(from_addr) LIKE {like} OR lower(from_name) LIKE {like})))"
+        )
     for recipient in query.recipients:
         like = bind(f"%{recipient.lower()}%")
-        parts.append(f"(lower(via_address) LIKE {like} OR id IN (SELECT conversation_id FROM message WHERE "
-                     f"lower(CAST(to_addrs AS TEXT)) LIKE {like} OR lower(CAST(cc_addrs AS TEXT)) LIKE {like}))")
+        parts.append(
+            f"(lower(via_address) LIKE {like} OR id IN (SELECT conversation_id FROM message WHERE "
+            f"lower(CAST(to_addrs AS TEXT)) LIKE {like} OR lower(CAST(cc_addrs AS TEXT)) LIKE {like}))"
+        )
     for team in query.teams:
         parts.append(f"team = {bind(team)}")
     for owner in query.owners:

@@ -48,9 +48,19 @@ class SearchQuery:
 
     def describe(self) -> str:
         """The query written back in canonical form (what a saved view shows)."""
-        parts = [*(f"{op}:{_quote(v)}" for op, values in (
-            ("from", self.senders), ("to", self.recipients), ("team", self.teams), ("owner", self.owners),
-            ("tag", self.tags)) for v in values)]
+        parts = [
+            *(
+                f"{op}:{_quote(v)}"
+                for op, values in (
+                    ("from", self.senders),
+                    ("to", self.recipients),
+                    ("team", self.teams),
+                    ("owner", self.owners),
+                    ("tag", self.tags),
+                )
+                for v in values
+            )
+        ]
         parts += [f"is:{flag}" for flag in IS_FLAGS if flag in self.flags]
         if self.after:
             parts.append(f"after:{self.after.isoformat()}")
@@ -85,13 +95,16 @@ def parse_search(text: str, today: date) -> SearchQuery:
         if op not in OPERATORS:
             raise SearchSyntaxError(
                 f"unknown search operator {name}: — the operators are {', '.join(o + ':' for o in OPERATORS)}; "
-                f'to search for the text itself, put it in quotes ("{name}:{value}")')
+                f'to search for the text itself, put it in quotes ("{name}:{value}")'
+            )
         if not value.strip():
             raise SearchSyntaxError(f"{op}: needs a value, e.g. {_EXAMPLES[op]}")
         if op == "is":
             flag = value.lower()
             if flag not in IS_FLAGS:
-                raise SearchSyntaxError(f"is:{value} is not a state; use one of {', '.join('is:' + f for f in IS_FLAGS)}")
+                raise SearchSyntaxError(
+                    f"is:{value} is not a state; use one of {', '.join('is:' + f for f in IS_FLAGS)}"
+                )
             flags.add(flag)
         elif op in DATE_OPERATORS:
             day = parse_day(value, today, op)
@@ -102,14 +115,28 @@ def parse_search(text: str, today: date) -> SearchQuery:
         else:
             values[op].append(value.strip())
     return SearchQuery(
-        words=tuple(words), senders=tuple(values["from"]), recipients=tuple(values["to"]),
-        teams=tuple(values["team"]), owners=tuple(values["owner"]), tags=tuple(values["tag"]),
-        flags=frozenset(flags), before=dates.get("before"), after=dates.get("after"),
+        words=tuple(words),
+        senders=tuple(values["from"]),
+        recipients=tuple(values["to"]),
+        teams=tuple(values["team"]),
+        owners=tuple(values["owner"]),
+        tags=tuple(values["tag"]),
+        flags=frozenset(flags),
+        before=dates.get("before"),
+        after=dates.get("after"),
     )
 
 
-_EXAMPLES = {"from": "from:ada@example.com", "to": "to:support@", "team": "team:support", "owner": "owner:me",
-             "tag": "tag:billing", "is": "is:unclaimed", "before": "before:2026-11-24", "after": "after:7d"}
+_EXAMPLES = {
+    "from": "from:ada@example.com",
+    "to": "to:support@",
+    "team": "team:support",
+    "owner": "owner:me",
+    "tag": "tag:billing",
+    "is": "is:unclaimed",
+    "before": "before:2026-11-24",
+    "after": "after:7d",
+}
 
 
 def _unquote(value: str) -> str:
@@ -136,4 +163,5 @@ def parse_day(value: str, today: date, op: str = "before") -> date:
             pass
     raise SearchSyntaxError(
         f"{op}:{value} is not a day; write {op}:2026-11-24 (year-month-day), {op}:today, {op}:yesterday "
-        f"or {op}:7d (seven days back)")
+        f"or {op}:7d (seven days back)"
+    )

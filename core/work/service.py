@@ -6,25 +6,22 @@ workers, never from the event loop.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from pathlib import Path
-
+import importlib
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
-import importlib
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from core.work import listing
 from core.store.changefeed import ChangeFeed
+from core.work import listing
 from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
     ContactView,
-    RequestLink,
     ConversationDetail,
     ConversationRow,
     DeliveryCheck,
@@ -34,12 +31,12 @@ from core.work.views import (
     ReminderView,
     ReportQuery,
     ReportView,
+    RequestLink,
     TeamView,
     WhyView,
 )
 from core.workspace.config import Config
 from core.workspace.folder import Workspace
-
 
 EARLY_READ_TTL = 5.0
 """Seconds a page read at start-up may be shown from; the change feed covers what happens after."""
@@ -112,7 +109,7 @@ class Comptoir:
         def read() -> None:
             try:
                 future.set_result(self._read_first_page(queue, limit))
-            except BaseException as error:  # noqa: BLE001 - handed to whoever collects the page
+            except BaseException as error:
                 future.set_exception(error)
 
         self._early = (queue, limit, time.monotonic(), future)
@@ -269,9 +266,19 @@ class Comptoir:
         `send_now`. `attachments` are the files' bytes, read by the client (core.mail.outgoing.read_files)."""
         delay = 0 if send_now else self.config.workspace.send_delay
         return actions.reply(
-            self.workspace, self.agent, conversation_id, body, tuple(to), tuple(cc), self.now(),
-            seen_version=seen_version, confirmed_recipients=confirmed_recipients, subject=subject,
-            bcc=tuple(bcc), attachments=tuple(attachments), hold=timedelta(seconds=delay * self.clock_speed),
+            self.workspace,
+            self.agent,
+            conversation_id,
+            body,
+            tuple(to),
+            tuple(cc),
+            self.now(),
+            seen_version=seen_version,
+            confirmed_recipients=confirmed_recipients,
+            subject=subject,
+            bcc=tuple(bcc),
+            attachments=tuple(attachments),
+            hold=timedelta(seconds=delay * self.clock_speed),
         )
 
     def undo(self, event_id: int) -> ActionResult:
@@ -287,8 +294,9 @@ class Comptoir:
 
         return drafts.read(self.workspace, self.agent, conversation_id, kind)
 
-    def save_draft(self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (),
-                   cc: Sequence[str] = ()) -> None:
+    def save_draft(
+        self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (), cc: Sequence[str] = ()
+    ) -> None:
         """Store what is being typed (an empty body removes the draft)."""
         from core.work import drafts
 
@@ -299,24 +307,62 @@ class Comptoir:
 
         drafts.discard(self.workspace, self.agent, conversation_id, kind)
 
-    def compose(self, to: Sequence[str], subject: str, body: str, cc: Sequence[str] = (), bcc: Sequence[str] = (),
-                from_addr: str | None = None, attachments: Sequence[OutgoingFile] = (),
-                confirmed_recipients: bool = False) -> ActionResult:
+    def compose(
+        self,
+        to: Sequence[str],
+        subject: str,
+        body: str,
+        cc: Sequence[str] = (),
+        bcc: Sequence[str] = (),
+        from_addr: str | None = None,
+        attachments: Sequence[OutgoingFile] = (),
+        confirmed_recipients: bool = False,
+    ) -> ActionResult:
         """New mail to a customer who has not written first: a conversation owned by this agent, sent from a
         team address (`from_addr`, else the agent's team's first)."""
         from core.work.outbound import compose
 
-        return compose(self.workspace, self.agent, tuple(to), subject, body, self.now(), tuple(cc), tuple(bcc),
-                       from_addr, tuple(attachments), confirmed_recipients)
+        return compose(
+            self.workspace,
+            self.agent,
+            tuple(to),
+            subject,
+            body,
+            self.now(),
+            tuple(cc),
+            tuple(bcc),
+            from_addr,
+            tuple(attachments),
+            confirmed_recipients,
+        )
 
-    def forward(self, message_id: int, to: Sequence[str], cc: Sequence[str] = (), bcc: Sequence[str] = (),
-                body: str = "", subject: str | None = None, attachments: Sequence[OutgoingFile] = (),
-                confirmed_recipients: bool = False) -> ActionResult:
+    def forward(
+        self,
+        message_id: int,
+        to: Sequence[str],
+        cc: Sequence[str] = (),
+        bcc: Sequence[str] = (),
+        body: str = "",
+        subject: str | None = None,
+        attachments: Sequence[OutgoingFile] = (),
+        confirmed_recipients: bool = False,
+    ) -> ActionResult:
         """Forward one message, with its attachments, to anyone; recorded on its conversation."""
         from core.work.outbound import forward
 
-        return forward(self.workspace, self.agent, message_id, tuple(to), self.now(), tuple(cc), tuple(bcc), body,
-                       subject, tuple(attachments), confirmed_recipients)
+        return forward(
+            self.workspace,
+            self.agent,
+            message_id,
+            tuple(to),
+            self.now(),
+            tuple(cc),
+            tuple(bcc),
+            body,
+            subject,
+            tuple(attachments),
+            confirmed_recipients,
+        )
 
     def merge(self, source_id: int, target_id: int) -> ActionResult:
         """Move every message, note and event of `source_id` into `target_id` (the same customer's)."""
@@ -395,11 +441,24 @@ class Comptoir:
             raise ActionRefused("only supervisors may run escalation as of another time (--at)")
         return run_escalation(self.workspace, at or self.now())
 
-    def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
-                    source: str = "cli", conversation_id: int | None = None) -> list[str]:
+    def raise_alert(
+        self,
+        text: str,
+        to_agent: str | None = None,
+        to_team: str | None = None,
+        source: str = "cli",
+        conversation_id: int | None = None,
+    ) -> list[str]:
         """An alert from another tool for an agent or a team; returns who was alerted."""
-        return actions.external_alert(self.workspace, text, self.now(), to_agent=to_agent, to_team=to_team,
-                                         source=source, conversation_id=conversation_id)
+        return actions.external_alert(
+            self.workspace,
+            text,
+            self.now(),
+            to_agent=to_agent,
+            to_team=to_team,
+            source=source,
+            conversation_id=conversation_id,
+        )
 
     # -- clients, requests between teams, other channels, the customer panel (issue 14) ---------------
     def contact(self, conversation_id: int | None = None, address: str | None = None) -> ContactView:

@@ -15,12 +15,15 @@ def _json(value: Any) -> Any:
 
 
 def undo_data(before: dict[str, Any], guard: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"before": {k: _json(v) for k, v in before.items()},
-            "guard": {k: _json(v) for k, v in guard.items()},
-            **extra}
+    return {
+        "before": {k: _json(v) for k, v in before.items()},
+        "guard": {k: _json(v) for k, v in guard.items()},
+        **extra,
+    }
 
 
 def values(stored: dict[str, Any]) -> dict[str, Any]:
     """Stored values back as the columns take them."""
-    return {k: datetime.fromisoformat(v) if k in DATETIME_FIELDS and isinstance(v, str) else v
-            for k, v in stored.items()}
+    return {
+        k: datetime.fromisoformat(v) if k in DATETIME_FIELDS and isinstance(v, str) else v for k, v in stored.items()
+    }

@@ -8,8 +8,8 @@ from typing import Protocol
 
 from core.work.access import Guard, Reader
 from core.work.views import ActionResult
-from routing.wording import when
 from core.workspace.folder import Workspace
+from routing.wording import when
 
 
 class Labelled(Protocol):
@@ -53,6 +53,9 @@ def unreadable(ws: Workspace, agent: str, conv: Labelled, now: datetime) -> Acti
         return None
     if guard.in_exclusive_window(now):
         until = f" until {when(guard.exclusive_until, None)}" if guard.exclusive_until else ""
-        return refused(f"#{conv.id} is personal mail for {agent_name(ws, guard.exclusive_agent)} alone{until}: "
-                        "only they and supervisors can open it or act on it; ask them or a supervisor", conv.id)
+        return refused(
+            f"#{conv.id} is personal mail for {agent_name(ws, guard.exclusive_agent)} alone{until}: "
+            "only they and supervisors can open it or act on it; ask them or a supervisor",
+            conv.id,
+        )
     return refused(f"#{conv.id}: {reader.why_not(guard, now)}", conv.id)

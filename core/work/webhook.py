@@ -9,8 +9,6 @@ URL's query string, which often holds a token; they never raise into escalation.
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
 import json
 import logging
@@ -18,6 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -46,7 +45,7 @@ def safe_url(url: str) -> str:
 def post_once(url: str, body: bytes, timeout: float = TIMEOUT) -> None:
     """One blocking POST; raises OSError (or a subclass) when it does not get a 2xx answer."""
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL is admin config
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         response.read(1024)
 
 
@@ -61,8 +60,9 @@ class _Due:
 class WebhookQueue:
     """Delivers queued webhook posts; one instance per syncer (it assumes it holds the workspace lock)."""
 
-    def __init__(self, ws: Workspace, retry_base: float = 10.0, retry_cap: float = 3600.0,
-                 timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self, ws: Workspace, retry_base: float = 10.0, retry_cap: float = 3600.0, timeout: float = TIMEOUT
+    ) -> None:
         self.ws = ws
         self.retry_base = retry_base
         self.retry_cap = retry_cap
@@ -73,22 +73,35 @@ class WebhookQueue:
 
     def due(self, now: datetime) -> list[_Due]:
         with self.ws.db.read() as s:
-            rows = s.execute(text("SELECT id, url, body, attempts FROM webhook_post WHERE state = 'queued' AND "
-                                  "(next_attempt_at IS NULL OR next_attempt_at <= :now) ORDER BY id LIMIT :n"),
-                             {"now": self._when(now), "n": PER_PASS}).all()
+            rows = s.execute(
+                text(
+                    "SELECT id, url, body, attempts FROM webhook_post WHERE state = 'queued' AND "
+                    "(next_attempt_at IS NULL OR next_attempt_at <= :now) ORDER BY id LIMIT :n"
+                ),
+                {"now": self._when(now), "n": PER_PASS},
+            ).all()
         return [_Due(*row) for row in rows]
 
     def _mark_sent(self, post: _Due, now: datetime) -> None:
         with self.ws.db.write() as s:
-            s.execute(text("UPDATE webhook_post SET state = 'sent', sent_at = :now, attempts = attempts + 1, "
-                           "last_error = NULL WHERE id = :id"), {"now": self._when(now), "id": post.id})
+            s.execute(
+                text(
+                    "UPDATE webhook_post SET state = 'sent', sent_at = :now, attempts = attempts + 1, "
+                    "last_error = NULL WHERE id = :id"
+                ),
+                {"now": self._when(now), "id": post.id},
+            )
 
     def _retry_later(self, post: _Due, error: str, now: datetime) -> None:
         wait = backoff.delay(post.attempts, base=self.retry_base, cap=self.retry_cap)
         with self.ws.db.write() as s:
-            s.execute(text("UPDATE webhook_post SET attempts = attempts + 1, next_attempt_at = :at, last_error = :e "
-                           "WHERE id = :id"),
-                      {"at": self._when(now + timedelta(seconds=wait)), "e": error[:500], "id": post.id})
+            s.execute(
+                text(
+                    "UPDATE webhook_post SET attempts = attempts + 1, next_attempt_at = :at, last_error = :e "
+                    "WHERE id = :id"
+                ),
+                {"at": self._when(now + timedelta(seconds=wait)), "e": error[:500], "id": post.id},
+            )
 
     async def deliver_due(self) -> int:
         """POST every due row; returns how many were delivered."""
@@ -99,8 +112,9 @@ class WebhookQueue:
                 await asyncio.to_thread(post_once, post.url, post.body.encode(), self.timeout)
             except (OSError, ValueError, urllib.error.URLError) as error:
                 reason = f"{type(error).__name__}: {getattr(error, 'reason', None) or getattr(error, 'code', '')}"
-                log.warning("webhook %s failed (attempt %d), will retry: %s", safe_url(post.url),
-                            post.attempts + 1, reason)
+                log.warning(
+                    "webhook %s failed (attempt %d), will retry: %s", safe_url(post.url), post.attempts + 1, reason
+                )
                 await asyncio.to_thread(self._retry_later, post, reason, self.ws.clock.now())
                 continue
             await asyncio.to_thread(self._mark_sent, post, self.ws.clock.now())

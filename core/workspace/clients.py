@@ -20,10 +20,21 @@ def _toml_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_toml_str(v) for v in values) + "]"
 
 
-def client_block(name: str, addresses: Sequence[str], team: str, owner: str | None = None, notes: str = "",
-                 informational: Sequence[str] = ()) -> str:
-    lines = ["", "[[clients]]", f"name = {_toml_str(name)}", f"addresses = {_toml_list(addresses)}",
-             f"team = {_toml_str(team)}"]
+def client_block(
+    name: str,
+    addresses: Sequence[str],
+    team: str,
+    owner: str | None = None,
+    notes: str = "",
+    informational: Sequence[str] = (),
+) -> str:
+    lines = [
+        "",
+        "[[clients]]",
+        f"name = {_toml_str(name)}",
+        f"addresses = {_toml_list(addresses)}",
+        f"team = {_toml_str(team)}",
+    ]
     if owner:
         lines.append(f"owner = {_toml_str(owner)}")
     if notes:
@@ -33,8 +44,15 @@ def client_block(name: str, addresses: Sequence[str], team: str, owner: str | No
     return "\n".join(lines) + "\n"
 
 
-def add_client(ws: Workspace, name: str, addresses: Sequence[str], team: str, owner: str | None = None,
-               notes: str = "", informational: Sequence[str] = ()) -> str:
+def add_client(
+    ws: Workspace,
+    name: str,
+    addresses: Sequence[str],
+    team: str,
+    owner: str | None = None,
+    notes: str = "",
+    informational: Sequence[str] = (),
+) -> str:
     """Append a [[clients]] entry; refused (nothing written) when the result would not be a valid config.
     Informational addresses are added to the client's addresses when not listed there. Returns the block."""
     name = " ".join(name.split())
@@ -55,8 +73,10 @@ def add_client(ws: Workspace, name: str, addresses: Sequence[str], team: str, ow
     parse_config(text + block, ws.config_path)  # refuse before writing anything
     if not os.access(ws.config_path, os.W_OK):
         admin = _owner(ws.config_path)
-        raise ComptoirError(f"you may not change {ws.config_path} (it belongs to {admin}): run "
-                            f"`comptoir client add` as {admin}, the workspace's admin; nothing was written")
+        raise ComptoirError(
+            f"you may not change {ws.config_path} (it belongs to {admin}): run "
+            f"`comptoir client add` as {admin}, the workspace's admin; nothing was written"
+        )
     mode = os.stat(ws.config_path).st_mode & 0o777
     with open(ws.config_path, "a", encoding="utf-8") as out:
         out.write(block if text.endswith("\n") else "\n" + block)

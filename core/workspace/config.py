@@ -29,6 +29,7 @@ from routing.hours import parse_week
 
 CONFIG_NAME = "comptoir.toml"
 
+
 def _duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value
@@ -40,6 +41,8 @@ def _duration(value: object) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
@@ -211,7 +214,7 @@ class ClientConfig(_Strict):
         return tuple(a.strip().lower() for a in value)
 
     @model_validator(mode="after")
-    def _informational_is_ours(self) -> "ClientConfig":
+    def _informational_is_ours(self) -> ClientConfig:
         stray = [a for a in self.informational if a not in self.addresses]
         if stray:
             raise ValueError(f"informational address {stray[0]!r} is not one of the client's addresses")
@@ -261,7 +264,7 @@ class RuleCondition(_Strict):
     """Matches when the value equals one of these (case-insensitive)."""
 
     @model_validator(mode="after")
-    def _one_test(self) -> "RuleCondition":
+    def _one_test(self) -> RuleCondition:
         tests = [t for t in (self.equals, self.contains, self.matches, self.any_of) if t is not None]
         if len(tests) != 1:
             raise ValueError("a condition needs exactly one of equals, contains, matches or in")
@@ -290,7 +293,7 @@ class RoutingRule(_Strict):
     """Priority given to matching conversations."""
 
     @model_validator(mode="after")
-    def _has_conditions(self) -> "RoutingRule":
+    def _has_conditions(self) -> RoutingRule:
         if not self.all and not self.any:
             raise ValueError("a rule needs at least one condition under 'all' or 'any'")
         return self
@@ -412,7 +415,7 @@ class Config(_Strict):
     """Tags shared by every agent: name, colour and meaning."""
 
     @model_validator(mode="after")
-    def _cross_references(self) -> "Config":
+    def _cross_references(self) -> Config:
         team_names = {t.name for t in self.teams}
         logins = [a.login for a in self.agents]
         duplicates = {n for n in logins if logins.count(n) > 1}
@@ -470,10 +473,10 @@ class Config(_Strict):
                     raise ValueError(f"client {client.name!r}: {address} already belongs to {taken[address]}")
                 taken[address] = f"client {client.name}"
 
-    def client(self, name: str) -> "ClientConfig | None":
+    def client(self, name: str) -> ClientConfig | None:
         return next((c for c in self.clients if c.name.lower() == name.lower()), None)
 
-    def client_for_address(self, address: str) -> "ClientConfig | None":
+    def client_for_address(self, address: str) -> ClientConfig | None:
         address = address.strip().lower()
         return next((c for c in self.clients if address in c.addresses), None)
 

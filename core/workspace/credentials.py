@@ -20,8 +20,13 @@ from core.errors import ComptoirError
 from core.workspace.locations import keyring_file_dir
 
 SERVICE = "comptoir"
-_SYSTEM_MODULES = ("keyring.backends.SecretService", "keyring.backends.kwallet", "keyring.backends.macOS",
-                   "keyring.backends.Windows", "keyring.backends.libsecret")
+_SYSTEM_MODULES = (
+    "keyring.backends.SecretService",
+    "keyring.backends.kwallet",
+    "keyring.backends.macOS",
+    "keyring.backends.Windows",
+    "keyring.backends.libsecret",
+)
 
 
 class MemoryKeyring(KeyringBackend):
@@ -112,8 +117,11 @@ def describe_backend() -> BackendInfo:
         return BackendInfo(
             name,
             f"passwords in plain text in {path}, protected only by its file mode {mode:04o} "
-            + ("(your user and root can read them); a system keyring (Secret Service, macOS Keychain) encrypts them"
-               if private else "- FIX: chmod 600 the file, other users can read the passwords now"),
+            + (
+                "(your user and root can read them); a system keyring (Secret Service, macOS Keychain) encrypts them"
+                if private
+                else "- FIX: chmod 600 the file, other users can read the passwords now"
+            ),
             False,
             private,
         )
@@ -134,7 +142,9 @@ def get_password(account: str) -> str:
     try:
         secret = backend().get_password(SERVICE, account)
     except KeyringError as exc:
-        raise ComptoirError(f"cannot read the password of account {account!r} from the keyring: {type(exc).__name__}") from None
+        raise ComptoirError(
+            f"cannot read the password of account {account!r} from the keyring: {type(exc).__name__}"
+        ) from None
     if secret is None:
         raise ComptoirError(f"no password stored for account {account!r}: run `comptoir account add {account}`")
     return secret

@@ -4,9 +4,8 @@ reading the files to attach to outgoing mail (with the user's own permissions, n
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ActionRefused
@@ -33,7 +32,7 @@ def save_new_file(name: str, data: bytes, path: Path | str) -> Path:
     return target
 
 
-def read_files(paths: Iterable[str | Path], limit_mb: int) -> list["OutgoingFile"]:
+def read_files(paths: Iterable[str | Path], limit_mb: int) -> list[OutgoingFile]:
     """Read files to attach, as the user running this process; refuses (naming the file and the fix) a
     missing or unreadable file, a folder, or a total over the workspace's limit, before reading any."""
     from core.work.views import OutgoingFile
@@ -53,8 +52,10 @@ def read_files(paths: Iterable[str | Path], limit_mb: int) -> list["OutgoingFile
             raise ActionRefused(f"cannot attach {given}: it is not a file (attach the files inside one by one)")
         total += info.st_size
         if total > limit:
-            raise ActionRefused(f"cannot attach {given}: the attachments come to {total / MB:.1f} MB, over the "
-                                f"workspace's limit of {limit_mb} MB ([workspace] attachment_limit_mb)")
+            raise ActionRefused(
+                f"cannot attach {given}: the attachments come to {total / MB:.1f} MB, over the "
+                f"workspace's limit of {limit_mb} MB ([workspace] attachment_limit_mb)"
+            )
         found.append((path, info.st_size))
     files = []
     for path, _size in found:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.clock import Clock
-from core.workspace.config import CONFIG_NAME, Config, load_config
-from core.store.db import SQLITE_NAME, Database, sqlite_url
 from core.errors import WorkspaceError
+from core.store.db import SQLITE_NAME, Database, sqlite_url
+from core.workspace.config import CONFIG_NAME, Config, load_config
 from core.workspace.locations import default_workspace_dir
 
 GROUP_DIR_MODE = 0o2750
@@ -69,6 +69,7 @@ def open_workspace(
 ) -> Workspace:
     """Open a workspace; upgrades the schema in place and names any permission problem with its fix."""
     from core.store import schema
+
     path = find_workspace_dir(explicit)
     if not path.is_dir():
         raise WorkspaceError(
@@ -91,6 +92,7 @@ def open_workspace(
 def init_workspace(path: Path, group: str | None = None, config_text: str | None = None) -> Path:
     """Create a workspace folder with a starter config and an empty, current database."""
     from core.store import schema
+
     gid = None
     if group is not None:
         try:
@@ -100,7 +102,9 @@ def init_workspace(path: Path, group: str | None = None, config_text: str | None
     if (path / CONFIG_NAME).exists():
         raise WorkspaceError(f"{path} already holds a workspace ({CONFIG_NAME} exists); nothing was changed.")
     path.mkdir(parents=True, exist_ok=True)
-    dir_mode, config_mode = (GROUP_DIR_MODE, GROUP_CONFIG_MODE) if gid is not None else (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE)
+    dir_mode, config_mode = (
+        (GROUP_DIR_MODE, GROUP_CONFIG_MODE) if gid is not None else (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE)
+    )
     if gid is not None:
         os.chown(path, -1, gid)
     os.chmod(path, dir_mode)
@@ -141,8 +145,9 @@ def permission_problems(path: Path, sqlite: bool = True) -> list[str]:
     if mode & 0o007:
         problems.append(f"{path} is {mode:04o}, open to every user: run `chmod o-rwx {path}`")
     if mode & 0o020:
-        problems.append(f"{path} is {mode:04o}: group members could replace the config or the socket; "
-                        f"run `chmod 2750 {path}`")
+        problems.append(
+            f"{path} is {mode:04o}: group members could replace the config or the socket; run `chmod 2750 {path}`"
+        )
     config = path / CONFIG_NAME
     if config.exists():
         cmode = stat.S_IMODE(config.stat().st_mode)
@@ -157,17 +162,26 @@ def permission_problems(path: Path, sqlite: bool = True) -> list[str]:
         fst = file.stat()
         fmode = stat.S_IMODE(fst.st_mode)
         if fmode & 0o077:
-            problems.append(f"{file} is {fmode:04o}: only the server's account may read it (agents go through "
-                            f"the server); run `chmod 0600 {file}`")
+            problems.append(
+                f"{file} is {fmode:04o}: only the server's account may read it (agents go through "
+                f"the server); run `chmod 0600 {file}`"
+            )
         if fst.st_uid != info.st_uid:
-            problems.append(f"{file} belongs to {_user_name(fst.st_uid)}, not to the workspace's owner {owner}: "
-                            f"run `chown {owner} {file}`")
-    if shared and os.getuid() not in (0, info.st_uid) and info.st_gid not in os.getgroups() \
-            and info.st_gid != os.getgid():
+            problems.append(
+                f"{file} belongs to {_user_name(fst.st_uid)}, not to the workspace's owner {owner}: "
+                f"run `chown {owner} {file}`"
+            )
+    if (
+        shared
+        and os.getuid() not in (0, info.st_uid)
+        and info.st_gid not in os.getgroups()
+        and info.st_gid != os.getgid()
+    ):
         group_name = _group_name(info.st_gid)
         problems.append(
             f"you ({_user_name(os.getuid())}) are not in the group {group_name} that shares {path}: "
-            f"ask an admin to run `usermod -aG {group_name} {_user_name(os.getuid())}`, then log in again")
+            f"ask an admin to run `usermod -aG {group_name} {_user_name(os.getuid())}`, then log in again"
+        )
     return problems
 
 

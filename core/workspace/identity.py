@@ -25,7 +25,8 @@ def resolve_agent(ws: Workspace, as_agent: str | None = None) -> str:
     if not identity.agent:
         raise IdentityError(
             f"you ({identity.login}) are not an agent of this workspace: add --as AGENT, or add "
-            f"[[agents]] login = \"{identity.login}\" to {ws.config_path}.")
+            f'[[agents]] login = "{identity.login}" to {ws.config_path}.'
+        )
     return identity.agent
 
 
@@ -75,7 +76,7 @@ def resolve_peer(ws: Workspace, uid: int, as_agent: str | None) -> PeerIdentity:
         return PeerIdentity(login, "", admin)
     raise IdentityError(
         f"you ({login}) are not an agent of this workspace. Ask a supervisor to add "
-        f"[[agents]] login = \"{login}\" to {ws.config_path}."
+        f'[[agents]] login = "{login}" to {ws.config_path}.'
     )
 
 

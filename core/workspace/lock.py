@@ -11,7 +11,7 @@ import fcntl
 import getpass
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
 
@@ -26,9 +26,9 @@ def holder_text() -> str:
     """Who we are, in a line: pid, user, host and since when."""
     try:
         user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in a container
+    except Exception:
         user = str(os.getuid())
-    since = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"pid {os.getpid()} (user {user} on {socket.gethostname()}) since {since}"
 
 
@@ -88,10 +88,10 @@ class WorkspaceLock:
             self._pg_conn.execute(text("SELECT 1")).scalar()
             self._pg_conn.commit()
             return True
-        except Exception:  # noqa: BLE001 - any failure means the session, and so the lock, may be gone
+        except Exception:
             try:
                 self._pg_conn.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
             self._pg_conn = None
             return False
@@ -122,13 +122,13 @@ class WorkspaceLock:
                 self._pg_conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": HOLDER_KEY})
                 self._pg_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
                 self._pg_conn.commit()
-            except Exception:  # noqa: BLE001 - a dead session holds no lock any more: nothing to give back
+            except Exception:
                 pass
             finally:
                 self._pg_conn.close()
                 self._pg_conn = None
 
-    def __enter__(self) -> "WorkspaceLock":
+    def __enter__(self) -> WorkspaceLock:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

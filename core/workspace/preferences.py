@@ -64,20 +64,23 @@ def load_preferences(path: Path | None = None) -> Preferences:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         log.warning("%s ignored: %s", path, error)
         return Preferences()
-    keymap = {str(k): str(v) for k, v in (data.get("keymap") or {}).items()} if isinstance(data.get("keymap"), dict) else {}
+    keymap = (
+        {str(k): str(v) for k, v in (data.get("keymap") or {}).items()} if isinstance(data.get("keymap"), dict) else {}
+    )
     zone = data.get("timezone")
     if zone is not None:
         try:
             ZoneInfo(str(zone))
-        except Exception:  # noqa: BLE001 - any unknown zone name
+        except Exception:
             log.warning("%s: unknown time zone %r ignored", path, zone)
             zone = None
     open_next = data.get("open_next", True)
     if not isinstance(open_next, bool):
         log.warning("%s: open_next must be true or false, not %r; true is used", path, open_next)
         open_next = True
-    return Preferences(keymap=keymap, timezone=str(zone) if zone else None, open_next=open_next,
-                       views=_views(data.get("views"), path))
+    return Preferences(
+        keymap=keymap, timezone=str(zone) if zone else None, open_next=open_next, views=_views(data.get("views"), path)
+    )
 
 
 def zone_from_environment(value: str | None) -> str | None:
@@ -90,22 +93,25 @@ def zone_from_environment(value: str | None) -> str | None:
         name = name.split("zoneinfo/", 1)[1]
     try:
         ZoneInfo(name)
-    except Exception:  # noqa: BLE001 - any unknown or malformed name
+    except Exception:
         return None
     return name
 
 
-def user_timezone(config: Config, agent: str, preferences: Preferences | None = None,
-                  environ: Mapping[str, str] | None = None) -> str:
+def user_timezone(
+    config: Config, agent: str, preferences: Preferences | None = None, environ: Mapping[str, str] | None = None
+) -> str:
     """The one zone every time is shown in for this user: their preference, else the zone configured
     for them in comptoir.toml ([[agents]] timezone), else $TZ, else the workspace's."""
     preferences = preferences if preferences is not None else load_preferences()
     environ = os.environ if environ is None else environ
     configured = config.agent(agent)
-    return (preferences.timezone
-            or (configured.timezone if configured is not None else None)
-            or zone_from_environment(environ.get("TZ"))
-            or config.workspace.timezone)
+    return (
+        preferences.timezone
+        or (configured.timezone if configured is not None else None)
+        or zone_from_environment(environ.get("TZ"))
+        or config.workspace.timezone
+    )
 
 
 def _views(found: object, path: Path) -> tuple[SavedView, ...]:
@@ -113,8 +119,13 @@ def _views(found: object, path: Path) -> tuple[SavedView, ...]:
         return ()
     views: dict[str, SavedView] = {}
     for entry in found:
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("search"), str) \
-                and entry["name"].strip() and entry["search"].strip():
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("search"), str)
+            and entry["name"].strip()
+            and entry["search"].strip()
+        ):
             views.setdefault(entry["name"].strip(), SavedView(entry["name"].strip(), entry["search"].strip()))
         else:
             log.warning("%s: a [[views]] entry without a name and a search was ignored", path)
@@ -137,8 +148,7 @@ def check_view_name(name: str, existing: tuple[SavedView, ...]) -> str:
 
 def toml_string(value: str) -> str:
     """A TOML basic string: quotes, backslashes and control characters escaped."""
-    escaped = "".join(f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else "\\" + c if c in '"\\' else c
-                      for c in value)
+    escaped = "".join(f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else "\\" + c if c in '"\\' else c for c in value)
     return f'"{escaped}"'
 
 

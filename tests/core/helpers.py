@@ -24,8 +24,14 @@ _ids = itertools.count(1)
 
 
 def raw_mail(
-    to: str, sender: str = "alice@customer.test", subject: str = "Hello", body: str = "Hi there.",
-    when: datetime | None = None, in_reply_to: str | None = None, cc: str | None = None, message_id: str | None = None,
+    to: str,
+    sender: str = "alice@customer.test",
+    subject: str = "Hello",
+    body: str = "Hi there.",
+    when: datetime | None = None,
+    in_reply_to: str | None = None,
+    cc: str | None = None,
+    message_id: str | None = None,
 ) -> tuple[bytes, str]:
     """A plain text mail as bytes, and its Message-ID."""
     msg = EmailMessage()
@@ -117,7 +123,11 @@ def comptoir(workspace: Path, *args: str, check: bool = False, timeout: float = 
     env.pop("COMPTOIR_DEBUG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "tui.launch", *args, "--workspace", str(workspace)],
-        capture_output=True, text=True, env=env, cwd=str(REPO), timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(REPO),
+        timeout=timeout,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"comptoir {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")

@@ -22,10 +22,8 @@ RACE_AGENTS = tuple(f"agent{i}" for i in range(1, 9))
 
 
 def race_config(agents: tuple[str, ...] = RACE_AGENTS) -> str:
-    blocks = "".join(
-        f'\n[[agents]]\nlogin = "{a}"\nname = "Agent {a[5:]}"\nteams = ["front"]\n' for a in agents
-    )
-    return f'''
+    blocks = "".join(f'\n[[agents]]\nlogin = "{a}"\nname = "Agent {a[5:]}"\nteams = ["front"]\n' for a in agents)
+    return f"""
 [workspace]
 name = "Race"
 timezone = "UTC"
@@ -37,22 +35,41 @@ hours = "always"
 {blocks}
 [routing]
 front_pool = "front"
-'''
+"""
 
 
 def seed_conversations(ws: Workspace, count: int, now) -> list[int]:
     """`count` open, unclaimed conversations visible to team front (inserted directly: the race is about claims)."""
     rows = [
-        {"subject": f"Race {i}", "customer_address": f"c{i}@customer.test", "customer_name": "", "via_address": "front@shop.test",
-         "team": "front", "owner": None, "exclusive_agent": None, "visibility": "team", "state": "open", "priority": "normal",
-         "confidential": False, "automated": False, "created_at": now, "updated_at": now, "deadline": NO_DEADLINE,
-         "pending_count": 1, "message_count": 1, "warned": [], "shared_reply": False, "routing_reasons": [], "ladder": [],
-         "version": 1}
+        {
+            "subject": f"Race {i}",
+            "customer_address": f"c{i}@customer.test",
+            "customer_name": "",
+            "via_address": "front@shop.test",
+            "team": "front",
+            "owner": None,
+            "exclusive_agent": None,
+            "visibility": "team",
+            "state": "open",
+            "priority": "normal",
+            "confidential": False,
+            "automated": False,
+            "created_at": now,
+            "updated_at": now,
+            "deadline": NO_DEADLINE,
+            "pending_count": 1,
+            "message_count": 1,
+            "warned": [],
+            "shared_reply": False,
+            "routing_reasons": [],
+            "ladder": [],
+            "version": 1,
+        }
         for i in range(count)
     ]
     with ws.db.write() as s:
         for start in range(0, len(rows), 500):
-            s.execute(insert(Conversation.__table__), rows[start:start + 500])
+            s.execute(insert(Conversation.__table__), rows[start : start + 500])
     with ws.db.read() as s:
         from sqlmodel import col, select
 
@@ -87,7 +104,9 @@ class RaceResult:
     """From the start line to the last process's last claim."""
 
 
-def run_race(path: Path, ids: list[int], now, agents: tuple[str, ...] = RACE_AGENTS, timeout: float = 600) -> RaceResult:
+def run_race(
+    path: Path, ids: list[int], now, agents: tuple[str, ...] = RACE_AGENTS, timeout: float = 600
+) -> RaceResult:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(agents) + 1)
     results = ctx.Queue()

@@ -3,24 +3,24 @@ tests/core/test_reports.py. Times are UTC; Paris is UTC+2 until Sunday 25 Octobe
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, update
 from sqlmodel import select
 
+from core.store.models import Contact, Conversation, Message, Rating
 from core.work import actions
 from core.work.escalation import run_escalation
-from core.store.models import Contact, Conversation, Message, Rating
 from core.workspace.folder import Workspace
 from tests.core.helpers import deliver
 
-SINCE = datetime(2026, 10, 23, 0, 0, tzinfo=timezone.utc)
-NOW = datetime(2026, 10, 30, 12, 0, tzinfo=timezone.utc)
+SINCE = datetime(2026, 10, 23, 0, 0, tzinfo=UTC)
+NOW = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
 """Friday 30 October, 13:00 in Paris: the report's `now` and the end of its period."""
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 10, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 10, day, hour, minute, tzinfo=UTC)
 
 
 def build_timeline(ws: Workspace) -> dict[str, int]:
@@ -54,11 +54,28 @@ def build_timeline(ws: Workspace) -> dict[str, int]:
     e, e_msg, _mid = deliver(ws, at(29, 9), "hifi@shop.test", sender="eve@client-e.test", subject="Old question")
     with ws.db.write() as s:
         s.execute(update(Message).where(Message.id == e_msg).values(disposition="history"))
-        s.execute(insert(Message.__table__), [{
-            "conversation_id": e, "direction": "outbound", "from_addr": "hifi@shop.test", "subject": "Re: Old question",
-            "received_at": at(29, 9, 5), "text": "An old answer.", "disposition": "history", "author": "marie",
-            "references": [], "to_addrs": ["eve@client-e.test"], "cc_addrs": [], "delivered_to": [], "headers": {},
-            "defects": [], "size": 0}])
+        s.execute(
+            insert(Message.__table__),
+            [
+                {
+                    "conversation_id": e,
+                    "direction": "outbound",
+                    "from_addr": "hifi@shop.test",
+                    "subject": "Re: Old question",
+                    "received_at": at(29, 9, 5),
+                    "text": "An old answer.",
+                    "disposition": "history",
+                    "author": "marie",
+                    "references": [],
+                    "to_addrs": ["eve@client-e.test"],
+                    "cc_addrs": [],
+                    "delivered_to": [],
+                    "headers": {},
+                    "defects": [],
+                    "size": 0,
+                }
+            ],
+        )
         s.execute(update(Conversation).where(Conversation.id == e).values(state="done", pending_count=0))
     ids["E"] = e
     # F: Thursday 09:30 Paris to paul personally, never answered: it climbs the ladder.
@@ -76,9 +93,11 @@ def build_timeline(ws: Workspace) -> dict[str, int]:
     # Ratings: three in the period, one before it.
     with ws.db.write() as s:
         contacts = dict(s.exec(select(Contact.address, Contact.id)).all())
-        for address, agent, score, day in (("anne@client-a.test", "marie", 4, date(2026, 10, 26)),
-                                           ("bob@client-b.test", "lea", 5, date(2026, 10, 27)),
-                                           ("cat@client-c.test", "marie", 2, date(2026, 10, 29)),
-                                           ("anne@client-a.test", "marie", 1, date(2026, 10, 1))):
+        for address, agent, score, day in (
+            ("anne@client-a.test", "marie", 4, date(2026, 10, 26)),
+            ("bob@client-b.test", "lea", 5, date(2026, 10, 27)),
+            ("cat@client-c.test", "marie", 2, date(2026, 10, 29)),
+            ("anne@client-a.test", "marie", 1, date(2026, 10, 1)),
+        ):
             s.add(Rating(contact_id=contacts[address], agent=agent, score=score, rated_on=day))
     return ids

@@ -7,14 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from core.work import actions
-
-from core.work import listing
-
-from core.work import queries
 from core.errors import ActionRefused
-from core.work.escalation import run_escalation
 from core.store.models import Message
+from core.work import actions, listing, queries
+from core.work.escalation import run_escalation
 from tests.conftest import NOW
 from tests.core.helpers import (
     alerted,
@@ -181,7 +177,11 @@ def test_transfer_to_team_with_note(ws):
     assert (conv.owner, conv.team, conv.visibility) == (None, "computers", "team")
     assert event_kinds(ws, m) == ["assign"]
     # the new team (paul, lea) and the previous owner; not the supervisor who did it
-    assert {(a.agent, a.kind) for a in alerts_since(ws, m)} == {("paul", "assigned"), ("lea", "assigned"), ("marie", "taken")}
+    assert {(a.agent, a.kind) for a in alerts_since(ws, m)} == {
+        ("paul", "assigned"),
+        ("lea", "assigned"),
+        ("marie", "taken"),
+    }
     assert alerted(ws, m) == ["lea", "marie", "paul"]
 
 
@@ -231,14 +231,23 @@ def test_dispose_no_action_needs_a_reason(ws):
 
 def test_done_refused_while_inbound_pending_then_accepted(ws):
     cid, mid1, msgid = team_conv(ws)
-    cid2, mid2, _ = deliver(ws, NOW + timedelta(minutes=5), "hifi@shop.test", sender="bob@client.test",
-                            subject="Re: My amplifier hums", in_reply_to=msgid)
+    cid2, mid2, _ = deliver(
+        ws,
+        NOW + timedelta(minutes=5),
+        "hifi@shop.test",
+        sender="bob@client.test",
+        subject="Re: My amplifier hums",
+        in_reply_to=msgid,
+    )
     assert cid2 == cid
     m = mark(ws)
     refused = actions.done(ws, "marie", cid, NOW + timedelta(minutes=6))
     assert not refused.ok
     assert "2 messages to work out" in refused.message
-    assert f"message {mid1} from bob@client.test" in refused.message and f"message {mid2} from bob@client.test" in refused.message
+    assert (
+        f"message {mid1} from bob@client.test" in refused.message
+        and f"message {mid2} from bob@client.test" in refused.message
+    )
     assert conversation(ws, cid).state == "open"
     assert event_kinds(ws, m) == []
 
@@ -288,7 +297,9 @@ def test_note_mentions_alert_exactly_the_mentioned(ws):
     assert event_kinds(ws, m) == ["note"]
     # marie mentioned herself: no alert for her; an address is not a mention
     assert [(a.agent, a.kind) for a in sorted(alerts_since(ws, m), key=lambda a: a.agent)] == [
-        ("lea", "mention"), ("paul", "mention")]
+        ("lea", "mention"),
+        ("paul", "mention"),
+    ]
     notes = [x for x in queries.detail(ws, "marie", cid, NOW).messages if x.direction == "note"]
     assert len(notes) == 1 and notes[0].author == "marie"
 
@@ -314,8 +325,14 @@ def test_note_with_unknown_mention_refused_and_nothing_saved(ws):
 # -- confidentiality ------------------------------------------------------------------------
 def test_confidential_content_hidden_from_others(ws):
     # the invoices rule sends to team computers (paul, lea) and marks it confidential
-    cid, _, _ = deliver(ws, NOW, "invoices@shop.test", sender="dan@client.test", subject="Invoice 1234 overdue",
-                        body="Our bank details are secret.")
+    cid, _, _ = deliver(
+        ws,
+        NOW,
+        "invoices@shop.test",
+        sender="dan@client.test",
+        subject="Invoice 1234 overdue",
+        body="Our bank details are secret.",
+    )
     conv = conversation(ws, cid)
     assert conv.confidential and conv.team == "computers"
     assert not actions.claim(ws, "marie", cid, NOW).ok, "marie is not in team computers"
@@ -441,7 +458,12 @@ def test_reply_stored_queued_and_pending_replied(ws):
     items = outbox(ws)
     assert len(items) == 1
     item = items[0]
-    assert (item.state, item.to_addrs, item.author, item.conversation_id) == ("queued", ["bob@client.test"], "paul", cid)
+    assert (item.state, item.to_addrs, item.author, item.conversation_id) == (
+        "queued",
+        ["bob@client.test"],
+        "paul",
+        cid,
+    )
     assert item.subject == "Re: My amplifier hums"
     out = message(ws, item.message_row_id)
     assert out.direction == "outbound" and "Please send a photo." in out.text
@@ -470,8 +492,15 @@ def test_reply_refused_when_a_new_message_arrived_since_seen(ws):
     actions.claim(ws, "paul", cid, NOW)
     seen = conversation(ws, cid).version
     later = NOW + timedelta(minutes=3)
-    cid2, mid2, _ = deliver(ws, later, "hifi@shop.test", sender="bob@client.test", subject="Re: My amplifier hums",
-                            body="Also the left channel is dead.", in_reply_to=msgid)
+    cid2, mid2, _ = deliver(
+        ws,
+        later,
+        "hifi@shop.test",
+        sender="bob@client.test",
+        subject="Re: My amplifier hums",
+        body="Also the left channel is dead.",
+        in_reply_to=msgid,
+    )
     assert cid2 == cid
     m = mark(ws)
     refused = actions.reply(ws, "paul", cid, "Please send a photo.", ["bob@client.test"], [], later, seen_version=seen)

@@ -135,8 +135,11 @@ def test_migration_0012_merges_an_older_workspaces_duplicates(tmp_path: Path):
         ("sophie", "sync_trouble", None, "2026-01-01 08:30:00", None),
     ]
     with sqlite3.connect(path / "comptoir.db") as conn:
-        conn.executemany("INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, "
-                         "acknowledged_at) VALUES (?, NULL, ?, 'x', ?, 'comptoir', ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, "
+            "acknowledged_at) VALUES (?, NULL, ?, 'x', ?, 'comptoir', ?, ?)",
+            rows,
+        )
     for file in path.iterdir():
         os.chmod(file, 0o600)
     ws = open_workspace(path)
@@ -146,16 +149,18 @@ def test_migration_0012_merges_an_older_workspaces_duplicates(tmp_path: Path):
             after = sorted(s.exec(select(Alert)), key=lambda a: a.id)
         merged = {(a.agent, a.conversation_id): a for a in after if a.conversation_id is not None}
         assert {k: (a.kind, a.acknowledged_at is None) for k, a in merged.items()} == {
-            ("marie", 1): ("escalation", True),   # one of hers was still waiting: the merged one waits
-            ("paul", 1): ("escalation", False),   # all of his were acknowledged
+            ("marie", 1): ("escalation", True),  # one of hers was still waiting: the merged one waits
+            ("paul", 1): ("escalation", False),  # all of his were acknowledged
         }
         assert [a.kind for a in after if a.conversation_id is None] == ["sync_trouble", "sync_trouble"]
         assert all(a.seen_at is not None for a in after)
         # and from now on the database itself refuses a second row for the same agent and conversation
         with sqlite3.connect(path / "comptoir.db") as conn:
             try:
-                conn.execute("INSERT INTO alert (agent, kind, text, conversation_id, source, created_at) "
-                             "VALUES ('marie', 'mention', 'x', 1, 'comptoir', '2026-01-02 00:00:00')")
+                conn.execute(
+                    "INSERT INTO alert (agent, kind, text, conversation_id, source, created_at) "
+                    "VALUES ('marie', 'mention', 'x', 1, 'comptoir', '2026-01-02 00:00:00')"
+                )
             except sqlite3.IntegrityError:
                 pass
             else:
@@ -168,10 +173,12 @@ def test_supervisors_hear_once_per_team_that_conversations_are_overdue(ws):
     """The last rung tells supervisors once per team, whatever the backlog: the alert's text follows the
     latest conversation; acknowledged, it stays quiet for an hour, then a newly overdue one raises it again."""
     first, _, _ = deliver(ws, NOW, "hifi@shop.test", sender="a@client.test", subject="amplifier one")
-    second, _, _ = deliver(ws, NOW + timedelta(minutes=30), "hifi@shop.test", sender="b@client.test",
-                           subject="amplifier two")
-    third, _, _ = deliver(ws, NOW + timedelta(hours=3), "hifi@shop.test", sender="c@client.test",
-                          subject="amplifier three")
+    second, _, _ = deliver(
+        ws, NOW + timedelta(minutes=30), "hifi@shop.test", sender="b@client.test", subject="amplifier two"
+    )
+    third, _, _ = deliver(
+        ws, NOW + timedelta(hours=3), "hifi@shop.test", sender="c@client.test", subject="amplifier three"
+    )
 
     def overdue() -> list[Alert]:
         with ws.db.read() as s:

@@ -23,7 +23,11 @@ def test_change_from_another_process_is_seen(ws):
         assert not feed.poll(0.2)
         proc = subprocess.run(
             [sys.executable, "-m", "tests.core.actor", str(ws.path), "paul", str(cid)],
-            cwd=str(REPO), env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120,
+            cwd=str(REPO),
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert conversation(ws, cid).owner == "paul"

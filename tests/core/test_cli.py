@@ -14,14 +14,12 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from core.work import actions
-
-from core.work import listing
 from core.clock import Clock
-from core.workspace.config import CONFIG_NAME
-from core.workspace.identity import unix_login
 from core.store.models import Alert, Conversation, Event
 from core.store.rawsql import RawSql
+from core.work import actions, listing
+from core.workspace.config import CONFIG_NAME
+from core.workspace.identity import unix_login
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
 from tests.core.helpers import REPO, comptoir, conversation, deliver, message
 from tui.launch import main as comptoir_main
@@ -31,7 +29,9 @@ ME = unix_login()
 
 def config_with(role: str) -> str:
     return BASIC_CONFIG.replace(
-        "[routing]", f'[[agents]]\nlogin = "{ME}"\nname = "Test Runner"\nteams = ["hifi"]\nrole = "{role}"\n\n[routing]', 1,
+        "[routing]",
+        f'[[agents]]\nlogin = "{ME}"\nname = "Test Runner"\nteams = ["hifi"]\nrole = "{role}"\n\n[routing]',
+        1,
     )
 
 
@@ -192,13 +192,19 @@ def test_route_dry_run_predicts_without_changing(cws, cli):
     assert code == 0, err
     assert "0 messages would route differently" in out
     path = cws.path / CONFIG_NAME
-    path.write_text(path.read_text().replace('any = [{ field = "to", contains = "invoices@" }]\nteam = "computers"',
-                                             'any = [{ field = "to", contains = "invoices@" }]\nteam = "hifi"'))
+    path.write_text(
+        path.read_text().replace(
+            'any = [{ field = "to", contains = "invoices@" }]\nteam = "computers"',
+            'any = [{ field = "to", contains = "invoices@" }]\nteam = "hifi"',
+        )
+    )
     with cws.db.read() as s:
         before = [(c.id, c.team, c.visibility, c.owner, c.version) for c in s.exec(select(Conversation))]
         events_before = len(list(s.exec(select(Event))))
     changes = cli.json("route", "--dry-run")
-    assert [(c["conversation"], c["now"]["team"], c["would"]["team"]) for c in changes] == [(invoice, "computers", "hifi")]
+    assert [(c["conversation"], c["now"]["team"], c["would"]["team"]) for c in changes] == [
+        (invoice, "computers", "hifi")
+    ]
     code, out, _ = cli("route", "--dry-run")
     assert "computers -> hifi" in out and "nothing was changed" in out
     with cws.db.read() as s:
@@ -243,8 +249,13 @@ def _into_closed_pipe(ws, *args: str) -> tuple[int, bytes]:
     """Run comptoir with its standard output into a pipe whose reader has already left (as `| head` does)."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("COMPTOIR_DEBUG", None)
-    proc = subprocess.Popen([sys.executable, "-m", "tui.launch", *args, "--workspace", str(ws.path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.launch", *args, "--workspace", str(ws.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(REPO),
+    )
     proc.stdout.close()  # the reader leaves before comptoir writes a byte
     err = proc.stderr.read()
     return proc.wait(timeout=120), err
@@ -350,8 +361,11 @@ def test_no_user_facing_text_says_message_s():
     for folder in ("core", "tui", "routing"):
         for path in (REPO / folder).rglob("*.py"):
             for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
-                if token.type == tokenize.STRING and not token.string.lstrip("rbfuRBFU").startswith(('"""', "'''")) \
-                        and pattern.search(token.string):
+                if (
+                    token.type == tokenize.STRING
+                    and not token.string.lstrip("rbfuRBFU").startswith(('"""', "'''"))
+                    and pattern.search(token.string)
+                ):
                     found.append(f"{path.relative_to(REPO)}:{token.start[0]}: {token.line.strip()}")
     assert found == []
 
@@ -381,6 +395,8 @@ def test_times_are_in_the_users_zone_and_utc_with_the_flag(cws, cli, monkeypatch
     monkeypatch.setenv("TZ", "CET-1CEST")  # a POSIX rule, not a zone name: the workspace's zone then
     code, out, err = cli("why", str(cid))
     assert full_time(until, ZoneInfo("Europe/Paris")) in out, out
+
+
 def test_reply_waits_the_send_delay_prints_how_to_cancel_and_undo_cancels_it(cws, cli):
     cid, mid = team_conv(cws)
     code, out, err = cli("reply", str(cid), "--body", "We will call you.", "--as", "paul")

@@ -12,7 +12,7 @@ from core.clock import Clock
 from core.store.models import Alert, Attachment, Message, OutboxItem
 from tests.conftest import NOW, make_workspace
 from tests.core.helpers import conversation, deliver
-from tests.core.test_cli import Cli, config_with, ME
+from tests.core.test_cli import ME, Cli, config_with
 
 
 @pytest.fixture
@@ -31,8 +31,19 @@ def cli(cws, capsys):
 def test_compose_with_files_read_by_the_client(cws, cli, tmp_path) -> None:
     report = tmp_path / "Rapport annuel.pdf"
     report.write_bytes(b"%PDF-1.4 annual")
-    code, out, err = cli("compose", "--to", "lead@client.test", "--subject", "Our catalogue", "--body", "Hello!",
-                         "--attach", str(report), "--bcc", "files@shop.test")
+    code, out, err = cli(
+        "compose",
+        "--to",
+        "lead@client.test",
+        "--subject",
+        "Our catalogue",
+        "--body",
+        "Hello!",
+        "--attach",
+        str(report),
+        "--bcc",
+        "files@shop.test",
+    )
     assert code == 0, err
     assert "new mail to lead@client.test queued for sending" in out
     with cws.db.read() as s:
@@ -41,11 +52,23 @@ def test_compose_with_files_read_by_the_client(cws, cli, tmp_path) -> None:
     assert item.bcc_addrs == ["files@shop.test"] and item.from_addr == "hifi@shop.test"
     assert (att.filename, att.content_type) == ("Rapport annuel.pdf", "application/pdf")
     assert conversation(cws, item.conversation_id).owner == ME
-    code, out, err = cli("compose", "--to", "lead@client.test", "--subject", "x", "--body", "y",
-                         "--attach", str(tmp_path / "nope.pdf"))
+    code, out, err = cli(
+        "compose", "--to", "lead@client.test", "--subject", "x", "--body", "y", "--attach", str(tmp_path / "nope.pdf")
+    )
     assert code == 1 and "cannot attach" in err and "there is no such file" in err and "Traceback" not in err
-    code, out, err = cli("compose", "--to", "a@client.test", "--to", "b@client.test", "--cc", "c@client.test",
-                         "--subject", "x", "--body", "y")
+    code, out, err = cli(
+        "compose",
+        "--to",
+        "a@client.test",
+        "--to",
+        "b@client.test",
+        "--cc",
+        "c@client.test",
+        "--subject",
+        "x",
+        "--body",
+        "y",
+    )
     assert code == 1 and "confirm" in out
     with cws.db.read() as s:
         assert len(s.exec(select(OutboxItem)).all()) == 1
@@ -57,11 +80,14 @@ def test_forward_and_reply_with_attachment_and_subject(cws, cli, tmp_path) -> No
     assert result["ok"] and result["conversation_id"] == cid
     plan = tmp_path / "plan.txt"
     plan.write_text("the plan")
-    code, out, err = cli("reply", str(cid), "--body", "See attached", "--subject", "Your amplifier, the plan",
-                         "--attach", str(plan))
+    code, out, err = cli(
+        "reply", str(cid), "--body", "See attached", "--subject", "Your amplifier, the plan", "--attach", str(plan)
+    )
     assert code == 0, err
     with cws.db.read() as s:
-        subjects = [m.subject for m in s.exec(select(Message).where(Message.direction == "outbound").order_by(Message.id))]
+        subjects = [
+            m.subject for m in s.exec(select(Message).where(Message.direction == "outbound").order_by(Message.id))
+        ]
     assert subjects == ["Fwd: Amplifier hums", "Your amplifier, the plan"]
     code, out, err = cli("show", str(cid))
     assert "attachment" in out and "plan.txt" in out

@@ -9,8 +9,10 @@ from tests.conftest import NOW, make_workspace
 from tests.core.helpers import deliver
 from tests.core.test_cli import Cli, config_with
 
-TAGS = '[[tags]]\nname = "billing"\ncolour = "yellow"\ndescription = "Invoices and refunds"\n\n' \
-       '[[tags]]\nname = "vip"\ncolour = "magenta"\n\n'
+TAGS = (
+    '[[tags]]\nname = "billing"\ncolour = "yellow"\ndescription = "Invoices and refunds"\n\n'
+    '[[tags]]\nname = "vip"\ncolour = "magenta"\n\n'
+)
 
 
 @pytest.fixture
@@ -40,12 +42,15 @@ def test_tag_then_search_by_tag_and_operator(cli):
     assert [t["name"] for t in listed["tags"]] == ["billing", "vip"]
 
 
-@pytest.mark.parametrize("args, says", [
-    (("search", "colour:red"), "unknown search operator colour:"),
-    (("search", "after:someday"), "after:someday is not a day"),
-    (("search", "tag:nope"), "there is no tag 'nope' (tags: billing, vip)"),
-    (("queue", "--search", "is:late"), "is:late is not a state"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (("search", "colour:red"), "unknown search operator colour:"),
+        (("search", "after:someday"), "after:someday is not a day"),
+        (("search", "tag:nope"), "there is no tag 'nope' (tags: billing, vip)"),
+        (("queue", "--search", "is:late"), "is:late is not a state"),
+    ],
+)
 def test_a_bad_search_exits_2_with_the_reason_and_no_traceback(cli, args, says):
     code, out, err = cli(*args)
     assert code == 2 and out == ""

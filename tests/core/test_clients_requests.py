@@ -25,7 +25,9 @@ from tui.launch import main as comptoir_main
 
 ME = unix_login()
 
-CONFIG = BASIC_CONFIG.replace("[routing]", f'''[[agents]]
+CONFIG = BASIC_CONFIG.replace(
+    "[routing]",
+    f'''[[agents]]
 login = "{ME}"
 name = "Test Runner"
 teams = ["hifi"]
@@ -53,7 +55,9 @@ body = "Hello {{name}}, {{client}} account. {{expect}}"
 address = "joe-tips@shop.test"
 body = "Thanks! {{expect}}"
 
-[routing]''', 1).replace('keywords = ["amplifier", "turntable"]', 'keywords = ["amplifier", "turntable"]\nroster = "round-robin"', 1)
+[routing]''',
+    1,
+).replace('keywords = ["amplifier", "turntable"]', 'keywords = ["amplifier", "turntable"]\nroster = "round-robin"', 1)
 
 
 @pytest.fixture
@@ -76,7 +80,12 @@ def test_client_address_lands_in_its_team_with_the_client_shown_and_an_expectati
     m = mark(cws)
     cid, _mid, _ = deliver(cws, NOW, "joe-llc@shop.test", sender="boss@joe.test", subject="Order 12")
     conv = conversation(cws, cid)
-    assert (conv.team, conv.client, conv.exclusive_agent, conv.visibility) == ("computers", "Joe LLC", "lea", "personal")
+    assert (conv.team, conv.client, conv.exclusive_agent, conv.visibility) == (
+        "computers",
+        "Joe LLC",
+        "lea",
+        "personal",
+    )
     assert alerted(cws, m) == ["lea"]
     detail = Comptoir(cws, "lea").detail(cid)
     assert detail.client == "Joe LLC" and any(r.code == "client" for r in detail.reasons)
@@ -119,14 +128,34 @@ def test_client_add_writes_a_checked_entry_and_refuses_a_bad_one(cws, capsys):
     assert (cws.path / CONFIG_NAME).read_text() == before
     code, _out, err = cli(cws, capsys, "client", "add", "Ann SA", "--address", "ann@shop.test", "--team", "nope")
     assert code == 2 and "no team 'nope'" in err
-    code, out, err = cli(cws, capsys, "client", "add", "Ann SA", "--address", "ann-sa@shop.test", "--team", "hifi",
-                         "--owner", "marie", "--informational", "ann-news@shop.test", "--notes", "VIP")
+    code, out, err = cli(
+        cws,
+        capsys,
+        "client",
+        "add",
+        "Ann SA",
+        "--address",
+        "ann-sa@shop.test",
+        "--team",
+        "hifi",
+        "--owner",
+        "marie",
+        "--informational",
+        "ann-news@shop.test",
+        "--notes",
+        "VIP",
+    )
     assert code == 0, err
     from core.workspace.config import load_config
 
     client = load_config(cws.path / CONFIG_NAME).client("Ann SA")
     assert client.addresses == ("ann-sa@shop.test", "ann-news@shop.test")
-    assert (client.team, client.owner, client.informational, client.notes) == ("hifi", "marie", ("ann-news@shop.test",), "VIP")
+    assert (client.team, client.owner, client.informational, client.notes) == (
+        "hifi",
+        "marie",
+        ("ann-news@shop.test",),
+        "VIP",
+    )
 
 
 # -- 7. requests between teams ----------------------------------------------------------------------
@@ -138,7 +167,13 @@ def test_request_lifecycle_alerts_the_requester_only_when_it_matters(cws):
     rid = opened.conversation_id
     assert opened.ok and alerted(cws, m) == ["lea"]
     req = conversation(cws, rid)
-    assert (req.kind, req.request_of, req.request_state, req.team, req.requester) == ("request", cid, "new", "purchasing", "paul")
+    assert (req.kind, req.request_of, req.request_state, req.team, req.requester) == (
+        "request",
+        cid,
+        "new",
+        "purchasing",
+        "paul",
+    )
     assert paul.detail(cid).requests[0].state == "new"
     m = mark(cws)
     assert lea.claim(rid).ok
@@ -191,28 +226,43 @@ def count_conversations(ws) -> int:
 
 def test_web_channel_message_is_routed_like_mail_and_shows_its_channel(cws):
     me = Comptoir(cws, ME)
-    data = json.dumps({"name": "Ada", "address": "ada@web.test", "subject": "Turntable question",
-                       "text": "Does the amplifier fit?", "url": "https://shop.test/p/42"}).encode()
+    data = json.dumps(
+        {
+            "name": "Ada",
+            "address": "ada@web.test",
+            "subject": "Turntable question",
+            "text": "Does the amplifier fit?",
+            "url": "https://shop.test/p/42",
+        }
+    ).encode()
     result = me.ingest("web", data, "hifi@shop.test")
     assert result.ok, result.message
     conv = conversation(cws, result.conversation_id)
-    assert (conv.channel, conv.customer_address, conv.via_address, conv.team) == ("web", "ada@web.test", "hifi@shop.test", "hifi")
+    assert (conv.channel, conv.customer_address, conv.via_address, conv.team) == (
+        "web",
+        "ada@web.test",
+        "hifi@shop.test",
+        "hifi",
+    )
     detail = me.detail(conv.id)
     assert detail.channel == "web" and detail.url == "https://shop.test/p/42"
     assert me.contact(conv.id).conversations[0].channel == "web"
 
 
-@pytest.mark.parametrize("data, says", [
-    (b"", "nothing on standard input"),
-    (b"{not json", "not valid"),
-    (b'["a"]', "one object"),
-    (b'{"text": "hi"}', "'address' is missing"),
-    (b'{"address": "nobody", "text": "hi"}', "not a mail address"),
-    (b'{"address": "a@b.test", "text": " "}', "'text' is missing"),
-    (b'{"address": "a@b.test", "text": "hi", "url": "javascript:alert(1)"}', "'url'"),
-    (b'{"address": "a@b.test", "text": "hi", "phone": "1"}', "unknown field 'phone'"),
-    (b"Subject: no sender\n\nhello", "From"),
-])
+@pytest.mark.parametrize(
+    "data, says",
+    [
+        (b"", "nothing on standard input"),
+        (b"{not json", "not valid"),
+        (b'["a"]', "one object"),
+        (b'{"text": "hi"}', "'address' is missing"),
+        (b'{"address": "nobody", "text": "hi"}', "not a mail address"),
+        (b'{"address": "a@b.test", "text": " "}', "'text' is missing"),
+        (b'{"address": "a@b.test", "text": "hi", "url": "javascript:alert(1)"}', "'url'"),
+        (b'{"address": "a@b.test", "text": "hi", "phone": "1"}', "unknown field 'phone'"),
+        (b"Subject: no sender\n\nhello", "From"),
+    ],
+)
 def test_bad_channel_input_is_refused_whole(cws, data, says):
     before = count_conversations(cws)
     with pytest.raises(BadInput, match=says):

@@ -20,15 +20,16 @@ from itertools import product
 
 import pytest
 
-from core.work.access import Guard, Reader
-from tui.cli import _jsonable, run as cli_run
 from core.clock import Clock
 from core.errors import ActionRefused
-from core.workspace.identity import unix_login
 from core.mail.ingest import IncomingMail, ingest_batch
+from core.work.access import Guard, Reader
 from core.work.service import Comptoir
+from core.workspace.identity import unix_login
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
 from tests.core.helpers import conversation, deliver
+from tui.cli import _jsonable
+from tui.cli import run as cli_run
 
 ME = unix_login()
 CONFIG = BASIC_CONFIG.replace(
@@ -78,8 +79,9 @@ def confidential_mail() -> bytes:
     msg["Message-ID"] = "<zanzibar.1@moneybin.test>"
     msg["Date"] = format_datetime(NOW)
     msg.set_content("Our plumbagozebra account is where the money goes.")
-    msg.add_attachment(b"attachmentsecretbytes", maintype="application", subtype="octet-stream",
-                       filename="ledgerxyzzy.bin")
+    msg.add_attachment(
+        b"attachmentsecretbytes", maintype="application", subtype="octet-stream", filename="ledgerxyzzy.bin"
+    )
     return msg.as_bytes()
 
 
@@ -87,8 +89,14 @@ def confidential_mail() -> bytes:
 def world(cws) -> World:
     report = ingest_batch(cws, [IncomingMail(raw=confidential_mail(), internaldate=NOW)], NOW)
     cid, cmid = report.conversation_ids[0], report.message_ids[0]
-    pid, pmid, _ = deliver(cws, NOW, "paul@shop.test", sender="Grandaunt Agatha <agatha@family.test>",
-                           subject="Marmaladesecret recipe", body="The hummingbirdcode is on the back.")
+    pid, pmid, _ = deliver(
+        cws,
+        NOW,
+        "paul@shop.test",
+        sender="Grandaunt Agatha <agatha@family.test>",
+        subject="Marmaladesecret recipe",
+        body="The hummingbirdcode is on the back.",
+    )
     conf, personal = conversation(cws, cid), conversation(cws, pid)
     assert conf.confidential and conf.team == "computers" and conf.owner is None
     assert personal.exclusive_agent == "paul" and personal.visibility == "personal" and not personal.confidential
@@ -120,20 +128,40 @@ def test_python_and_sql_forms_of_the_rule_agree(cws, world):
     addressed agent and a supervisor: the row filter in SQL says what `Reader.may_read` says."""
     readers = [Reader.of(cws.config, login) for login in ("marie", "lea", "olga", "paul", "sophie")]
     now = NOW + timedelta(minutes=1)
-    cases = product((False, True), (None, "olga", "marie"), (None, "computers", "hifi"), (None, "paul", "lea"),
-                    ("personal", "team"), (None, now - timedelta(hours=1), now + timedelta(hours=1)))
+    cases = product(
+        (False, True),
+        (None, "olga", "marie"),
+        (None, "computers", "hifi"),
+        (None, "paul", "lea"),
+        ("personal", "team"),
+        (None, now - timedelta(hours=1), now + timedelta(hours=1)),
+    )
     checked = 0
     with cws.db.raw(write=True) as raw:
         for confidential, owner, team, exclusive, visibility, until in cases:
-            raw.run("UPDATE conversation SET confidential = :c, owner = :o, team = :t, exclusive_agent = :x, "
-                    "visibility = :v, exclusive_until = :u WHERE id = :id",
-                    {"c": raw.flag(confidential), "o": owner, "t": team, "x": exclusive, "v": visibility,
-                     "u": raw.when(until), "id": world.confidential})
+            raw.run(
+                "UPDATE conversation SET confidential = :c, owner = :o, team = :t, exclusive_agent = :x, "
+                "visibility = :v, exclusive_until = :u WHERE id = :id",
+                {
+                    "c": raw.flag(confidential),
+                    "o": owner,
+                    "t": team,
+                    "x": exclusive,
+                    "v": visibility,
+                    "u": raw.when(until),
+                    "id": world.confidential,
+                },
+            )
             guard = Guard(confidential, owner, team, exclusive, visibility, until)
             for reader in readers:
                 where, params = reader.readable_sql(raw.when(now), raw.flag(False))
-                in_sql = raw.one(f"SELECT count(*) FROM conversation WHERE id = :id AND {where}",
-                                 {**params, "id": world.confidential})[0] == 1
+                in_sql = (
+                    raw.one(
+                        f"SELECT count(*) FROM conversation WHERE id = :id AND {where}",
+                        {**params, "id": world.confidential},
+                    )[0]
+                    == 1
+                )
                 assert in_sql is reader.may_read(guard, now), (reader.login, guard)
                 checked += 1
     assert checked == 2 * 3 * 3 * 3 * 2 * 3 * len(readers)
@@ -143,10 +171,16 @@ def test_who_may_read(cws, world):
     own(cws, world.confidential, "olga")
     conf, personal = Guard.of(conversation(cws, world.confidential)), Guard.of(conversation(cws, world.personal))
     now = NOW + timedelta(minutes=1)
-    assert [login for login in ("marie", "lea", "olga", "paul", "sophie")
-            if Reader.of(cws.config, login).may_read(conf, now)] == ["lea", "olga", "paul", "sophie"]
-    assert [login for login in ("marie", "lea", "olga", "paul", "sophie")
-            if Reader.of(cws.config, login).may_read(personal, now)] == ["paul", "sophie"]
+    assert [
+        login
+        for login in ("marie", "lea", "olga", "paul", "sophie")
+        if Reader.of(cws.config, login).may_read(conf, now)
+    ] == ["lea", "olga", "paul", "sophie"]
+    assert [
+        login
+        for login in ("marie", "lea", "olga", "paul", "sophie")
+        if Reader.of(cws.config, login).may_read(personal, now)
+    ] == ["paul", "sophie"]
     after_window = personal.exclusive_until + timedelta(seconds=1)
     assert Reader.of(cws.config, "marie").may_read(personal, after_window), "a window that is over hides nothing"
 
@@ -155,9 +189,14 @@ def test_who_may_read(cws, world):
 @pytest.mark.parametrize("who", ["outsider", "reader"])
 def test_rows_of_every_queue(cws, world, who):
     own(cws, world.confidential, "olga")
-    cases = ([(CONFIDENTIAL_OUTSIDERS, SECRET, world.confidential), (PERSONAL_OUTSIDERS, PERSONAL, world.personal)]
-             if who == "outsider" else
-             [(CONFIDENTIAL_READERS, SECRET_IN_ROW, world.confidential), (PERSONAL_READERS, PERSONAL_IN_ROW, world.personal)])
+    cases = (
+        [(CONFIDENTIAL_OUTSIDERS, SECRET, world.confidential), (PERSONAL_OUTSIDERS, PERSONAL, world.personal)]
+        if who == "outsider"
+        else [
+            (CONFIDENTIAL_READERS, SECRET_IN_ROW, world.confidential),
+            (PERSONAL_READERS, PERSONAL_IN_ROW, world.personal),
+        ]
+    )
     for agents, words, cid in cases:
         for agent in agents:
             svc = Comptoir(cws, agent)
@@ -178,9 +217,10 @@ def test_rows_of_every_queue(cws, world, who):
 
 def test_search_hits_ids_and_pages(cws, world):
     own(cws, world.confidential, "olga")
-    for agents, words, cid, readers in ((CONFIDENTIAL_OUTSIDERS + CONFIDENTIAL_READERS, SECRET[:4], world.confidential,
-                                         CONFIDENTIAL_READERS),
-                                        (PERSONAL_OUTSIDERS + PERSONAL_READERS, PERSONAL, world.personal, PERSONAL_READERS)):
+    for agents, words, cid, readers in (
+        (CONFIDENTIAL_OUTSIDERS + CONFIDENTIAL_READERS, SECRET[:4], world.confidential, CONFIDENTIAL_READERS),
+        (PERSONAL_OUTSIDERS + PERSONAL_READERS, PERSONAL, world.personal, PERSONAL_READERS),
+    ):
         for agent, word in product(agents, words):
             svc = Comptoir(cws, agent)
             may = agent in readers
@@ -197,8 +237,10 @@ def test_search_hits_ids_and_pages(cws, world):
 
 def test_detail_and_why(cws, world):
     own(cws, world.confidential, "olga")
-    for cid, words, outsiders, readers in ((world.confidential, SECRET[:5], CONFIDENTIAL_OUTSIDERS, CONFIDENTIAL_READERS),
-                                          (world.personal, PERSONAL, PERSONAL_OUTSIDERS, PERSONAL_READERS)):
+    for cid, words, outsiders, readers in (
+        (world.confidential, SECRET[:5], CONFIDENTIAL_OUTSIDERS, CONFIDENTIAL_READERS),
+        (world.personal, PERSONAL, PERSONAL_OUTSIDERS, PERSONAL_READERS),
+    ):
         for agent in outsiders:
             svc = Comptoir(cws, agent)
             d, w = svc.detail(cid), svc.why(cid)
@@ -254,8 +296,10 @@ def outsider_attempts(svc: Comptoir, cid: int, message_id: int):
 def test_outsiders_cannot_act(cws, world, owned):
     if owned:
         own(cws, world.confidential, "olga")
-    for cid, mid, outsiders, words in ((world.confidential, world.confidential_message, CONFIDENTIAL_OUTSIDERS, SECRET),
-                                       (world.personal, world.personal_message, PERSONAL_OUTSIDERS, PERSONAL)):
+    for cid, mid, outsiders, words in (
+        (world.confidential, world.confidential_message, CONFIDENTIAL_OUTSIDERS, SECRET),
+        (world.personal, world.personal_message, PERSONAL_OUTSIDERS, PERSONAL),
+    ):
         before = conversation(cws, cid)
         for agent in outsiders:
             if owned and agent == "olga" and cid == world.personal:
@@ -267,7 +311,13 @@ def test_outsiders_cannot_act(cws, world, owned):
                 assert reveals(result.message, words) == [], (agent, name, result.message)
         after = conversation(cws, cid)
         assert (after.owner, after.team, after.state, after.message_count, after.pending_count, after.confidential) == (
-            before.owner, before.team, before.state, before.message_count, before.pending_count, before.confidential)
+            before.owner,
+            before.team,
+            before.state,
+            before.message_count,
+            before.pending_count,
+            before.confidential,
+        )
 
 
 def test_readers_can_act(cws, world):
@@ -290,12 +340,19 @@ def cli_json(cws, capsys, agent: str, *args: str) -> tuple[int, str]:
 def test_cli_json_queue_show_why(cws, world, capsys):
     own(cws, world.confidential, "olga")
     commands = lambda cid, word: (  # noqa: E731
-        ("queue", "--search", word), ("queue", "--everyone"), ("queue", "--team", "computers"),
-        ("queue", "--team", "hifi"), ("queue", "--limit", "500", "--exclusive"), ("queue",),
-        ("show", str(cid)), ("why", str(cid)),
+        ("queue", "--search", word),
+        ("queue", "--everyone"),
+        ("queue", "--team", "computers"),
+        ("queue", "--team", "hifi"),
+        ("queue", "--limit", "500", "--exclusive"),
+        ("queue",),
+        ("show", str(cid)),
+        ("why", str(cid)),
     )
-    for cid, words, outsiders, readers in ((world.confidential, SECRET[:4], CONFIDENTIAL_OUTSIDERS, CONFIDENTIAL_READERS),
-                                          (world.personal, PERSONAL, PERSONAL_OUTSIDERS, PERSONAL_READERS)):
+    for cid, words, outsiders, readers in (
+        (world.confidential, SECRET[:4], CONFIDENTIAL_OUTSIDERS, CONFIDENTIAL_READERS),
+        (world.personal, PERSONAL, PERSONAL_OUTSIDERS, PERSONAL_READERS),
+    ):
         for agent in outsiders:
             for args in commands(cid, words[1]):
                 code, out = cli_json(cws, capsys, agent, *args)
@@ -315,8 +372,11 @@ def test_cli_route_dry_run_withholds_what_it_may_not_show(cws, world, capsys):
     computers) sees its subject in the preview, marie only that it would move."""
     own(cws, world.confidential, "olga")
     path = cws.config_path
-    path.write_text(path.read_text().replace('contains = "invoices@" }]\nteam = "computers"',
-                                             'contains = "invoices@" }]\nteam = "hifi"'))
+    path.write_text(
+        path.read_text().replace(
+            'contains = "invoices@" }]\nteam = "computers"', 'contains = "invoices@" }]\nteam = "hifi"'
+        )
+    )
     for agent, shown in (("marie", False), ("lea", True), ("sophie", True)):
         code, out = cli_json(cws, capsys, agent, "route", "--dry-run")
         assert code == 0, out

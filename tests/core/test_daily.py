@@ -4,7 +4,7 @@ summary posted to its webhook (a real local HTTP server) and to supervisors, eac
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,13 +23,15 @@ from tests.core.helpers import raw_mail
 from tests.core.test_webhook import _Recorder, http_server  # noqa: F401 - the fixture, shared
 
 # Paris is UTC+1 in late November: local midnight of Wed 25 Nov is 23:00 UTC on the 24th.
-MIDNIGHT_25 = datetime(2026, 11, 24, 23, 0, tzinfo=timezone.utc)
+MIDNIGHT_25 = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
 
 
 def _summary_config(url: str, where: str = '["webhook", "supervisors"]', at: str = "08:00") -> str:
-    return BASIC_CONFIG.replace('holidays = ["2026-12-25"]',
-                                f'holidays = ["2026-12-25"]\nwebhook = "{url}"\ndaily_summary = {where}\n'
-                                f'daily_summary_at = "{at}"', 1)
+    return BASIC_CONFIG.replace(
+        'holidays = ["2026-12-25"]',
+        f'holidays = ["2026-12-25"]\nwebhook = "{url}"\ndaily_summary = {where}\ndaily_summary_at = "{at}"',
+        1,
+    )
 
 
 def _mail(ws, when: datetime, to: str = "hifi@shop.test", subject: str = "Turntable") -> int:
@@ -50,17 +52,25 @@ def test_the_load_at_the_end_of_each_day_is_recorded_once_and_reported(tmp_path:
     assert record_day_end_load(ws, MIDNIGHT_25 + timedelta(minutes=1)) is None  # once
     actions.done(ws, "marie", first, MIDNIGHT_25 + timedelta(hours=9))  # after the day ended: not in its figure
 
-    view = build_report(ws, ReportQuery(NOW - timedelta(days=2), MIDNIGHT_25 + timedelta(hours=10)),
-                        MIDNIGHT_25 + timedelta(hours=10))
+    view = build_report(
+        ws, ReportQuery(NOW - timedelta(days=2), MIDNIGHT_25 + timedelta(hours=10)), MIDNIGHT_25 + timedelta(hours=10)
+    )
     by_day = {d.day: d for d in view.load_at_day_end}
     recorded = by_day["2026-11-24"]
     assert recorded.recorded and {a.name: a.count for a in recorded.loads} == {
-        "marie": 2, "paul": 1, "lea": 0, "sophie": 0}
+        "marie": 2,
+        "paul": 1,
+        "lea": 0,
+        "sophie": 0,
+    }
     assert not by_day["2026-11-23"].recorded and by_day["2026-11-23"].loads == ()
     assert "2026-11-25" not in by_day  # the 25th has not ended at the report's end
     # A team's report names only its members.
-    computers = build_report(ws, ReportQuery(NOW - timedelta(days=1), MIDNIGHT_25 + timedelta(hours=10),
-                                             team="computers"), MIDNIGHT_25 + timedelta(hours=10))
+    computers = build_report(
+        ws,
+        ReportQuery(NOW - timedelta(days=1), MIDNIGHT_25 + timedelta(hours=10), team="computers"),
+        MIDNIGHT_25 + timedelta(hours=10),
+    )
     assert {a.name for d in computers.load_at_day_end for a in d.loads} == {"paul", "lea"}
     ws.close()
 
@@ -74,12 +84,21 @@ def test_a_server_back_long_after_midnight_leaves_the_day_unrecorded(tmp_path: P
 
 
 def test_the_daily_summary_goes_out_once_after_its_time_to_the_webhook_and_supervisors(
-        tmp_path: Path, http_server: str, backend: str) -> None:  # noqa: F811 - the shared fixture
+    tmp_path: Path, http_server: str, backend: str
+) -> None:
     ws = make_workspace(tmp_path / "ws", backend, _summary_config(http_server))
     conv = _mail(ws, NOW)
     actions.claim(ws, "marie", conv, NOW + timedelta(minutes=5))
-    actions.reply(ws, "marie", conv, "It is on its way.\n", ("alice@customer.test",), (), NOW + timedelta(minutes=30),
-                  confirmed_recipients=True)
+    actions.reply(
+        ws,
+        "marie",
+        conv,
+        "It is on its way.\n",
+        ("alice@customer.test",),
+        (),
+        NOW + timedelta(minutes=30),
+        confirmed_recipients=True,
+    )
     _mail(ws, NOW + timedelta(hours=2), subject="Amplifier hum")
     hifi = ws.config.team("hifi")
     assert hifi is not None
@@ -113,11 +132,14 @@ def test_a_team_without_a_summary_gets_none(tmp_path: Path) -> None:
     ws.close()
 
 
-@pytest.mark.parametrize("change, complaint", [
-    ('daily_summary = ["webhook"]', "has no webhook URL"),
-    ('daily_summary = ["email"]', "daily_summary"),
-    ('daily_summary = ["supervisors"]\ndaily_summary_at = "25:00"', "daily_summary_at"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ('daily_summary = ["webhook"]', "has no webhook URL"),
+        ('daily_summary = ["email"]', "daily_summary"),
+        ('daily_summary = ["supervisors"]\ndaily_summary_at = "25:00"', "daily_summary_at"),
+    ],
+)
 def test_a_bad_summary_setting_is_refused_with_its_key(tmp_path: Path, change: str, complaint: str) -> None:
     config = BASIC_CONFIG.replace('holidays = ["2026-12-25"]', f'holidays = ["2026-12-25"]\n{change}', 1)
     with pytest.raises(ConfigError, match=complaint):

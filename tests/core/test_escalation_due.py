@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
+from core.store.models import Conversation
 from core.work import actions
 from core.work.escalation import run_escalation
-from core.store.models import Conversation
 from tests.core.helpers import conversation, deliver
 
-TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)   # 11:00 in Paris
+TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Paris
 WARN = timedelta(minutes=15)
 
 

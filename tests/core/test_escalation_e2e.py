@@ -4,25 +4,26 @@ with the right alerts and an audit event for each step; business hours carry a F
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
-from core.workspace.identity import unix_login
 from core.store.models import Alert
+from core.workspace.identity import unix_login
 from tests.conftest import BASIC_CONFIG, make_workspace
 from tests.core.helpers import comptoir, conversation, deliver
 
-TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)   # 11:00 in Paris
-FRIDAY_EVENING = datetime(2026, 11, 27, 16, 30, tzinfo=timezone.utc)  # 17:30 in Paris
+TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Paris
+FRIDAY_EVENING = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)  # 17:30 in Paris
 
 
 def config_with_me() -> str:
     """BASIC_CONFIG plus the login running the tests as a supervisor with no team, so `--as` works."""
     return BASIC_CONFIG.replace(
         "[routing]",
-        f'[[agents]]\nlogin = "{unix_login()}"\nname = "Test Runner"\nrole = "supervisor"\n\n[routing]', 1,
+        f'[[agents]]\nlogin = "{unix_login()}"\nname = "Test Runner"\nrole = "supervisor"\n\n[routing]',
+        1,
     )
 
 
@@ -55,10 +56,7 @@ def kinds_by_agent(ws, conversation_id: int) -> dict[str, list[str]]:
 
 def kinds_by_agent_cli(ws, conversation_id: int) -> dict[str, list[str]]:
     """The same, as each agent sees it with `comptoir alerts --json --as AGENT`."""
-    return {
-        a: sorted(x["kind"] for x in alerts(ws, a) if x["conversation_id"] == conversation_id)
-        for a in AGENTS
-    }
+    return {a: sorted(x["kind"] for x in alerts(ws, a) if x["conversation_id"] == conversation_id) for a in AGENTS}
 
 
 def event_kinds(ws, conversation_id: int) -> list[str]:
@@ -67,7 +65,7 @@ def event_kinds(ws, conversation_id: int) -> list[str]:
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 def test_personal_then_team_then_everyone(cli_ws):
@@ -92,7 +90,12 @@ def test_personal_then_team_then_everyone(cli_ws):
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "to_team")]
     conv = conversation(ws, cid)
     assert (conv.visibility, conv.owner, conv.exclusive_agent, conv.team) == ("team", None, None, "hifi")
-    assert kinds_by_agent(ws, cid) == {"marie": ["escalation"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"]}
+    assert kinds_by_agent(ws, cid) == {
+        "marie": ["escalation"],
+        "paul": ["escalation"],
+        "lea": [],
+        "sophie": ["escalation"],
+    }
     comptoir(ws.path, "alerts", "--all", "--as", "sophie", check=True)
     assert [a for a in alerts(ws, "sophie") if a["conversation_id"] == cid] == []
 
@@ -100,7 +103,12 @@ def test_personal_then_team_then_everyone(cli_ws):
     assert escalate(ws, at(24, 15, 30)) == []
     steps = escalate(ws, at(24, 15, 46))
     assert [(s["conversation"], s["kind"]) for s in steps] == [(cid, "warn")]
-    assert kinds_by_agent(ws, cid) == {"marie": ["escalation"], "paul": ["escalation"], "lea": [], "sophie": ["escalation"]}
+    assert kinds_by_agent(ws, cid) == {
+        "marie": ["escalation"],
+        "paul": ["escalation"],
+        "lea": [],
+        "sophie": ["escalation"],
+    }
 
     # the team window is over: everyone sees it; the supervisor of hifi gets the team's one "overdue"
     # alert, which stands for every conversation of hifi past its team window
@@ -111,7 +119,9 @@ def test_personal_then_team_then_everyone(cli_ws):
     assert kinds_by_agent(ws, cid) == final
     with ws.db.read() as s:
         overdue = list(s.exec(select(Alert).where(Alert.kind == "overdue")))
-    assert [(a.agent, a.team, a.conversation_id, a.acknowledged_at) for a in overdue] == [("sophie", "hifi", None, None)]
+    assert [(a.agent, a.team, a.conversation_id, a.acknowledged_at) for a in overdue] == [
+        ("sophie", "hifi", None, None)
+    ]
     assert overdue[0].created_at == at(24, 16, 1) and f"Conversation {cid}: team hifi did not answer" in overdue[0].text
     # what each agent sees through the command line
     assert kinds_by_agent_cli(ws, cid) == {**final, "sophie": []}  # she acknowledged hers at the team rung
@@ -135,10 +145,10 @@ def test_friday_evening_escalates_monday_morning(cli_ws):
     # 30 business minutes on Friday, 90 on Monday from 09:00 Paris: Monday 10:30 Paris = 09:30 UTC
     assert conv.visibility == "personal"
     assert conv.exclusive_until == at(30, 9, 30)
-    assert escalate(ws, at(27, 17, 0)) == []          # Friday after hours
-    assert escalate(ws, at(28, 12, 0)) == []          # Saturday
-    assert escalate(ws, at(29, 18, 0)) == []          # Sunday
-    assert escalate(ws, at(30, 9, 0)) == []           # Monday 10:00 Paris
+    assert escalate(ws, at(27, 17, 0)) == []  # Friday after hours
+    assert escalate(ws, at(28, 12, 0)) == []  # Saturday
+    assert escalate(ws, at(29, 18, 0)) == []  # Sunday
+    assert escalate(ws, at(30, 9, 0)) == []  # Monday 10:00 Paris
     assert [s["kind"] for s in escalate(ws, at(30, 9, 16))] == ["warn"]
     assert conversation(ws, cid).visibility == "personal"
     assert [s["kind"] for s in escalate(ws, at(30, 9, 31))] == ["to_team"]
@@ -164,6 +174,9 @@ def test_why_prints_reasons_and_ladder(cli_ws):
     assert "Tue 24 Nov 17:00 CET" in rungs[2] and "everyone" in rungs[2] and "sophie" in rungs[2]
     utc = comptoir(ws.path, "why", "--utc", str(cid), check=True).stdout
     utc_rungs = [line for line in utc.split("Escalation ladder:")[1].split("History:")[0].splitlines() if line.strip()]
-    assert ["Tue 24 Nov 10:00 UTC" in utc_rungs[0], "Tue 24 Nov 12:00 UTC" in utc_rungs[1],
-            "Tue 24 Nov 16:00 UTC" in utc_rungs[2]] == [True, True, True], utc_rungs
+    assert [
+        "Tue 24 Nov 10:00 UTC" in utc_rungs[0],
+        "Tue 24 Nov 12:00 UTC" in utc_rungs[1],
+        "Tue 24 Nov 16:00 UTC" in utc_rungs[2],
+    ] == [True, True, True], utc_rungs
     assert "History:" in out

@@ -8,17 +8,20 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from core.work import actions
 from core.errors import ComptoirError
-from core.work.importer import import_contacts, import_ratings
 from core.store.models import Contact, Rating
+from core.work import actions
+from core.work.importer import import_contacts, import_ratings
 from tests.conftest import NOW
 from tests.core.helpers import comptoir, conversation, deliver
 
 
 def counts(ws) -> tuple[int, int]:
     with ws.db.read() as s:
-        return (s.exec(select(func.count()).select_from(Contact)).one(), s.exec(select(func.count()).select_from(Rating)).one())
+        return (
+            s.exec(select(func.count()).select_from(Contact)).one(),
+            s.exec(select(func.count()).select_from(Rating)).one(),
+        )
 
 
 def write(tmp_path, name: str, text: str):
@@ -30,10 +33,7 @@ def write(tmp_path, name: str, text: str):
 @pytest.mark.parametrize("header", [True, False])
 def test_import_contacts(ws, tmp_path, header):
     text = ("address,name,audiences\n" if header else "") + (
-        "Ann@Client.test,Ann Smith,hi-fi\n"
-        "\n"
-        "ben@client.test,Ben Jones,hi-fi|computers\n"
-        "cy@client.test,Cy,\n"
+        "Ann@Client.test,Ann Smith,hi-fi\n\nben@client.test,Ben Jones,hi-fi|computers\ncy@client.test,Cy,\n"
     )
     assert import_contacts(ws, write(tmp_path, "contacts.csv", text)) == 3
     with ws.db.read() as s:
@@ -54,8 +54,7 @@ def test_import_contacts(ws, tmp_path, header):
 @pytest.mark.parametrize("header", [True, False])
 def test_import_ratings(ws, tmp_path, header):
     text = ("address,agent,score,date\n" if header else "") + (
-        "ann@client.test,marie,5,2026-10-01\n"
-        "ann@client.test,paul,2,2026-10-02\n"
+        "ann@client.test,marie,5,2026-10-01\nann@client.test,paul,2,2026-10-02\n"
     )
     assert import_ratings(ws, write(tmp_path, "ratings.csv", text)) == 2
     with ws.db.read() as s:
@@ -78,7 +77,11 @@ GOOD_RATING = "ann@client.test,marie,4,2026-10-01\n"
     ],
 )
 def test_bad_rating_line_reported_and_nothing_imported(ws, tmp_path, bad_line, complaint):
-    path = write(tmp_path, "ratings.csv", "address,agent,score,date\n" + GOOD_RATING + GOOD_RATING + bad_line + "\n" + GOOD_RATING)
+    path = write(
+        tmp_path,
+        "ratings.csv",
+        "address,agent,score,date\n" + GOOD_RATING + GOOD_RATING + bad_line + "\n" + GOOD_RATING,
+    )
     with pytest.raises(ComptoirError) as info:
         import_ratings(ws, path)
     message = str(info.value)
@@ -137,8 +140,13 @@ def test_badly_rated_pairing_is_never_repeated(ws, tmp_path):
     _handled_by_marie(ws, "ann@client.test")
     import_ratings(ws, write(tmp_path, "ratings.csv", "ann@client.test,marie,1,2026-11-01\n"))
     for n in range(2):
-        cid, _, _ = deliver(ws, NOW + timedelta(minutes=n), "hifi@shop.test", sender="ann@client.test",
-                            subject=f"New turntable question {n}")
+        cid, _, _ = deliver(
+            ws,
+            NOW + timedelta(minutes=n),
+            "hifi@shop.test",
+            sender="ann@client.test",
+            subject=f"New turntable question {n}",
+        )
         conv = conversation(ws, cid)
         assert conv.exclusive_agent != "marie" and conv.owner != "marie"
         assert conv.team == "hifi" and conv.visibility == "team"

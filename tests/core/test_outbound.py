@@ -33,8 +33,15 @@ def _messages(ws, cid: int) -> list[int]:
 
 # -- new mail -------------------------------------------------------------------------------------
 def test_new_mail_is_a_conversation_owned_by_its_author_from_a_team_address(ws) -> None:
-    result = compose(ws, "marie", ["New.Customer@client.test"], "Your quote", "Here is the quote.", NOW,
-                     attachments=[OutgoingFile("quote.pdf", b"%PDF-1.4 quote")])
+    result = compose(
+        ws,
+        "marie",
+        ["New.Customer@client.test"],
+        "Your quote",
+        "Here is the quote.",
+        NOW,
+        attachments=[OutgoingFile("quote.pdf", b"%PDF-1.4 quote")],
+    )
     assert result.ok, result
     conv = conversation(ws, result.conversation_id)
     assert (conv.owner, conv.team, conv.via_address, conv.state) == ("marie", "hifi", "hifi@shop.test", "waiting")
@@ -46,10 +53,17 @@ def test_new_mail_is_a_conversation_owned_by_its_author_from_a_team_address(ws) 
         assert (att.filename, att.content_type) == ("quote.pdf", "application/pdf")
     assert queries.attachment(ws, "marie", att.id, NOW)[2] == b"%PDF-1.4 quote"
     [event] = _events(ws, conv.id)
-    assert event.kind == "compose" and "Marie Curie wrote to New.Customer@client.test from hifi@shop.test" in event.details["text"]
+    assert (
+        event.kind == "compose"
+        and "Marie Curie wrote to New.Customer@client.test from hifi@shop.test" in event.details["text"]
+    )
     # The customer's answer threads into it, back to its owner.
-    raw, _ = raw_mail("hifi@shop.test", sender="new.customer@client.test", subject="Re: Your quote",
-                      in_reply_to=_message_id(ws, conv.id))
+    raw, _ = raw_mail(
+        "hifi@shop.test",
+        sender="new.customer@client.test",
+        subject="Re: Your quote",
+        in_reply_to=_message_id(ws, conv.id),
+    )
     report = ingest_batch(ws, [IncomingMail(raw=raw, internaldate=NOW)], NOW + timedelta(minutes=5))
     assert report.conversation_ids == [conv.id]
     assert conversation(ws, conv.id).owner == "marie"
@@ -68,8 +82,15 @@ def test_new_mail_refusals_name_the_cause(ws) -> None:
     with pytest.raises(ActionRefused, match="line break"):
         compose(ws, "marie", ["a@client.test"], "Hi\r\nBcc: x@y.test", "text", NOW)
     with pytest.raises(ActionRefused, match="over the workspace's limit of 20 MB"):
-        compose(ws, "marie", ["a@client.test"], "Hi", "text", NOW,
-                attachments=[OutgoingFile("big.bin", b"x" * (20 * 1024 * 1024 + 1))])
+        compose(
+            ws,
+            "marie",
+            ["a@client.test"],
+            "Hi",
+            "text",
+            NOW,
+            attachments=[OutgoingFile("big.bin", b"x" * (20 * 1024 * 1024 + 1))],
+        )
     refused = compose(ws, "marie", ["a@client.test"], "Hi", "text", NOW, bcc=["b@client.test", "c@client.test"])
     assert not refused.ok and "3 recipients (more than 2)" in refused.message
     with ws.db.read() as s:
@@ -82,7 +103,12 @@ def test_a_forward_carries_the_attachments_and_is_recorded(ws) -> None:
     from email.message import EmailMessage
 
     msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = "bob@client.test", "hifi@shop.test", "Broken amplifier", "<f1@client.test>"
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = (
+        "bob@client.test",
+        "hifi@shop.test",
+        "Broken amplifier",
+        "<f1@client.test>",
+    )
     msg.set_content("See the photo.")
     msg.add_attachment(b"\x89PNG photo", maintype="image", subtype="png", filename="photo.png")
     report = ingest_batch(ws, [IncomingMail(raw=msg.as_bytes(), internaldate=NOW)], NOW)
@@ -101,7 +127,7 @@ def test_a_forward_carries_the_attachments_and_is_recorded(ws) -> None:
     # A forward is not an answer to the customer: the message stays pending, the deadline runs on.
     assert after.pending_count == before.pending_count == 1 and after.state == "open"
     [event] = [e for e in _events(ws, cid) if e.kind == "forward"]
-    assert event.details["text"] == "Marie Curie forwarded message %d with 1 attachment to repairs@vendor.test" % mid
+    assert event.details["text"] == f"Marie Curie forwarded message {mid} with 1 attachment to repairs@vendor.test"
     assert event.details["forwarded"] == mid and event.actor == "marie"
     too_many = forward(ws, "marie", mid, ["a@x.test", "b@x.test"], NOW, cc=["c@x.test"])
     assert not too_many.ok and "confirm" in too_many.message
@@ -111,8 +137,9 @@ def test_a_forward_carries_the_attachments_and_is_recorded(ws) -> None:
 # -- merge and split ------------------------------------------------------------------------------
 def test_merge_moves_messages_notes_and_history_and_undo_puts_them_back(ws) -> None:
     a, a_msg, _ = deliver(ws, NOW, "hifi@shop.test", sender="bob@client.test", subject="Amplifier hums")
-    b, b_msg, _ = deliver(ws, NOW + timedelta(minutes=1), "hifi@shop.test", sender="bob@client.test",
-                          subject="Also the turntable")
+    b, b_msg, _ = deliver(
+        ws, NOW + timedelta(minutes=1), "hifi@shop.test", sender="bob@client.test", subject="Also the turntable"
+    )
     actions.note(ws, "marie", a, "Checked the serial", NOW + timedelta(minutes=2))
     a_events = [e.id for e in _events(ws, a)]
     result = merge(ws, "marie", a, b, NOW + timedelta(minutes=3))
@@ -123,7 +150,7 @@ def test_merge_moves_messages_notes_and_history_and_undo_puts_them_back(ws) -> N
     assert src.state == "done" and src.pending_count == 0 and dst.pending_count == 2 and dst.message_count == 3
     merge_event = [e for e in _events(ws, b) if e.kind == "merge"][0]
     assert merge_event.actor == "marie"
-    assert merge_event.details["text"].startswith("Marie Curie merged #%d \u201cAmplifier hums\u201d into this one" % a)
+    assert merge_event.details["text"].startswith(f"Marie Curie merged #{a} \u201cAmplifier hums\u201d into this one")
     # Search follows the messages.
     assert b in queries_search(ws, "serial")
     detail = queries.detail(ws, "marie", b, NOW + timedelta(minutes=4))
@@ -163,8 +190,15 @@ def test_merge_refuses_another_customer_and_someone_elses_conversation(ws) -> No
 
 def test_split_moves_one_message_out_and_undo_merges_it_back(ws) -> None:
     cid, first, msgid = deliver(ws, NOW, "hifi@shop.test", sender="bob@client.test", subject="Amplifier hums")
-    _, second, _ = deliver(ws, NOW + timedelta(minutes=1), "hifi@shop.test", sender="bob@client.test",
-                           subject="Re: Amplifier hums", in_reply_to=msgid, body="Different: my invoice is wrong")
+    _, second, _ = deliver(
+        ws,
+        NOW + timedelta(minutes=1),
+        "hifi@shop.test",
+        sender="bob@client.test",
+        subject="Re: Amplifier hums",
+        in_reply_to=msgid,
+        body="Different: my invoice is wrong",
+    )
     assert _messages(ws, cid) == [first, second]
     result = split(ws, "marie", second, NOW + timedelta(minutes=2))
     assert result.ok, result
@@ -223,10 +257,10 @@ def test_the_attachment_limit_must_fit_a_request_of_the_socket_protocol() -> Non
     from core.server import wire
     from core.workspace.config import parse_config
 
-    assert parse_config('[workspace]\nattachment_limit_mb = 48\n').workspace.attachment_limit_mb == 48
+    assert parse_config("[workspace]\nattachment_limit_mb = 48\n").workspace.attachment_limit_mb == 48
     # A reply carrying the most the config allows still fits one frame of the server's protocol.
     files = [OutgoingFile(f"part{n}.bin", bytes(12 * 1024 * 1024)) for n in range(4)]
     call = wire.Call(1, "reply", {"conversation_id": 1, "body": "x" * 10_000, "to": ["a@b.test"], "attachments": files})
     assert len(wire.frame(call)) <= wire.MAX_FRAME
     with pytest.raises((ValidationError, Exception), match="attachment_limit_mb|less than or equal"):
-        parse_config('[workspace]\nattachment_limit_mb = 49\n')
+        parse_config("[workspace]\nattachment_limit_mb = 49\n")

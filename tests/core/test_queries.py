@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from email.message import EmailMessage
 
-from core.work import actions
 from core.mail.ingest import IncomingMail, ingest_batch
+from core.work import actions
 from core.work.service import Comptoir
 from core.workspace.folder import Workspace
 from tests.conftest import NOW

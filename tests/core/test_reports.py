@@ -15,9 +15,9 @@ from datetime import timedelta
 
 import pytest
 
-from core.work import actions
 from core.clock import Clock
 from core.errors import ComptoirError
+from core.work import actions
 from core.work.reports import build_report, spread
 from core.work.views import ReportQuery, Share, Spread
 from tests.conftest import make_workspace
@@ -96,7 +96,11 @@ def test_resolution_reassignments_no_action_escalations(timeline):
     # F: exclusive window over -> team, team window over -> everyone; D (owned by marie, snooze over, team
     # window past) -> supervisors alerted. The snooze ending is not a rung.
     assert [(e.name, e.count) for e in r.escalations] == [
-        ("warn", 0), ("to_team", 1), ("to_everyone", 1), ("alert_supervisors", 1)]
+        ("warn", 0),
+        ("to_team", 1),
+        ("to_everyone", 1),
+        ("alert_supervisors", 1),
+    ]
 
 
 def test_backlog_pending_load_and_volume(timeline):
@@ -105,18 +109,32 @@ def test_backlog_pending_load_and_volume(timeline):
     # Open (not done) at each Paris day's end: A from Friday; B and C open and close within their days;
     # D from Wednesday; F from Thursday; E (history) never.
     assert [(b.name, b.count) for b in r.backlog] == [
-        ("2026-10-23", 1), ("2026-10-24", 1), ("2026-10-25", 1), ("2026-10-26", 1), ("2026-10-27", 1),
-        ("2026-10-28", 2), ("2026-10-29", 3), ("2026-10-30", 3)]
+        ("2026-10-23", 1),
+        ("2026-10-24", 1),
+        ("2026-10-25", 1),
+        ("2026-10-26", 1),
+        ("2026-10-27", 1),
+        ("2026-10-28", 2),
+        ("2026-10-29", 3),
+        ("2026-10-30", 3),
+    ]
     # D (47 h) and F (27 h 30) wait at Friday 13:00 Paris, the snoozed D included.
     assert [(b.name, b.count) for b in r.pending_by_age] == [
-        ("under 1 h", 0), ("1-4 h", 0), ("4-24 h", 0), ("over 1 day", 2)]
+        ("under 1 h", 0),
+        ("1-4 h", 0),
+        ("4-24 h", 0),
+        ("over 1 day", 2),
+    ]
     assert [(a.name, a.count) for a in r.load_now] == [("marie", 2)]  # A (waiting) and D; F has no owner
     # Messages in by Paris weekday and hour: A Friday 17h (CEST), B Tuesday 10h, C Wednesday 10h, D Wednesday
     # 14h, E Thursday 10h, F Thursday 09h (CET).
     cells = {(d, h): n for d, row in enumerate(r.volume_in) for h, n in enumerate(row) if n}
     assert cells == {(4, 17): 1, (1, 10): 1, (2, 10): 1, (2, 14): 1, (3, 10): 1, (3, 9): 1}
     assert {(d, h): n for d, row in enumerate(r.volume_out) for h, n in enumerate(row) if n} == {
-        (0, 10): 1, (1, 12): 1, (3, 10): 1}
+        (0, 10): 1,
+        (1, 12): 1,
+        (3, 10): 1,
+    }
 
 
 def test_satisfaction_and_alerts(timeline):
@@ -145,8 +163,13 @@ def test_filters_and_grouping(timeline):
     assert report(ws, client="bob@client-b.test").total.resolved == 1
     assert report(ws, address="hifi@shop.test").total.messages_in == 4  # A, C, D, E
     by_day = {g.key: (g.messages_in, g.replies_out) for g in report(ws, group_by="day").groups}
-    assert by_day == {"2026-10-23": (1, 0), "2026-10-26": (0, 1), "2026-10-27": (1, 1), "2026-10-28": (2, 0),
-                      "2026-10-29": (2, 1)}
+    assert by_day == {
+        "2026-10-23": (1, 0),
+        "2026-10-26": (0, 1),
+        "2026-10-27": (1, 1),
+        "2026-10-28": (2, 0),
+        "2026-10-29": (2, 1),
+    }
     weeks = {g.key: g.messages_in for g in report(ws, group_by="week").groups}
     assert weeks == {"2026-W43": 1, "2026-W44": 5}
 
@@ -228,12 +251,20 @@ def test_windows_are_those_of_the_first_routing(tmp_path, backend):
         tuesday = at(24, 8).replace(month=11)  # Tuesday 24 November, 09:00 Paris: team window until 13:00 Paris
         cid, _m, mid = deliver(ws, tuesday, "hifi@shop.test", sender="gus@client-g.test", subject="Preamp noise")
         actions.claim(ws, "marie", cid, tuesday + timedelta(hours=4))
-        actions.reply(ws, "marie", cid, "Try another cable.", ["gus@client-g.test"], [],
-                      tuesday + timedelta(hours=4, minutes=30))  # 13:30 Paris: half an hour late
-        deliver(ws, tuesday + timedelta(hours=5), "hifi@shop.test", sender="gus@client-g.test",
-                subject="Re: Preamp noise", in_reply_to=mid)  # its own team window runs until 18:00 Paris
-        r = build_report(ws, ReportQuery(tuesday - timedelta(days=1), tuesday + timedelta(hours=10)),
-                         tuesday + timedelta(hours=10))
+        actions.reply(
+            ws, "marie", cid, "Try another cable.", ["gus@client-g.test"], [], tuesday + timedelta(hours=4, minutes=30)
+        )  # 13:30 Paris: half an hour late
+        deliver(
+            ws,
+            tuesday + timedelta(hours=5),
+            "hifi@shop.test",
+            sender="gus@client-g.test",
+            subject="Re: Preamp noise",
+            in_reply_to=mid,
+        )  # its own team window runs until 18:00 Paris
+        r = build_report(
+            ws, ReportQuery(tuesday - timedelta(days=1), tuesday + timedelta(hours=10)), tuesday + timedelta(hours=10)
+        )
         assert r.within_team == Share(0, 1)
     finally:
         ws.close()

@@ -53,8 +53,9 @@ def world(tws):
     amp, _m, _ = deliver(tws, NOW, "hifi@shop.test", sender="ada@client.test", subject="Amplifier hums")
     laptop, _m, _ = deliver(tws, NOW, "computers@shop.test", sender="bob@corp.test", subject="Laptop screen")
     secret, _m, _ = deliver(tws, NOW, "invoices@shop.test", sender="billing@corp.test", subject="Invoice 77 overdue")
-    old, _m, _ = deliver(tws, NOW - timedelta(days=10), "hifi@shop.test", sender="old@client.test",
-                         subject="Turntable belt")
+    old, _m, _ = deliver(
+        tws, NOW - timedelta(days=10), "hifi@shop.test", sender="old@client.test", subject="Turntable belt"
+    )
     news = ingest_batch(tws, [automated_mail("support@shop.test")], NOW).conversation_ids[0]
     return {"amp": amp, "laptop": laptop, "secret": secret, "old": old, "news": news}
 
@@ -100,22 +101,29 @@ def test_confidential_conversations_stay_hidden_from_outsiders_whatever_the_oper
         assert secret in ids(tws, "sophie", search), search
 
 
-@pytest.mark.parametrize("search, says", [
-    ("colour:red", "unknown search operator colour:"),
-    ("before:someday", "before:someday is not a day"),
-    ("after:2026-02-30", "after:2026-02-30 is not a day"),
-    ("is:urgent", "is:urgent is not a state"),
-    ("tag:", "tag: needs a value"),
-])
+@pytest.mark.parametrize(
+    "search, says",
+    [
+        ("colour:red", "unknown search operator colour:"),
+        ("before:someday", "before:someday is not a day"),
+        ("after:2026-02-30", "after:2026-02-30 is not a day"),
+        ("is:urgent", "is:urgent is not a state"),
+        ("tag:", "tag: needs a value"),
+    ],
+)
 def test_a_bad_search_is_a_clear_error(tws, search, says) -> None:
     with pytest.raises(SearchSyntaxError, match=says):
         Comptoir(tws, "paul").queue_ids("search", search)
 
 
-@pytest.mark.parametrize("search, says", [
-    ("team:nope", "there is no team 'nope'"), ("owner:zed", "there is no agent 'zed'"),
-    ("tag:urgent", "there is no tag 'urgent' \\(tags: billing, vip\\)"),
-])
+@pytest.mark.parametrize(
+    "search, says",
+    [
+        ("team:nope", "there is no team 'nope'"),
+        ("owner:zed", "there is no agent 'zed'"),
+        ("tag:urgent", "there is no tag 'urgent' \\(tags: billing, vip\\)"),
+    ],
+)
 def test_unknown_names_are_named(tws, search, says) -> None:
     with pytest.raises(UnknownName, match=says):
         Comptoir(tws, "paul").queue_ids("search", search)
@@ -177,8 +185,10 @@ def test_automated_mail_has_its_own_queue_alerts_nobody_and_never_escalates(tws,
     # rung raises one "overdue" alert per team for all its late conversations (no conversation of its own).
     assert world["laptop"] in lea.queue_ids("everyone")
     with tws.db.read() as s:
-        laptop_steps = [e.details.get("text", "") for e in s.exec(select(Event).where(
-            Event.conversation_id == world["laptop"], Event.actor == "escalation"))]
+        laptop_steps = [
+            e.details.get("text", "")
+            for e in s.exec(select(Event).where(Event.conversation_id == world["laptop"], Event.actor == "escalation"))
+        ]
         news_steps = list(s.exec(select(Event).where(Event.conversation_id == news, Event.actor == "escalation")))
     assert any("supervisors are alerted" in text for text in laptop_steps), laptop_steps
     assert news_steps == []

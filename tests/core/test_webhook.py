@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from core.clock import Clock
-from core.work.escalation import run_escalation
 from core.mail.ingest import IncomingMail, ingest_batch
 from core.mail.syncer import Syncer
+from core.work.escalation import run_escalation
 from core.work.webhook import WebhookQueue
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
 from tests.core.helpers import comptoir
@@ -29,7 +29,7 @@ class _Recorder(BaseHTTPRequestHandler):
     fail_next = 0
     """Answer 500 to this many posts first (they are not counted as received)."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         body = json.loads(self.rfile.read(length))
         if _Recorder.fail_next:
@@ -79,8 +79,9 @@ def _deliver(ws, **kwargs) -> int:
     return asyncio.run(WebhookQueue(ws, **kwargs).deliver_due())
 
 
-def test_escalation_into_the_team_queues_a_post_that_the_queue_delivers(tmp_path: Path, http_server: str,
-                                                                       backend: str) -> None:
+def test_escalation_into_the_team_queues_a_post_that_the_queue_delivers(
+    tmp_path: Path, http_server: str, backend: str
+) -> None:
     ws = _workspace_with_hook(tmp_path, http_server, backend)
     ingest_batch(ws, [IncomingMail(_personal_mail())], NOW)
     applied = run_escalation(ws, NOW + timedelta(hours=2, minutes=1))
@@ -94,8 +95,9 @@ def test_escalation_into_the_team_queues_a_post_that_the_queue_delivers(tmp_path
     ws.close()
 
 
-def test_a_one_shot_escalate_with_13_steps_gives_13_posts_once_sync_runs(tmp_path: Path, http_server: str,
-                                                                         backend: str) -> None:
+def test_a_one_shot_escalate_with_13_steps_gives_13_posts_once_sync_runs(
+    tmp_path: Path, http_server: str, backend: str
+) -> None:
     ws = _workspace_with_hook(tmp_path, http_server, backend)
     ingest_batch(ws, [IncomingMail(_personal_mail(n)) for n in range(13)], NOW)
     Clock.simulate(ws.db, NOW + timedelta(hours=2, minutes=1), 1.0)  # for every process, the CLI's too
@@ -103,13 +105,16 @@ def test_a_one_shot_escalate_with_13_steps_gives_13_posts_once_sync_runs(tmp_pat
     assert len(_queued(ws)) == 13 and _Recorder.received == []
     comptoir(ws.path, "sync", "--once", check=True)
     assert len(_Recorder.received) == 13
-    assert sorted(p["conversation"] for p in _Recorder.received) == sorted({p["conversation"] for p in _Recorder.received})
+    assert sorted(p["conversation"] for p in _Recorder.received) == sorted(
+        {p["conversation"] for p in _Recorder.received}
+    )
     assert _queued(ws) == [("sent", 1)] * 13
     ws.close()
 
 
-def test_a_failed_post_is_retried_until_it_is_delivered(tmp_path: Path, http_server: str,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failed_post_is_retried_until_it_is_delivered(
+    tmp_path: Path, http_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
     ws = _workspace_with_hook(tmp_path, http_server + "?token=secret")
     ingest_batch(ws, [IncomingMail(_personal_mail())], NOW)
     run_escalation(ws, NOW + timedelta(hours=2, minutes=1))

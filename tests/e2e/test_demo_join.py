@@ -8,13 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.server.server import server_pid
 from tests.conftest import _made_workspaces
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-import pytest
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +31,14 @@ def _demo(path: Path, *args: str, env: dict | None = None, workspace: bool = Tru
     command = [sys.executable, "-m", "tui.launch", "demo", "--no-app", "--no-trickle", "--conversations", "40", *args]
     if workspace:
         command += ["--workspace", str(path)]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COMPTOIR_SERVER_IDLE_EXIT": "300", **(env or {})})
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COMPTOIR_SERVER_IDLE_EXIT": "300", **(env or {})},
+    )
 
 
 def _conversations(path: Path) -> int:

@@ -28,19 +28,27 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("hangup", ["sighup-delivered", "sighup-ignored"])
-def test_app_exits_when_its_terminal_is_gone(workspace: Workspace, isolated_home: Path, tmp_path: Path, hangup: str) -> None:
+def test_app_exits_when_its_terminal_is_gone(
+    workspace: Workspace, isolated_home: Path, tmp_path: Path, hangup: str
+) -> None:
     if not shutil.which("tmux"):
         skip_or_fail("tmux is not installed: apt-get install tmux")
     pane = Pane(f"comptoir-hangup-{os.getpid()}")
     pid_file = tmp_path / "app.pid"
-    env = {"TERM": "xterm-256color", "COMPTOIR_KEYRING": "memory", "XDG_DATA_HOME": str(isolated_home / "data"),
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env = {
+        "TERM": "xterm-256color",
+        "COMPTOIR_KEYRING": "memory",
+        "XDG_DATA_HOME": str(isolated_home / "data"),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }
     ignore = "trap '' HUP; " if hangup == "sighup-ignored" else ""
-    command = (f"cd {ROOT} && {ignore}echo $$ > {pid_file} && "
-               f"exec {sys.executable} -m tui.launch --workspace {workspace.path}")
+    command = (
+        f"cd {ROOT} && {ignore}echo $$ > {pid_file} && exec {sys.executable} -m tui.launch --workspace {workspace.path}"
+    )
     try:
-        pane.tmux("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "48",
-                  *[f"-e{k}={v}" for k, v in env.items()], command)
+        pane.tmux(
+            "new-session", "-d", "-s", "e2e", "-x", "160", "-y", "48", *[f"-e{k}={v}" for k, v in env.items()], command
+        )
         pane.wait_for("Team hifi")
         pid = int(pid_file.read_text())
         assert _running(pid)

@@ -11,17 +11,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from core.workspace.identity import unix_login
 from core.mail.ingest import IncomingMail, ingest_batch
 from core.store.models import Conversation, Message, OutboxItem
 from core.workspace.folder import Workspace
+from core.workspace.identity import unix_login
 from tests.conftest import BASIC_CONFIG, make_workspace
 from tests.servers import skip_or_fail
 
@@ -35,7 +35,9 @@ class Pane:
     def tmux(self, *args: str) -> str:
         # COLUMNS/LINES (pytest may set them) would override the pane's real size for the app.
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20, env=env).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20, env=env
+        ).stdout
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-t", "e2e", "-p")
@@ -77,11 +79,16 @@ def _mail(n: int, subject: str, body: str) -> IncomingMail:
 def workspace(tmp_path: Path) -> Workspace:
     me = unix_login()
     config = BASIC_CONFIG.replace(
-        '[[agents]]\nlogin = "marie"', f'[[agents]]\nlogin = "{me}"\nname = "Terminal User"\nteams = ["hifi"]\n\n[[agents]]\nlogin = "marie"', 1
+        '[[agents]]\nlogin = "marie"',
+        f'[[agents]]\nlogin = "{me}"\nname = "Terminal User"\nteams = ["hifi"]\n\n[[agents]]\nlogin = "marie"',
+        1,
     )
     ws = make_workspace(tmp_path / "ws", "sqlite", config)
-    ingest_batch(ws, [_mail(0, "Turntable hums", "My turntable hums, help?"),
-                      _mail(1, "Thanks a lot", "It works now, thank you!")], datetime.now(timezone.utc))
+    ingest_batch(
+        ws,
+        [_mail(0, "Turntable hums", "My turntable hums, help?"), _mail(1, "Thanks a lot", "It works now, thank you!")],
+        datetime.now(UTC),
+    )
     yield ws
     ws.close()
 
@@ -92,12 +99,19 @@ def pane(workspace: Workspace, isolated_home: Path):
         skip_or_fail("tmux is not installed: apt-get install tmux")
     socket = f"comptoir-e2e-{os.getpid()}"
     pane = Pane(socket)
-    env = {"TERM": "xterm-256color", "COMPTOIR_KEYRING": "memory", "XDG_DATA_HOME": str(isolated_home / "data"),
-           "COMPTOIR_SERVER_NO_SYNC": "1",
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "EDITOR": "", "VISUAL": ""}
+    env = {
+        "TERM": "xterm-256color",
+        "COMPTOIR_KEYRING": "memory",
+        "XDG_DATA_HOME": str(isolated_home / "data"),
+        "COMPTOIR_SERVER_NO_SYNC": "1",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "EDITOR": "",
+        "VISUAL": "",
+    }
     command = f"cd {ROOT} && exec {sys.executable} -m tui.launch --workspace {workspace.path}"
-    pane.tmux("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "48",
-              *[f"-e{k}={v}" for k, v in env.items()], command)
+    pane.tmux(
+        "new-session", "-d", "-s", "e2e", "-x", "160", "-y", "48", *[f"-e{k}={v}" for k, v in env.items()], command
+    )
     pane.tmux("set-option", "-t", "e2e", "window-size", "manual")
     pane.tmux("resize-window", "-t", "e2e", "-x", "160", "-y", "48")
     yield pane
@@ -145,8 +159,8 @@ def test_claim_reply_and_dispose_by_keys(workspace: Workspace, pane: Pane) -> No
 def test_the_app_says_reconnecting_when_the_server_dies_and_carries_on(workspace: Workspace, pane: Pane) -> None:
     import signal
 
-    from core.store.models import Event
     from core.server.server import server_pid
+    from core.store.models import Event
 
     pane.wait_for("Team hifi", timeout=90)  # the app and the server it starts, on a busy CI machine
     first = server_pid(workspace.path)

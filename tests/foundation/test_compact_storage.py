@@ -16,10 +16,10 @@ from core.mail.ingest import IncomingMail, ingest_batch
 from core.store import schema
 from core.store.db import Database, sqlite_url
 from core.store.rawmail import read_raw
-from tests.support.search import search_conversation_ids
 from core.work import queries
 from core.workspace.folder import open_workspace
 from tests.conftest import BASIC_CONFIG, NOW, make_workspace
+from tests.support.search import search_conversation_ids
 
 
 def _mail_with_attachment(subject: str, payload: bytes) -> bytes:
@@ -69,27 +69,34 @@ def test_a_workspace_from_before_0013_keeps_its_mail_readable_and_searchable(tmp
     old_raw = _mail_with_attachment("Old amplifier", b"old attachment bytes")
     with sqlite3.connect(path / "comptoir.db") as conn:
         conn.execute("INSERT INTO raw_mail (sha256, data) VALUES ('oldkey', ?)", (old_raw,))
-        conn.execute("INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) "
-                     "VALUES (4242, 'Old amplifier', 'crackling woofer', 'Ada', 'ada@customer.test', 77)")
-        conn.execute("INSERT INTO conversation (id, subject, customer_address, customer_name, via_address, visibility, "
-                     "state, priority, confidential, automated, created_at, updated_at, last_message_at, deadline, "
-                     "pending_count, message_count, warned, routing_reasons, ladder, version, shared_reply) VALUES "
-                     "(77, 'Old amplifier', 'ada@customer.test', 'Ada', 'hifi@shop.test', 'team', 'open', 'normal', "
-                     "0, 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
-                     "'9999-01-01 00:00:00', 1, 1, '[]', '[]', '[]', 1, 0)")
-        conn.execute("INSERT INTO message (id, conversation_id, direction, message_id, \"references\", from_addr, "
-                     "from_name, to_addrs, cc_addrs, delivered_to, subject, received_at, text, headers, size, defects, "
-                     "disposition, raw_sha256) VALUES (4242, 77, 'inbound', '<old@customer.test>', '[]', "
-                     "'ada@customer.test', 'Ada', '[]', '[]', '[]', 'Old amplifier', '2026-01-01 00:00:00', "
-                     "'crackling woofer', '{}', 100, '[]', 'pending', 'oldkey')")
+        conn.execute(
+            "INSERT INTO search_index (rowid, subject, body, names, addresses, conversation_id) "
+            "VALUES (4242, 'Old amplifier', 'crackling woofer', 'Ada', 'ada@customer.test', 77)"
+        )
+        conn.execute(
+            "INSERT INTO conversation (id, subject, customer_address, customer_name, via_address, visibility, "
+            "state, priority, confidential, automated, created_at, updated_at, last_message_at, deadline, "
+            "pending_count, message_count, warned, routing_reasons, ladder, version, shared_reply) VALUES "
+            "(77, 'Old amplifier', 'ada@customer.test', 'Ada', 'hifi@shop.test', 'team', 'open', 'normal', "
+            "0, 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
+            "'9999-01-01 00:00:00', 1, 1, '[]', '[]', '[]', 1, 0)"
+        )
+        conn.execute(
+            'INSERT INTO message (id, conversation_id, direction, message_id, "references", from_addr, '
+            "from_name, to_addrs, cc_addrs, delivered_to, subject, received_at, text, headers, size, defects, "
+            "disposition, raw_sha256) VALUES (4242, 77, 'inbound', '<old@customer.test>', '[]', "
+            "'ada@customer.test', 'Ada', '[]', '[]', '[]', 'Old amplifier', '2026-01-01 00:00:00', "
+            "'crackling woofer', '{}', 100, '[]', 'pending', 'oldkey')"
+        )
     ws = open_workspace(path)
     assert schema.current_revision(ws.db) == schema.head_revision()
     with ws.db.read() as s:
         assert read_raw(s, "oldkey") == old_raw
         assert search_conversation_ids(s, "crackling") == [77]
     # New mail after the upgrade is found too, alongside the old entry.
-    report = ingest_batch(ws, [IncomingMail(raw=_mail_with_attachment("New one", b"x"), internaldate=NOW)],
-                          NOW + timedelta(minutes=1))
+    report = ingest_batch(
+        ws, [IncomingMail(raw=_mail_with_attachment("New one", b"x"), internaldate=NOW)], NOW + timedelta(minutes=1)
+    )
     assert search_conversation_ids_of(ws, "turntable") == report.conversation_ids
     assert search_conversation_ids_of(ws, "woofer") == [77]
     ws.close()

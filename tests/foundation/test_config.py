@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from core.workspace.config import load_config, parse_config
 from routing.hours import parse_week
-from core.errors import ConfigError
 from tests.conftest import BASIC_CONFIG
 
 
@@ -38,13 +38,20 @@ BROKEN = {
         ["line 6", "teams[1].exclusive_window", "not a duration"],
     ),
     "duration without unit": ('[[teams]]\nname = "a"\nteam_window = 4\n', ["teams[0].team_window", "no unit"]),
-    "unknown time zone": ('[[teams]]\nname = "a"\ntimezone = "Paris"\n', ["line 3", "teams[0].timezone", "not a known time zone"]),
+    "unknown time zone": (
+        '[[teams]]\nname = "a"\ntimezone = "Paris"\n',
+        ["line 3", "teams[0].timezone", "not a known time zone"],
+    ),
     "bad hours": ('[[teams]]\nname = "a"\nhours = "weekdays 9-5"\n', ["teams[0].hours", "opening-hours"]),
-    "agent in unknown team": ('[[agents]]\nlogin = "bob"\nname = "Bob"\nteams = ["nope"]\n', ["team 'nope'", "not defined"]),
+    "agent in unknown team": (
+        '[[agents]]\nlogin = "bob"\nname = "Bob"\nteams = ["nope"]\n',
+        ["team 'nope'", "not defined"],
+    ),
     "missing required key": ('[[agents]]\nlogin = "bob"\n', ["agents[0].name", "required"]),
     "bad role": ('[[agents]]\nlogin = "bob"\nname = "B"\nrole = "boss"\n', ["line 4", "agents[0].role"]),
     "password in database url": (
-        '[workspace]\ndatabase_url = "postgresql+psycopg://u:secret@db/x"\n', ["workspace.database_url", "must not contain a password"],
+        '[workspace]\ndatabase_url = "postgresql+psycopg://u:secret@db/x"\n',
+        ["workspace.database_url", "must not contain a password"],
     ),
     "bad rule regex": (
         '[[teams]]\nname = "a"\n[[routing.rules]]\nname = "r"\nteam = "a"\nany = [{ field = "subject", matches = "(" }]\n',
@@ -82,8 +89,12 @@ def test_cli_prints_config_error_without_traceback(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir(mode=0o700)
     (ws / "comptoir.toml").write_text('[[teams]]\nname = "a"\nexclusive_window = "soon"\n')
-    proc = subprocess.run([sys.executable, "-m", "tui.launch", "--workspace", str(ws), "queue"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.launch", "--workspace", str(ws), "queue"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
     assert "teams[0].exclusive_window" in proc.stderr and "line 3" in proc.stderr

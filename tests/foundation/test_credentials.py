@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.workspace import credentials
 from core.errors import ComptoirError
+from core.workspace import credentials
 from core.workspace.folder import Workspace
 
 SECRET = "s3cr3t-Pa55 word"
@@ -19,16 +19,41 @@ SECRET = "s3cr3t-Pa55 word"
 
 def _comptoir(ws: Workspace, keyring_file: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = dict(os.environ, COMPTOIR_KEYRING=f"file:{keyring_file}")
-    return subprocess.run([sys.executable, "-m", "tui.launch", "--workspace", str(ws.path), *args],
-                          input=stdin, capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "tui.launch", "--workspace", str(ws.path), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_account_add_stores_the_password_in_the_keyring_only(sqlite_ws: Workspace, tmp_path: Path) -> None:
     keyring_file = tmp_path / "keyring" / "keyring.cfg"
-    added = _comptoir(sqlite_ws, keyring_file, "account", "add", "support", "--address", "support@shop.test",
-                      "--imap-host", "127.0.0.1", "--imap-port", "1", "--imap-tls", "plain",
-                      "--smtp-host", "127.0.0.1", "--smtp-port", "1", "--smtp-tls", "plain", "--password-stdin",
-                      stdin=SECRET + "\n")
+    added = _comptoir(
+        sqlite_ws,
+        keyring_file,
+        "account",
+        "add",
+        "support",
+        "--address",
+        "support@shop.test",
+        "--imap-host",
+        "127.0.0.1",
+        "--imap-port",
+        "1",
+        "--imap-tls",
+        "plain",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        "1",
+        "--smtp-tls",
+        "plain",
+        "--password-stdin",
+        stdin=SECRET + "\n",
+    )
     assert added.returncode == 0, added.stderr
     config = (sqlite_ws.path / "comptoir.toml").read_text()
     assert "[[accounts]]" in config and 'name = "support"' in config and SECRET not in config
@@ -60,12 +85,33 @@ def test_memory_backend_round_trip_and_empty_password_refused() -> None:
         credentials.get_password("acct")
 
 
-def test_doctor_warns_that_a_plaintext_keyring_file_is_protected_only_by_its_mode(sqlite_ws: Workspace, tmp_path: Path) -> None:
+def test_doctor_warns_that_a_plaintext_keyring_file_is_protected_only_by_its_mode(
+    sqlite_ws: Workspace, tmp_path: Path
+) -> None:
     keyring_file = tmp_path / "keyring" / "keyring.cfg"
-    added = _comptoir(sqlite_ws, keyring_file, "account", "add", "support", "--address", "support@shop.test",
-                      "--imap-host", "127.0.0.1", "--imap-port", "1", "--imap-tls", "plain",
-                      "--smtp-host", "127.0.0.1", "--smtp-port", "1", "--smtp-tls", "plain", "--password-stdin",
-                      stdin=SECRET + "\n")
+    added = _comptoir(
+        sqlite_ws,
+        keyring_file,
+        "account",
+        "add",
+        "support",
+        "--address",
+        "support@shop.test",
+        "--imap-host",
+        "127.0.0.1",
+        "--imap-port",
+        "1",
+        "--imap-tls",
+        "plain",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        "1",
+        "--smtp-tls",
+        "plain",
+        "--password-stdin",
+        stdin=SECRET + "\n",
+    )
     assert added.returncode == 0, added.stderr
     doctor = _comptoir(sqlite_ws, keyring_file, "doctor", "--offline")
     keyring_line = next(line for line in doctor.stdout.splitlines() if "] keyring:" in line)

@@ -8,9 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN_FOR_ROUTING = ("textual", "rich", "sqlmodel", "sqlalchemy", "aioimaplib", "aiosmtplib", "email", "psycopg", "core", "tui")
+FORBIDDEN_FOR_ROUTING = (
+    "textual",
+    "rich",
+    "sqlmodel",
+    "sqlalchemy",
+    "aioimaplib",
+    "aiosmtplib",
+    "email",
+    "psycopg",
+    "core",
+    "tui",
+)
 
 
 def _modules(package: str) -> list[str]:
@@ -22,7 +32,9 @@ def _modules(package: str) -> list[str]:
 def _loaded_after_import(modules: list[str]) -> set[str]:
     """Import every module in one fresh interpreter; what is in sys.modules afterwards."""
     code = f"import sys, json\nfor m in {modules!r}: __import__(m)\nprint(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120
+    )
     return set(json.loads(out.stdout))
 
 
@@ -50,7 +62,15 @@ def test_tui_uses_no_sql_or_imap_directly() -> None:
     offenders = []
     for path in (ROOT / "tui").rglob("*.py"):
         text = path.read_text()
-        for needle in ("sqlmodel", "sqlalchemy", "aioimaplib", "aiosmtplib", "core.store.models", "core.store.db", "import sqlite3"):
+        for needle in (
+            "sqlmodel",
+            "sqlalchemy",
+            "aioimaplib",
+            "aiosmtplib",
+            "core.store.models",
+            "core.store.db",
+            "import sqlite3",
+        ):
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert not offenders
@@ -88,7 +108,9 @@ def test_bench_sync_imports_without_pytest() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    code = ("import sys, runpy; sys.modules['pytest'] = None; "
-            f"runpy.run_path({str(root / 'bench' / 'bench_sync.py')!r}, run_name='bench_sync')")
+    code = (
+        "import sys, runpy; sys.modules['pytest'] = None; "
+        f"runpy.run_path({str(root / 'bench' / 'bench_sync.py')!r}, run_name='bench_sync')"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

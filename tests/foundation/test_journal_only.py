@@ -12,7 +12,9 @@ JOURNAL = ROOT / "core" / "work" / "journal.py"
 TABLES = r'"?(?:event|alert|change)"?\b'
 WRITE_SQL = re.compile(
     rf"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO\s+{TABLES}|UPDATE\s+{TABLES}\s+SET|DELETE\s+FROM\s+{TABLES})"
-    r"|\bpg_notify\b|\bNOTIFY\s+\w", re.IGNORECASE)
+    r"|\bpg_notify\b|\bNOTIFY\s+\w",
+    re.IGNORECASE,
+)
 MODELS = {"Event", "Alert"}
 ORM_WRITES = {"insert", "update", "delete"}
 
@@ -54,25 +56,36 @@ def journal_writes(source: str) -> list[str]:
 
 
 def _sources() -> list[Path]:
-    return [p for package in ("core", "routing", "tui") for p in sorted((ROOT / package).rglob("*.py"))
-            if "migrations" not in p.parts]
+    return [
+        p
+        for package in ("core", "routing", "tui")
+        for p in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in p.parts
+    ]
 
 
 def test_only_the_journal_writes_events_alerts_and_the_change_log() -> None:
-    offenders = [f"{p.relative_to(ROOT)}:{where}" for p in _sources() if p != JOURNAL
-                 for where in journal_writes(p.read_text())]
+    offenders = [
+        f"{p.relative_to(ROOT)}:{where}" for p in _sources() if p != JOURNAL for where in journal_writes(p.read_text())
+    ]
     assert not offenders, "write these through core.work.journal:\n" + "\n".join(offenders)
 
 
 def test_the_scan_finds_the_journals_own_writes() -> None:
     """The scan sees real code: journal.py itself writes all three tables and NOTIFYs."""
     found = "\n".join(journal_writes(JOURNAL.read_text()))
-    for what in ("INSERT INTO event", "INSERT INTO alert", "INSERT INTO change", "UPDATE alert SET",
-                 "DELETE FROM change", "pg_notify"):
+    for what in (
+        "INSERT INTO event",
+        "INSERT INTO alert",
+        "INSERT INTO change",
+        "UPDATE alert SET",
+        "DELETE FROM change",
+        "pg_notify",
+    ):
         assert what in found, what
 
 
-PLANTED = '''
+PLANTED = """
 def sneaky(s, raw, sql, rows, ch):
     s.execute(text("INSERT INTO event (conversation_id, actor, at, kind, details) VALUES (:c, :a, :t, :k, :d)"))
     s.add(Event(conversation_id=1, actor="x", kind="y", details={}))
@@ -84,7 +97,7 @@ def sneaky(s, raw, sql, rows, ch):
     sql.many("INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)", rows)
     sql.run("DELETE FROM change WHERE at < :c", {})
     sql.run("INSERT OR IGNORE INTO event (actor) VALUES ('x')")
-'''
+"""
 
 
 def test_the_scan_catches_planted_writes() -> None:
@@ -94,12 +107,12 @@ def test_the_scan_catches_planted_writes() -> None:
 
 
 def test_the_scan_ignores_reads_and_other_tables() -> None:
-    harmless = '''
+    harmless = """
 rows = sql.all("SELECT id FROM event WHERE kind = 'routed'")
 sql.run("INSERT INTO message_source (message_id) VALUES (:m)", {})
 sql.run("UPDATE conversation SET state = 'open' WHERE id = :id", {})
 events = s.exec(select(Event).where(Event.kind == "claim"))
 stop = threading.Event()
 done = asyncio.Event()
-'''
+"""
     assert journal_writes(harmless) == []

@@ -20,8 +20,10 @@ def test_a_view_is_appended_keeping_comments_and_other_settings(tmp_path):
     assert text.startswith('# my settings\ntimezone = "Europe/Paris"\n[keymap]\nclaim = "ctrl+k"  # muscle memory\n')
     prefs = load_preferences(path)
     assert prefs.keymap == {"claim": "ctrl+k"} and prefs.timezone == "Europe/Paris"
-    assert prefs.views == (SavedView("VIP billing", "tag:vip tag:billing"),
-                           SavedView('Ada "the" customer', "from:ada@client.test"))
+    assert prefs.views == (
+        SavedView("VIP billing", "tag:vip tag:billing"),
+        SavedView('Ada "the" customer', "from:ada@client.test"),
+    )
 
 
 def test_a_missing_file_is_created(tmp_path):
@@ -30,10 +32,15 @@ def test_a_missing_file_is_created(tmp_path):
     assert load_preferences(path).views == (SavedView("Mine", "owner:me"),)
 
 
-@pytest.mark.parametrize("name, search, says", [
-    ("", "tag:vip", "give the view a name"), ("x" * 41, "tag:vip", "under 40"),
-    ("Mine", "owner:me", "a view named 'Mine' exists already"), ("Empty", "   ", "no search to save"),
-])
+@pytest.mark.parametrize(
+    "name, search, says",
+    [
+        ("", "tag:vip", "give the view a name"),
+        ("x" * 41, "tag:vip", "under 40"),
+        ("Mine", "owner:me", "a view named 'Mine' exists already"),
+        ("Empty", "   ", "no search to save"),
+    ],
+)
 def test_bad_views_are_refused_and_the_file_is_unchanged(tmp_path, name, search, says):
     path = tmp_path / "preferences.toml"
     save_view("Mine", "owner:me", path)

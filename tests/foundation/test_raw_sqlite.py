@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from pathlib import Path
 
@@ -24,10 +23,9 @@ def db(tmp_path: Path):
 
 
 def test_a_failed_write_rolls_back_and_a_good_one_commits(db: Database) -> None:
-    with pytest.raises(RuntimeError):
-        with db.raw(write=True) as raw:
-            raw.run("INSERT INTO t VALUES (1)")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.raw(write=True) as raw:
+        raw.run("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
     with db.raw(write=True) as raw:
         raw.run("INSERT INTO t VALUES (2)")
     with db.raw(write=False) as raw:
@@ -68,6 +66,10 @@ def test_no_code_opens_the_database_files_with_its_own_handles() -> None:
 
     core = Path(__file__).resolve().parents[2] / "core"
     pattern = re.compile(r"""os\.open\(.*(-shm|-wal|SQLITE_NAME)|open\(.*(-shm|-wal)["']""")
-    offenders = [f"{path}:{n}" for path in core.rglob("*.py")
-                 for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    offenders = [
+        f"{path}:{n}"
+        for path in core.rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert offenders == []

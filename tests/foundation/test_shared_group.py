@@ -24,10 +24,7 @@ pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="creating Unix users ne
 
 
 def _traversable_by_others(path: Path) -> bool:
-    for part in [path, *path.parents]:
-        if part.exists() and not (part.stat().st_mode & 0o001):
-            return False
-    return True
+    return all(not (part.exists() and not part.stat().st_mode & 1) for part in [path, *path.parents])
 
 
 @pytest.fixture
@@ -64,14 +61,41 @@ def shared_runtime():
     shutil.rmtree(runtime, ignore_errors=True)
 
 
-def _as(user: str, runtime: tuple[str, str], workspace: Path, *args: str, env: dict | None = None,
-        module: str = "tui.launch") -> subprocess.CompletedProcess:
+def _as(
+    user: str,
+    runtime: tuple[str, str],
+    workspace: Path,
+    *args: str,
+    env: dict | None = None,
+    module: str = "tui.launch",
+) -> subprocess.CompletedProcess:
     interpreter, pythonpath = runtime
-    environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": pythonpath, "HOME": "/tmp", "COMPTOIR_KEYRING": "memory",
-                   "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-    return subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--", interpreter, "-m", module,
-                           "--workspace", str(workspace), *args],
-                          capture_output=True, text=True, env=environment, timeout=120)
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": pythonpath,
+        "HOME": "/tmp",
+        "COMPTOIR_KEYRING": "memory",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [
+            shutil.which("runuser") or "/usr/sbin/runuser",
+            "-u",
+            user,
+            "--",
+            interpreter,
+            "-m",
+            module,
+            "--workspace",
+            str(workspace),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -109,8 +133,10 @@ role = "supervisor"
     try:
         init_workspace(workspace, group=group, config_text=config)
         ws = open_workspace(workspace)
-        ids = [deliver(ws, NOW, "support@shop.test", sender=f"c{n}@client.test", subject=f"question {n}")[0]
-               for n in range(3)]
+        ids = [
+            deliver(ws, NOW, "support@shop.test", sender=f"c{n}@client.test", subject=f"question {n}")[0]
+            for n in range(3)
+        ]
         ws.close()
         subprocess.run(["chown", "-R", service, str(workspace)], check=True)
         started = _as(service, shared_runtime, workspace, "--detach", "--no-sync", module="core.server")
@@ -151,8 +177,10 @@ def test_agents_cannot_read_the_database_or_change_the_config(team_workspace, sh
     assert stat.S_IMODE((workspace / "comptoir.sock").stat().st_mode) == 0o660
     read = subprocess.run(["runuser", "-u", alice, "--", "cat", str(workspace / "comptoir.toml")], capture_output=True)
     assert read.returncode == 0 and b"[[agents]]" in read.stdout
-    forge = subprocess.run(["runuser", "-u", alice, "--", "sh", "-c",
-                            f"echo 'role = \"supervisor\"' >> {workspace / 'comptoir.toml'}"], capture_output=True)
+    forge = subprocess.run(
+        ["runuser", "-u", alice, "--", "sh", "-c", f"echo 'role = \"supervisor\"' >> {workspace / 'comptoir.toml'}"],
+        capture_output=True,
+    )
     assert forge.returncode != 0 and b"Permission denied" in forge.stderr
     plant = subprocess.run(["runuser", "-u", alice, "--", "touch", str(workspace / "evil.db")], capture_output=True)
     assert plant.returncode != 0

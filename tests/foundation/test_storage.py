@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core.work import actions
 from core.mail.ingest import IncomingMail, ingest_batch
 from core.store.models import Conversation
-from tests.support.search import search_conversation_ids
+from core.work import actions
 from core.workspace.folder import Workspace
 from tests.conftest import NOW
+from tests.support.search import search_conversation_ids
 
 
 def _mail(sender: str, to: str, subject: str, body: str, name: str = "") -> bytes:
@@ -31,10 +31,16 @@ def _mail(sender: str, to: str, subject: str, body: str, name: str = "") -> byte
 
 
 def test_search_finds_subjects_bodies_names_addresses_and_notes(ws: Workspace) -> None:
-    ingest_batch(ws, [
-        IncomingMail(_mail("ada@lovelace.test", "hifi@shop.test", "Turntable hums", "the cartridge buzzes", "Ada Lovelace")),
-        IncomingMail(_mail("bob@builder.test", "computers@shop.test", "Laptop screen", "flickering display")),
-    ], NOW)
+    ingest_batch(
+        ws,
+        [
+            IncomingMail(
+                _mail("ada@lovelace.test", "hifi@shop.test", "Turntable hums", "the cartridge buzzes", "Ada Lovelace")
+            ),
+            IncomingMail(_mail("bob@builder.test", "computers@shop.test", "Laptop screen", "flickering display")),
+        ],
+        NOW,
+    )
     with ws.db.read() as s:
         ids = {c.subject: c.id for c in s.exec(select(Conversation))}
         assert search_conversation_ids(s, "turntable") == [ids["Turntable hums"]]
@@ -46,7 +52,9 @@ def test_search_finds_subjects_bodies_names_addresses_and_notes(ws: Workspace) -
         assert search_conversation_ids(s, '"); DROP TABLE message; --') == []
     actions.note(ws, "paul", ids["Laptop screen"], "customer prefers a refund", NOW)
     with ws.db.read() as s:
-        assert search_conversation_ids(s, "refund") == [ids["Laptop screen"]], "notes are indexed in the same transaction"
+        assert search_conversation_ids(s, "refund") == [ids["Laptop screen"]], (
+            "notes are indexed in the same transaction"
+        )
 
 
 def test_demo_workspace_has_every_state_and_deadlines_around_now(tmp_path: Path) -> None:
@@ -63,15 +71,21 @@ def test_demo_workspace_has_every_state_and_deadlines_around_now(tmp_path: Path)
     upcoming = [c for c in convs if c.state == "open" and NOW < c.deadline < NOW + timedelta(hours=4)]
     overdue = [c for c in convs if c.state == "open" and c.deadline < NOW]
     assert upcoming and overdue
-    assert any(c.exclusive_agent == "marie" and c.exclusive_until and c.exclusive_until - NOW < timedelta(minutes=30)
-               for c in convs), "a window of the demo agent closes within the first simulated minutes"
+    assert any(
+        c.exclusive_agent == "marie" and c.exclusive_until and c.exclusive_until - NOW < timedelta(minutes=30)
+        for c in convs
+    ), "a window of the demo agent closes within the first simulated minutes"
     assert all(c.routing_reasons for c in convs)
     ws.close()
 
 
 def test_doctor_reports_each_check(tmp_path: Path, sqlite_ws: Workspace) -> None:
-    proc = subprocess.run([sys.executable, "-m", "tui.launch", "doctor", "--offline", "--json", "--workspace", str(sqlite_ws.path)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.launch", "doctor", "--offline", "--json", "--workspace", str(sqlite_ws.path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     checks = {c["name"]: c for c in json.loads(proc.stdout)}
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in ("workspace", "config", "permissions", "database", "schema", "keyring"):

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import WorkspaceError
 from core.store import schema
 from core.store.db import Database, sqlite_url
-from core.errors import WorkspaceError
 from core.workspace.folder import find_workspace_dir, init_workspace, open_workspace, permission_problems
 from tests.conftest import BASIC_CONFIG
 
@@ -86,8 +86,10 @@ def test_first_schema_version_upgrades_in_place_keeping_data(tmp_path: Path) -> 
     schema.upgrade(db, "0001")
     db.dispose()
     with sqlite3.connect(path / "comptoir.db") as conn:
-        conn.execute("INSERT INTO contact (address, name, audiences, imported, created_at) "
-                     "VALUES ('old@customer.test', 'Old', '[\"hi-fi\"]', 1, '2026-01-01 00:00:00')")
+        conn.execute(
+            "INSERT INTO contact (address, name, audiences, imported, created_at) "
+            "VALUES ('old@customer.test', 'Old', '[\"hi-fi\"]', 1, '2026-01-01 00:00:00')"
+        )
     for file in path.iterdir():
         os.chmod(file, 0o600)
     ws = open_workspace(path)
@@ -128,5 +130,5 @@ def test_schema_upgrades_on_postgresql(tmp_path: Path) -> None:
 
 def test_head_constant_matches_the_migrations() -> None:
     """schema.HEAD lets a current workspace open without importing alembic; it must name the newest migration."""
-    assert schema.HEAD == schema.head_revision()
+    assert schema.head_revision() == schema.HEAD
     assert schema.HEAD in schema.known_revisions()

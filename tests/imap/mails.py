@@ -26,7 +26,7 @@ TRICKY_BODIES = [
     b"line with (parentheses) and ) unbalanced ( ones\r\n",
     b"* 3 FETCH (UID 99 BODY[] {5}\r\nfake)\r\nA001 OK done\r\n",
     b"ends with a literal marker {12}\r\n",
-    b"\"quoted\" \\ backslash and NIL and {0}\r\n",
+    b'"quoted" \\ backslash and NIL and {0}\r\n',
     "accents: \u00e9t\u00e9, \u65e5\u672c\u8a9e\r\n".encode(),
     b"no final newline",
     b"\r\n" * 5,

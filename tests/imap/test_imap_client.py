@@ -8,7 +8,13 @@ import time
 import pytest
 
 from core.mail.imap_client import (
-    ImapAuthError, ImapClient, ImapConnectionLost, ImapError, ImapTimeout, ImapTimeouts, ImapTlsError,
+    ImapAuthError,
+    ImapClient,
+    ImapConnectionLost,
+    ImapError,
+    ImapTimeout,
+    ImapTimeouts,
+    ImapTlsError,
 )
 from tests.imap.mails import TRICKY_BODIES, make_mail
 from tests.servers.proxy import TcpProxy
@@ -61,7 +67,7 @@ async def test_fetch_returns_each_message_byte_exact(dovecot, imap_account):
         items = [item async for item in client.fetch_uids(uids)]
     assert [item.uid for item in items] == uids
     assert [item.body for item in items] == mails
-    assert all(item.size == len(mail) for item, mail in zip(items, mails))
+    assert all(item.size == len(mail) for item, mail in zip(items, mails, strict=False))
     assert all(item.internaldate is not None and item.modseq for item in items)
 
 

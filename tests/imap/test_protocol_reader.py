@@ -35,7 +35,7 @@ async def _fetch_with_chunks(proto: ImapProtocol, wire: bytes, cuts: list[int]) 
     await asyncio.sleep(0)
     wire = wire.replace(b"TAG", command.tag.encode())
     bounds = [0, *cuts, len(wire)]
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in zip(bounds, bounds[1:], strict=False):
         proto.data_received(wire[start:end])
     response = await asyncio.wait_for(running, 5)
     return parse_fetch(response.lines[:-1])
@@ -50,7 +50,9 @@ async def test_five_thousand_lines_in_one_read_do_not_hit_the_recursion_limit():
 async def test_literals_split_at_every_byte_boundary_are_reassembled():
     body = b"Subject: x\r\n\r\n(paren {3}\r\n"
     wire = b"* 1 FETCH (UID 1 BODY[] {%d}\r\n%s FLAGS ())\r\n* 2 FETCH (UID 2 BODY[] {0}\r\n)\r\nTAG OK done\r\n" % (
-        len(body), body)
+        len(body),
+        body,
+    )
     for cut in range(1, len(wire) - 20):
         items = await _fetch_with_chunks(_protocol(), wire, [cut])
         assert [(item.uid, item.body) for item in items] == [(1, body), (2, b"")], cut

@@ -12,8 +12,14 @@ pytestmark = [pytest.mark.servers, pytest.mark.asyncio]
 
 
 async def send(server: SmtpServer, raw: bytes) -> None:
-    await aiosmtplib.send(raw, sender="agent@example.com", recipients=["customer@example.com"],
-                          hostname=server.host, port=server.port, timeout=10)
+    await aiosmtplib.send(
+        raw,
+        sender="agent@example.com",
+        recipients=["customer@example.com"],
+        hostname=server.host,
+        port=server.port,
+        timeout=10,
+    )
 
 
 async def test_smtp_server_records_failures_and_restarts(smtp_server):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -128,7 +128,7 @@ def _garbage_date(m: ParsedMail):
 
 
 def _date_without_timezone(m: ParsedMail):
-    assert m.date == datetime(2023, 11, 14, 9, 30, tzinfo=timezone.utc)
+    assert m.date == datetime(2023, 11, 14, 9, 30, tzinfo=UTC)
     assert "date-without-timezone" in m.defects
 
 
@@ -242,7 +242,7 @@ def _bounce(m: ParsedMail):
     assert m.headers["auto-submitted"] == "auto-replied"
     assert m.headers["return-path"] == "<>"
     assert [a.content_type for a in m.attachments] == ["message/delivery-status", "text/rfc822-headers"]
-    assert m.date == datetime(2023, 11, 14, 9, 31, tzinfo=timezone.utc)
+    assert m.date == datetime(2023, 11, 14, 9, 31, tzinfo=UTC)
 
 
 def _nul(m: ParsedMail):

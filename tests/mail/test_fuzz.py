@@ -32,14 +32,50 @@ def check_invariants(raw: bytes) -> None:
 
 
 MIME_TOKENS = [
-    b"\r\n", b"\n", b"\r", b": ", b"--", b"--b", b"--b--", b"=?", b"?=", b"?B?", b"?Q?", b"=?utf-8?B?",
-    b"=?iso-2022-jp?B?GyRC", b"=", b"=ZZ", b"\x00", b"\x1b[2J", b"\xff\xfe", b"\xc3", b"\t",
-    b"Content-Type: multipart/mixed; boundary=b\r\n", b"Content-Type: multipart/alternative; boundary=\"\"\r\n",
-    b"Content-Type: text/plain; charset=x-unknown\r\n", b"Content-Type: text/html; charset=utf-7\r\n",
-    b"Content-Transfer-Encoding: base64\r\n", b"Content-Transfer-Encoding: quoted-printable\r\n",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b": ",
+    b"--",
+    b"--b",
+    b"--b--",
+    b"=?",
+    b"?=",
+    b"?B?",
+    b"?Q?",
+    b"=?utf-8?B?",
+    b"=?iso-2022-jp?B?GyRC",
+    b"=",
+    b"=ZZ",
+    b"\x00",
+    b"\x1b[2J",
+    b"\xff\xfe",
+    b"\xc3",
+    b"\t",
+    b"Content-Type: multipart/mixed; boundary=b\r\n",
+    b'Content-Type: multipart/alternative; boundary=""\r\n',
+    b"Content-Type: text/plain; charset=x-unknown\r\n",
+    b"Content-Type: text/html; charset=utf-7\r\n",
+    b"Content-Transfer-Encoding: base64\r\n",
+    b"Content-Transfer-Encoding: quoted-printable\r\n",
     b"Content-Disposition: attachment; filename*0*=utf-8''%FF%2F..; filename*1=x\r\n",
-    b"Subject: ", b"From: ", b"To: ", b"Date: ", b"References: <", b"Message-ID: ", b"<", b">", b"@", b",",
-    b"\"", b"(", b")", b"\\", b"[bold]", b"format=flowed", b"Content-Type: message/rfc822\r\n",
+    b"Subject: ",
+    b"From: ",
+    b"To: ",
+    b"Date: ",
+    b"References: <",
+    b"Message-ID: ",
+    b"<",
+    b">",
+    b"@",
+    b",",
+    b'"',
+    b"(",
+    b")",
+    b"\\",
+    b"[bold]",
+    b"format=flowed",
+    b"Content-Type: message/rfc822\r\n",
     b"Content-Type: multipart/digest; boundary=b\r\n",
 ]
 
@@ -100,11 +136,15 @@ LINE = st.text(SAFE_TEXT, max_size=60)
 SUBJECT = st.text(SAFE_TEXT, min_size=1, max_size=120).map(lambda s: " ".join(s.split())).filter(bool)
 # A blank plain part gives way to the HTML alternative, so bodies carry some text.
 BODY = st.lists(LINE, min_size=1, max_size=20).map(lambda lines: "\n".join(lines) + "\n").filter(str.strip)
-FILENAME = st.text(
-    st.characters(blacklist_categories=["Cs", "Cc", "Zl", "Zp"], blacklist_characters='\\"\u0085\ufeff'),
-    min_size=1,
-    max_size=60,
-).map(lambda s: " ".join(s.split())).filter(bool)
+FILENAME = (
+    st.text(
+        st.characters(blacklist_categories=["Cs", "Cc", "Zl", "Zp"], blacklist_characters='\\"\u0085\ufeff'),
+        min_size=1,
+        max_size=60,
+    )
+    .map(lambda s: " ".join(s.split()))
+    .filter(bool)
+)
 # The stdlib's parameter unquoting drops the brackets of a whole "<...>" value.
 FILENAME = FILENAME.filter(lambda s: not (s.startswith("<") and s.endswith(">")))
 
@@ -140,9 +180,37 @@ def test_generated_mail_round_trips(subject: str, body: str, files, as_html: boo
         assert extract_attachment(raw, attachment.part_path) == (name, "application/octet-stream", data)
 
 
-HTML_TOKENS = ["<p>", "</p>", "<div>", "<ul>", "<li>", "<ol>", "<blockquote>", "<table>", "<tr>", "<td>",
-               "<a href='x'>", "</a>", "<img src=x>", "<script>", "</script>", "<style>", "<br>", "&amp;",
-               "&#0;", "&#xD800;", "&bogus;", "<!--", "-->", "<![CDATA[", "<pre>", "<b>", "*", "1.", "\x1b[31m"]
+HTML_TOKENS = [
+    "<p>",
+    "</p>",
+    "<div>",
+    "<ul>",
+    "<li>",
+    "<ol>",
+    "<blockquote>",
+    "<table>",
+    "<tr>",
+    "<td>",
+    "<a href='x'>",
+    "</a>",
+    "<img src=x>",
+    "<script>",
+    "</script>",
+    "<style>",
+    "<br>",
+    "&amp;",
+    "&#0;",
+    "&#xD800;",
+    "&bogus;",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "<pre>",
+    "<b>",
+    "*",
+    "1.",
+    "\x1b[31m",
+]
 
 
 @FUZZ

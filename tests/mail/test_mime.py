@@ -225,7 +225,7 @@ def test_parse_mail_survives_an_internal_failure(monkeypatch):
         ("a\x00b\nc.txt", "a_b_c.txt"),
         ("invoice\u202egpj.exe", "invoice_gpj.exe"),  # right-to-left override
         ("CON.txt", "_CON.txt"),
-        ('what?.txt', "what_.txt"),
+        ("what?.txt", "what_.txt"),
         ("trailing dots. . ", "trailing dots"),
         ("日本語.pdf", "日本語.pdf"),
     ],

@@ -9,10 +9,7 @@ from core.mail.threading_keys import normalize_subject, subject_fallback_key, th
 
 
 def test_lookup_ids_in_reply_to_then_references_newest_first():
-    raw = (
-        b"Message-ID: <me@x>\r\nIn-Reply-To: <c@x>\r\n"
-        b"References: <a@x> <b@x> <c@x> <me@x>\r\n\r\nbody"
-    )
+    raw = b"Message-ID: <me@x>\r\nIn-Reply-To: <c@x>\r\nReferences: <a@x> <b@x> <c@x> <me@x>\r\n\r\nbody"
     assert thread_lookup_ids(parse_mail(raw)) == ("<c@x>", "<b@x>", "<a@x>")
 
 
@@ -47,9 +44,7 @@ def test_normalize_subject(subject, expected):
 
 
 def test_subject_key_matches_within_one_customer():
-    assert subject_fallback_key("Re: Invoice", "Joe@Example.com") == subject_fallback_key(
-        "INVOICE", "joe@example.com"
-    )
+    assert subject_fallback_key("Re: Invoice", "Joe@Example.com") == subject_fallback_key("INVOICE", "joe@example.com")
 
 
 def test_subject_key_never_matches_across_customers():

@@ -6,22 +6,31 @@ import asyncio
 import itertools
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 from sqlalchemy import text
 
-from core.workspace import credentials
 from core.mail.syncer import Syncer
+from core.workspace import credentials
 from core.workspace.folder import Workspace, init_workspace, open_workspace
 
 _numbers = itertools.count(1)
 
 
-def account_block(name: str, address: str, user, dovecot, smtp_port: int = 1, imap_port: int | None = None,
-                  tls: str = "plain", cafile: str | None = None, extra: str = "") -> str:
+def account_block(
+    name: str,
+    address: str,
+    user,
+    dovecot,
+    smtp_port: int = 1,
+    imap_port: int | None = None,
+    tls: str = "plain",
+    cafile: str | None = None,
+    extra: str = "",
+) -> str:
     ca = f', cafile = "{cafile}"' if cafile else ""
     return f"""
 [[accounts]]
@@ -70,8 +79,15 @@ def store_password(name: str, user) -> None:
     credentials.set_password(name, user.password)
 
 
-def mail(number: int, to: str = "support@shop.test", sender: str | None = None, subject: str | None = None,
-         body: str | None = None, message_id: str | None = "auto", headers: dict[str, str] | None = None) -> bytes:
+def mail(
+    number: int,
+    to: str = "support@shop.test",
+    sender: str | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+    message_id: str | None = "auto",
+    headers: dict[str, str] | None = None,
+) -> bytes:
     """A small plain-text mail with CRLF line ends."""
     msg = EmailMessage()
     msg["From"] = sender or f"Customer {number} <customer{number}@example.com>"
@@ -81,7 +97,7 @@ def mail(number: int, to: str = "support@shop.test", sender: str | None = None, 
         message_id = f"<q{number}.{os.getpid()}@example.com>"
     if message_id:
         msg["Message-ID"] = message_id
-    msg["Date"] = format_datetime(datetime(2026, 1, 5, 10, number % 60, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2026, 1, 5, 10, number % 60, tzinfo=UTC))
     for key, value in (headers or {}).items():
         msg[key] = value
     msg.set_content(body or f"Hello, this is question {number}.\n")

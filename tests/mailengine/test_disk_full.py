@@ -37,12 +37,19 @@ def small_disk(tmp_path):
 def full_ws(small_disk, dovecot, imap_account, smtp_server):
     """A workspace on the small disk, a filler leaving ~200 KB free, and 12 mails of ~80 KB waiting on the server."""
     store_password("support", imap_account)
-    init_workspace(small_disk / "ws", config_text=BASE + account_block(
-        "support", "support@shop.test", imap_account, dovecot, smtp_server.port, extra="sync_sent = false\n"))
+    init_workspace(
+        small_disk / "ws",
+        config_text=BASE
+        + account_block(
+            "support", "support@shop.test", imap_account, dovecot, smtp_server.port, extra="sync_sent = false\n"
+        ),
+    )
     ws = open_workspace(small_disk / "ws")
     rng = random.Random(7)
-    dovecot.deliver_many(imap_account.name, [
-        mail(n, body="".join(rng.choice("abcdefghij klmnop\n") for _ in range(80_000))) for n in range(MAILS)])
+    dovecot.deliver_many(
+        imap_account.name,
+        [mail(n, body="".join(rng.choice("abcdefghij klmnop\n") for _ in range(80_000))) for n in range(MAILS)],
+    )
     filler = small_disk / "filler"
     filler.write_bytes(b"\0" * max(0, shutil.disk_usage(small_disk).free - 200_000))
     yield ws, filler

@@ -7,17 +7,28 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from core.mail.ingest import IncomingMail, MailboxPosition, ingest_batch
-from tests.support.search import search_conversation_ids
 from core.workspace.folder import Workspace
 from tests.conftest import NOW
+from tests.support.search import search_conversation_ids
 
 
-def raw(n: int, sender: str = "alice@example.com", to: str = "hifi@shop.test", subject: str | None = None,
-        reply_to: int | None = None, refs: tuple[int, ...] = (), body: str | None = None,
-        mid: int | None = None) -> bytes:
-    head = [f"From: Alice Client <{sender}>", f"To: {to}", f"Subject: {subject or f'Turntable question {n}'}",
-            f"Date: Tue, 24 Nov 2026 09:{n % 60:02d}:00 +0000",
-            f"Message-ID: <m{n if mid is None else mid}@example.com>"]
+def raw(
+    n: int,
+    sender: str = "alice@example.com",
+    to: str = "hifi@shop.test",
+    subject: str | None = None,
+    reply_to: int | None = None,
+    refs: tuple[int, ...] = (),
+    body: str | None = None,
+    mid: int | None = None,
+) -> bytes:
+    head = [
+        f"From: Alice Client <{sender}>",
+        f"To: {to}",
+        f"Subject: {subject or f'Turntable question {n}'}",
+        f"Date: Tue, 24 Nov 2026 09:{n % 60:02d}:00 +0000",
+        f"Message-ID: <m{n if mid is None else mid}@example.com>",
+    ]
     if reply_to is not None:
         head.append(f"In-Reply-To: <m{reply_to}@example.com>")
     if refs:
@@ -26,14 +37,21 @@ def raw(n: int, sender: str = "alice@example.com", to: str = "hifi@shop.test", s
 
 
 def incoming(data: bytes, uid: int, delivered: str = "hifi@shop.test", account: str = "hifi") -> IncomingMail:
-    return IncomingMail(raw=data, delivered_to=delivered, account=account, mailbox="INBOX", uidvalidity=1, uid=uid,
-                        internaldate=NOW - timedelta(minutes=5))
+    return IncomingMail(
+        raw=data,
+        delivered_to=delivered,
+        account=account,
+        mailbox="INBOX",
+        uidvalidity=1,
+        uid=uid,
+        internaldate=NOW - timedelta(minutes=5),
+    )
 
 
 def snapshot(ws: Workspace) -> dict[str, list]:
     queries = {
         "conversation": "SELECT id, subject, contact_id, team, owner, visibility, state, pending_count, message_count, "
-                        "version, deadline, routing_reasons, thread_key FROM conversation ORDER BY id",
+        "version, deadline, routing_reasons, thread_key FROM conversation ORDER BY id",
         "message": "SELECT id, conversation_id, message_id, delivered_to, content_hash FROM message ORDER BY id",
         "source": "SELECT message_id, account, uid FROM message_source ORDER BY account, uid",
         "event": "SELECT conversation_id, kind, details FROM event ORDER BY id",
@@ -45,9 +63,12 @@ def snapshot(ws: Workspace) -> dict[str, list]:
 
 
 def test_a_batch_twice_changes_nothing_and_threads_within_it(ws: Workspace) -> None:
-    batch = [incoming(raw(1), 1), incoming(raw(2, reply_to=1, subject="Re: Turntable question 1"), 2),
-             incoming(raw(3, sender="bob@example.com"), 3),
-             incoming(raw(4, refs=(1, 2), subject="Re: Turntable question 1"), 4)]
+    batch = [
+        incoming(raw(1), 1),
+        incoming(raw(2, reply_to=1, subject="Re: Turntable question 1"), 2),
+        incoming(raw(3, sender="bob@example.com"), 3),
+        incoming(raw(4, refs=(1, 2), subject="Re: Turntable question 1"), 4),
+    ]
     position = MailboxPosition("hifi", "INBOX", 1, 4, address="hifi@shop.test")
     first = ingest_batch(ws, batch, NOW, position)
     assert first.new_messages == 4

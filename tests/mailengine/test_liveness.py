@@ -17,8 +17,9 @@ pytestmark = [pytest.mark.servers]
 
 def quick_client(account) -> ImapClient:
     """Short command timeouts, so the probe's answer is awaited for 2 s instead of 30."""
-    return ImapClient(account.imap.host, account.imap.port, mode=account.imap.tls,
-                      timeouts=ImapTimeouts(connect=5.0, command=2.0))
+    return ImapClient(
+        account.imap.host, account.imap.port, mode=account.imap.tls, timeouts=ImapTimeouts(connect=5.0, command=2.0)
+    )
 
 
 async def test_a_frozen_imap_process_is_replaced_and_new_mail_arrives(synced_ws, dovecot, imap_account):

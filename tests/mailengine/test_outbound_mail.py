@@ -26,21 +26,37 @@ def _parsed(smtp_server, index: int = -1):
 
 def _files(message) -> list[tuple[str, str, bytes, str]]:
     """(decoded name, content type, bytes, raw Content-Disposition) of each attachment part."""
-    return [(part.get_filename(), part.get_content_type(), part.get_payload(decode=True),
-             str(part.get("Content-Disposition"))) for part in message.iter_attachments()]
+    return [
+        (
+            part.get_filename(),
+            part.get_content_type(),
+            part.get_payload(decode=True),
+            str(part.get("Content-Disposition")),
+        )
+        for part in message.iter_attachments()
+    ]
 
 
-async def test_new_mail_goes_out_from_the_team_address_with_files_named_per_rfc_2231(synced_ws, smtp_server,
-                                                                                   tmp_path):
+async def test_new_mail_goes_out_from_the_team_address_with_files_named_per_rfc_2231(synced_ws, smtp_server, tmp_path):
     ws = synced_ws
     (tmp_path / "Devis été.pdf").write_bytes(b"%PDF-1.4 devis")
     (tmp_path / "notes.txt").write_text("plain notes\n", encoding="utf-8")
     (tmp_path / "data.unknownext").write_bytes(b"\x00\x01binary")
-    files = read_files([tmp_path / "Devis été.pdf", tmp_path / "notes.txt", tmp_path / "data.unknownext"],
-                       ws.config.workspace.attachment_limit_mb)
+    files = read_files(
+        [tmp_path / "Devis été.pdf", tmp_path / "notes.txt", tmp_path / "data.unknownext"],
+        ws.config.workspace.attachment_limit_mb,
+    )
     now = ws.clock.now()
-    result = compose(ws, "bob", ["prospect@example.com"], "Our offer", "Hello,\nplease find our offer.", now,
-                     bcc=["archive@example.com"], attachments=files)
+    result = compose(
+        ws,
+        "bob",
+        ["prospect@example.com"],
+        "Our offer",
+        "Hello,\nplease find our offer.",
+        now,
+        bcc=["archive@example.com"],
+        attachments=files,
+    )
     assert result.ok, result
     assert await sync_once(ws)
     received, sent = _parsed(smtp_server)
@@ -76,11 +92,19 @@ async def test_a_forward_sends_the_original_attachments_to_a_third_party(synced_
     original.add_attachment(b"%PDF invoice 42", maintype="application", subtype="pdf", filename="facture n°42.pdf")
     report = ingest_batch(ws, [IncomingMail(raw=original.as_bytes(), internaldate=now)], now)
     message_id = report.message_ids[0]
-    refused = forward(ws, "ann", message_id, ["accounting@example.com", "boss@example.com"], now,
-                      cc=["auditor@example.com"])
+    refused = forward(
+        ws, "ann", message_id, ["accounting@example.com", "boss@example.com"], now, cc=["auditor@example.com"]
+    )
     assert not refused.ok and "3 recipients (more than 2)" in refused.message
-    result = forward(ws, "ann", message_id, ["accounting@example.com"], now, body="Please check this invoice.",
-                     bcc=["ann.archive@example.com"])
+    result = forward(
+        ws,
+        "ann",
+        message_id,
+        ["accounting@example.com"],
+        now,
+        body="Please check this invoice.",
+        bcc=["ann.archive@example.com"],
+    )
     assert result.ok, result
     assert await sync_once(ws)
     received, sent = _parsed(smtp_server)
@@ -95,8 +119,10 @@ async def test_a_forward_sends_the_original_attachments_to_a_third_party(synced_
     assert disposition.startswith("attachment")
     assert b"filename*=utf-8''facture%20n%C2%B042.pdf" in received.content
     [(text,)] = rows(ws, "SELECT details FROM event WHERE kind = 'forward'")
-    assert "forwarded message %d with 1 attachment to accounting@example.com, ann.archive@example.com" % message_id \
+    assert (
+        f"forwarded message {message_id} with 1 attachment to accounting@example.com, ann.archive@example.com"
         in str(text)
+    )
 
 
 async def test_a_reply_with_a_file_an_edited_subject_and_a_blind_copy(synced_ws, smtp_server):
@@ -105,8 +131,18 @@ async def test_a_reply_with_a_file_an_edited_subject_and_a_blind_copy(synced_ws,
     report = ingest_batch(ws, [IncomingMail(raw=mail(7), internaldate=now)], now)
     cid = report.conversation_ids[0]
     files = [OutgoingFile("../../etc/passwd", b"not a path"), OutgoingFile("plan.png", b"\x89PNG plan")]
-    result = reply(ws, "ann", cid, "Here is the plan.", ["customer7@example.com"], [], now,
-                   subject="Your plan (updated)", bcc=["manager@example.com"], attachments=files)
+    result = reply(
+        ws,
+        "ann",
+        cid,
+        "Here is the plan.",
+        ["customer7@example.com"],
+        [],
+        now,
+        subject="Your plan (updated)",
+        bcc=["manager@example.com"],
+        attachments=files,
+    )
     assert result.ok, result
     assert await sync_once(ws)
     received, sent = _parsed(smtp_server)
@@ -114,7 +150,10 @@ async def test_a_reply_with_a_file_an_edited_subject_and_a_blind_copy(synced_ws,
     assert sorted(received.rcpt_tos) == ["customer7@example.com", "manager@example.com"]
     assert sent["Bcc"] is None and b"manager@example.com" not in received.content
     # A name with a path in it is sent as its last part only.
-    assert [(n, t) for n, t, _d, _ in _files(sent)] == [("passwd", "application/octet-stream"), ("plan.png", "image/png")]
+    assert [(n, t) for n, t, _d, _ in _files(sent)] == [
+        ("passwd", "application/octet-stream"),
+        ("plan.png", "image/png"),
+    ]
     [(bcc,)] = rows(ws, "SELECT bcc_addrs FROM message WHERE direction = 'outbound'")
     assert "manager@example.com" in str(bcc)
 

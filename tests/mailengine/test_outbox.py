@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+
 import pytest
 
-from core.work.actions import reply
 from core.mail.ingest import IncomingMail, ingest_batch
-from core.store.models import OutboxItem
 from core.mail.outbox import Outbox, build_message
+from core.store.models import OutboxItem
+from core.work.actions import reply
 from tests.mailengine.helpers import Running, count, mail, rows, sync_once, wait_for
 
 pytestmark = [pytest.mark.servers]
@@ -27,8 +28,9 @@ def queue_reply(ws, body: str = "Thanks, we are on it.") -> int:
 
 
 def outbox_row(ws, item_id: int):
-    [row] = rows(ws, "SELECT state, attempts, last_answer, appended, raw, our_message_id FROM outbox WHERE id = :i",
-                 i=item_id)
+    [row] = rows(
+        ws, "SELECT state, attempts, last_answer, appended, raw, our_message_id FROM outbox WHERE id = :i", i=item_id
+    )
     return row
 
 
@@ -44,8 +46,9 @@ def sent_folder_ids(dovecot, user) -> list[bytes]:
         conn.logout()
 
 
-async def test_reply_goes_out_once_with_threading_headers_and_lands_in_sent(synced_ws, smtp_server, dovecot,
-                                                                            imap_account):
+async def test_reply_goes_out_once_with_threading_headers_and_lands_in_sent(
+    synced_ws, smtp_server, dovecot, imap_account
+):
     item_id = queue_reply(synced_ws)
     assert await sync_once(synced_ws)
     assert len(smtp_server.messages) == 1
@@ -96,8 +99,14 @@ async def test_permanent_550_fails_alerts_the_author_and_keeps_the_answer(synced
     assert state == "failed" and answer.startswith("550") and "Mailbox unavailable" in answer
     assert count(synced_ws, "SELECT COUNT(*) FROM alert WHERE kind = 'send_failed' AND agent = 'ann'") == 1
     # The failure is visible on the reply itself (the views read the outbox row by message row).
-    assert count(synced_ws, "SELECT COUNT(*) FROM outbox o JOIN message m ON m.id = o.message_row_id "
-                            "WHERE o.state = 'failed' AND m.sent_at IS NULL") == 1
+    assert (
+        count(
+            synced_ws,
+            "SELECT COUNT(*) FROM outbox o JOIN message m ON m.id = o.message_row_id "
+            "WHERE o.state = 'failed' AND m.sent_at IS NULL",
+        )
+        == 1
+    )
     assert smtp_server.messages == []
     assert await sync_once(synced_ws)
     assert smtp_server.messages == [] and outbox_row(synced_ws, item_id)[0] == "failed"
@@ -129,6 +138,7 @@ async def test_interrupted_send_not_in_sent_is_never_resent_by_itself(synced_ws,
     assert [(a, k) for a, k, _t in alerts] == [(item.author, "send_failed")] and "resend" in alerts[0][2]
     [(message_id,)] = rows(synced_ws, "SELECT message_row_id FROM outbox WHERE id = :i", i=item_id)
     from core.work import actions
+
     assert actions.resend(synced_ws, item.author, message_id, synced_ws.clock.now()).ok
     assert await sync_once(synced_ws)
     assert outbox_row(synced_ws, item_id)[0] == "sent" and len(smtp_server.messages) == 1
@@ -139,9 +149,21 @@ async def test_interrupted_send_not_in_sent_is_never_resent_by_itself(synced_ws,
 async def test_line_breaks_in_a_header_are_refused(synced_ws, smtp_server):
     now = synced_ws.clock.now()
     with synced_ws.db.write() as s:
-        s.add(OutboxItem(kind="reply", author="ann", account="support", from_addr="support@shop.test",
-                         to_addrs=["x@example.com"], subject="Hi\r\nBcc: victim@example.com", body="b",
-                         our_message_id="<crlf@shop.test>", state="queued", next_attempt_at=now, created_at=now))
+        s.add(
+            OutboxItem(
+                kind="reply",
+                author="ann",
+                account="support",
+                from_addr="support@shop.test",
+                to_addrs=["x@example.com"],
+                subject="Hi\r\nBcc: victim@example.com",
+                body="b",
+                our_message_id="<crlf@shop.test>",
+                state="queued",
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
     assert await sync_once(synced_ws)
     [(state, answer)] = rows(synced_ws, "SELECT state, last_answer FROM outbox")
     assert state == "failed" and "line break" in answer
@@ -161,19 +183,28 @@ def autoack_ws(tmp_path, dovecot, imap_account, smtp_server):
     from tests.mailengine.helpers import account_block, make_ws, store_password
 
     store_password("support", imap_account)
-    ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot, smtp_server.port),
-                 extra=AUTOACK)
+    ws = make_ws(
+        tmp_path, account_block("support", "support@shop.test", imap_account, dovecot, smtp_server.port), extra=AUTOACK
+    )
     yield ws
     ws.close()
 
 
 async def test_autoack_once_per_new_conversation_with_auto_submitted(autoack_ws, smtp_server, dovecot, imap_account):
-    dovecot.deliver_many(imap_account.name, [
-        mail(1, sender="Zoe <zoe@example.com>", subject="Broken laptop"),
-        mail(2, sender="News <news@example.com>", subject="Newsletter", headers={"List-Id": "<news.example.com>"}),
-        mail(3, sender="Robot <robot@example.com>", subject="Out of office", headers={"Auto-Submitted": "auto-replied"}),
-        mail(4, sender="no-reply@example.com", subject="Your order"),
-    ])
+    dovecot.deliver_many(
+        imap_account.name,
+        [
+            mail(1, sender="Zoe <zoe@example.com>", subject="Broken laptop"),
+            mail(2, sender="News <news@example.com>", subject="Newsletter", headers={"List-Id": "<news.example.com>"}),
+            mail(
+                3,
+                sender="Robot <robot@example.com>",
+                subject="Out of office",
+                headers={"Auto-Submitted": "auto-replied"},
+            ),
+            mail(4, sender="no-reply@example.com", subject="Your order"),
+        ],
+    )
     assert await sync_once(autoack_ws)
     assert [m.rcpt_tos for m in smtp_server.messages] == [("zoe@example.com",)]
     ack = email.message_from_bytes(smtp_server.messages[0].content, policy=email.policy.default)
@@ -184,22 +215,28 @@ async def test_autoack_once_per_new_conversation_with_auto_submitted(autoack_ws,
 
 
 async def test_autoack_at_most_three_a_day_per_sender(autoack_ws, smtp_server, dovecot, imap_account):
-    dovecot.deliver_many(imap_account.name, [
-        mail(i, sender="Zoe <zoe@example.com>", subject=f"Topic number {i}") for i in range(5)])
+    dovecot.deliver_many(
+        imap_account.name, [mail(i, sender="Zoe <zoe@example.com>", subject=f"Topic number {i}") for i in range(5)]
+    )
     assert await sync_once(autoack_ws)
     assert count(autoack_ws, "SELECT COUNT(*) FROM conversation") == 5
     assert len(smtp_server.messages) == 3
 
 
-async def test_one_imap_connection_appends_every_sent_item_and_reconnects_after_a_drop(tmp_path, dovecot,
-                                                                                     imap_account, smtp_server):
+async def test_one_imap_connection_appends_every_sent_item_and_reconnects_after_a_drop(
+    tmp_path, dovecot, imap_account, smtp_server
+):
     from tests.mailengine.helpers import account_block, make_ws, store_password
     from tests.servers.proxy import TcpProxy
 
     async with TcpProxy(dovecot.host, dovecot.port) as proxy:
         store_password("support", imap_account)
-        ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot,
-                                              smtp_server.port, imap_port=proxy.port))
+        ws = make_ws(
+            tmp_path,
+            account_block(
+                "support", "support@shop.test", imap_account, dovecot, smtp_server.port, imap_port=proxy.port
+            ),
+        )
         outbox = Outbox(ws)
         now = ws.clock.now()
         report = ingest_batch(ws, [IncomingMail(raw=mail(i), internaldate=now) for i in range(4)], now)
@@ -207,8 +244,7 @@ async def test_one_imap_connection_appends_every_sent_item_and_reconnects_after_
             for number, conversation in enumerate(report.conversation_ids):
                 if number == 3:
                     proxy.cut_all()  # the kept connection drops between two items
-                assert reply(ws, "ann", conversation, f"Answer {number}", [f"customer{number}@example.com"], [],
-                             now).ok
+                assert reply(ws, "ann", conversation, f"Answer {number}", [f"customer{number}@example.com"], [], now).ok
                 assert await outbox.send_due() == 1
                 assert proxy.connections == (1 if number < 3 else 2)
         finally:

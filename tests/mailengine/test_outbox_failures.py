@@ -11,13 +11,13 @@ import asyncio
 
 import pytest
 
-from core.work.actions import reply
-from core.workspace.identity import unix_login
 from core.mail.ingest import IncomingMail, ingest_batch
 from core.mail.syncer import Syncer
+from core.work.actions import reply
 from core.workspace.folder import init_workspace, open_workspace
+from core.workspace.identity import unix_login
 from tests.conftest import fresh_pg_database
-from tests.mailengine.helpers import BASE, account_block, make_ws, mail, rows, store_password
+from tests.mailengine.helpers import BASE, account_block, mail, make_ws, rows, store_password
 from tests.servers.misbehaving_smtp import MisbehavingSmtp
 from tui.launch import main as comptoir_main
 
@@ -147,8 +147,9 @@ def resend(ws, capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(new_ws, dovecot, imap_account, capsys,
-                                                                          serve_ws):
+async def test_resend_finds_a_delivered_reply_in_sent_and_does_not_send_it(
+    new_ws, dovecot, imap_account, capsys, serve_ws
+):
     async with MisbehavingSmtp(after_dot="close") as smtp:
         ws = new_ws(smtp)
         serve_ws(ws.path)  # in this process, so it reads the test's in-memory keyring

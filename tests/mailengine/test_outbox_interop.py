@@ -12,9 +12,9 @@ from email.policy import compat32, default
 
 import pytest
 
-from core.work.actions import reply
 from core.mail.ingest import IncomingMail, ingest_batch
 from core.store.models import OutboxItem
+from core.work.actions import reply
 from tests.mailengine.helpers import mail, rows, sync_once
 
 pytestmark = [pytest.mark.servers]
@@ -61,11 +61,23 @@ async def test_a_long_message_id_goes_out_unencoded_byte_for_byte(synced_ws, smt
 async def test_a_huge_message_id_is_dropped_with_a_warning(synced_ws, smtp_server, caplog):
     now = synced_ws.clock.now()
     with synced_ws.db.write() as s:
-        s.add(OutboxItem(kind="reply", author="ann", account="support", from_addr="support@shop.test",
-                         to_addrs=["x@example.com"], subject="Re: huge", body="b", in_reply_to=HUGE_ID,
-                         references=[PARENT, HUGE_ID, "<q1@customer.example.com>"],
-                         our_message_id="<huge-reply@shop.test>", state="queued", next_attempt_at=now,
-                         created_at=now))
+        s.add(
+            OutboxItem(
+                kind="reply",
+                author="ann",
+                account="support",
+                from_addr="support@shop.test",
+                to_addrs=["x@example.com"],
+                subject="Re: huge",
+                body="b",
+                in_reply_to=HUGE_ID,
+                references=[PARENT, HUGE_ID, "<q1@customer.example.com>"],
+                our_message_id="<huge-reply@shop.test>",
+                state="queued",
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
     with caplog.at_level(logging.WARNING, logger="comptoir.outbox"):
         assert await sync_once(synced_ws)
     [sent] = smtp_server.messages
@@ -89,10 +101,23 @@ async def test_a_reply_to_a_mail_with_a_huge_reference_threads_on_the_rest(synce
 async def test_no_control_characters_in_outbound_headers(synced_ws, smtp_server):
     now = synced_ws.clock.now()
     with synced_ws.db.write() as s:
-        s.add(OutboxItem(kind="reply", author="ann", account="support", from_addr="support@shop.test",
-                         to_addrs=["x@example.com"], subject="Re: order \x1b[31mred\x1b[0m \x07ding\x00 \x9cdone",
-                         body="b", in_reply_to="<p@example.com>", references=["<p@example.com>"],
-                         our_message_id="<ctl@shop.test>", state="queued", next_attempt_at=now, created_at=now))
+        s.add(
+            OutboxItem(
+                kind="reply",
+                author="ann",
+                account="support",
+                from_addr="support@shop.test",
+                to_addrs=["x@example.com"],
+                subject="Re: order \x1b[31mred\x1b[0m \x07ding\x00 \x9cdone",
+                body="b",
+                in_reply_to="<p@example.com>",
+                references=["<p@example.com>"],
+                our_message_id="<ctl@shop.test>",
+                state="queued",
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
     assert await sync_once(synced_ws)
     [sent] = smtp_server.messages
     head = header_block(sent.content)

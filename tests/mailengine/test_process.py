@@ -21,8 +21,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def comptoir(ws, *args: str, keyring: str) -> subprocess.Popen:
     env = dict(os.environ, COMPTOIR_KEYRING=f"file:{keyring}", PYTHONPATH=REPO)
     code = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", code, "--workspace", str(ws.path), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "--workspace", str(ws.path), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
 
 
 @pytest.fixture

@@ -44,8 +44,9 @@ async def test_connection_cut_mid_fetch_resumes_without_loss_or_duplicates(tmp_p
     dovecot.deliver_many(imap_account.name, [mail(i, body="x" * 4000 + "\n") for i in range(total)])
     async with TcpProxy(dovecot.host, dovecot.port) as proxy:
         store_password("support", imap_account)
-        ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot,
-                                              imap_port=proxy.port))
+        ws = make_ws(
+            tmp_path, account_block("support", "support@shop.test", imap_account, dovecot, imap_port=proxy.port)
+        )
         proxy.cut_after_bytes = 3_500_000  # inside the second 500-UID FETCH
         async with Running(ws) as syncer:
             await wait_for(lambda: proxy.cuts >= 1, timeout=30, interval=0.01)
@@ -77,10 +78,13 @@ async def test_uidvalidity_change_reconciles_by_content(synced_ws, dovecot, imap
 
 
 async def test_reused_message_id_with_other_content_is_a_second_message(synced_ws, dovecot, imap_account):
-    dovecot.deliver_many(imap_account.name, [
-        mail(1, message_id="<same@example.com>", body="First question.\n"),
-        mail(2, message_id="<same@example.com>", body="A different question.\n"),
-    ])
+    dovecot.deliver_many(
+        imap_account.name,
+        [
+            mail(1, message_id="<same@example.com>", body="First question.\n"),
+            mail(2, message_id="<same@example.com>", body="A different question.\n"),
+        ],
+    )
     assert await sync_once(synced_ws)
     assert count(synced_ws, "SELECT COUNT(*) FROM message WHERE message_id = '<same@example.com>'") == 2
 
@@ -91,8 +95,11 @@ async def test_one_mail_to_two_team_addresses_is_one_message_with_both(tmp_path,
     support, sales = dovecot.add_user("sup-two", "pw1"), dovecot.add_user("sal-two", "pw2")
     store_password("support", support)
     store_password("sales", sales)
-    ws = make_ws(tmp_path, account_block("support", "support@shop.test", support, dovecot)
-                 + account_block("sales", "sales@shop.test", sales, dovecot))
+    ws = make_ws(
+        tmp_path,
+        account_block("support", "support@shop.test", support, dovecot)
+        + account_block("sales", "sales@shop.test", sales, dovecot),
+    )
     raw = mail(7, to="support@shop.test, sales@shop.test")
     # Each server copy gets its own trace header, as real deliveries do.
     dovecot.deliver(support.name, b"Delivered-To: support@shop.test\r\n" + raw)
@@ -138,8 +145,12 @@ async def test_starttls_with_a_self_signed_certificate(tmp_path, dovecot, imap_a
 
     dovecot.deliver(imap_account.name, mail(1))
     store_password("support", imap_account)
-    ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot, tls="starttls",
-                                          cafile=str(dovecot.cert_path)))
+    ws = make_ws(
+        tmp_path,
+        account_block(
+            "support", "support@shop.test", imap_account, dovecot, tls="starttls", cafile=str(dovecot.cert_path)
+        ),
+    )
     assert await sync_once(ws)
     assert count(ws, "SELECT COUNT(*) FROM message") == 1
     ws.close()
@@ -150,8 +161,7 @@ async def test_an_unreachable_server_is_reported_and_retried(tmp_path, dovecot, 
     from tests.servers.dovecot import free_port
 
     store_password("support", imap_account)
-    ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot,
-                                          imap_port=free_port()))
+    ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot, imap_port=free_port()))
     sync = MailboxSync(ws, ws.config.accounts[0], "INBOX", ParsePool())
     sync._retry_delay = lambda error: 0.01  # no waiting in the test
     assert not await sync.run(asyncio.Event(), once=True)
@@ -164,8 +174,9 @@ async def test_set_seen_marks_fetched_mail_seen_only_when_the_team_asks(tmp_path
 
     dovecot.deliver_many(imap_account.name, [mail(i) for i in range(2)])
     store_password("support", imap_account)
-    ws = make_ws(tmp_path, account_block("support", "support@shop.test", imap_account, dovecot,
-                                          extra="set_seen = true\n"))
+    ws = make_ws(
+        tmp_path, account_block("support", "support@shop.test", imap_account, dovecot, extra="set_seen = true\n")
+    )
     assert await sync_once(ws)
     conn = dovecot.imap(imap_account.name)
     try:
@@ -178,8 +189,8 @@ async def test_set_seen_marks_fetched_mail_seen_only_when_the_team_asks(tmp_path
 
 
 def test_embedded_syncer_in_a_thread_syncs_and_stops(synced_ws, dovecot, imap_account):
-    from core.workspace.lock import WorkspaceLock
     from core.mail.syncer import Syncer
+    from core.workspace.lock import WorkspaceLock
 
     dovecot.deliver(imap_account.name, mail(1))
     stop = threading.Event()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.workspace.folder import init_workspace, open_workspace
 from tests.conftest import fresh_pg_database
 from tests.mailengine.helpers import BASE, account_block, count, mail, rows, store_password, sync_once
-from core.workspace.folder import init_workspace, open_workspace
 
 pytestmark = [pytest.mark.servers]
 
@@ -17,8 +17,9 @@ def pg_synced_ws(tmp_path, dovecot, imap_account):
     url = fresh_pg_database()
     store_password("support", imap_account)
     config = BASE.replace("[workspace]\n", f'[workspace]\ndatabase_url = "{url}"\n', 1)
-    init_workspace(tmp_path / "pgws", config_text=config + account_block("support", "support@shop.test",
-                                                                          imap_account, dovecot))
+    init_workspace(
+        tmp_path / "pgws", config_text=config + account_block("support", "support@shop.test", imap_account, dovecot)
+    )
     ws = open_workspace(tmp_path / "pgws")
     assert not ws.db.is_sqlite
     yield ws

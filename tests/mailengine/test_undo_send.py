@@ -24,8 +24,10 @@ def held_ws(tmp_path, dovecot, imap_account, smtp_server):
     store_password("support", imap_account)
     config = BASE.replace('name = "Test shop"\n', f'name = "Test shop"\nsend_delay = {HOLD}\n', 1)
     path = tmp_path / "held"
-    init_workspace(path, config_text=config + account_block("support", "support@shop.test", imap_account, dovecot,
-                                                              smtp_server.port))
+    init_workspace(
+        path,
+        config_text=config + account_block("support", "support@shop.test", imap_account, dovecot, smtp_server.port),
+    )
     ws = open_workspace(path)
     yield ws
     ws.close()
@@ -64,8 +66,9 @@ async def test_a_cancelled_reply_is_never_sent_and_comes_back_as_the_draft(held_
     # The customer's message waits for an answer again, and the history says what happened.
     detail = ann.detail(conversation)
     assert detail.row.state == "open" and [m.disposition for m in detail.messages] == ["pending"]
-    assert [k for (k,) in rows(held_ws, "SELECT kind FROM event WHERE conversation_id = :c ORDER BY id",
-                               c=conversation)][-2:] == ["reply", "undo"]
+    assert [
+        k for (k,) in rows(held_ws, "SELECT kind FROM event WHERE conversation_id = :c ORDER BY id", c=conversation)
+    ][-2:] == ["reply", "undo"]
     # Cancelling twice is refused with a reason.
     again = ann.undo(result.undo)
     assert not again.ok and "already undone" in again.message

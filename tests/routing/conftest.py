@@ -1,4 +1,5 @@
 """Puts the repository root on sys.path so `pytest tests/routing` imports the package from anywhere."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Shared plain-data world for routing tests: one workspace in Paris, three teams."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -18,11 +19,22 @@ def paris(year: int, month: int, day: int, hour: int, minute: int = 0) -> dateti
 AGENTS = (
     AgentInfo("marie", "Marie Curie", ("marie@acme.test",), ("sales",)),
     AgentInfo("pierre", "Pierre Curie", ("pierre@acme.test",), ("sales",)),
-    AgentInfo("lea", "Léa Martin", ("lea@acme.test",), ("support",), presence="vacation",
-              presence_until=NOW + timedelta(days=7)),
+    AgentInfo(
+        "lea",
+        "Léa Martin",
+        ("lea@acme.test",),
+        ("support",),
+        presence="vacation",
+        presence_until=NOW + timedelta(days=7),
+    ),
     AgentInfo("sam", "Sam Petit", ("sam@acme.test",), ("support",)),
-    AgentInfo("night", "Nora Night", ("nora@acme.test",), ("support",),
-              schedule=BusinessHours.from_text("Europe/Paris", "mon-fri 20:00-23:59")),
+    AgentInfo(
+        "night",
+        "Nora Night",
+        ("nora@acme.test",),
+        ("support",),
+        schedule=BusinessHours.from_text("Europe/Paris", "mon-fri 20:00-23:59"),
+    ),
     AgentInfo("sue", "Sue Boss", (), ("sales",), role="supervisor"),
     AgentInfo("olga", "Olga Chef", (), ("purchasing",), role="supervisor"),
 )
@@ -32,10 +44,12 @@ TEAMS = (
     TeamPolicy("purchasing", ("purchasing@acme.test", "invoices@acme.test"), hours=PARIS),
 )
 RULES = (
-    Rule("invoices", all_of=(Condition("to", "equals", "invoices@acme.test"),), team="purchasing",
-         confidential=True),
-    Rule("urgent", any_of=(Condition("subject", "matches", r"\burgent\b"),
-                           Condition("header:x-priority", "in", ("1", "2"))), priority="high"),
+    Rule("invoices", all_of=(Condition("to", "equals", "invoices@acme.test"),), team="purchasing", confidential=True),
+    Rule(
+        "urgent",
+        any_of=(Condition("subject", "matches", r"\burgent\b"), Condition("header:x-priority", "in", ("1", "2"))),
+        priority="high",
+    ),
 )
 
 

@@ -1,4 +1,5 @@
 """The low lane for automated mail: its team's Automated queue, nobody alerted, never everyone, never supervisors."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -23,7 +24,12 @@ def mail(to: str, sender: str = "news@vendor.test", **headers: str) -> MessageFa
 
 def test_first_contact_newsletter_goes_to_the_team_of_its_address_not_everyone() -> None:
     decision = decide(RoutingFacts(mail("support@acme.test")), POLICY, NOW)
-    assert (decision.automated, decision.target, decision.team, decision.visibility) == (True, "team", "support", "team")
+    assert (decision.automated, decision.target, decision.team, decision.visibility) == (
+        True,
+        "team",
+        "support",
+        "team",
+    )
     assert [(r.visibility, r.alert_agents, r.alert_teams) for r in decision.ladder] == [("team", (), ())]
     why = " ".join(r.text for r in decision.reasons)
     assert "the Automated queue of team support" in why
@@ -48,7 +54,9 @@ def test_personal_automated_mail_keeps_the_exclusive_window_then_the_team_lane_s
     decision = decide(RoutingFacts(mail("marie@acme.test")), POLICY, NOW)
     assert (decision.target, decision.agent, decision.team) == ("agent", "marie", "sales")
     assert [(r.visibility, r.alert_agents, r.alert_teams) for r in decision.ladder] == [
-        ("personal", (), ()), ("team", (), ())]
+        ("personal", (), ()),
+        ("team", (), ()),
+    ]
 
 
 def automated(**changes: object) -> ConversationState:
@@ -74,7 +82,12 @@ def test_personal_automated_mail_moves_to_the_team_lane_without_alerts_when_the_
     assert next_step_at(conv, POLICY, NOW) == EXCLUSIVE_UNTIL
     (step,) = escalate(conv, POLICY, EXCLUSIVE_UNTIL)
     assert (step.visibility, step.release_owner, step.alert_agents, step.alert_teams, step.warning_key) == (
-        "team", True, (), (), None)
+        "team",
+        True,
+        (),
+        (),
+        None,
+    )
     assert "Automated queue" in step.reason.text and "Nobody is alerted" in step.reason.text
     after = replace(conv, visibility="team", owner=None)
     assert escalate(after, POLICY, TEAM_UNTIL + timedelta(days=1)) == ()
@@ -90,9 +103,20 @@ def test_personal_automated_mail_moves_to_the_team_lane_without_alerts_when_the_
     warned=st.sets(st.sampled_from(["exclusive", "team", "supervisors"])),
     minutes=st.integers(min_value=-600, max_value=60 * 24 * 10),
 )
-def test_automated_mail_never_reaches_everyone_or_supervisors(visibility, team, owner, confidential, warned, minutes) -> None:
-    conv = ConversationState("c7", team, owner, visibility, EXCLUSIVE_UNTIL, TEAM_UNTIL, confidential=confidential,
-                             warnings_sent=frozenset(warned), automated=True)
+def test_automated_mail_never_reaches_everyone_or_supervisors(
+    visibility, team, owner, confidential, warned, minutes
+) -> None:
+    conv = ConversationState(
+        "c7",
+        team,
+        owner,
+        visibility,
+        EXCLUSIVE_UNTIL,
+        TEAM_UNTIL,
+        confidential=confidential,
+        warnings_sent=frozenset(warned),
+        automated=True,
+    )
     for step in escalate(conv, POLICY, NOW + timedelta(minutes=minutes)):
         assert step.visibility != "everyone"
         assert not step.alert_agents and not step.alert_teams

@@ -1,4 +1,5 @@
 """Clients' own addresses, informational addresses and on-duty rosters, as `decide` applies them."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -8,11 +9,18 @@ import pytest
 from routing_world import AGENTS, NOW, TEAMS, make_policy, paris
 
 from routing import (
-    ClientInfo, MessageFacts, Roster, RoutingFacts, ThreadFacts, decide, parse_day_keys,
+    ClientInfo,
+    MessageFacts,
+    Roster,
+    RoutingFacts,
+    ThreadFacts,
+    decide,
+    parse_day_keys,
 )
 
-JOE = ClientInfo("Joe LLC", ("joe-llc@acme.test", "leads@acme.test"), "support", owner="sam",
-                 informational=("leads@acme.test",))
+JOE = ClientInfo(
+    "Joe LLC", ("joe-llc@acme.test", "leads@acme.test"), "support", owner="sam", informational=("leads@acme.test",)
+)
 
 
 def mail(to: str, sender: str = "boss@joe-llc.test") -> MessageFacts:
@@ -47,8 +55,9 @@ def test_plus_tag_on_a_client_address_still_finds_the_client():
 
 
 def test_a_reply_in_a_thread_stays_with_its_owner_but_is_still_the_clients():
-    d = decide(RoutingFacts(mail("joe-llc@acme.test"), ThreadFacts("7", "marie", "sales")),
-               make_policy(clients=(JOE,)), NOW)
+    d = decide(
+        RoutingFacts(mail("joe-llc@acme.test"), ThreadFacts("7", "marie", "sales")), make_policy(clients=(JOE,)), NOW
+    )
     assert (d.route, d.agent, d.client) == ("reply_owner", "marie", "Joe LLC")
 
 
@@ -79,8 +88,11 @@ WEEK = Roster("weekly", ("marie", "pierre", "marie", "pierre", "marie", None, No
 
 def test_weekly_roster_puts_the_agent_of_the_day_first_and_why_names_it():
     # NOW is a Tuesday: pierre's day.
-    d = decide(RoutingFacts(MessageFacts("new@x.test", NOW, "", ("sales@acme.test",), (), "pricing", "quote")),
-               make_policy(teams=teams_with(WEEK, "sales")), NOW)
+    d = decide(
+        RoutingFacts(MessageFacts("new@x.test", NOW, "", ("sales@acme.test",), (), "pricing", "quote")),
+        make_policy(teams=teams_with(WEEK, "sales")),
+        NOW,
+    )
     assert (d.route, d.target, d.agent, d.team, d.visibility) == ("on_duty", "agent", "pierre", "sales", "personal")
     text = next(r.text for r in d.reasons if r.code == "on_duty")
     assert "weekly roster" in text and "Pierre Curie" in text and "Tuesdays" in text
@@ -89,8 +101,11 @@ def test_weekly_roster_puts_the_agent_of_the_day_first_and_why_names_it():
 
 def test_weekly_roster_agent_away_falls_back_to_the_usual_ladder():
     away = tuple(replace(a, presence="vacation") if a.login == "pierre" else a for a in AGENTS)
-    d = decide(RoutingFacts(MessageFacts("new@x.test", NOW, "", ("sales@acme.test",), (), "pricing", "quote")),
-               make_policy(teams=teams_with(WEEK, "sales"), agents=away), NOW)
+    d = decide(
+        RoutingFacts(MessageFacts("new@x.test", NOW, "", ("sales@acme.test",), (), "pricing", "quote")),
+        make_policy(teams=teams_with(WEEK, "sales"), agents=away),
+        NOW,
+    )
     assert (d.target, d.team) == ("team", "sales")
     assert "on_duty_nobody" in codes(d)
 
@@ -106,14 +121,20 @@ def test_round_robin_skips_absent_members_and_follows_the_last_one():
 
 
 def test_first_contact_to_a_front_pool_with_a_roster_goes_on_duty():
-    d = decide(RoutingFacts(MessageFacts("new@x.test", NOW, "", ("hello@acme.test",), (), "hi", "hello")),
-               make_policy(teams=teams_with(WEEK, "sales"), front_pool="sales"), NOW)
+    d = decide(
+        RoutingFacts(MessageFacts("new@x.test", NOW, "", ("hello@acme.test",), (), "hi", "hello")),
+        make_policy(teams=teams_with(WEEK, "sales"), front_pool="sales"),
+        NOW,
+    )
     assert (d.route, d.agent) == ("on_duty", "pierre")
 
 
 def test_everyone_first_contact_is_not_rostered():
-    d = decide(RoutingFacts(MessageFacts("new@x.test", NOW, "", ("hello@acme.test",), (), "hi", "hello")),
-               make_policy(teams=teams_with(WEEK, "sales")), NOW)
+    d = decide(
+        RoutingFacts(MessageFacts("new@x.test", NOW, "", ("hello@acme.test",), (), "hi", "hello")),
+        make_policy(teams=teams_with(WEEK, "sales")),
+        NOW,
+    )
     assert d.route == "first_contact"
 
 

@@ -1,4 +1,5 @@
 """Truth table for `escalate` and `on_vacation`: windows, warnings, snoozes, vacations."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -21,8 +22,9 @@ def conversation(**changes: object) -> ConversationState:
 
 
 def summary(steps: tuple[Step, ...]) -> list[tuple[object, ...]]:
-    return [(s.kind, s.visibility, s.release_owner, s.state, s.alert_agents, s.alert_teams, s.warning_key)
-            for s in steps]
+    return [
+        (s.kind, s.visibility, s.release_owner, s.state, s.alert_agents, s.alert_teams, s.warning_key) for s in steps
+    ]
 
 
 @dataclass(frozen=True)
@@ -36,56 +38,128 @@ class Case:
 
 CASES = [
     Case("exclusive-window-running-nothing-to-do", conversation(), NOW, []),
-    Case("warn-owner-before-exclusive-window-closes", conversation(), EXCLUSIVE_UNTIL - timedelta(minutes=10),
-         [("warn", None, False, None, ("marie",), (), "exclusive")]),
-    Case("warning-is-given-once", conversation(warnings_sent=frozenset({"exclusive"})),
-         EXCLUSIVE_UNTIL - timedelta(minutes=10), []),
-    Case("warn-before-is-configurable", conversation(), EXCLUSIVE_UNTIL - timedelta(minutes=25),
-         [("warn", None, False, None, ("marie",), (), "exclusive")],
-         policy=make_policy(warn_before=timedelta(minutes=30))),
-    Case("exclusive-over-goes-to-team-and-releases-owner", conversation(), EXCLUSIVE_UNTIL,
-         [("to_team", "team", True, None, (), ("sales",), None)]),
+    Case(
+        "warn-owner-before-exclusive-window-closes",
+        conversation(),
+        EXCLUSIVE_UNTIL - timedelta(minutes=10),
+        [("warn", None, False, None, ("marie",), (), "exclusive")],
+    ),
+    Case(
+        "warning-is-given-once",
+        conversation(warnings_sent=frozenset({"exclusive"})),
+        EXCLUSIVE_UNTIL - timedelta(minutes=10),
+        [],
+    ),
+    Case(
+        "warn-before-is-configurable",
+        conversation(),
+        EXCLUSIVE_UNTIL - timedelta(minutes=25),
+        [("warn", None, False, None, ("marie",), (), "exclusive")],
+        policy=make_policy(warn_before=timedelta(minutes=30)),
+    ),
+    Case(
+        "exclusive-over-goes-to-team-and-releases-owner",
+        conversation(),
+        EXCLUSIVE_UNTIL,
+        [("to_team", "team", True, None, (), ("sales",), None)],
+    ),
     # Window closing goes only to whoever holds the conversation: an unclaimed one warns nobody (the
     # step is still recorded, once), a claimed one warns its owner, never the whole team.
-    Case("warn-team-before-team-window-closes-alerts-nobody", conversation(visibility="team", owner=None),
-         TEAM_UNTIL - timedelta(minutes=5),
-         [("warn", None, False, None, (), (), "team")]),
-    Case("warn-team-window-alerts-only-the-owner", conversation(visibility="team", owner="ann"),
-         TEAM_UNTIL - timedelta(minutes=5),
-         [("warn", None, False, None, ("ann",), (), "team")]),
-    Case("team-warning-once", conversation(visibility="team", warnings_sent=frozenset({"team"})),
-         TEAM_UNTIL - timedelta(minutes=5), []),
-    Case("team-over-goes-to-everyone-with-supervisors", conversation(visibility="team", owner=None), TEAM_UNTIL,
-         [("to_everyone", "everyone", False, None, ("sue",), (), "supervisors")]),
-    Case("both-windows-over-after-downtime", conversation(), TEAM_UNTIL + timedelta(hours=1),
-         [("to_team", "team", True, None, (), ("sales",), None),
-          ("to_everyone", "everyone", False, None, ("sue",), (), "supervisors")]),
-    Case("confidential-stays-with-team-supervisors-alerted",
-         conversation(team="purchasing", visibility="team", owner=None, confidential=True), TEAM_UNTIL,
-         [("alert_supervisors", None, False, None, ("olga",), (), "supervisors")]),
-    Case("everyone-unclaimed-alerts-supervisors-once",
-         conversation(team=None, owner=None, visibility="everyone", exclusive_until=None), TEAM_UNTIL,
-         [("alert_supervisors", None, False, None, ("sue", "olga"), (), "supervisors")]),
-    Case("supervisors-already-alerted",
-         conversation(visibility="everyone", warnings_sent=frozenset({"supervisors"})), TEAM_UNTIL, []),
-    Case("owner-on-vacation-skips-to-team-at-once", conversation(owner="lea", team="support"), NOW,
-         [("to_team", "team", True, None, (), ("support",), None)]),
-    Case("owner-away-without-team-skips-to-everyone",
-         conversation(owner="lea", team=None, team_until=EXCLUSIVE_UNTIL), NOW,
-         [("to_everyone", "everyone", True, None, ("sue", "olga"), (), "supervisors")]),
-    Case("snooze-passed-reopens-and-alerts-owner", conversation(state="snoozed", snoozed_until=NOW), NOW,
-         [("unsnooze", None, False, "open", ("marie",), (), None)]),
-    Case("snooze-passed-without-owner-alerts-team",
-         conversation(state="snoozed", owner=None, snoozed_until=NOW - timedelta(hours=1)), NOW,
-         [("unsnooze", None, False, "open", (), ("sales",), None)]),
-    Case("snooze-not-yet-over", conversation(state="snoozed", snoozed_until=NOW + timedelta(hours=1)),
-         TEAM_UNTIL - timedelta(days=1), []),
-    Case("snoozed-does-not-escalate", conversation(state="snoozed", snoozed_until=TEAM_UNTIL + timedelta(days=1)),
-         TEAM_UNTIL, []),
+    Case(
+        "warn-team-before-team-window-closes-alerts-nobody",
+        conversation(visibility="team", owner=None),
+        TEAM_UNTIL - timedelta(minutes=5),
+        [("warn", None, False, None, (), (), "team")],
+    ),
+    Case(
+        "warn-team-window-alerts-only-the-owner",
+        conversation(visibility="team", owner="ann"),
+        TEAM_UNTIL - timedelta(minutes=5),
+        [("warn", None, False, None, ("ann",), (), "team")],
+    ),
+    Case(
+        "team-warning-once",
+        conversation(visibility="team", warnings_sent=frozenset({"team"})),
+        TEAM_UNTIL - timedelta(minutes=5),
+        [],
+    ),
+    Case(
+        "team-over-goes-to-everyone-with-supervisors",
+        conversation(visibility="team", owner=None),
+        TEAM_UNTIL,
+        [("to_everyone", "everyone", False, None, ("sue",), (), "supervisors")],
+    ),
+    Case(
+        "both-windows-over-after-downtime",
+        conversation(),
+        TEAM_UNTIL + timedelta(hours=1),
+        [
+            ("to_team", "team", True, None, (), ("sales",), None),
+            ("to_everyone", "everyone", False, None, ("sue",), (), "supervisors"),
+        ],
+    ),
+    Case(
+        "confidential-stays-with-team-supervisors-alerted",
+        conversation(team="purchasing", visibility="team", owner=None, confidential=True),
+        TEAM_UNTIL,
+        [("alert_supervisors", None, False, None, ("olga",), (), "supervisors")],
+    ),
+    Case(
+        "everyone-unclaimed-alerts-supervisors-once",
+        conversation(team=None, owner=None, visibility="everyone", exclusive_until=None),
+        TEAM_UNTIL,
+        [("alert_supervisors", None, False, None, ("sue", "olga"), (), "supervisors")],
+    ),
+    Case(
+        "supervisors-already-alerted",
+        conversation(visibility="everyone", warnings_sent=frozenset({"supervisors"})),
+        TEAM_UNTIL,
+        [],
+    ),
+    Case(
+        "owner-on-vacation-skips-to-team-at-once",
+        conversation(owner="lea", team="support"),
+        NOW,
+        [("to_team", "team", True, None, (), ("support",), None)],
+    ),
+    Case(
+        "owner-away-without-team-skips-to-everyone",
+        conversation(owner="lea", team=None, team_until=EXCLUSIVE_UNTIL),
+        NOW,
+        [("to_everyone", "everyone", True, None, ("sue", "olga"), (), "supervisors")],
+    ),
+    Case(
+        "snooze-passed-reopens-and-alerts-owner",
+        conversation(state="snoozed", snoozed_until=NOW),
+        NOW,
+        [("unsnooze", None, False, "open", ("marie",), (), None)],
+    ),
+    Case(
+        "snooze-passed-without-owner-alerts-team",
+        conversation(state="snoozed", owner=None, snoozed_until=NOW - timedelta(hours=1)),
+        NOW,
+        [("unsnooze", None, False, "open", (), ("sales",), None)],
+    ),
+    Case(
+        "snooze-not-yet-over",
+        conversation(state="snoozed", snoozed_until=NOW + timedelta(hours=1)),
+        TEAM_UNTIL - timedelta(days=1),
+        [],
+    ),
+    Case(
+        "snoozed-does-not-escalate",
+        conversation(state="snoozed", snoozed_until=TEAM_UNTIL + timedelta(days=1)),
+        TEAM_UNTIL,
+        [],
+    ),
     Case("done-does-nothing", conversation(state="done"), TEAM_UNTIL + timedelta(days=1), []),
     Case("nothing-pending-does-nothing", conversation(has_pending_inbound=False), TEAM_UNTIL + timedelta(days=1), []),
-    Case("waiting-with-new-inbound-escalates", conversation(state="waiting"), EXCLUSIVE_UNTIL,
-         [("to_team", "team", True, None, (), ("sales",), None)]),
+    Case(
+        "waiting-with-new-inbound-escalates",
+        conversation(state="waiting"),
+        EXCLUSIVE_UNTIL,
+        [("to_team", "team", True, None, (), ("sales",), None)],
+    ),
 ]
 
 
@@ -168,12 +242,19 @@ def test_walking_the_ladder_by_next_step_at_gives_every_step_at_its_moment() -> 
         now = max(due, now)
         for step in escalate(state, POLICY, now):
             seen.append((step.kind, now))
-            state = replace(state, visibility=step.visibility or state.visibility,
-                            owner=None if step.release_owner else state.owner,
-                            warnings_sent=state.warnings_sent | ({step.warning_key} if step.warning_key else set()))
+            state = replace(
+                state,
+                visibility=step.visibility or state.visibility,
+                owner=None if step.release_owner else state.owner,
+                warnings_sent=state.warnings_sent | ({step.warning_key} if step.warning_key else set()),
+            )
     warn = POLICY.warn_before
-    assert seen == [("warn", EXCLUSIVE_UNTIL - warn), ("to_team", EXCLUSIVE_UNTIL),
-                    ("warn", TEAM_UNTIL - warn), ("to_everyone", TEAM_UNTIL)]
+    assert seen == [
+        ("warn", EXCLUSIVE_UNTIL - warn),
+        ("to_team", EXCLUSIVE_UNTIL),
+        ("warn", TEAM_UNTIL - warn),
+        ("to_everyone", TEAM_UNTIL),
+    ]
 
 
 def test_next_step_at_for_an_absent_owner_is_now_and_for_a_snooze_its_end() -> None:
@@ -188,12 +269,15 @@ def test_window_closing_warnings_are_whole_sentences() -> None:
     (team_warning,) = escalate(conversation(visibility="team", owner=None), POLICY, TEAM_UNTIL - timedelta(minutes=5))
     assert team_warning.reason.text == (
         "Conversation c1 is still unanswered: team sales has until Tue 12 Mar 16:30 Europe/Paris; "
-        "then every agent sees it and supervisors are alerted.")
+        "then every agent sees it and supervisors are alerted."
+    )
     (exclusive_warning,) = escalate(conversation(), POLICY, EXCLUSIVE_UNTIL - timedelta(minutes=10))
     assert exclusive_warning.reason.text == (
-        "Conversation c1 is still unanswered: marie has until Tue 12 Mar 12:30 Europe/Paris; then team sales sees it.")
-    (confidential_warning,) = escalate(conversation(visibility="team", owner=None, confidential=True), POLICY,
-                                       TEAM_UNTIL - timedelta(minutes=5))
+        "Conversation c1 is still unanswered: marie has until Tue 12 Mar 12:30 Europe/Paris; then team sales sees it."
+    )
+    (confidential_warning,) = escalate(
+        conversation(visibility="team", owner=None, confidential=True), POLICY, TEAM_UNTIL - timedelta(minutes=5)
+    )
     assert confidential_warning.reason.text.endswith("; then supervisors are alerted.")
     for step in (team_warning, exclusive_warning, confidential_warning):
         assert "will see it" not in step.reason.text

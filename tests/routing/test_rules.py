@@ -1,4 +1,5 @@
 """Config rules as data, automated-mail detection, policy checks and import purity."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,13 @@ from routing_world import AGENTS, NOW, TEAMS, make_policy
 from routing import AgentInfo, Condition, MessageFacts, Rule, TeamPolicy, automation_signs, rule_from_mapping
 
 MESSAGE = MessageFacts(
-    "Bob@Vendor.test", NOW, "Bob", to=("Invoices@acme.test",), cc=("marie@acme.test", "ext@other.test"),
-    subject="Invoice #42 overdue", body_excerpt="Please pay the attached invoice.",
+    "Bob@Vendor.test",
+    NOW,
+    "Bob",
+    to=("Invoices@acme.test",),
+    cc=("marie@acme.test", "ext@other.test"),
+    subject="Invoice #42 overdue",
+    body_excerpt="Please pay the attached invoice.",
     headers={"X-Mailer": "Billing 3000"},
 )
 
@@ -40,14 +46,43 @@ def test_condition(condition: Condition, holds: bool) -> None:
 @pytest.mark.parametrize(
     ("rule", "matches"),
     [
-        pytest.param(Rule("r", all_of=(Condition("to", "contains", "invoices@"), Condition("subject", "contains", "invoice")),
-                          team="purchasing"), True, id="all-hold"),
-        pytest.param(Rule("r", all_of=(Condition("to", "contains", "invoices@"), Condition("subject", "contains", "quote")),
-                          team="purchasing"), False, id="one-of-all-fails"),
-        pytest.param(Rule("r", any_of=(Condition("subject", "contains", "quote"), Condition("body", "contains", "pay")),
-                          priority="high"), True, id="any-one-holds"),
-        pytest.param(Rule("r", all_of=(Condition("to", "contains", "invoices@"),),
-                          any_of=(Condition("subject", "contains", "quote"),), confidential=True), False, id="all-and-any"),
+        pytest.param(
+            Rule(
+                "r",
+                all_of=(Condition("to", "contains", "invoices@"), Condition("subject", "contains", "invoice")),
+                team="purchasing",
+            ),
+            True,
+            id="all-hold",
+        ),
+        pytest.param(
+            Rule(
+                "r",
+                all_of=(Condition("to", "contains", "invoices@"), Condition("subject", "contains", "quote")),
+                team="purchasing",
+            ),
+            False,
+            id="one-of-all-fails",
+        ),
+        pytest.param(
+            Rule(
+                "r",
+                any_of=(Condition("subject", "contains", "quote"), Condition("body", "contains", "pay")),
+                priority="high",
+            ),
+            True,
+            id="any-one-holds",
+        ),
+        pytest.param(
+            Rule(
+                "r",
+                all_of=(Condition("to", "contains", "invoices@"),),
+                any_of=(Condition("subject", "contains", "quote"),),
+                confidential=True,
+            ),
+            False,
+            id="all-and-any",
+        ),
     ],
 )
 def test_rule_matches(rule: Rule, matches: bool) -> None:
@@ -55,11 +90,15 @@ def test_rule_matches(rule: Rule, matches: bool) -> None:
 
 
 def test_rule_from_config_mapping() -> None:
-    rule = rule_from_mapping({
-        "name": "invoices", "team": "purchasing", "confidential": True,
-        "all": [{"field": "to", "op": "equals", "value": "invoices@acme.test"}],
-        "any": [{"field": "header:X-Mailer", "op": "in", "value": ["Billing 3000", "SAP"]}],
-    })
+    rule = rule_from_mapping(
+        {
+            "name": "invoices",
+            "team": "purchasing",
+            "confidential": True,
+            "all": [{"field": "to", "op": "equals", "value": "invoices@acme.test"}],
+            "any": [{"field": "header:X-Mailer", "op": "in", "value": ["Billing 3000", "SAP"]}],
+        }
+    )
     assert rule.matches(MESSAGE)
     assert rule.any_of[0].field == "header:x-mailer"
     assert "to equals \u201cinvoices@acme.test\u201d" in rule.describe_match(MESSAGE)
@@ -74,12 +113,27 @@ def test_rule_from_config_mapping() -> None:
         pytest.param(lambda: Condition("subject", "matches", "("), "invalid regular expression", id="bad-regex"),
         pytest.param(lambda: Rule("r", team="sales"), "no condition", id="no-condition"),
         pytest.param(lambda: Rule("r", all_of=(Condition("to", "equals", "x"),)), "no action", id="no-action"),
-        pytest.param(lambda: Rule("r", all_of=(Condition("to", "equals", "x"),), priority="urgent"), "priority", id="bad-priority"),
+        pytest.param(
+            lambda: Rule("r", all_of=(Condition("to", "equals", "x"),), priority="urgent"),
+            "priority",
+            id="bad-priority",
+        ),
         pytest.param(lambda: make_policy(front_pool="nobody"), "front_pool", id="unknown-front-pool"),
-        pytest.param(lambda: make_policy(rules=(Rule("r", all_of=(Condition("to", "equals", "x"),), team="hr"),)),
-                     "unknown team", id="rule-unknown-team"),
-        pytest.param(lambda: make_policy(agents=(*AGENTS, AgentInfo("x", teams=("hr",)))), "unknown team", id="agent-unknown-team"),
-        pytest.param(lambda: make_policy(teams=(*TEAMS, TeamPolicy("hr", members=("ghost",)))), "unknown member", id="team-unknown-member"),
+        pytest.param(
+            lambda: make_policy(rules=(Rule("r", all_of=(Condition("to", "equals", "x"),), team="hr"),)),
+            "unknown team",
+            id="rule-unknown-team",
+        ),
+        pytest.param(
+            lambda: make_policy(agents=(*AGENTS, AgentInfo("x", teams=("hr",)))),
+            "unknown team",
+            id="agent-unknown-team",
+        ),
+        pytest.param(
+            lambda: make_policy(teams=(*TEAMS, TeamPolicy("hr", members=("ghost",)))),
+            "unknown member",
+            id="team-unknown-member",
+        ),
         pytest.param(lambda: make_policy(agents=(*AGENTS, AGENTS[0])), "unique", id="duplicate-login"),
         pytest.param(lambda: AgentInfo("x", presence="busy"), "presence", id="bad-presence"),
     ],
@@ -97,8 +151,12 @@ def test_bad_configuration_is_refused(build: object, message: str) -> None:
         pytest.param("ada@client.test", {"auto-submitted": "No"}, [], id="auto-submitted-no"),
         pytest.param("ada@client.test", {"Precedence": "junk"}, ["bulk_precedence"], id="precedence-junk"),
         pytest.param("ada@client.test", {"Precedence": "first-class"}, [], id="precedence-other"),
-        pytest.param("news@vendor.test", {"List-Id": "News <news.vendor.test>", "Precedence": "list"},
-                     ["bulk_precedence", "mailing_list"], id="list"),
+        pytest.param(
+            "news@vendor.test",
+            {"List-Id": "News <news.vendor.test>", "Precedence": "list"},
+            ["bulk_precedence", "mailing_list"],
+            id="list",
+        ),
         pytest.param("postmaster@client.test", {}, ["robot_sender"], id="postmaster"),
         pytest.param("noreply-alerts@bank.test", {}, ["robot_sender"], id="noreply-prefix"),
         pytest.param("do-not-reply+123@shop.test", {}, ["robot_sender"], id="do-not-reply-plus-tag"),
@@ -140,5 +198,6 @@ def test_routing_imports_only_the_standard_library() -> None:
 
 def test_now_must_be_aware() -> None:
     from routing import ConversationState, escalate
+
     with pytest.raises(ValueError):
         escalate(ConversationState("c", None, None, "team"), make_policy(), datetime(2024, 1, 1))

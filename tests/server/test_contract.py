@@ -72,8 +72,14 @@ def test_the_socket_client_answers_as_the_in_process_service(ws, serve_ws) -> No
         assert mine.keys() == theirs.keys()
         for key in mine:
             left, right = mine[key], theirs[key]
-            normalise = lambda v: [asdict(x) if hasattr(x, "__dataclass_fields__") else x for x in v] \
-                if isinstance(v, (list, tuple)) else (asdict(v) if hasattr(v, "__dataclass_fields__") else v)
+
+            def normalise(v):
+                return (
+                    [asdict(x) if hasattr(x, "__dataclass_fields__") else x for x in v]
+                    if isinstance(v, (list, tuple))
+                    else (asdict(v) if hasattr(v, "__dataclass_fields__") else v)
+                )
+
             assert normalise(left) == normalise(right), key
         claimed = remote.claim(local.queue_ids("team:hifi")[0])
         assert claimed.ok and claimed.winner == "marie"

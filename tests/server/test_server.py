@@ -18,11 +18,11 @@ from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from core.errors import ComptoirError
-from core.store.models import Alert, Message
 from core.server import wire
 from core.server.client import RemoteComptoir, ServerUnavailable, UnknownOutcome, start_server
 from core.server.server import server_pid
 from core.server.sockets import connect_unix, socket_path
+from core.store.models import Alert, Message
 from tests.conftest import NOW, pg_admin_url
 from tests.core.helpers import deliver
 
@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _conversations(ws, count: int) -> list[int]:
-    return [deliver(ws, NOW, "hifi@shop.test", sender=f"c{n}@client.test", subject=f"question {n}")[0]
-            for n in range(count)]
+    return [
+        deliver(ws, NOW, "hifi@shop.test", sender=f"c{n}@client.test", subject=f"question {n}")[0] for n in range(count)
+    ]
 
 
 def _wait(predicate, timeout: float = 30.0) -> None:
@@ -151,8 +152,13 @@ def test_a_killed_server_loses_no_action_and_applies_none_twice(ws) -> None:
 
 def test_the_server_refuses_to_run_twice(ws) -> None:
     start_server(ws.path)
-    run = subprocess.run([sys.executable, "-m", "core.server", "--workspace", str(ws.path), "--detach"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "core.server", "--workspace", str(ws.path), "--detach"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert run.returncode == 0 and run.stdout.startswith("already running")
 
 
@@ -168,8 +174,13 @@ def test_a_failing_duty_is_logged_shown_alerted_and_recovers(ws, serve_ws, caplo
     def read_only(on: bool) -> None:
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {"on" if on else "off"}'))
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
+                {"d": name},
+            )
 
     def failing():
         return [d for d in client.health() if not d.ok]
@@ -178,8 +189,7 @@ def test_a_failing_duty_is_logged_shown_alerted_and_recovers(ws, serve_ws, caplo
         _wait(lambda: any(d.name == "escalation" and d.ok for d in client.health()))
         read_only(True)
         _wait(lambda: any("read-only" in d.error for d in failing()))
-        assert any("failed" in r.getMessage() and "read-only" in r.getMessage() and r.exc_info
-                   for r in caplog.records)
+        assert any("failed" in r.getMessage() and "read-only" in r.getMessage() and r.exc_info for r in caplog.records)
         read_only(False)
         _wait(lambda: not failing() and any(d.name == "escalation" for d in client.health()))
         with ws.db.read() as s:
@@ -216,8 +226,9 @@ def test_two_servers_on_one_postgresql_see_each_others_claims_and_one_syncs(ws, 
         assert there.claim(second).ok and here.detail(second).row.owner == "paul"
 
         def syncing(server) -> bool:
-            return any(d.name == "mail sync" and d.ok for d in server.server.health.views()) and \
-                any(d.name == "outbox" for d in server.server.health.views())
+            return any(d.name == "mail sync" and d.ok for d in server.server.health.views()) and any(
+                d.name == "outbox" for d in server.server.health.views()
+            )
 
         _wait(lambda: syncing(one) or syncing(two))
         time.sleep(1)

@@ -30,8 +30,12 @@ def _conversation(ws, n: int = 0) -> int:
 
 def _events(ws, conversation_id: int) -> list[tuple[str, str]]:
     with ws.db.read() as s:
-        return [(kind, actor) for kind, actor in s.execute(text(
-            "SELECT kind, actor FROM event WHERE conversation_id = :c ORDER BY id"), {"c": conversation_id})]
+        return [
+            (kind, actor)
+            for kind, actor in s.execute(
+                text("SELECT kind, actor FROM event WHERE conversation_id = :c ORDER BY id"), {"c": conversation_id}
+            )
+        ]
 
 
 def test_claim_undone_leaves_it_unclaimed_and_says_so_in_the_history(ws, clients) -> None:
@@ -135,10 +139,15 @@ def test_too_late_to_undo(ws, clients) -> None:
     cid = _conversation(ws)
     claimed = marie.claim(cid)
     with ws.db.write() as s:  # the claim happened a minute ago
-        s.execute(text("UPDATE event SET at = :at WHERE id = :id"),
-                  {"at": (marie.now() - timedelta(minutes=1)).replace(tzinfo=None).isoformat(" ")
-                   if ws.db.is_sqlite else (marie.now() - timedelta(minutes=1)).replace(tzinfo=None),
-                   "id": claimed.undo})
+        s.execute(
+            text("UPDATE event SET at = :at WHERE id = :id"),
+            {
+                "at": (marie.now() - timedelta(minutes=1)).replace(tzinfo=None).isoformat(" ")
+                if ws.db.is_sqlite
+                else (marie.now() - timedelta(minutes=1)).replace(tzinfo=None),
+                "id": claimed.undo,
+            },
+        )
     late = marie.undo(claimed.undo)
     assert not late.ok and "too late" in late.message
     assert marie.detail(cid).row.owner == "marie"

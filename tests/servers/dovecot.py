@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import os
 import pwd
-import grp
 import re
 import shutil
 import signal
@@ -48,10 +48,28 @@ def make_self_signed_cert(folder: Path, host: str = "localhost") -> tuple[Path, 
     """Write cert.pem/key.pem valid for `host` and 127.0.0.1 with the openssl CLI; returns their paths."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={host}",
-         "-addext", f"subjectAltName=DNS:{host},IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={host}",
+            "-addext",
+            f"subjectAltName=DNS:{host},IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -81,7 +99,7 @@ class Dovecot:
     def log_path(self) -> Path:
         return self.root / "dovecot.log"
 
-    def start(self, timeout: float = 15.0) -> "Dovecot":
+    def start(self, timeout: float = 15.0) -> Dovecot:
         """Write the config, launch dovecot in the foreground and wait until it greets on both ports."""
         binary = dovecot_binary()
         if binary is None:
@@ -99,7 +117,8 @@ class Dovecot:
         conf.write_text(self._config(key_path))
         self._process = subprocess.Popen(
             [binary, "-F", "-c", str(conf)],
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "dovecot.stderr", "wb"),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "dovecot.stderr", "wb"),  # noqa: SIM115 - Dovecot keeps it for its life
         )
         deadline = time.monotonic() + timeout
         for port in (self.port, self.tls_port):
@@ -162,7 +181,7 @@ class Dovecot:
                 conn.create(_quote(mailbox))
             uids: list[int] = []
             for start in range(0, len(raws), 200):
-                uids += self._multiappend(conn, raws[start:start + 200], mailbox, flags)
+                uids += self._multiappend(conn, raws[start : start + 200], mailbox, flags)
             return uids
         finally:
             conn.logout()
@@ -269,7 +288,10 @@ class Dovecot:
         group_name = grp.getgrgid(os.getgid()).gr_name
         root = self.root
         # Not root: run every Dovecot process as ourselves and drop the login chroots it could not enter.
-        unprivileged = "" if os.getuid() == 0 else f"""
+        unprivileged = (
+            ""
+            if os.getuid() == 0
+            else f"""
 default_internal_user = {user_name}
 default_internal_group = {group_name}
 default_login_user = {user_name}
@@ -280,6 +302,7 @@ service imap-login {{
   chroot =
 }}
 """
+        )
         return f"""# Written by tests/servers/dovecot.py for one test session.
 base_dir = {root}/run
 state_dir = {root}/state
@@ -325,7 +348,7 @@ protocol imap {{
 }}
 {unprivileged}"""
 
-    def __enter__(self) -> "Dovecot":
+    def __enter__(self) -> Dovecot:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

@@ -36,7 +36,7 @@ def dovecot() -> Dovecot:
 @pytest.fixture
 def imap_account(dovecot: Dovecot) -> DovecotUser:
     """A fresh, empty Dovecot user per test, so tests never see each other's mail."""
-    return dovecot.add_user(f"user{next(_user_numbers)}", "pa ss\"w0rd")
+    return dovecot.add_user(f"user{next(_user_numbers)}", 'pa ss"w0rd')
 
 
 @pytest.fixture

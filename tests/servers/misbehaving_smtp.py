@@ -32,7 +32,7 @@ class MisbehavingSmtp:
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
-    async def start(self) -> "MisbehavingSmtp":
+    async def start(self) -> MisbehavingSmtp:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -45,7 +45,7 @@ class MisbehavingSmtp:
             await asyncio.wait_for(self._server.wait_closed(), 5)
             self._server = None
 
-    async def __aenter__(self) -> "MisbehavingSmtp":
+    async def __aenter__(self) -> MisbehavingSmtp:
         return await self.start()
 
     async def __aexit__(self, *exc_info) -> None:

@@ -20,7 +20,7 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task] = set()
 
-    async def start(self) -> "TcpProxy":
+    async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -40,7 +40,7 @@ class TcpProxy:
         self._writers.clear()
         self.cuts += 1
 
-    async def __aenter__(self) -> "TcpProxy":
+    async def __aenter__(self) -> TcpProxy:
         return await self.start()
 
     async def __aexit__(self, *exc_info) -> None:
@@ -50,7 +50,7 @@ class TcpProxy:
         self.connections += 1
         try:
             server_reader, server_writer = await asyncio.wait_for(asyncio.open_connection(*self.target), 5)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             client_writer.transport.abort()
             return
         self._writers.update((client_writer, server_writer))
@@ -73,7 +73,7 @@ class TcpProxy:
             if downstream and self.cut_after_bytes is not None:
                 room = self.cut_after_bytes - self.bytes_down
                 if room <= len(data):
-                    writer.write(data[:max(room, 0)])
+                    writer.write(data[: max(room, 0)])
                     self.bytes_down += max(room, 0)
                     self.cut_all()
                     return

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from aiosmtpd.controller import Controller
 
@@ -23,7 +23,7 @@ class ReceivedMessage:
 
 
 class _Handler:
-    def __init__(self, server: "SmtpServer") -> None:
+    def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -59,7 +59,7 @@ class SmtpServer:
         self.on_message = on_message
         self._controller: Controller | None = None
 
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         self._controller = Controller(_Handler(self), hostname=self.host, port=self.port, ready_timeout=10)
         self._controller.start()
         return self
@@ -93,7 +93,7 @@ class SmtpServer:
         else:
             self.rcpt_reply = reply
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

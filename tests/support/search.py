@@ -13,5 +13,7 @@ def search_conversation_ids(session: Session, query: str, limit: int = 500) -> l
     if found is None:
         return []
     sql, params = found
-    rows = session.execute(text(f"SELECT DISTINCT conversation_id FROM ({sql}) AS m LIMIT :lim"), {**params, "lim": limit})
+    rows = session.execute(
+        text(f"SELECT DISTINCT conversation_id FROM ({sql}) AS m LIMIT :lim"), {**params, "lim": limit}
+    )
     return [int(r[0]) for r in rows]

@@ -29,7 +29,7 @@ class ThreadServer:
 
         asyncio.run(main())
 
-    def start(self) -> "ThreadServer":
+    def start(self) -> ThreadServer:
         self._thread.start()
         assert self._ready.wait(30), "the server did not start"
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from tests.tui.fake_service import FakeComptoir, hostile_service, populated_serv
 from tui.app import ComptoirApp
 from tui.widgets.alert_bar import AlertBar
 
-DEMO_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+DEMO_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 """The demo workspace's frozen clock: snapshots show the same times on every run."""
 DEMO_AGENT = "marie"
 DEMO_CONVERSATIONS = 300
@@ -93,12 +93,18 @@ async def settle(pilot: Pilot, rounds: int = 20) -> None:
     app = pilot.app
     for _ in range(rounds):
         await pilot.pause()
-        busy = [w for w in app.workers if w.group not in BACKGROUND_GROUPS
-                and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        busy = [
+            w
+            for w in app.workers
+            if w.group not in BACKGROUND_GROUPS and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
         if not busy:
             await pilot.pause()
-            still = [w for w in app.workers if w.group not in BACKGROUND_GROUPS
-                     and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+            still = [
+                w
+                for w in app.workers
+                if w.group not in BACKGROUND_GROUPS and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            ]
             if not still:
                 return
             busy = still

@@ -12,44 +12,44 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.work.access import Guard, Reader, hidden_subject
-from routing.wording import when
-from core.workspace.config import parse_config
 from core.errors import ActionRefused
+from core.work.access import Guard, Reader, hidden_subject
 from core.work.views import (
     ActionResult,
+    AgentCount,
     AgentView,
     AlertView,
     AttachmentView,
     ContactView,
     ConversationDetail,
-    PastConversation,
-    RatingView,
-    RequestLink,
     ConversationRow,
     DeliveryCheck,
     DraftView,
     EventView,
     MessageView,
-    AgentCount,
     OutgoingFile,
-    ReminderView,
+    PastConversation,
     QueueInfo,
+    RatingView,
     ReasonView,
+    ReminderView,
     ReportGroup,
     ReportQuery,
     ReportView,
+    RequestLink,
+    RungView,
     Share,
     Spread,
-    RungView,
     TeamView,
     WhyView,
 )
+from core.workspace.config import parse_config
+from routing.wording import when
 
-FIXED_NOW = datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 
 CONFIG_TOML = """
 [workspace]
@@ -105,7 +105,7 @@ class FakeBatch:
 
 
 class FakeFeed:
-    def __init__(self, changes: "queue.Queue[FakeBatch]") -> None:
+    def __init__(self, changes: queue.Queue[FakeBatch]) -> None:
         self.changes = changes
 
     def poll(self, timeout: float = 0.5) -> FakeBatch:
@@ -226,7 +226,9 @@ class FakeComptoir:
             id=self._next_message_id,
             direction=direction,
             from_name=kw.pop("from_name", conversation.customer_name if direction == "inbound" else self.agent),
-            from_addr=kw.pop("from_addr", conversation.customer_address if direction == "inbound" else "support@acme.test"),
+            from_addr=kw.pop(
+                "from_addr", conversation.customer_address if direction == "inbound" else "support@acme.test"
+            ),
             text=text,
             at=kw.pop("at", self._now - timedelta(minutes=30)),
             disposition=kw.pop("disposition", "pending" if direction == "inbound" else "none"),
@@ -238,8 +240,12 @@ class FakeComptoir:
 
     def add_alert(self, kind: str, text: str, conversation_id: int | None = None, minutes_ago: int = 1) -> AlertView:
         alert = AlertView(
-            id=self._next_alert_id, kind=kind, text=text, conversation_id=conversation_id,
-            created_at=self._now - timedelta(minutes=minutes_ago), acknowledged=False,
+            id=self._next_alert_id,
+            kind=kind,
+            text=text,
+            conversation_id=conversation_id,
+            created_at=self._now - timedelta(minutes=minutes_ago),
+            acknowledged=False,
         )
         self._next_alert_id += 1
         self.alerts_list.append(alert)
@@ -282,8 +288,11 @@ class FakeComptoir:
             elif term == "is:automated":
                 if not c.automated:
                     return False
-            elif (term not in c.subject.lower() and term not in c.customer_name.lower()
-                  and term not in c.customer_address.lower()):
+            elif (
+                term not in c.subject.lower()
+                and term not in c.customer_name.lower()
+                and term not in c.customer_address.lower()
+            ):
                 return False
         return bool(search.strip()) and self._may_read(c)
 
@@ -313,16 +322,22 @@ class FakeComptoir:
         return False
 
     def _ordered(self, key: str, search: str | None) -> list[FakeConversation]:
-        far = datetime.max.replace(tzinfo=timezone.utc)
+        far = datetime.max.replace(tzinfo=UTC)
         found = [c for c in self.conversations.values() if self._in_queue(c, key, search)]
         return sorted(found, key=lambda c: (c.deadline or far, c.id))
 
     def _queue_keys(self) -> list[tuple[str, str]]:
         keys = [("mine", "My work"), ("exclusive", "Exclusive to me")]
         keys += [(f"team:{t}", self.config.team(t).title or t) for t in self.config.teams_of(self.agent)]
-        keys += [("everyone", "Everyone (unclaimed)"), ("waiting", "Waiting on customer"),
-                 ("snoozed", "Snoozed"), ("done", "Done")]
-        keys += [(f"automated:{t}", f"Automated: {self.config.team(t).title or t}") for t in self.config.teams_of(self.agent)]
+        keys += [
+            ("everyone", "Everyone (unclaimed)"),
+            ("waiting", "Waiting on customer"),
+            ("snoozed", "Snoozed"),
+            ("done", "Done"),
+        ]
+        keys += [
+            (f"automated:{t}", f"Automated: {self.config.team(t).title or t}") for t in self.config.teams_of(self.agent)
+        ]
         return keys + [("search", "Search")]
 
     def queue_titles(self) -> list[QueueInfo]:
@@ -357,13 +372,28 @@ class FakeComptoir:
         repliers = tuple(a for a, v in self.replying.items() if v == c.id and a != self.agent)
         hidden = not self._may_read(c)
         return ConversationRow(
-            id=c.id, subject=hidden_subject(self._guard(c), self._now) if hidden else c.subject,
-            customer_name="" if hidden else c.customer_name, customer_address="" if hidden else c.customer_address,
-            team=c.team, owner=c.owner, exclusive_agent=c.exclusive_agent, state=c.state,
-            visibility=c.visibility, priority=c.priority, confidential=c.confidential, automated=c.automated,
-            deadline=c.deadline, window=c.window, pending_count=pending, message_count=len(c.messages),
-            last_message_at=c.messages[-1].at if c.messages else None, shared_reply=c.shared_reply and not hidden,
-            viewers=viewers, repliers=repliers, version=c.version, hidden=hidden,
+            id=c.id,
+            subject=hidden_subject(self._guard(c), self._now) if hidden else c.subject,
+            customer_name="" if hidden else c.customer_name,
+            customer_address="" if hidden else c.customer_address,
+            team=c.team,
+            owner=c.owner,
+            exclusive_agent=c.exclusive_agent,
+            state=c.state,
+            visibility=c.visibility,
+            priority=c.priority,
+            confidential=c.confidential,
+            automated=c.automated,
+            deadline=c.deadline,
+            window=c.window,
+            pending_count=pending,
+            message_count=len(c.messages),
+            last_message_at=c.messages[-1].at if c.messages else None,
+            shared_reply=c.shared_reply and not hidden,
+            viewers=viewers,
+            repliers=repliers,
+            version=c.version,
+            hidden=hidden,
             tags=() if hidden else tuple(sorted(c.tags)),
         )
 
@@ -376,25 +406,47 @@ class FakeComptoir:
         with self.lock:
             c = self.conversations[conversation_id]
             if not self._may_read(c):
-                return ConversationDetail(row=self._row(c), messages=(), reasons=(), ladder=self.why(c.id).ladder,
-                                          events=(), hidden=True)
+                return ConversationDetail(
+                    row=self._row(c), messages=(), reasons=(), ladder=self.why(c.id).ladder, events=(), hidden=True
+                )
             messages = tuple(
                 MessageView(
-                    id=m.id, direction=m.direction, from_name=m.from_name, from_addr=m.from_addr, to=m.to,
-                    cc=m.cc, subject=m.subject, sent_at=m.at, received_at=m.at, text=m.text,
-                    disposition=m.disposition, disposition_reason=m.disposition_reason,
-                    disposed_by=m.disposed_by, author=m.author, attachments=m.attachments,
-                    outbox_state=m.outbox_state, outbox_answer=m.outbox_answer, bcc=m.bcc,
+                    id=m.id,
+                    direction=m.direction,
+                    from_name=m.from_name,
+                    from_addr=m.from_addr,
+                    to=m.to,
+                    cc=m.cc,
+                    subject=m.subject,
+                    sent_at=m.at,
+                    received_at=m.at,
+                    text=m.text,
+                    disposition=m.disposition,
+                    disposition_reason=m.disposition_reason,
+                    disposed_by=m.disposed_by,
+                    author=m.author,
+                    attachments=m.attachments,
+                    outbox_state=m.outbox_state,
+                    outbox_answer=m.outbox_answer,
+                    bcc=m.bcc,
                     outbound_kind=m.outbound_kind,
                 )
                 for m in c.messages
             )
             why = self.why(conversation_id)
             return ConversationDetail(
-                row=self._row(c), messages=messages, reasons=why.reasons, ladder=why.ladder, events=why.events,
-                reply_from="support@acme.test", reply_to=(c.customer_address,), reply_cc=c.cc,
+                row=self._row(c),
+                messages=messages,
+                reasons=why.reasons,
+                ladder=why.ladder,
+                events=why.events,
+                reply_from="support@acme.test",
+                reply_to=(c.customer_address,),
+                reply_cc=c.cc,
                 reply_signature=self._signature_block("support@acme.test", c.team),
-                client=c.client, channel=c.channel, kind=c.kind,
+                client=c.client,
+                channel=c.channel,
+                kind=c.kind,
                 request=self._link(c) if c.kind == "request" else None,
                 requests=tuple(self._link(r) for r in self.conversations.values() if r.request_of == c.id),
             )
@@ -407,27 +459,44 @@ class FakeComptoir:
         return f"\n\n-- \n{signature}" if signature else ""
 
     def _link(self, c: FakeConversation) -> RequestLink:
-        return RequestLink(c.id, c.team or "", c.request_state or "new", c.subject, c.requester or "",
-                           c.request_of, c.owner, self._now)
+        return RequestLink(
+            c.id, c.team or "", c.request_state or "new", c.subject, c.requester or "", c.request_of, c.owner, self._now
+        )
 
     # -- clients, requests between teams, other channels, the customer panel ----------------------
     def contact(self, conversation_id: int | None = None, address: str | None = None) -> ContactView:
         with self.lock:
             if conversation_id is not None:
                 address = self.conversations[conversation_id].customer_address
-            past = [c for c in sorted(self.conversations.values(), key=lambda c: -c.id)
-                    if c.customer_address == address and c.kind == "mail"]
+            past = [
+                c
+                for c in sorted(self.conversations.values(), key=lambda c: -c.id)
+                if c.customer_address == address and c.kind == "mail"
+            ]
             client = next((c.client for c in past if c.client), None)
             return ContactView(
-                address=address or "", name=past[0].customer_name if past else "", audiences=("hi-fi",),
-                client=client, client_notes="Pays by transfer." if client else "",
+                address=address or "",
+                name=past[0].customer_name if past else "",
+                audiences=("hi-fi",),
+                client=client,
+                client_notes="Pays by transfer." if client else "",
                 ratings=(RatingView("ann", 5, "2025-01-10"),),
                 conversations=tuple(
-                    PastConversation(c.id, c.subject if self._may_read(c) else hidden_subject(self._guard(c), self._now),
-                                     c.state, c.team, c.owner, self._now - timedelta(days=c.id), c.channel, c.client,
-                                     not self._may_read(c))
-                    for c in past),
-                total_conversations=len(past))
+                    PastConversation(
+                        c.id,
+                        c.subject if self._may_read(c) else hidden_subject(self._guard(c), self._now),
+                        c.state,
+                        c.team,
+                        c.owner,
+                        self._now - timedelta(days=c.id),
+                        c.channel,
+                        c.client,
+                        not self._may_read(c),
+                    )
+                    for c in past
+                ),
+                total_conversations=len(past),
+            )
 
     def open_request(self, to_team: str, text: str, conversation_id: int | None = None) -> ActionResult:
         with self.lock:
@@ -435,9 +504,20 @@ class FakeComptoir:
             if not text.strip():
                 raise ActionRefused("say what you ask for: the request text is empty")
             new_id = max(self.conversations, default=0) + 1
-            self.add_conversation(FakeConversation(
-                new_id, text.strip().splitlines()[0][:80], self.agent, "", team=to_team, kind="request",
-                channel="internal", request_of=conversation_id, request_state="new", requester=self.agent))
+            self.add_conversation(
+                FakeConversation(
+                    new_id,
+                    text.strip().splitlines()[0][:80],
+                    self.agent,
+                    "",
+                    team=to_team,
+                    kind="request",
+                    channel="internal",
+                    request_of=conversation_id,
+                    request_state="new",
+                    requester=self.agent,
+                )
+            )
             self.add_message(new_id, "note", text.strip(), author=self.agent)
             self.calls.append(("open_request", to_team, text, conversation_id))
         self._changed(new_id)
@@ -461,10 +541,14 @@ class FakeComptoir:
 
     def requests(self, team: str | None = None, mine: bool = False, include_closed: bool = False) -> list[RequestLink]:
         with self.lock:
-            return [self._link(c) for c in sorted(self.conversations.values(), key=lambda c: -c.id)
-                    if c.kind == "request" and (team is None or c.team == team)
-                    and (not mine or c.requester == self.agent)
-                    and (include_closed or c.request_state not in ("done", "declined"))]
+            return [
+                self._link(c)
+                for c in sorted(self.conversations.values(), key=lambda c: -c.id)
+                if c.kind == "request"
+                and (team is None or c.team == team)
+                and (not mine or c.requester == self.agent)
+                and (include_closed or c.request_state not in ("done", "declined"))
+            ]
 
     def ingest(self, channel: str, data: bytes, to_address: str | None = None) -> ActionResult:
         self.calls.append(("ingest", channel, data))
@@ -482,15 +566,18 @@ class FakeComptoir:
                 ReasonView("audience", "audience 'pro' belongs to team support"),
             ),
             ladder=self._ladder(),
-            events=(EventView(self._now - timedelta(minutes=30), "sync", "received", "mail received"),
-                    *self.extra_events.get(c.id, ())),
+            events=(
+                EventView(self._now - timedelta(minutes=30), "sync", "received", "mail received"),
+                *self.extra_events.get(c.id, ()),
+            ),
         )
 
     def _event(self, conversation_id: int, kind: str, text: str, undo: str | None = None) -> int:
         event_id = self._next_event_id
         self._next_event_id += 1
         self.extra_events.setdefault(conversation_id, []).append(
-            EventView(self._now, self.agent, kind, text, event_id, undo))
+            EventView(self._now, self.agent, kind, text, event_id, undo)
+        )
         return event_id
 
     def _drop_undo(self, event_id: int) -> None:
@@ -516,14 +603,28 @@ class FakeComptoir:
         for agent in self.config.agents:
             load = sum(1 for c in self.conversations.values() if c.owner == agent.login and c.state == "open")
             presence = self.presence.get(agent.login, "offline")
-            out.append(AgentView(agent.login, agent.name, self.config.teams_of(agent.login), agent.role, presence,
-                                 None, load, presence == "available"))
+            out.append(
+                AgentView(
+                    agent.login,
+                    agent.name,
+                    self.config.teams_of(agent.login),
+                    agent.role,
+                    presence,
+                    None,
+                    load,
+                    presence == "available",
+                )
+            )
         return out
 
     def teams(self) -> list[TeamView]:
         return [
-            TeamView(t.name, t.title or t.name, self.config.members_of(t.name),
-                     sum(1 for c in self.conversations.values() if c.team == t.name and c.state == "open"))
+            TeamView(
+                t.name,
+                t.title or t.name,
+                self.config.members_of(t.name),
+                sum(1 for c in self.conversations.values() if c.team == t.name and c.state == "open"),
+            )
             for t in self.config.teams
         ]
 
@@ -583,8 +684,9 @@ class FakeComptoir:
             self.conversations[before.id] = before
             if name == "reply":
                 sent = self.replies.pop()
-                self.drafts[(before.id, "reply")] = DraftView(before.id, "reply", sent["body"], sent["to"], sent["cc"],
-                                                              self._now)
+                self.drafts[(before.id, "reply")] = DraftView(
+                    before.id, "reply", sent["body"], sent["to"], sent["cc"], self._now
+                )
                 self._changed(before.id)
                 return ActionResult(True, "reply cancelled: it was not sent", before.id)
             self._changed(before.id)
@@ -593,13 +695,15 @@ class FakeComptoir:
     def draft(self, conversation_id: int, kind: str = "reply") -> DraftView | None:
         return self.drafts.get((conversation_id, kind))
 
-    def save_draft(self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (),
-                   cc: Sequence[str] = ()) -> None:
+    def save_draft(
+        self, conversation_id: int, kind: str, body: str, to: Sequence[str] = (), cc: Sequence[str] = ()
+    ) -> None:
         with self.lock:
             self.calls.append(("save_draft", conversation_id, kind, body))
             if body.strip():
-                self.drafts[(conversation_id, kind)] = DraftView(conversation_id, kind, body, tuple(to), tuple(cc),
-                                                                 self._now)
+                self.drafts[(conversation_id, kind)] = DraftView(
+                    conversation_id, kind, body, tuple(to), tuple(cc), self._now
+                )
             else:
                 self.drafts.pop((conversation_id, kind), None)
 
@@ -721,8 +825,19 @@ class FakeComptoir:
 
         return self._act("set_tags", conversation_id, change)
 
-    def reply(self, conversation_id, body, to, cc=(), seen_version=None, confirmed_recipients=False,
-              send_now=False, subject=None, bcc=(), attachments=()) -> ActionResult:
+    def reply(
+        self,
+        conversation_id,
+        body,
+        to,
+        cc=(),
+        seen_version=None,
+        confirmed_recipients=False,
+        send_now=False,
+        subject=None,
+        bcc=(),
+        attachments=(),
+    ) -> ActionResult:
         def change(c: FakeConversation) -> ActionResult:
             if self.fail_next_reply_with_conflict:
                 self.fail_next_reply_with_conflict = False
@@ -736,10 +851,22 @@ class FakeComptoir:
                 return ActionResult(False, "The conversation changed since you opened it", c.id)
             if len(to) + len(cc) + len(bcc) > self.config.routing.recipient_limit and not confirmed_recipients:
                 return ActionResult(False, "Too many recipients: confirm", c.id)
-            self.replies.append({"id": c.id, "body": body, "to": tuple(to), "cc": tuple(cc), "send_now": send_now,
-                                 "bcc": tuple(bcc), "subject": subject, "files": [(f.name, f.data) for f in attachments]})
+            self.replies.append(
+                {
+                    "id": c.id,
+                    "body": body,
+                    "to": tuple(to),
+                    "cc": tuple(cc),
+                    "send_now": send_now,
+                    "bcc": tuple(bcc),
+                    "subject": subject,
+                    "files": [(f.name, f.data) for f in attachments],
+                }
+            )
             self.drafts.pop((c.id, "reply"), None)
-            self.add_message(c.id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to), cc=tuple(cc))
+            self.add_message(
+                c.id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to), cc=tuple(cc)
+            )
             for m in c.messages:
                 if m.direction == "inbound" and m.disposition == "pending":
                     m.disposition = "replied"
@@ -753,21 +880,41 @@ class FakeComptoir:
 
         return read_files(paths, self.config.workspace.attachment_limit_mb)
 
-    def compose(self, to, subject, body, cc=(), bcc=(), from_addr=None, attachments=(),
-                confirmed_recipients=False) -> ActionResult:
+    def compose(
+        self, to, subject, body, cc=(), bcc=(), from_addr=None, attachments=(), confirmed_recipients=False
+    ) -> ActionResult:
         with self.lock:
             if not to or not subject.strip() or not body.strip():
                 raise ActionRefused("new mail needs a recipient, a subject and a text")
             if len(to) + len(cc) + len(bcc) > self.config.routing.recipient_limit and not confirmed_recipients:
                 return ActionResult(False, "Too many recipients: confirm")
             new_id = max(self.conversations, default=0) + 1
-            c = self.add_conversation(FakeConversation(new_id, subject, "", to[0], owner=self.agent, state="waiting",
-                                                       window=None))
-            self.add_message(new_id, "outbound", body, author=self.agent, outbox_state="queued", to=tuple(to),
-                             cc=tuple(cc), bcc=tuple(bcc), outbound_kind="new")
-            self.composed.append({"id": new_id, "to": tuple(to), "cc": tuple(cc), "bcc": tuple(bcc),
-                                  "subject": subject, "body": body, "from": from_addr,
-                                  "files": [(f.name, f.data) for f in attachments]})
+            c = self.add_conversation(
+                FakeConversation(new_id, subject, "", to[0], owner=self.agent, state="waiting", window=None)
+            )
+            self.add_message(
+                new_id,
+                "outbound",
+                body,
+                author=self.agent,
+                outbox_state="queued",
+                to=tuple(to),
+                cc=tuple(cc),
+                bcc=tuple(bcc),
+                outbound_kind="new",
+            )
+            self.composed.append(
+                {
+                    "id": new_id,
+                    "to": tuple(to),
+                    "cc": tuple(cc),
+                    "bcc": tuple(bcc),
+                    "subject": subject,
+                    "body": body,
+                    "from": from_addr,
+                    "files": [(f.name, f.data) for f in attachments],
+                }
+            )
             self._event(new_id, "compose", f"{self.agent} wrote to {', '.join(to)}")
             self._changed(new_id)
             return ActionResult(True, f"new mail to {to[0]} queued (#{c.id}, yours)", new_id, self.agent)
@@ -779,14 +926,24 @@ class FakeComptoir:
                     return c, m
         raise ActionRefused(f"there is no message {message_id}")
 
-    def forward(self, message_id, to, cc=(), bcc=(), body="", subject=None, attachments=(),
-                confirmed_recipients=False) -> ActionResult:
+    def forward(
+        self, message_id, to, cc=(), bcc=(), body="", subject=None, attachments=(), confirmed_recipients=False
+    ) -> ActionResult:
         with self.lock:
             c, m = self._message(message_id)
             if len(to) + len(cc) + len(bcc) > self.config.routing.recipient_limit and not confirmed_recipients:
                 return ActionResult(False, "Too many recipients: confirm", c.id)
-            self.forwards.append({"message": message_id, "to": tuple(to), "cc": tuple(cc), "bcc": tuple(bcc),
-                                  "body": body, "subject": subject, "files": [(f.name, f.data) for f in attachments]})
+            self.forwards.append(
+                {
+                    "message": message_id,
+                    "to": tuple(to),
+                    "cc": tuple(cc),
+                    "bcc": tuple(bcc),
+                    "body": body,
+                    "subject": subject,
+                    "files": [(f.name, f.data) for f in attachments],
+                }
+            )
             self._event(c.id, "forward", f"{self.agent} forwarded message {message_id} to {', '.join(to)}")
             self._changed(c.id)
             return ActionResult(True, f"message {message_id} forwarded to {', '.join(to)}", c.id)
@@ -813,12 +970,21 @@ class FakeComptoir:
             if len(c.messages) <= 1:
                 return ActionResult(False, "nothing to split it from", c.id)
             new_id = max(self.conversations) + 1
-            self.add_conversation(FakeConversation(new_id, m.subject or c.subject, c.customer_name, c.customer_address,
-                                                   team=c.team, owner=c.owner or self.agent))
+            self.add_conversation(
+                FakeConversation(
+                    new_id,
+                    m.subject or c.subject,
+                    c.customer_name,
+                    c.customer_address,
+                    team=c.team,
+                    owner=c.owner or self.agent,
+                )
+            )
             c.messages.remove(m)
             self.conversations[new_id].messages.append(m)
-            event_id = self._event(new_id, "split", f"{self.agent} split message {message_id} out of #{c.id}",
-                                   "undo split")
+            event_id = self._event(
+                new_id, "split", f"{self.agent} split message {message_id} out of #{c.id}", "undo split"
+            )
             self.undo_log[event_id] = ("split", c.id, new_id, [message_id], None)
             self._changed(c.id)
             self._changed(new_id)
@@ -852,8 +1018,9 @@ class FakeComptoir:
             self.reminder_list.append(reminder)
             self._event(conversation_id, "remind", f"{self.agent} set a reminder for {at:%a %d %b %H:%M} UTC")
             self._changed(conversation_id)
-            return ActionResult(True, f"reminder {reminder.id}: #{conversation_id} at {at:%a %d %b %H:%M} UTC",
-                                conversation_id)
+            return ActionResult(
+                True, f"reminder {reminder.id}: #{conversation_id} at {at:%a %d %b %H:%M} UTC", conversation_id
+            )
 
     def reminders(self, include_fired: bool = False) -> list[ReminderView]:
         return [r for r in self.reminder_list if include_fired or not r.fired]
@@ -874,8 +1041,11 @@ class FakeComptoir:
         return ActionResult(True, f"You are {status}", undo=self._remember("set_presence", before))
 
     def vacation_preview(self) -> int:
-        return sum(1 for c in self.conversations.values()
-                   if c.state in ("open", "waiting", "snoozed") and self.agent in (c.owner, c.exclusive_agent))
+        return sum(
+            1
+            for c in self.conversations.values()
+            if c.state in ("open", "waiting", "snoozed") and self.agent in (c.owner, c.exclusive_agent)
+        )
 
     def heartbeat(self, viewing: int | None = None, replying: int | None = None) -> None:
         self.heartbeats.append((viewing, replying))
@@ -901,8 +1071,14 @@ class FakeComptoir:
         self.calls.append(("escalate", at))
         return []
 
-    def raise_alert(self, text: str, to_agent: str | None = None, to_team: str | None = None,
-                    source: str = "cli", conversation_id: int | None = None) -> list[str]:
+    def raise_alert(
+        self,
+        text: str,
+        to_agent: str | None = None,
+        to_team: str | None = None,
+        source: str = "cli",
+        conversation_id: int | None = None,
+    ) -> list[str]:
         self.calls.append(("raise_alert", text))
         return [to_agent] if to_agent else list(self.config.members_of(to_team or ""))
 
@@ -914,9 +1090,17 @@ class FakeComptoir:
     def clock_speed(self) -> float:
         return 1.0
 
-    def report(self, since: datetime | None = None, until: datetime | None = None, team: str | None = None,
-               agent: str | None = None, address: str | None = None, client: str | None = None,
-               group_by: str | None = None, timezone: str | None = None) -> ReportView:
+    def report(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        team: str | None = None,
+        agent: str | None = None,
+        address: str | None = None,
+        client: str | None = None,
+        group_by: str | None = None,
+        timezone: str | None = None,
+    ) -> ReportView:
         until = until or self._now
         since = since or until - timedelta(days=30)
         self.calls.append(("report", round((until - since).total_seconds() / 86400), team))
@@ -924,13 +1108,15 @@ class FakeComptoir:
 
     def acknowledge(self, alert_id: int | None = None) -> int:
         self.calls.append(("acknowledge", alert_id))
-        return self._update_alerts(lambda a: not a.acknowledged and (alert_id is None or a.id == alert_id),
-                                   acknowledged=True)
+        return self._update_alerts(
+            lambda a: not a.acknowledged and (alert_id is None or a.id == alert_id), acknowledged=True
+        )
 
     def acknowledge_conversation(self, conversation_id: int) -> int:
         self.calls.append(("acknowledge_conversation", conversation_id))
-        return self._update_alerts(lambda a: not a.acknowledged and a.conversation_id == conversation_id,
-                                   acknowledged=True)
+        return self._update_alerts(
+            lambda a: not a.acknowledged and a.conversation_id == conversation_id, acknowledged=True
+        )
 
     def mark_alerts_seen(self, alert_ids: Sequence[int], up_to: datetime) -> int:
         self.calls.append(("mark_alerts_seen", tuple(alert_ids)))
@@ -954,31 +1140,81 @@ def populated_service(agent: str = "ann") -> FakeComptoir:
     service = FakeComptoir(agent)
     now = service.now()
     specs = [
-        dict(subject="Invoice 2231 is wrong", customer_name="Marie Curie", customer_address="marie@radium.test",
-             deadline=now + timedelta(minutes=9), owner="ann"),
-        dict(subject="Cannot log in since Monday", customer_name="Alan Turing", customer_address="alan@bletchley.test",
-             deadline=now - timedelta(minutes=25), exclusive_agent="ann", window="personal", visibility="personal",
-             confidential=True),
-        dict(subject="Quote for 40 seats", customer_name="Grace Hopper", customer_address="grace@navy.test",
-             deadline=now + timedelta(hours=3, minutes=10), team="sales", shared_reply=True,
-             cc=("procurement@navy.test",)),
-        dict(subject="Contract renewal", customer_name="Ada Lovelace", customer_address="ada@engine.test",
-             deadline=now + timedelta(hours=1, minutes=45), owner="bob", confidential=True),
-        dict(subject="Thanks!", customer_name="Linus T.", customer_address="linus@kernel.test",
-             deadline=now + timedelta(hours=6)),
+        {
+            "subject": "Invoice 2231 is wrong",
+            "customer_name": "Marie Curie",
+            "customer_address": "marie@radium.test",
+            "deadline": now + timedelta(minutes=9),
+            "owner": "ann",
+        },
+        {
+            "subject": "Cannot log in since Monday",
+            "customer_name": "Alan Turing",
+            "customer_address": "alan@bletchley.test",
+            "deadline": now - timedelta(minutes=25),
+            "exclusive_agent": "ann",
+            "window": "personal",
+            "visibility": "personal",
+            "confidential": True,
+        },
+        {
+            "subject": "Quote for 40 seats",
+            "customer_name": "Grace Hopper",
+            "customer_address": "grace@navy.test",
+            "deadline": now + timedelta(hours=3, minutes=10),
+            "team": "sales",
+            "shared_reply": True,
+            "cc": ("procurement@navy.test",),
+        },
+        {
+            "subject": "Contract renewal",
+            "customer_name": "Ada Lovelace",
+            "customer_address": "ada@engine.test",
+            "deadline": now + timedelta(hours=1, minutes=45),
+            "owner": "bob",
+            "confidential": True,
+        },
+        {
+            "subject": "Thanks!",
+            "customer_name": "Linus T.",
+            "customer_address": "linus@kernel.test",
+            "deadline": now + timedelta(hours=6),
+        },
     ]
     for number, spec in enumerate(specs, start=1):
         cc = spec.pop("cc", ())
         conversation = service.add_conversation(FakeConversation(id=number, cc=cc, **spec))
-        service.add_message(number, "inbound", f"Hello,\n\n{conversation.subject}.\n\nRegards,\n{conversation.customer_name}",
-                            at=now - timedelta(hours=1))
-    service.add_message(1, "outbound", "We are looking into it.", author="ann", from_name="Ann Archer",
-                        outbox_state="failed", outbox_answer="550 5.1.1 mailbox unavailable",
-                        at=now - timedelta(minutes=50))
-    service.add_message(1, "note", "@bob can you check the VAT line?", author="ann", from_name="Ann Archer",
-                        at=now - timedelta(minutes=40))
-    service.add_message(1, "inbound", "Any news? See the attached scan.", at=now - timedelta(minutes=20),
-                        attachments=(AttachmentView(7, "scan-2231.pdf", "application/pdf", 48213),))
+        service.add_message(
+            number,
+            "inbound",
+            f"Hello,\n\n{conversation.subject}.\n\nRegards,\n{conversation.customer_name}",
+            at=now - timedelta(hours=1),
+        )
+    service.add_message(
+        1,
+        "outbound",
+        "We are looking into it.",
+        author="ann",
+        from_name="Ann Archer",
+        outbox_state="failed",
+        outbox_answer="550 5.1.1 mailbox unavailable",
+        at=now - timedelta(minutes=50),
+    )
+    service.add_message(
+        1,
+        "note",
+        "@bob can you check the VAT line?",
+        author="ann",
+        from_name="Ann Archer",
+        at=now - timedelta(minutes=40),
+    )
+    service.add_message(
+        1,
+        "inbound",
+        "Any news? See the attached scan.",
+        at=now - timedelta(minutes=20),
+        attachments=(AttachmentView(7, "scan-2231.pdf", "application/pdf", 48213),),
+    )
     service.viewing["bob"] = 2
     service.replying["cyd"] = 3
     service.add_alert("window_closing", "Window closes in 9 min: Invoice 2231 is wrong", 1, minutes_ago=3)
@@ -998,11 +1234,19 @@ def hostile_service(agent: str = "ann") -> FakeComptoir:
     """One conversation whose every mail-derived string tries to attack the terminal or the markup parser."""
     service = FakeComptoir(agent)
     now = service.now()
-    service.add_conversation(FakeConversation(
-        id=1, subject=HOSTILE_SUBJECT, customer_name=HOSTILE_NAME, customer_address="mallory@evil.test\x1b[8m",
-        deadline=now + timedelta(minutes=5), owner="ann",
-    ))
-    service.add_message(1, "inbound", HOSTILE_BODY, attachments=(AttachmentView(9, HOSTILE_FILENAME, "application/pdf", 10),))
+    service.add_conversation(
+        FakeConversation(
+            id=1,
+            subject=HOSTILE_SUBJECT,
+            customer_name=HOSTILE_NAME,
+            customer_address="mallory@evil.test\x1b[8m",
+            deadline=now + timedelta(minutes=5),
+            owner="ann",
+        )
+    )
+    service.add_message(
+        1, "inbound", HOSTILE_BODY, attachments=(AttachmentView(9, HOSTILE_FILENAME, "application/pdf", 10),)
+    )
     service.add_alert("mention", HOSTILE_SUBJECT, 1)
     while not service.changes.empty():
         service.changes.get_nowait()
@@ -1013,31 +1257,63 @@ def sample_report(query: ReportQuery, now: datetime) -> ReportView:
     """A fixed report whose figures follow the period's length and the team, so a change shows on screen."""
     days = max(1, round((query.until - query.since).total_seconds() / 86400))
     scale = 0.6 if query.team else 1.0
-    volume = tuple(tuple(int(scale * (2 + (8 if 0 <= d < 5 and 9 <= h < 18 else 0) + (h * 7 + d * 3) % 5))
-                         for h in range(24)) for d in range(7))
+    volume = tuple(
+        tuple(int(scale * (2 + (8 if 0 <= d < 5 and 9 <= h < 18 else 0) + (h * 7 + d * 3) % 5)) for h in range(24))
+        for d in range(7)
+    )
     replies = tuple(tuple(n // 2 for n in row) for row in volume)
     first = Spread(int(40 * days * scale), 2700.0, 9000.0)
-    total = ReportGroup("all", sum(map(sum, volume)), sum(map(sum, replies)), first, Spread(first.count, 2100.0, 7200.0),
-                        Spread(int(55 * days * scale), 3000.0, 12600.0), int(30 * days * scale),
-                        Spread(int(30 * days * scale), 20000.0, 172800.0))
+    total = ReportGroup(
+        "all",
+        sum(map(sum, volume)),
+        sum(map(sum, replies)),
+        first,
+        Spread(first.count, 2100.0, 7200.0),
+        Spread(int(55 * days * scale), 3000.0, 12600.0),
+        int(30 * days * scale),
+        Spread(int(30 * days * scale), 20000.0, 172800.0),
+    )
     start = query.until - timedelta(days=days - 1)
     day_names = [(start + timedelta(days=i)).date().isoformat() for i in range(days)]
     return ReportView(
-        query=query, now=now, timezone=query.timezone or "Europe/Paris", total=total, groups=(),
-        within_exclusive=Share(int(12 * scale), int(15 * scale)), within_team=Share(int(80 * scale), int(96 * scale)),
-        within_promise=Share(int(85 * scale), int(100 * scale)), worked_out_business=Spread(total.worked_out.count, 2400.0, 9600.0),
+        query=query,
+        now=now,
+        timezone=query.timezone or "Europe/Paris",
+        total=total,
+        groups=(),
+        within_exclusive=Share(int(12 * scale), int(15 * scale)),
+        within_team=Share(int(80 * scale), int(96 * scale)),
+        within_promise=Share(int(85 * scale), int(100 * scale)),
+        worked_out_business=Spread(total.worked_out.count, 2400.0, 9600.0),
         not_worked_out=int(14 * scale),
-        pending_by_age=(AgentCount("under 1 h", 5), AgentCount("1-4 h", 4), AgentCount("4-24 h", 3), AgentCount("over 1 day", 2)),
-        replies_per_resolved=1.4, volume_in=volume, volume_out=replies,
+        pending_by_age=(
+            AgentCount("under 1 h", 5),
+            AgentCount("1-4 h", 4),
+            AgentCount("4-24 h", 3),
+            AgentCount("over 1 day", 2),
+        ),
+        replies_per_resolved=1.4,
+        volume_in=volume,
+        volume_out=replies,
         backlog=tuple(AgentCount(day, int(scale * (40 + (i * 13) % 17 + i // 3))) for i, day in enumerate(day_names)),
         response_by_day=tuple(AgentCount(day, 5, 1800.0 + (i * 977) % 5400) for i, day in enumerate(day_names)),
-        escalations=(AgentCount("warn", 9), AgentCount("to_team", 6), AgentCount("to_everyone", 3),
-                     AgentCount("alert_supervisors", 1)),
+        escalations=(
+            AgentCount("warn", 9),
+            AgentCount("to_team", 6),
+            AgentCount("to_everyone", 3),
+            AgentCount("alert_supervisors", 1),
+        ),
         no_action_reasons=(AgentCount("thank-you note", 7), AgentCount("out of office", 2)),
-        reassignments=11, take_backs=4, reassignments_by_agent=(AgentCount("ann", 6, 3.0), AgentCount("bob", 5, 1.0)),
+        reassignments=11,
+        take_backs=4,
+        reassignments_by_agent=(AgentCount("ann", 6, 3.0), AgentCount("bob", 5, 1.0)),
         satisfaction_agents=(AgentCount("ann", 12, 4.5), AgentCount("bob", 9, 3.9)),
         satisfaction_teams=(AgentCount("support", 21, 4.2),),
-        alerts_by_kind=(AgentCount("team", 120, 30.0), AgentCount("exclusive", 14, 2.0), AgentCount("escalation", 10, 4.0)),
+        alerts_by_kind=(
+            AgentCount("team", 120, 30.0),
+            AgentCount("exclusive", 14, 2.0),
+            AgentCount("escalation", 10, 4.0),
+        ),
         alerts_by_agent=(AgentCount("ann", 80, 20.0), AgentCount("bob", 64, 16.0)),
         load_now=(AgentCount("ann", 7), AgentCount("bob", 5), AgentCount("cyd", 2)),
     )

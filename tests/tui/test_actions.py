@@ -10,8 +10,8 @@ from tui.screens.alerts import AlertsScreen
 from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
 from tui.screens.composer_dialogs import ConflictDialog
-from tui.screens.conversation import ConversationScreen
 from tui.screens.confirm import ConfirmDialog
+from tui.screens.conversation import ConversationScreen
 from tui.screens.dialogs import DisposeDialog, PresenceDialog, SnoozeDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -176,7 +176,11 @@ async def test_the_assign_panel_claims_releases_and_takes_back(fake_service: Fak
             await pilot.click(button)
             await settle(pilot)
             assert isinstance(app.screen, MainScreen)
-        assert [c[0] for c in fake_service.calls if c[0] in {"claim", "release", "take_back"}] == ["claim", "release", "take_back"]
+        assert [c[0] for c in fake_service.calls if c[0] in {"claim", "release", "take_back"}] == [
+            "claim",
+            "release",
+            "take_back",
+        ]
 
 
 async def test_w_shows_reasons_and_ladder_and_closes_with_q_or_ctrl_g(fake_service: FakeComptoir) -> None:

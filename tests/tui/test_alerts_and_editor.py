@@ -99,8 +99,16 @@ async def test_the_bar_stops_blinking_after_a_while_and_stays_lit(monkeypatch) -
         assert seen == {True, False}
 
 
-INTERNAL_KIND_NAMES = ("window_closing", "snooze_over", "send_failed", "send_partial", "server_trouble",
-                       "sync_trouble", "exclusive", "escalation")
+INTERNAL_KIND_NAMES = (
+    "window_closing",
+    "snooze_over",
+    "send_failed",
+    "send_partial",
+    "server_trouble",
+    "sync_trouble",
+    "exclusive",
+    "escalation",
+)
 
 
 async def test_the_bar_counts_alerts_by_kind_in_plain_words() -> None:

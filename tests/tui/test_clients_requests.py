@@ -29,8 +29,9 @@ async def open_conversation(pilot, conversation_id: int) -> None:
 
 async def test_i_shows_the_customer_and_a_number_opens_a_past_conversation(fake_service: FakeComptoir) -> None:
     fake_service.conversations[1].client = "Radium SA"
-    fake_service.add_conversation(FakeConversation(9, "Old order", "Marie Curie", "marie@radium.test", state="done",
-                                                   owner="bob", channel="web"))
+    fake_service.add_conversation(
+        FakeConversation(9, "Old order", "Marie Curie", "marie@radium.test", state="done", owner="bob", channel="web")
+    )
     app = make_app(fake_service)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
@@ -66,9 +67,20 @@ async def test_Q_asks_another_team_and_the_header_shows_the_request_state(fake_s
 
 
 async def test_Q_on_a_request_answers_it(fake_service: FakeComptoir) -> None:
-    fake_service.add_conversation(FakeConversation(6, "buy 2 green turntables", "Bob Baker", "", team="support",
-                                                   kind="request", request_of=1, request_state="in_progress",
-                                                   requester="bob", channel="internal"))
+    fake_service.add_conversation(
+        FakeConversation(
+            6,
+            "buy 2 green turntables",
+            "Bob Baker",
+            "",
+            team="support",
+            kind="request",
+            request_of=1,
+            request_state="in_progress",
+            requester="bob",
+            channel="internal",
+        )
+    )
     app = make_app(fake_service)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
@@ -81,5 +93,7 @@ async def test_Q_on_a_request_answers_it(fake_service: FakeComptoir) -> None:
         await pilot.press("2")  # answered
         await pilot.press(*"yellow now, green in a week", "enter")
         await settle(pilot)
-        assert called(fake_service, "update_request") == [("update_request", 6, "answered", "yellow now, green in a week")]
+        assert called(fake_service, "update_request") == [
+            ("update_request", 6, "answered", "yellow now, green in a week")
+        ]
         assert "request answered" in header(app)

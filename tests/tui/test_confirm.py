@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from rich.text import Text
+
 from tests.tui.conftest import settle
 from tests.tui.fake_service import populated_service
 from tui.app import ComptoirApp
@@ -30,16 +31,17 @@ class Host(ComptoirApp):
         (True, ("y",), True),
         (False, ("n",), False),
         (True, ("escape",), False),
-        (False, ("q",), False),      # q and ctrl+g refuse too (the Dialog base's keys)
+        (False, ("q",), False),  # q and ctrl+g refuse too (the Dialog base's keys)
         (False, ("ctrl+g",), False),
-        (False, ("enter",), True),   # harmless: Enter confirms
-        (True, ("enter",), False),   # destructive: Enter lands on the safe button
+        (False, ("enter",), True),  # harmless: Enter confirms
+        (True, ("enter",), False),  # destructive: Enter lands on the safe button
         (True, ("tab", "enter"), True),
     ],
 )
 async def test_confirm_keys(destructive: bool, keys: tuple[str, ...], answer: bool) -> None:
-    app = Host(ConfirmDialog("Go on vacation?", Text("12 conversations go back to their teams."),
-                             destructive=destructive))
+    app = Host(
+        ConfirmDialog("Go on vacation?", Text("12 conversations go back to their teams."), destructive=destructive)
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.ask()

@@ -23,9 +23,11 @@ from tui.screens.dialogs import SnoozeDialog
 def _purchasing_conversation(service) -> int:
     """A conversation that came in through purchasing's address (purchasing has no signature)."""
     with service.workspace.db.read() as s:
-        conv = s.exec(select(Conversation).where(Conversation.team == "purchasing",
-                                                 Conversation.confidential == False)  # noqa: E712 - SQL
-                      .order_by(Conversation.id)).first()
+        conv = s.exec(
+            select(Conversation)
+            .where(Conversation.team == "purchasing", Conversation.confidential == False)  # noqa: E712 - SQL
+            .order_by(Conversation.id)
+        ).first()
     assert conv is not None and conv.via_address.startswith(("invoices@", "suppliers@"))
     return conv.id
 
@@ -51,15 +53,14 @@ async def test_the_composer_shows_exactly_the_signature_core_appends(demo_servic
         await settle(pilot)
     sent = [m for m in demo_service.detail(cid).messages if m.direction == "outbound"][-1].text
     assert sent.startswith("Sent as shown")
-    appended = sent[sent.index(before.reply_signature):]
+    appended = sent[sent.index(before.reply_signature) :]
     assert appended == before.reply_signature + "\n"  # nothing after the block but the final newline
     shown = [line.rstrip() for line in appended.splitlines() if line.strip()]  # "-- " ends in a space
     assert preview == "Added when sent:  " + " / ".join(shown)
 
 
 @pytest.mark.parametrize("tz, abbreviations", [(None, ("CET", "CEST")), ("Asia/Tokyo", ("JST",))])
-async def test_the_snooze_dialog_and_its_toast_name_the_same_time(demo_service, monkeypatch, tz,
-                                                                 abbreviations) -> None:
+async def test_the_snooze_dialog_and_its_toast_name_the_same_time(demo_service, monkeypatch, tz, abbreviations) -> None:
     """Without $TZ the workspace's zone (Europe/Paris), with $TZ that zone: the preset shows a time,
     the toast (core's words, which say UTC) names the same time, in the same format."""
     if tz:
@@ -79,8 +80,10 @@ async def test_the_snooze_dialog_and_its_toast_name_the_same_time(demo_service, 
         toasts = [str(n.message) for n in app._notifications]
     confirmed = [t for t in toasts if "snoozed until" in t]
     # The toast may go on with the undo hint, "  (z: undo)": the time is what ends core's words.
-    assert confirmed and re.search(rf"snoozed until {re.escape(offered_time)}(  \(|$)", confirmed[-1]), \
-        (offered, toasts)
+    assert confirmed and re.search(rf"snoozed until {re.escape(offered_time)}(  \(|$)", confirmed[-1]), (
+        offered,
+        toasts,
+    )
     assert "UTC" not in confirmed[-1]
 
 
@@ -94,6 +97,7 @@ async def test_the_conversation_shows_every_time_in_the_users_zone(demo_service,
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
         shown = str(app.screen.query_one("#routing", Static).render()) + str(
-            app.screen.query_one("#conversation-header", Static).render())
+            app.screen.query_one("#conversation-header", Static).render()
+        )
     assert "JST" in shown
     assert not re.search(r"\d\d:\d\d (UTC|CET|CEST|Europe/Paris)", shown), shown

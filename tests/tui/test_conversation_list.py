@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from textual.app import App, ComposeResult
 
@@ -12,16 +12,29 @@ from core.work.views import ConversationRow
 from tui.widgets.columns import row_text
 from tui.widgets.conversation_list import ConversationList
 
-NOW = datetime(2025, 3, 3, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 
 
 def make_row(conversation_id: int, **changes) -> ConversationRow:
     row = ConversationRow(
-        id=conversation_id, subject=f"Subject {conversation_id}", customer_name=f"Customer {conversation_id}",
-        customer_address=f"c{conversation_id}@example.test", team="support", owner=None, exclusive_agent=None,
-        state="open", visibility="team", priority="normal", confidential=False, automated=False,
-        deadline=NOW + timedelta(minutes=conversation_id), window="team", pending_count=1, message_count=1,
-        last_message_at=NOW, shared_reply=False,
+        id=conversation_id,
+        subject=f"Subject {conversation_id}",
+        customer_name=f"Customer {conversation_id}",
+        customer_address=f"c{conversation_id}@example.test",
+        team="support",
+        owner=None,
+        exclusive_agent=None,
+        state="open",
+        visibility="team",
+        priority="normal",
+        confidential=False,
+        automated=False,
+        deadline=NOW + timedelta(minutes=conversation_id),
+        window="team",
+        pending_count=1,
+        message_count=1,
+        last_message_at=NOW,
+        shared_reply=False,
     )
     return replace(row, **changes)
 

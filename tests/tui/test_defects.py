@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from textual.widgets import Input, OptionList, TextArea
 
@@ -31,8 +31,10 @@ async def test_team_counts_agree_between_sidebar_and_assign_dialog(demo_service)
         await settle(pilot)
         assert isinstance(app.screen, AssignScreen)
         targets = app.screen.query_one(OptionList)
-        shown = {targets.get_option_at_index(i).id: targets.get_option_at_index(i).prompt.plain
-                 for i in range(targets.option_count)}
+        shown = {
+            targets.get_option_at_index(i).id: targets.get_option_at_index(i).prompt.plain
+            for i in range(targets.option_count)
+        }
         in_sidebar = [key for key in shown if key in sidebar]
         assert in_sidebar
         for key in in_sidebar:
@@ -72,9 +74,11 @@ def _rung_line(rung, app) -> str:
 
 
 def test_a_stored_ladder_step_in_the_past_does_not_read_now() -> None:
-    now = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
-    ladder = (RungView(now - timedelta(hours=3), "personal", "Now: only marie sees it and is alerted."),
-              RungView(now + timedelta(hours=1), "team", "From Mon 02 Mar 12:00 Europe/Paris, team hifi sees it."))
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    ladder = (
+        RungView(now - timedelta(hours=3), "personal", "Now: only marie sees it and is alerted."),
+        RungView(now + timedelta(hours=1), "team", "From Mon 02 Mar 12:00 Europe/Paris, team hifi sees it."),
+    )
     text = str(routing_text((), ladder, (), now))
     assert "Now:" not in text and "Only marie sees it and is alerted." in text
 
@@ -181,7 +185,9 @@ async def test_conflict_dialog_offers_no_resend_when_someone_else_owns_it_now(fa
     assert fake_service.replies == []
 
 
-async def test_saving_an_attachment_with_an_empty_path_asks_instead_of_writing_here(fake_service, tmp_path, monkeypatch) -> None:
+async def test_saving_an_attachment_with_an_empty_path_asks_instead_of_writing_here(
+    fake_service, tmp_path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:

@@ -120,11 +120,17 @@ async def test_landing_on_search_keeps_the_focus_and_the_last_query(fake_service
         assert title(app) == "Search “quote”  ·  1 result"
 
 
-@pytest.mark.parametrize(("size", "opener", "pane"), [((80, 24), "question_mark", "#help-scroll"),
-                                                     ((70, 14), "w", "#why-scroll"),
-                                                     ((80, 24), "ctrl+r", "#reports-body")])
-async def test_g_and_G_reach_both_ends_of_every_scrolling_pane(size, opener: str, pane: str,
-                                                               fake_service: FakeComptoir) -> None:
+@pytest.mark.parametrize(
+    ("size", "opener", "pane"),
+    [
+        ((80, 24), "question_mark", "#help-scroll"),
+        ((70, 14), "w", "#why-scroll"),
+        ((80, 24), "ctrl+r", "#reports-body"),
+    ],
+)
+async def test_g_and_G_reach_both_ends_of_every_scrolling_pane(
+    size, opener: str, pane: str, fake_service: FakeComptoir
+) -> None:
     """The cheat sheet, Why and the reports scroll with j/k/g/G where they overflow."""
     from textual.containers import VerticalScroll
 

@@ -43,7 +43,7 @@ async def test_no_action_in_a_conversation_opens_the_next_one(fake_service: Fake
 async def test_done_from_the_list_opens_the_next_one(fake_service: FakeComptoir) -> None:
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
-        listing = await open_everyone(pilot)
+        await open_everyone(pilot)
         await pilot.press("j", "d")
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == 5
@@ -104,8 +104,10 @@ async def test_open_next_false_stays_on_the_conversation(fake_service: FakeCompt
         assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == 2
 
 
-@pytest.mark.parametrize(("text", "expected"), [("", True), ("open_next = false\n", False),
-                                                ("open_next = true\n", True), ('open_next = "no"\n', True)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("", True), ("open_next = false\n", False), ("open_next = true\n", True), ('open_next = "no"\n', True)],
+)
 def test_the_open_next_preference(tmp_path: Path, text: str, expected: bool) -> None:
     path = tmp_path / "preferences.toml"
     path.write_text(text, encoding="utf-8")

@@ -24,7 +24,9 @@ async def test_hostile_list_and_conversation_render_as_plain_text() -> None:
         assert "[bold red]PWNED[/]" in rendered
         assert "[link=file:///etc/p" in rendered
         assert_inert(rendered)
-        assert all(segment.style is None or not segment.style.link for y in range(3) for segment in listing.render_line(y))
+        assert all(
+            segment.style is None or not segment.style.link for y in range(3) for segment in listing.render_line(y)
+        )
 
         await pilot.press("enter")
         await settle(pilot)

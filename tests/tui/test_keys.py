@@ -12,8 +12,8 @@ from tui.screens.alerts import AlertsScreen
 from tui.screens.assign import AssignScreen
 from tui.screens.composer import ComposerScreen
 from tui.screens.composer_dialogs import ConflictDialog
-from tui.screens.conversation import ConversationScreen
 from tui.screens.confirm import ConfirmDialog
+from tui.screens.conversation import ConversationScreen
 from tui.screens.dialogs import Dialog, DisposeDialog, PresenceDialog, SnoozeDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -70,8 +70,17 @@ def test_help_covers_every_action() -> None:
 def test_dialog_keys_come_from_the_registry() -> None:
     """No dialog writes its own bindings: each binding has a registry id, so keymaps, ? and the palette see it."""
     ids = {spec.id for spec in keys.ACTIONS}
-    for dialog in (ConfirmDialog, SnoozeDialog, DisposeDialog, PresenceDialog, AssignScreen, AlertsScreen,
-                   ConflictDialog, WhyScreen, HelpScreen):
+    for dialog in (
+        ConfirmDialog,
+        SnoozeDialog,
+        DisposeDialog,
+        PresenceDialog,
+        AssignScreen,
+        AlertsScreen,
+        ConflictDialog,
+        WhyScreen,
+        HelpScreen,
+    ):
         own = [b for b in dialog.BINDINGS if not isinstance(b, tuple)]
         assert own and all(b.id in ids for b in own), dialog.__name__
     help_text = " ".join(d for _, entries in keys.specs_for_help({}) for _, d in entries)

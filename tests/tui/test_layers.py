@@ -6,8 +6,16 @@ import ast
 from pathlib import Path
 
 TUI = Path(__file__).resolve().parents[2] / "tui"
-ALLOWED_CORE = {"core.server.api", "core.work.views", "core.work.alert_kinds", "core.workspace.config", "core.errors", "core.durations", "core.textsafe",
-                "core.workspace.preferences"}
+ALLOWED_CORE = {
+    "core.server.api",
+    "core.work.views",
+    "core.work.alert_kinds",
+    "core.workspace.config",
+    "core.errors",
+    "core.durations",
+    "core.textsafe",
+    "core.workspace.preferences",
+}
 FORBIDDEN_ROOTS = {"sqlmodel", "sqlalchemy", "aioimaplib", "aiosmtplib", "psycopg", "sqlite3", "routing"}
 COMPOSITION_ROOTS = {"launch.py", "cli.py", "cli_clients.py"}
 """The console script wires workspace, identity and background work together before the app starts; the CLI's

@@ -138,7 +138,9 @@ async def test_bulk_tag_and_bulk_no_action_with_a_reason() -> None:
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
-        assert all("billing" in service.conversations[i].tags for i in ids if service._may_read(service.conversations[i]))
+        assert all(
+            "billing" in service.conversations[i].tags for i in ids if service._may_read(service.conversations[i])
+        )
         target = listing(app).cursor_id
         await pilot.press("space", "n")
         await settle(pilot)
@@ -154,9 +156,16 @@ async def test_D_disposes_of_the_whole_automated_queue_with_a_reason_after_confi
     service = populated_service()
     now = service.now()
     for number in (21, 22, 23):
-        service.add_conversation(FakeConversation(id=number, subject=f"Newsletter {number}", customer_name="Deals",
-                                                  customer_address="news@vendor.test", automated=True,
-                                                  deadline=now + timedelta(hours=number)))
+        service.add_conversation(
+            FakeConversation(
+                id=number,
+                subject=f"Newsletter {number}",
+                customer_name="Deals",
+                customer_address="news@vendor.test",
+                automated=True,
+                deadline=now + timedelta(hours=number),
+            )
+        )
         service.add_message(number, "inbound", "Big savings")
     app = make_app(service)
     async with app.run_test(size=SIZE) as pilot:
@@ -172,7 +181,7 @@ async def test_D_disposes_of_the_whole_automated_queue_with_a_reason_after_confi
         assert isinstance(app.screen, BulkReasonDialog)
         await pilot.press("1")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmDialog) and "No action needed: 3 conversations?" == app.screen.title_text
+        assert isinstance(app.screen, ConfirmDialog) and app.screen.title_text == "No action needed: 3 conversations?"
         await pilot.press("y")
         await settle(pilot)
         assert sorted(c[1] for c in called(service, "dispose_pending")) == [21, 22, 23]

@@ -149,8 +149,9 @@ async def test_f_forwards_the_chosen_message(fake_service: FakeComptoir) -> None
 
 
 async def test_M_merges_another_conversation_of_the_customer_and_H_undoes_it(fake_service: FakeComptoir) -> None:
-    other = fake_service.add_conversation(FakeConversation(6, "Invoice 2231, again", "Marie Curie", "marie@radium.test",
-                                                           owner="ann"))
+    other = fake_service.add_conversation(
+        FakeConversation(6, "Invoice 2231, again", "Marie Curie", "marie@radium.test", owner="ann")
+    )
     fake_service.add_message(6, "inbound", "Me again about the invoice.")
     app = make_app(fake_service)
     async with app.run_test(size=SIZE) as pilot:
@@ -192,7 +193,8 @@ async def test_b_splits_a_message_out(fake_service: FakeComptoir) -> None:
         await settle(pilot)
     newest = max(fake_service.conversations)
     assert newest == 6 and [m.text for m in fake_service.conversations[6].messages] == [
-        "Any news? See the attached scan."]
+        "Any news? See the attached scan."
+    ]
     assert any("is conversation #6 now" in n for n in notifications(app))
 
 

@@ -21,20 +21,35 @@ async def test_key_opens_reports_and_keys_choose_period_and_team() -> None:
         await settle(pilot)
         assert isinstance(app.screen, ReportsScreen)
         assert app.screen.report is not None and app.screen.report.query.team is None
-        for key in ("right_square_bracket", "t", "t", "T", "left_square_bracket", "left_square_bracket",
-                    "left_square_bracket"):
+        for key in (
+            "right_square_bracket",
+            "t",
+            "t",
+            "T",
+            "left_square_bracket",
+            "left_square_bracket",
+            "left_square_bracket",
+        ):
             await pilot.press(key)
             await settle(pilot)
         reports = [call for call in service.calls if call[0] == "report"]
         # 30 days, then 90, then 90 for support, sales, support again, then 30 and 7 (and 7 stays the shortest).
-        assert reports == [("report", 30, None), ("report", 90, None), ("report", 90, "support"),
-                           ("report", 90, "sales"), ("report", 90, "support"), ("report", 30, "support"),
-                           ("report", 7, "support"), ("report", 7, "support")]
+        assert reports == [
+            ("report", 30, None),
+            ("report", 90, None),
+            ("report", 90, "support"),
+            ("report", 90, "sales"),
+            ("report", 90, "support"),
+            ("report", 30, "support"),
+            ("report", 7, "support"),
+            ("report", 7, "support"),
+        ]
         assert app.screen.report.query.team == "support"
         await pilot.press("ctrl+l")  # refresh counts again, with the same choice
         await settle(pilot)
         assert [c for c in service.calls if c[0] == "report"][-1] == ("report", 7, "support") and len(
-            [c for c in service.calls if c[0] == "report"]) == 9
+            [c for c in service.calls if c[0] == "report"]
+        ) == 9
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)

@@ -24,7 +24,7 @@ def test_due_customer_and_subject_always_come_first(width: int) -> None:
     assert columns[:3] == ["due", "customer", "subject"]
     assert sum(w for _, w in layout(width)) + len(columns) - 1 == width
     if len(columns) > 3:
-        assert dict((c.key, w) for c, w in layout(width))["subject"] >= SUBJECT_MIN
+        assert {c.key: w for c, w in layout(width)}["subject"] >= SUBJECT_MIN
 
 
 def test_columns_leave_in_priority_order() -> None:
@@ -63,8 +63,14 @@ async def test_the_conversation_body_gets_the_width_below_120_columns(fake_servi
 
 
 DIALOG_KEYS = {
-    "assign": ("a",), "alerts": ("A",), "why": ("w",), "no action": ("j", "n"), "snooze": ("s",),
-    "presence": ("p",), "help": ("question_mark",), "saved reply": ("j", "r", "ctrl+t"),
+    "assign": ("a",),
+    "alerts": ("A",),
+    "why": ("w",),
+    "no action": ("j", "n"),
+    "snooze": ("s",),
+    "presence": ("p",),
+    "help": ("question_mark",),
+    "saved reply": ("j", "r", "ctrl+t"),
 }
 
 
@@ -90,7 +96,7 @@ async def test_the_footer_shows_whole_keys_most_important_first(size, fake_servi
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         footer = app.screen.query_one(KeyFooter)
-        shown = [key for key in footer.query(FooterKey)]
+        shown = list(footer.query(FooterKey))
         assert sum(key_width(k) for k in shown) + 2 <= size[0]
         for key in shown:
             assert key.region.width == key_width(key) and key.region.right <= size[0], key.description

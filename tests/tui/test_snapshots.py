@@ -33,8 +33,11 @@ def test_main_screen_demo(snap_compare, demo_service) -> None:
 def test_team_queue_demo(snap_compare, demo_service) -> None:
     """Team Hi-fi queue (two ] presses): owners (me, sophie, paul) or @hifi when unclaimed, yellow CC
     markers on shared threads, overdue times in red, and the cursor on the third row."""
-    assert snap_compare(make_app(demo_service), terminal_size=SIZE,
-                        run_before=press("right_square_bracket", "right_square_bracket", "j", "j"))
+    assert snap_compare(
+        make_app(demo_service),
+        terminal_size=SIZE,
+        run_before=press("right_square_bracket", "right_square_bracket", "j", "j"),
+    )
 
 
 def test_conversation_demo(snap_compare, demo_service) -> None:
@@ -52,8 +55,11 @@ def test_main_screen_fake(snap_compare) -> None:
 def test_everyone_queue_shows_shared_confidential_and_repliers(snap_compare) -> None:
     """Everyone queue: the sales quote row has a yellow CC marker and cyd replying (✎cyd);
     the contract renewal row is absent (claimed by bob) and the summary warns CC'd people read replies."""
-    assert snap_compare(make_app(populated_service()), terminal_size=SIZE,
-                        run_before=press("right_square_bracket", "right_square_bracket", "right_square_bracket", "j"))
+    assert snap_compare(
+        make_app(populated_service()),
+        terminal_size=SIZE,
+        run_before=press("right_square_bracket", "right_square_bracket", "right_square_bracket", "j"),
+    )
 
 
 def test_conversation_with_failed_send_note_and_attachment(snap_compare) -> None:
@@ -104,9 +110,11 @@ def test_composer_reply(snap_compare) -> None:
 def test_composer_reply_all_over_the_limit(snap_compare) -> None:
     """Reply to all on the sales quote: 2 recipients and a yellow 'CC'd people will read this reply:
     procurement@navy.test'; cyd is shown replying too."""
-    assert snap_compare(make_app(populated_service()), terminal_size=SIZE,
-                        run_before=press("right_square_bracket", "right_square_bracket", "right_square_bracket",
-                                         "j", "R"))
+    assert snap_compare(
+        make_app(populated_service()),
+        terminal_size=SIZE,
+        run_before=press("right_square_bracket", "right_square_bracket", "right_square_bracket", "j", "R"),
+    )
 
 
 def test_composer_note(snap_compare) -> None:
@@ -222,7 +230,9 @@ def test_forward_pick_message(snap_compare) -> None:
 def test_merge_dialog(snap_compare) -> None:
     """M on Invoice 2231: the other conversation of marie@radium.test (#6) to merge in, and a number box."""
     service = populated_service()
-    service.add_conversation(FakeConversation(6, "Invoice 2231, again", "Marie Curie", "marie@radium.test", owner="ann"))
+    service.add_conversation(
+        FakeConversation(6, "Invoice 2231, again", "Marie Curie", "marie@radium.test", owner="ann")
+    )
     service.add_message(6, "inbound", "Me again.")
     assert snap_compare(make_app(service), terminal_size=SIZE, run_before=press("j", "enter", "M"))
 
@@ -237,11 +247,32 @@ def _with_client_and_request():
     from tests.tui.fake_service import FakeConversation
 
     service.conversations[1].client = "Radium SA"
-    service.add_conversation(FakeConversation(9, "Old order of radium paint", "Marie Curie", "marie@radium.test",
-                                              state="done", owner="bob", channel="web", client="Radium SA"))
-    service.add_conversation(FakeConversation(6, "Two more Geiger counters: in stock?", "Ann Archer", "",
-                                              team="sales", kind="request", request_of=1, request_state="answered",
-                                              requester="ann", channel="internal"))
+    service.add_conversation(
+        FakeConversation(
+            9,
+            "Old order of radium paint",
+            "Marie Curie",
+            "marie@radium.test",
+            state="done",
+            owner="bob",
+            channel="web",
+            client="Radium SA",
+        )
+    )
+    service.add_conversation(
+        FakeConversation(
+            6,
+            "Two more Geiger counters: in stock?",
+            "Ann Archer",
+            "",
+            team="sales",
+            kind="request",
+            request_of=1,
+            request_state="answered",
+            requester="ann",
+            channel="internal",
+        )
+    )
     service.add_message(6, "note", "Two more Geiger counters: in stock?", author="ann", from_name="Ann Archer")
     return service
 
@@ -250,21 +281,18 @@ def test_customer_panel(snap_compare) -> None:
     """i on Invoice 2231: the customer panel shows Marie Curie <marie@radium.test>, client Radium SA with its
     notes, audiences, ann's 5/5 rating, and 2 conversations numbered 1-2: #9 (done, bob, [web]) and #1 (this one)."""
     service = _with_client_and_request()
-    assert snap_compare(make_app(service), terminal_size=SIZE,
-                        run_before=press("j", "enter", "i"))
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=press("j", "enter", "i"))
 
 
 def test_conversation_header_with_client_and_request(snap_compare) -> None:
     """Invoice 2231 opened: under the reply line, 'client Radium SA · requests: #6 answered (team sales)'."""
     service = _with_client_and_request()
-    assert snap_compare(make_app(service), terminal_size=SIZE,
-                        run_before=press("j", "enter"))
+    assert snap_compare(make_app(service), terminal_size=SIZE, run_before=press("j", "enter"))
 
 
 def test_open_request_dialog(snap_compare) -> None:
     """Q on Invoice 2231: 'Ask another team about Invoice 2231 is wrong', teams 1 Support and 2 Sales, the text box."""
-    assert snap_compare(make_app(populated_service()), terminal_size=SIZE,
-                        run_before=press("j", "enter", "Q"))
+    assert snap_compare(make_app(populated_service()), terminal_size=SIZE, run_before=press("j", "enter", "Q"))
 
 
 def test_request_state_dialog_small_terminal(snap_compare) -> None:
@@ -280,6 +308,8 @@ def test_request_state_dialog_small_terminal(snap_compare) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(service), terminal_size=(80, 24), run_before=run)
+
+
 SMALL = (80, 24)
 
 

@@ -24,8 +24,11 @@ def test_small_main_screen_demo(snap_compare, demo_service) -> None:
 
 def test_small_team_queue_demo(snap_compare, demo_service) -> None:
     """Team Hi-fi at 80x24: owners (me, sophie, paul, @hifi) still shown beside the subject."""
-    assert snap_compare(make_app(demo_service), terminal_size=SMALL,
-                        run_before=press("right_square_bracket", "right_square_bracket", "j", "j"))
+    assert snap_compare(
+        make_app(demo_service),
+        terminal_size=SMALL,
+        run_before=press("right_square_bracket", "right_square_bracket", "j", "j"),
+    )
 
 
 def test_small_conversation_demo(snap_compare, demo_service) -> None:
@@ -47,8 +50,9 @@ def test_small_conversation_with_failed_send(snap_compare) -> None:
 
 def test_small_search_results(snap_compare) -> None:
     """Search 'quote' at 80x24: the box keeps the query, the heading says 'Search “quote” · 1 result'."""
-    assert snap_compare(make_app(populated_service()), terminal_size=SMALL,
-                        run_before=press("slash", *"quote", "enter"))
+    assert snap_compare(
+        make_app(populated_service()), terminal_size=SMALL, run_before=press("slash", *"quote", "enter")
+    )
 
 
 def test_small_go_to_box(snap_compare) -> None:

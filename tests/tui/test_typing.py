@@ -24,9 +24,26 @@ from tui.screens.main import MainScreen
 SENTENCE = "The quick brown fox jumps over the lazy dog; PACK MY BOX WITH FIVE DOZEN LIQUOR JUGS? q/w 1 2 3 4"
 assert set("abcdefghijklmnopqrstuvwxyz") <= set(SENTENCE) and set("ABCDEFGHIJKLMNOPQRSTUVWXYZ") <= set(SENTENCE)
 
-ACTING = {"claim", "release", "take_back", "assign-to", "dispose", "done", "reopen", "note", "snooze",
-          "set_confidential", "reply", "set_presence", "acknowledge", "resend", "escalate", "raise_alert",
-          "save_attachment", "verify_delivery"}
+ACTING = {
+    "claim",
+    "release",
+    "take_back",
+    "assign-to",
+    "dispose",
+    "done",
+    "reopen",
+    "note",
+    "snooze",
+    "set_confidential",
+    "reply",
+    "set_presence",
+    "acknowledge",
+    "resend",
+    "escalate",
+    "raise_alert",
+    "save_attachment",
+    "verify_delivery",
+}
 
 
 def acted(service: FakeComptoir) -> list[tuple]:

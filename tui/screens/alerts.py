@@ -16,9 +16,19 @@ from tui.formatting import localize, plural, short_time
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 
-KIND_STYLES = {"send_failed": "bold red", "send_partial": "bold red", "server_trouble": "bold red",
-               "sync_trouble": "bold red", "escalation": "bold yellow", "window_closing": "yellow",
-               "mention": "cyan", "assigned": "green", "exclusive": "green", "claimed": "dim", "taken": "dim"}
+KIND_STYLES = {
+    "send_failed": "bold red",
+    "send_partial": "bold red",
+    "server_trouble": "bold red",
+    "sync_trouble": "bold red",
+    "escalation": "bold yellow",
+    "window_closing": "yellow",
+    "mention": "cyan",
+    "assigned": "green",
+    "exclusive": "green",
+    "claimed": "dim",
+    "taken": "dim",
+}
 
 
 def alert_prompt(alert: AlertView, now, zone=None) -> Text:
@@ -41,8 +51,10 @@ class AlertsScreen(Dialog[None]):
         with Vertical(classes="dialog", id="alerts-dialog"):
             yield Static(Text("Alerts"), classes="dialog-title", id="alerts-title")
             yield OptionList(id="alert-list")
-            yield Static(Text("Enter: open its conversation   a: acknowledge   A: acknowledge all   q: close"),
-                         classes="dialog-hint")
+            yield Static(
+                Text("Enter: open its conversation   a: acknowledge   A: acknowledge all   q: close"),
+                classes="dialog-hint",
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Acknowledge all (A)", id="ack-all", variant="warning")
                 yield Button("Close (q)", id="cancel")

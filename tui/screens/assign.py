@@ -78,8 +78,10 @@ class AssignScreen(Dialog[None]):
             targets.can_focus = False  # ↑/↓ in the filter move it: the note stays one Tab from the filter
             yield targets
             yield Input(placeholder="note for the new owner (optional; Tab reaches it)", id="assign-note")
-            yield Static(Text("↑↓ pick   Enter: transfer to the highlighted one   Tab: note   ctrl+g: close"),
-                         classes="dialog-hint")
+            yield Static(
+                Text("↑↓ pick   Enter: transfer to the highlighted one   Tab: note   ctrl+g: close"),
+                classes="dialog-hint",
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Transfer (Enter)", id="transfer", variant="success")
                 yield Button("Close (ctrl+g)", id="cancel")
@@ -118,7 +120,7 @@ class AssignScreen(Dialog[None]):
         agents = service.agents()
         try:
             teams = service.teams()
-        except Exception as error:  # noqa: BLE001 - agents alone still let the agent transfer; the toast says why
+        except Exception as error:
             self.post_message(ServiceFailed("teams", f"{type(error).__name__}: {error}"))
             teams = []
         self.post_message(PeopleLoaded(agents, teams))

@@ -49,13 +49,19 @@ class BulkAssignScreen(AssignScreen):
         self.conversation_ids = list(conversation_ids)
 
     def _ownership(self) -> Text:
-        return Text(f"{plural(len(self.conversation_ids), 'marked conversation')}: "
-                    "what you pick here applies to each (you confirm first)", style="bold yellow")
+        return Text(
+            f"{plural(len(self.conversation_ids), 'marked conversation')}: "
+            "what you pick here applies to each (you confirm first)",
+            style="bold yellow",
+        )
 
     def _act(self, label: str, call) -> None:
         self.dismiss(None)
-        self.app.act_many(label, self.conversation_ids,  # type: ignore[attr-defined]
-                          lambda service, cid: call(OneConversation(service, cid)))
+        self.app.act_many(
+            label,
+            self.conversation_ids,  # type: ignore[attr-defined]
+            lambda service, cid: call(OneConversation(service, cid)),
+        )
 
 
 def confirm_bulk(label: str, conversation_ids: Sequence[int], what: str = "") -> ConfirmDialog:
@@ -68,8 +74,9 @@ def confirm_bulk(label: str, conversation_ids: Sequence[int], what: str = "") ->
         body.append(f"{what[:1].upper()}{what[1:]}.\n", style="bold")
     body.append(f"{shown}{more}.\n")
     body.append("Each one is done on its own; a summary says which failed and why.", style="dim")
-    return ConfirmDialog(f"{label}: {plural(count, 'conversation')}?", body,
-                         yes_label=f"{label} {count} (y)", no_label="Cancel (n)")
+    return ConfirmDialog(
+        f"{label}: {plural(count, 'conversation')}?", body, yes_label=f"{label} {count} (y)", no_label="Cancel (n)"
+    )
 
 
 class BulkSummaryDialog(Dialog[None]):
@@ -84,8 +91,10 @@ class BulkSummaryDialog(Dialog[None]):
         failed = [(cid, r) for cid, r in self.results if not r.ok]
         done = len(self.results) - len(failed)
         with Vertical(classes="dialog", id="bulk-summary"):
-            yield Static(Text(f"{self.label}: {done} of {plural(len(self.results), 'conversation')} done"),
-                         classes="dialog-title")
+            yield Static(
+                Text(f"{self.label}: {done} of {plural(len(self.results), 'conversation')} done"),
+                classes="dialog-title",
+            )
             body = Text()
             body.append(f"{plural(len(failed), 'conversation')} failed and stay marked:\n", style="bold yellow")
             for cid, result in failed:
@@ -105,7 +114,9 @@ class BulkSummaryDialog(Dialog[None]):
 class TextPromptDialog(Dialog[str]):
     """One line of text: Enter gives it, q is typed into the field (ctrl+g / Esc / Cancel close)."""
 
-    def __init__(self, title: str, placeholder: str, hint: str = "", value: str = "", dialog_id: str = "prompt") -> None:
+    def __init__(
+        self, title: str, placeholder: str, hint: str = "", value: str = "", dialog_id: str = "prompt"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
@@ -150,8 +161,10 @@ class BulkReasonDialog(Dialog[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="bulk-reason"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield OptionList(*[Option(Text(f"{n}  {reason}"), id=str(n - 1))
-                               for n, reason in enumerate(self.reasons, 1)], id="bulk-reasons")
+            yield OptionList(
+                *[Option(Text(f"{n}  {reason}"), id=str(n - 1)) for n, reason in enumerate(self.reasons, 1)],
+                id="bulk-reasons",
+            )
             yield Input(placeholder="or type a reason, then Enter", id="bulk-reason-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (q)", id="cancel")
@@ -190,17 +203,30 @@ class TagDialog(Dialog[tuple[tuple[str, ...], tuple[str, ...]]]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="tag-dialog"):
-            about = plural(self.count, "conversation") if self.count != 1 else (
-                f"#{self.rows[0].id} " + clean_line(self.rows[0].subject) if self.rows else "this conversation")
+            about = (
+                plural(self.count, "conversation")
+                if self.count != 1
+                else (f"#{self.rows[0].id} " + clean_line(self.rows[0].subject) if self.rows else "this conversation")
+            )
             yield Static(Text(f"Tags: {about}"), classes="dialog-title")
             if not self.tags:
-                yield Static(Text("No tags are configured: an admin adds them to comptoir.toml as [[tags]] "
-                                  "(name, colour, description).", style="dim"), classes="dialog-body")
+                yield Static(
+                    Text(
+                        "No tags are configured: an admin adds them to comptoir.toml as [[tags]] "
+                        "(name, colour, description).",
+                        style="dim",
+                    ),
+                    classes="dialog-body",
+                )
             else:
-                yield OptionList(*[Option(self._prompt(n, tag), id=str(n - 1))
-                                   for n, tag in enumerate(self.tags, 1)], id="tag-options")
-                yield Static(Text("1-9 or Enter: add the tag, or remove it where every one has it", style="dim"),
-                             classes="dialog-hint")
+                yield OptionList(
+                    *[Option(self._prompt(n, tag), id=str(n - 1)) for n, tag in enumerate(self.tags, 1)],
+                    id="tag-options",
+                )
+                yield Static(
+                    Text("1-9 or Enter: add the tag, or remove it where every one has it", style="dim"),
+                    classes="dialog-hint",
+                )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (q)", id="cancel")
 

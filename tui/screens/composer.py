@@ -25,7 +25,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -76,7 +75,9 @@ def quoted(detail: ConversationDetail, zone=None) -> str:
     last = inbound[-1]
     when = full_time(last.sent_at or last.received_at, zone)
     lines = clean_block(last.text).strip("\n").splitlines()
-    return f"On {when}, {clean_line(last.from_name or last.from_addr)} wrote:\n" + "\n".join(f"> {line}" for line in lines)
+    return f"On {when}, {clean_line(last.from_name or last.from_addr)} wrote:\n" + "\n".join(
+        f"> {line}" for line in lines
+    )
 
 
 def signature_preview(block: str) -> Text:
@@ -166,8 +167,10 @@ class ComposerScreen(ComptoirScreen[None]):
         with Horizontal(classes="composer-field composer-compact"):
             yield Label("Subj", classes="composer-label")
             yield Input(self._reply_subject(), id="composer-subject")
-        yield AttachField(self.app.service.config.workspace.attachment_limit_mb,  # type: ignore[attr-defined]
-                          id="composer-files")
+        yield AttachField(
+            self.app.service.config.workspace.attachment_limit_mb,  # type: ignore[attr-defined]
+            id="composer-files",
+        )
 
     def _reply_subject(self) -> str:
         subject = " ".join(clean_line(self.detail.row.subject).split())
@@ -180,9 +183,11 @@ class ComposerScreen(ComptoirScreen[None]):
         if self.is_note:
             return [], None, []
         subject = self.query_one("#composer-subject", Input).value.strip()
-        return (split_addresses(self.query_one("#composer-bcc", Input).value),
-                subject if subject != self._reply_subject() else None,
-                list(self.query_one(AttachField).paths))
+        return (
+            split_addresses(self.query_one("#composer-bcc", Input).value),
+            subject if subject != self._reply_subject() else None,
+            list(self.query_one(AttachField).paths),
+        )
 
     def _note_hint(self) -> Text:
         logins = ", ".join(f"@{a.login}" for a in self.app.service.config.agents)
@@ -270,8 +275,10 @@ class ComposerScreen(ComptoirScreen[None]):
     def recipients(self) -> tuple[list[str], list[str]]:
         if self.is_note:
             return [], []
-        return (split_addresses(self.query_one("#composer-to", Input).value),
-                split_addresses(self.query_one("#composer-cc", Input).value))
+        return (
+            split_addresses(self.query_one("#composer-to", Input).value),
+            split_addresses(self.query_one("#composer-cc", Input).value),
+        )
 
     @on(Input.Changed)
     def update_audience(self) -> None:
@@ -288,11 +295,13 @@ class ComposerScreen(ComptoirScreen[None]):
         customer = (self.detail.row.customer_address or "").lower()
         others = [a for a in to if a.lower() != customer]
         if cc:
-            text.append("  ·  CC'd people will read this reply: " + ", ".join(clean_line(a) for a in cc),
-                        style="bold yellow")
+            text.append(
+                "  ·  CC'd people will read this reply: " + ", ".join(clean_line(a) for a in cc), style="bold yellow"
+            )
         elif others:
-            text.append("  ·  others will read this reply: " + ", ".join(clean_line(a) for a in others),
-                        style="bold yellow")
+            text.append(
+                "  ·  others will read this reply: " + ", ".join(clean_line(a) for a in others), style="bold yellow"
+            )
         else:
             text.append("  ·  private to the customer", style="green")
         self.query_one("#composer-audience", Static).update(text)
@@ -303,8 +312,10 @@ class ComposerScreen(ComptoirScreen[None]):
         text = Text()
         if others:
             names = self.app.agent_names
-            text.append("✎ " + ", ".join(clean_line(short_name(a, names)) for a in others) + " also replying right now",
-                        style="bold cyan")
+            text.append(
+                "✎ " + ", ".join(clean_line(short_name(a, names)) for a in others) + " also replying right now",
+                style="bold cyan",
+            )
         self.query_one("#composer-others", Static).update(text)
 
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
@@ -323,8 +334,10 @@ class ComposerScreen(ComptoirScreen[None]):
         self.show_others(detail)
         if detail.row.version != self.seen_version:
             self.query_one("#composer-others", Static).update(
-                Text("⚠ The conversation changed since you opened it; sending will show you what changed.",
-                     style="bold red")
+                Text(
+                    "⚠ The conversation changed since you opened it; sending will show you what changed.",
+                    style="bold red",
+                )
             )
 
     # -- sending ---------------------------------------------------------------------------------
@@ -356,8 +369,9 @@ class ComposerScreen(ComptoirScreen[None]):
                     self.confirmed_recipients = True
                     self.action_send()
 
-            self.app.push_screen(ConfirmDialog("Send to all of them?", question, "Send to all (y)", "Back (n)"),
-                                 callback=answered)
+            self.app.push_screen(
+                ConfirmDialog("Send to all of them?", question, "Send to all (y)", "Back (n)"), callback=answered
+            )
             return
         self.sending = True
         self.send_reply(body, to, cc, self.seen_version, self.confirmed_recipients)
@@ -371,8 +385,17 @@ class ComposerScreen(ComptoirScreen[None]):
         def send() -> ActionResult:
             # Read here, as the agent: the agent's own permissions decide what may be attached.
             files = service.read_attachments([str(p) for p in paths]) if paths else []
-            return service.reply(cid, body, to, cc, seen_version=seen_version, confirmed_recipients=confirmed,
-                                 subject=subject, bcc=bcc, attachments=files)
+            return service.reply(
+                cid,
+                body,
+                to,
+                cc,
+                seen_version=seen_version,
+                confirmed_recipients=confirmed,
+                subject=subject,
+                bcc=bcc,
+                attachments=files,
+            )
 
         with self._draft_lock:
             result = as_result(send, cid)
@@ -399,11 +422,14 @@ class ComposerScreen(ComptoirScreen[None]):
             return
         current = message.current
         if current is not None and current.row.version != self.seen_version:
-            self.app.push_screen(ConflictDialog(current, self.seen_message_ids, result.message, self._may_send(current)),
-                                 callback=lambda choice: self.after_conflict(current, choice))
+            self.app.push_screen(
+                ConflictDialog(current, self.seen_message_ids, result.message, self._may_send(current)),
+                callback=lambda choice: self.after_conflict(current, choice),
+            )
             return
-        self.app.notify(self.app.local_text(result.message), title="Not sent", severity="warning", markup=False,
-                        timeout=8)
+        self.app.notify(
+            self.app.local_text(result.message), title="Not sent", severity="warning", markup=False, timeout=8
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A send that crashed (the app shows the error) must not leave the composer stuck."""
@@ -449,16 +475,25 @@ class ComposerScreen(ComptoirScreen[None]):
                 self.discard_draft()
                 self.dismiss_composer()
 
-        self.app.push_screen(ConfirmDialog("Drop this draft?", Text("What you wrote will be lost (its saved draft too)."),
-                                           "Drop it (y)", "Keep writing (n)", destructive=True), callback=answered)
+        self.app.push_screen(
+            ConfirmDialog(
+                "Drop this draft?",
+                Text("What you wrote will be lost (its saved draft too)."),
+                "Drop it (y)",
+                "Keep writing (n)",
+                destructive=True,
+            ),
+            callback=answered,
+        )
 
     @on(Button.Pressed, "#editor")
     def action_external_editor(self) -> None:
         """Edit the body in $VISUAL / $EDITOR (vi when neither is set), the app suspended meanwhile."""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
         body = self.query_one("#composer-body", TextArea)
-        with tempfile.NamedTemporaryFile("w", suffix=".eml.txt", prefix="comptoir-", delete=False,
-                                         encoding="utf-8") as draft:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".eml.txt", prefix="comptoir-", delete=False, encoding="utf-8"
+        ) as draft:
             draft.write(body.text)
             path = Path(draft.name)
         try:
@@ -466,7 +501,7 @@ class ComposerScreen(ComptoirScreen[None]):
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
             body.text = path.read_text(encoding="utf-8")
             body.move_cursor(body.document.end)  # typing goes on after what was written, not in front of it
-        except Exception as error:  # noqa: BLE001 - no terminal to suspend (tests, web): keep the text area
+        except Exception as error:
             self.app.notify(f"Cannot open {editor}: {error}. Write here instead.", severity="warning", markup=False)
         finally:
             path.unlink(missing_ok=True)
@@ -484,8 +519,11 @@ class ComposerScreen(ComptoirScreen[None]):
     def choose_saved_reply(self, message: SavedRepliesLoaded) -> None:
         message.stop()
         if not message.replies:
-            self.app.notify("This team has no saved replies (add them under [teams] saved_replies).",
-                            severity="warning", markup=False)
+            self.app.notify(
+                "This team has no saved replies (add them under [teams] saved_replies).",
+                severity="warning",
+                markup=False,
+            )
             return
 
         def chosen(name: str | None) -> None:

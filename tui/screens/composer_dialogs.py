@@ -50,8 +50,9 @@ class ConflictDialog(Dialog[str]):
 
     BINDINGS = keys.bindings("conflict")
 
-    def __init__(self, current: ConversationDetail, seen_message_ids: set[int], refusal: str,
-                 can_resend: bool = True) -> None:
+    def __init__(
+        self, current: ConversationDetail, seen_message_ids: set[int], refusal: str, can_resend: bool = True
+    ) -> None:
         super().__init__()
         self.current = current
         self.new_messages = [m for m in current.messages if m.id not in seen_message_ids]
@@ -68,8 +69,10 @@ class ConflictDialog(Dialog[str]):
                 summary.append(f"\n{plural(len(self.new_messages), 'new message')} below. {read}, then resend or edit.")
             else:
                 owner = clean_line(self.current.row.owner or "")
-                summary.append(f"\n{plural(len(self.new_messages), 'new message')} below. It is {owner}'s now, so it "
-                               "cannot be sent as is: take it back first (t), or keep your draft with Edit first.")
+                summary.append(
+                    f"\n{plural(len(self.new_messages), 'new message')} below. It is {owner}'s now, so it "
+                    "cannot be sent as is: take it back first (t), or keep your draft with Edit first."
+                )
             yield Static(summary, classes="dialog-body")
             with VerticalScroll(id="conflict-messages"):
                 for message in self.new_messages:

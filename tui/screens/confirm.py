@@ -27,8 +27,14 @@ class ConfirmDialog(Dialog[bool]):
 
     BINDINGS = keys.bindings("confirm")
 
-    def __init__(self, title: str, body: Text | str, yes_label: str = "Yes (y)", no_label: str = "No (n)",
-                 destructive: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        body: Text | str,
+        yes_label: str = "Yes (y)",
+        no_label: str = "No (n)",
+        destructive: bool = False,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body if isinstance(body, Text) else Text(body)

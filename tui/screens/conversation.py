@@ -16,17 +16,23 @@ from tui import keys
 from tui.formatting import full_time, short_name, time_left
 from tui.messages import ActionFinished, ConversationLoaded
 from tui.safe import clean_line
-from tui.widgets.columns import tag_chips
 from tui.screens.conversation_actions import ConversationActions
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.columns import tag_chips
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.message_card import MessageCard
 from tui.widgets.routing_panel import routing_summary
 from tui.widgets.top_bar import TopBar
 
 
-def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapping[str, str] = {},
-                tag_colours: Mapping[str, str] = {}) -> Text:
+def header_text(
+    detail: ConversationDetail,
+    now,
+    me: str,
+    zone=None,
+    names: Mapping[str, str] = {},
+    tag_colours: Mapping[str, str] = {},
+) -> Text:
     """Subject, customer, ownership, time left, who will read a reply, and who else is here."""
     row = detail.row
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -65,7 +71,9 @@ def header_text(detail: ConversationDetail, now, me: str, zone=None, names: Mapp
         else:
             text.append("  — private to the customer", style="green")
     others = [f"✎ {clean_line(short_name(a, names))} replying" for a in row.repliers if a != me]
-    others += [f"◉ {clean_line(short_name(a, names))} viewing" for a in row.viewers if a != me and a not in row.repliers]
+    others += [
+        f"◉ {clean_line(short_name(a, names))} viewing" for a in row.viewers if a != me and a not in row.repliers
+    ]
     if others:
         text.append("\n")
         text.append("  ".join(others), style="bold cyan")
@@ -168,8 +176,9 @@ class ConversationScreen(ConversationActions):
         self.detail = message.detail
         now = self.app.now()
         zone = self.app.zone
-        self.query_one("#conversation-header", Static).update(header_text(self.detail, now, self.app.me, zone, self.app.agent_names,
-                                                                             self.app.tag_colours))
+        self.query_one("#conversation-header", Static).update(
+            header_text(self.detail, now, self.app.me, zone, self.app.agent_names, self.app.tag_colours)
+        )
         self.refresh_bindings()  # claim and take back depend on who owns it
         self.query_one("#routing", Static).update(
             routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
@@ -182,9 +191,15 @@ class ConversationScreen(ConversationActions):
         at_bottom = previous is None or messages.scroll_y >= messages.max_scroll_y - 1
         messages.remove_children()
         if self.detail.hidden:
-            messages.mount(Static(Text(
-                "Content withheld: a confidential conversation is for its owner, its team and supervisors; "
-                "personal mail inside its exclusive window for the addressed agent and supervisors.", style="bold red")))
+            messages.mount(
+                Static(
+                    Text(
+                        "Content withheld: a confidential conversation is for its owner, its team and supervisors; "
+                        "personal mail inside its exclusive window for the addressed agent and supervisors.",
+                        style="bold red",
+                    )
+                )
+            )
         else:
             messages.mount_all(MessageCard(m, zone) for m in self.detail.messages)
         if at_bottom:

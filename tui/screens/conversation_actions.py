@@ -66,9 +66,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Claim and take back are not offered (footer, keys) where they make no sense."""
-        if action in ("claim", "take_back") and self.ownership_refusal(action) is not None:
-            return False
-        return True
+        return not (action in ("claim", "take_back") and self.ownership_refusal(action) is not None)
 
     def _owned_target(self, action: str) -> int | None:
         # Reached from the command palette even when the footer hides the key: say why nothing happens.
@@ -103,15 +101,21 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         body.append(clean_line(owner), style="bold")
         body.append(" owns ")
         body.append(self._described(row, cid))
-        body.append(f". It becomes yours and {clean_line(owner)} is told you took it. "
-                    f"{self.app.undo_key()} undoes it for 10\u00a0s.")  # type: ignore[attr-defined]
+        body.append(
+            f". It becomes yours and {clean_line(owner)} is told you took it. "
+            f"{self.app.undo_key()} undoes it for 10\u00a0s."
+        )  # type: ignore[attr-defined]
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.app.act("Take back", cid, lambda s: s.take_back(cid))
 
-        self.app.push_screen(ConfirmDialog(f"Take it back from {clean_line(owner)}?", body,
-                                           "Take it (y)", "Leave it (n)", destructive=True), callback=answered)
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Take it back from {clean_line(owner)}?", body, "Take it (y)", "Leave it (n)", destructive=True
+            ),
+            callback=answered,
+        )
 
     @staticmethod
     def _described(row: ConversationRow | None, cid: int) -> Text:
@@ -142,8 +146,10 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         if wanted:
             title = "Make it confidential?"
             team = f", team {clean_line(row.team)}" if row.team else ""
-            body.append(f": only its owner{team} and supervisors will be able to open it; everyone else sees "
-                        "only that it exists.")
+            body.append(
+                f": only its owner{team} and supervisors will be able to open it; everyone else sees "
+                "only that it exists."
+            )
         else:
             title = "Make it readable again?"
             body.append(": everyone who may see its queue will read it again.")
@@ -153,8 +159,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
             if yes:
                 self.app.act("Confidential", row.id, lambda s: s.set_confidential(row.id, wanted))
 
-        self.app.push_screen(ConfirmDialog(title, body, "Yes (y)", "No (n)", destructive=True),
-                             callback=answered)
+        self.app.push_screen(ConfirmDialog(title, body, "Yes (y)", "No (n)", destructive=True), callback=answered)
 
     def action_reply(self) -> None:
         if (cid := self._target("reply")) is not None:
@@ -174,8 +179,12 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
 
             def chosen(reason: str | None) -> None:
                 if reason:
-                    self.app.act_many("No action needed", marked,  # type: ignore[attr-defined]
-                                      lambda s, c: s.dispose_pending(c, reason), what=f"reason \u201c{reason}\u201d")
+                    self.app.act_many(
+                        "No action needed",
+                        marked,  # type: ignore[attr-defined]
+                        lambda s, c: s.dispose_pending(c, reason),
+                        what=f"reason \u201c{reason}\u201d",
+                    )
 
             self.app.push_screen(BulkReasonDialog(f"No action needed: {len(marked)} marked"), callback=chosen)  # type: ignore[attr-defined]
             return
@@ -219,6 +228,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         from tui.screens.dialogs import SnoozeDialog
 
         if marked := self._bulk("snooze"):
+
             def chosen_for_all(until: datetime | None) -> None:
                 if until is not None:
                     self.app.act_many("Snooze", marked, lambda s, c: s.snooze(c, until))  # type: ignore[attr-defined]
@@ -244,9 +254,8 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         from tui.screens.bulk import TagDialog
 
         marked = self._bulk("tag")
-        if not marked:
-            if self._target("tag") is None or (row := self.current_row()) is None:
-                return
+        if not marked and (self._target("tag") is None or (row := self.current_row()) is None):
+            return
         ids = marked or [row.id]
         tags = self.app.service.config.tags
 
@@ -261,4 +270,3 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
                 self.app.act(verb, ids[0], lambda s: s.set_tags(ids[0], add, remove))
 
         self.app.push_screen(TagDialog(tags, self.rows_for(ids), len(ids)), callback=chosen)
-

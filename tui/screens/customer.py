@@ -37,7 +37,9 @@ def contact_summary(contact: ContactView) -> Text:
         if contact.client_notes:
             text.append(f" — {clean_line(contact.client_notes)}")
     text.append("\nAudiences ")
-    text.append(", ".join(clean_line(a) for a in contact.audiences) or "none known", style="" if contact.audiences else "dim")
+    text.append(
+        ", ".join(clean_line(a) for a in contact.audiences) or "none known", style="" if contact.audiences else "dim"
+    )
     text.append("\nRatings ")
     if contact.ratings:
         text.append("  ".join(f"{clean_line(r.agent)} {r.score}/5 ({r.rated_on})" for r in contact.ratings[:6]))
@@ -68,7 +70,8 @@ class CustomerScreen(Dialog[int]):
     """The contact of one conversation; dismisses with the id of the conversation to open, or None."""
 
     BINDINGS = [Binding(str(n), f"open_number({n})", show=False) for n in range(1, 10)] + [
-        Binding("C", "close", "Close", show=False, id="customer-close")]
+        Binding("C", "close", "Close", show=False, id="customer-close")
+    ]
 
     def __init__(self, conversation_id: int) -> None:
         super().__init__()
@@ -100,8 +103,12 @@ class CustomerScreen(Dialog[int]):
         options = self.query_one(OptionList)
         options.clear_options()
         zone = self.app.zone  # type: ignore[attr-defined]
-        options.add_options([Option(past_line(n, c, zone, self.conversation_id), id=str(c.id))
-                             for n, c in enumerate(self.contact.conversations, start=1)])
+        options.add_options(
+            [
+                Option(past_line(n, c, zone, self.conversation_id), id=str(c.id))
+                for n, c in enumerate(self.contact.conversations, start=1)
+            ]
+        )
         if self.contact.conversations:
             options.highlighted = 0
 

@@ -97,8 +97,10 @@ class SnoozeDialog(ChoicesWithField[datetime]):
             yield Input(placeholder="how long: 90m, 2h, 3d — or ↑↓ and Enter for a preset", id="snooze-duration")
             yield Static(Text(""), id="snooze-error", classes="dialog-error")
             yield OptionList(
-                *[Option(Text(f"{n}  {label}  ({full_time(at, self.zone)})"), id=str(n - 1))
-                  for n, (label, at) in enumerate(self.presets, start=1)],
+                *[
+                    Option(Text(f"{n}  {label}  ({full_time(at, self.zone)})"), id=str(n - 1))
+                    for n, (label, at) in enumerate(self.presets, start=1)
+                ],
                 id="snooze-presets",
             )
             with Horizontal(classes="dialog-buttons"):
@@ -256,8 +258,10 @@ class SaveAttachmentDialog(Dialog[tuple[int, Path]]):
         with Vertical(classes="dialog", id="save-dialog"):
             yield Static(Text("Save an attachment"), classes="dialog-title")
             yield OptionList(
-                *[Option(plain(f"{a.filename}  ({human_size(a.size)}, {a.content_type})"), id=str(a.id))
-                  for a in self.attachments],
+                *[
+                    Option(plain(f"{a.filename}  ({human_size(a.size)}, {a.content_type})"), id=str(a.id))
+                    for a in self.attachments
+                ],
                 id="attachment-choices",
             )
             yield Static(Text("Save to (Enter saves):"))
@@ -286,8 +290,12 @@ class SaveAttachmentDialog(Dialog[tuple[int, Path]]):
         typed = self.query_one("#save-path", Input).value.strip()
         if not typed:
             # Path("") is the working directory: an empty box must not save there without being asked.
-            self.app.notify(f"Say where to save it: a file name, or a folder such as {self.folder}.",
-                            title="Not saved", severity="warning", markup=False)
+            self.app.notify(
+                f"Say where to save it: a file name, or a folder such as {self.folder}.",
+                title="Not saved",
+                severity="warning",
+                markup=False,
+            )
             self.query_one("#save-path", Input).focus()
             return
         self.dismiss((attachment.id, Path(typed).expanduser()))

@@ -19,15 +19,14 @@ from tui import keys
 from tui.formatting import full_time, plural, time_left
 from tui.messages import MarksFound, QueueLoaded, QueuesLoaded, RowsLoaded, ServiceFailed
 from tui.safe import clean_line
-from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 from tui.screens.conversation_actions import ConversationActions
+from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.columns import header_text
 from tui.widgets.conversation_list import ConversationList
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.queue_sidebar import QueueSidebar
 from tui.widgets.top_bar import TopBar
-
 
 
 class ListTitle(Widget):
@@ -82,8 +81,13 @@ class RowSummary(Widget):
     def show_row(self, row: ConversationRow | None, now, zone=None, marked: int = 0) -> None:
         self.summary = Text("") if row is None else summary_text(row, now, zone)
         if marked:
-            note = Text(f"{marked} marked: c claim · a assign · n no action · d done · L tag · s snooze "
-                        "apply to all (U unmarks)", style="bold yellow", no_wrap=True, overflow="ellipsis")
+            note = Text(
+                f"{marked} marked: c claim · a assign · n no action · d done · L tag · s snooze "
+                "apply to all (U unmarks)",
+                style="bold yellow",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
             self.summary = Text("\n", no_wrap=True).join([note, *self.summary.split("\n")[:2]])
         self.refresh()
 
@@ -104,8 +108,10 @@ def summary_text(row: ConversationRow, now, zone=None) -> Text:
     left, style = time_left(row.deadline, now)
     if left:
         window = {"personal": "exclusive window", "team": "team window"}.get(row.window or "", "deadline")
-        text.append(f"{window} {'overdue by ' + left.lstrip('-') if left.startswith('-') else left + ' left'}",
-                    style=style or "")
+        text.append(
+            f"{window} {'overdue by ' + left.lstrip('-') if left.startswith('-') else left + ' left'}",
+            style=style or "",
+        )
         text.append(f" ({full_time(row.deadline, zone)})  ·  ", style="dim")
     text.append(f"{row.pending_count} to answer of {row.message_count}  ·  ")
     if row.shared_reply:
@@ -157,8 +163,11 @@ class MainScreen(ConversationActions):
             yield QueueSidebar(id="queues")
             with Vertical(id="list-pane"):
                 yield Input(placeholder="Search subjects and customers, then Enter (ctrl+g to cancel)", id="search")
-                yield Input(placeholder="conversation number, then Enter (ctrl+g to cancel)", id="go-to",
-                            restrict=r"#?[0-9]{0,12}")
+                yield Input(
+                    placeholder="conversation number, then Enter (ctrl+g to cancel)",
+                    id="go-to",
+                    restrict=r"#?[0-9]{0,12}",
+                )
                 yield ListTitle(id="list-title")
                 yield ListHeader(id="list-header")
                 yield ConversationList(self.app.me, self.app.now, names=self.app.agent_names, id="conversations")
@@ -222,8 +231,14 @@ class MainScreen(ConversationActions):
             self.post_message(QueuesLoaded(queues))
 
     @work(thread=True, exit_on_error=False, group="queue", exclusive=True)
-    def load_queue(self, queue: str, search: str | None, keep_cursor: bool = True,
-                   cursor_id: int | None = None, cursor_index: int = 0) -> None:
+    def load_queue(
+        self,
+        queue: str,
+        search: str | None,
+        keep_cursor: bool = True,
+        cursor_id: int | None = None,
+        cursor_index: int = 0,
+    ) -> None:
         """Every id of the queue, and the rows of a window around where the cursor will be."""
         service = self.app.service
         shown = "search" if queue.startswith("view:") else queue  # a saved view: the search queue, its search
@@ -310,8 +325,9 @@ class MainScreen(ConversationActions):
     @on(ConversationList.Highlighted)
     def show_summary(self) -> None:
         row = self.conversation_list.cursor_row
-        self.query_one(RowSummary).show_row(row, self.app.now(), self.app.zone,
-                                            marked=len(self.conversation_list.marked_in_order()))
+        self.query_one(RowSummary).show_row(
+            row, self.app.now(), self.app.zone, marked=len(self.conversation_list.marked_in_order())
+        )
         # Claim and take back depend on who owns the highlighted row; the footer is redrawn only when
         # that changes (redrawing it on every j/k costs more than the move itself).
         ownership = None if row is None else (row.owner is None, row.owner == self.app.me)
@@ -378,8 +394,11 @@ class MainScreen(ConversationActions):
         if number := conversation_number("#" + message.value.lstrip("#")):
             self.go_to_conversation(number)
         elif message.value.strip("# "):
-            self.app.notify(f"Not a conversation number: {message.value!r}. Type # then digits, e.g. #1234.",
-                            severity="warning", markup=False)
+            self.app.notify(
+                f"Not a conversation number: {message.value!r}. Type # then digits, e.g. #1234.",
+                severity="warning",
+                markup=False,
+            )
 
     @work(thread=True, exit_on_error=False, group="go-to", exclusive=True)
     def go_to_conversation(self, number: int) -> None:
@@ -475,10 +494,15 @@ class MainScreen(ConversationActions):
             if pattern:
                 self.find_marks(self.queue, self.search_term, pattern)
 
-        self.app.push_screen(TextPromptDialog(  # type: ignore[attr-defined]
-            "Mark conversations matching…", "e.g. tag:billing is:unclaimed refund",
-            "Words and from: to: team: owner: tag: is: before: after: — Enter marks, ctrl+g cancels",
-            dialog_id="mark-pattern"), callback=chosen)
+        self.app.push_screen(
+            TextPromptDialog(  # type: ignore[attr-defined]
+                "Mark conversations matching…",
+                "e.g. tag:billing is:unclaimed refund",
+                "Words and from: to: team: owner: tag: is: before: after: — Enter marks, ctrl+g cancels",
+                dialog_id="mark-pattern",
+            ),
+            callback=chosen,
+        )
 
     @work(thread=True, exit_on_error=False, group="marks", exclusive=True)
     def find_marks(self, queue: str, search: str | None, pattern: str) -> None:
@@ -501,8 +525,11 @@ class MainScreen(ConversationActions):
         self.conversation_list.set_marks(self.conversation_list.marked | set(found))
         self.show_summary()
         total = len(self.conversation_list.marked_in_order())
-        self.app.notify(f"{len(found)} matching \u201c{message.pattern}\u201d marked ({total} marked in all)",
-                        title="Mark", markup=False)
+        self.app.notify(
+            f"{len(found)} matching \u201c{message.pattern}\u201d marked ({total} marked in all)",
+            title="Mark",
+            markup=False,
+        )
 
     def action_dispose_queue(self) -> None:
         """Every conversation of an Automated queue: no action needed with one reason, then done."""
@@ -511,8 +538,11 @@ class MainScreen(ConversationActions):
         if self.defer_until_loaded("dispose_queue"):
             return
         if not self.queue.startswith("automated:"):
-            self.app.notify("D disposes of a whole Automated queue; elsewhere mark conversations (space, T) "
-                            "and press n.", severity="warning", markup=False)
+            self.app.notify(
+                "D disposes of a whole Automated queue; elsewhere mark conversations (space, T) and press n.",
+                severity="warning",
+                markup=False,
+            )
             return
         ids = list(self.conversation_list.ids)
         if not ids:
@@ -522,13 +552,20 @@ class MainScreen(ConversationActions):
 
         def chosen(reason: str | None) -> None:
             if reason:
-                self.app.act_many("No action needed", ids,  # type: ignore[attr-defined]
-                                  lambda s, c: s.dispose_pending(c, reason, close=True),
-                                  what=f"every conversation of {title}, reason \u201c{reason}\u201d, then done")
+                self.app.act_many(
+                    "No action needed",
+                    ids,  # type: ignore[attr-defined]
+                    lambda s, c: s.dispose_pending(c, reason, close=True),
+                    what=f"every conversation of {title}, reason \u201c{reason}\u201d, then done",
+                )
 
-        self.app.push_screen(BulkReasonDialog(f"{title}: no action needed for all {plural(len(ids), 'conversation')}",  # type: ignore[attr-defined]
-                                              ("newsletter, nothing to do", "bounce or auto-reply", "spam",
-                                               "notification, read")), callback=chosen)
+        self.app.push_screen(
+            BulkReasonDialog(
+                f"{title}: no action needed for all {plural(len(ids), 'conversation')}",  # type: ignore[attr-defined]
+                ("newsletter, nothing to do", "bounce or auto-reply", "spam", "notification, read"),
+            ),
+            callback=chosen,
+        )
 
     def action_save_view(self) -> None:
         from core.workspace.preferences import SavedView, save_view
@@ -538,8 +575,9 @@ class MainScreen(ConversationActions):
         if not search:
             self.app.notify("Search first (/), then V saves that search as a view.", severity="warning", markup=False)
             return
-        dialog = TextPromptDialog("Save this search as a view", "a name, e.g. VIP billing",
-                                  f"Search: {search}", dialog_id="save-view")
+        dialog = TextPromptDialog(
+            "Save this search as a view", "a name, e.g. VIP billing", f"Search: {search}", dialog_id="save-view"
+        )
 
         def chosen(name: str | None) -> None:
             if not name:

@@ -89,8 +89,13 @@ class NewMailScreen(ComptoirScreen[None]):
                     yield Static(Text(clean_line(self.detail.reply_from)), id="mail-from-fixed")
                 else:
                     choices = team_addresses(config, self.app.me)  # type: ignore[attr-defined]
-                    yield Select([(a, a) for a in choices], value=choices[0] if choices else Select.BLANK,
-                                 allow_blank=not choices, id="mail-from", compact=True)
+                    yield Select(
+                        [(a, a) for a in choices],
+                        value=choices[0] if choices else Select.BLANK,
+                        allow_blank=not choices,
+                        id="mail-from",
+                        compact=True,
+                    )
             for name, label in (("to", "To"), ("cc", "Cc"), ("bcc", "Bcc")):
                 with Horizontal(classes="composer-field"):
                     yield Label(label, classes="composer-label")
@@ -128,8 +133,9 @@ class NewMailScreen(ComptoirScreen[None]):
         if count > limit:
             text.append(f" — more than {limit}: you will be asked to confirm", style="bold yellow")
         if bcc:
-            text.append("  ·  Bcc: " + ", ".join(clean_line(a) for a in bcc) + " (not shown to the others)",
-                        style="dim")
+            text.append(
+                "  ·  Bcc: " + ", ".join(clean_line(a) for a in bcc) + " (not shown to the others)", style="dim"
+            )
         if self.is_forward:
             text.append("  ·  the customer is not answered by a forward", style="dim italic")
         self.query_one("#composer-audience", Static).update(text)
@@ -163,8 +169,9 @@ class NewMailScreen(ComptoirScreen[None]):
                     self.confirmed_recipients = True
                     self.action_send()
 
-            self.app.push_screen(ConfirmDialog("Send to all of them?", question, "Send to all (y)", "Back (n)"),
-                                 callback=answered)
+            self.app.push_screen(
+                ConfirmDialog("Send to all of them?", question, "Send to all (y)", "Back (n)"), callback=answered
+            )
             return
         sender = None
         if not self.is_forward:
@@ -180,11 +187,27 @@ class NewMailScreen(ComptoirScreen[None]):
             # Read here, as the agent: the agent's own permissions decide what may be attached.
             files = service.read_attachments([str(p) for p in paths]) if paths else []
             if self.is_forward:
-                result = service.forward(self.message.id, to, cc=cc, bcc=bcc, body=body, subject=subject or None,
-                                         attachments=files, confirmed_recipients=self.confirmed_recipients)
+                result = service.forward(
+                    self.message.id,
+                    to,
+                    cc=cc,
+                    bcc=bcc,
+                    body=body,
+                    subject=subject or None,
+                    attachments=files,
+                    confirmed_recipients=self.confirmed_recipients,
+                )
             else:
-                result = service.compose(to, subject, body, cc=cc, bcc=bcc, from_addr=sender, attachments=files,
-                                         confirmed_recipients=self.confirmed_recipients)
+                result = service.compose(
+                    to,
+                    subject,
+                    body,
+                    cc=cc,
+                    bcc=bcc,
+                    from_addr=sender,
+                    attachments=files,
+                    confirmed_recipients=self.confirmed_recipients,
+                )
         except ComptoirError as refusal:
             result = ActionResult(False, str(refusal), self.detail.row.id if self.detail else None)
         self.post_message(MailAnswered(result))
@@ -195,8 +218,9 @@ class NewMailScreen(ComptoirScreen[None]):
         self.sending = False
         result = message.result
         if result.ok:
-            self.app.post_message(ActionFinished("Forward" if self.is_forward else "New mail", result,
-                                                 result.conversation_id))
+            self.app.post_message(
+                ActionFinished("Forward" if self.is_forward else "New mail", result, result.conversation_id)
+            )
             self.app.pop_screen()
             return
         self.app.notify(result.message, title="Not sent", severity="warning", markup=False, timeout=8)
@@ -216,5 +240,7 @@ class NewMailScreen(ComptoirScreen[None]):
             if yes:
                 self.app.pop_screen()
 
-        self.app.push_screen(ConfirmDialog("Drop this mail?", Text("What you wrote will be lost."),
-                                           "Drop it (y)", "Keep writing (n)"), callback=answered)
+        self.app.push_screen(
+            ConfirmDialog("Drop this mail?", Text("What you wrote will be lost."), "Drop it (y)", "Keep writing (n)"),
+            callback=answered,
+        )

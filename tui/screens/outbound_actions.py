@@ -76,8 +76,10 @@ class OutboundActions:
                 if message_id:
                     app.act("Split", cid, lambda s: s.split(message_id))
 
-            app.push_screen(PickMessageDialog("Split which message out into its own conversation?", mails, app.zone),
-                            callback=picked)
+            app.push_screen(
+                PickMessageDialog("Split which message out into its own conversation?", mails, app.zone),
+                callback=picked,
+            )
 
         self._load_then("Split", lambda s: s.detail(cid), chose)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on
@@ -40,8 +40,9 @@ class PickMessageDialog(Dialog[int]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="pick-message-dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield OptionList(*[Option(_message_label(m, self.zone), id=str(m.id)) for m in self.messages],
-                             id="message-choices")
+            yield OptionList(
+                *[Option(_message_label(m, self.zone), id=str(m.id)) for m in self.messages], id="message-choices"
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (q)", id="cancel")
 
@@ -67,13 +68,16 @@ class MergeDialog(Dialog[int]):
             title = Text(f"Merge into #{row.id} ")
             title.append(clean_line(row.subject)[:50], style="bold")
             yield Static(title, classes="dialog-title")
-            body = Text("Its messages, notes and history move here; the other closes. Undo from the history (H).",
-                        style="dim")
+            body = Text(
+                "Its messages, notes and history move here; the other closes. Undo from the history (H).", style="dim"
+            )
             yield Static(body, classes="dialog-body")
             if self.candidates:
                 yield OptionList(*[Option(self._label(c), id=str(c.id)) for c in self.candidates], id="merge-choices")
             else:
-                yield Static(Text(f"No other conversation of {clean_line(row.customer_address)} found.", style="italic"))
+                yield Static(
+                    Text(f"No other conversation of {clean_line(row.customer_address)} found.", style="italic")
+                )
             yield Input(placeholder="or the number of the conversation to merge in, then Enter", id="merge-number")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (ctrl+g)", id="cancel")
@@ -82,8 +86,9 @@ class MergeDialog(Dialog[int]):
     def _label(c: ConversationRow) -> Text:
         text = Text(f"#{c.id}  ")
         text.append(clean_line(c.subject)[:50], style="bold")
-        text.append(f"  {c.state}  {plural(c.message_count, 'message')}  owner {clean_line(c.owner or '—')}",
-                    style="dim")
+        text.append(
+            f"  {c.state}  {plural(c.message_count, 'message')}  owner {clean_line(c.owner or '—')}", style="dim"
+        )
         return text
 
     def on_mount(self) -> None:
@@ -119,8 +124,13 @@ class UndoHistoryDialog(Dialog[int]):
             if self.events:
                 yield OptionList(*[Option(self._label(e), id=str(e.id)) for e in self.events], id="undo-choices")
             else:
-                yield Static(Text("Nothing in this conversation's history can be undone here: only merges and "
-                                  "splits whose messages have not moved since.", style="italic"))
+                yield Static(
+                    Text(
+                        "Nothing in this conversation's history can be undone here: only merges and "
+                        "splits whose messages have not moved since.",
+                        style="italic",
+                    )
+                )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (q)", id="cancel")
 
@@ -139,11 +149,8 @@ class UndoHistoryDialog(Dialog[int]):
         self.dismiss(int(message.option.id or 0))
 
 
-
-
 def moment(text: str, now: datetime) -> datetime | None:
     """A duration from now (90m, 2h, 3d) or an ISO time (UTC unless it says otherwise); None when neither."""
-    from datetime import timezone
 
     from core.durations import parse_duration
 
@@ -155,7 +162,7 @@ def moment(text: str, now: datetime) -> datetime | None:
         at = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 class RemindDialog(Dialog[tuple[datetime, str]]):
@@ -192,7 +199,8 @@ class RemindDialog(Dialog[tuple[datetime, str]]):
         at = moment(when, self.now)
         if at is None:
             self.query_one("#remind-error", Static).update(
-                Text(f"{when!r} is neither a duration (2h, 3d) nor a time (2026-12-01T09:00)", style="bold red"))
+                Text(f"{when!r} is neither a duration (2h, 3d) nor a time (2026-12-01T09:00)", style="bold red")
+            )
             return
         if at <= self.now:
             self.query_one("#remind-error", Static).update(Text("Choose a time in the future.", style="bold red"))

@@ -16,8 +16,8 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from core.work.alert_kinds import kind_words
 from core.durations import format_seconds as duration
+from core.work.alert_kinds import kind_words
 from core.work.views import ReportView, Share
 from tui import keys
 from tui.messages import ReportLoaded
@@ -61,37 +61,64 @@ def share(value: Share) -> str:
 
 def summary_table(view: ReportView) -> Table:
     t = view.total
-    table = Table(title="Response", title_justify="left", title_style="bold", box=None, padding=(0, 1),
-                  expand=False, show_edge=False)
+    table = Table(
+        title="Response",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        padding=(0, 1),
+        expand=False,
+        show_edge=False,
+    )
     for name, justify in (("", "left"), ("median", "right"), ("p90", "right"), ("count", "right")):
         table.add_column(name, justify=justify, no_wrap=True)
-    for label, value in (("first response", t.first_response), ("  in business time", t.first_response_business),
-                         ("worked out", t.worked_out), ("  in business time", view.worked_out_business),
-                         ("resolution", t.resolution)):
+    for label, value in (
+        ("first response", t.first_response),
+        ("  in business time", t.first_response_business),
+        ("worked out", t.worked_out),
+        ("  in business time", view.worked_out_business),
+        ("resolution", t.resolution),
+    ):
         table.add_row(label, duration(value.median), duration(value.p90), str(value.count))
     return table
 
 
 def promise_table(view: ReportView) -> Table:
     t = view.total
-    table = Table(title="Promises and work", title_justify="left", title_style="bold", box=None, padding=(0, 1),
-                  show_header=False, show_edge=False)
+    table = Table(
+        title="Promises and work",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        padding=(0, 1),
+        show_header=False,
+        show_edge=False,
+    )
     table.add_column(no_wrap=True)
     table.add_column(justify="right", no_wrap=True)
     per_resolved = "-" if view.replies_per_resolved is None else f"{view.replies_per_resolved:.1f}"
-    for label, value in (("within exclusive window", share(view.within_exclusive)),
-                         ("within team window", share(view.within_team)),
-                         ("within the promise", share(view.within_promise)),
-                         ("messages in / replies out", f"{t.messages_in} / {t.replies_out}"),
-                         ("not worked out yet", str(view.not_worked_out)),
-                         ("replies per resolved", per_resolved)):
+    for label, value in (
+        ("within exclusive window", share(view.within_exclusive)),
+        ("within team window", share(view.within_team)),
+        ("within the promise", share(view.within_promise)),
+        ("messages in / replies out", f"{t.messages_in} / {t.replies_out}"),
+        ("not worked out yet", str(view.not_worked_out)),
+        ("replies per resolved", per_resolved),
+    ):
         table.add_row(label, value)
     return table
 
 
 def people_table(view: ReportView) -> Table:
-    table = Table(title="Escalations, hand-overs, ratings, alerts, load", title_justify="left", title_style="bold",
-                  box=None, padding=(0, 1), show_header=False, show_edge=False)
+    table = Table(
+        title="Escalations, hand-overs, ratings, alerts, load",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        padding=(0, 1),
+        show_header=False,
+        show_edge=False,
+    )
     table.add_column(no_wrap=True, style="dim")
     table.add_column(overflow="fold")
 
@@ -101,14 +128,25 @@ def people_table(view: ReportView) -> Table:
     table.add_row("escalations", joined(f"{e.name.replace('_', ' ')} {e.count}" for e in view.escalations))
     table.add_row("hand-overs", f"{view.reassignments}, take-backs {view.take_backs}")
     table.add_row("no action", joined(f"{clean_line(r.name)} {r.count}" for r in view.no_action_reasons[:4]))
-    table.add_row("ratings", joined(f"{clean_line(s.name)} {s.other:.1f} ({s.count})"
-                                    for s in (*view.satisfaction_teams, *view.satisfaction_agents)))
-    table.add_row("alerts", joined(f"{clean_line(kind_words(a.name))} {a.count} ({int(a.other or 0)} idle)"
-                                   for a in view.alerts_by_kind[:5]))
+    table.add_row(
+        "ratings",
+        joined(
+            f"{clean_line(s.name)} {s.other:.1f} ({s.count})"
+            for s in (*view.satisfaction_teams, *view.satisfaction_agents)
+        ),
+    )
+    table.add_row(
+        "alerts",
+        joined(
+            f"{clean_line(kind_words(a.name))} {a.count} ({int(a.other or 0)} idle)" for a in view.alerts_by_kind[:5]
+        ),
+    )
     table.add_row("load now", joined(f"{clean_line(a.name)} {a.count}" for a in view.load_now))
     ended = [d for d in view.load_at_day_end if d.recorded]
     if ended:
-        table.add_row(f"load {ended[-1].day[5:]} end", joined(f"{clean_line(a.name)} {a.count}" for a in ended[-1].loads))
+        table.add_row(
+            f"load {ended[-1].day[5:]} end", joined(f"{clean_line(a.name)} {a.count}" for a in ended[-1].loads)
+        )
     return table
 
 
@@ -210,8 +248,11 @@ class ReportsScreen(ComptoirScreen[None]):
     def fetch_report(self, days: int, team: str | None) -> None:
         service = self.app.service
         now = service.now()
-        self.post_message(ReportLoaded(service.report(since=now - timedelta(days=days), until=now, team=team,
-                                                      timezone=self.app.zone.key)))
+        self.post_message(
+            ReportLoaded(
+                service.report(since=now - timedelta(days=days), until=now, team=team, timezone=self.app.zone.key)
+            )
+        )
 
     @on(ReportLoaded)
     def show_report(self, message: ReportLoaded) -> None:
@@ -219,7 +260,9 @@ class ReportsScreen(ComptoirScreen[None]):
         self.show_title(counting=False)
         self.query_one("#reports-summary", Static).update(summary_table(view))
         self.query_one("#reports-promises", Static).update(promise_table(view))
-        self.query_one("#reports-heatmap", Static).update(heatmap(view.volume_in, f"Messages in by hour ({view.timezone})"))
+        self.query_one("#reports-heatmap", Static).update(
+            heatmap(view.volume_in, f"Messages in by hour ({view.timezone})")
+        )
         self.query_one("#reports-people", Static).update(people_table(view))
         self._plot_backlog(view)
         self._plot_response(view)

@@ -26,7 +26,9 @@ WORDS = {"new": "new", "in_progress": "in progress", "answered": "answered", "do
 
 
 def request_state_text(link: RequestLink) -> Text:
-    style = {"answered": "bold green", "declined": "bold red", "done": "dim", "new": "bold yellow"}.get(link.state, "bold")
+    style = {"answered": "bold green", "declined": "bold red", "done": "dim", "new": "bold yellow"}.get(
+        link.state, "bold"
+    )
     text = Text()
     text.append(f"#{link.id} ")
     text.append(WORDS.get(link.state, link.state), style=style)
@@ -52,8 +54,10 @@ class OpenRequestDialog(Dialog[tuple[str, str]]):
                 title.append(" about ")
                 title.append(clean_line(self.subject)[:60], style="bold")
             yield Static(title, classes="dialog-title")
-            yield OptionList(*[Option(Text(f"{n}  {label}"), id=name) for n, (name, label) in enumerate(self.teams, 1)],
-                             id="request-teams")
+            yield OptionList(
+                *[Option(Text(f"{n}  {label}"), id=name) for n, (name, label) in enumerate(self.teams, 1)],
+                id="request-teams",
+            )
             yield Input(placeholder="what you need, e.g. buy 2 green turntables — then Enter", id="request-text")
             yield Static(Text("Pick a team, then write the request.", style="dim"), id="request-hint")
             with Horizontal(classes="dialog-buttons"):
@@ -103,8 +107,10 @@ class RequestStateDialog(Dialog[tuple[str, str]]):
             title.append(f" from {clean_line(self.link.requester)}: ")
             title.append(clean_line(self.link.subject)[:60], style="bold")
             yield Static(title, classes="dialog-title")
-            yield OptionList(*[Option(Text(f"{n}  {label}"), id=state)
-                               for n, (state, label) in enumerate(STATE_CHOICES, 1)], id="request-states")
+            yield OptionList(
+                *[Option(Text(f"{n}  {label}"), id=state) for n, (state, label) in enumerate(STATE_CHOICES, 1)],
+                id="request-states",
+            )
             yield Input(placeholder="the answer, the reason or the question — then Enter", id="request-comment")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (ctrl+g)", id="cancel")

@@ -38,8 +38,9 @@ class WhyScreen(Dialog[None]):
 
     def action_scroll(self, where: str) -> None:
         scroll = self.query_one("#why-scroll", VerticalScroll)
-        {"down": scroll.scroll_down, "up": scroll.scroll_up, "home": scroll.scroll_home,
-         "end": scroll.scroll_end}[where](animate=False)
+        {"down": scroll.scroll_down, "up": scroll.scroll_up, "home": scroll.scroll_home, "end": scroll.scroll_end}[
+            where
+        ](animate=False)
 
     @work(thread=True, exit_on_error=False, group="why", exclusive=True)
     def load_why(self) -> None:

@@ -15,7 +15,6 @@ from core.work.views import AlertView
 from tui.formatting import localize, short_time
 from tui.safe import clean_line
 
-
 ALERTS_SHOWN = 200
 """The service returns at most this many alerts; a full page reads as '200+'."""
 BLINK_FOR_SECONDS = 15.0
@@ -28,7 +27,7 @@ def unseen_actionable(alerts: list[AlertView]) -> list[AlertView]:
 
 
 def bar_text(alerts: list[AlertView], now: datetime | None, zone: tzinfo | None, alerts_key: str) -> Text:
-    """"▲ 3 alerts: 2 new for you · 1 window closing   10:42 the newest's text   [A] to see them"."""
+    """ "▲ 3 alerts: 2 new for you · 1 window closing   10:42 the newest's text   [A] to see them"."""
     if not alerts:
         return Text("✓ Nothing needs you right now.")
     newest = alerts[0]
@@ -42,8 +41,11 @@ def bar_text(alerts: list[AlertView], now: datetime | None, zone: tzinfo | None,
     if now is not None:
         text.append(short_time(newest.created_at, now, zone) + "  ", style="dim")
     # Instants in core's texts are UTC; the reader sees them in their own zone (tui.formatting.localize).
-    text.append(localize(clean_line(newest.text), zone, now) if now is not None and zone is not None
-                else clean_line(newest.text))
+    text.append(
+        localize(clean_line(newest.text), zone, now)
+        if now is not None and zone is not None
+        else clean_line(newest.text)
+    )
     return text
 
 
@@ -87,7 +89,9 @@ class AlertBar(Widget):
             self._blink_timer = self.set_interval(self.BLINK_SECONDS, self._toggle_lit, pause=True)
         self._apply_state()
 
-    def show_alerts(self, alerts: list[AlertView], now: datetime, alerts_key: str = "A", zone: tzinfo | None = None) -> None:
+    def show_alerts(
+        self, alerts: list[AlertView], now: datetime, alerts_key: str = "A", zone: tzinfo | None = None
+    ) -> None:
         # An alert raised again in place keeps its id and gets a new time: (id, time) says "new".
         raised = {(a.id, a.created_at) for a in unseen_actionable(alerts)}
         if raised - self._raised_before:

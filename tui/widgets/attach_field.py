@@ -56,12 +56,12 @@ def complete_path(value: str) -> str | None:
     if not names:
         return None
     name, is_dir = sorted(names)[0]
-    rest = name[len(start):] + ("/" if is_dir else "")
+    rest = name[len(start) :] + ("/" if is_dir else "")
     return value + rest if rest else None
 
 
 class AttachField(Widget):
-    """"Attach" and its path box, and the line listing the attached files."""
+    """ "Attach" and its path box, and the line listing the attached files."""
 
     DEFAULT_CSS = """
     AttachField { height: auto; }
@@ -78,8 +78,11 @@ class AttachField(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="composer-field composer-compact"):
             yield Label("Files", classes="composer-label")
-            yield Input(placeholder="path of a file to attach, Enter adds it (→ completes)", id="attach-path",
-                        suggester=PathSuggester())
+            yield Input(
+                placeholder="path of a file to attach, Enter adds it (→ completes)",
+                id="attach-path",
+                suggester=PathSuggester(),
+            )
         yield Static(Text(""), id="attach-list", classes="-empty")
 
     @on(Input.Submitted, "#attach-path")
@@ -96,8 +99,9 @@ class AttachField(Widget):
         if problem is None and self.total() + path.stat().st_size > self.limit_mb * 1024 * 1024:
             problem = f"the files would pass the workspace's limit of {self.limit_mb} MB"
         if problem is not None:
-            self.app.notify(f"Cannot attach {typed}: {problem}.", title="Not attached", severity="warning",
-                            markup=False)
+            self.app.notify(
+                f"Cannot attach {typed}: {problem}.", title="Not attached", severity="warning", markup=False
+            )
             return
         self.paths.append(path)
         box.value = ""

@@ -120,8 +120,15 @@ def tag_chips(tags: tuple[str, ...], colours: Mapping[str, str]) -> Text:
     return chips
 
 
-def row_text(row: ConversationRow, now: datetime, me: str, width: int, names: Mapping[str, str] = {},
-             marked: bool = False, tag_colours: Mapping[str, str] = {}) -> Text:
+def row_text(
+    row: ConversationRow,
+    now: datetime,
+    me: str,
+    width: int,
+    names: Mapping[str, str] = {},
+    marked: bool = False,
+    tag_colours: Mapping[str, str] = {},
+) -> Text:
     """One list line for a conversation; every mail-derived value is cleaned and never parsed as markup.
 
     A marked row (for a bulk action) starts with a dot; tags come before the subject."""

@@ -68,7 +68,7 @@ class ConversationList(ScrollView, can_focus=True):
     class Highlighted(Message):
         """The cursor moved onto another conversation (None when the list is empty)."""
 
-        conversation_list: "ConversationList"
+        conversation_list: ConversationList
         conversation_id: int | None
 
     @dataclass
@@ -79,14 +79,15 @@ class ConversationList(ScrollView, can_focus=True):
     class RowsWanted(Message):
         """Rows the list is about to show but does not have; the screen fetches them in a worker."""
 
-        conversation_list: "ConversationList"
+        conversation_list: ConversationList
         ids: list[int]
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
     """Index of the highlighted row; watch_cursor repaints just the two lines that change."""
 
-    def __init__(self, me: str, now: Callable[[], datetime], *, names: dict[str, str] | None = None,
-                 id: str | None = None) -> None:
+    def __init__(
+        self, me: str, now: Callable[[], datetime], *, names: dict[str, str] | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.me = me
         self.names = names or {}
@@ -117,8 +118,13 @@ class ConversationList(ScrollView, can_focus=True):
     def row(self, conversation_id: int) -> ConversationRow | None:
         return self._rows.get(conversation_id)
 
-    def set_ids(self, ids: Sequence[int], rows: Iterable[ConversationRow] = (), keep_cursor: bool = True,
-                empty_message: str = "Nothing here.") -> None:
+    def set_ids(
+        self,
+        ids: Sequence[int],
+        rows: Iterable[ConversationRow] = (),
+        keep_cursor: bool = True,
+        empty_message: str = "Nothing here.",
+    ) -> None:
         """Show a new ordering; the cursor stays on its conversation and at the same height on screen."""
         previous_ids, previous_cursor = self.ids, self.cursor
         screen_offset = self.cursor - round(self.scroll_y)
@@ -200,7 +206,9 @@ class ConversationList(ScrollView, can_focus=True):
         if not self.ids:
             if y == 1:
                 style = base_style + self.get_component_rich_style("conversation-list--empty")
-                return Strip(list(Text("  " + self.empty_message).render(self.app.console)), width).adjust_cell_length(width, style)
+                return Strip(list(Text("  " + self.empty_message).render(self.app.console)), width).adjust_cell_length(
+                    width, style
+                )
             return Strip.blank(width, base_style)
         if index >= len(self.ids):
             return Strip.blank(width, base_style)

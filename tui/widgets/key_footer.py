@@ -46,8 +46,11 @@ class KeyFooter(Footer):
         rebuilding identical keys cost a third of the app's CPU per conversation worked."""
 
     def _signature(self, screen) -> tuple:
-        shown = tuple((binding.key, binding.description, binding.action, enabled)
-                      for (_node, binding, enabled, _tooltip) in screen.active_bindings.values() if binding.show)
+        shown = tuple(
+            (binding.key, binding.description, binding.action, enabled)
+            for (_node, binding, enabled, _tooltip) in screen.active_bindings.values()
+            if binding.show
+        )
         return shown, self.size.width or self.app.size.width
 
     def bindings_changed(self, screen) -> None:

@@ -41,8 +41,12 @@ def _rung(text: Text, rung: RungView, zone: tzinfo | None, marker: str, style: s
 
 
 def routing_summary(
-    reasons: tuple[ReasonView, ...], ladder: tuple[RungView, ...], events: tuple[EventView, ...], now: datetime,
-    zone: tzinfo | None = None, why_key: str = "w",
+    reasons: tuple[ReasonView, ...],
+    ladder: tuple[RungView, ...],
+    events: tuple[EventView, ...],
+    now: datetime,
+    zone: tzinfo | None = None,
+    why_key: str = "w",
 ) -> Text:
     """The side panel: why it is here, what happens next, and the last few events; `w` tells the whole story."""
     text = Text()

@@ -8,11 +8,11 @@ import re
 import unicodedata
 from email.message import Message
 
+from core.mail.mime.body_text import _leaf_text, html_to_text
 from core.mail.mime.decoding import _clean_str, _decode_transfer
 from core.mail.mime.headers import _unfold, decode_header_value
-from core.mail.mime.structure import _Leaf, _line_ends_fixed, _normalize_raw, _scan
-from core.mail.mime.body_text import _leaf_text, html_to_text
 from core.mail.mime.model import MAX_FILENAME_BYTES, AttachmentInfo
+from core.mail.mime.structure import _Leaf, _line_ends_fixed, _normalize_raw, _scan
 
 
 def _disposition(msg: Message) -> str | None:
@@ -25,7 +25,7 @@ def _disposition(msg: Message) -> str | None:
 def _filename(msg: Message, defects: list[str]) -> str | None:
     try:
         name = msg.get_filename()
-    except Exception:  # noqa: BLE001
+    except Exception:
         defects.append("bad-filename")
         return None
     if not name:
@@ -69,9 +69,7 @@ def _content_id(msg: Message) -> str | None:
     return _clean_str(value).strip().strip("<>").strip() or None
 
 
-
-def _bodies(raw: bytes, leaves: list[_Leaf], defects: list[str]
-            ) -> tuple[str, str | None, tuple[AttachmentInfo, ...]]:
+def _bodies(raw: bytes, leaves: list[_Leaf], defects: list[str]) -> tuple[str, str | None, tuple[AttachmentInfo, ...]]:
     """Pick the body text and HTML and list the attachments."""
     groups: dict[str, tuple[list[_Leaf], list[_Leaf]]] = {}
     attachments: list[AttachmentInfo] = []
@@ -94,7 +92,7 @@ def _bodies(raw: bytes, leaves: list[_Leaf], defects: list[str]
                     inline=disposition == "inline" or (disposition is None and content_id is not None),
                 )
             )
-        except Exception as exc:  # noqa: BLE001 - one bad part must not hide the others
+        except Exception as exc:
             defects.append(f"bad-part:{leaf.path}:{type(exc).__name__}")
 
     segments: list[str] = []

@@ -7,10 +7,9 @@ import re
 from email.message import Message
 from typing import Any
 
-from core.mail.mime.model import MAX_HTML_NESTING_TAGS, MAX_HTML_TAGS, MAX_HTML_TO_TEXT
 from core.mail.mime.decoding import _decode_transfer, decode_bytes
+from core.mail.mime.model import MAX_HTML_NESTING_TAGS, MAX_HTML_TAGS, MAX_HTML_TO_TEXT
 from core.mail.mime.structure import _Leaf
-
 
 _H2T_OPTIONS = {
     "body_width": 0,
@@ -88,7 +87,7 @@ def html_to_text(html: str, defects: list[str] | None = None) -> str:
     if html.count("<") <= MAX_HTML_TAGS and len(_NESTING_TAG.findall(html)) <= MAX_HTML_NESTING_TAGS:
         try:
             text = _html_converter().handle(html)
-        except Exception:  # noqa: BLE001 - html2text can fail on hostile markup
+        except Exception:
             if defects is not None:
                 defects.append("html-conversion-failed")
     elif defects is not None:

@@ -7,7 +7,6 @@ import codecs
 import functools
 import re
 
-
 # Labels seen in the wild mapped to the codec that decodes them best; None means "no usable label".
 _CHARSET_ALIASES: dict[str, str | None] = {
     "unknown-8bit": None,
@@ -149,7 +148,6 @@ def _only_escaped_surrogates(text: str) -> bool:
     return all(not ("\ud800" <= ch <= "\udfff") or "\udc80" <= ch <= "\udcff" for ch in text)
 
 
-
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 
 
@@ -181,7 +179,7 @@ def _decode_transfer(data: bytes, cte: str) -> tuple[bytes, str | None]:
             return binascii.a2b_qp(data), None
         if cte in ("x-uuencode", "uuencode", "x-uue"):
             return _decode_uu(data), None
-    except Exception:  # noqa: BLE001 - a broken body must not fail the mail
+    except Exception:
         return data, f"bad-{cte[:20]}"
     return data, None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import getaddresses
 from typing import Any
 
@@ -13,9 +13,8 @@ try:
 except ImportError:  # pragma: no cover
     from email.utils import parsedate_tz as _parsedate_tz
 
-from core.mail.mime.model import MAX_ADDRESSES, MAX_ADDRESS_HEADER, MAX_REFERENCES
 from core.mail.mime.decoding import _clean_str, _decode_base64, decode_bytes
-
+from core.mail.mime.model import MAX_ADDRESS_HEADER, MAX_ADDRESSES, MAX_REFERENCES
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,60})\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"[ \t]*\r?\n[ \t]*")
@@ -67,8 +66,7 @@ def _header_text(value: bytes, defects: list[str]) -> str:
 _HEADER_NAME = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 
 
-def _parse_header_block(raw: bytes, start: int, end: int, defects: list[str], top: bool
-                        ) -> tuple[list[list[Any]], int]:
+def _parse_header_block(raw: bytes, start: int, end: int, defects: list[str], top: bool) -> tuple[list[list[Any]], int]:
     """Read header lines from `start`; returns ([(name, value bytes)], body start offset)."""
     headers: list[list[Any]] = []
     pos = start
@@ -137,7 +135,7 @@ def _addresses(value: str | None, name: str, defects: list[str]) -> tuple[tuple[
         value = value[: cut if cut > 0 else MAX_ADDRESS_HEADER]
     try:
         pairs = getaddresses([value])
-    except Exception:  # noqa: BLE001
+    except Exception:
         defects.append(f"bad-address:{name}")
         return ()
     out: list[tuple[str, str]] = []
@@ -169,10 +167,10 @@ def _parse_date(value: str | None, defects: list[str]) -> datetime | None:
         *fields, offset = parts
         if offset is None:
             defects.append("date-without-timezone")
-            tz = timezone.utc
+            tz = UTC
         else:
             tz = timezone(timedelta(seconds=offset))
         return datetime(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], tzinfo=tz)
-    except Exception:  # noqa: BLE001 - any unparseable or out-of-range date
+    except Exception:
         defects.append("bad-date")
         return None

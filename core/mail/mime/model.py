@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-
 # Headers copied into `ParsedMail.headers` for routing and auto-reply detection.
 ROUTING_HEADERS = (
     "auto-submitted",
@@ -34,7 +33,9 @@ MAX_HEADER_VALUE = 4096  # characters kept for routing header values
 MAX_FORWARD_NESTING = 3  # attached messages followed to find text when a mail has none
 MAX_HTML_TO_TEXT = 1024 * 1024
 MAX_HTML_TAGS = 20_000  # more tags than this and HTML is converted by the simple converter
-MAX_HTML_NESTING_TAGS = 200  # lists and quotes, whose nesting html2text handles in quadratic time  # characters of HTML converted to text
+MAX_HTML_NESTING_TAGS = (
+    200  # lists and quotes, whose nesting html2text handles in quadratic time  # characters of HTML converted to text
+)
 MAX_DEFECTS = 50
 MAX_FILENAME_BYTES = 200
 

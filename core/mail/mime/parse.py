@@ -6,17 +6,29 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from core.mail.mime.model import (
-    MAX_DEFECTS, MAX_FORWARD_NESTING, MAX_HEADER_VALUE, MAX_SUBJECT, ROUTING_HEADERS, AttachmentInfo,
-    ParsedMail,
-)
+from core.mail.mime.attachments import _bodies
 from core.mail.mime.decoding import _clean_str, _decode_transfer, decode_bytes
 from core.mail.mime.headers import (
-    _LINE_BREAK, _addresses, _header_text, _join_header, _msgid_list, _normalize_msgid, _parse_date, _unfold,
+    _LINE_BREAK,
+    _addresses,
+    _header_text,
+    _join_header,
+    _msgid_list,
+    _normalize_msgid,
+    _parse_date,
+    _unfold,
     decode_header_value,
 )
+from core.mail.mime.model import (
+    MAX_DEFECTS,
+    MAX_FORWARD_NESTING,
+    MAX_HEADER_VALUE,
+    MAX_SUBJECT,
+    ROUTING_HEADERS,
+    AttachmentInfo,
+    ParsedMail,
+)
 from core.mail.mime.structure import _Leaf, _line_ends_fixed, _normalize_raw, _scan
-from core.mail.mime.attachments import _bodies
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -26,7 +38,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     defects: list[str] = []
     try:
         return _parse(data, content_hash, defects)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: store raw, show what we can
+    except Exception as exc:
         defects.append(f"parse-error:{type(exc).__name__}")
         return _fallback(data, content_hash, defects)
 
@@ -34,7 +46,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
 def _normalize_raw_safely(raw: Any) -> bytes:
     try:
         return _normalize_raw(raw)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return b""
 
 
@@ -42,7 +54,7 @@ def _fallback(data: bytes, content_hash: str, defects: list[str]) -> ParsedMail:
     text = ""
     try:
         text = _clean_str(decode_bytes(data)).replace("\r\n", "\n")
-    except Exception:  # noqa: BLE001
+    except Exception:
         defects.append("undecodable")
     return ParsedMail(
         message_id=None,

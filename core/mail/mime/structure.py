@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from email.message import Message
+from typing import Any
 
-from core.mail.mime.model import MAX_DEPTH, MAX_PARTS
 from core.mail.mime.decoding import _clean_str
 from core.mail.mime.headers import _header_text, _join_header, _parse_header_block, _unfold
+from core.mail.mime.model import MAX_DEPTH, MAX_PARTS
 
 
 @dataclass(slots=True)
@@ -33,8 +33,9 @@ def _part_message(headers: list[list[Any]], defects: list[str], default_type: st
     return msg
 
 
-def _find_boundaries(raw: bytes, start: int, end: int, boundary: bytes, limit: int
-                     ) -> tuple[list[tuple[int, int]], bool]:
+def _find_boundaries(
+    raw: bytes, start: int, end: int, boundary: bytes, limit: int
+) -> tuple[list[tuple[int, int]], bool]:
     """Byte ranges of at most `limit` parts between delimiter lines; (ranges, closed)."""
     delimiter = b"--" + boundary
     ranges: list[tuple[int, int]] = []

@@ -17,15 +17,16 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-_NEWEST_OF_GROUPS = ("SELECT max(id) FROM alert WHERE conversation_id IS NOT NULL "
-                     "GROUP BY conversation_id, agent")
+_NEWEST_OF_GROUPS = "SELECT max(id) FROM alert WHERE conversation_id IS NOT NULL GROUP BY conversation_id, agent"
 
 
 def upgrade() -> None:
     with op.batch_alter_table("alert") as batch:
         batch.add_column(sa.Column("seen_at", sa.DateTime(), nullable=True))
-    op.execute(f"UPDATE alert SET acknowledged_at = NULL WHERE id IN ({_NEWEST_OF_GROUPS} "
-               "HAVING count(*) > count(acknowledged_at))")
+    op.execute(
+        f"UPDATE alert SET acknowledged_at = NULL WHERE id IN ({_NEWEST_OF_GROUPS} "
+        "HAVING count(*) > count(acknowledged_at))"
+    )
     op.execute(f"DELETE FROM alert WHERE conversation_id IS NOT NULL AND id NOT IN ({_NEWEST_OF_GROUPS})")
     op.execute("UPDATE alert SET seen_at = created_at")
     op.create_index("ux_alert_conversation_agent", "alert", ["conversation_id", "agent"], unique=True)

@@ -21,11 +21,15 @@ def upgrade() -> None:
     # message's foreign key to it.
     op.add_column("raw_mail", sa.Column("packed", sa.Boolean(), nullable=False, server_default=sa.false()))
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("CREATE VIRTUAL TABLE search_index_new USING fts5("
-                   "subject, body, names, addresses, content='', "
-                   "tokenize = 'unicode61 remove_diacritics 2')")
-        op.execute("INSERT INTO search_index_new (rowid, subject, body, names, addresses) "
-                   "SELECT rowid, subject, body, names, addresses FROM search_index")
+        op.execute(
+            "CREATE VIRTUAL TABLE search_index_new USING fts5("
+            "subject, body, names, addresses, content='', "
+            "tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        op.execute(
+            "INSERT INTO search_index_new (rowid, subject, body, names, addresses) "
+            "SELECT rowid, subject, body, names, addresses FROM search_index"
+        )
         op.execute("DROP TABLE search_index")
         op.execute("ALTER TABLE search_index_new RENAME TO search_index")
 
@@ -35,7 +39,9 @@ def downgrade() -> None:
         # A contentless index cannot give its text back: rebuild the old table empty (search then finds
         # only mail written after the downgrade).
         op.execute("DROP TABLE search_index")
-        op.execute("CREATE VIRTUAL TABLE search_index USING fts5("
-                   "subject, body, names, addresses, conversation_id UNINDEXED, "
-                   "tokenize = 'unicode61 remove_diacritics 2')")
+        op.execute(
+            "CREATE VIRTUAL TABLE search_index USING fts5("
+            "subject, body, names, addresses, conversation_id UNINDEXED, "
+            "tokenize = 'unicode61 remove_diacritics 2')"
+        )
     op.drop_column("raw_mail", "packed")
