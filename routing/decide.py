@@ -186,7 +186,7 @@ def _on_duty(route: _Route, facts: RoutingFacts, policy: Policy, now: datetime, 
     if duty.agent is None:
         reasons.append(Reason("on_duty_nobody", duty.text, inputs))
         return route
-    agent: AgentInfo = policy.agent(duty.agent)  # type: ignore[assignment]
+    agent: AgentInfo = policy.agent(duty.agent)  # type: ignore[assignment] # the roster names members only (config checks it)
     exclusive_until, team_until, alone = _agent_windows(policy, agent, team.name, now)
     reasons.append(Reason("on_duty", f"{duty.text}: {alone}; then the usual ladder.", {**inputs, "agent": agent.login}))
     return _Route("on_duty", AGENT_TARGET, agent.login, team.name, exclusive_until, team_until)
@@ -511,17 +511,17 @@ def _ladder(
     hours: BusinessHours | None = team.hours if team else policy.hours
     supervisors = policy.supervisors(route.team)
     who, names = policy.supervisor_phrase(route.team)
-    end: datetime = route.team_until  # type: ignore[assignment]
+    end: datetime = route.team_until  # type: ignore[assignment] # every route that reaches a ladder has a team window
     end_text = when(end, hours)
     if confidential and team is not None:
         last = Rung(end, TEAM, supervisors, (), f"From {end_text}, it stays with team {team.name} and {names} alerted.")
     else:
         last = Rung(end, EVERYONE, supervisors, (), f"From {end_text}, everyone sees it and {names} alerted.")
     if route.target == AGENT_TARGET:
-        agent: str = route.agent  # type: ignore[assignment]
+        agent: str = route.agent  # type: ignore[assignment] # an AGENT_TARGET route names its agent
         first = Rung(now, PERSONAL, (agent,), (), f"Only {agent} sees it and is alerted.")
         if team is not None:
-            exclusive_until: datetime = route.exclusive_until  # type: ignore[assignment]
+            exclusive_until: datetime = route.exclusive_until  # type: ignore[assignment] # set for AGENT_TARGET routes
             middle = Rung(
                 exclusive_until,
                 TEAM,
@@ -533,7 +533,7 @@ def _ladder(
         else:
             rungs = (first, last)
     elif route.target == TEAM_TARGET:
-        rungs = (Rung(now, TEAM, (), (team.name,), f"Team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr]
+        rungs = (Rung(now, TEAM, (), (team.name,), f"Team {team.name} sees it and is alerted."), last)  # type: ignore[union-attr] # a TEAM_TARGET route has its team
     else:
         rungs = (
             Rung(

@@ -244,11 +244,11 @@ def _end_team(conversation: ConversationState, policy: Policy, visibility: str) 
         return None
     team = conversation.team
     supervisors = policy.supervisors(team)
-    until = when(conversation.team_until, _hours(policy, team))  # type: ignore[arg-type]
+    until = when(conversation.team_until, _hours(policy, team))  # type: ignore[arg-type] # the team rung exists only with a team window
     inputs = {"conversation": conversation.id, "team": team or "", "supervisors": ", ".join(supervisors)}
     keep = conversation.confidential and team is not None
     if visibility == EVERYONE or keep:
-        seen = "it is confidential, so it stays with team " + team if keep else "every agent already sees it"  # type: ignore[operator]
+        seen = "it is confidential, so it stays with team " + team if keep else "every agent already sees it"  # type: ignore[operator] # keep implies a team
         return Step(
             ALERT_SUPERVISORS,
             conversation.id,

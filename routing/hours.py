@@ -31,7 +31,7 @@ class BusinessHours:
     timezone: str = "UTC"
     week: tuple[tuple[OpenRange, ...], ...] = ((),) * 7
     holidays: frozenset[date] = frozenset()
-    _zone: ZoneInfo = field(init=False, repr=False, compare=False, default=None)  # type: ignore[assignment]
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False, default=None)  # type: ignore[assignment] # set in __post_init__ before any use
     _hash: int = field(init=False, repr=False, compare=False, default=0)
     _all_day: bool = field(init=False, repr=False, compare=False, default=True)
 

@@ -103,7 +103,7 @@ class _Item:
     attempts: int
     state: str
     appended: bool
-    bcc_addrs: list[str] = ()  # type: ignore[assignment]
+    bcc_addrs: list[str] = ()  # type: ignore[assignment] # an immutable empty default for a list field
     """Given to the SMTP server as recipients, never written in a header."""
 
     @property

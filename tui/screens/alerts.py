@@ -86,7 +86,7 @@ class AlertsScreen(Dialog[None]):
     @work(thread=True, exit_on_error=False, group="alerts-seen")
     def _mark_seen(self, alert_ids: list[int], up_to) -> None:
         """Shown here, they stop the bar blinking (through the service, for every session of this agent)."""
-        self.app.service.mark_alerts_seen(alert_ids, up_to)  # type: ignore[attr-defined]
+        self.app.service.mark_alerts_seen(alert_ids, up_to)
 
     def _highlighted(self) -> AlertView | None:
         options = self.query_one(OptionList)

@@ -59,7 +59,7 @@ class BulkAssignScreen(AssignScreen):
         self.dismiss(None)
         self.app.act_many(
             label,
-            self.conversation_ids,  # type: ignore[attr-defined]
+            self.conversation_ids,
             lambda service, cid: call(OneConversation(service, cid)),
         )
 

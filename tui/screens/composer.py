@@ -126,7 +126,7 @@ class ComposerScreen(ComptoirScreen[None]):
             title = Text(f"{MODE_TITLES.get(self.mode, self.mode)}: ", style="bold")
             title.append(clean_line(self.detail.row.subject) or "(no subject)")
             if self.draft is not None:
-                when = full_time(self.draft.updated_at, self.app.zone)  # type: ignore[attr-defined]
+                when = full_time(self.draft.updated_at, self.app.zone)
                 title.append(f"  ·  your draft from {when}", style="italic cyan")
             yield Static(title, id="composer-title")
             if self.is_note:
@@ -168,7 +168,7 @@ class ComposerScreen(ComptoirScreen[None]):
             yield Label("Subj", classes="composer-label")
             yield Input(self._reply_subject(), id="composer-subject")
         yield AttachField(
-            self.app.service.config.workspace.attachment_limit_mb,  # type: ignore[attr-defined]
+            self.app.service.config.workspace.attachment_limit_mb,
             id="composer-files",
         )
 
@@ -262,14 +262,14 @@ class ComposerScreen(ComptoirScreen[None]):
     def write_draft(self, seq: int, body: str, to: list[str], cc: list[str], then: Callable[[], object] | None) -> None:
         with self._draft_lock:
             if seq == self._draft_seq and not self.finished:  # a newer save supersedes this one
-                self.app.service.save_draft(self.detail.row.id, self.draft_kind, body, to, cc)  # type: ignore[attr-defined]
+                self.app.service.save_draft(self.detail.row.id, self.draft_kind, body, to, cc)
         if then is not None:
             self.app.call_from_thread(then)
 
     @work(thread=True, exit_on_error=False, group="draft")
     def discard_draft(self) -> None:
         with self._draft_lock:
-            self.app.service.discard_draft(self.detail.row.id, self.draft_kind)  # type: ignore[attr-defined]
+            self.app.service.discard_draft(self.detail.row.id, self.draft_kind)
 
     # -- recipients ------------------------------------------------------------------------------
     def recipients(self) -> tuple[list[str], list[str]]:

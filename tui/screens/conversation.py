@@ -184,7 +184,7 @@ class ConversationScreen(ConversationActions):
             routing_summary(self.detail.reasons, self.detail.ladder, self.detail.events, now, zone)
         )
         if previous is None:
-            self.app.prefetch_next(self.conversation_id)  # type: ignore[attr-defined]
+            self.app.prefetch_next(self.conversation_id)
         if previous is not None and previous.messages == self.detail.messages:
             return
         messages = self.query_one("#messages", VerticalScroll)

@@ -80,7 +80,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
 
     def action_claim(self) -> None:
         if marked := self._bulk("claim"):
-            self.app.act_many("Claim", marked, lambda s, c: s.claim(c))  # type: ignore[attr-defined]
+            self.app.act_many("Claim", marked, lambda s, c: s.claim(c))
             return
         if (cid := self._owned_target("claim")) is not None:
             self.app.act("Claim", cid, lambda s: s.claim(cid))
@@ -104,7 +104,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         body.append(
             f". It becomes yours and {clean_line(owner)} is told you took it. "
             f"{self.app.undo_key()} undoes it for 10\u00a0s."
-        )  # type: ignore[attr-defined]
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -126,7 +126,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
 
     def action_done(self) -> None:
         if marked := self._bulk("done"):
-            self.app.act_many("Done", marked, lambda s, c: s.done(c))  # type: ignore[attr-defined]
+            self.app.act_many("Done", marked, lambda s, c: s.done(c))
             return
         if (cid := self._target("done")) is not None:
             self.app.act("Done", cid, lambda s: s.done(cid))
@@ -153,7 +153,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         else:
             title = "Make it readable again?"
             body.append(": everyone who may see its queue will read it again.")
-        body.append(f" {self.app.undo_key()} undoes it for 10\u00a0s.")  # type: ignore[attr-defined]
+        body.append(f" {self.app.undo_key()} undoes it for 10\u00a0s.")
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -181,12 +181,12 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
                 if reason:
                     self.app.act_many(
                         "No action needed",
-                        marked,  # type: ignore[attr-defined]
+                        marked,
                         lambda s, c: s.dispose_pending(c, reason),
                         what=f"reason \u201c{reason}\u201d",
                     )
 
-            self.app.push_screen(BulkReasonDialog(f"No action needed: {len(marked)} marked"), callback=chosen)  # type: ignore[attr-defined]
+            self.app.push_screen(BulkReasonDialog(f"No action needed: {len(marked)} marked"), callback=chosen)
             return
         if (cid := self._target("no_action")) is not None:
             self.app.start_dispose(cid)
@@ -199,13 +199,13 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
 
         def chosen(conversation_id: int | None) -> None:
             if conversation_id is not None and conversation_id != cid:
-                self.app.open_conversation(conversation_id)  # type: ignore[attr-defined]
+                self.app.open_conversation(conversation_id)
 
-        self.app.push_screen(CustomerScreen(cid), callback=chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(CustomerScreen(cid), callback=chosen)
 
     def action_request(self) -> None:
         if (cid := self._target("request")) is not None:
-            self.app.start_request(cid)  # type: ignore[attr-defined]
+            self.app.start_request(cid)
 
     def action_why(self) -> None:
         from tui.screens.why import WhyScreen
@@ -219,7 +219,7 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
         if marked := self._bulk("assign"):
             from tui.screens.bulk import BulkAssignScreen
 
-            self.app.push_screen(BulkAssignScreen(marked))  # type: ignore[attr-defined]
+            self.app.push_screen(BulkAssignScreen(marked))
             return
         if (cid := self._target("assign")) is not None:
             self.app.push_screen(AssignScreen(cid, self.current_row()))
@@ -231,9 +231,9 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
 
             def chosen_for_all(until: datetime | None) -> None:
                 if until is not None:
-                    self.app.act_many("Snooze", marked, lambda s, c: s.snooze(c, until))  # type: ignore[attr-defined]
+                    self.app.act_many("Snooze", marked, lambda s, c: s.snooze(c, until))
 
-            self.app.push_screen(SnoozeDialog(self.app.now(), self.app.zone), callback=chosen_for_all)  # type: ignore[attr-defined]
+            self.app.push_screen(SnoozeDialog(self.app.now(), self.app.zone), callback=chosen_for_all)
             return
         cid = self._target("snooze")
         if cid is None:

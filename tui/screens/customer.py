@@ -93,7 +93,7 @@ class CustomerScreen(Dialog[int]):
 
     @work(thread=True, exit_on_error=False, group="customer", exclusive=True)
     def load_contact(self) -> None:
-        self.post_message(ContactLoaded(self.app.service.contact(self.conversation_id)))  # type: ignore[attr-defined]
+        self.post_message(ContactLoaded(self.app.service.contact(self.conversation_id)))
 
     @on(ContactLoaded)
     def show_contact(self, message: ContactLoaded) -> None:
@@ -102,7 +102,7 @@ class CustomerScreen(Dialog[int]):
         self.query_one("#customer-summary", Static).update(contact_summary(self.contact))
         options = self.query_one(OptionList)
         options.clear_options()
-        zone = self.app.zone  # type: ignore[attr-defined]
+        zone = self.app.zone
         options.add_options(
             [
                 Option(past_line(n, c, zone, self.conversation_id), id=str(c.id))

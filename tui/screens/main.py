@@ -216,12 +216,12 @@ class MainScreen(ConversationActions):
     # -- saved views ------------------------------------------------------------------------
     def with_views(self, queues: list[QueueInfo]) -> list[QueueInfo]:
         """The queues, then this user's saved views (key "view:NAME"), under them in the sidebar."""
-        views = [QueueInfo(f"view:{v.name}", f"★ {v.name}", None) for v in self.app.saved_views]  # type: ignore[attr-defined]
+        views = [QueueInfo(f"view:{v.name}", f"★ {v.name}", None) for v in self.app.saved_views]
         return [*queues, *views]
 
     def view_search(self, key: str) -> str | None:
         name = key.removeprefix("view:")
-        return next((v.search for v in self.app.saved_views if v.name == name), None)  # type: ignore[attr-defined]
+        return next((v.search for v in self.app.saved_views if v.name == name), None)
 
     # -- workers -----------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="queues", exclusive=True)
@@ -403,7 +403,7 @@ class MainScreen(ConversationActions):
     @work(thread=True, exit_on_error=False, group="go-to", exclusive=True)
     def go_to_conversation(self, number: int) -> None:
         """Open conversation #number if it exists and this agent may see it."""
-        found = self.app.service.rows([number])  # type: ignore[attr-defined]
+        found = self.app.service.rows([number])
         self.post_message(GoToAnswered(number, bool(found)))
 
     @on(GoToAnswered)
@@ -411,7 +411,7 @@ class MainScreen(ConversationActions):
         if not message.found:
             self.app.notify(f"No conversation #{message.number}.", severity="warning")
             return
-        self.app.open_conversation(message.number)  # type: ignore[attr-defined]
+        self.app.open_conversation(message.number)
 
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
         """Another session (or this one) changed something: recount, reorder, refetch what is visible."""
@@ -495,7 +495,7 @@ class MainScreen(ConversationActions):
                 self.find_marks(self.queue, self.search_term, pattern)
 
         self.app.push_screen(
-            TextPromptDialog(  # type: ignore[attr-defined]
+            TextPromptDialog(
                 "Mark conversations matching…",
                 "e.g. tag:billing is:unclaimed refund",
                 "Words and from: to: team: owner: tag: is: before: after: — Enter marks, ctrl+g cancels",
@@ -506,7 +506,7 @@ class MainScreen(ConversationActions):
 
     @work(thread=True, exit_on_error=False, group="marks", exclusive=True)
     def find_marks(self, queue: str, search: str | None, pattern: str) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
+        service = self.app.service
         combined = f"{search} {pattern}" if search else pattern
         shown = "search" if queue.startswith("view:") or queue == "search" else queue
         try:
@@ -548,20 +548,20 @@ class MainScreen(ConversationActions):
         if not ids:
             self.app.notify("This Automated queue is empty.", markup=False)
             return
-        title = next((q.title.strip() for q in self.app.service.queue_titles() if q.key == self.queue), self.queue)  # type: ignore[attr-defined]
+        title = next((q.title.strip() for q in self.app.service.queue_titles() if q.key == self.queue), self.queue)
 
         def chosen(reason: str | None) -> None:
             if reason:
                 self.app.act_many(
                     "No action needed",
-                    ids,  # type: ignore[attr-defined]
+                    ids,
                     lambda s, c: s.dispose_pending(c, reason, close=True),
                     what=f"every conversation of {title}, reason \u201c{reason}\u201d, then done",
                 )
 
         self.app.push_screen(
             BulkReasonDialog(
-                f"{title}: no action needed for all {plural(len(ids), 'conversation')}",  # type: ignore[attr-defined]
+                f"{title}: no action needed for all {plural(len(ids), 'conversation')}",
                 ("newsletter, nothing to do", "bounce or auto-reply", "spam", "notification, read"),
             ),
             callback=chosen,
@@ -587,11 +587,11 @@ class MainScreen(ConversationActions):
             except (OSError, ValueError) as error:
                 self.app.notify(f"Not saved: {error}", title="View", severity="warning", markup=False)
                 return
-            self.app.saved_views.append(SavedView(view.name, view.search))  # type: ignore[attr-defined]
+            self.app.saved_views.append(SavedView(view.name, view.search))
             sidebar = self.query_one(QueueSidebar)
-            sidebar.show_queues(self.with_views(self.app.service.queue_titles()), self.queue)  # type: ignore[attr-defined]
+            sidebar.show_queues(self.with_views(self.app.service.queue_titles()), self.queue)
             sidebar.select_key(f"view:{view.name}")  # its highlight message switches to the view
             self.load_queues()
             self.app.notify(f"Saved as \u201c{view.name}\u201d under the queues", title="View", markup=False)
 
-        self.app.push_screen(dialog, callback=chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(dialog, callback=chosen)

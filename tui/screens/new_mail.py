@@ -69,7 +69,7 @@ class NewMailScreen(ComptoirScreen[None]):
         return self.message is not None
 
     def compose(self) -> ComposeResult:
-        config = self.app.service.config  # type: ignore[attr-defined]
+        config = self.app.service.config
         yield TopBar(id="top-bar")
         yield AlertBar(id="alert-bar")
         with Vertical(id="composer-head"):
@@ -88,7 +88,7 @@ class NewMailScreen(ComptoirScreen[None]):
                 if self.is_forward:
                     yield Static(Text(clean_line(self.detail.reply_from)), id="mail-from-fixed")
                 else:
-                    choices = team_addresses(config, self.app.me)  # type: ignore[attr-defined]
+                    choices = team_addresses(config, self.app.me)
                     yield Select(
                         [(a, a) for a in choices],
                         value=choices[0] if choices else Select.BLANK,
@@ -115,18 +115,18 @@ class NewMailScreen(ComptoirScreen[None]):
         return subject if subject.lower().startswith(("fwd:", "fw:")) else f"Fwd: {subject}"
 
     def on_mount(self) -> None:
-        self.app.fill_top_bar(self.query_one(TopBar))  # type: ignore[attr-defined]
-        self.app.refresh_alert_bars()  # type: ignore[attr-defined]
+        self.app.fill_top_bar(self.query_one(TopBar))
+        self.app.refresh_alert_bars()
         self.update_audience()
         self.query_one("#mail-to", Input).focus()
 
     def recipients(self) -> tuple[list[str], list[str], list[str]]:
-        return tuple(split_addresses(self.query_one(f"#mail-{n}", Input).value) for n in ("to", "cc", "bcc"))  # type: ignore[return-value]
+        return tuple(split_addresses(self.query_one(f"#mail-{n}", Input).value) for n in ("to", "cc", "bcc"))  # type: ignore[return-value] # three fields, three tuples
 
     @on(Input.Changed)
     def update_audience(self) -> None:
         to, cc, bcc = self.recipients()
-        limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
+        limit = self.app.service.config.routing.recipient_limit
         count = len(to) + len(cc) + len(bcc)
         text = Text()
         text.append(plural(count, "recipient"), style="bold")
@@ -158,7 +158,7 @@ class NewMailScreen(ComptoirScreen[None]):
         if not self.is_forward and not body.strip():
             self.app.notify("Nothing to send: the text is empty.", severity="warning")
             return
-        limit = self.app.service.config.routing.recipient_limit  # type: ignore[attr-defined]
+        limit = self.app.service.config.routing.recipient_limit
         if len(to) + len(cc) + len(bcc) > limit and not self.confirmed_recipients:
             question = Text(f"This mail goes to {len(to) + len(cc) + len(bcc)} recipients (more than {limit}):\n\n")
             for address in [*to, *cc, *bcc]:
@@ -182,7 +182,7 @@ class NewMailScreen(ComptoirScreen[None]):
 
     @work(thread=True, exit_on_error=False, group="send")
     def send(self, to, cc, bcc, subject, body, sender, paths) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
+        service = self.app.service
         try:
             # Read here, as the agent: the agent's own permissions decide what may be attached.
             files = service.read_attachments([str(p) for p in paths]) if paths else []

@@ -22,7 +22,7 @@ class OutboundActions:
 
     def _load_then(self, what: str, read: Callable[[Any], Any], then: Callable[[Any], None]) -> None:
         """`read(service)` in a thread, then `then(result)` on the event loop; a refusal becomes a toast."""
-        app = self.app  # type: ignore[attr-defined]
+        app = self.app
 
         def work() -> None:
             try:
@@ -40,7 +40,7 @@ class OutboundActions:
 
         if (cid := self._target("forward")) is None:
             return
-        app = self.app  # type: ignore[attr-defined]
+        app = self.app
 
         def chose(detail) -> None:
             mails = [m for m in detail.messages if m.direction != "note"]
@@ -64,7 +64,7 @@ class OutboundActions:
 
         if (cid := self._target("split")) is None:
             return
-        app = self.app  # type: ignore[attr-defined]
+        app = self.app
 
         def chose(detail) -> None:
             mails = [m for m in detail.messages if m.direction != "note"]
@@ -88,7 +88,7 @@ class OutboundActions:
 
         if (cid := self._target("merge")) is None:
             return
-        app = self.app  # type: ignore[attr-defined]
+        app = self.app
 
         def read(service):
             detail = service.detail(cid)
@@ -113,7 +113,7 @@ class OutboundActions:
 
         if (cid := self._target("undo_history")) is None:
             return
-        app = self.app  # type: ignore[attr-defined]
+        app = self.app
 
         def chose(detail) -> None:
             def picked(event_id: int | None) -> None:
@@ -129,7 +129,7 @@ class OutboundActions:
 
         if (cid := self._target("remind")) is None:
             return
-        app = self.app  # type: ignore[attr-defined]
+        app = self.app
 
         def chosen(answer: tuple[datetime, str] | None) -> None:
             if answer is not None:
