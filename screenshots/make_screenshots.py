@@ -93,7 +93,8 @@ async def shoot(workspace, service: Comptoir, out: Path) -> list[Path]:
         await pilot.press("a")
         await settle(pilot)
         save("assign")
-        await pilot.press("q", "q", "A")
+        # The assign dialog opens in its filter, where q is text: Escape closes it.
+        await pilot.press("escape", "q", "A")
         await settle(pilot)
         save("alerts")
         await pilot.press("q")
