@@ -100,6 +100,17 @@ class RawSql:
             rows.extend(self.all(sql.format(placeholders), {**names, **(extra or {})}))
         return rows
 
+    def run_in(self, sql: str, values: Iterable[Any], extra: dict[str, Any] | None = None) -> int:
+        """Run a write `sql` whose `IN ({})` takes `values`, in chunks as all_in does; returns the rows changed.
+        (`str.format` fills the IN list, so literal braces in `sql` must be doubled.)"""
+        values = list(dict.fromkeys(values))
+        changed = 0
+        for start in range(0, len(values), IN_CHUNK):
+            names = {f"v{i}": v for i, v in enumerate(values[start : start + IN_CHUNK])}
+            placeholders = ", ".join(f":{n}" for n in names)
+            changed += self.run(sql.format(placeholders), {**names, **(extra or {})}).rowcount or 0
+        return changed
+
     # -- values as the models' column types store them
 
     def when(self, moment: datetime | None) -> Any:

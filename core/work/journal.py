@@ -392,18 +392,11 @@ def mark_alerts_seen(s: Session, agent: str, alert_ids: Sequence[int], up_to: da
     if not alert_ids:
         return 0
     sql = RawSql(s)
-    count = 0
-    for chunk in range(0, len(alert_ids), 500):
-        ids = list(alert_ids[chunk : chunk + 500])
-        names = {f"i{n}": v for n, v in enumerate(ids)}
-        count += (
-            sql.run(
-                f"UPDATE alert SET seen_at = :t WHERE agent = :a AND id IN ({', '.join(':' + k for k in names)}) "
-                "AND seen_at IS NULL AND created_at <= :up",
-                {"t": sql.when(now), "a": agent, "up": sql.when(up_to), **names},
-            ).rowcount
-            or 0
-        )
+    count = sql.run_in(
+        "UPDATE alert SET seen_at = :t WHERE agent = :a AND id IN ({}) AND seen_at IS NULL AND created_at <= :up",
+        alert_ids,
+        {"t": sql.when(now), "a": agent, "up": sql.when(up_to)},
+    )
     if count:
         record_change(s, [None], kind="alert")
     return count
@@ -416,15 +409,13 @@ def acknowledge_alerts_raised_at(
     if not conversation_ids or not kinds:
         return 0
     sql = RawSql(s)
-    ids = {f"c{n}": cid for n, cid in enumerate(conversation_ids)}
     names = {f"k{n}": kind for n, kind in enumerate(kinds)}
-    count = (
-        sql.run(
-            f"UPDATE alert SET acknowledged_at = :t WHERE conversation_id IN ({', '.join(':' + k for k in ids)}) "
-            f"AND created_at = :at AND acknowledged_at IS NULL AND kind IN ({', '.join(':' + k for k in names)})",
-            {"t": sql.when(now), "at": sql.when(at), **ids, **names},
-        ).rowcount
-        or 0
+    kind_list = ", ".join(":" + k for k in names)
+    count = sql.run_in(
+        "UPDATE alert SET acknowledged_at = :t WHERE conversation_id IN ({}) AND created_at = :at "
+        f"AND acknowledged_at IS NULL AND kind IN ({kind_list})",
+        conversation_ids,
+        {"t": sql.when(now), "at": sql.when(at), **names},
     )
     if count:
         record_change(s, [None], kind="alert")
@@ -435,10 +426,4 @@ def move_events(s: Session, event_ids: Sequence[int], conversation_id: int) -> N
     """History follows its messages when a conversation is merged or split (core.work.merging)."""
     if not event_ids:
         return
-    sql = RawSql(s)
-    for start in range(0, len(event_ids), 500):
-        chunk = {f"e{n}": v for n, v in enumerate(event_ids[start : start + 500])}
-        sql.run(
-            f"UPDATE event SET conversation_id = :c WHERE id IN ({', '.join(':' + k for k in chunk)})",
-            {"c": conversation_id, **chunk},
-        )
+    RawSql(s).run_in("UPDATE event SET conversation_id = :c WHERE id IN ({})", event_ids, {"c": conversation_id})
