@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
+from time import monotonic
 
 from textual.widgets import TextArea
 
@@ -13,6 +14,31 @@ from tui.screens.composer import ComposerScreen
 from tui.widgets.alert_bar import AlertBar
 
 
+async def _both_states_seen(pilot, bar: AlertBar, timeout: float = 20.0) -> set[bool]:
+    """The lit states the bar went through while blinking. Polls until it has been seen both lit and
+    dark (or the timeout, which only stops a broken test): on a loaded machine the timer ticks late,
+    so a fixed number of samples may all land in one phase."""
+    seen: set[bool] = set()
+    deadline = monotonic() + timeout
+    while seen != {True, False} and monotonic() < deadline:
+        seen.add(bar.has_class("-lit"))
+        await pilot.pause(0.01)
+    return seen
+
+
+async def _steady_after_blinking(pilot, bar: AlertBar, timeout: float = 20.0) -> set[bool]:
+    """Waits until the blink window has passed and a timer tick has settled the bar, then samples it
+    over several blink periods: after the window no tick toggles it again."""
+    deadline = monotonic() + timeout
+    while monotonic() < deadline and (monotonic() < bar._blink_until or not bar.has_class("-lit")):
+        await pilot.pause(0.01)
+    steady = set()
+    for _ in range(6):
+        await pilot.pause(0.03)
+        steady.add(bar.has_class("-lit"))
+    return steady
+
+
 async def test_the_bar_blinks_while_alerts_wait_and_calms_when_acknowledged(monkeypatch) -> None:
     monkeypatch.setattr(AlertBar, "BLINK_SECONDS", 0.05)
     service = populated_service()
@@ -20,11 +46,7 @@ async def test_the_bar_blinks_while_alerts_wait_and_calms_when_acknowledged(monk
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         bar = app.screen.query_one(AlertBar)
-        seen = set()
-        for _ in range(8):
-            await pilot.pause(0.03)
-            seen.add(bar.has_class("-lit"))
-        assert seen == {True, False}
+        assert await _both_states_seen(pilot, bar) == {True, False}
         service.acknowledge(None)
         app.load_alerts()
         await settle(pilot)
@@ -83,20 +105,13 @@ async def test_the_bar_stops_blinking_after_a_while_and_stays_lit(monkeypatch) -
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         bar = app.screen.query_one(AlertBar)
-        await pilot.pause(0.6)
-        steady = set()
-        for _ in range(6):
-            await pilot.pause(0.03)
-            steady.add(bar.has_class("-lit"))
-        assert steady == {True}
+        assert await _steady_after_blinking(pilot, bar) == {True}
+        # The second window is long, so a slow machine still catches the blink inside it.
+        monkeypatch.setattr(alert_bar, "BLINK_FOR_SECONDS", 30.0)
         service.add_alert("escalation", "Escalated to everyone: Thanks!", 5)
         app.load_alerts()
         await settle(pilot)
-        seen = set()
-        for _ in range(8):
-            await pilot.pause(0.03)
-            seen.add(bar.has_class("-lit"))
-        assert seen == {True, False}
+        assert await _both_states_seen(pilot, bar) == {True, False}
 
 
 INTERNAL_KIND_NAMES = (
