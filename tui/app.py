@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from core.work.views import ActionResult, AgentView, ConversationDetail
 from core.workspace.preferences import load_preferences, user_timezone
 from tui import keys
+from tui.coalesce import Coalescer
 from tui.commands import ActionsProvider
 from tui.flow import FLOW_ACTIONS, FlowMark, next_conversation
 from tui.formatting import localize, plural
@@ -105,7 +106,15 @@ class ComptoirApp(App[None]):
         """Flow (tui.flow): after a reply, no action or done, the next conversation of the queue opens."""
         self._flow_marks: dict[int, FlowMark] = {}
         self._prefetched: dict[int, Any] = {}
-        """The next conversation's detail, read while the agent reads this one, so flow shows it at once."""
+        """The next conversation's detail, read while the agent reads this one, so flow shows it at once.
+        Only kept while no change to it (or to everything) has been announced since it was read."""
+        self._changes_seen = 0
+        """How many WorkspaceChanged this session has handled: a read started before a change is stale."""
+        self._changed_at: dict[int, int] = {}
+        """The count above when each conversation was last named by a change."""
+        self._everything_changed_at = 0
+        self._alerts_loader = Coalescer(self._load_alerts)
+        self._me_loader = Coalescer(self._load_me)
         self.saved_views = list(preferences.views)
         """This user's saved searches (preferences.toml [[views]]), shown under the queues."""
         self.tag_colours: dict[str, str] = {t.name: t.colour for t in service.config.tags}
@@ -281,12 +290,19 @@ class ComptoirApp(App[None]):
         if feed is not None:
             feed.close()
 
-    @work(thread=True, exit_on_error=False, group="alerts", exclusive=True)
     def load_alerts(self) -> None:
+        """Reload the alerts: now, or once after the reload in flight (tui.coalesce)."""
+        self._alerts_loader.request()
+
+    def load_me(self) -> None:
+        self._me_loader.request()
+
+    @work(thread=True, exit_on_error=False, group="alerts")
+    def _load_alerts(self) -> None:
         self.post_message(AlertsLoaded(self.service.alerts()))
 
-    @work(thread=True, exit_on_error=False, group="me", exclusive=True)
-    def load_me(self) -> None:
+    @work(thread=True, exit_on_error=False, group="me")
+    def _load_me(self) -> None:
         self.post_message(MeLoaded(self.service.me()))
 
     @work(thread=True, exit_on_error=False, group="heartbeat", exclusive=True)
@@ -351,6 +367,8 @@ class ComptoirApp(App[None]):
 
     # -- handlers ----------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self._alerts_loader.worker_changed(event)
+        self._me_loader.worker_changed(event)
         if event.state == WorkerState.ERROR:
             self.report_worker_error(event.worker)
         if event.worker.group == "opening" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
@@ -390,10 +408,13 @@ class ComptoirApp(App[None]):
             self.load_health()
         if "server" in message.kinds:
             self.load_health()
+        self._changes_seen += 1
         if not message.conversation_ids:
             self._prefetched.clear()
+            self._everything_changed_at = self._changes_seen
         for conversation_id in message.conversation_ids:
             self._prefetched.pop(conversation_id, None)
+            self._changed_at[conversation_id] = self._changes_seen
         for screen in self._hooked_screens():
             screen.workspace_changed(message.conversation_ids, message.kinds)
         self.load_alerts()
@@ -496,14 +517,15 @@ class ComptoirApp(App[None]):
             return
         following = main.conversation_list.following(conversation_id, 1)
         if following and following[0] not in self._prefetched:
-            self._prefetch(following[0])
+            self._prefetch(following[0], self._changes_seen)
 
     @work(thread=True, exit_on_error=False, group="prefetch", exclusive=True)
-    def _prefetch(self, conversation_id: int) -> None:
-        self.post_message(PrefetchLoaded(self.service.detail(conversation_id)))
+    def _prefetch(self, conversation_id: int, changes_seen: int) -> None:
+        self.post_message(PrefetchLoaded(self.service.detail(conversation_id), changes_seen))
 
     def take_prefetched(self, conversation_id: int):
-        """The detail read ahead for this conversation, once (None when there is none)."""
+        """The detail read ahead for this conversation, once (None when there is none). No change to it
+        has been announced since it was read (spread_changes drops it), so it is as current as a fresh read."""
         return self._prefetched.pop(conversation_id, None)
 
     def move_on(self, conversation_id: int, mark: FlowMark) -> None:
@@ -532,7 +554,11 @@ class ComptoirApp(App[None]):
 
     @on(PrefetchLoaded)
     def keep_prefetched(self, message: PrefetchLoaded) -> None:
-        self._prefetched = {message.detail.row.id: message.detail}
+        """Kept unless a change to it, or to everything, was announced while it was being read."""
+        cid = message.detail.row.id
+        if max(self._changed_at.get(cid, 0), self._everything_changed_at) > message.changes_seen:
+            return
+        self._prefetched = {cid: message.detail}
 
     @on(BulkFinished)
     def report_bulk(self, message: BulkFinished) -> None:
