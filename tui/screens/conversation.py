@@ -207,6 +207,21 @@ class ConversationScreen(ConversationActions):
             return
         messages = self.query_one("#messages", VerticalScroll)
         at_bottom = previous is None or messages.scroll_y >= messages.max_scroll_y - 1
+        cards = list(messages.children)
+        if not self.detail.hidden and cards and all(isinstance(card, MessageCard) for card in cards):
+            # Reuse the cards shown (flow from one conversation to the next): update them in place,
+            # mount only the extra ones and remove what is left over.
+            for card, shown in zip(cards, self.detail.messages, strict=False):
+                assert isinstance(card, MessageCard)
+                card.show(shown, zone)
+            extra = self.detail.messages[len(cards) :]
+            if extra:
+                messages.mount_all(MessageCard(m, zone) for m in extra)
+            for card in cards[len(self.detail.messages) :]:
+                card.remove()
+            if at_bottom:
+                messages.call_after_refresh(messages.scroll_end, animate=False)
+            return
         messages.remove_children()
         if self.detail.hidden:
             messages.mount(

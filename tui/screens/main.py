@@ -162,6 +162,9 @@ class MainScreen(ConversationActions):
         self._counts_loader = Coalescer(self._load_queues)
         self._stale_while_covered = False
         """Changes came while another screen covered this one: rows and counts are read when it shows again."""
+        self._changed_since_read: set[int] | None = None
+        """Conversations named by changes since the list's last read (None: anything may have changed):
+        a reload reads the rows of those, and of the window's rows the list does not hold, only."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="top-bar")
@@ -247,8 +250,10 @@ class MainScreen(ConversationActions):
         keep_cursor: bool = True,
         cursor_id: int | None = None,
         cursor_index: int = 0,
+        known: frozenset[int] | None = None,
     ) -> None:
-        """Every id of the queue, and the rows of a window around where the cursor will be."""
+        """Every id of the queue, and the rows of a window around where the cursor will be; of those,
+        only the ones not `known` (held by the list and unchanged since they were read), if given."""
         service = self.app.service
         shown = "search" if queue.startswith("view:") else queue  # a saved view: the search queue, its search
         try:
@@ -258,7 +263,8 @@ class MainScreen(ConversationActions):
                 ids = service.queue_ids(shown, search)
                 position = ids.index(cursor_id) if cursor_id in ids else cursor_index
                 start = max(position - FIRST_WINDOW // 2, 0)
-                rows = service.rows(ids[start : start + FIRST_WINDOW])
+                wanted = [i for i in ids[start : start + FIRST_WINDOW] if known is None or i not in known]
+                rows = service.rows(wanted) if wanted else []
         except ComptoirError as error:
             # A search the server cannot read (an unknown operator, a bad day): said in the list and a toast.
             if not get_current_worker().is_cancelled:
@@ -277,7 +283,9 @@ class MainScreen(ConversationActions):
 
     def _reload_queue(self) -> Worker:
         listing = self.conversation_list
-        return self.load_queue(self.queue, self.search_term, True, listing.cursor_id, listing.cursor)
+        changed, self._changed_since_read = self._changed_since_read, set()
+        known = None if changed is None else frozenset(listing.held_ids()) - changed
+        return self.load_queue(self.queue, self.search_term, True, listing.cursor_id, listing.cursor, known)
 
     def _reload_ids(self) -> Worker:
         return self.load_ids(self.queue, self.search_term)
@@ -348,6 +356,8 @@ class MainScreen(ConversationActions):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A queue that failed to load must not swallow the keys typed after it (the toast says why)."""
+        if event.worker.group == "queue" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._changed_since_read = None  # what that read was to fetch is still owed (before a reload starts)
         for loader in (self._queue_loader, self._ids_loader, self._counts_loader):
             loader.worker_changed(event)
         if event.worker.group == "queue" and event.state == WorkerState.ERROR:
@@ -473,6 +483,10 @@ class MainScreen(ConversationActions):
         if not self.query(ConversationList):  # a change can arrive before the screen's widgets are mounted
             return
         self.conversation_list.forget_rows(conversation_ids)
+        if not conversation_ids:
+            self._changed_since_read = None
+        elif self._changed_since_read is not None:
+            self._changed_since_read |= conversation_ids
         if self.covered():
             self._stale_while_covered = True
             self._ids_loader.request()
