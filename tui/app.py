@@ -56,6 +56,8 @@ STYLES = Path(__file__).parent / "styles"
 CHANGE_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 10.0
 FEED_RETRY_SECONDS = 2.0
+ECHO_WAIT_SECONDS = 0.5
+"""After an action, how long the change feed has to announce it before the app refreshes by itself."""
 
 
 class ComptoirApp(App[None]):
@@ -113,6 +115,12 @@ class ComptoirApp(App[None]):
         self._changed_at: dict[int, int] = {}
         """The count above when each conversation was last named by a change."""
         self._everything_changed_at = 0
+        self._feed_live = False
+        """The change feed is subscribed and connected: it announces this session's changes too."""
+        self._action_started: dict[int, int] = {}
+        """Per conversation acted on, the count of changes handled when the action was sent."""
+        self._awaiting_echo: dict[int, Any] = {}
+        """Timers that refresh by themselves if the change feed does not announce an action in time."""
         self._alerts_loader = Coalescer(self._load_alerts)
         self._me_loader = Coalescer(self._load_me)
         self.saved_views = list(preferences.views)
@@ -276,9 +284,11 @@ class ComptoirApp(App[None]):
             try:
                 if feed is None:
                     feed = self.service.subscribe()
+                    self._feed_live = True
                 batch = feed.poll(CHANGE_POLL_SECONDS)
                 reported = False
             except Exception as error:
+                self._feed_live = False
                 if not reported:
                     self.post_message(ServiceFailed("change feed", str(error)))
                     reported = True
@@ -313,7 +323,6 @@ class ComptoirApp(App[None]):
         """Tell colleagues this session is alive and what it views or replies to."""
         self._heartbeat(self.viewing_id, self.replying_id)
 
-    @work(thread=True, exit_on_error=False, group="actions")
     def run_service_action(
         self,
         label: str,
@@ -322,6 +331,18 @@ class ComptoirApp(App[None]):
         undo_ids: list[int] | None = None,
     ) -> None:
         """Run one acting service call; a refusal by the rules comes back as a failed ActionResult."""
+        if conversation_id is not None:
+            self._action_started[conversation_id] = self._changes_seen
+        self._run_service_action(label, call, conversation_id, undo_ids)
+
+    @work(thread=True, exit_on_error=False, group="actions")
+    def _run_service_action(
+        self,
+        label: str,
+        call: Callable[[Any], ActionResult],
+        conversation_id: int | None = None,
+        undo_ids: list[int] | None = None,
+    ) -> None:
         result = as_result(lambda: call(self.service), conversation_id)
         self.post_message(ActionFinished(label, result, conversation_id, tuple(undo_ids or ())))
 
@@ -399,10 +420,12 @@ class ComptoirApp(App[None]):
     def spread_changes(self, message: WorkspaceChanged) -> None:
         """Every screen in the stack refreshes what it shows; alerts and presence are reloaded."""
         if "disconnected" in message.kinds:
+            self._feed_live = False
             self.connection_note = "reconnecting to the workspace server…"
             self.refresh_top_bars()
             return
         if "reconnected" in message.kinds:
+            self._feed_live = True
             self.connection_note = ""
             self.refresh_top_bars()
             self.load_health()
@@ -415,10 +438,15 @@ class ComptoirApp(App[None]):
         for conversation_id in message.conversation_ids:
             self._prefetched.pop(conversation_id, None)
             self._changed_at[conversation_id] = self._changes_seen
+        for conversation_id in list(self._awaiting_echo) if not message.conversation_ids else message.conversation_ids:
+            timer = self._awaiting_echo.pop(conversation_id, None)
+            if timer is not None:  # announced: this refresh is the one the action needed
+                timer.stop()
         for screen in self._hooked_screens():
             screen.workspace_changed(message.conversation_ids, message.kinds)
         self.load_alerts()
-        if not message.kinds or message.kinds - {"conversation"}:
+        # 'me' is this agent's presence: only a presence change, or one naming no conversation, moves it.
+        if not message.conversation_ids or "presence" in message.kinds:
             self.load_me()
 
     @on(AlertsLoaded)
@@ -493,8 +521,28 @@ class ComptoirApp(App[None]):
         reopen, self._reopen_after_undo = self._reopen_after_undo, None
         if message.label == "Undo" and result.ok and reopen is not None:
             self.start_compose(*reopen)  # the cancelled reply's text is back in its draft
+        if self._echo_expected(message):
+            return
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+
+    def _echo_expected(self, message: ActionFinished) -> bool:
+        """Whether the change feed announces (or already announced) this action, so the app need not
+        refresh for it now: the feed pushes every committed change to every subscriber, this session
+        included, and refreshing for both cost two rounds of reads. Should the announcement not come
+        within ECHO_WAIT_SECONDS (the feed broke meanwhile), the app refreshes by itself."""
+        cid = message.conversation_id
+        started = self._action_started.pop(cid, None) if cid is not None else None
+        if cid is None or started is None or not message.result.ok or not self._feed_live:
+            return False
+        if self._changed_at.get(cid, 0) > started or self._everything_changed_at > started:
+            return True  # announced before the answer came back: that refresh read it
+        self._awaiting_echo[cid] = self.set_timer(ECHO_WAIT_SECONDS, lambda: self._echo_missing(cid))
+        return True
+
+    def _echo_missing(self, conversation_id: int) -> None:
+        if self._awaiting_echo.pop(conversation_id, None) is not None:
+            self.spread_changes(WorkspaceChanged(frozenset({conversation_id}), frozenset({"action"})))
 
     # -- flow: the next conversation of the queue ------------------------------------------------
     def main_screen(self):
