@@ -115,6 +115,8 @@ class ComptoirApp(App[None]):
         self._changed_at: dict[int, int] = {}
         """The count above when each conversation was last named by a change."""
         self._everything_changed_at = 0
+        self._action_toast: Any = None
+        """The toast of the last action that went well (notify_action replaces it)."""
         self._feed_live = False
         """The change feed is subscribed and connected: it announces this session's changes too."""
         self._action_started: dict[int, int] = {}
@@ -510,9 +512,7 @@ class ComptoirApp(App[None]):
             if self.last_action.event_ids:
                 text += f"  ({undo_key}: {'cancel the send' if self.last_action.is_reply else 'undo'})"
         timeout = max(5.0, self.last_action.seconds_left) if result.ok and self.last_action.event_ids else 5.0
-        self.notify(
-            text, title=message.label, severity="information" if result.ok else "warning", markup=False, timeout=timeout
-        )
+        self.notify_action(text, message.label, result.ok, timeout)
         if message.conversation_id is not None and message.label in FLOW_ACTIONS:
             # Before the refresh below, so the finished conversation's screen is not reloaded on the way out.
             mark = self._flow_marks.pop(message.conversation_id, None)
@@ -525,6 +525,22 @@ class ComptoirApp(App[None]):
             return
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+
+    def notify_action(self, text: str, title: str, ok: bool, timeout: float) -> None:
+        """The toast saying how an action went. It replaces the previous action's if that one went
+        well: only the last action can be undone, so an older '(z: undo)' is no longer true; and every
+        toast alive is mounted again on each screen shown, so a fast agent's pile of them made each
+        dialog and each move to the next conversation slower. Warnings stay for their time."""
+        from textual.notifications import Notification, Notify
+
+        previous, self._action_toast = self._action_toast, None
+        if previous is not None and previous in self._notifications:
+            # Textual has no public call to withdraw one notification; its own timeout uses this.
+            self._unnotify(previous, refresh=False)
+        toast = Notification(text, title, "information" if ok else "warning", timeout, markup=False)
+        if ok:
+            self._action_toast = toast
+        self.post_message(Notify(toast))
 
     def _echo_expected(self, message: ActionFinished) -> bool:
         """Whether the change feed announces (or already announced) this action, so the app need not
