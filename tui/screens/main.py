@@ -253,18 +253,15 @@ class MainScreen(ConversationActions):
         known: frozenset[int] | None = None,
     ) -> None:
         """Every id of the queue, and the rows of a window around where the cursor will be; of those,
-        only the ones not `known` (held by the list and unchanged since they were read), if given."""
+        only the ones not `known` (held by the list and unchanged since they were read)."""
         service = self.app.service
         shown = "search" if queue.startswith("view:") else queue  # a saved view: the search queue, its search
         try:
             if not keep_cursor and search is None:
                 ids, rows = service.first_page(shown, FIRST_WINDOW)
             else:
-                ids = service.queue_ids(shown, search)
-                position = ids.index(cursor_id) if cursor_id in ids else cursor_index
-                start = max(position - FIRST_WINDOW // 2, 0)
-                wanted = [i for i in ids[start : start + FIRST_WINDOW] if known is None or i not in known]
-                rows = service.rows(wanted) if wanted else []
+                # One round trip: the ids, and the rows of the window around the cursor the list lacks.
+                ids, rows = service.page(shown, search, cursor_id, cursor_index, FIRST_WINDOW, sorted(known or ()))
         except ComptoirError as error:
             # A search the server cannot read (an unknown operator, a bad day): said in the list and a toast.
             if not get_current_worker().is_cancelled:
@@ -284,7 +281,9 @@ class MainScreen(ConversationActions):
     def _reload_queue(self) -> Worker:
         listing = self.conversation_list
         changed, self._changed_since_read = self._changed_since_read, set()
-        known = None if changed is None else frozenset(listing.held_ids()) - changed
+        # Held and unchanged rows near the cursor (where the window will be): not read again.
+        near = listing.ids[max(listing.cursor - FIRST_WINDOW, 0) : listing.cursor + FIRST_WINDOW]
+        known = None if changed is None else frozenset(i for i in near if listing.row(i) is not None) - changed
         return self.load_queue(self.queue, self.search_term, True, listing.cursor_id, listing.cursor, known)
 
     def _reload_ids(self) -> Worker:

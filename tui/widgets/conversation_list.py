@@ -118,10 +118,6 @@ class ConversationList(ScrollView, can_focus=True):
     def row(self, conversation_id: int) -> ConversationRow | None:
         return self._rows.get(conversation_id)
 
-    def held_ids(self) -> list[int]:
-        """The conversations whose rows the list holds."""
-        return list(self._rows.keys())
-
     def set_ids(
         self,
         ids: Sequence[int],
