@@ -141,7 +141,9 @@ def screen_bench(trials: int) -> dict | None:
     if not shutil.which("tmux"):
         print("tmux is needed for the on-screen measure: apt-get install tmux")
         return None
-    comptoir = ROOT / ".venv" / "bin" / "comptoir"
+    # The app of this checkout, run by this interpreter (a worktree has no .venv/bin/comptoir of its own,
+    # and another checkout's console script would measure that checkout's app).
+    comptoir = f"cd {ROOT} && exec env PYTHONPATH={ROOT} {sys.executable} -m tui.launch"
     with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as tmp:
         path = Path(tmp) / "ws"
         ws = make_workspace(path, "sqlite", race_config())
@@ -160,7 +162,7 @@ def screen_bench(trials: int) -> dict | None:
                 "48",
                 "-e",
                 "TERM=xterm-256color",
-                f"exec {comptoir} -W {path} --as agent1",
+                f"{comptoir} -W {path} --as agent1",
             )
             deadline = time.monotonic() + 60
             while "My work" not in pane():

@@ -16,9 +16,15 @@ Measured:
 - the CPU the app and the server spent per conversation (from /proc), which a loaded machine does
   not inflate as it does wall-clock latency;
 - keys that landed in the wrong place (target 0): after every key the screen must become the
-  expected one (the dialog, the composer, or the conversation that follows in the queue's order);
-  a key whose expected screen has not shown within 30 s counts, and so does a next conversation
-  other than the one after it in the queue.
+  expected one: `n` the no-action dialog over the conversation being worked, `r` the composer,
+  ctrl+t the saved-reply picker, Enter in the picker the composer with its text changed, and the
+  key that finishes a conversation the conversation view of another conversation of the queue,
+  with no dialog or composer left over it. A key whose expected screen has not shown within 30 s
+  counts, and so does a next conversation that is not in the queue (as the server lists it, read
+  again when an id is not in the order read at the start) or that was already worked. The server
+  may legitimately reorder the queue while the agent works (an escalation pass moves a
+  conversation into it or up): the next conversation need not be the one after in the order read
+  at the start; the bench counts such moves ("reordered") and follows the app.
 
 Run: PYTHONPATH=. python bench/bench_flow.py [--conversations 50] [--size 160x48] [--queue everyone]
      [--workspace DIR (a demo workspace to copy)] [--demo-size 400]
@@ -51,7 +57,8 @@ AGENT = "marie"
 KEY_TIMEOUT = 30.0
 """A key whose expected screen has not shown after this long landed in the wrong place (or was lost)."""
 POLL = 0.005
-HEADER_ID = re.compile(r"#(\d+)\s*$")
+HEADER_ID = re.compile(r"   #(\d+)(?:   \S.*)?$")
+"""The header's first line: the subject, '   #1234', then the conversation's tags if it has any."""
 TEAMS_WITH_SAVED_REPLIES = {"hifi", "computers"}
 """The demo's teams that have saved replies (the agent replies with one only there)."""
 
@@ -65,7 +72,8 @@ def screen() -> str:
 
 
 def conversation_on_screen(text: str) -> int | None:
-    """The conversation view's id once its messages show: its header's first line ends in '#1234';
+    """The conversation view's id once its messages show: its header's first line ends in '#1234' (or in
+    '#1234' and the tags);
     None on any other screen, or while the messages are still being drawn."""
     lines = text.splitlines()
     if len(lines) < 4 or "Loading…" in text:
@@ -176,18 +184,55 @@ def open_app(workspace: Path, size: tuple[int, int], queue_steps: int) -> bool:
     return True
 
 
-def work(order: list[int], count: int, reply_every: int) -> list[Worked]:
-    """Open the first conversation, then work `count` of them, flow moving on after each."""
+DIALOG_MARKS = ("will be marked", "Insert a saved reply", "Reply: ")
+"""Text only the no-action dialog, the saved-reply picker and the composer show."""
+
+
+class Queue:
+    """The queue as the server lists it: the order read at the start, read again (once per unknown id)
+    when the app opens a conversation that order does not hold (the server moved it in meanwhile)."""
+
+    def __init__(self, workspace: Path, queue: str, order: list[int]) -> None:
+        self.workspace = workspace
+        self.queue = queue
+        self.order = order
+        self.known = set(order)
+        self.rereads = 0
+
+    def holds(self, conversation_id: int) -> bool:
+        if conversation_id not in self.known:
+            self.rereads += 1
+            self.known |= set(queue_order(self.workspace, self.queue))
+        return conversation_id in self.known
+
+
+def work(queue: Queue, count: int, reply_every: int) -> tuple[list[Worked], int]:
+    """Open the first conversation, then work `count` of them, flow moving on after each; also says
+    how many times the next conversation was not the one after in the order read at the start."""
+    order = queue.order
     worked: list[Worked] = []
-    text = press("Enter", lambda t: conversation_on_screen(t) == order[0], None)
-    if conversation_on_screen(text) != order[0]:
-        print("the first conversation did not open")
-        return worked
+    done: set[int] = set()
+    reordered = 0
+    # The list's first row: the first of the order read at the start, unless the server moved another up since.
+    text = press("Enter", lambda t: conversation_on_screen(t) is not None, None)
+    current = conversation_on_screen(text)
+    if current is None or not queue.holds(current):
+        print(f"the first conversation of the queue did not open (on screen: #{current})")
+        return worked, reordered
     for index in range(count):
-        current = order[index]
-        following = order[index + 1] if index + 1 < len(order) else None
+        done.add(current)
+        position = order.index(current) if current in order else -1
+        expected_next = order[position + 1] if 0 <= position < len(order) - 1 else None
+
+        def next_shown(t: str, current: int = current) -> bool:
+            # Another conversation's view, with nothing left over it; where it stands is checked after.
+            shown = conversation_on_screen(t)
+            return shown is not None and shown != current and not any(mark in t for mark in DIALOG_MARKS)
+
+        def on_current(t: str, current: int = current) -> bool:
+            return conversation_on_screen(t) == current
+
         text = screen()
-        next_shown = (lambda t, f=following: conversation_on_screen(t) == f) if following else shows("My work")
         pending = "needs an answer" in text
         team = re.search(r"·  team (\S+)  ·", text)
         has_saved_replies = team is not None and team.group(1) in TEAMS_WITH_SAVED_REPLIES
@@ -197,21 +242,32 @@ def work(order: list[int], count: int, reply_every: int) -> list[Worked]:
             press("C-t", shows("Insert a saved reply"), item)
             # The dialog closed and the composer's text is no longer the bare quote it opened with.
             press("Enter", lambda t, c=composer: "Insert a saved reply" not in t and "Reply: " in t and t != c, item)
-            press("C-s", next_shown, item)
+            text = press("C-s", next_shown, item)
         elif pending:
             item = Worked(current, "no action")
-            press("n", shows("No action needed", "thank-you, nothing to answer"), item)
+            # The dialog, over the conversation being worked (its header stays visible above the dialog).
+            press("n", lambda t: shows("No action needed", "will be marked")(t) and on_current(t), item)
             # The reason field has focus and the first saved reason is highlighted: Enter on the empty field
             # takes it (a digit typed there is text, issue 13 item 1; "1" then Enter would take it too).
-            press("Enter", next_shown, item)
+            text = press("Enter", next_shown, item)
         else:
             item = Worked(current, "done")
-            press("d", next_shown, item)
+            text = press("d", next_shown, item)
         worked.append(item)
-        if conversation_on_screen(screen()) != following:
-            print(f"  after #{current} the screen is not #{following}: stopping", file=sys.stderr)
+        shown = conversation_on_screen(text)
+        if shown is None or not next_shown(text):
+            print(f"  after #{current} no other conversation is on screen: stopping", file=sys.stderr)
             break
-    return worked
+        if shown in done or not queue.holds(shown):
+            # Flow opened a conversation already worked, or one the queue does not hold: the key landed wrong.
+            item.steps[-1].landed = False
+            why = "was already worked" if shown in done else f"is not in the queue '{queue.queue}'"
+            print(f"  after #{current} the app opened #{shown}, which {why}: stopping", file=sys.stderr)
+            break
+        if shown != expected_next:
+            reordered += 1
+        current = shown
+    return worked, reordered
 
 
 def report(worked: list[Worked], size: tuple[int, int], queue: str) -> None:
@@ -294,11 +350,18 @@ def main() -> int:
         time.sleep(1.0)
         app = int(tmux("display-message", "-t", SESSION, "-p", "#{pane_pid}").strip())
         cpu_before = (cpu_ticks(app) or 0, cpu_ticks(server.pid) or 0)
-        worked = work(order, args.conversations, args.reply_every)
+        listed = Queue(workspace, args.queue, order)
+        worked, reordered = work(listed, args.conversations, args.reply_every)
+        queue_rereads = [listed.rereads]
         if not worked:
             return 1
         cpu = ((cpu_ticks(app) or 0) - cpu_before[0], (cpu_ticks(server.pid) or 0) - cpu_before[1])
         report(worked, size, args.queue)
+        print(
+            f"the next conversation was not the one after in the order read at the start {reordered} times "
+            "(the server reordered the queue: an escalation pass); each was checked to be in the queue and not yet worked"
+            f" (the queue read again {queue_rereads[0]} times)"
+        )
         print(
             f"CPU per conversation: the app {cpu[0] / CLK_TCK / len(worked) * 1000:.0f} ms, "
             f"the server {cpu[1] / CLK_TCK / len(worked) * 1000:.0f} ms"

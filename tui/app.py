@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from core.work.views import ActionResult, AgentView, ConversationDetail
 from core.workspace.preferences import load_preferences, user_timezone
 from tui import keys
+from tui.coalesce import Coalescer
 from tui.commands import ActionsProvider
 from tui.flow import FLOW_ACTIONS, FlowMark, next_conversation
 from tui.formatting import localize, plural
@@ -55,6 +56,8 @@ STYLES = Path(__file__).parent / "styles"
 CHANGE_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 10.0
 FEED_RETRY_SECONDS = 2.0
+ECHO_WAIT_SECONDS = 0.5
+"""After an action, how long the change feed has to announce it before the app refreshes by itself."""
 
 
 class ComptoirApp(App[None]):
@@ -105,7 +108,23 @@ class ComptoirApp(App[None]):
         """Flow (tui.flow): after a reply, no action or done, the next conversation of the queue opens."""
         self._flow_marks: dict[int, FlowMark] = {}
         self._prefetched: dict[int, Any] = {}
-        """The next conversation's detail, read while the agent reads this one, so flow shows it at once."""
+        """The next conversation's detail, read while the agent reads this one, so flow shows it at once.
+        Only kept while no change to it (or to everything) has been announced since it was read."""
+        self._changes_seen = 0
+        """How many WorkspaceChanged this session has handled: a read started before a change is stale."""
+        self._changed_at: dict[int, int] = {}
+        """The count above when each conversation was last named by a change."""
+        self._everything_changed_at = 0
+        self._action_toast: Any = None
+        """The toast of the last action that went well (notify_action replaces it)."""
+        self._feed_live = False
+        """The change feed is subscribed and connected: it announces this session's changes too."""
+        self._action_started: dict[int, int] = {}
+        """Per conversation acted on, the count of changes handled when the action was sent."""
+        self._awaiting_echo: dict[int, Any] = {}
+        """Timers that refresh by themselves if the change feed does not announce an action in time."""
+        self._alerts_loader = Coalescer(self._load_alerts)
+        self._me_loader = Coalescer(self._load_me)
         self.saved_views = list(preferences.views)
         """This user's saved searches (preferences.toml [[views]]), shown under the queues."""
         self.tag_colours: dict[str, str] = {t.name: t.colour for t in service.config.tags}
@@ -267,9 +286,11 @@ class ComptoirApp(App[None]):
             try:
                 if feed is None:
                     feed = self.service.subscribe()
+                    self._feed_live = True
                 batch = feed.poll(CHANGE_POLL_SECONDS)
                 reported = False
             except Exception as error:
+                self._feed_live = False
                 if not reported:
                     self.post_message(ServiceFailed("change feed", str(error)))
                     reported = True
@@ -281,12 +302,19 @@ class ComptoirApp(App[None]):
         if feed is not None:
             feed.close()
 
-    @work(thread=True, exit_on_error=False, group="alerts", exclusive=True)
     def load_alerts(self) -> None:
+        """Reload the alerts: now, or once after the reload in flight (tui.coalesce)."""
+        self._alerts_loader.request()
+
+    def load_me(self) -> None:
+        self._me_loader.request()
+
+    @work(thread=True, exit_on_error=False, group="alerts")
+    def _load_alerts(self) -> None:
         self.post_message(AlertsLoaded(self.service.alerts()))
 
-    @work(thread=True, exit_on_error=False, group="me", exclusive=True)
-    def load_me(self) -> None:
+    @work(thread=True, exit_on_error=False, group="me")
+    def _load_me(self) -> None:
         self.post_message(MeLoaded(self.service.me()))
 
     @work(thread=True, exit_on_error=False, group="heartbeat", exclusive=True)
@@ -297,7 +325,6 @@ class ComptoirApp(App[None]):
         """Tell colleagues this session is alive and what it views or replies to."""
         self._heartbeat(self.viewing_id, self.replying_id)
 
-    @work(thread=True, exit_on_error=False, group="actions")
     def run_service_action(
         self,
         label: str,
@@ -306,6 +333,18 @@ class ComptoirApp(App[None]):
         undo_ids: list[int] | None = None,
     ) -> None:
         """Run one acting service call; a refusal by the rules comes back as a failed ActionResult."""
+        if conversation_id is not None:
+            self._action_started[conversation_id] = self._changes_seen
+        self._run_service_action(label, call, conversation_id, undo_ids)
+
+    @work(thread=True, exit_on_error=False, group="actions")
+    def _run_service_action(
+        self,
+        label: str,
+        call: Callable[[Any], ActionResult],
+        conversation_id: int | None = None,
+        undo_ids: list[int] | None = None,
+    ) -> None:
         result = as_result(lambda: call(self.service), conversation_id)
         self.post_message(ActionFinished(label, result, conversation_id, tuple(undo_ids or ())))
 
@@ -351,6 +390,8 @@ class ComptoirApp(App[None]):
 
     # -- handlers ----------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self._alerts_loader.worker_changed(event)
+        self._me_loader.worker_changed(event)
         if event.state == WorkerState.ERROR:
             self.report_worker_error(event.worker)
         if event.worker.group == "opening" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
@@ -381,23 +422,33 @@ class ComptoirApp(App[None]):
     def spread_changes(self, message: WorkspaceChanged) -> None:
         """Every screen in the stack refreshes what it shows; alerts and presence are reloaded."""
         if "disconnected" in message.kinds:
+            self._feed_live = False
             self.connection_note = "reconnecting to the workspace server…"
             self.refresh_top_bars()
             return
         if "reconnected" in message.kinds:
+            self._feed_live = True
             self.connection_note = ""
             self.refresh_top_bars()
             self.load_health()
         if "server" in message.kinds:
             self.load_health()
+        self._changes_seen += 1
         if not message.conversation_ids:
             self._prefetched.clear()
+            self._everything_changed_at = self._changes_seen
         for conversation_id in message.conversation_ids:
             self._prefetched.pop(conversation_id, None)
+            self._changed_at[conversation_id] = self._changes_seen
+        for conversation_id in list(self._awaiting_echo) if not message.conversation_ids else message.conversation_ids:
+            timer = self._awaiting_echo.pop(conversation_id, None)
+            if timer is not None:  # announced: this refresh is the one the action needed
+                timer.stop()
         for screen in self._hooked_screens():
             screen.workspace_changed(message.conversation_ids, message.kinds)
         self.load_alerts()
-        if not message.kinds or message.kinds - {"conversation"}:
+        # 'me' is this agent's presence: only a presence change, or one naming no conversation, moves it.
+        if not message.conversation_ids or "presence" in message.kinds:
             self.load_me()
 
     @on(AlertsLoaded)
@@ -461,9 +512,7 @@ class ComptoirApp(App[None]):
             if self.last_action.event_ids:
                 text += f"  ({undo_key}: {'cancel the send' if self.last_action.is_reply else 'undo'})"
         timeout = max(5.0, self.last_action.seconds_left) if result.ok and self.last_action.event_ids else 5.0
-        self.notify(
-            text, title=message.label, severity="information" if result.ok else "warning", markup=False, timeout=timeout
-        )
+        self.notify_action(text, message.label, result.ok, timeout)
         if message.conversation_id is not None and message.label in FLOW_ACTIONS:
             # Before the refresh below, so the finished conversation's screen is not reloaded on the way out.
             mark = self._flow_marks.pop(message.conversation_id, None)
@@ -472,8 +521,44 @@ class ComptoirApp(App[None]):
         reopen, self._reopen_after_undo = self._reopen_after_undo, None
         if message.label == "Undo" and result.ok and reopen is not None:
             self.start_compose(*reopen)  # the cancelled reply's text is back in its draft
+        if self._echo_expected(message):
+            return
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
+
+    def notify_action(self, text: str, title: str, ok: bool, timeout: float) -> None:
+        """The toast saying how an action went. It replaces the previous action's if that one went
+        well: only the last action can be undone, so an older '(z: undo)' is no longer true; and every
+        toast alive is mounted again on each screen shown, so a fast agent's pile of them made each
+        dialog and each move to the next conversation slower. Warnings stay for their time."""
+        from textual.notifications import Notification, Notify
+
+        previous, self._action_toast = self._action_toast, None
+        if previous is not None and previous in self._notifications:
+            # Textual has no public call to withdraw one notification; its own timeout uses this.
+            self._unnotify(previous, refresh=False)
+        toast = Notification(text, title, "information" if ok else "warning", timeout, markup=False)
+        if ok:
+            self._action_toast = toast
+        self.post_message(Notify(toast))
+
+    def _echo_expected(self, message: ActionFinished) -> bool:
+        """Whether the change feed announces (or already announced) this action, so the app need not
+        refresh for it now: the feed pushes every committed change to every subscriber, this session
+        included, and refreshing for both cost two rounds of reads. Should the announcement not come
+        within ECHO_WAIT_SECONDS (the feed broke meanwhile), the app refreshes by itself."""
+        cid = message.conversation_id
+        started = self._action_started.pop(cid, None) if cid is not None else None
+        if cid is None or started is None or not message.result.ok or not self._feed_live:
+            return False
+        if self._changed_at.get(cid, 0) > started or self._everything_changed_at > started:
+            return True  # announced before the answer came back: that refresh read it
+        self._awaiting_echo[cid] = self.set_timer(ECHO_WAIT_SECONDS, lambda: self._echo_missing(cid))
+        return True
+
+    def _echo_missing(self, conversation_id: int) -> None:
+        if self._awaiting_echo.pop(conversation_id, None) is not None:
+            self.spread_changes(WorkspaceChanged(frozenset({conversation_id}), frozenset({"action"})))
 
     # -- flow: the next conversation of the queue ------------------------------------------------
     def main_screen(self):
@@ -496,14 +581,15 @@ class ComptoirApp(App[None]):
             return
         following = main.conversation_list.following(conversation_id, 1)
         if following and following[0] not in self._prefetched:
-            self._prefetch(following[0])
+            self._prefetch(following[0], self._changes_seen)
 
     @work(thread=True, exit_on_error=False, group="prefetch", exclusive=True)
-    def _prefetch(self, conversation_id: int) -> None:
-        self.post_message(PrefetchLoaded(self.service.detail(conversation_id)))
+    def _prefetch(self, conversation_id: int, changes_seen: int) -> None:
+        self.post_message(PrefetchLoaded(self.service.detail(conversation_id), changes_seen))
 
     def take_prefetched(self, conversation_id: int):
-        """The detail read ahead for this conversation, once (None when there is none)."""
+        """The detail read ahead for this conversation, once (None when there is none). No change to it
+        has been announced since it was read (spread_changes drops it), so it is as current as a fresh read."""
         return self._prefetched.pop(conversation_id, None)
 
     def move_on(self, conversation_id: int, mark: FlowMark) -> None:
@@ -532,7 +618,11 @@ class ComptoirApp(App[None]):
 
     @on(PrefetchLoaded)
     def keep_prefetched(self, message: PrefetchLoaded) -> None:
-        self._prefetched = {message.detail.row.id: message.detail}
+        """Kept unless a change to it, or to everything, was announced while it was being read."""
+        cid = message.detail.row.id
+        if max(self._changed_at.get(cid, 0), self._everything_changed_at) > message.changes_seen:
+            return
+        self._prefetched = {cid: message.detail}
 
     @on(BulkFinished)
     def report_bulk(self, message: BulkFinished) -> None:

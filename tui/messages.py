@@ -39,6 +39,8 @@ class QueueLoaded(Message):
     keep_cursor: bool
     error: str = ""
     """Why the queue could not be read (a search the server cannot understand); ids and rows are empty."""
+    ids_only: bool = False
+    """Read while the list was covered: the order only, no rows (none are fetched for it either)."""
 
 
 @dataclass
@@ -71,6 +73,8 @@ class PrefetchLoaded(Message):
     """The next conversation of the queue, read ahead so flow (tui.flow) shows it at once."""
 
     detail: ConversationDetail
+    changes_seen: int
+    """The app's count of changes handled when the read started (a change since makes it stale)."""
 
 
 @dataclass

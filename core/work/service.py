@@ -136,6 +136,14 @@ class Comptoir:
         """Rows for these ids, in the same order (missing ids are left out)."""
         return listing.rows(self.workspace, self.agent, ids, self.now())
 
+    def page(
+        self, queue: str, search: str | None, around: int | None, position: int, limit: int, known: Sequence[int]
+    ) -> tuple[list[int], list[ConversationRow]]:
+        """A queue's ids, and the rows of `limit` of them around conversation `around` (else around
+        `position`), leaving out the `known` ones the client holds: a list refreshed in one round trip."""
+        ids = self.queue_ids(queue, search)
+        return ids, self.rows(page_wanted(ids, around, position, limit, known))
+
     def detail(self, conversation_id: int) -> ConversationDetail:
         return queries.detail(self.workspace, self.agent, conversation_id, self.now())
 
@@ -488,3 +496,12 @@ class Comptoir:
         from core.work.channel_ingest import ingest_channel
 
         return ingest_channel(self.workspace, self.agent, channel, data, self.now(), to_address)
+
+
+def page_wanted(ids: Sequence[int], around: int | None, position: int, limit: int, known: Sequence[int]) -> list[int]:
+    """The ids of the window `page` answers rows for: `limit` ids centred on `around` (else on `position`),
+    less the `known` ones."""
+    index = ids.index(around) if around is not None and around in ids else position
+    start = max(index - limit // 2, 0)
+    held = set(known)
+    return [i for i in ids[start : start + limit] if i not in held]

@@ -48,6 +48,7 @@ def _answers(service) -> dict:
         "everyone": ids,
         "rows": service.rows(ids),
         "first_page": service.first_page("team:hifi", 10),
+        "page": service.page("team:hifi", None, ids[1] if len(ids) > 1 else None, 0, 3, ids[:1]),
         "search": service.queue_ids("search", "amplifier"),
         "alerts": service.alerts(True),
         "alert_count": service.alert_count(),

@@ -361,6 +361,13 @@ class FakeComptoir:
         ids = self.queue_ids(queue)
         return ids, self.rows(ids[:limit])
 
+    def page(self, queue: str, search, around, position: int, limit: int, known):
+        from core.work.service import page_wanted
+
+        ids = self.queue_ids(queue, search)
+        wanted = page_wanted(ids, around, position, limit, known)
+        return ids, self.rows(wanted) if wanted else []
+
     def queue_ids(self, queue: str, search: str | None = None) -> list[int]:
         with self.lock:
             self.calls.append(("queue_ids", queue, search))

@@ -10,9 +10,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
+from textual.worker import Worker
 
 from core.work.views import ActionResult, ConversationDetail, ConversationRow
 from tui import keys
+from tui.coalesce import Coalescer
 from tui.formatting import full_time, short_name, time_left
 from tui.messages import ActionFinished, ConversationLoaded
 from tui.safe import clean_line
@@ -125,6 +127,9 @@ class ConversationScreen(ConversationActions):
         super().__init__()
         self.conversation_id = conversation_id
         self.detail: ConversationDetail | None = None
+        self._shown_minute = None
+        """The workspace clock's minute the header's 'time left' was drawn for."""
+        self._detail_loader = Coalescer(self._load_detail)
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="top-bar")
@@ -143,16 +148,18 @@ class ConversationScreen(ConversationActions):
 
     def show_conversation(self, conversation_id: int) -> None:
         """Show this conversation here: flow moves on in the same screen (a new screen costs a full
-        compose and restyle). What flow read ahead shows at once, then is refreshed (it may be seconds old)."""
+        compose and restyle). What flow read ahead shows at once and is not read again: the app drops
+        a read-ahead detail as soon as a change to it is announced, so one still held is current."""
         self.conversation_id = conversation_id
         self.detail = None
         ahead = self.app.take_prefetched(conversation_id)
         if ahead is not None:
             self.show_detail(ConversationLoaded(ahead))
-        else:
-            self.query_one("#conversation-header", Static).update(Text("Loading…"))
-            self.query_one("#messages", VerticalScroll).remove_children()
-            self.query_one("#routing", Static).update(Text(""))
+            return
+        self.query_one("#conversation-header", Static).update(Text("Loading…"))
+        self.query_one("#messages", VerticalScroll).remove_children()
+        self.query_one("#routing", Static).update(Text(""))
+        self._detail_loader.forget()  # a read of the previous conversation in flight is not this one's
         self.load_detail()
 
     # -- ConversationActions -----------------------------------------------------------------
@@ -163,9 +170,16 @@ class ConversationScreen(ConversationActions):
         return self.detail.row if self.detail else None
 
     # -- loading -----------------------------------------------------------------------------
-    @work(thread=True, exit_on_error=False, group="conversation", exclusive=True)
     def load_detail(self) -> None:
+        """Read the conversation again: now, or once after the read in flight (tui.coalesce)."""
+        self._detail_loader.request()
+
+    @work(thread=True, exit_on_error=False, group="conversation")
+    def _load_detail(self) -> None:
         self.post_message(ConversationLoaded(self.app.service.detail(self.conversation_id)))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self._detail_loader.worker_changed(event)
 
     @on(ConversationLoaded)
     def show_detail(self, message: ConversationLoaded) -> None:
@@ -173,8 +187,12 @@ class ConversationScreen(ConversationActions):
         if message.detail.row.id != self.conversation_id:  # read before flow moved on to the next one
             return
         previous = self.detail
-        self.detail = message.detail
         now = self.app.now()
+        minute = now.replace(second=0, microsecond=0)
+        if previous == message.detail and minute == self._shown_minute:
+            return  # read again after a change elsewhere (or the echo of our own): nothing to redraw
+        self.detail = message.detail
+        self._shown_minute = minute
         zone = self.app.zone
         self.query_one("#conversation-header", Static).update(
             header_text(self.detail, now, self.app.me, zone, self.app.agent_names, self.app.tag_colours)
@@ -189,6 +207,21 @@ class ConversationScreen(ConversationActions):
             return
         messages = self.query_one("#messages", VerticalScroll)
         at_bottom = previous is None or messages.scroll_y >= messages.max_scroll_y - 1
+        cards = list(messages.children)
+        if not self.detail.hidden and cards and all(isinstance(card, MessageCard) for card in cards):
+            # Reuse the cards shown (flow from one conversation to the next): update them in place,
+            # mount only the extra ones and remove what is left over.
+            for card, shown in zip(cards, self.detail.messages, strict=False):
+                assert isinstance(card, MessageCard)
+                card.show(shown, zone)
+            extra = self.detail.messages[len(cards) :]
+            if extra:
+                messages.mount_all(MessageCard(m, zone) for m in extra)
+            for card in cards[len(self.detail.messages) :]:
+                card.remove()
+            if at_bottom:
+                messages.call_after_refresh(messages.scroll_end, animate=False)
+            return
         messages.remove_children()
         if self.detail.hidden:
             messages.mount(

@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -16,6 +17,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from core.errors import ComptoirError
 from core.work.views import ConversationRow, QueueInfo
 from tui import keys
+from tui.coalesce import Coalescer
 from tui.formatting import full_time, plural, time_left
 from tui.messages import MarksFound, QueueLoaded, QueuesLoaded, RowsLoaded, ServiceFailed
 from tui.safe import clean_line
@@ -155,6 +157,14 @@ class MainScreen(ConversationActions):
         """Conversation actions pressed while a queue was loading, run once its rows are in."""
         self._footer_ownership: tuple[bool, bool] | None | object = object()
         """(unowned, mine) of the highlighted row when the footer was last drawn."""
+        self._queue_loader = Coalescer(self._reload_queue)
+        self._ids_loader = Coalescer(self._reload_ids)
+        self._counts_loader = Coalescer(self._load_queues)
+        self._stale_while_covered = False
+        """Changes came while another screen covered this one: rows and counts are read when it shows again."""
+        self._changed_since_read: set[int] | None = None
+        """Conversations named by changes since the list's last read (None: anything may have changed):
+        a reload reads the rows of those, and of the window's rows the list does not hold, only."""
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="top-bar")
@@ -224,11 +234,13 @@ class MainScreen(ConversationActions):
         return next((v.search for v in self.app.saved_views if v.name == name), None)
 
     # -- workers -----------------------------------------------------------------------------
-    @work(thread=True, exit_on_error=False, group="queues", exclusive=True)
     def load_queues(self) -> None:
-        queues = self.app.service.queues()
-        if not get_current_worker().is_cancelled:
-            self.post_message(QueuesLoaded(queues))
+        """Count the queues again: now, or once after the count in flight (tui.coalesce)."""
+        self._counts_loader.request()
+
+    @work(thread=True, exit_on_error=False, group="queues")
+    def _load_queues(self) -> None:
+        self.post_message(QueuesLoaded(self.app.service.queues()))
 
     @work(thread=True, exit_on_error=False, group="queue", exclusive=True)
     def load_queue(
@@ -238,18 +250,18 @@ class MainScreen(ConversationActions):
         keep_cursor: bool = True,
         cursor_id: int | None = None,
         cursor_index: int = 0,
+        known: frozenset[int] | None = None,
     ) -> None:
-        """Every id of the queue, and the rows of a window around where the cursor will be."""
+        """Every id of the queue, and the rows of a window around where the cursor will be; of those,
+        only the ones not `known` (held by the list and unchanged since they were read)."""
         service = self.app.service
         shown = "search" if queue.startswith("view:") else queue  # a saved view: the search queue, its search
         try:
             if not keep_cursor and search is None:
                 ids, rows = service.first_page(shown, FIRST_WINDOW)
             else:
-                ids = service.queue_ids(shown, search)
-                position = ids.index(cursor_id) if cursor_id in ids else cursor_index
-                start = max(position - FIRST_WINDOW // 2, 0)
-                rows = service.rows(ids[start : start + FIRST_WINDOW])
+                # One round trip: the ids, and the rows of the window around the cursor the list lacks.
+                ids, rows = service.page(shown, search, cursor_id, cursor_index, FIRST_WINDOW, sorted(known or ()))
         except ComptoirError as error:
             # A search the server cannot read (an unknown operator, a bad day): said in the list and a toast.
             if not get_current_worker().is_cancelled:
@@ -262,9 +274,44 @@ class MainScreen(ConversationActions):
     def load_rows(self, ids: list[int]) -> None:
         self.post_message(RowsLoaded(self.app.service.rows(ids), ids))
 
-    def reload_queue(self, keep_cursor: bool = True) -> None:
+    def reload_queue(self) -> None:
+        """Read the shown queue again, keeping the cursor: now, or once after the read in flight."""
+        self._queue_loader.request()
+
+    def _reload_queue(self) -> Worker:
         listing = self.conversation_list
-        self.load_queue(self.queue, self.search_term, keep_cursor, listing.cursor_id, listing.cursor)
+        changed, self._changed_since_read = self._changed_since_read, set()
+        # Held and unchanged rows near the cursor (where the window will be): not read again.
+        near = listing.ids[max(listing.cursor - FIRST_WINDOW, 0) : listing.cursor + FIRST_WINDOW]
+        known = None if changed is None else frozenset(i for i in near if listing.row(i) is not None) - changed
+        return self.load_queue(self.queue, self.search_term, True, listing.cursor_id, listing.cursor, known)
+
+    def _reload_ids(self) -> Worker:
+        return self.load_ids(self.queue, self.search_term)
+
+    @work(thread=True, exit_on_error=False, group="queue-ids")
+    def load_ids(self, queue: str, search: str | None) -> None:
+        """Only the queue's ids, in order (while the list is covered: flow needs what is still listed)."""
+        shown = "search" if queue.startswith("view:") else queue
+        try:
+            ids = self.app.service.queue_ids(shown, search)
+        except ComptoirError:
+            return  # the full read when the list shows again says what is wrong
+        self.post_message(QueueLoaded(queue, search, ids, [], True, ids_only=True))
+
+    def covered(self) -> bool:
+        """Whether a full screen (a conversation, the composer) hides this one; a dialog does not."""
+        stack = self.app.screen_stack
+        if self not in stack:
+            return False
+        return any(not isinstance(screen, ModalScreen) for screen in stack[stack.index(self) + 1 :])
+
+    def on_screen_resume(self) -> None:
+        """Shown again: what changed while covered is read now (the rows were kept, the counts were not read)."""
+        if self._stale_while_covered:
+            self._stale_while_covered = False
+            self.reload_queue()
+            self.load_queues()
 
     # -- handlers --------------------------------------------------------------------------------
     def show_title(self, count: int | None) -> None:
@@ -286,7 +333,13 @@ class MainScreen(ConversationActions):
         if message.error:
             empty = f"Search not understood: {message.error}"
             self.app.notify(message.error, title="Search", severity="warning", markup=False, timeout=10)
-        self.conversation_list.set_ids(message.ids, message.rows, keep_cursor=message.keep_cursor, empty_message=empty)
+        self.conversation_list.set_ids(
+            message.ids,
+            message.rows,
+            keep_cursor=message.keep_cursor,
+            empty_message=empty,
+            fetch_rows=not message.ids_only,
+        )
         self.queue_loading = False
         self.show_title(len(message.ids))
         if not self.counted:
@@ -294,7 +347,7 @@ class MainScreen(ConversationActions):
             # first rows may have been read before the change feed was listening: read them once more.
             self.counted = True
             self.load_queues()
-            self.reload_queue(keep_cursor=True)
+            self.reload_queue()
             self.app.first_screen_shown()
         typed, self.typed_ahead = self.typed_ahead, []
         for action in typed:
@@ -302,6 +355,10 @@ class MainScreen(ConversationActions):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A queue that failed to load must not swallow the keys typed after it (the toast says why)."""
+        if event.worker.group == "queue" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._changed_since_read = None  # what that read was to fetch is still owed (before a reload starts)
+        for loader in (self._queue_loader, self._ids_loader, self._counts_loader):
+            loader.worker_changed(event)
         if event.worker.group == "queue" and event.state == WorkerState.ERROR:
             self.queue_loading = False
             self.typed_ahead.clear()
@@ -358,6 +415,8 @@ class MainScreen(ConversationActions):
             # through the queues) and never clears what was typed: / goes to the box.
             self.search_term = self.last_search if key == "search" else None
             self.query_one("#search", Input).display = key == "search" and bool(self.last_search)
+        self._queue_loader.forget()  # a reload of the previous queue in flight is not owed again
+        self._ids_loader.forget()
         self.conversation_list.marked.clear()  # marks belong to the queue they were made in
         self.conversation_list.set_ids([], empty_message="Loading…")  # never act on the previous queue's rows
         self.queue_loading = True
@@ -380,6 +439,8 @@ class MainScreen(ConversationActions):
         search.display = bool(term)
         self.search_term = self.last_search = term or None
         self.queue = "search"
+        self._queue_loader.forget()
+        self._ids_loader.forget()
         self.queue_loading = True
         self.show_title(None)
         self.query_one(QueueSidebar).select_key("search")
@@ -414,12 +475,23 @@ class MainScreen(ConversationActions):
         self.app.open_conversation(message.number)
 
     def workspace_changed(self, conversation_ids: frozenset[int], kinds: frozenset[str]) -> None:
-        """Another session (or this one) changed something: recount, reorder, refetch what is visible."""
+        """Another session (or this one) changed something: reorder and refetch what is visible, recount.
+        A burst (an action, its echo from the change feed, the heartbeat's) costs at most two reads
+        (tui.coalesce). Covered by a conversation or the composer, only the order is read (flow needs
+        to know what is still listed); rows and counts wait until the list shows again."""
         if not self.query(ConversationList):  # a change can arrive before the screen's widgets are mounted
             return
         self.conversation_list.forget_rows(conversation_ids)
+        if not conversation_ids:
+            self._changed_since_read = None
+        elif self._changed_since_read is not None:
+            self._changed_since_read |= conversation_ids
+        if self.covered():
+            self._stale_while_covered = True
+            self._ids_loader.request()
+            return
+        self.reload_queue()
         self.load_queues()
-        self.reload_queue(keep_cursor=True)
 
     def tick(self) -> None:
         """The app's clock timer; it can fire before this screen's widgets are mounted."""

@@ -92,6 +92,13 @@ class AlertBar(Widget):
     def show_alerts(
         self, alerts: list[AlertView], now: datetime, alerts_key: str = "A", zone: tzinfo | None = None
     ) -> None:
+        if (
+            list(alerts) == self.alerts
+            and self.now is not None
+            and now.replace(second=0, microsecond=0) == self.now.replace(second=0, microsecond=0)
+            and (zone, alerts_key) == (self.zone, self.alerts_key)
+        ):
+            return  # read again after a change, the same alerts: nothing to redraw (times show minutes)
         # An alert raised again in place keeps its id and gets a new time: (id, time) says "new".
         raised = {(a.id, a.created_at) for a in unseen_actionable(alerts)}
         if raised - self._raised_before:

@@ -124,8 +124,20 @@ class ConversationList(ScrollView, can_focus=True):
         rows: Iterable[ConversationRow] = (),
         keep_cursor: bool = True,
         empty_message: str = "Nothing here.",
+        fetch_rows: bool = True,
     ) -> None:
-        """Show a new ordering; the cursor stays on its conversation and at the same height on screen."""
+        """Show a new ordering; the cursor stays on its conversation and at the same height on screen.
+        The same ordering with the same rows (a refresh that found nothing new) redraws nothing.
+        `fetch_rows=False`: rows missing from the window are not asked for now (the list is covered)."""
+        rows = list(rows)
+        if (
+            keep_cursor
+            and len(ids) == len(self.ids)
+            and list(ids) == self.ids
+            and empty_message == self.empty_message
+            and all(self._rows.get(row.id) == row for row in rows)
+        ):
+            return
         previous_ids, previous_cursor = self.ids, self.cursor
         screen_offset = self.cursor - round(self.scroll_y)
         self.ids = list(ids)
@@ -140,9 +152,11 @@ class ConversationList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.ids))
         self.set_reactive(ConversationList.cursor, new_cursor)
         self.scroll_to(y=max(new_cursor - screen_offset, 0), animate=False, immediate=True, force=True)
-        self._strips.clear()
+        # The line cache is kept: its key holds the row itself and whether it is the cursor's, so
+        # lines of rows that did not change are reused and changed rows are drawn anew.
         self.refresh()
-        self._schedule_row_request()
+        if fetch_rows:
+            self._schedule_row_request()
         self.post_message(self.Highlighted(self, self.cursor_id))
 
     def _surviving_position(self, previous_ids: list[int], previous_cursor: int) -> int:

@@ -81,9 +81,23 @@ class MessageCard(Static):
     """A bordered block whose colour says inbound, outbound or note."""
 
     def __init__(self, message: MessageView, zone: tzinfo | None = None) -> None:
-        super().__init__(message_text(message, zone), classes=f"message -{message.direction}")
+        super().__init__(message_text(message, zone), classes=card_classes(message))
         self.message = message
-        if message.direction == "outbound" and message.outbox_state == "failed":
-            self.add_class("-failed")
-        if message.direction == "inbound" and message.disposition == "pending":
-            self.add_class("-pending")
+
+    def show(self, message: MessageView, zone: tzinfo | None = None) -> None:
+        """Show another message in this card: flow moves to the next conversation without mounting
+        new widgets (a mount costs a restyle and a layout of each card)."""
+        if message == self.message:
+            return
+        self.message = message
+        self.set_classes(card_classes(message))
+        self.update(message_text(message, zone))
+
+
+def card_classes(message: MessageView) -> str:
+    classes = f"message -{message.direction}"
+    if message.direction == "outbound" and message.outbox_state == "failed":
+        classes += " -failed"
+    if message.direction == "inbound" and message.disposition == "pending":
+        classes += " -pending"
+    return classes

@@ -45,8 +45,12 @@ class QueueSidebar(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.queue_keys: list[str] = []
+        self._shown: list[QueueInfo] = []
 
     def show_queues(self, queues: list[QueueInfo], selected: str | None = None) -> None:
+        if queues == self._shown:
+            return  # counted again, nothing moved: no redraw
+        self._shown = list(queues)
         keys = [q.key for q in queues]
         if keys == self.queue_keys:
             for queue in queues:

@@ -34,9 +34,17 @@ class TopBar(Widget):
         self.note = ""
 
     def update_state(self, **values) -> None:
+        """Set what the line shows; redraw only when that changes (the clock shows minutes)."""
+        changed = False
         for name, value in values.items():
+            old = getattr(self, name)
+            if name == "now" and isinstance(old, datetime) and isinstance(value, datetime):
+                changed = changed or old.replace(second=0, microsecond=0) != value.replace(second=0, microsecond=0)
+            else:
+                changed = changed or old != value
             setattr(self, name, value)
-        self.refresh()
+        if changed:
+            self.refresh()
 
     def render(self) -> Table:
         grid = Table.grid(expand=True)
