@@ -611,6 +611,8 @@ class ComptoirApp(App[None]):
             listing.move_to(following)
             self.viewing_id = following
             self.send_heartbeat()
+            # Opened by flow is opened all the same: its alerts are acknowledged as from the list.
+            self.acknowledge_opened(following)
             top.show_conversation(following)
         elif top is main and following is not None and listing.cursor_id in (conversation_id, following):
             listing.move_to(following)

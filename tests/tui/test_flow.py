@@ -38,6 +38,8 @@ async def test_no_action_in_a_conversation_opens_the_next_one(fake_service: Fake
         assert listing.cursor_id == 3
         assert app.viewing_id == 3
         assert len(app.screen_stack) == 3  # default screen, list, conversation: replaced, not stacked
+        # Opened by flow is opened: its alerts are acknowledged, as when opened from the list.
+        assert ("acknowledge_conversation", 3) in fake_service.calls
 
 
 async def test_done_from_the_list_opens_the_next_one(fake_service: FakeComptoir) -> None:
