@@ -52,8 +52,12 @@ if TYPE_CHECKING:
     from tui.screens.base import ScreenHooks
 
 STYLES = Path(__file__).parent / "styles"
-CHANGE_POLL_SECONDS = 0.25
-HEARTBEAT_SECONDS = 10.0
+CHANGE_POLL_SECONDS = 30.0
+"""The change feed's reader sleeps until a change arrives (or the app stops: it wakes the feed); an
+idle app's thread wakes at most this often."""
+HEARTBEAT_SECONDS = 30.0
+"""Presence counts a session alive for 60 s after its last heartbeat (core.work.listing.PRESENCE_TTL);
+a change of what it views or replies to is sent at once."""
 FEED_RETRY_SECONDS = 2.0
 
 
@@ -123,6 +127,8 @@ class ComptoirApp(App[None]):
         """Keys typed while the screen they are meant for is still opening (see hold_keys)."""
         self._opening: str | None = None
         """What a worker is fetching to open a screen with ('composer', 'no action'): keys wait for it."""
+        self._feed: Any = None
+        """The change subscription the feed worker waits on; woken when the app stops."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -137,6 +143,12 @@ class ComptoirApp(App[None]):
             self.set_interval(self.heartbeat_seconds, self.send_heartbeat)
         self._schedule_tick()
         self.load_health()
+
+    def on_unmount(self) -> None:
+        """The app stops: the feed's reader, asleep in a long poll, must not hold up the exit."""
+        self.workers.cancel_group(self, "change-feed")
+        if self._feed is not None:
+            self._feed.wake()
 
     def first_screen_shown(self) -> None:
         """The main screen shows its first rows: now start what could wait (heartbeat, warm-up, syncer)."""
@@ -266,7 +278,7 @@ class ComptoirApp(App[None]):
         while not worker.is_cancelled:
             try:
                 if feed is None:
-                    feed = self.service.subscribe()
+                    feed = self._feed = self.service.subscribe()
                 batch = feed.poll(CHANGE_POLL_SECONDS)
                 reported = False
             except Exception as error:

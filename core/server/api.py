@@ -40,6 +40,9 @@ if typing.TYPE_CHECKING:
 class ChangeSubscription(Protocol):
     def poll(self, timeout: float = 0.5) -> ChangeBatch: ...
 
+    def wake(self) -> None:
+        """End a poll now, from any thread: its reader is stopping (so polls may block for long)."""
+
     def close(self) -> None: ...
 
 

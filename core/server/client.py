@@ -212,6 +212,10 @@ class RemoteFeed:
             kinds |= more.kinds
         return ChangeBatch(frozenset(ids), frozenset(kinds), 0)
 
+    def wake(self) -> None:
+        """An empty batch: a poll waiting now returns it at once."""
+        self._changes.put(ChangeBatch(frozenset(), frozenset(), 0))
+
     def close(self) -> None:
         pass
 

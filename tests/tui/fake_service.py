@@ -123,6 +123,9 @@ class FakeFeed:
             kinds |= more.kinds
         return FakeBatch(frozenset(ids), frozenset(kinds))
 
+    def wake(self) -> None:
+        self.changes.put(FakeBatch(frozenset(), frozenset()))
+
     def close(self) -> None:
         pass
 
