@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.work.views import ActionResult, AgentView, ConversationDetail
-from core.workspace.preferences import load_preferences, user_timezone
+from core.workspace.preferences import load_preferences, user_zone
 from tui import keys
 from tui.commands import ActionsProvider
 from tui.flow import FLOW_ACTIONS, FlowMark, next_conversation
@@ -98,12 +98,14 @@ class ComptoirApp(App[None]):
         self.watch_changes_enabled = watch_changes
         self.heartbeat_seconds = heartbeat_seconds
         self.me = service.agent
-        self.agent_names: dict[str, str] = {a.login: a.name for a in service.config.agents}
+        settings = service.settings  # not service.config: its models load after the first screen
+        self.settings = settings
+        self.agent_names: dict[str, str] = dict(settings.agent_names)
         """Configured names by login: markers say "Ana", not "relf_ana"."""
         self.me_view: AgentView | None = None
         preferences = load_preferences()
-        self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
-        self.zone = ZoneInfo(zone or user_timezone(service.config, service.agent, preferences))
+        self.keymap: dict[str, str] = {**settings.keymap, **preferences.keymap}
+        self.zone = ZoneInfo(zone or user_zone(settings.agent_timezone, settings.workspace_timezone, preferences))
         """The user's zone: every time the app shows, and every instant in a text from core, is in it."""
         self.open_next = preferences.open_next
         """Flow (tui.flow): after a reply, no action or done, the next conversation of the queue opens."""
@@ -112,7 +114,7 @@ class ComptoirApp(App[None]):
         """The next conversation's detail, read while the agent reads this one, so flow shows it at once."""
         self.saved_views = list(preferences.views)
         """This user's saved searches (preferences.toml [[views]]), shown under the queues."""
-        self.tag_colours: dict[str, str] = {t.name: t.colour for t in service.config.tags}
+        self.tag_colours: dict[str, str] = dict(settings.tag_colours)
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -417,7 +419,7 @@ class ComptoirApp(App[None]):
         self.alerts = list(message.alerts)
         # An alert raised again in place keeps its id: (id, time) is what is new; notices never ring.
         ids = {(alert.id, alert.created_at) for alert in unseen_actionable(self.alerts)}
-        if self._known_alert_ids is not None and ids - self._known_alert_ids and self.service.config.workspace.bell:
+        if self._known_alert_ids is not None and ids - self._known_alert_ids and self.settings.bell:
             self.bell()
         self._known_alert_ids = ids | (self._known_alert_ids or set())
         self.refresh_alert_bars()
@@ -447,10 +449,9 @@ class ComptoirApp(App[None]):
     def fill_top_bar(self, bar: TopBar) -> None:
         """Set a title line's values from the app's state (screens call it when they mount one)."""
         me = self.me_view
-        configured = self.service.config.agent(self.me)
         bar.update_state(
-            workspace_name=self.service.config.workspace.name,
-            agent_name=me.name if me else (configured.name if configured else self.me),
+            workspace_name=self.settings.workspace_name,
+            agent_name=me.name if me else (self.settings.agent_name or self.me),
             presence=me.presence if me else "available",
             now=self.now(),
             zone=self.zone,

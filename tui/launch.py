@@ -17,7 +17,7 @@ from tui.cli import run
 def cmd_open(args: argparse.Namespace) -> int:
     """open the app (the default when no command is given)"""
     from core.server.client import RemoteComptoir
-    from core.workspace.folder import find_workspace_dir
+    from core.workspace.locations import find_workspace_dir
 
     service = RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="app", reconnect=True)
     return _run_app(service, args.utc)

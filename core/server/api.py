@@ -18,6 +18,7 @@ from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
+    ClientSettings,
     ContactView,
     ConversationDetail,
     ConversationRow,
@@ -52,6 +53,11 @@ class ComptoirService(Protocol):
 
     @property
     def config(self) -> Config: ...
+
+    @property
+    def settings(self) -> ClientSettings:
+        """What the first screen needs from the config (core.work.views.ClientSettings)."""
+        ...
 
     def now(self) -> datetime: ...
 

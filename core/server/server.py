@@ -34,7 +34,7 @@ from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
 from core.work.acting import ACTING_LOGIN
 from core.work.service import Comptoir
-from core.work.views import ActionResult
+from core.work.views import ActionResult, ClientSettings
 from core.workspace.folder import Workspace
 from core.workspace.identity import PeerIdentity, resolve_peer
 
@@ -372,6 +372,7 @@ class WorkspaceServer:
                 ),
                 demo=self.ws.is_demo,
                 server_pid=os.getpid(),
+                settings=ClientSettings.of(self.ws.config, identity.agent),
             )
         )
         self.sessions.add(session)

@@ -23,6 +23,7 @@ from core.work.views import (
     AgentView,
     AlertView,
     AttachmentView,
+    ClientSettings,
     ContactView,
     ConversationDetail,
     ConversationRow,
@@ -275,6 +276,10 @@ class FakeComptoir:
         return ActionResult(False, f"#{c.id}: {reader.why_not(self._guard(c), self._now)}", c.id)
 
     # -- reading -----------------------------------------------------------------------
+    @property
+    def settings(self) -> ClientSettings:
+        return ClientSettings.of(self.config, self.agent)
+
     def now(self) -> datetime:
         return self._now
 
