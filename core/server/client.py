@@ -34,7 +34,7 @@ from core.errors import ComptoirError, WorkspaceError
 from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.sockets import connect_unix, socket_path
-from core.store.changefeed import ChangeBatch
+from core.store.change_batch import ChangeBatch
 from core.work.views import ClientSettings, DutyView
 from core.workspace.files import save_new_file
 

@@ -10,24 +10,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
+from core.store.change_batch import ChangeBatch as ChangeBatch  # its home before; callers import it here
 from core.store.db import BUSY_TIMEOUT_MS, NOTIFY_CHANNEL, Database
 
 POLL_INTERVAL = 0.05
-
-
-@dataclass(frozen=True)
-class ChangeBatch:
-    """What changed since the last poll: conversation ids, and whether anything else (alerts, presence) did."""
-
-    conversation_ids: frozenset[int]
-    kinds: frozenset[str]
-    last_id: int
-
-    def __bool__(self) -> bool:
-        return bool(self.kinds)
 
 
 class ChangeFeed:
