@@ -130,6 +130,9 @@ class ComptoirApp(App[None]):
         self._opening: str | None = None
         """What a worker is fetching to open a screen with ('composer', 'no action'): keys wait for it."""
         self._feed: Any = None
+        self.first_page: tuple[list[int], list[Any]] | None = None
+        """The first queue's ids and rows, read by the launcher while Textual loaded: the main screen
+        draws its first frame with them (tui.launch; None: it reads them itself)."""
         """The change subscription the feed worker waits on; woken when the app stops."""
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -795,7 +798,11 @@ class ComptoirApp(App[None]):
 
 
 def run_app(
-    service: ComptoirService, *, after_first_screen: Callable[[], Any] | None = None, zone: str | None = None
+    service: ComptoirService,
+    *,
+    after_first_screen: Callable[[], Any] | None = None,
+    zone: str | None = None,
+    first_page: tuple[list[int], list[Any]] | None = None,
 ) -> None:
     """Run the app for one agent until they quit or its terminal goes away (the CLI's entry point)."""
     import signal
@@ -806,6 +813,7 @@ def run_app(
 
         driver_class = HangupAwareDriver
     app = ComptoirApp(service, after_first_screen=after_first_screen, driver_class=driver_class, zone=zone)
+    app.first_page = first_page
     if hasattr(signal, "SIGHUP"):
         # The terminal hung up (tmux killed, SSH dropped): leave as on quit.
         def hung_up(_signum: int, _frame: object) -> None:

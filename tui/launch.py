@@ -55,14 +55,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_app(service, utc: bool = False) -> int:
+    from core.errors import ComptoirError
     from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 
-    # The first page travels while Textual loads; the main screen collects it.
+    # The first page travels while Textual loads; it is in by then, and the main screen's first frame shows it.
     service.start_first_page(FIRST_QUEUE, FIRST_WINDOW)
     from tui.app import run_app
 
     try:
-        run_app(service, zone="UTC" if utc else None)
+        first_page = service.first_page(FIRST_QUEUE, FIRST_WINDOW)
+    except ComptoirError:
+        first_page = None  # the main screen asks again, and says what went wrong
+    try:
+        run_app(service, zone="UTC" if utc else None, first_page=first_page)
     finally:
         service.close()
     return 0

@@ -192,7 +192,12 @@ class MainScreen(ConversationActions):
         self.queue_titles = {q.key: q.title for q in titles}
         self.query_one(QueueSidebar).show_queues(titles, self.queue)
         self.show_title(None)
-        self.load_queue(self.queue, None, keep_cursor=False)
+        page, self.app.first_page = self.app.first_page, None
+        if page is None:
+            self.load_queue(self.queue, None, keep_cursor=False)
+        else:
+            # Read while Textual loaded: the first frame has the rows, and no frame of an empty list is drawn.
+            self.show_queue(QueueLoaded(self.queue, None, page[0], page[1], False))
 
     # -- ConversationActions -----------------------------------------------------------------
     def current_conversation_id(self) -> int | None:
