@@ -295,15 +295,19 @@ class MainScreen(ConversationActions):
         self.queue_loading = False
         self.show_title(len(message.ids))
         if not self.counted:
-            # Counting every queue scans the open conversations: it waits until the rows are up. The
+            # Counting every queue scans the open conversations: it waits until the rows are drawn (the
+            # server's scan and the reread's answer would compete with the first frame for the CPU). The
             # first rows may have been read before the change feed was listening: read them once more.
             self.counted = True
-            self.load_queues()
-            self.reload_queue(keep_cursor=True)
-            self.app.first_screen_shown()
+            self.call_after_refresh(self.after_first_rows)
         typed, self.typed_ahead = self.typed_ahead, []
         for action in typed:
             self.call_later(self.run_action, action)
+
+    def after_first_rows(self) -> None:
+        self.load_queues()
+        self.reload_queue(keep_cursor=True)
+        self.app.first_screen_shown()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A queue that failed to load must not swallow the keys typed after it (the toast says why)."""
