@@ -22,7 +22,7 @@ from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.work.views import ActionResult, AgentView, ConversationDetail
+from core.work.views import ActionResult, AgentView, ClientSettings, ConversationDetail
 from core.workspace.preferences import load_preferences, user_zone
 from tui import keys
 from tui.commands import ActionsProvider
@@ -99,7 +99,6 @@ class ComptoirApp(App[None]):
         self.heartbeat_seconds = heartbeat_seconds
         self.me = service.agent
         settings = service.settings  # not service.config: its models load after the first screen
-        self.settings = settings
         self.agent_names: dict[str, str] = dict(settings.agent_names)
         """Configured names by login: markers say "Ana", not "relf_ana"."""
         self.me_view: AgentView | None = None
@@ -164,6 +163,11 @@ class ComptoirApp(App[None]):
         self.send_heartbeat()
         # After the frame with the rows is drawn: loading the ORM takes the interpreter for ~0.5 s.
         self.call_after_refresh(self.warm_up)
+
+    @property
+    def settings(self) -> ClientSettings:
+        """The config's settings for the first screen, as the service has them now (a reloaded config's)."""
+        return self.service.settings
 
     def now(self) -> datetime:
         """The workspace clock (real or simulated); a clock read, not a database call."""
