@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from core.store.db import Database
+if TYPE_CHECKING:  # a client (the app) keeps a Clock without loading the storage layer
+    from core.store.db import Database
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.work.views import ActionResult, AgentView, ConversationDetail
-from core.workspace.preferences import load_preferences, user_timezone
+from core.work.views import ActionResult, AgentView, ClientSettings, ConversationDetail
+from core.workspace.preferences import load_preferences, user_zone
 from tui import keys
 from tui.coalesce import Coalescer
 from tui.commands import ActionsProvider
@@ -53,8 +53,12 @@ if TYPE_CHECKING:
     from tui.screens.base import ScreenHooks
 
 STYLES = Path(__file__).parent / "styles"
-CHANGE_POLL_SECONDS = 0.25
-HEARTBEAT_SECONDS = 10.0
+CHANGE_POLL_SECONDS = 30.0
+"""The change feed's reader sleeps until a change arrives (or the app stops: it wakes the feed); an
+idle app's thread wakes at most this often."""
+HEARTBEAT_SECONDS = 30.0
+"""Presence counts a session alive for 60 s after its last heartbeat (core.work.listing.PRESENCE_TTL);
+a change of what it views or replies to is sent at once."""
 FEED_RETRY_SECONDS = 2.0
 ECHO_WAIT_SECONDS = 0.5
 """After an action, how long the change feed has to announce it before the app refreshes by itself."""
@@ -97,12 +101,13 @@ class ComptoirApp(App[None]):
         self.watch_changes_enabled = watch_changes
         self.heartbeat_seconds = heartbeat_seconds
         self.me = service.agent
-        self.agent_names: dict[str, str] = {a.login: a.name for a in service.config.agents}
+        settings = service.settings  # not service.config: its models load after the first screen
+        self.agent_names: dict[str, str] = dict(settings.agent_names)
         """Configured names by login: markers say "Ana", not "relf_ana"."""
         self.me_view: AgentView | None = None
         preferences = load_preferences()
-        self.keymap: dict[str, str] = {**service.config.keymap, **preferences.keymap}
-        self.zone = ZoneInfo(zone or user_timezone(service.config, service.agent, preferences))
+        self.keymap: dict[str, str] = {**settings.keymap, **preferences.keymap}
+        self.zone = ZoneInfo(zone or user_zone(settings.agent_timezone, settings.workspace_timezone, preferences))
         """The user's zone: every time the app shows, and every instant in a text from core, is in it."""
         self.open_next = preferences.open_next
         """Flow (tui.flow): after a reply, no action or done, the next conversation of the queue opens."""
@@ -127,7 +132,7 @@ class ComptoirApp(App[None]):
         self._me_loader = Coalescer(self._load_me)
         self.saved_views = list(preferences.views)
         """This user's saved searches (preferences.toml [[views]]), shown under the queues."""
-        self.tag_colours: dict[str, str] = {t.name: t.colour for t in service.config.tags}
+        self.tag_colours: dict[str, str] = dict(settings.tag_colours)
         self._shown_minute: datetime | None = None
         self.connection_note = ""
         """'reconnecting…' while the server is away, or the server's failing duties; shown in the title line."""
@@ -142,6 +147,11 @@ class ComptoirApp(App[None]):
         """Keys typed while the screen they are meant for is still opening (see hold_keys)."""
         self._opening: str | None = None
         """What a worker is fetching to open a screen with ('composer', 'no action'): keys wait for it."""
+        self._feed: Any = None
+        self.first_page: tuple[list[int], list[Any]] | None = None
+        """The first queue's ids and rows, read by the launcher while Textual loaded: the main screen
+        draws its first frame with them (tui.launch; None: it reads them itself)."""
+        """The change subscription the feed worker waits on; woken when the app stops."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -157,6 +167,12 @@ class ComptoirApp(App[None]):
         self._schedule_tick()
         self.load_health()
 
+    def on_unmount(self) -> None:
+        """The app stops: the feed's reader, asleep in a long poll, must not hold up the exit."""
+        self.workers.cancel_group(self, "change-feed")
+        if self._feed is not None:
+            self._feed.wake()
+
     def first_screen_shown(self) -> None:
         """The main screen shows its first rows: now start what could wait (heartbeat, warm-up, syncer)."""
         if self._first_screen_shown:
@@ -166,6 +182,11 @@ class ComptoirApp(App[None]):
         self.send_heartbeat()
         # After the frame with the rows is drawn: loading the ORM takes the interpreter for ~0.5 s.
         self.call_after_refresh(self.warm_up)
+
+    @property
+    def settings(self) -> ClientSettings:
+        """The config's settings for the first screen, as the service has them now (a reloaded config's)."""
+        return self.service.settings
 
     def now(self) -> datetime:
         """The workspace clock (real or simulated); a clock read, not a database call."""
@@ -285,7 +306,7 @@ class ComptoirApp(App[None]):
         while not worker.is_cancelled:
             try:
                 if feed is None:
-                    feed = self.service.subscribe()
+                    feed = self._feed = self.service.subscribe()
                     self._feed_live = True
                 batch = feed.poll(CHANGE_POLL_SECONDS)
                 reported = False
@@ -456,7 +477,7 @@ class ComptoirApp(App[None]):
         self.alerts = list(message.alerts)
         # An alert raised again in place keeps its id: (id, time) is what is new; notices never ring.
         ids = {(alert.id, alert.created_at) for alert in unseen_actionable(self.alerts)}
-        if self._known_alert_ids is not None and ids - self._known_alert_ids and self.service.config.workspace.bell:
+        if self._known_alert_ids is not None and ids - self._known_alert_ids and self.settings.bell:
             self.bell()
         self._known_alert_ids = ids | (self._known_alert_ids or set())
         self.refresh_alert_bars()
@@ -486,10 +507,9 @@ class ComptoirApp(App[None]):
     def fill_top_bar(self, bar: TopBar) -> None:
         """Set a title line's values from the app's state (screens call it when they mount one)."""
         me = self.me_view
-        configured = self.service.config.agent(self.me)
         bar.update_state(
-            workspace_name=self.service.config.workspace.name,
-            agent_name=me.name if me else (configured.name if configured else self.me),
+            workspace_name=self.settings.workspace_name,
+            agent_name=me.name if me else (self.settings.agent_name or self.me),
             presence=me.presence if me else "available",
             now=self.now(),
             zone=self.zone,
@@ -874,7 +894,11 @@ class ComptoirApp(App[None]):
 
 
 def run_app(
-    service: ComptoirService, *, after_first_screen: Callable[[], Any] | None = None, zone: str | None = None
+    service: ComptoirService,
+    *,
+    after_first_screen: Callable[[], Any] | None = None,
+    zone: str | None = None,
+    first_page: tuple[list[int], list[Any]] | None = None,
 ) -> None:
     """Run the app for one agent until they quit or its terminal goes away (the CLI's entry point)."""
     import signal
@@ -885,6 +909,7 @@ def run_app(
 
         driver_class = HangupAwareDriver
     app = ComptoirApp(service, after_first_screen=after_first_screen, driver_class=driver_class, zone=zone)
+    app.first_page = first_page
     if hasattr(signal, "SIGHUP"):
         # The terminal hung up (tmux killed, SSH dropped): leave as on quit.
         def hung_up(_signum: int, _frame: object) -> None:

@@ -23,7 +23,7 @@ from core import __version__
 from core.errors import ActionRefused, ComptoirError, UnknownName
 from core.textsafe import printable
 from core.work.alert_kinds import counts_in_words, kind_words
-from routing.wording import counted
+from tui.formatting import plural
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -124,7 +124,7 @@ def service(args: argparse.Namespace):
     """The workspace's server, as this Unix user (started first when none runs and this user owns
     the workspace): every agent command goes through it."""
     from core.server.client import RemoteComptoir
-    from core.workspace.folder import find_workspace_dir
+    from core.workspace.locations import find_workspace_dir
 
     return RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="cli")
 
@@ -161,7 +161,8 @@ def local_text(args: argparse.Namespace, svc, text: str) -> str:
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
-    from core.workspace.folder import find_workspace_dir, init_workspace
+    from core.workspace.folder import init_workspace
+    from core.workspace.locations import find_workspace_dir
 
     path = find_workspace_dir(args.dir or args.workspace)
     init_workspace(path, group=args.group)
@@ -233,7 +234,7 @@ def print_queue(args: argparse.Namespace, svc, queue: str, search: str | None) -
     if not ids:
         print(f"(queue {queue} is empty)")
     elif not rows:
-        print(f"(queue {queue} has {counted(len(ids), 'conversation')}; none at --offset {args.offset})")
+        print(f"(queue {queue} has {plural(len(ids), 'conversation')}; none at --offset {args.offset})")
     for r in rows:
         lock = "L" if r.confidential else " "
         shared = "S" if r.shared_reply else " "
@@ -490,7 +491,7 @@ def cmd_escalate(args: argparse.Namespace) -> int:
     else:
         for step in applied:
             print(f"#{step['conversation']} {step['kind']}: {local_text(args, svc, step['text'])}")
-        print(f"{counted(len(applied), 'escalation step')} applied as of {shown_time(args, svc, now)}")
+        print(f"{plural(len(applied), 'escalation step')} applied as of {shown_time(args, svc, now)}")
     return 0
 
 
@@ -560,7 +561,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         if args.json:
             emit_json({"acknowledged": count})
         else:
-            print(f"{counted(count, 'alert')} acknowledged")
+            print(f"{plural(count, 'alert')} acknowledged")
         return 0
     alerts = svc.alerts()
     if args.json:
@@ -616,7 +617,7 @@ def cmd_route(args: argparse.Namespace) -> int:
         print(f"#{c['conversation']} message {c['message']}: {before} -> {after}  ({printable(c['subject'])[:60]})")
         for reason in c["reasons"]:
             print(f"    {printable(reason)}")
-    print(f"{counted(len(changes), 'message')} would route differently under the current rules (nothing was changed)")
+    print(f"{plural(len(changes), 'message')} would route differently under the current rules (nothing was changed)")
     return 0
 
 
@@ -678,7 +679,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     from core.server.client import RemoteComptoir, ServerUnavailable, start_server
     from core.server.run import main as run_server
     from core.server.server import server_pid
-    from core.workspace.folder import find_workspace_dir
+    from core.workspace.locations import find_workspace_dir
 
     path = find_workspace_dir(args.workspace)
     if args.action == "run":
@@ -1016,7 +1017,7 @@ def run(argv: Sequence[str] | None = None, extra: dict[str, Callable] | None = N
         if os.environ.get("COMPTOIR_DEBUG"):
             raise
         from core.store.storage_failure import storage_failure
-        from core.workspace.folder import find_workspace_dir
+        from core.workspace.locations import find_workspace_dir
 
         try:
             where = find_workspace_dir(getattr(args, "workspace", None))

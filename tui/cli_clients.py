@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from core.textsafe import printable
-from routing.wording import counted
+from tui.formatting import plural
 
 REQUEST_WORDS = {
     "new": "new",
@@ -89,7 +89,7 @@ def cmd_contact(args: argparse.Namespace) -> int:
     print(f"  audiences {', '.join(printable(a) for a in view.audiences) or '-'}")
     ratings = ", ".join(f"{r.agent} {r.score}/5 ({r.rated_on})" for r in view.ratings)
     print(f"  ratings {ratings or '-'}")
-    print(f"  {counted(view.total_conversations, 'conversation')}:")
+    print(f"  {plural(view.total_conversations, 'conversation')}:")
     for c in view.conversations:
         channel = f" [{c.channel}]" if c.channel != "mail" else ""
         print(

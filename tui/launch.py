@@ -17,7 +17,7 @@ from tui.cli import run
 def cmd_open(args: argparse.Namespace) -> int:
     """open the app (the default when no command is given)"""
     from core.server.client import RemoteComptoir
-    from core.workspace.folder import find_workspace_dir
+    from core.workspace.locations import find_workspace_dir
 
     service = RemoteComptoir(find_workspace_dir(args.workspace), args.as_agent, client="app", reconnect=True)
     return _run_app(service, args.utc)
@@ -55,14 +55,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_app(service, utc: bool = False) -> int:
+    from core.errors import ComptoirError
     from tui.startup import FIRST_QUEUE, FIRST_WINDOW
 
-    # The first page travels while Textual loads; the main screen collects it.
+    # The first page travels while Textual loads; it is in by then, and the main screen's first frame shows it.
     service.start_first_page(FIRST_QUEUE, FIRST_WINDOW)
     from tui.app import run_app
 
     try:
-        run_app(service, zone="UTC" if utc else None)
+        first_page = service.first_page(FIRST_QUEUE, FIRST_WINDOW)
+    except ComptoirError:
+        first_page = None  # the main screen asks again, and says what went wrong
+    try:
+        run_app(service, zone="UTC" if utc else None, first_page=first_page)
     finally:
         service.close()
     return 0

@@ -18,6 +18,7 @@ from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
+    ClientSettings,
     ContactView,
     ConversationDetail,
     ConversationRow,
@@ -40,6 +41,9 @@ if typing.TYPE_CHECKING:
 class ChangeSubscription(Protocol):
     def poll(self, timeout: float = 0.5) -> ChangeBatch: ...
 
+    def wake(self) -> None:
+        """End a poll now, from any thread: its reader is stopping (so polls may block for long)."""
+
     def close(self) -> None: ...
 
 
@@ -49,6 +53,11 @@ class ComptoirService(Protocol):
 
     @property
     def config(self) -> Config: ...
+
+    @property
+    def settings(self) -> ClientSettings:
+        """What the first screen needs from the config (core.work.views.ClientSettings)."""
+        ...
 
     def now(self) -> datetime: ...
 

@@ -34,8 +34,8 @@ from core.errors import ComptoirError, WorkspaceError
 from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
 from core.server.sockets import connect_unix, socket_path
-from core.store.changefeed import ChangeBatch
-from core.work.views import DutyView
+from core.store.change_batch import ChangeBatch
+from core.work.views import ClientSettings, DutyView
 from core.workspace.files import save_new_file
 
 if TYPE_CHECKING:
@@ -212,6 +212,10 @@ class RemoteFeed:
             kinds |= more.kinds
         return ChangeBatch(frozenset(ids), frozenset(kinds), 0)
 
+    def wake(self) -> None:
+        """An empty batch: a poll waiting now returns it at once."""
+        self._changes.put(ChangeBatch(frozenset(), frozenset(), 0))
+
     def close(self) -> None:
         pass
 
@@ -256,6 +260,7 @@ class RemoteComptoir:
         self.demo = welcome.demo
         self.server_pid = welcome.server_pid
         self._config_toml = welcome.config_toml
+        self._settings = welcome.settings
         self.__dict__.pop("config", None)
         state = welcome.clock
         self.clock = Clock(
@@ -324,6 +329,11 @@ class RemoteComptoir:
         return parse_config(self._config_toml, self.workspace_dir / "comptoir.toml")
 
     @property
+    def settings(self) -> ClientSettings:
+        """From the server's welcome: no need to parse the config (and load its models) for the first screen."""
+        return self._settings if self._settings is not None else ClientSettings.of(self.config, self.agent)
+
+    @property
     def workspace(self) -> Path:
         return self.workspace_dir
 
@@ -346,7 +356,9 @@ class RemoteComptoir:
         return RemoteFeed(self._changes)
 
     def warm_up(self) -> None:
-        """Nothing to load: the server holds the ORM."""
+        """Parse the config now, in the caller's background thread, so the first action that needs it
+        (a reply's recipient limit, the tags) does not wait for its models to load. (The ORM stays on the server.)"""
+        _ = self.config
 
     def start_first_page(self, queue: str, limit: int) -> None:
         """Ask for the first page now; `first_page` collects the answer (the request travels while
@@ -378,6 +390,7 @@ class RemoteComptoir:
 
     def reload_config(self) -> None:
         self._config_toml = self.call("_config")
+        self._settings = None  # the welcome's are the old config's: from the new one from now on
         self.__dict__.pop("config", None)
 
     def health(self) -> list[DutyView]:

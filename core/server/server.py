@@ -34,7 +34,7 @@ from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
 from core.work.acting import ACTING_LOGIN
 from core.work.service import Comptoir
-from core.work.views import ActionResult
+from core.work.views import ActionResult, ClientSettings
 from core.workspace.folder import Workspace
 from core.workspace.identity import PeerIdentity, resolve_peer
 
@@ -57,6 +57,8 @@ AGENTLESS_METHODS = frozenset({"escalate", "raise_alert", "ingest"})
 
 
 WARM_UP_AFTER_SECONDS = 1.0
+IDLE_CHECK_SECONDS = 5.0
+"""With clients connected, how often the server looks whether the last one has gone (for its idle exit)."""
 
 
 def _warm_up() -> None:
@@ -187,7 +189,7 @@ class WorkspaceServer:
         try:
             while not self._stop.is_set():
                 try:
-                    await asyncio.wait_for(self._stop.wait(), 1.0)
+                    await asyncio.wait_for(self._stop.wait(), self._idle_check_seconds())
                 except TimeoutError:
                     pass
                 if (
@@ -218,6 +220,15 @@ class WorkspaceServer:
                 os.close(self._lock_fd)
                 self._lock_fd = None
             log.info("stopped")
+
+    def _idle_check_seconds(self) -> float | None:
+        """How long the main loop may sleep: until the idle exit is due (no client left), else a while
+        (an idle server should not wake every second for nothing)."""
+        if self.idle_exit is None:
+            return None
+        if self.sessions:
+            return min(self.idle_exit, IDLE_CHECK_SECONDS)
+        return min(max(self._last_client + self.idle_exit - time.monotonic(), 0.0) + 0.05, IDLE_CHECK_SECONDS)
 
     def reload_config(self) -> None:
         """SIGHUP: read comptoir.toml again; a bad file keeps the old config and says why."""
@@ -361,6 +372,7 @@ class WorkspaceServer:
                 ),
                 demo=self.ws.is_demo,
                 server_pid=os.getpid(),
+                settings=ClientSettings.of(self.ws.config, identity.agent),
             )
         )
         self.sessions.add(session)

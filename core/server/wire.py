@@ -12,7 +12,9 @@ from typing import Any
 
 import msgspec
 
-PROTOCOL_VERSION = (1, 0)
+from core.work.views import ClientSettings
+
+PROTOCOL_VERSION = (1, 1)
 """(major, minor): a client refuses a server of another major version."""
 MAX_FRAME = 64 * 1024 * 1024
 """An attachment travels in one frame; anything larger is a broken or hostile peer."""
@@ -43,6 +45,8 @@ class Welcome(msgspec.Struct, tag=True):
     clock: ClockState
     demo: bool = False
     server_pid: int = 0
+    settings: ClientSettings | None = None
+    """What the first screen needs from the config (since 1.1; a 1.0 server sends none: the client parses config_toml)."""
 
 
 class Refused(msgspec.Struct, tag=True):

@@ -10,24 +10,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
+from core.store.change_batch import ChangeBatch as ChangeBatch  # its home before; callers import it here
 from core.store.db import BUSY_TIMEOUT_MS, NOTIFY_CHANNEL, Database
 
 POLL_INTERVAL = 0.05
-
-
-@dataclass(frozen=True)
-class ChangeBatch:
-    """What changed since the last poll: conversation ids, and whether anything else (alerts, presence) did."""
-
-    conversation_ids: frozenset[int]
-    kinds: frozenset[str]
-    last_id: int
-
-    def __bool__(self) -> bool:
-        return bool(self.kinds)
 
 
 class ChangeFeed:
@@ -38,6 +26,7 @@ class ChangeFeed:
         self.interval = interval
         self.kick = kick
         """Set by whoever just committed in this process (the server): the poll looks at once."""
+        self._woken = threading.Event()
         # A sqlite3 or psycopg connection: both have execute(); only psycopg has notifies().
         self._conn: Any
         if db.is_sqlite:
@@ -62,7 +51,7 @@ class ChangeFeed:
         return int(row[0])
 
     def poll(self, timeout: float = 0.5) -> ChangeBatch:
-        """Wait up to `timeout` seconds for other processes' commits; return what they changed."""
+        """Wait up to `timeout` seconds for other processes' commits (or a `wake()`); return what they changed."""
         deadline = time.monotonic() + timeout
         if self.db.is_sqlite:
             while True:
@@ -71,16 +60,25 @@ class ChangeFeed:
                     self._version = version
                     break
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self._woken.is_set():
                     break
                 if self.kick is None:
-                    time.sleep(min(self.interval, remaining))
+                    self._woken.wait(min(self.interval, remaining))
                 elif self.kick.wait(min(self.interval, remaining)):
                     self.kick.clear()
         else:
-            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-                pass
+            # In slices, so that a wake() is heard within a second.
+            while not self._woken.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                if any(True for _ in self._conn.notifies(timeout=min(remaining, 1.0), stop_after=1)):
+                    break
+        self._woken.clear()
         return self._read_changes()
+
+    def wake(self) -> None:
+        """End a poll now, from any thread (its owner is stopping)."""
+        self._woken.set()
+        if self.kick is not None:
+            self.kick.set()
 
     def _read_changes(self) -> ChangeBatch:
         rows = self._conn.execute(

@@ -21,6 +21,7 @@ from core.work.views import (
     ActionResult,
     AgentView,
     AlertView,
+    ClientSettings,
     ContactView,
     ConversationDetail,
     ConversationRow,
@@ -75,6 +76,10 @@ class Comptoir:
     @property
     def config(self) -> Config:
         return self.workspace.config
+
+    @property
+    def settings(self) -> ClientSettings:
+        return ClientSettings.of(self.workspace.config, self.agent)
 
     def now(self) -> datetime:
         return self.workspace.clock.now()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.workspace.config import Config
 
 
 @dataclass(frozen=True)
@@ -427,3 +431,35 @@ class DraftView:
     to: tuple[str, ...]
     cc: tuple[str, ...]
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What the app's first screen needs from comptoir.toml, for one agent. The server sends it in its
+    welcome, so that a client draws its first screen without loading the config's validating models
+    (pydantic: a quarter of a second); the full config is parsed later, when an action needs it."""
+
+    workspace_name: str
+    workspace_timezone: str
+    bell: bool
+    agent_name: str | None
+    """This agent's configured name (None: not configured, e.g. a supervisor acting as nobody)."""
+    agent_timezone: str | None
+    """The zone configured for this agent ([[agents]] timezone), if any."""
+    agent_names: dict[str, str]
+    keymap: dict[str, str]
+    tag_colours: dict[str, str]
+
+    @classmethod
+    def of(cls, config: Config, agent: str) -> ClientSettings:
+        configured = config.agent(agent)
+        return cls(
+            workspace_name=config.workspace.name,
+            workspace_timezone=config.workspace.timezone,
+            bell=config.workspace.bell,
+            agent_name=configured.name if configured else None,
+            agent_timezone=configured.timezone if configured else None,
+            agent_names={a.login: a.name for a in config.agents},
+            keymap=dict(config.keymap),
+            tag_colours={t.name: t.colour for t in config.tags},
+        )

@@ -13,7 +13,7 @@ from core.clock import Clock
 from core.errors import WorkspaceError
 from core.store.db import SQLITE_NAME, Database, sqlite_url
 from core.workspace.config import CONFIG_NAME, Config, load_config
-from core.workspace.locations import default_workspace_dir
+from core.workspace.locations import find_workspace_dir as find_workspace_dir  # its home before; callers import it here
 
 GROUP_DIR_MODE = 0o2750
 """A shared workspace: its group may enter (to reach the socket) and read the config, never write."""
@@ -23,16 +23,6 @@ PRIVATE_FILE_MODE = 0o600
 """The database, its -wal and -shm, the log and the locks: the server's account alone."""
 SERVER_FILES = ("comptoir.log", "sync.lock", "server.lock")
 SQLITE_FILES = (SQLITE_NAME, SQLITE_NAME + "-wal", SQLITE_NAME + "-shm")
-
-
-def find_workspace_dir(explicit: str | os.PathLike[str] | None) -> Path:
-    """--workspace DIR, else $COMPTOIR_WORKSPACE, else the user's data dir."""
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    env = os.environ.get("COMPTOIR_WORKSPACE")
-    if env:
-        return Path(env).expanduser().resolve()
-    return default_workspace_dir()
 
 
 @dataclass

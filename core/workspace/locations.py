@@ -1,10 +1,22 @@
 """Where Comptoir keeps things by default (platformdirs)."""
 
+import os
 from pathlib import Path
 
 import platformdirs
 
 APP = "comptoir"
+
+
+def find_workspace_dir(explicit: str | os.PathLike[str] | None) -> Path:
+    """--workspace DIR, else $COMPTOIR_WORKSPACE, else the user's data dir. (Here, not in
+    core.workspace.folder, so that a client finds its workspace without loading the config's models.)"""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    env = os.environ.get("COMPTOIR_WORKSPACE")
+    if env:
+        return Path(env).expanduser().resolve()
+    return default_workspace_dir()
 
 
 def default_workspace_dir() -> Path:

@@ -103,15 +103,20 @@ def user_timezone(
 ) -> str:
     """The one zone every time is shown in for this user: their preference, else the zone configured
     for them in comptoir.toml ([[agents]] timezone), else $TZ, else the workspace's."""
+    configured = config.agent(agent)
+    return user_zone(configured.timezone if configured else None, config.workspace.timezone, preferences, environ)
+
+
+def user_zone(
+    agent_timezone: str | None,
+    workspace_timezone: str,
+    preferences: Preferences | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """user_timezone from the two zones the config gives (ClientSettings carries them to the app)."""
     preferences = preferences if preferences is not None else load_preferences()
     environ = os.environ if environ is None else environ
-    configured = config.agent(agent)
-    return (
-        preferences.timezone
-        or (configured.timezone if configured is not None else None)
-        or zone_from_environment(environ.get("TZ"))
-        or config.workspace.timezone
-    )
+    return preferences.timezone or agent_timezone or zone_from_environment(environ.get("TZ")) or workspace_timezone
 
 
 def _views(found: object, path: Path) -> tuple[SavedView, ...]:

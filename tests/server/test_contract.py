@@ -82,6 +82,9 @@ def test_the_socket_client_answers_as_the_in_process_service(ws, serve_ws) -> No
                 )
 
             assert normalise(left) == normalise(right), key
+        # The first screen's settings come in the server's welcome: the client has not parsed the config.
+        assert remote.settings == local.settings
+        assert "config" not in remote.__dict__
         claimed = remote.claim(local.queue_ids("team:hifi")[0])
         assert claimed.ok and claimed.winner == "marie"
         assert local.detail(claimed.conversation_id).row.owner == "marie"

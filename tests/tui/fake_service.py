@@ -23,6 +23,7 @@ from core.work.views import (
     AgentView,
     AlertView,
     AttachmentView,
+    ClientSettings,
     ContactView,
     ConversationDetail,
     ConversationRow,
@@ -122,6 +123,9 @@ class FakeFeed:
             ids |= more.conversation_ids
             kinds |= more.kinds
         return FakeBatch(frozenset(ids), frozenset(kinds))
+
+    def wake(self) -> None:
+        self.changes.put(FakeBatch(frozenset(), frozenset()))
 
     def close(self) -> None:
         pass
@@ -272,6 +276,10 @@ class FakeComptoir:
         return ActionResult(False, f"#{c.id}: {reader.why_not(self._guard(c), self._now)}", c.id)
 
     # -- reading -----------------------------------------------------------------------
+    @property
+    def settings(self) -> ClientSettings:
+        return ClientSettings.of(self.config, self.agent)
+
     def now(self) -> datetime:
         return self._now
 

@@ -111,3 +111,38 @@ def test_row_shows_owner_shared_lock_and_colleagues() -> None:
     text = row_text(row, NOW, "ann", 140).plain
     assert " me " in text and "CC" in text and "⊘" in text and "✎cyd" in text and "◉bob" in text
     assert len(row_text(row, NOW, "ann", 140).cell_len * " ") == 140
+
+
+class ClockedListApp(ListApp):
+    """The list on a clock the test moves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = NOW
+
+    def compose(self) -> ComposeResult:
+        yield ConversationList("ann", lambda: self.clock)
+
+
+async def test_a_new_minute_repaints_only_when_a_time_left_on_screen_changes() -> None:
+    app = ClockedListApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        listing = app.query_one(ConversationList)
+        # Deadlines two days away: '2d' shows for hours, whatever the minute.
+        listing.set_ids(
+            list(range(1, 21)),
+            [make_row(i, deadline=NOW + timedelta(days=2, hours=5, minutes=30)) for i in range(1, 21)],
+        )
+        await pilot.pause()
+        repaints: list[float] = []
+        original = listing.refresh
+        listing.refresh = lambda *a, **k: (repaints.append(1), original(*a, **k))[1]  # type: ignore[method-assign]
+        app.clock = NOW + timedelta(minutes=1, seconds=2)
+        listing.tick()
+        assert repaints == []
+        # An hour on, '2d5h' became '2d4h' on every row: repainted, and drawn with the new time left.
+        app.clock = NOW + timedelta(hours=1, minutes=1, seconds=2)
+        listing.tick()
+        assert repaints == [1]
+        await pilot.pause()
+        assert "2d4h" in "".join(segment.text for segment in listing.render_line(0))

@@ -44,3 +44,36 @@ def test_tui_imports_only_the_service_layer_of_core() -> None:
             if root in FORBIDDEN_ROOTS or (root == "core" and module not in ALLOWED_CORE):
                 offenders.append(f"{path.relative_to(TUI.parent)}: {module}")
     assert offenders == []
+
+
+def test_the_app_and_its_client_load_no_orm_and_no_config_models() -> None:
+    """What the app loads before its first screen (issue 9: 'the client imports no ORM'): its modules, and
+    the app made on a service that has only the welcome's settings (its config would load pydantic's
+    models: they wait until an action needs them, RemoteComptoir.warm_up after the first screen)."""
+    import subprocess
+    import sys
+
+    heavy = {"sqlalchemy", "sqlmodel", "alembic", "psycopg", "pydantic", "aioimaplib", "aiosmtplib"}
+    probe = """
+import sys
+import tui.launch, tui.startup, tui.app, tui.screens.main, core.server.client, core.workspace.locations
+from core.work.views import ClientSettings
+
+class WelcomedOnly:
+    agent = "paul"
+    settings = ClientSettings("Shop", "Europe/Paris", False, "Paul", None, {"paul": "Paul"}, {}, {"vip": "red"})
+    clock_simulated = False
+    clock_speed = 1.0
+
+    @property
+    def config(self):
+        raise AssertionError("the app read the config before its first screen")
+
+tui.app.ComptoirApp(WelcomedOnly())
+print(" ".join(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:]))))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *sorted(heavy)], capture_output=True, text=True, cwd=TUI.parent, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

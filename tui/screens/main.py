@@ -202,7 +202,12 @@ class MainScreen(ConversationActions):
         self.queue_titles = {q.key: q.title for q in titles}
         self.query_one(QueueSidebar).show_queues(titles, self.queue)
         self.show_title(None)
-        self.load_queue(self.queue, None, keep_cursor=False)
+        page, self.app.first_page = self.app.first_page, None
+        if page is None:
+            self.load_queue(self.queue, None, keep_cursor=False)
+        else:
+            # Read while Textual loaded: the first frame has the rows, and no frame of an empty list is drawn.
+            self.show_queue(QueueLoaded(self.queue, None, page[0], page[1], False))
 
     # -- ConversationActions -----------------------------------------------------------------
     def current_conversation_id(self) -> int | None:
@@ -343,15 +348,19 @@ class MainScreen(ConversationActions):
         self.queue_loading = False
         self.show_title(len(message.ids))
         if not self.counted:
-            # Counting every queue scans the open conversations: it waits until the rows are up. The
+            # Counting every queue scans the open conversations: it waits until the rows are drawn (the
+            # server's scan and the reread's answer would compete with the first frame for the CPU). The
             # first rows may have been read before the change feed was listening: read them once more.
             self.counted = True
-            self.load_queues()
-            self.reload_queue()
-            self.app.first_screen_shown()
+            self.call_after_refresh(self.after_first_rows)
         typed, self.typed_ahead = self.typed_ahead, []
         for action in typed:
             self.call_later(self.run_action, action)
+
+    def after_first_rows(self) -> None:
+        self.load_queues()
+        self.reload_queue()
+        self.app.first_screen_shown()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A queue that failed to load must not swallow the keys typed after it (the toast says why)."""

@@ -22,6 +22,7 @@ from textual.strip import Strip
 
 from core.work.views import ConversationRow
 from tui import keys
+from tui.formatting import time_left
 from tui.widgets.columns import row_text
 
 ROW_CACHE_SIZE = 5_000
@@ -100,6 +101,8 @@ class ConversationList(ScrollView, can_focus=True):
         self._requested: set[int] = set()
         self._request_scheduled = False
         self._minute = self._current_minute()
+        self._ticked_at: datetime | None = now()
+        """The clock at the last tick: the rows on screen were drawn since (time left only ever moves on)."""
         self._base_style: Style | None = None
         self.marked: set[int] = set()
         """Conversations marked for the next bulk action (space, or a pattern)."""
@@ -191,10 +194,20 @@ class ConversationList(ScrollView, can_focus=True):
         return self.ids[top : round(self.scroll_y) + height * (1 + margin)]
 
     def tick(self) -> None:
-        """Called every second: repaint when the minute changes, so 'time left' stays true."""
+        """Called when the minute changes: 'time left' stays true. Lines are drawn again for the new
+        minute (the cache key), but the list is repainted only when a row on screen shows another time
+        left: '-2d1h' changes once an hour, and an idle app (or a demo's 60x clock) should not redraw
+        forty unchanged rows every minute."""
         minute = self._current_minute()
-        if minute != self._minute:
-            self._minute = minute
+        if minute == self._minute:
+            return
+        now = self.now()
+        before, self._ticked_at = self._ticked_at, now
+        self._minute = minute
+        shown = [self._rows.get(i) for i in self.visible_ids()]
+        if before is None or any(
+            row is not None and time_left(row.deadline, before) != time_left(row.deadline, now) for row in shown
+        ):
             self.refresh()
 
     def _current_minute(self) -> datetime:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -12,18 +13,40 @@ from tui import keys
 from tui.safe import clean_line
 
 
-def queue_prompt(queue: QueueInfo) -> Table:
+class QueuePrompt:
+    """'My work      3 12' laid out for the width it is drawn in: the title (cut with an ellipsis when
+    long) on the left, one space, the counts on the right. What a two-column rich Table grid drew, at a
+    fraction of its cost (the sidebar's options are drawn three times before the first screen shows)."""
+
+    def __init__(self, title: Text, counts: Text) -> None:
+        self.title = title
+        self.counts = counts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        room = width - self.counts.cell_len - 1
+        line = self.title.copy() if room > 0 else Text()
+        if room > 0:
+            # Without counts (Search, or not counted yet) the title is not padded out, as the grid did.
+            line.truncate(room, overflow="ellipsis", pad=bool(self.counts))
+        line.append(" ")
+        line.append_text(self.counts)
+        line.no_wrap = True
+        line.truncate(width, overflow="ellipsis")  # a sidebar narrower than its counts (never at 80 columns)
+        yield line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.counts.cell_len + 2, options.max_width)
+
+
+def queue_prompt(queue: QueueInfo) -> QueuePrompt:
     """'My work      3 12': title left, urgent (red) and total counts right."""
-    grid = Table.grid(expand=True, padding=(0, 1, 0, 0))
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(justify="right", no_wrap=True)
     counts = Text(no_wrap=True)
     if queue.urgent:
         counts.append(f"!{queue.urgent} ", style="bold red")
     if queue.key != "search" and queue.count is not None:
         counts.append(str(queue.count), style="bold" if queue.count else "dim")
-    grid.add_row(Text(clean_line(queue.title)), counts)
-    return grid
+    return QueuePrompt(Text(clean_line(queue.title)), counts)
 
 
 class QueueSidebar(OptionList):
