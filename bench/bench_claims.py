@@ -44,17 +44,19 @@ def _worker(path: str, agent: str, ids: list[int], barrier, results, seed: int) 
     service.me()  # one round trip before the start line: the race measures claims, not connecting
     outcomes = []
     barrier.wait()
+    cpu = time.process_time()  # this client process's CPU, every thread (reported, not timed)
     started = time.perf_counter()
     for cid in order:
         r = service.claim(cid)
         outcomes.append((cid, r.ok, r.winner))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     service.close()
-    results.put((agent, outcomes, started, elapsed))
+    results.put((agent, outcomes, started, elapsed, cpu))
 
 
-def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, float]:
-    """(outcomes by agent, wall seconds, server CPU seconds during the race)."""
+def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, float, float]:
+    """(outcomes by agent, wall seconds, server CPU seconds during the race, the clients' CPU seconds)."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(RACE_AGENTS) + 1)
     results = ctx.Queue()
@@ -66,10 +68,11 @@ def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, floa
         p.start()
     barrier.wait(timeout=120)
     cpu_before = cpu_ticks(server_pid)
-    gathered, starts, ends = {}, [], []
+    gathered, starts, ends, client_cpu = {}, [], [], 0.0
     for _ in procs:
-        agent, outcomes, started, elapsed = results.get(timeout=600)
+        agent, outcomes, started, elapsed, cpu = results.get(timeout=600)
         gathered[agent] = outcomes
+        client_cpu += cpu
         starts.append(started)
         ends.append(started + elapsed)
     cpu_after = cpu_ticks(server_pid)
@@ -78,7 +81,7 @@ def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, floa
         if p.exitcode != 0:
             raise RuntimeError(f"a racing process exited with {p.exitcode}")
     # perf_counter is CLOCK_MONOTONIC, system-wide on Linux, so the processes' readings compare.
-    return gathered, max(ends) - min(starts), (cpu_after - cpu_before) / CLK_TCK
+    return gathered, max(ends) - min(starts), (cpu_after - cpu_before) / CLK_TCK, client_cpu
 
 
 def bench(backend: str, count: int) -> dict:
@@ -93,7 +96,7 @@ def bench(backend: str, count: int) -> dict:
         ws.close()
         server = ServerProcess(path)
         try:
-            outcomes, seconds, server_cpu = race(path, ids, server.pid)
+            outcomes, seconds, server_cpu, client_cpu = race(path, ids, server.pid)
         finally:
             server.stop()
         wins = Counter(cid for o in outcomes.values() for cid, ok, _w in o if ok)
@@ -118,6 +121,7 @@ def bench(backend: str, count: int) -> dict:
             "owned_rows": owned,
             "losers_not_told": untold,
             "server_cpu_s": server_cpu,
+            "client_cpu_s": client_cpu,
             "per_agent": {a: sum(1 for _c, ok, _w in o if ok) for a, o in sorted(outcomes.items())},
         }
 
@@ -151,7 +155,8 @@ def main() -> int:
             print(
                 f"        median race: {r['attempts']} attempts in {r['seconds']:.2f} s = {r['attempts_per_s']:,.0f} "
                 f"attempts/s; server CPU {r['server_cpu_s']:.2f} s ({r['server_cpu_s'] / r['seconds']:.0%} of a core, "
-                f"{r['server_cpu_s'] / r['attempts'] * 1e6:.0f} us a request)"
+                f"{r['server_cpu_s'] / r['attempts'] * 1e6:.0f} us a request); the {len(RACE_AGENTS)} clients' CPU "
+                f"{r['client_cpu_s']:.2f} s ({r['client_cpu_s'] / r['attempts'] * 1e6:.0f} us a request)"
             )
             print(
                 f"        double claims {r['double_claims']} (must be 0, all races); unclaimed {r['unclaimed']}; "

@@ -177,6 +177,21 @@ class Database:
                 self._raw_connections.add(conn)
         return conn
 
+    def sqlite_reader(self) -> sqlite3.Connection:
+        """A read-only SQLite connection of its own that never waits for a lock: a busy database
+        raises sqlite3.OperationalError at once (for the server's event loop, which must not block;
+        in WAL mode a reader is almost never busy). The caller uses it from one thread."""
+        assert self.path is not None, "sqlite_reader() is for SQLite"
+        conn = sqlite3.connect(
+            self.path, timeout=0, isolation_level=None, check_same_thread=False, factory=_RawConnection
+        )
+        _configure_sqlite(conn)
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA query_only=1")
+        with self._raw_lock:
+            self._raw_connections.add(conn)
+        return conn
+
     def _committed(self) -> None:
         if self.on_commit is not None:
             self.on_commit.set()
