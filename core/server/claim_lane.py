@@ -28,6 +28,7 @@ import msgspec
 
 from core.errors import ComptoirError
 from core.server import wire
+from core.store.db import OwnConnection
 from core.store.rawsql import RawSql
 from core.work.claiming import ClaimAsk, ClaimDesk, ClaimRow, Outcome
 from core.work.views import ActionResult
@@ -60,7 +61,9 @@ class ClaimLane:
         self.ws = ws
         self.loop = loop
         self.health = health
-        self.desk = ClaimDesk(ws)
+        self._own = OwnConnection(ws.db)
+        """The lane's connection (used by its thread only)."""
+        self.desk = ClaimDesk(ws, self._own)
         self._reader = RawSql.for_driver(ws.db.sqlite_reader(), True) if ws.db.is_sqlite else None
         """The loop's own read-only connection (SQLite)."""
         self._arriving: list[tuple[Asker, int, int]] = []
@@ -116,23 +119,26 @@ class ClaimLane:
 
     # -- in the lane's thread --------------------------------------------------------------------
     def _work(self) -> None:
-        while True:
-            with self._ready:
-                while not self._queued and not self._stopping:
-                    self._ready.wait()
-                if self._stopping:
-                    return  # what is still queued was asked by clients the server is saying goodbye to
-                jobs, self._queued = self._queued, []
-            try:
-                replies = self._decide(jobs)
-            except Exception as error:  # never expected: each claim's own failure is in its reply
-                self.health.failed("claims", error, alert=False)
-                replies = [(job[0], self._reply(job[1], error)) for job in jobs]
-            if replies and not self.loop.is_closed():
+        try:
+            while True:
+                with self._ready:
+                    while not self._queued and not self._stopping:
+                        self._ready.wait()
+                    if self._stopping:
+                        return  # what is still queued was asked by clients the server is saying goodbye to
+                    jobs, self._queued = self._queued, []
                 try:
-                    self.loop.call_soon_threadsafe(self._deliver, replies)
-                except RuntimeError:  # the loop closed meanwhile: the server is stopping
-                    return
+                    replies = self._decide(jobs)
+                except Exception as error:  # never expected: each claim's own failure is in its reply
+                    self.health.failed("claims", error, alert=False)
+                    replies = [(job[0], self._reply(job[1], error)) for job in jobs]
+                if replies and not self.loop.is_closed():
+                    try:
+                        self.loop.call_soon_threadsafe(self._deliver, replies)
+                    except RuntimeError:  # the loop closed meanwhile: the server is stopping
+                        return
+        finally:
+            self._own.close()
 
     def _decide(self, jobs: list[_Job]) -> list[tuple[Asker, bytes]]:
         # A claim of a client that has gone already is not applied, as a request not started in the pool.
@@ -144,7 +150,7 @@ class ClaimLane:
         writes: dict[int, ClaimRow] = {n: row for n, (_a, _i, _k, row, _t) in enumerate(jobs) if row is not None}
         if unread:
             try:
-                with self.ws.db.raw(write=False) as raw:
+                with self._own.raw(write=False) as raw:
                     looked, pending = self.desk.look(raw, [jobs[n][2] for n in unread], jobs[unread[0]][4])
             except Exception as error:
                 for n in unread:

@@ -48,6 +48,8 @@ SERVER_LOCK_NAME = "server.lock"
 HANDSHAKE_SECONDS = 10.0
 OTHER_WRITERS_POLL = 0.5
 """How often the server looks for commits made by other processes (admin tools); its own wake it at once."""
+FEED_GATHER_SECONDS = 0.005
+"""After reading a batch of changes, the change watcher waits this long before reading again."""
 PUSH_BACKLOG_BYTES = 1 << 20
 """A client whose unread output passes this stops getting pushes until it catches up, then gets
 one 'resync' (so a stuck client costs the server memory for one megabyte, not a growing queue)."""
@@ -185,8 +187,9 @@ class _ClientProtocol(asyncio.Protocol):
                 self.transport.close()  # after the Refused already written
         elif isinstance(message, wire.Call):
             self.server._answer(session, message)
-        elif isinstance(message, wire.Subscribe):
+        elif isinstance(message, wire.Subscribe) and not session.subscribed:
             session.subscribed = True
+            self.server.subscribers += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._handshake is not None:
@@ -228,6 +231,8 @@ class WorkspaceServer:
         self._kick = threading.Event()
         self._last_client = time.monotonic()
         self.claims: ClaimLane | None = None
+        self.subscribers = 0
+        """How many sessions take pushes (kept by the loop; the change watcher reads it)."""
 
     # -- start and stop ------------------------------------------------------------------------
     def take_lock(self) -> None:
@@ -365,8 +370,13 @@ class WorkspaceServer:
                 feed = None
                 self._threads_stop.wait(self.health.backoff("change feed"))
                 continue
-            if batch and self._loop is not None:
+            if not batch:
+                continue
+            if self.subscribers and self._loop is not None:
                 self._loop.call_soon_threadsafe(self._broadcast, batch.conversation_ids, batch.kinds)
+            # Commits come in bursts (a claim race, a mailbox catching up): what the next few
+            # milliseconds bring is read and pushed in one go. A lone commit is still read at once.
+            self._threads_stop.wait(FEED_GATHER_SECONDS)
         if feed is not None:
             feed.close()
 
@@ -392,6 +402,8 @@ class WorkspaceServer:
     def _left(self, session: ClientSession) -> None:
         """A client's connection ended (it closed, crashed or was dropped)."""
         self.sessions.discard(session)
+        if session.subscribed:
+            self.subscribers -= 1
         for future in list(session.pending):
             future.cancel()  # not started yet: never run for a client that left
         self._last_client = time.monotonic()

@@ -16,9 +16,10 @@ workspace server hands over every claim that arrived in one turn of its loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from core.errors import ActionRefused
 from core.store.rawsql import RawSql, column_when
@@ -90,6 +91,12 @@ def read_rows(raw: RawSql, ids: Sequence[int]) -> dict[int, ClaimRow]:
     return rows
 
 
+class Connections(Protocol):
+    """What gives a desk its SQL: core.store.db's Database, or OwnConnection."""
+
+    def raw(self, write: bool) -> AbstractContextManager[RawSql]: ...
+
+
 class _Known:
     """What a desk worked out of one config."""
 
@@ -103,8 +110,10 @@ class ClaimDesk:
     """Decides claims for one workspace; keeps what it works out of the config (each agent's teams
     and name) until the config is replaced (the server reloads it on SIGHUP)."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, db: Connections | None = None) -> None:
         self.ws = ws
+        self.db: Connections = db or ws.db
+        """Where the reads and writes go: the workspace's database, or a connection of the caller's own."""
         self._known = _Known(ws.config)
 
     def _fresh(self) -> _Known:
@@ -132,7 +141,7 @@ class ClaimDesk:
     # -- the whole of it ---------------------------------------------------------------------
     def claim_many(self, asks: Sequence[ClaimAsk], now: datetime) -> list[Outcome]:
         """Decide every claim of `asks`, in order."""
-        with self.ws.db.raw(write=False) as raw:
+        with self.db.raw(write=False) as raw:
             looked, pending = self.look(raw, asks, now)
         written = (
             dict(zip(pending, self.write([(asks[n], row) for n, row in pending.items()], now), strict=True))
@@ -207,7 +216,7 @@ class ClaimDesk:
         journal = JournalBatch(ws, ws.db.is_sqlite)
         outcomes: list[ActionResult] = []
         won: dict[int, str] = {}
-        with ws.db.raw(write=True) as raw:
+        with self.db.raw(write=True) as raw:
             for ask, conv in claims:
                 if conv.id in won:  # taken earlier in this batch, in this transaction
                     outcomes.append(self._lost(ask.agent, conv, won[conv.id]))
