@@ -2,7 +2,8 @@
 
 It answers the app and the CLI over a Unix socket (core.server.wire), learns who each client is
 from the kernel (SO_PEERCRED), runs each request in a thread pool so a slow one never holds the
-others, pushes change notifications to subscribed clients, and supervises the background duties
+others (claims, by the thousand in a race, take their own batched path: core.server.claim_lane),
+pushes change notifications to subscribed clients, and supervises the background duties
 (mail sync, outbox, escalation, or a demo's simulated mail): a duty that fails is logged, shown by
 `doctor` and the app, alerted to supervisors, and restarted with backoff.
 """
