@@ -1,10 +1,12 @@
 """Claim race through the workspace server: one server, 8 client processes (8 agents, each its own
 `RemoteComptoir` connection), all claiming the same 2,000 conversations in their own shuffled order.
 
-Prints claims/s (successful claims over the race's wall time), attempts/s, double claims (must be 0)
-and losers not told the winner (must be 0), on SQLite and PostgreSQL, the median of 3 races, next to
-the target (>= 3,000 claims/s) and the reference (3,250/s: 8 processes claiming directly on SQLite,
-before the server).
+Prints claims/s (successful claims over the race's wall time), attempts/s, double claims (must be 0),
+losers not told the winner (must be 0) and disagreements between the winner's answer, the losers'
+answers, the database's owner and the claim event (must be 0), on SQLite and PostgreSQL, the median
+of 3 races, next to the target (>= 3,000 claims/s) and the reference (3,250/s: 8 processes claiming
+directly on SQLite, before the server). CPU a request: the server's (from /proc) and the clients'
+(their own process time, every thread), which together must fit the machine's cores.
 
 Run: .venv/bin/python bench/bench_claims.py [--conversations N] [--backend sqlite|pg|both] [--races R]
 Where the server's time goes: `py-spy record --pid SERVER_PID --threads -f raw` during a race.
@@ -44,17 +46,19 @@ def _worker(path: str, agent: str, ids: list[int], barrier, results, seed: int) 
     service.me()  # one round trip before the start line: the race measures claims, not connecting
     outcomes = []
     barrier.wait()
+    cpu = time.process_time()  # this client process's CPU, every thread (reported, not timed)
     started = time.perf_counter()
     for cid in order:
         r = service.claim(cid)
         outcomes.append((cid, r.ok, r.winner))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     service.close()
-    results.put((agent, outcomes, started, elapsed))
+    results.put((agent, outcomes, started, elapsed, cpu))
 
 
-def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, float]:
-    """(outcomes by agent, wall seconds, server CPU seconds during the race)."""
+def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, float, float]:
+    """(outcomes by agent, wall seconds, server CPU seconds during the race, the clients' CPU seconds)."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(RACE_AGENTS) + 1)
     results = ctx.Queue()
@@ -66,10 +70,11 @@ def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, floa
         p.start()
     barrier.wait(timeout=120)
     cpu_before = cpu_ticks(server_pid)
-    gathered, starts, ends = {}, [], []
+    gathered, starts, ends, client_cpu = {}, [], [], 0.0
     for _ in procs:
-        agent, outcomes, started, elapsed = results.get(timeout=600)
+        agent, outcomes, started, elapsed, cpu = results.get(timeout=600)
         gathered[agent] = outcomes
+        client_cpu += cpu
         starts.append(started)
         ends.append(started + elapsed)
     cpu_after = cpu_ticks(server_pid)
@@ -78,7 +83,7 @@ def race(path: Path, ids: list[int], server_pid: int) -> tuple[dict, float, floa
         if p.exitcode != 0:
             raise RuntimeError(f"a racing process exited with {p.exitcode}")
     # perf_counter is CLOCK_MONOTONIC, system-wide on Linux, so the processes' readings compare.
-    return gathered, max(ends) - min(starts), (cpu_after - cpu_before) / CLK_TCK
+    return gathered, max(ends) - min(starts), (cpu_after - cpu_before) / CLK_TCK, client_cpu
 
 
 def bench(backend: str, count: int) -> dict:
@@ -93,7 +98,7 @@ def bench(backend: str, count: int) -> dict:
         ws.close()
         server = ServerProcess(path)
         try:
-            outcomes, seconds, server_cpu = race(path, ids, server.pid)
+            outcomes, seconds, server_cpu, client_cpu = race(path, ids, server.pid)
         finally:
             server.stop()
         wins = Counter(cid for o in outcomes.values() for cid, ok, _w in o if ok)
@@ -102,10 +107,22 @@ def bench(backend: str, count: int) -> dict:
         ws = open_workspace(path)  # the server has stopped: nothing else has the database open
         try:
             with ws.db.read() as s:
-                owned = sum(1 for c in s.exec(select(Conversation)) if c.owner)
-                events = Counter(e.conversation_id for e in s.exec(select(Event).where(Event.kind == "claim")))
+                owners = {c.id: c.owner for c in s.exec(select(Conversation))}
+                claim_events = [
+                    (e.conversation_id, e.actor) for e in s.exec(select(Event).where(Event.kind == "claim"))
+                ]
         finally:
             ws.close()
+        owned = sum(1 for owner in owners.values() if owner)
+        events = Counter(cid for cid, _actor in claim_events)
+        # Everyone must agree on each winner: the winner's own answer, every loser's answer, the
+        # conversation's owner in the database and its one claim event.
+        winner_of = {cid: agent for agent, o in outcomes.items() for cid, ok, _w in o if ok}
+        disagreements = (
+            sum(1 for o in outcomes.values() for cid, ok, winner in o if not ok and winner != winner_of.get(cid))
+            + sum(1 for cid, agent in winner_of.items() if owners.get(cid) != agent)
+            + sum(1 for cid, actor in claim_events if actor != owners.get(cid))
+        )
         return {
             "backend": backend,
             "conversations": count,
@@ -117,7 +134,9 @@ def bench(backend: str, count: int) -> dict:
             "unclaimed": count - len(wins),
             "owned_rows": owned,
             "losers_not_told": untold,
+            "disagreements": disagreements,
             "server_cpu_s": server_cpu,
+            "client_cpu_s": client_cpu,
             "per_agent": {a: sum(1 for _c, ok, _w in o if ok) for a, o in sorted(outcomes.items())},
         }
 
@@ -140,10 +159,11 @@ def main() -> int:
                 (bench(backend, args.conversations) for _ in range(args.races)), key=lambda r: r["claims_per_s"]
             )
             r = dict(races[len(races) // 2])
-            for key in ("double_claims", "unclaimed", "losers_not_told"):  # correctness: every race counts
+            for key in ("double_claims", "unclaimed", "losers_not_told", "disagreements"):  # every race counts
                 r[key] = sum(x[key] for x in races)
             rates = ", ".join(f"{x['claims_per_s']:,.0f}" for x in races)
-            verdict = "met" if r["claims_per_s"] >= TARGET and r["double_claims"] == 0 else "MISSED"
+            correct = r["double_claims"] == 0 and r["losers_not_told"] == 0 and r["disagreements"] == 0
+            verdict = "met" if r["claims_per_s"] >= TARGET and correct else "MISSED"
             print(
                 f"{backend:>6}: races {rates} claims/s; median {r['claims_per_s']:,.0f} claims/s "
                 f"(target >= {TARGET:,}/s: {verdict}; reference {REFERENCE:,}/s direct on SQLite)"
@@ -151,11 +171,13 @@ def main() -> int:
             print(
                 f"        median race: {r['attempts']} attempts in {r['seconds']:.2f} s = {r['attempts_per_s']:,.0f} "
                 f"attempts/s; server CPU {r['server_cpu_s']:.2f} s ({r['server_cpu_s'] / r['seconds']:.0%} of a core, "
-                f"{r['server_cpu_s'] / r['attempts'] * 1e6:.0f} us a request)"
+                f"{r['server_cpu_s'] / r['attempts'] * 1e6:.0f} us a request); the {len(RACE_AGENTS)} clients' CPU "
+                f"{r['client_cpu_s']:.2f} s ({r['client_cpu_s'] / r['attempts'] * 1e6:.0f} us a request)"
             )
             print(
                 f"        double claims {r['double_claims']} (must be 0, all races); unclaimed {r['unclaimed']}; "
-                f"losers not told the winner {r['losers_not_told']} (must be 0)"
+                f"losers not told the winner {r['losers_not_told']} (must be 0); winners, losers' answers, owners "
+                f"and claim events disagreeing {r['disagreements']} (must be 0)"
             )
             print(f"        wins per agent: {r['per_agent']}")
     return 0

@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -73,33 +72,129 @@ def _decoder(method: str) -> msgspec.msgpack.Decoder[Any]:
     return decoder
 
 
+class _Frames:
+    """Frames read off a socket through one buffer: a small reply costs one recv, not two."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._data = b""
+
+    def next(self) -> Any:
+        """The next message, or None when the peer closed the connection."""
+        data = self._data
+        while True:
+            if len(data) >= wire.HEADER.size:
+                end = wire.HEADER.size + wire.frame_length(data[: wire.HEADER.size])
+                if len(data) >= end:
+                    self._data = data[end:]
+                    return wire.server_decoder.decode(data[wire.HEADER.size : end])
+                if end - len(data) > 1 << 16:  # a big frame (an attachment): gathered in place, once
+                    whole = _recv_exactly(self.sock, end - len(data))
+                    if whole is None:
+                        return None
+                    self._data = b""
+                    return wire.server_decoder.decode(data[wire.HEADER.size :] + whole)
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                self._data = data
+                return None
+            data += chunk
+
+
+class _Call:
+    """One call in flight: its reply (or the error that ended it) once known. A thread waits on an
+    Event only when a reader thread answers for it; a caller that reads its own reply needs none."""
+
+    __slots__ = ("method", "reply", "error", "event")
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.reply: wire.Reply | None = None
+        self.error: ComptoirError | None = None
+        self.event: threading.Event | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.reply is not None or self.error is not None
+
+
 class _Connection:
-    """One socket to the server and the thread that reads it."""
+    """One socket to the server.
+
+    Replies are matched to calls by id. Who reads them: a client that takes pushes (`subscribe`) or
+    reconnects by itself (the app) has a reader thread, which also notices at once when the server
+    goes away; any other (the CLI, scripts, a bench) reads its reply in the calling thread, which
+    saves two thread switches a request. Threads calling at once take turns reading, each handing
+    out whatever replies it reads.
+    """
 
     def __init__(
-        self, sock: socket.socket, welcome: wire.Welcome, on_push: Callable[[Any], None], on_lost: Callable[[str], None]
+        self,
+        frames: _Frames,
+        welcome: wire.Welcome,
+        on_push: Callable[[Any], None],
+        on_lost: Callable[[str], None],
+        reader_thread: bool,
     ) -> None:
-        self.sock = sock
+        self.sock = frames.sock
+        self._frames = frames
         self.welcome = welcome
         self._send_lock = threading.Lock()
-        self._pending: dict[int, tuple[str, Future[Any]]] = {}
+        self._read_lock = threading.Lock()
+        self._done_lock = threading.Lock()
+        """Between a reply handed out and a thread starting to wait for it."""
+        self._pending: dict[int, _Call] = {}
         self._ids = itertools.count(1)
         self._on_push = on_push
         self._on_lost = on_lost
         self.alive = True
-        self._reader = threading.Thread(target=self._read_forever, name="comptoir-client", daemon=True)
-        self._reader.start()
+        self._over = False
+        self._reader: threading.Thread | None = None
+        if reader_thread:
+            self.start_reader()
 
-    def call_async(self, method: str, args: dict[str, Any]) -> Future[Any]:
-        future: Future[Any] = Future()
+    def start_reader(self) -> None:
+        with self._read_lock:
+            if self._reader is None and self.alive:
+                self._reader = threading.Thread(target=self._read_forever, name="comptoir-client", daemon=True)
+                self._reader.start()
+
+    def call_async(self, method: str, args: dict[str, Any]) -> _Call:
+        call = _Call(method)
         call_id = next(self._ids)
-        self._pending[call_id] = (method, future)
+        self._pending[call_id] = call
+        data = wire.frame(wire.Call(call_id, method, args))
         try:
-            self.send(wire.Call(call_id, method, args))
+            with self._send_lock:
+                if not self.alive:
+                    raise OSError("connection closed")
+                self.sock.sendall(data)
         except OSError:
             self._pending.pop(call_id, None)
             raise ServerUnavailable("the workspace server connection is closed (reconnecting)") from None
-        return future
+        return call
+
+    def wait(self, call: _Call) -> wire.Reply:
+        """The reply to a call made on this connection: read here until it comes, unless a reader
+        thread does that. (A client that replaces its connection, `reconnect=True`, has a reader
+        thread on each, so a call never waits on a connection that is not its own.)"""
+        while call.reply is None and call.error is None:
+            if self._reader is not None:
+                with self._done_lock:
+                    if call.done:
+                        break
+                    event = call.event = threading.Event()
+                event.wait()
+                break
+            with self._read_lock:
+                if call.done or self._reader is not None:
+                    continue
+                if not self.alive or not self._read_one():
+                    self._lost(self._lost_reason)  # fails every call in flight, this one too
+        if call.reply is None:
+            assert call.error is not None
+            raise call.error
+        return call.reply
 
     def send(self, message: msgspec.Struct) -> None:
         data = wire.frame(message)
@@ -116,35 +211,57 @@ class _Connection:
             pass
         self.sock.close()
 
-    def _read_forever(self) -> None:
-        reason = "the workspace server closed the connection"
+    _lost_reason = "the workspace server closed the connection"
+
+    def _read_one(self) -> bool:
+        """Read one message and hand it out; False when the connection is over (`_lost_reason` says why)."""
         try:
-            while True:
-                message = _read_frame(self.sock)
-                if message is None:
-                    break
-                if isinstance(message, wire.Reply):
-                    entry = self._pending.pop(message.id, None)
-                    if entry is not None:
-                        entry[1].set_result(message)
-                elif isinstance(message, wire.Changes):
-                    self._on_push(ChangeBatch(frozenset(message.conversation_ids), frozenset(message.kinds), 0))
-                elif isinstance(message, wire.Bye):
-                    reason = message.reason or reason
-                    break
+            message = self._frames.next()
         except (OSError, wire.FrameError, msgspec.DecodeError) as error:
-            reason = f"the connection to the workspace server broke ({error})"
+            self._lost_reason = f"the connection to the workspace server broke ({error})"
+            return False
+        if message is None:
+            return False
+        if type(message) is wire.Reply:
+            call = self._pending.pop(message.id, None)
+            if call is not None:
+                with self._done_lock:
+                    call.reply = message
+                    event = call.event
+                if event is not None:
+                    event.set()
+        elif isinstance(message, wire.Changes):
+            self._on_push(ChangeBatch(frozenset(message.conversation_ids), frozenset(message.kinds), 0))
+        elif isinstance(message, wire.Bye):
+            self._lost_reason = message.reason or self._lost_reason
+            return False
+        return True
+
+    def _read_forever(self) -> None:
+        while True:
+            with self._read_lock:
+                if not self._read_one():
+                    break
+        self._lost(self._lost_reason)
+
+    def _lost(self, reason: str) -> None:
+        if self._over:
+            return
+        self._over = True
         self.alive = False
-        for method, future in list(self._pending.values()):
-            if method in REMOTE_METHODS and method not in READ_METHODS:
-                future.set_exception(
-                    UnknownOutcome(
-                        f"{reason} while doing {method}: it may or may not have been applied. "
-                        "Look at the conversation before trying again."
-                    )
+        for call in list(self._pending.values()):
+            if call.method in REMOTE_METHODS and call.method not in READ_METHODS:
+                error: ComptoirError = UnknownOutcome(
+                    f"{reason} while doing {call.method}: it may or may not have been applied. "
+                    "Look at the conversation before trying again."
                 )
             else:
-                future.set_exception(ServerUnavailable(f"{reason}; try again in a moment"))
+                error = ServerUnavailable(f"{reason}; try again in a moment")
+            with self._done_lock:
+                call.error = error
+                event = call.event
+            if event is not None:
+                event.set()
         self._pending.clear()
         try:
             self.sock.close()
@@ -163,20 +280,11 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
     return bytes(chunks)
 
 
-def _read_frame(sock: socket.socket) -> Any:
-    header = _recv_exactly(sock, wire.HEADER.size)
-    if header is None:
-        return None
-    body = _recv_exactly(sock, wire.frame_length(header))
-    if body is None:
-        return None
-    return wire.server_decoder.decode(body)
-
-
-def handshake(sock: socket.socket, as_agent: str | None, client: str) -> wire.Welcome:
+def handshake(frames: _Frames, as_agent: str | None, client: str) -> wire.Welcome:
+    sock = frames.sock
     sock.settimeout(30)
     sock.sendall(wire.frame(wire.Hello(wire.PROTOCOL_VERSION, as_agent, client)))
-    answer = _read_frame(sock)
+    answer = frames.next()
     sock.settimeout(None)
     if isinstance(answer, wire.Refused):
         kind = getattr(errors, answer.kind, ComptoirError)
@@ -239,7 +347,7 @@ class RemoteComptoir:
         self.reconnect = reconnect
         self._changes: queue.Queue[Any] = queue.Queue[Any]()
         self._subscribed = False
-        self._early: tuple[str, int, Future[Any]] | None = None
+        self._early: tuple[str, int, _Call] | None = None
         self._closed = False
         self._conn = self._connect(autostart)
         self._apply_welcome(self._conn.welcome)
@@ -247,12 +355,13 @@ class RemoteComptoir:
     # -- connection -------------------------------------------------------------------------------
     def _connect(self, autostart: bool) -> _Connection:
         sock = connect_server(self.workspace_dir, autostart=autostart)
+        frames = _Frames(sock)
         try:
-            welcome = handshake(sock, self.as_agent, self.client)
+            welcome = handshake(frames, self.as_agent, self.client)
         except BaseException:
             sock.close()
             raise
-        return _Connection(sock, welcome, self._changes.put, self._lost)
+        return _Connection(frames, welcome, self._changes.put, self._lost, self.reconnect or self._subscribed)
 
     def _apply_welcome(self, welcome: wire.Welcome) -> None:
         self.agent = welcome.agent
@@ -307,13 +416,13 @@ class RemoteComptoir:
     def call(self, method: str, **args: Any) -> Any:
         return self._collect(method, self._send(method, args))
 
-    def _send(self, method: str, args: dict[str, Any]) -> Future[Any]:
+    def _send(self, method: str, args: dict[str, Any]) -> _Call:
         if not self._conn.alive:
             raise ServerUnavailable(f"the workspace server of {self.workspace_dir} is not reachable (reconnecting)")
         return self._conn.call_async(method, args)
 
-    def _collect(self, method: str, future: Future[Any]) -> Any:
-        reply: wire.Reply = future.result()
+    def _collect(self, method: str, call: _Call) -> Any:
+        reply = self._conn.wait(call)
         if not reply.ok:
             kind = getattr(errors, reply.error_kind, None)
             if not (isinstance(kind, type) and issubclass(kind, ComptoirError)):
@@ -352,6 +461,7 @@ class RemoteComptoir:
     def subscribe(self) -> RemoteFeed:
         if not self._subscribed:
             self._subscribed = True
+            self._conn.start_reader()
             self._conn.send(wire.Subscribe())
         return RemoteFeed(self._changes)
 

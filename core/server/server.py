@@ -2,7 +2,8 @@
 
 It answers the app and the CLI over a Unix socket (core.server.wire), learns who each client is
 from the kernel (SO_PEERCRED), runs each request in a thread pool so a slow one never holds the
-others, pushes change notifications to subscribed clients, and supervises the background duties
+others (claims, by the thousand in a race, take their own batched path: core.server.claim_lane),
+pushes change notifications to subscribed clients, and supervises the background duties
 (mail sync, outbox, escalation, or a demo's simulated mail): a duty that fails is logged, shown by
 `doctor` and the app, alerted to supervisors, and restarted with backoff.
 """
@@ -30,6 +31,7 @@ import msgspec
 from core.errors import ComptoirError, IdentityError
 from core.server import wire
 from core.server.api import READ_METHODS, REMOTE_METHODS
+from core.server.claim_lane import ClaimLane
 from core.server.health import Health
 from core.server.sockets import bind_unix, connect_unix, peer_credentials, socket_path
 from core.work.acting import ACTING_LOGIN
@@ -47,6 +49,8 @@ SERVER_LOCK_NAME = "server.lock"
 HANDSHAKE_SECONDS = 10.0
 OTHER_WRITERS_POLL = 0.5
 """How often the server looks for commits made by other processes (admin tools); its own wake it at once."""
+FEED_GATHER_SECONDS = 0.005
+"""After reading a batch of changes, the change watcher waits this long before reading again."""
 PUSH_BACKLOG_BYTES = 1 << 20
 """A client whose unread output passes this stops getting pushes until it catches up, then gets
 one 'resync' (so a stuck client costs the server memory for one megabyte, not a growing queue)."""
@@ -78,26 +82,127 @@ class ServerRunning(ComptoirError):
 class ClientSession:
     identity: PeerIdentity
     pid: int
-    writer: asyncio.StreamWriter
+    transport: asyncio.WriteTransport
     service: Comptoir
     subscribed: bool = False
     missed_push: bool = False
     pending: set[Future[Any]] = field(default_factory=set)
 
+    @property
+    def gone(self) -> bool:
+        return self.transport.is_closing()
+
     def backlog(self) -> int:
-        transport = self.writer.transport
-        return transport.get_write_buffer_size() if transport is not None and not transport.is_closing() else 0
+        return self.transport.get_write_buffer_size() if not self.transport.is_closing() else 0
 
     def send(self, message: msgspec.Struct) -> None:
         self.send_frame(wire.frame(message))
 
     def send_frame(self, data: bytes) -> None:
-        if self.writer.is_closing():
+        if self.transport.is_closing():
             return
-        self.writer.write(data)
-        if self.backlog() > DROP_BACKLOG_BYTES:
+        self.transport.write(data)
+        if self.transport.get_write_buffer_size() > DROP_BACKLOG_BYTES:
             log.warning("client %s (pid %d) reads nothing: disconnected", self.identity.label, self.pid)
-            self.writer.transport.abort()
+            self.transport.abort()
+
+
+class _ClientProtocol(asyncio.Protocol):
+    """One client's connection: frames are cut and dispatched as bytes arrive, with no task, future
+    or stream per request (a claim race is thousands of requests a second)."""
+
+    def __init__(self, server: WorkspaceServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.session: ClientSession | None = None
+        self._chunks: list[bytes] = []
+        self._have = 0
+        self._need = wire.HEADER.size
+        """Bytes to hold before the next frame can be cut (a big frame is gathered once, not re-joined)."""
+        self._pid = self._uid = 0
+        self._handshake: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        try:
+            self._pid, self._uid, _gid = peer_credentials(transport.get_extra_info("socket"))
+        except OSError as error:
+            log.debug("client dropped before its credentials were read: %s", error)
+            transport.abort()
+            return
+        self._handshake = asyncio.get_running_loop().call_later(HANDSHAKE_SECONDS, self._too_slow)
+
+    def _too_slow(self) -> None:
+        log.debug("client pid %d sent no hello in %.0f s: dropped", self._pid, HANDSHAKE_SECONDS)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._have += len(data)
+        if self._have < self._need:
+            return
+        buffer = data if len(self._chunks) == 1 else b"".join(self._chunks)
+        view = memoryview(buffer)
+        offset, size = 0, len(buffer)
+        need = wire.HEADER.size
+        try:
+            while size - offset >= wire.HEADER.size:
+                end = offset + wire.HEADER.size + wire.frame_length(buffer[offset : offset + wire.HEADER.size])
+                if end > size:
+                    need = end - offset
+                    break
+                message = wire.client_decoder.decode(view[offset + wire.HEADER.size : end])
+                offset = end
+                self._dispatch(message)
+                if self.transport is None or self.transport.is_closing():
+                    return
+        except (wire.FrameError, msgspec.DecodeError) as error:
+            log.debug("client pid %d dropped: %s", self._pid, error)
+            self._drop()
+            return
+        except Exception as error:
+            self.server.health.failed("client handler", error)
+            self._drop()
+            return
+        rest = buffer[offset:] if offset else buffer
+        self._chunks = [rest] if rest else []
+        self._have = len(rest)
+        self._need = need
+
+    def _drop(self) -> None:
+        self._chunks, self._have = [], 0
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _dispatch(self, message: Any) -> None:
+        session = self.session
+        if session is None:
+            if self._handshake is not None:
+                self._handshake.cancel()
+            assert self.transport is not None
+            if not isinstance(message, wire.Hello):
+                self.transport.close()
+                return
+            self.session = self.server._welcome(message, self._pid, self._uid, self.transport)
+            if self.session is None:
+                self.transport.close()  # after the Refused already written
+        elif isinstance(message, wire.Call):
+            self.server._answer(session, message)
+        elif isinstance(message, wire.Subscribe) and not session.subscribed:
+            session.subscribed = True
+            self.server.subscribers += 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._handshake is not None:
+            self._handshake.cancel()
+        self._chunks, self._have = [], 0
+        if exc is not None:
+            log.debug("client pid %d dropped: %s", self._pid, exc)
+        session, self.session = self.session, None
+        if session is not None:
+            self.server._left(session)
 
 
 class WorkspaceServer:
@@ -128,6 +233,9 @@ class WorkspaceServer:
         self._threads_stop = threading.Event()
         self._kick = threading.Event()
         self._last_client = time.monotonic()
+        self.claims: ClaimLane | None = None
+        self.subscribers = 0
+        """How many sessions take pushes (kept by the loop; the change watcher reads it)."""
 
     # -- start and stop ------------------------------------------------------------------------
     def take_lock(self) -> None:
@@ -176,7 +284,8 @@ class WorkspaceServer:
         feed = ChangeFeed(self.ws.db, kick=self._kick, interval=OTHER_WRITERS_POLL)
         self.health.ok("change feed")
         sock = self._bind()
-        server = await asyncio.start_unix_server(self._serve_client, sock=sock, limit=wire.MAX_FRAME)
+        self.claims = ClaimLane(self.ws, self._loop, self.health)
+        server = await self._loop.create_unix_server(lambda: _ClientProtocol(self), sock=sock)
         watcher = threading.Thread(target=self._watch_changes, args=(feed,), name="comptoir-changes", daemon=True)
         watcher.start()
         duties = self._start_duties() if self.background else []
@@ -204,7 +313,7 @@ class WorkspaceServer:
             server.close()
             for session in list(self.sessions):
                 session.send(wire.Bye("the workspace server is stopping"))
-                session.writer.close()
+                session.transport.close()
             try:
                 self.path.unlink()
             except FileNotFoundError:
@@ -213,6 +322,8 @@ class WorkspaceServer:
             self._kick.set()
             for stop_duty in duties:
                 stop_duty()
+            if self.claims is not None:
+                self.claims.stop()
             watcher.join(5)
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.ws.close()
@@ -271,8 +382,13 @@ class WorkspaceServer:
                 feed = None
                 self._threads_stop.wait(self.health.backoff("change feed"))
                 continue
-            if batch and self._loop is not None:
+            if not batch:
+                continue
+            if self.subscribers and self._loop is not None:
                 self._loop.call_soon_threadsafe(self._broadcast, batch.conversation_ids, batch.kinds)
+            # Commits come in bursts (a claim race, a mailbox catching up): what the next few
+            # milliseconds bring is read and pushed in one go. A lone commit is still read at once.
+            self._threads_stop.wait(FEED_GATHER_SECONDS)
         if feed is not None:
             feed.close()
 
@@ -295,54 +411,20 @@ class WorkspaceServer:
             session.send(message)
 
     # -- clients ---------------------------------------------------------------------------------
-    async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session: ClientSession | None = None
-        try:
-            pid, uid, _gid = peer_credentials(writer.get_extra_info("socket"))
-            hello = await asyncio.wait_for(self._read(reader), HANDSHAKE_SECONDS)
-            if not isinstance(hello, wire.Hello):
-                return
-            session = self._welcome(hello, pid, uid, writer)
-            if session is None:
-                return
-            while True:
-                message = await self._read(reader)
-                if message is None:
-                    break
-                if isinstance(message, wire.Call):
-                    self._answer(session, message)
-                elif isinstance(message, wire.Subscribe):
-                    session.subscribed = True
-        except (
-            TimeoutError,
-            ConnectionError,
-            asyncio.IncompleteReadError,
-            wire.FrameError,
-            msgspec.DecodeError,
-        ) as error:
-            log.debug("client dropped: %s", error)
-        except Exception as error:
-            self.health.failed("client handler", error)
-        finally:
-            if session is not None:
-                self.sessions.discard(session)
-                for future in list(session.pending):
-                    future.cancel()  # not started yet: never run for a client that left
-                self._last_client = time.monotonic()
-            writer.close()
+    def _left(self, session: ClientSession) -> None:
+        """A client's connection ended (it closed, crashed or was dropped)."""
+        self.sessions.discard(session)
+        if session.subscribed:
+            self.subscribers -= 1
+        for future in list(session.pending):
+            future.cancel()  # not started yet: never run for a client that left
+        self._last_client = time.monotonic()
 
-    @staticmethod
-    async def _read(reader: asyncio.StreamReader) -> Any:
-        try:
-            header = await reader.readexactly(wire.HEADER.size)
-        except asyncio.IncompleteReadError:
-            return None
-        body = await reader.readexactly(wire.frame_length(header))
-        return wire.client_decoder.decode(body)
-
-    def _welcome(self, hello: wire.Hello, pid: int, uid: int, writer: asyncio.StreamWriter) -> ClientSession | None:
+    def _welcome(
+        self, hello: wire.Hello, pid: int, uid: int, transport: asyncio.WriteTransport
+    ) -> ClientSession | None:
         if hello.version[0] != wire.PROTOCOL_VERSION[0]:
-            writer.write(
+            transport.write(
                 wire.frame(
                     wire.Refused(
                         f"this server speaks protocol {wire.PROTOCOL_VERSION[0]}.x and the client {hello.version[0]}.x: "
@@ -356,9 +438,9 @@ class WorkspaceServer:
             identity = resolve_peer(self.ws, uid, hello.as_agent)
         except ComptoirError as error:
             log.info("refused uid %d (pid %d): %s", uid, pid, error)
-            writer.write(wire.frame(wire.Refused(str(error), type(error).__name__)))
+            transport.write(wire.frame(wire.Refused(str(error), type(error).__name__)))
             return None
-        session = ClientSession(identity, pid, writer, Comptoir(self.ws, identity.agent))
+        session = ClientSession(identity, pid, transport, Comptoir(self.ws, identity.agent))
         clock = self.ws.clock
         session.send(
             wire.Welcome(
@@ -381,8 +463,13 @@ class WorkspaceServer:
 
     def _answer(self, session: ClientSession, call: wire.Call) -> None:
         """Check the call here, on the loop; run it and encode its reply in the pool; write it back
-        on the loop. One thread hop each way and no asyncio task or future per request: this is
-        the hot path of every client (a claim race is thousands of these a second)."""
+        on the loop. One thread hop each way and no asyncio task or future per request. Claims go
+        to their own lane (core.server.claim_lane), which takes them in batches."""
+        if call.method == "claim" and self.claims is not None and session.identity.agent:
+            conversation_id = call.args.get("conversation_id")
+            if type(conversation_id) is int and len(call.args) == 1:
+                self.claims.add(session, call.id, conversation_id)
+                return
         try:
             job = self._prepare(session, call)
         except ComptoirError as error:

@@ -177,6 +177,21 @@ class Database:
                 self._raw_connections.add(conn)
         return conn
 
+    def sqlite_reader(self) -> sqlite3.Connection:
+        """A read-only SQLite connection of its own that never waits for a lock: a busy database
+        raises sqlite3.OperationalError at once (for the server's event loop, which must not block;
+        in WAL mode a reader is almost never busy). The caller uses it from one thread."""
+        assert self.path is not None, "sqlite_reader() is for SQLite"
+        conn = sqlite3.connect(
+            self.path, timeout=0, isolation_level=None, check_same_thread=False, factory=_RawConnection
+        )
+        _configure_sqlite(conn)
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA query_only=1")
+        with self._raw_lock:
+            self._raw_connections.add(conn)
+        return conn
+
     def _committed(self) -> None:
         if self.on_commit is not None:
             self.on_commit.set()
@@ -215,6 +230,53 @@ class Database:
             engine = self.__dict__.get(name)
             if engine is not None:
                 engine.dispose()
+
+
+class OwnConnection:
+    """One driver connection kept by one thread for its whole life (the server's claim lane), so a
+    use costs no pool checkout, ping or reset: `raw()` as `Database.raw` has it.
+
+    SQLite: the thread's own connection already is (Database.raw). PostgreSQL: a connection checked
+    out of the pool once and put in autocommit, so a read is one round trip and `raw(write=True)` one
+    transaction; one that broke is dropped, and the next use opens another.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pooled: Any = None
+
+    @contextmanager
+    def raw(self, write: bool) -> Iterator[RawSql]:
+        if self.db.is_sqlite:
+            with self.db.raw(write) as raw:
+                yield raw
+            return
+        from core.store.rawsql import RawSql
+
+        if self._pooled is None:
+            pooled = self.db.write_engine.raw_connection()
+            assert pooled.driver_connection is not None, "a pool checkout has its driver connection"
+            pooled.driver_connection.autocommit = True
+            self._pooled = pooled
+        conn = self._pooled.driver_connection
+        try:
+            if write:
+                with conn.transaction():
+                    yield RawSql.for_driver(conn, False)
+            else:
+                yield RawSql.for_driver(conn, False)
+        except BaseException:
+            if conn.broken or conn.closed:
+                self.close()
+            raise
+        if write:
+            self.db._committed()
+
+    def close(self) -> None:
+        """Let go of the connection (it is not handed back to the pool: it is in autocommit)."""
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None:
+            pooled.invalidate()
 
 
 class _RawConnection(sqlite3.Connection):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from core.workspace.config import Config
@@ -26,6 +26,33 @@ GUARD_FIELDS = ("confidential", "owner", "team", "exclusive_agent", "visibility"
 
 HIDDEN_SUBJECT = "(confidential)"
 HIDDEN_PERSONAL_SUBJECT = "(personal)"
+
+
+class Guarded(Protocol):
+    """Anything carrying the facts the rule looks at: a `Guard`, or a row read with those columns
+    (core.work.claiming reads them straight into its row, with no Guard to build on its hot path)."""
+
+    @property
+    def confidential(self) -> bool: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def exclusive_agent(self) -> str | None: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def exclusive_until(self) -> datetime | None: ...
+
+
+def in_exclusive_window(guard: Guarded, now: datetime) -> bool:
+    """Personal mail whose exclusive window is still open at `now`."""
+    return (
+        guard.exclusive_agent is not None
+        and guard.visibility == "personal"
+        and (guard.exclusive_until is None or guard.exclusive_until > now)
+    )
 
 
 @dataclass(frozen=True)
@@ -45,11 +72,7 @@ class Guard:
         return cls(*(getattr(conversation, name) for name in GUARD_FIELDS))
 
     def in_exclusive_window(self, now: datetime) -> bool:
-        return (
-            self.exclusive_agent is not None
-            and self.visibility == "personal"
-            and (self.exclusive_until is None or self.exclusive_until > now)
-        )
+        return in_exclusive_window(self, now)
 
 
 @dataclass(frozen=True)
@@ -64,10 +87,10 @@ class Reader:
     def of(cls, config: Config, login: str) -> Reader:
         return cls(login, config.is_supervisor(login), frozenset(config.teams_of(login)))
 
-    def may_read(self, guard: Guard, now: datetime) -> bool:
+    def may_read(self, guard: Guarded, now: datetime) -> bool:
         if self.supervisor or guard.owner == self.login:
             return True
-        if guard.in_exclusive_window(now):
+        if in_exclusive_window(guard, now):
             return guard.exclusive_agent == self.login
         if guard.confidential:
             return guard.team is not None and guard.team in self.teams

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, update
@@ -19,22 +18,19 @@ from sqlmodel import Session, col, select
 
 from core.errors import ActionRefused, UnknownName
 from core.store.models import NO_DEADLINE, Conversation, ConversationTag, Message, id_of, rows_changed
-from core.store.rawsql import RawSql, column_when
 from core.store.search import index_message
 from core.work import drafts
 from core.work.access import Guard, Reader
 from core.work.alerting import PICK_UP_KINDS
+from core.work.claiming import claim
 from core.work.journal import (
-    JournalBatch,
     acknowledge_alerts,
     acknowledge_conversation_alerts,
     raise_alerts,
     record_change,
     record_event,
-    record_event_raw,
     settle,
     settle_claimed,
-    settle_on_claim,
 )
 from core.work.journal import (
     mark_alerts_seen as _mark_seen,
@@ -81,112 +77,6 @@ MENTION = re.compile(r"(?<![\w.])@([a-z_][a-z0-9_.-]*)", re.IGNORECASE)
 
 
 # -- ownership ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _ClaimRow:
-    id: int
-    subject: str
-    confidential: bool
-    state: str
-    visibility: str
-    owner: str | None
-    exclusive_agent: str | None
-    exclusive_until: datetime | None
-    team: str | None
-
-
-_CLAIM_READ = (
-    "SELECT id, subject, confidential, state, visibility, owner, exclusive_agent, exclusive_until, team "
-    "FROM conversation WHERE id = :id"
-)
-
-
-def _claim_row(raw: RawSql, conversation_id: int) -> _ClaimRow | None:
-    row = raw.one(_CLAIM_READ, {"id": conversation_id})
-    if row is None:
-        return None
-    return _ClaimRow(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], raw.read_when(row[7]), row[8])
-
-
-def claim(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
-    """Take an unclaimed conversation; of two agents claiming at once, one wins, the other is told who.
-
-    The hot path of a claim race, so it runs driver-level SQL on pooled connections: one plain read
-    answers most attempts (already owned, done, someone's exclusive window) without queueing for the
-    write lock; otherwise the guarded `UPDATE ... WHERE owner IS NULL` alone decides, in one
-    transaction with the audit event, any alert and the change-log row.
-    """
-    with ws.db.raw(write=False) as raw:
-        conv = _claim_row(raw, conversation_id)
-    if conv is None:
-        raise ActionRefused(f"there is no conversation #{conversation_id}")
-    if (refused := _unreadable(ws, agent, conv, now)) is not None:
-        return refused
-    if conv.state == "done":
-        return _refused(f"{_label(conv)} is done; reopen it first", conversation_id)
-    if conv.owner is not None:
-        return _lost(ws, agent, conv, conv.owner)
-    if (
-        conv.visibility == "personal"
-        and conv.exclusive_agent not in (None, agent)
-        and not ws.config.is_supervisor(agent)
-    ):
-        until = when(conv.exclusive_until, None) if conv.exclusive_until else "later"
-        return _refused(
-            f"{_label(conv)} is {_name(ws, conv.exclusive_agent)}'s alone until {until}; "
-            "ask them, or take it back with a note (t / assign)",
-            conversation_id,
-        )
-    # Every value is worked out before the write lock, so other writers wait only for the statements.
-    at = column_when(now, ws.db.is_sqlite)
-    claimed = {"agent": agent, "now": at, "id": conversation_id}
-    journal = JournalBatch(ws, ws.db.is_sqlite)
-    journal.changed([conversation_id])
-    if conv.exclusive_agent and conv.exclusive_agent != agent:
-        journal.alert(
-            now,
-            "claimed",
-            f"{_name(ws, agent)} claimed {_label(conv)}, which was yours alone",
-            conversation_id,
-            agents=[conv.exclusive_agent],
-        )
-    with ws.db.raw(write=True) as raw:
-        won = raw.run(
-            "UPDATE conversation SET owner = :agent, updated_at = :now, "
-            # A personal rung now follows the new owner's presence: the next pass looks at it again.
-            "next_step_at = CASE WHEN visibility = 'personal' THEN :now ELSE next_step_at END, "
-            # A request someone claims is being worked on.
-            "request_state = CASE WHEN request_state = 'new' THEN 'in_progress' ELSE request_state END "
-            "WHERE id = :id AND owner IS NULL AND state != 'done'",
-            claimed,
-        ).rowcount
-        if won != 1:
-            latest = _claim_row(raw, conversation_id)
-            if latest is None:
-                raise ActionRefused(f"conversation #{conversation_id} was deleted meanwhile")
-            if latest.state == "done":
-                return _refused(f"{_label(conv)} was closed meanwhile", conversation_id)
-            return _lost(ws, agent, conv, latest.owner)
-        event_id = record_event_raw(
-            raw,
-            conversation_id,
-            agent,
-            "claim",
-            f"{_name(ws, agent)} claimed it",
-            now,
-            undo=undo_data({"owner": None}, {"owner": agent}),
-        )
-        if settle_on_claim(raw, conversation_id, agent, now):
-            journal.changed([None], kind="alert")
-        journal.flush(raw)
-    return ActionResult(True, f"{_label(conv)} is yours now", conversation_id, agent, undo=event_id)
-
-
-def _lost(ws: Workspace, agent: str, conv: _ClaimRow, owner: str | None) -> ActionResult:
-    if owner == agent:
-        return ActionResult(True, f"{_label(conv)} is already yours", conv.id, agent)
-    return _refused(f"{_name(ws, owner)} claimed {_label(conv)} first", conv.id, owner)
-
-
 def release(ws: Workspace, agent: str, conversation_id: int, now: datetime) -> ActionResult:
     """Give a conversation back to its team (owner or supervisor only)."""
     with ws.db.write() as s:

@@ -97,6 +97,25 @@ def _worker(path: str, agent: str, ids: list[int], now, barrier, results, seed: 
     results.put((agent, outcomes, started, elapsed))
 
 
+def _remote_worker(path: str, agent: str, ids: list[int], now, barrier, results, seed: int) -> None:
+    """The same race through the workspace server's socket: one RemoteComptoir per process."""
+    from core.server.client import RemoteComptoir
+
+    service = RemoteComptoir(Path(path), agent, client="race", autostart=False)
+    order = list(ids)
+    random.Random(seed).shuffle(order)
+    service.me()  # connected and answered before the start line
+    outcomes = []
+    barrier.wait()
+    started = time.perf_counter()
+    for cid in order:
+        r = service.claim(cid)
+        outcomes.append((cid, r.ok, r.winner, r.message))
+    elapsed = time.perf_counter() - started
+    service.close()
+    results.put((agent, outcomes, started, elapsed))
+
+
 @dataclass
 class RaceResult:
     outcomes: dict[str, list[tuple[int, bool, str | None, str]]]
@@ -105,13 +124,21 @@ class RaceResult:
 
 
 def run_race(
-    path: Path, ids: list[int], now, agents: tuple[str, ...] = RACE_AGENTS, timeout: float = 600
+    path: Path,
+    ids: list[int],
+    now,
+    agents: tuple[str, ...] = RACE_AGENTS,
+    timeout: float = 600,
+    through_server: bool = False,
 ) -> RaceResult:
+    """Each agent's process claims every id; `through_server`: through the workspace's running server
+    (which must be up), else directly on the database."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(agents) + 1)
     results = ctx.Queue()
+    target = _remote_worker if through_server else _worker
     procs = [
-        ctx.Process(target=_worker, args=(str(path), agent, ids, now, barrier, results, n), daemon=True)
+        ctx.Process(target=target, args=(str(path), agent, ids, now, barrier, results, n), daemon=True)
         for n, agent in enumerate(agents)
     ]
     for p in procs:
