@@ -206,8 +206,11 @@ def build(path: Path, seed: int = 11) -> float:
         sorted(events, key=lambda e: e[2]),
     )
     conn.executemany(
+        # One alert per conversation and person, raised again in place (migration 0012), as the app does.
         "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-        "VALUES (?, ?, ?, ?, ?, 'comptoir', ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, 'comptoir', ?, ?) ON CONFLICT (conversation_id, agent) DO UPDATE SET "
+        "team = excluded.team, kind = excluded.kind, text = excluded.text, created_at = excluded.created_at, "
+        "acknowledged_at = excluded.acknowledged_at",
         alerts,
     )
     conn.executemany("INSERT INTO rating (contact_id, agent, score, rated_on) VALUES (?, ?, ?, ?)", ratings)
