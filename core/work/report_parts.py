@@ -63,6 +63,9 @@ class KeyPart:
     reasons: dict[str, int] = field(default_factory=dict)
     moves: dict[str, list[int]] = field(default_factory=dict)
     """actor -> [hand-overs, take-backs]."""
+    at_midnight: int = 0
+    """Of created - done + reopened, what happened in the day's first second (local midnight): the backlog
+    at midnight counts what happened after it, so these count on the day before."""
 
     def to_json(self) -> list[Any]:
         return [
@@ -81,6 +84,7 @@ class KeyPart:
             self.escalations,
             self.reasons,
             self.moves,
+            self.at_midnight,
         ]
 
     @classmethod
@@ -98,10 +102,9 @@ class DayPart:
     stale_at: int | None = None
 
     def key(self, conv: Conv) -> KeyPart:
-        k = (conv.team, conv.owner, conv.address)
-        part = self.keys.get(k)
+        part = self.keys.get(conv.key)
         if part is None:
-            part = self.keys[k] = KeyPart()
+            part = self.keys[conv.key] = KeyPart()
         return part
 
     def stale(self, at: int) -> None:
@@ -131,6 +134,10 @@ class Conv:
     customer: str | None
     created: int
     state: str
+
+    @property
+    def key(self) -> Key:
+        return (self.team, self.owner, self.address)
 
 
 Keep = Callable[[Conv], bool]
@@ -184,13 +191,24 @@ def collect(
             convs[cid] = conv
 
     days: dict[str, DayPart] = {}
+    quarters: dict[int, tuple[DayPart, int]] = {}
+    """Quarter hour since 1970 -> (its day's part, its local hour): every zone offset is whole quarter hours."""
+
+    def place(t: int) -> tuple[DayPart, int]:
+        found = quarters.get(t // 900)
+        if found is None:
+            name, _week, _weekday, hour = day_of(t)
+            part = days.get(name)
+            if part is None:
+                part = days[name] = DayPart()
+            found = quarters[t // 900] = (part, hour)
+        return found
 
     def day(t: int) -> DayPart:
-        name = day_of(t)[0]
-        part = days.get(name)
-        if part is None:
-            part = days[name] = DayPart()
-        return part
+        return place(t)[0]
+
+    def at_midnight(t: int) -> int:
+        return 1 if day_of(t - 1)[0] != day_of(t)[0] else 0
 
     # Messages: volume, worked-out times; the first inbound and the replies each conversation had here.
     first_in: dict[int, int] = {}
@@ -200,17 +218,16 @@ def collect(
         if got is None:
             continue
         conv = got
-        info = day_of(received)
-        dp = day(received)
+        dp, hour = place(received)
         kp = dp.key(conv)
         if direction != "inbound":
             kp.replies_out += 1
-            kp.volume_out[info[3]] += 1
+            kp.volume_out[hour] += 1
             if disposition != HISTORY:
                 replies[cid].append(received)
             continue
         kp.messages_in += 1
-        kp.volume_in[info[3]] += 1
+        kp.volume_in[hour] += 1
         if disposition == HISTORY:
             continue
         if cid not in first_in or received < first_in[cid]:
@@ -242,6 +259,7 @@ def collect(
         if kind == "done":
             kp = day(t).key(conv)
             kp.done += 1
+            kp.at_midnight -= at_midnight(t)
             kp.closes.append([cid, t, conv.created, replies_held.get(cid, 0)])
         if kind not in COUNTED_KINDS:
             continue
@@ -258,30 +276,53 @@ def collect(
             if previous and previous != actor:
                 moved[1] += 1
 
-    reopening = {cid for _id, cid, kind, _actor, _d, _t in events if kind in REOPENING_KINDS and cid in convs}
-    new = [cid for cid in created_ids if cid in convs]
+    # Reopenings: each close is reopened by the first reopening event after it (by id). Only conversations
+    # with a close before one of their reopening events here can have one: their events are read in full.
+    last_reopening: dict[int, int] = {}
+    first_done: dict[int, int] = {}
+    for eid, cid, kind, _actor, _d, _t in events:
+        if cid not in convs:
+            continue
+        if kind in REOPENING_KINDS:
+            last_reopening[cid] = max(eid, last_reopening.get(cid, 0))
+        elif kind == "done":
+            first_done[cid] = min(eid, first_done.get(cid, eid))
+    closed_before = {
+        r[0]
+        for r in raw.all_in(
+            "SELECT DISTINCT conversation_id FROM event WHERE kind = 'done' AND at < :a AND conversation_id IN ({})",
+            last_reopening,
+            p,
+        )
+    }
     history: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    reopened = [cid for cid, eid in last_reopening.items() if cid in closed_before or first_done.get(cid, eid) < eid]
     for cid, eid, kind, t in raw.all_in(
         f"SELECT conversation_id, id, kind, {e('at')} FROM event WHERE conversation_id IN ({{}}) "
         f"AND kind IN ({_kinds(('done', *REOPENING_KINDS))})",
-        reopening | set(new),
+        reopened,
     ):
         history[cid].append((eid, kind, t))
-    for cid in reopening:
-        # Each close is reopened by the first reopening event after it: count closes since the last one.
+    for cid in reopened:
         closes = 0
         for _eid, kind, t in sorted(history[cid]):
             if kind == "done":
                 closes += 1
                 continue
             if closes and t >= a and (b is None or t < b):
-                day(t).key(convs[cid]).reopened += closes
+                kp = day(t).key(convs[cid])
+                kp.reopened += closes
+                kp.at_midnight += closes * at_midnight(t)
             closes = 0
-    for cid in new:
-        conv = convs[cid]
-        # A conversation done without ever being closed (history) was never open work: not in the backlog.
-        if conv.state != "done" or any(kind == "done" for _eid, kind, _t in history[cid]):
-            day(conv.created).key(conv).created += 1
+    # Conversations created here: a done one counts in the backlog only if an event closed it (history mail
+    # is stored done: it was never open work). Its closes all come after its creation, so after `a`.
+    closed = {r[0] for r in raw.all("SELECT conversation_id FROM event WHERE kind = 'done' AND at >= :a", p)}
+    for cid in created_ids:
+        made = convs.get(cid)
+        if made is not None and (made.state != "done" or cid in closed):
+            kp = day(made.created).key(made)
+            kp.created += 1
+            kp.at_midnight += at_midnight(made.created)
 
     # Alerts about a conversation, everyone's: raised, and acknowledged without touching it afterwards.
     for kind, agent, t, idle in raw.all(
@@ -374,8 +415,9 @@ def _first_windows(raw: RawSql, ids: list[int]) -> dict[int, tuple[int | None, i
         recorded = "json_typeof(e.details->'team_until')"
     rows = raw.all_in(
         f"SELECT e.conversation_id, e.id, {exclusive}, {team}, c.exclusive_until, c.team_until, {recorded} "
-        "FROM event e JOIN conversation c ON c.id = e.conversation_id WHERE e.conversation_id IN ({}) "
-        "AND e.kind = 'routed' AND e.at = c.created_at ORDER BY e.id",
+        # SQLite must start from the conversations (its planner would read every routing by kind otherwise).
+        f"FROM conversation c {'CROSS JOIN' if raw.sqlite else 'JOIN'} event e ON e.conversation_id = c.id "
+        "WHERE c.id IN ({}) AND e.kind = 'routed' AND e.at = c.created_at ORDER BY e.id",
         ids,
     )
     windows: dict[int, tuple[int | None, int | None]] = {}

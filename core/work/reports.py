@@ -352,14 +352,18 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime, use_rollup: b
 
     # The backlog, walked back from the current count through what happened after each day's end.
     net: Counter[str] = Counter()
+    first_second: Counter[str] = Counter()
     for day_name, dp in backlog_parts:
         for key, kp in dp.keys.items():
             if keep(key):
                 net[day_name] += kp.created - kp.done + kp.reopened
+                first_second[day_name] += kp.at_midnight
     backlog = []
-    ends = _day_ends(query.since, until, zone)
-    for day_name, end in ends:
-        later = sum(n for d, n in net.items() if d > day_name) if end.timestamp() <= now_s else 0
+    for day_name, end in _day_ends(query.since, until, zone):
+        later = 0
+        if end.timestamp() <= now_s:
+            following = (date.fromisoformat(day_name) + timedelta(days=1)).isoformat()
+            later = sum(n for d, n in net.items() if d > day_name) - first_second[following]
         backlog.append(AgentCount(day_name, open_now - later))
 
     ages = Counter(age_bucket(until_s - received) for received in pending)
@@ -441,7 +445,7 @@ def _keeper(query: ReportQuery) -> Callable[[Any], bool]:
     client = query.client.strip().lower() if query.client else None
 
     def keep(conv: Any) -> bool:
-        team, owner, via = (conv.team, conv.owner, conv.address) if isinstance(conv, Conv) else conv
+        team, owner, via = conv.key if isinstance(conv, Conv) else conv
         if query.team and team != query.team:
             return False
         if query.agent and owner != query.agent:
