@@ -155,11 +155,14 @@ def collect(
     day_of: DayOf,
     business: Business,
     keep: Keep | None = None,
+    only: list[int] | None = None,
 ) -> dict[str, DayPart]:
     """The parts of the moments [a, b) (b None: no end), per local day, from the raw rows.
 
-    `keep` chooses conversations (the report's filters); alerts are everyone's (a report filters them
-    by person). Alerts and events not about a conversation are not here (a report reads them directly).
+    `keep` chooses conversations (the report's filters); `only`, when given, are the only conversations
+    that can be chosen (a client's few: their rows are read by conversation rather than by time). Alerts
+    are everyone's (a report filters them by person). Alerts and events not about a conversation are not
+    here (a report reads them directly).
     """
     e = raw.epoch
     p: dict[str, Any] = {"a": raw.when(datetime.fromtimestamp(a, UTC))}
@@ -167,18 +170,24 @@ def collect(
     if b is not None:
         p["b"] = raw.when(datetime.fromtimestamp(b, UTC))
         upper, upper_at, upper_created = " AND received_at < :b", " AND at < :b", " AND created_at < :b"
-    messages = raw.all(
+
+    def rows(sql: str, by_conversation: str) -> list[tuple[Any, ...]]:
+        if only is None:
+            return raw.all(sql, p)
+        return raw.all_in(f"{sql} AND {by_conversation} IN ({{}})", only, p)
+
+    messages = rows(
         f"SELECT conversation_id, direction, {e('received_at')}, disposition, {e('disposed_at')} FROM message "
         f"WHERE received_at >= :a{upper} AND direction IN ('inbound', 'outbound')",
-        p,
+        "conversation_id",
     )
-    events = raw.all(
+    events = rows(
         f"SELECT id, conversation_id, kind, actor, CASE WHEN kind IN ('no_action', 'assign') THEN details END, "
         f"{e('at')} FROM event WHERE at >= :a{upper_at} AND conversation_id IS NOT NULL "
         f"AND kind IN ({_kinds({*COUNTED_KINDS, *REOPENING_KINDS, 'done'})})",
-        p,
+        "conversation_id",
     )
-    created_ids = [r[0] for r in raw.all(f"SELECT id FROM conversation WHERE created_at >= :a{upper_created}", p)]
+    created_ids = [r[0] for r in rows(f"SELECT id FROM conversation WHERE created_at >= :a{upper_created}", "id")]
     wanted = {m[0] for m in messages} | {ev[1] for ev in events} | set(created_ids)
     convs: dict[int, Conv] = {}
     for cid, team, owner, address, customer, created, state in raw.all_in(
