@@ -66,6 +66,11 @@ class KeyPart:
     at_midnight: int = 0
     """Of created - done + reopened, what happened in the day's first second (local midnight): the backlog
     at midnight counts what happened after it, so these count on the day before."""
+    first_wall: list[int] = field(default_factory=list)
+    first_business: list[int] = field(default_factory=list)
+    first_within: list[int] = field(default_factory=lambda: [0] * 6)
+    """First responses of conversations created on the day itself, added up (`compact`): a stored day is
+    wholly inside any period it is used for, so they need no check against the period's start."""
 
     def to_json(self) -> list[Any]:
         return [
@@ -85,11 +90,32 @@ class KeyPart:
             self.reasons,
             self.moves,
             self.at_midnight,
+            self.first_wall,
+            self.first_business,
+            self.first_within,
         ]
 
     @classmethod
     def from_json(cls, v: list[Any]) -> KeyPart:
         return cls(*v)
+
+    def compact(self, day_start: int) -> None:
+        """Add up the first responses of conversations created since `day_start` (see first_wall)."""
+        kept = []
+        for record in self.first:
+            created, wall, open_time, *codes = record
+            if created < day_start:
+                kept.append(record)
+                continue
+            for i, code in enumerate(codes):
+                if code == MET:
+                    self.first_within[2 * i] += 1
+                if code in (MET, MISSED):
+                    self.first_within[2 * i + 1] += 1
+            if wall >= 0:
+                self.first_wall.append(wall)
+                self.first_business.append(open_time)
+        self.first = kept
 
 
 @dataclass
@@ -106,6 +132,11 @@ class DayPart:
         if part is None:
             part = self.keys[conv.key] = KeyPart()
         return part
+
+    def compact(self, day_start: int) -> DayPart:
+        for part in self.keys.values():
+            part.compact(day_start)
+        return self
 
     def stale(self, at: int) -> None:
         if self.stale_at is None or at < self.stale_at:

@@ -110,7 +110,7 @@ def rollup_days(ws: Workspace, days: list[date], now_s: int, day_of: DayOf, busi
             found = collect(r, midnight(first, zone), midnight(last + timedelta(days=1), zone), now_s, day_of, business)
             for offset in range((last - first).days + 1):
                 name = (first + timedelta(days=offset)).isoformat()
-                built[name] = found.get(name) or DayPart()
+                built[name] = (found.get(name) or DayPart()).compact(midnight(first + timedelta(days=offset), zone))
     if built:
         _store(ws, built, now_s, generation)
         out.update(built)

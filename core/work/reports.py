@@ -307,6 +307,14 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime, use_rollup: b
                 acc.worked_out.extend(kp.worked_out)
             worked_business.extend(kp.worked_out_business)
             not_worked_out += kp.not_worked_out
+            if kp.first_wall:
+                for acc in targets:
+                    acc.first_response.extend(kp.first_wall)
+                    acc.first_response_business.extend(kp.first_business)
+                response_days[day_name].extend(kp.first_wall)
+            for i, name_ in enumerate(("exclusive", "team", "promise")):
+                within[name_][0] += kp.first_within[2 * i]
+                within[name_][1] += kp.first_within[2 * i + 1]
             for created, wall, open_time, *codes in kp.first:
                 if created < since_s:
                     continue
