@@ -8,6 +8,8 @@ Two ways in:
   then `flush(sql)` writes them with executemany on the DBAPI cursor (core.store.rawsql), which is what
   keeps ingestion at about 1 ms a mail.
 tests/foundation/test_journal_only.py fails when any other module writes those tables.
+Every write about a conversation also touches it in `report_touch`, so the reports' per-day rollup
+(core.work.report_rollup) computes its days again: a late event is never missed.
 """
 
 from __future__ import annotations
