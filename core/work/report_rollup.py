@@ -31,7 +31,12 @@ STATE_KEY = "report_rollup"
 
 def fingerprint(ws: Workspace) -> str:
     """What stored days depend on besides the rows: the time zone and every team's business hours."""
-    teams = sorted((t.name, repr(team_hours(t))) for t in ws.config.teams)
+    teams = []
+    for team in ws.config.teams:
+        hours = team_hours(team)
+        # Holidays sorted: a frozenset's order changes from one process to the next (hash randomization).
+        teams.append((team.name, hours.timezone, repr(hours.week), sorted(d.isoformat() for d in hours.holidays)))
+    teams.sort()
     text = json.dumps([ws.config.workspace.timezone, teams])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

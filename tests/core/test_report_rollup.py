@@ -14,7 +14,7 @@ from core.mail.ingest import IncomingMail, ingest_batch
 from core.work import actions
 from core.work.reports import build_report
 from core.work.views import ReportQuery
-from tests.conftest import make_workspace
+from tests.conftest import BASIC_CONFIG, make_workspace
 from tests.core.helpers import deliver, raw_mail
 from tests.core.report_timeline import NOW, SINCE, at, build_timeline
 
@@ -198,3 +198,32 @@ def test_randomized_year(tmp_path, monkeypatch):
             assert both(ws, query, now)[0] == both(ws, query, now)[1], kw
     finally:
         ws.close()
+
+
+def test_stored_days_outlive_the_process(tmp_path):
+    """The rollup's fingerprint (zone and business hours, holidays included) is the same in every process:
+    a frozenset's order is not (hash randomization), and a changing fingerprint would drop the rollup."""
+    import os
+    import subprocess
+    import sys
+
+    holidays = 'holidays = ["2026-12-25", "2026-12-26", "2027-01-01", "2027-05-01", "2027-07-14", "2027-08-15"]'
+    ws = make_workspace(tmp_path / "ws", "sqlite", BASIC_CONFIG.replace('holidays = ["2026-12-25"]', holidays))
+    ws.close()
+    assert holidays in (tmp_path / "ws" / "comptoir.toml").read_text()
+    code = (
+        "import sys; from pathlib import Path; from core.workspace.folder import open_workspace; "
+        "from core.work.report_rollup import fingerprint; "
+        "ws = open_workspace(Path(sys.argv[1]), check_permissions=False); print(fingerprint(ws)); ws.close()"
+    )
+    prints = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "ws")],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 7)
+    }
+    assert len(prints) == 1, prints
