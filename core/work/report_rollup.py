@@ -122,6 +122,32 @@ def rollup_days(ws: Workspace, days: list[date], now_s: int, day_of: DayOf, busi
     return out
 
 
+def missing_days(ws: Workspace, days: list[date], now_s: int) -> list[date]:
+    """Of these days (in order), those a report as of `now_s` would have to compute (touched ones included)."""
+    if not days:
+        return []
+    zone = ZoneInfo(ws.config.workspace.timezone)
+    local: dict[int, str] = {}
+
+    def day_of(t: int) -> tuple[str, str, int, int]:
+        name = local.get(t // 900)
+        if name is None:
+            name = local[t // 900] = datetime.fromtimestamp(t // 900 * 900, zone).date().isoformat()
+        return (name, "", 0, 0)
+
+    invalidate(ws, day_of)
+    with ws.db.raw(write=False) as r:
+        ready = {
+            name
+            for name, built_at, stale_at in r.all(
+                "SELECT day, built_at, stale_at FROM report_day WHERE day >= :a AND day <= :b",
+                {"a": days[0].isoformat(), "b": days[-1].isoformat()},
+            )
+            if built_at <= now_s and (stale_at is None or now_s < stale_at)
+        }
+    return [d for d in days if d.isoformat() not in ready]
+
+
 def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive days as (first, last) runs: each is collected in one pass."""
     runs: list[tuple[date, date]] = []

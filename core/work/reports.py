@@ -26,7 +26,7 @@ from core.store.rawsql import RawSql
 from core.work.daily import day_end_loads
 from core.work.policy import team_hours
 from core.work.report_parts import COUNTED_KINDS, ESCALATION_RUNGS, MET, MISSED, Conv, DayPart, collect
-from core.work.report_rollup import midnight, rollup_days
+from core.work.report_rollup import midnight, missing_days, rollup_days
 from core.work.views import AgentCount, DayLoad, ReportGroup, ReportQuery, ReportView, Share, Spread
 from core.workspace.folder import Workspace
 from routing import BusinessHours
@@ -179,14 +179,7 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime, use_rollup: b
     zone = ZoneInfo(zone_name)
     local = LocalTime(zone)
     since_s, until_s, now_s = int(query.since.timestamp()), int(until.timestamp()), int(now.timestamp())
-    clocks: dict[str | None, OpenClock | None] = {None: None}
-    for team in ws.config.teams:
-        clocks[team.name] = OpenClock(team_hours(team), query.since - timedelta(days=1), now + timedelta(days=1))
-
-    def business(team: str | None, a: int, b: int) -> int:
-        clock = clocks.get(team)
-        return b - a if clock is None else int(clock.between(a, b))
-
+    business = _business(ws, query.since, now)
     keep = _keeper(query)
     rolled = use_rollup and query.client is None and zone_name == ws.config.workspace.timezone
     where, fparams = _conversation_filter(query)
@@ -427,6 +420,34 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime, use_rollup: b
         load_now=tuple(AgentCount(owner, n) for owner, n in load),
         load_at_day_end=_loads_by_day(recorded_loads, query, until, zone, members),
     )
+
+
+def _business(ws: Workspace, since: datetime, now: datetime) -> Callable[[str | None, int, int], int]:
+    """Open seconds of a team between two moments from `since` on (wall seconds for no team or an unknown one)."""
+    clocks: dict[str | None, OpenClock | None] = {None: None}
+    for team in ws.config.teams:
+        clocks[team.name] = OpenClock(team_hours(team), since - timedelta(days=1), now + timedelta(days=1))
+
+    def business(team: str | None, a: int, b: int) -> int:
+        clock = clocks.get(team)
+        return b - a if clock is None else int(clock.between(a, b))
+
+    return business
+
+
+def warm_rollup(ws: Workspace, now: datetime, days: int = 366, budget: int = 31) -> int:
+    """Store the rollup's missing days among the last `days` finished ones, at most `budget` of them (the
+    most recent first), so reports find them ready; the server calls it on its escalation passes. Returns
+    how many days it stored."""
+    zone = ZoneInfo(ws.config.workspace.timezone)
+    today = now.astimezone(zone).date()
+    wanted = [today - timedelta(days=n) for n in range(days, 0, -1)]
+    now_s = int(now.timestamp())
+    chosen = missing_days(ws, wanted, now_s)[-budget:]
+    if chosen:
+        since = datetime(chosen[0].year, chosen[0].month, chosen[0].day, tzinfo=zone)
+        rollup_days(ws, chosen, now_s, LocalTime(zone).of, _business(ws, since, now))
+    return len(chosen)
 
 
 def _pieces(since: datetime, until: datetime, now: datetime, zone: ZoneInfo) -> list[tuple[date, str]]:

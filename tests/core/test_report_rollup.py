@@ -227,3 +227,25 @@ def test_stored_days_outlive_the_process(tmp_path):
         for seed in range(1, 7)
     }
     assert len(prints) == 1, prints
+
+
+def test_the_server_keeps_the_rollup_warm(timeline):
+    """warm_rollup (the syncer's escalation passes) stores missing and touched days, a month a pass at most."""
+    from core.work.reports import warm_rollup
+
+    ws, ids = timeline
+    assert warm_rollup(ws, NOW, days=10, budget=4) == 4
+    assert stored_days(ws) == [f"2026-10-{d}" for d in range(26, 30)]  # the most recent first
+    assert warm_rollup(ws, NOW, days=10, budget=4) == 4
+    assert warm_rollup(ws, NOW, days=10, budget=4) == 2
+    assert warm_rollup(ws, NOW, days=10, budget=4) == 0
+    actions.reply(ws, "marie", ids["D"], "At last.", ["dan@client-d.test"], [], at(28, 15))
+    # The days D counts in: the 28th (its mail, claim, snooze; now its first response) and the 29th (escalated).
+    assert warm_rollup(ws, NOW, days=10) == 2
+    query = ReportQuery(SINCE, NOW, group_by="day")
+    with ws.db.raw(write=False) as raw:
+        before = raw.all("SELECT day, built_at FROM report_day ORDER BY day")
+    assert both(ws, query, NOW)[0] == both(ws, query, NOW)[1]
+    assert both(ws, query, NOW)[0]["total"]["first_response"]["count"] == 3
+    with ws.db.raw(write=False) as raw:
+        assert raw.all("SELECT day, built_at FROM report_day ORDER BY day") == before  # nothing left to compute
