@@ -63,10 +63,14 @@ def _write_state(raw: RawSql, state: dict[str, object]) -> None:
 def invalidate(ws: Workspace, day_of: DayOf) -> int:
     """Take the touched conversations and delete the stored days they count in; returns the generation
     the stored days now belong to (a report stores what it computed only if it has not moved since)."""
+    print_ = fingerprint(ws)
+    with ws.db.raw(write=False) as r:  # most passes find nothing to do: no write lock then
+        state = _read_state(r)
+        if state.get("fingerprint") == print_ and r.one("SELECT 1 FROM report_touch LIMIT 1") is None:
+            return int(str(state.get("generation") or 0))
     with ws.db.raw(write=True) as w:
         state = _read_state(w)
         generation = int(str(state.get("generation") or 0))
-        print_ = fingerprint(ws)
         touched = w.all("DELETE FROM report_touch RETURNING conversation_id, since")
         if state.get("fingerprint") != print_:
             w.run("DELETE FROM report_day")
