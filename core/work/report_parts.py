@@ -20,6 +20,8 @@ from typing import Any
 
 from core.store.rawsql import RawSql
 
+PARTS_VERSION = 1
+"""The stored form of a part (KeyPart.to_json): change it with the form, and the stored days are dropped."""
 ESCALATION_RUNGS = ("warn", "to_team", "to_everyone", "alert_supervisors")
 REOPENING_KINDS = ("reopen", "routed", "assign", "reply")
 """Events that leave a done conversation not done (a new mail, a hand-over, a reply, a reopen)."""

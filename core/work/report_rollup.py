@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from core.store.rawsql import RawSql
 from core.work.policy import team_hours
-from core.work.report_parts import Business, DayOf, DayPart, collect
+from core.work.report_parts import PARTS_VERSION, Business, DayOf, DayPart, collect
 from core.workspace.folder import Workspace
 
 STATE_KEY = "report_rollup"
@@ -30,14 +30,14 @@ STATE_KEY = "report_rollup"
 
 
 def fingerprint(ws: Workspace) -> str:
-    """What stored days depend on besides the rows: the time zone and every team's business hours."""
+    """What stored days depend on besides the rows: their form, the time zone and every team's business hours."""
     teams = []
     for team in ws.config.teams:
         hours = team_hours(team)
         # Holidays sorted: a frozenset's order changes from one process to the next (hash randomization).
         teams.append((team.name, hours.timezone, repr(hours.week), sorted(d.isoformat() for d in hours.holidays)))
     teams.sort()
-    text = json.dumps([ws.config.workspace.timezone, teams])
+    text = json.dumps([PARTS_VERSION, ws.config.workspace.timezone, teams])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
