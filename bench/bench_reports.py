@@ -7,6 +7,7 @@ in ~/.cache/comptoir/bench-reports-v1 (or DIR); a fixed `now` keeps the cached y
 the events the app writes for that activity: a routing per inbound mail, claims, replies, closes,
 hand-overs, "no action" marks, escalations and alerts. Prints each report's time, the median of 3
 runs after one warm-up (wall and CPU time), against the targets: 30 days <= 1 s, a full year <= 3 s.
+The warm-up stores the rollup's missing days; to see a cold rollup, delete report_day's rows first.
 """
 
 from __future__ import annotations
@@ -206,8 +207,11 @@ def build(path: Path, seed: int = 11) -> float:
         sorted(events, key=lambda e: e[2]),
     )
     conn.executemany(
+        # One alert per conversation and person, raised again in place (migration 0012), as the app does.
         "INSERT INTO alert (agent, team, kind, text, conversation_id, source, created_at, acknowledged_at) "
-        "VALUES (?, ?, ?, ?, ?, 'comptoir', ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, 'comptoir', ?, ?) ON CONFLICT (conversation_id, agent) DO UPDATE SET "
+        "team = excluded.team, kind = excluded.kind, text = excluded.text, created_at = excluded.created_at, "
+        "acknowledged_at = excluded.acknowledged_at",
         alerts,
     )
     conn.executemany("INSERT INTO rating (contact_id, agent, score, rated_on) VALUES (?, ?, ?, ?)", ratings)
@@ -234,7 +238,11 @@ def measure(path: Path) -> dict[str, float]:
     try:
         for label, days in (("30 days", 30), ("365 days", 365)):
             query = ReportQuery(NOW - timedelta(days=days), NOW)
-            build_report(ws, query, NOW)  # warm-up: page cache and imports
+            # Warm-up: page cache, imports, and the days of the rollup (core.work.report_rollup) not stored yet;
+            # its CPU time is printed as "first run" (a year's first run after an upgrade builds the rollup).
+            started_cpu = time.process_time()
+            build_report(ws, query, NOW)
+            first_cpu = time.process_time() - started_cpu
             times, cpu = [], []
             for _ in range(3):
                 started, started_cpu = time.perf_counter(), time.process_time()
@@ -246,7 +254,8 @@ def measure(path: Path) -> dict[str, float]:
             # included); wall time also counts waiting for a core on a shared one.
             print(
                 f"{label:>8}: {results[label]:.2f} s wall, {statistics.median(cpu):.2f} s CPU (medians of 3; wall "
-                f"{', '.join(f'{t:.2f}' for t in times)}; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), "
+                f"{', '.join(f'{t:.2f}' for t in times)}; first run {first_cpu:.2f} s CPU; "
+                f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), "
                 f"target <= {TARGETS[label]:.0f} s: {'ok' if results[label] <= TARGETS[label] else 'MISSED'}  "
                 f"[{view.total.messages_in:,} in, {view.total.replies_out:,} out, "
                 f"{view.total.first_response.count:,} first responses, {view.total.resolved:,} resolved]"

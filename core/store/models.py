@@ -6,7 +6,18 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, CursorResult, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    CursorResult,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 # Re-exported (the `as` form says so to mypy): models' users import them from here.
@@ -119,6 +130,7 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_team", "team", "state", "deadline", "id"),
         Index("ix_conversation_visibility", "visibility", "state", "deadline", "id"),
         Index("ix_conversation_updated", "updated_at"),
+        Index("ix_conversation_created", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     subject: str = ""
@@ -427,3 +439,24 @@ class Change(SQLModel, table=True):
     conversation_id: int | None = None
     kind: str = "conversation"
     at: datetime = _when(nullable=False, default=None)
+
+
+class ReportDay(SQLModel, table=True):
+    """One finished local day's partial report figures (core.work.report_rollup); a missing row is computed again."""
+
+    __tablename__ = "report_day"
+    day: str = Field(primary_key=True)
+    built_at: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    """The report's `now` (epoch seconds) the figures were computed as of."""
+    stale_at: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    """From this moment on the figures would differ (a promised window or a disposal still ahead)."""
+    payload: str = Field(sa_column=Column(Text(), nullable=False))
+
+
+class ReportTouch(SQLModel, table=True):
+    """A conversation written to since the report rollup last looked (the journal writes it)."""
+
+    __tablename__ = "report_touch"
+    conversation_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    since: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    """An earlier moment it counted at and no longer does (an alert raised again in place), epoch seconds."""

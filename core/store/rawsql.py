@@ -111,6 +111,12 @@ class RawSql:
             changed += self.run(sql.format(placeholders), {**names, **(extra or {})}).rowcount or 0
         return changed
 
+    def epoch(self, column: str) -> str:
+        """SQL for whole seconds since 1970 of a stored UTC time, the same on both backends (truncated)."""
+        if self.sqlite:
+            return f"CAST(strftime('%s', {column}) AS INTEGER)"
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+
     # -- values as the models' column types store them
 
     def when(self, moment: datetime | None) -> Any:

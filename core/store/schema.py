@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0013"
+HEAD = "0014"
 """The newest revision in migrations/versions; a test checks it against alembic's own view."""
 
 

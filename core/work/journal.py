@@ -8,6 +8,8 @@ Two ways in:
   then `flush(sql)` writes them with executemany on the DBAPI cursor (core.store.rawsql), which is what
   keeps ingestion at about 1 ms a mail.
 tests/foundation/test_journal_only.py fails when any other module writes those tables.
+Every write about a conversation also touches it in `report_touch`, so the reports' per-day rollup
+(core.work.report_rollup) computes its days again: a late event is never missed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ EVENT_INSERT_SQL = (
 )
 CHANGE_INSERT_SQL = "INSERT INTO change (conversation_id, kind, at) VALUES (:c, :k, :at)"
 NOTIFY_SQL = "SELECT pg_notify(:ch, :p)"
+_TOUCH_KEEP = (
+    " ON CONFLICT (conversation_id) DO UPDATE SET since = CASE WHEN report_touch.since IS NULL THEN excluded.since "
+    "WHEN excluded.since IS NULL OR excluded.since >= report_touch.since THEN report_touch.since "
+    "ELSE excluded.since END"
+)
+TOUCH_SQL = "INSERT INTO report_touch (conversation_id, since) VALUES (:c, NULL)" + _TOUCH_KEEP
+"""The report rollup (core.work.report_rollup) computes again every day this conversation counts in."""
 log = logging.getLogger("comptoir.journal")
 _T = TypeVar("_T")
 _SESSION_SEEN = "comptoir_changed"
@@ -120,6 +129,11 @@ class JournalBatch:
         """Write what was gathered, in `sql`'s transaction; with the `session` that transaction belongs to,
         a change already logged in it is not logged twice."""
         sql.many(EVENT_INSERT_SQL, self.events)
+        touched: set[int] = {e["c"] for e in self.events if e["c"] is not None}
+        touched |= {cid for cid, kind in self.changes if kind == "conversation" and cid is not None}
+        touched |= {alert.conversation_id for alert, _moment in self.alerts if alert.conversation_id is not None}
+        if touched:
+            sql.many(TOUCH_SQL, [{"c": cid} for cid in sorted(touched)])  # sorted: PostgreSQL locks in one order
         by_moment: dict[datetime, list[NewAlert]] = {}
         for alert, moment in self.alerts:
             by_moment.setdefault(moment, []).append(alert)
@@ -224,10 +238,32 @@ def acknowledge_alerts(s: Session, now: datetime, agent: str | None = None, aler
     if alert_id is not None:
         where.append("id = :id")
         params["id"] = alert_id
+    # Acknowledging decides whether an alert was "idle": its conversation's days are computed again.
+    sql.run(
+        "INSERT INTO report_touch (conversation_id, since) SELECT DISTINCT conversation_id, CAST(NULL AS BIGINT) FROM alert "
+        f"WHERE {' AND '.join(where)} AND conversation_id IS NOT NULL" + _TOUCH_KEEP,
+        params,
+    )
     count = sql.run(f"UPDATE alert SET acknowledged_at = :now WHERE {' AND '.join(where)}", params).rowcount or 0
     if count:
         record_change(s, [None], kind="alert")
     return count
+
+
+def touch_conversations(sql: RawSql, conversation_ids: Iterable[int], previous_alerts: bool = False) -> None:
+    """Tell the report rollup these conversations changed; with `previous_alerts`, also the moments their
+    alerts were raised at so far (about to be raised again in place, they would leave those days unseen)."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return
+    if not previous_alerts:
+        sql.many(TOUCH_SQL, [{"c": cid} for cid in ids])
+        return
+    sql.run_in(
+        f"INSERT INTO report_touch (conversation_id, since) SELECT conversation_id, MIN({sql.epoch('created_at')}) "
+        "FROM alert WHERE conversation_id IN ({}) GROUP BY conversation_id" + _TOUCH_KEEP.replace("{", "{{"),
+        ids,
+    )
 
 
 def prune_changes(s: Session, before: datetime) -> int:
@@ -290,6 +326,7 @@ def write_alerts(sql: RawSql, alerts: Sequence[NewAlert], now: datetime) -> int:
             digest[(alert.agent, alert.kind, alert.team)] = row
         else:
             loose.append(row)
+    touch_conversations(sql, {cid for cid, _agent in about}, previous_alerts=True)
     sql.many(_UPSERT, list(about.values()))
     raised = len(about)
     for row in single.values():
@@ -336,7 +373,10 @@ def settle_alerts(
     marks = ", ".join(f":k{i}" for i in range(len(names)))
     where.append(f"kind IN ({marks})" if chosen is not None else f"kind NOT IN ({marks})")
     params.update({f"k{i}": name for i, name in enumerate(names)})
-    return sql.run(f"UPDATE alert SET acknowledged_at = :t WHERE {' AND '.join(where)}", params).rowcount or 0
+    count = sql.run(f"UPDATE alert SET acknowledged_at = :t WHERE {' AND '.join(where)}", params).rowcount or 0
+    if count:
+        touch_conversations(sql, [conversation_id])
+    return count
 
 
 def settle_on_claim(sql: RawSql, conversation_id: int, agent: str, now: datetime) -> int:
@@ -344,7 +384,7 @@ def settle_on_claim(sql: RawSql, conversation_id: int, agent: str, now: datetime
     others' calls to pick it up (one statement: this runs on the claim's hot path)."""
     kept = ", ".join(f"'{k}'" for k in KEPT_KINDS)
     pick_up = ", ".join(f"'{k}'" for k in PICK_UP_KINDS)
-    return (
+    count = (
         sql.run(
             "UPDATE alert SET acknowledged_at = :t WHERE conversation_id = :c AND acknowledged_at IS NULL AND "
             f"((agent = :me AND kind NOT IN ({kept})) OR (agent != :me AND kind IN ({pick_up})))",
@@ -352,6 +392,9 @@ def settle_on_claim(sql: RawSql, conversation_id: int, agent: str, now: datetime
         ).rowcount
         or 0
     )
+    if count:
+        touch_conversations(sql, [conversation_id])
+    return count
 
 
 def settle(s: Session, conversation_id: int, now: datetime, **which: Any) -> int:
@@ -382,6 +425,7 @@ def acknowledge_conversation_alerts(s: Session, agent: str, conversation_id: int
         or 0
     )
     if count:
+        touch_conversations(sql, [conversation_id])
         record_change(s, [None], kind="alert")
     return count
 
@@ -418,6 +462,7 @@ def acknowledge_alerts_raised_at(
         {"t": sql.when(now), "at": sql.when(at), **names},
     )
     if count:
+        touch_conversations(sql, conversation_ids)
         record_change(s, [None], kind="alert")
     return count
 

@@ -1,8 +1,9 @@
 """Reports: the figures a team lead needs, computed from the event log and the messages.
 
-Each figure is defined in one line in docs/reports.md. The work is a handful of indexed SQL reads
-that return whole seconds (epochs) rather than datetimes, then one pass in Python per record kind;
-business time comes from prefix sums over the teams' open spans, so it costs a bisect per value.
+Each figure is defined in one line in docs/reports.md. The figures add up per-day parts
+(core.work.report_parts): finished days come from the rollup (core.work.report_rollup), the first
+and the running day from the rows; business time comes from prefix sums over the teams' open spans,
+so it costs a bisect per value.
 
 Conversation attributes (team, owner, address written to, customer) are their current values: a
 report filtered on a team covers the conversations that team holds now.
@@ -14,8 +15,9 @@ import math
 import statistics
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +25,8 @@ from core.errors import ComptoirError
 from core.store.rawsql import RawSql
 from core.work.daily import day_end_loads
 from core.work.policy import team_hours
+from core.work.report_parts import COUNTED_KINDS, ESCALATION_RUNGS, MET, MISSED, Conv, DayPart, collect
+from core.work.report_rollup import midnight, missing_days, rollup_days
 from core.work.views import AgentCount, DayLoad, ReportGroup, ReportQuery, ReportView, Share, Spread
 from core.workspace.folder import Workspace
 from routing import BusinessHours
@@ -30,13 +34,7 @@ from routing.hours import open_spans
 
 DEFAULT_DAYS = 30
 GROUPINGS = ("day", "week", "agent", "team", "address")
-ESCALATION_RUNGS = ("warn", "to_team", "to_everyone", "alert_supervisors")
-REOPENING_KINDS = ("reopen", "routed", "assign", "reply")
-"""Events that leave a done conversation not done (a new mail, a hand-over, a reply, a reopen)."""
 AGE_BUCKETS = ((3600, "under 1 h"), (4 * 3600, "1-4 h"), (24 * 3600, "4-24 h"), (None, "over 1 day"))
-HISTORY = "history"
-"""Disposition of mail imported from before an account's cut-over; it is not work done in Comptoir."""
-WORKED_OUT = ("replied", "no_action")
 
 
 # -- small pure helpers ------------------------------------------------------------------------
@@ -97,17 +95,6 @@ class LocalTime:
 
 
 @dataclass
-class _Conv:
-    team: str | None
-    owner: str | None
-    address: str
-    created: int
-    state: str
-    first_in: int | None = None
-    replies: list[int] = field(default_factory=list)
-
-
-@dataclass
 class _Acc:
     """Running figures of one group."""
 
@@ -132,13 +119,6 @@ class _Acc:
 
 
 # -- SQL pieces -----------------------------------------------------------------------------
-def _epoch(raw: RawSql, column: str) -> str:
-    """Whole seconds since 1970 of a stored UTC time, the same on both backends (truncated)."""
-    if raw.sqlite:
-        return f"CAST(strftime('%s', {column}) AS INTEGER)"
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
-
-
 def _conversation_filter(query: ReportQuery) -> tuple[str, dict[str, Any]]:
     """SQL conditions on the conversation alias `c` for the query's filters."""
     conditions, params = [], {}
@@ -160,20 +140,6 @@ def _conversation_filter(query: ReportQuery) -> tuple[str, dict[str, Any]]:
             conditions.append("lower(c.customer_address) LIKE :f_client")
             params["f_client"] = "%@" + client.lstrip("@")
     return "".join(f" AND {c}" for c in conditions), params
-
-
-def _parse_iso(value: object) -> int | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
-
-
-def _when_epoch(raw: RawSql, value: object) -> int | None:
-    moment = raw.read_when(value)
-    return int(moment.timestamp()) if moment is not None else None
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -200,55 +166,68 @@ def check_query(ws: Workspace, query: ReportQuery) -> None:
             ) from None
 
 
-def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView:
-    """Every figure of docs/reports.md for `query`, as of `now`."""
+def build_report(ws: Workspace, query: ReportQuery, now: datetime, use_rollup: bool = True) -> ReportView:
+    """Every figure of docs/reports.md for `query`, as of `now`.
+
+    The period's figures add up per-day parts (core.work.report_parts): finished days of the workspace's
+    zone come from the rollup (core.work.report_rollup), the rest from the raw rows. A report in another
+    zone, about a client, or with `use_rollup` False reads only raw rows (the same numbers, slower).
+    """
     check_query(ws, query)
     until = min(query.until, now)
     zone_name = query.timezone or ws.config.workspace.timezone
     zone = ZoneInfo(zone_name)
     local = LocalTime(zone)
     since_s, until_s, now_s = int(query.since.timestamp()), int(until.timestamp()), int(now.timestamp())
-    clocks: dict[str | None, OpenClock | None] = {None: None}
-    for team in ws.config.teams:
-        clocks[team.name] = OpenClock(team_hours(team), query.since - timedelta(days=1), now + timedelta(days=1))
-
-    def business(team: str | None, a: float, b: float) -> float:
-        clock = clocks.get(team)
-        return b - a if clock is None else clock.between(a, b)
-
+    business = _business(ws, query.since, now)
+    keep = _keeper(query)
+    rolled = use_rollup and query.client is None and zone_name == ws.config.workspace.timezone
     where, fparams = _conversation_filter(query)
+    figures: list[tuple[str, DayPart]] = []
+    """The parts of [since, until)."""
+    backlog_parts: list[tuple[str, DayPart]] = []
+    """The parts of [since, now] and beyond, for the backlog walked back from now."""
     with ws.db.raw(write=False) as raw:
+        only = None
+        if query.client:  # a client's conversations are few: read their rows rather than every row of the period
+            only = [r[0] for r in raw.all(f"SELECT c.id FROM conversation c WHERE 1 = 1{where}", fparams)]
+
+        def collect_raw(a: int, b: int | None, in_period: bool) -> None:
+            found = sorted(collect(raw, a, b, now_s, local.of, business, keep, only).items())
+            backlog_parts.extend(found)
+            if in_period:
+                figures.extend(found)
+
+        if rolled:
+            pieces = _pieces(query.since, until, now, zone)
+            stored = rollup_days(ws, [d for d, kind in pieces if kind != "raw"], now_s, local.of, business)
+            for d, kind in pieces:
+                a, b = midnight(d, zone), midnight(d + timedelta(days=1), zone)
+                if kind == "raw":  # the first and the running day: from rows
+                    a = max(a, since_s)
+                    if a < until_s:
+                        collect_raw(a, min(b, until_s), True)
+                        if b > until_s:
+                            collect_raw(until_s, None if b > now_s else b, False)
+                    else:
+                        collect_raw(a, None if b > now_s else b, False)
+                    continue
+                part = stored[d.isoformat()]
+                backlog_parts.append((d.isoformat(), part))
+                if kind == "within":
+                    figures.append((d.isoformat(), part))
+                elif kind == "split":  # the period ends inside this finished day
+                    figures.extend(sorted(collect(raw, a, until_s, now_s, local.of, business, keep).items()))
+        else:
+            collect_raw(since_s, until_s, True)
+            collect_raw(until_s, None, False)
+
         p = {"since": raw.when(query.since), "until": raw.when(until), **fparams}
-        convs = _conversations(raw, where, p)
-        messages = raw.all(
-            f"SELECT conversation_id, direction, {_epoch(raw, 'received_at')}, disposition, "
-            f"{_epoch(raw, 'disposed_at')} FROM message WHERE received_at >= :since "
-            "AND direction IN ('inbound', 'outbound')",
-            p,
-        )
-        windows = _first_windows(raw, where, p)
-        # Recent conversations first, then their events: the done events of the whole history are many.
-        closings = raw.all(
-            f"SELECT d.conversation_id, {_epoch(raw, 'd.at')}, (SELECT {_epoch(raw, 'n.at')} FROM event n "
-            "WHERE n.conversation_id = d.conversation_id AND n.id > d.id "
-            f"AND n.kind IN ({_kinds(REOPENING_KINDS)}) ORDER BY n.id LIMIT 1) "
-            f"FROM conversation c {_ordered_join(raw)} event d ON d.conversation_id = c.id "
-            f"WHERE d.kind = 'done' AND c.updated_at >= :since{where}",
-            p,
-        )
         open_now = raw.scalar(f"SELECT COUNT(*) FROM conversation c WHERE c.state != 'done'{where}", p)
-        replies_of_resolved = dict(
-            raw.all(
-                "SELECT conversation_id, COUNT(*) FROM message WHERE direction = 'outbound' AND conversation_id IN "
-                "(SELECT conversation_id FROM event WHERE kind = 'done' AND at >= :since AND at < :until) "
-                "GROUP BY conversation_id",
-                p,
-            )
-        )
         pending = _pending(raw, where, p, until < now)
-        period_events = raw.all(
-            "SELECT conversation_id, kind, actor, details FROM event WHERE at >= :since AND at < :until "
-            f"AND kind IN ({_kinds((*ESCALATION_RUNGS, 'no_action', 'assign'))})",
+        loose_events = raw.all(
+            "SELECT kind, actor, details FROM event WHERE at >= :since AND at < :until "
+            f"AND kind IN ({_kinds(COUNTED_KINDS)}) AND conversation_id IS NULL",
             p,
         )
         load = raw.all(
@@ -258,151 +237,107 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         )
         ratings = _ratings(raw, query, zone, until)
         recorded_loads = day_end_loads(raw, query.since.astimezone(zone).date(), until.astimezone(zone).date())
-        alerts = raw.all(
-            "SELECT a.kind, a.agent, COUNT(*), SUM(CASE WHEN a.acknowledged_at IS NOT NULL "
-            "AND a.conversation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM event e "
-            "WHERE e.conversation_id = a.conversation_id AND e.actor = a.agent AND e.at >= a.created_at) "
-            "THEN 1 ELSE 0 END) FROM alert a WHERE a.created_at >= :since AND a.created_at < :until "
-            "GROUP BY a.kind, a.agent",
+        # Alerts not about a conversation are never "idle" (that needs a conversation to act on).
+        loose_alerts = raw.all(
+            "SELECT kind, agent, COUNT(*) FROM alert WHERE created_at >= :since AND created_at < :until "
+            "AND conversation_id IS NULL GROUP BY kind, agent",
             p,
         )
+        read_json = raw.read_json
 
     total = _Acc()
     groups: dict[str, _Acc] = defaultdict(_Acc)
     by = query.group_by
-
-    def key_of(conv: _Conv, t: float) -> str | None:
-        if by is None:
-            return None
-        if by == "day":
-            return local.of(t)[0]
-        if by == "week":
-            return local.of(t)[1]
-        if by == "agent":
-            return conv.owner or "(nobody)"
-        if by == "team":
-            return conv.team or "(no team)"
-        return conv.address or "(none)"
-
-    def accs(conv: _Conv, t: float) -> tuple[_Acc, ...]:
-        key = key_of(conv, t)
-        return (total,) if key is None else (total, groups[key])
-
-    # The hottest loop of a report (one turn per message): lookups are bound to locals.
     volume_in = [[0] * 24 for _ in range(7)]
     volume_out = [[0] * 24 for _ in range(7)]
     worked_business: list[float] = []
-    worked_all = total.worked_out
     not_worked_out = 0
-    local_cache, local_of, convs_get = local.cache, local.of, convs.get
-    for cid, direction, received, disposition, disposed in messages:
-        conv = convs_get(cid)
-        if conv is None:
-            continue
-        inbound = direction == "inbound"
-        if disposition != HISTORY and conv.created >= since_s:
-            if not inbound:
-                conv.replies.append(received)
-            elif conv.first_in is None or received < conv.first_in:
-                conv.first_in = received
-        if received >= until_s:
-            continue
-        info = local_cache.get(received // 900) or local_of(received)
-        targets = (total,) if by is None else accs(conv, received)
-        if not inbound:
-            volume_out[info[2]][info[3]] += 1
-            for acc in targets:
-                acc.replies_out += 1
-            continue
-        volume_in[info[2]][info[3]] += 1
-        for acc in targets:
-            acc.messages_in += 1
-        if disposition == HISTORY:
-            continue
-        if disposed is not None and disposed <= now_s and disposition in WORKED_OUT:
-            waited = disposed - received
-            if by is None:
-                worked_all.append(waited)
-            else:
-                for acc in targets:
-                    acc.worked_out.append(waited)
-            clock = clocks.get(conv.team)
-            worked_business.append(waited if clock is None else clock.between(received, disposed))
-        else:
-            not_worked_out += 1
-
-    # First responses, and the share of them inside the windows routing promised.
     within = {"exclusive": [0, 0], "team": [0, 0], "promise": [0, 0]}
     response_days: dict[str, list[float]] = defaultdict(list)
-    for cid, conv in convs.items():
-        if conv.first_in is None or conv.first_in >= until_s:
-            continue
-        reply = min((r for r in conv.replies if r >= conv.first_in), default=None)
-        promised = windows.get(cid, (None, None))
-        for name, deadline in (
-            ("exclusive", promised[0]),
-            ("team", promised[1]),
-            ("promise", max((w for w in promised if w is not None), default=None)),
-        ):
-            if deadline is None:
-                continue
-            if reply is not None and reply <= deadline:
-                within[name][0] += 1
-                within[name][1] += 1
-            elif reply is not None or deadline <= now_s:
-                within[name][1] += 1
-        if reply is None:
-            continue
-        wall, open_time = reply - conv.first_in, business(conv.team, conv.first_in, reply)
-        for acc in accs(conv, conv.first_in):
-            acc.first_response.append(wall)
-            acc.first_response_business.append(open_time)
-        response_days[local.of(conv.first_in)[0]].append(wall)
-
-    # Resolutions (the last close in the period of each conversation) and the backlog walked back from now.
-    last_close: dict[int, int] = {}
-    done_times: list[int] = []
-    reopen_times: list[int] = []
-    for cid, done_at, reopened_at in closings:
-        if cid not in convs:
-            continue
-        if done_at >= since_s:
-            done_times.append(done_at)
-        if reopened_at is not None and reopened_at >= since_s:
-            reopen_times.append(reopened_at)
-        if since_s <= done_at < until_s and done_at > last_close.get(cid, -1):
-            last_close[cid] = done_at
-    replies_total = 0
-    for cid, done_at in last_close.items():
-        conv = convs[cid]
-        for acc in accs(conv, done_at):
-            acc.resolution.append(done_at - conv.created)
-        replies_total += replies_of_resolved.get(cid, 0)
-    # A conversation done without ever being closed (history) was never open work: it is not in the backlog.
-    closed_by_event = {cid for cid, _done, _reopened in closings}
-    created_times = sorted(
-        c.created for cid, c in convs.items() if c.created >= since_s and (c.state != "done" or cid in closed_by_event)
-    )
-    done_times.sort()
-    reopen_times.sort()
-    backlog = []
-    for day, end in _day_ends(query.since, until, zone):
-        t = min(int(end.timestamp()), now_s)
-        backlog.append(
-            AgentCount(day, open_now - _after(created_times, t) + _after(done_times, t) - _after(reopen_times, t))
-        )
-
-    ages = Counter(age_bucket(until_s - received) for received in pending)
-    pending_by_age = tuple(AgentCount(label, ages.get(label, 0)) for _limit, label in AGE_BUCKETS)
-
+    last_close: dict[int, tuple[int, int, int, tuple[_Acc, ...]]] = {}
+    """conversation -> (last close in the period, created, replies held, where it counts)."""
     escalations: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     moves: Counter[str] = Counter()
     take_backs_by: Counter[str] = Counter()
-    for cid, kind, actor, details in period_events:
-        if cid is not None and cid not in convs:
-            continue
-        details = raw.read_json(details) or {}
+    alerts_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    alerts_agent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    members = set(ws.config.members_of(query.team)) if query.team else None
+
+    def count_alert(kind: str, agent: str, raised: int, idle: int) -> None:
+        if (members is not None and agent not in members) or (query.agent and agent != query.agent):
+            return
+        for table, name in ((alerts_kind, kind), (alerts_agent, agent)):
+            table[name][0] += raised
+            table[name][1] += idle
+
+    weeks: dict[str, tuple[str, int]] = {}
+    for day_name, dp in figures:
+        if day_name not in weeks:
+            iso = date.fromisoformat(day_name).isocalendar()
+            weeks[day_name] = (f"{iso[0]}-W{iso[1]:02d}", date.fromisoformat(day_name).weekday())
+        week, weekday = weeks[day_name]
+        for key, kp in dp.keys.items():
+            if not keep(key):
+                continue
+            if by is None:
+                targets: tuple[_Acc, ...] = (total,)
+            else:
+                group = {
+                    "day": day_name,
+                    "week": week,
+                    "agent": key[1] or "(nobody)",
+                    "team": key[0] or "(no team)",
+                }.get(by, key[2] or "(none)")
+                targets = (total, groups[group])
+            row_in, row_out = volume_in[weekday], volume_out[weekday]
+            for hour in range(24):
+                row_in[hour] += kp.volume_in[hour]
+                row_out[hour] += kp.volume_out[hour]
+            for acc in targets:
+                acc.messages_in += kp.messages_in
+                acc.replies_out += kp.replies_out
+                acc.worked_out.extend(kp.worked_out)
+            worked_business.extend(kp.worked_out_business)
+            not_worked_out += kp.not_worked_out
+            if kp.first_wall:
+                for acc in targets:
+                    acc.first_response.extend(kp.first_wall)
+                    acc.first_response_business.extend(kp.first_business)
+                response_days[day_name].extend(kp.first_wall)
+            for i, name_ in enumerate(("exclusive", "team", "promise")):
+                within[name_][0] += kp.first_within[2 * i]
+                within[name_][1] += kp.first_within[2 * i + 1]
+            for created, wall, open_time, *codes in kp.first:
+                if created < since_s:
+                    continue
+                if created < until_s:
+                    for name_, code in zip(("exclusive", "team", "promise"), codes, strict=True):
+                        if code == MET:
+                            within[name_][0] += 1
+                            within[name_][1] += 1
+                        elif code == MISSED:
+                            within[name_][1] += 1
+                if wall < 0:
+                    continue
+                for acc in targets:
+                    acc.first_response.append(wall)
+                    acc.first_response_business.append(open_time)
+                response_days[day_name].append(wall)
+            for cid, done_at, created, held in kp.closes:
+                if cid not in last_close or done_at > last_close[cid][0]:
+                    last_close[cid] = (done_at, created, held, targets)
+            escalations.update(kp.escalations)
+            reasons.update(kp.reasons)
+            for actor, (moved, took) in kp.moves.items():
+                moves[actor] += moved
+                take_backs_by[actor] += took
+        for (kind, agent), (raised, idle) in dp.alerts.items():
+            count_alert(kind, agent, raised, idle)
+    for kind, agent, raised in loose_alerts:
+        count_alert(kind, agent, raised, 0)
+    for kind, actor, details in loose_events:
+        details = read_json(details) or {}
         if kind in ESCALATION_RUNGS:
             escalations[kind] += 1
         elif kind == "no_action":
@@ -413,15 +348,36 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
             if previous and previous != actor:
                 take_backs_by[actor] += 1
 
-    alerts_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    alerts_agent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    members = set(ws.config.members_of(query.team)) if query.team else None
-    for kind, agent, raised, idle in alerts:
-        if (members is not None and agent not in members) or (query.agent and agent != query.agent):
-            continue
-        for table, name in ((alerts_kind, kind), (alerts_agent, agent)):
-            table[name][0] += raised
-            table[name][1] += idle or 0
+    replies_total = 0
+    for done_at, created, held, targets in last_close.values():
+        for acc in targets:
+            acc.resolution.append(done_at - created)
+        replies_total += held
+
+    # The backlog, walked back from the current count through what happened after each day's end.
+    net: Counter[str] = Counter()
+    first_second: Counter[str] = Counter()
+    for day_name, dp in backlog_parts:
+        for key, kp in dp.keys.items():
+            if keep(key):
+                net[day_name] += kp.created - kp.done + kp.reopened
+                first_second[day_name] += kp.at_midnight
+    backlog = []
+    for day_name, end in _day_ends(query.since, until, zone):
+        later = 0
+        if end.timestamp() <= now_s:
+            following = (date.fromisoformat(day_name) + timedelta(days=1)).isoformat()
+            later = sum(n for d, n in net.items() if d > day_name) - first_second[following]
+        backlog.append(AgentCount(day_name, open_now - later))
+
+    ages = Counter(age_bucket(until_s - received) for received in pending)
+    pending_by_age = tuple(AgentCount(label, ages.get(label, 0)) for _limit, label in AGE_BUCKETS)
+
+    def counted(table: dict[str, list[int]]) -> tuple[AgentCount, ...]:
+        """Most first, then by name."""
+        return tuple(
+            AgentCount(name, v[0], v[1]) for name, v in sorted(table.items(), key=lambda item: (-item[1][0], item[0]))
+        )
 
     agent_scores: dict[str, list[int]] = defaultdict(list)
     team_scores: dict[str, list[int]] = defaultdict(list)
@@ -432,12 +388,6 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
         for team_name in ws.config.teams_of(agent):
             if query.team is None or team_name == query.team:
                 team_scores[team_name].append(score)
-
-    def counted(table: dict[str, list[int]]) -> tuple[AgentCount, ...]:
-        """Most first, then by name."""
-        return tuple(
-            AgentCount(name, v[0], v[1]) for name, v in sorted(table.items(), key=lambda item: (-item[1][0], item[0]))
-        )
 
     return ReportView(
         query=query,
@@ -472,6 +422,78 @@ def build_report(ws: Workspace, query: ReportQuery, now: datetime) -> ReportView
     )
 
 
+def _business(ws: Workspace, since: datetime, now: datetime) -> Callable[[str | None, int, int], int]:
+    """Open seconds of a team between two moments from `since` on (wall seconds for no team or an unknown one)."""
+    clocks: dict[str | None, OpenClock | None] = {None: None}
+    for team in ws.config.teams:
+        clocks[team.name] = OpenClock(team_hours(team), since - timedelta(days=1), now + timedelta(days=1))
+
+    def business(team: str | None, a: int, b: int) -> int:
+        clock = clocks.get(team)
+        return b - a if clock is None else int(clock.between(a, b))
+
+    return business
+
+
+def warm_rollup(ws: Workspace, now: datetime, days: int = 366, budget: int = 31) -> int:
+    """Store the rollup's missing days among the last `days` finished ones, at most `budget` of them (the
+    most recent first), so reports find them ready; the server calls it on its escalation passes. Returns
+    how many days it stored."""
+    zone = ZoneInfo(ws.config.workspace.timezone)
+    today = now.astimezone(zone).date()
+    wanted = [today - timedelta(days=n) for n in range(days, 0, -1)]
+    now_s = int(now.timestamp())
+    chosen = missing_days(ws, wanted, now_s)[-budget:]
+    if chosen:
+        since = datetime(chosen[0].year, chosen[0].month, chosen[0].day, tzinfo=zone)
+        rollup_days(ws, chosen, now_s, LocalTime(zone).of, _business(ws, since, now))
+    return len(chosen)
+
+
+def _pieces(since: datetime, until: datetime, now: datetime, zone: ZoneInfo) -> list[tuple[date, str]]:
+    """Each local day from the period's first to today: 'raw' (the first, if it starts after midnight, and
+    today), else a finished day 'within' the period, 'split' by its end, or 'after' it (backlog only)."""
+    first, today = since.astimezone(zone).date(), now.astimezone(zone).date()
+    out = []
+    day = first
+    while day <= today:
+        start, end = midnight(day, zone), midnight(day + timedelta(days=1), zone)
+        if day == today or start < since.timestamp():
+            kind = "raw"
+        elif end <= until.timestamp():
+            kind = "within"
+        elif start < until.timestamp():
+            kind = "split"
+        else:
+            kind = "after"
+        out.append((day, kind))
+        day += timedelta(days=1)
+    return out
+
+
+def _keeper(query: ReportQuery) -> Callable[[Any], bool]:
+    """The query's filters on a conversation (report_parts.Conv) or a part's key (team, owner, address)."""
+    address = query.address.strip().lower() if query.address else None
+    client = query.client.strip().lower() if query.client else None
+
+    def keep(conv: Any) -> bool:
+        team, owner, via = conv.key if isinstance(conv, Conv) else conv
+        if query.team and team != query.team:
+            return False
+        if query.agent and owner != query.agent:
+            return False
+        if address is not None and via.lower() != address:
+            return False
+        if client is not None and isinstance(conv, Conv):
+            customer = (conv.customer or "").lower()
+            if "@" in client.lstrip("@"):
+                return bool(conv.customer) and customer == client
+            return bool(conv.customer) and customer.endswith("@" + client.lstrip("@"))
+        return True
+
+    return keep
+
+
 def _loads_by_day(
     recorded: dict[str, dict[str, int]], query: ReportQuery, until: datetime, zone: ZoneInfo, members: set[str] | None
 ) -> tuple[DayLoad, ...]:
@@ -495,70 +517,21 @@ def _loads_by_day(
     return tuple(out)
 
 
-def _after(times: list[int], t: int) -> int:
-    """How many of the sorted `times` are later than `t`."""
-    return len(times) - bisect_right(times, t)
-
-
 def _kinds(kinds: tuple[str, ...]) -> str:
     return ", ".join(f"'{k}'" for k in kinds)
-
-
-def _conversations(raw: RawSql, where: str, p: dict[str, Any]) -> dict[int, _Conv]:
-    """Every conversation that changed in the period (a message, a close, a hand-over all touch it)."""
-    rows = raw.all(
-        f"SELECT c.id, c.team, c.owner, c.via_address, {_epoch(raw, 'c.created_at')}, c.state FROM conversation c "
-        f"WHERE c.updated_at >= :since{where}",
-        p,
-    )
-    return {
-        cid: _Conv(team, owner, address or "", created, state) for cid, team, owner, address, created, state in rows
-    }
-
-
-def _first_windows(raw: RawSql, where: str, p: dict[str, Any]) -> dict[int, tuple[int | None, int | None]]:
-    """The exclusive and team window ends the first routing of each new conversation promised."""
-    if raw.sqlite:
-        exclusive, team = "json_extract(e.details, '$.exclusive_until')", "json_extract(e.details, '$.team_until')"
-        recorded = "json_type(e.details, '$.team_until')"
-    else:
-        exclusive, team = "e.details->>'exclusive_until'", "e.details->>'team_until'"
-        recorded = "json_typeof(e.details->'team_until')"
-    rows = raw.all(
-        f"SELECT e.conversation_id, e.id, {exclusive}, {team}, c.exclusive_until, c.team_until, {recorded} "
-        f"FROM conversation c {_ordered_join(raw)} event e ON e.conversation_id = c.id AND e.at = c.created_at "
-        "WHERE c.updated_at >= :since AND c.created_at >= :since AND c.created_at < :until "
-        f"AND e.kind = 'routed'{where} ORDER BY e.id",
-        p,
-    )
-    windows: dict[int, tuple[int | None, int | None]] = {}
-    for cid, _eid, ex, tm, conv_ex, conv_tm, recorded in rows:
-        if cid in windows:
-            continue
-        if recorded is None:
-            # Routed before events kept their windows: the conversation's own (its latest routing's).
-            windows[cid] = (_when_epoch(raw, conv_ex), _when_epoch(raw, conv_tm))
-        else:
-            windows[cid] = (_parse_iso(ex), _parse_iso(tm))
-    return windows
-
-
-def _ordered_join(raw: RawSql) -> str:
-    """A join SQLite must run left to right (its planner would start from the event index otherwise)."""
-    return "CROSS JOIN" if raw.sqlite else "JOIN"
 
 
 def _pending(raw: RawSql, where: str, p: dict[str, Any], past: bool) -> list[int]:
     """Arrival times of inbound messages not worked out at the period's end."""
     join = " JOIN conversation c ON c.id = m.conversation_id" if where else ""
     rows = raw.all(
-        f"SELECT {_epoch(raw, 'm.received_at')} FROM message m{join} "
+        f"SELECT {raw.epoch('m.received_at')} FROM message m{join} "
         f"WHERE m.disposition = 'pending' AND m.received_at < :until AND m.direction = 'inbound'{where}",
         p,
     )
     if past:
         rows += raw.all(
-            f"SELECT {_epoch(raw, 'm.received_at')} FROM message m JOIN conversation c ON c.id = m.conversation_id "
+            f"SELECT {raw.epoch('m.received_at')} FROM message m JOIN conversation c ON c.id = m.conversation_id "
             "WHERE m.direction = 'inbound' AND m.disposition IN ('replied', 'no_action') "
             f"AND m.received_at < :until AND m.disposed_at > :until{where}",
             p,
