@@ -44,7 +44,7 @@ from core.workspace.folder import Workspace
 
 log = logging.getLogger("comptoir.sync")
 
-_Chunk = tuple[list[FetchItem], "asyncio.Future[list[tuple[ParsedMail, str]]]"]
+_Chunk = tuple[list[FetchItem], "asyncio.Future[list[tuple[ParsedMail, str, bytes]]]"]
 """Fetched mail with its parse under way, as the fetch side hands it to the store side."""
 
 
@@ -116,10 +116,10 @@ class ParsePool:
             self.close()
             self._users = 0
 
-    def submit(self, raws: list[bytes]) -> asyncio.Future[list[tuple[ParsedMail, str]]]:
+    def submit(self, raws: list[bytes]) -> asyncio.Future[list[tuple[ParsedMail, str, bytes]]]:
         return asyncio.ensure_future(self._parse(raws))
 
-    async def _parse(self, raws: list[bytes]) -> list[tuple[ParsedMail, str]]:
+    async def _parse(self, raws: list[bytes]) -> list[tuple[ParsedMail, str, bytes]]:
         if self._pool is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._pool, prepare_chunk, raws)
@@ -489,7 +489,7 @@ class MailboxSync:
                 started = time.perf_counter()
                 prepared = await parsing
                 result.parse_wait += time.perf_counter() - started
-                for item, (parsed, key) in zip(items, prepared, strict=False):
+                for item, (parsed, key, packed) in zip(items, prepared, strict=False):
                     batch.append(
                         IncomingMail(
                             raw=_body_of(item),
@@ -501,6 +501,7 @@ class MailboxSync:
                             internaldate=item.internaldate,
                             parsed=parsed,
                             key=key,
+                            packed=packed,
                             history_before=self.cutover,
                             sent=self.sent,
                         )
