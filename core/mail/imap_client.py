@@ -209,6 +209,16 @@ class ImapClient:
         return self._proto.exists_notices if self._proto is not None else 0
 
     @property
+    def uidvalidity_notices(self) -> int:
+        """How many untagged OK [UIDVALIDITY] the server sent on this connection (each SELECT's answer has one)."""
+        return self._proto.uidvalidity_notices if self._proto is not None else 0
+
+    @property
+    def selected(self) -> str | None:
+        """The mailbox selected on this connection, or None."""
+        return self._selected
+
+    @property
     def connected(self) -> bool:
         return self._proto is not None and not self._proto.lost.done()
 
