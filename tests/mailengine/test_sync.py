@@ -36,6 +36,39 @@ async def test_new_mail_arrives_through_idle(synced_ws, dovecot, imap_account):
         await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM message") == 2, timeout=20)
 
 
+async def test_mail_pushed_during_idle_is_fetched_without_a_new_select(synced_ws, dovecot, imap_account, monkeypatch):
+    from core.mail.imap_client import ImapClient
+
+    selects: list[str] = []
+    select = ImapClient.select
+
+    async def counted(self, mailbox="INBOX", readonly=True):
+        selects.append(mailbox)
+        return await select(self, mailbox, readonly)
+
+    monkeypatch.setattr(ImapClient, "select", counted)
+    async with Running(synced_ws) as syncer:
+        await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM mailbox_state WHERE uidnext IS NOT NULL"))
+        for n in range(1, 4):
+            dovecot.deliver(imap_account.name, mail(n))
+            await wait_for(lambda n=n: count(synced_ws, "SELECT COUNT(*) FROM message") == n, timeout=20)
+        assert all(m.failures == 0 for m in syncer.mailboxes)
+        # One SELECT when the connection opened; each push was fetched in the mailbox still selected
+        # (a re-SELECT made Dovecot rescan the whole Maildir).
+        assert selects.count("INBOX") == 1
+        # A UIDVALIDITY the server announces on the connection (an untagged OK [UIDVALIDITY]) brings SELECT back.
+        inbox = next(m for m in syncer.mailboxes if m.mailbox == "INBOX")
+        held = inbox._selected_on
+        assert held is not None
+        held[0]._proto.uidvalidity_notices += 1
+        dovecot.deliver(imap_account.name, mail(4))
+        await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM message") == 4, timeout=20)
+        assert selects.count("INBOX") == 2
+    assert count(synced_ws, "SELECT COUNT(*) FROM message_source") == 4
+    [(last_uid, uidnext)] = rows(synced_ws, "SELECT last_uid, uidnext FROM mailbox_state")
+    assert (last_uid, uidnext) == (4, 5)
+
+
 async def test_connection_cut_mid_fetch_resumes_without_loss_or_duplicates(tmp_path, dovecot, imap_account):
     from tests.mailengine.helpers import account_block, make_ws, store_password
     from tests.servers.proxy import TcpProxy
