@@ -457,7 +457,15 @@ class MailboxSync:
         """Fetch UIDs from plan.fetch_from on, parse and store them in batches; returns the last stored UID."""
         if plan.fetch_from is None:
             raise ValueError("a sync plan that fetches nothing reached _fetch_new")
-        expected = (status.uidnext or plan.fetch_from + status.exists) - plan.fetch_from
+        uids: list[int] | str = f"{plan.fetch_from}:*"
+        if status.uidnext is None:
+            # No UIDNEXT (a pass in the still selected mailbox, or a server that gives none): look first, so a
+            # push of one mail into a big mailbox does not start the parse workers (seconds of process spawn).
+            found = await client.uid_search("UID", f"{plan.fetch_from}:*")
+            uids = [uid for uid in found if uid >= plan.fetch_from]  # "n:*" always matches the highest UID
+            expected = len(uids)
+        else:
+            expected = status.uidnext - plan.fetch_from
         big = expected > POOL_THRESHOLD or (plan.reset and status.exists > POOL_THRESHOLD)
         if big:
             self.parser.acquire()
@@ -468,9 +476,7 @@ class MailboxSync:
             chunk: list[FetchItem] = []
             size = 0
             try:
-                async for item in client.fetch_uids(
-                    f"{plan.fetch_from}:*", batch=FETCH_BATCH, max_batch_bytes=FETCH_BATCH_BYTES
-                ):
+                async for item in client.fetch_uids(uids, batch=FETCH_BATCH, max_batch_bytes=FETCH_BATCH_BYTES):
                     chunk.append(item)
                     size += len(_body_of(item))
                     if len(chunk) >= PARSE_CHUNK or size >= PARSE_CHUNK_BYTES:
