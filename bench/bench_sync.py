@@ -23,6 +23,7 @@ import base64
 import imaplib
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -231,14 +232,28 @@ class PeakRss:
         return self.peak
 
 
+CPU_SECONDS: dict[str, list[float]] = {}
+"""User + system CPU seconds of each timed command's process tree (its reaped children, the parse workers,
+included), by the command's name: on a shared machine wall times wander with the load, CPU time much less."""
+
+
 def timed(command: list[str], env: dict | None = None) -> tuple[float, int]:
-    """Run a command; its wall time and peak RSS (process tree)."""
+    """Run a command; its wall time and peak RSS (process tree). Its CPU time goes to CPU_SECONDS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = PeakRss(process.pid)
     _out, err = process.communicate()
     wall = time.perf_counter() - started
     peak = sampler.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    name = "comptoir" if "sync" in command else os.path.basename(command[0])
+    if name == "mbsync":
+        name = f"mbsync (FSync {Path(command[-2]).name.split('-')[1]})"  # its config: mbsyncrc-{fsync}-{round}
+    elif name != "comptoir":
+        name = "stdlib imaplib"
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    CPU_SECONDS.setdefault(name, []).append(cpu)
     if process.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({process.returncode}): {err.decode(errors='replace')[-2000:]}")
     return wall, peak
@@ -473,6 +488,10 @@ def main() -> int:
     print(f"  {'stdlib imaplib fetch (limit)':32} {limit[0]:.1f} s, {limit[1] / 1e6:.0f} MB")
     for name, values in rounds.items():
         print(f"  {name:32} " + ", ".join(f"{w:.1f} s/{r / 1e6:.0f} MB" for w, r in values))
+    print(
+        "CPU seconds (user + system, process tree) per run: "
+        + "; ".join(f"{name} " + ", ".join(f"{c:.1f}" for c in cpus) for name, cpus in CPU_SECONDS.items())
+    )
     median = {name: statistics.median(w for w, _r in values) for name, values in rounds.items()}
     ours = median["comptoir sync --once"]
     print("\nmedians: " + ", ".join(f"{name} {m:.1f} s" for name, m in median.items()))

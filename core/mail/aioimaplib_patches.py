@@ -35,11 +35,15 @@ class ImapProtocol(IMAP4ClientProtocol):  # type: ignore[misc] # aioimaplib ship
         super().__init__(loop)
         self.lost: asyncio.Future[Exception | None] = loop.create_future()
         self.exists_notices = 0
+        self.uidvalidity_notices = 0
 
     def _untagged_response(self, line: bytes) -> Any:
         # Why: upstream drops an EXISTS that arrives during SEARCH and other async commands; count every one.
         if _EXISTS_NOTICE.match(line):
             self.exists_notices += 1
+        elif line[:6] == b"* OK [" and line[6:18].upper() == b"UIDVALIDITY ":
+            # SELECT's answer, or (rarely) the server saying the selected mailbox's UIDs changed under us.
+            self.uidvalidity_notices += 1
         return super()._untagged_response(line)
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -209,6 +209,16 @@ class ImapClient:
         return self._proto.exists_notices if self._proto is not None else 0
 
     @property
+    def uidvalidity_notices(self) -> int:
+        """How many untagged OK [UIDVALIDITY] the server sent on this connection (each SELECT's answer has one)."""
+        return self._proto.uidvalidity_notices if self._proto is not None else 0
+
+    @property
+    def selected(self) -> str | None:
+        """The mailbox selected on this connection, or None."""
+        return self._selected
+
+    @property
     def connected(self) -> bool:
         return self._proto is not None and not self._proto.lost.done()
 
@@ -369,20 +379,37 @@ class ImapClient:
         if not 1 <= batch <= MAX_FETCH_BATCH:
             raise ValueError(f"batch must be between 1 and {MAX_FETCH_BATCH}")
         wanted = await self._resolve_uids(uids)
-        sizes: dict[int, int] = {}
-        for chunk in _chunks(wanted, MAX_FETCH_BATCH):
-            for item in await self._fetch(chunk, "(UID RFC822.SIZE)"):
-                if item.uid is not None and item.size is not None:
-                    sizes[item.uid] = item.size
         parts = "(UID FLAGS INTERNALDATE RFC822.SIZE"
         parts += " MODSEQ" if "CONDSTORE" in self._capabilities else ""
         parts += " BODY.PEEK[])"
-        for group in _size_batches([uid for uid in wanted if uid in sizes], sizes, batch, max_batch_bytes):
-            group_bytes = sum(sizes[uid] for uid in group)
-            items = await self._fetch(group, parts, expected_bytes=group_bytes)
-            members = set(group)
-            for item in sorted((i for i in items if i.uid in members and i.body is not None), key=_uid_key):
+        # Sizes are asked 500 UIDs at a time, just before their mail: asking all of a 20,000-mail first sync's
+        # up front kept the parse workers and the store idle for the first half second or more.
+        group: list[int] = []
+        total = 0
+        for chunk in _chunks(wanted, MAX_FETCH_BATCH):
+            sizes: dict[int, int] = {}
+            for item in await self._fetch(chunk, "(UID RFC822.SIZE)"):
+                if item.uid is not None and item.size is not None:
+                    sizes[item.uid] = item.size
+            for uid in chunk:
+                size = sizes.get(uid)
+                if size is None:
+                    continue  # expunged meanwhile
+                if group and (len(group) >= batch or total + size > max_batch_bytes):
+                    async for item in self._fetch_group(group, total, parts):
+                        yield item
+                    group, total = [], 0
+                group.append(uid)
+                total += size
+        if group:
+            async for item in self._fetch_group(group, total, parts):
                 yield item
+
+    async def _fetch_group(self, group: list[int], group_bytes: int, parts: str) -> AsyncIterator[FetchItem]:
+        items = await self._fetch(group, parts, expected_bytes=group_bytes)
+        members = set(group)
+        for item in sorted((i for i in items if i.uid in members and i.body is not None), key=_uid_key):
+            yield item
 
     async def add_flags(self, uids: str, flags: Sequence[str]) -> None:
         """UID STORE +FLAGS.SILENT: add flags (e.g. \\Seen when a team turns set_seen on) without echoes."""
@@ -675,21 +702,6 @@ def _uid_key(item: FetchItem) -> int:
 def _chunks(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def _size_batches(uids: Sequence[int], sizes: dict[int, int], max_count: int, max_bytes: int) -> Iterable[list[int]]:
-    """Group UIDs so each group holds at most max_count UIDs and max_bytes (a bigger mail goes alone)."""
-    group: list[int] = []
-    total = 0
-    for uid in uids:
-        size = sizes[uid]
-        if group and (len(group) >= max_count or total + size > max_bytes):
-            yield group
-            group, total = [], 0
-        group.append(uid)
-        total += size
-    if group:
-        yield group
 
 
 def _uid_set(uids: Sequence[int]) -> str:

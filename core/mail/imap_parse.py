@@ -48,7 +48,8 @@ _INTERNALDATE = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\
 
 def join_lines(lines: Iterable[bytes | bytearray]) -> bytes:
     """Rebuild the wire bytes (CRLF-terminated lines with inline literals) from aioimaplib's lines."""
-    out = bytearray()
+    # Pieces joined once at the end: growing one bytearray copied a FETCH batch's megabytes again and again.
+    out: list[bytes | bytearray] = []
     expect_literal: int | None = None
     after_literal = False
     for element in lines:
@@ -57,25 +58,23 @@ def join_lines(lines: Iterable[bytes | bytearray]) -> bytes:
         if expect_literal is not None:
             if len(element) != expect_literal:
                 raise ImapParseError(f"literal announced {expect_literal} bytes but holds {len(element)}")
-            out += element
+            out.append(element)
             expect_literal, after_literal = None, True
             continue
         if after_literal and not element.startswith((b" ", b")", b"]")):
             # aioimaplib drops an empty rest-of-line after a literal; a new response line starts here.
-            out += b"\r\n"
-        out += element
+            out.append(b"\r\n")
+        out.append(element)
         match = _LITERAL_AT_END.search(element)
         if match:
-            out += b"\r\n"
             expect_literal = int(match.group(1))
-        else:
-            out += b"\r\n"
+        out.append(b"\r\n")
         after_literal = False
     if expect_literal is not None:
         raise ImapParseError(f"response ends where a literal of {expect_literal} bytes was announced")
     if after_literal:
-        out += b"\r\n"
-    return bytes(out)
+        out.append(b"\r\n")
+    return b"".join(out)
 
 
 def tokenize(data: bytes) -> list[list[Token]]:

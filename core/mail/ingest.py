@@ -75,6 +75,8 @@ class IncomingMail:
     """Parsed already (in a worker process); parsed here when None."""
     key: str | None = None
     """content_key(raw, parsed), when the worker computed it already."""
+    packed: bytes | None = None
+    """core.store.rawpack.pack(raw), when the worker packed it already (else the batch does)."""
     history_before: datetime | None = None
     """The account's cut-over: mail that arrived before it is stored as closed, worked-out history."""
     sent: bool = False
@@ -310,16 +312,16 @@ class _Batch(HistoryAndSentMail):
             [c.id for c in self.contacts.values() if c is not None],
         ):
             self.ratings.setdefault(contact_id, []).append((agent, score, rated_on))
-        raws: dict[str, bytes] = {}
+        raws: dict[str, IncomingMail] = {}
         for m in fresh:
             if m.content_key not in self.by_key:
-                raws.setdefault(m.prepared.content_hash, m.raw)
+                raws.setdefault(m.prepared.content_hash, m)
         if raws:
             conflict = "OR IGNORE " if sql.sqlite else ""
             tail = "" if sql.sqlite else " ON CONFLICT (sha256) DO NOTHING"
             sql.many(
                 f"INSERT {conflict}INTO raw_mail (sha256, data, packed) VALUES (:h, :d, :p){tail}",
-                [{"h": h, "d": pack(d), "p": sql.flag(True)} for h, d in raws.items()],
+                [{"h": h, "d": m.packed or pack(m.raw), "p": sql.flag(True)} for h, m in raws.items()],
             )
         if self.policy is not None and any(t.roster is not None for t in self.policy.teams):
             for key, value in sql.all("SELECT key, value FROM meta WHERE key LIKE :p", {"p": "on_duty:%"}):

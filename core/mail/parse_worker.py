@@ -1,10 +1,12 @@
-"""What parse workers run: parse and key mail. Kept light (core.mail.mime only) so a worker starts in milliseconds."""
+"""What parse workers run: parse, key and pack mail. Kept light (core.mail.mime and core.store.rawpack, no
+database) so a worker starts in milliseconds."""
 
 from __future__ import annotations
 
 import hashlib
 
 from core.mail.mime import ParsedMail, parse_mail
+from core.store.rawpack import pack
 
 
 def content_key(raw: bytes, parsed: ParsedMail) -> str:
@@ -19,12 +21,15 @@ def content_key(raw: bytes, parsed: ParsedMail) -> str:
     return h.hexdigest()
 
 
-def prepare_chunk(raws: list[bytes]) -> list[tuple[ParsedMail, str]]:
-    """Parse and key each mail; the raw bytes stay with the caller."""
+def prepare_chunk(raws: list[bytes]) -> list[tuple[ParsedMail, str, bytes]]:
+    """Parse, key and pack (for raw_mail) each mail; the raw bytes stay with the caller.
+
+    Packing here rather than in the store thread takes the largest CPU cost of a first sync (zlib over
+    every byte of the mailbox) out of the syncer's process, whose one core also fetches and stores."""
     out = []
     for raw in raws:
         parsed = parse_mail(raw)
-        out.append((parsed, content_key(raw, parsed)))
+        out.append((parsed, content_key(raw, parsed), pack(raw)))
     return out
 
 

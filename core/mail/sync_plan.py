@@ -30,6 +30,8 @@ class ServerState:
     highestmodseq: int | None
     exists: int
     condstore: bool = False
+    still_selected: bool = False
+    """No SELECT this pass: the mailbox stayed selected since the last one (uidnext and highestmodseq are None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,11 @@ def plan_sync(stored: StoredState, server: ServerState) -> SyncPlan:
     if server.uidnext is None:
         # Some servers omit UIDNEXT in SELECT; "last+1:*" is always correct, just not free.
         fetch_from = last_uid + 1
-        reasons.append("the server gave no UIDNEXT: look above the last stored UID")
+        reasons.append(
+            "still selected since the last pass: look above the last stored UID"
+            if server.still_selected
+            else "the server gave no UIDNEXT: look above the last stored UID"
+        )
     elif server.uidnext > (start := max(last_uid + 1, stored.uidnext or 1)) and server.exists > 0:
         # Everything below the stored UIDNEXT was fetched in an earlier complete pass (or expunged before).
         fetch_from = start

@@ -279,6 +279,10 @@ class OwnConnection:
             pooled.invalidate()
 
 
+CACHE_KIB = 32 * 1024
+"""SQLite's page cache per connection, at most."""
+
+
 class _RawConnection(sqlite3.Connection):
     """A plain sqlite3 connection that a WeakSet can hold (the base class takes no weak references)."""
 
@@ -290,6 +294,10 @@ def _configure_sqlite(conn: sqlite3.Connection) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # SQLite's default page cache (2 MB) is smaller than the indexes a first sync inserts into at random
+    # places (content keys, SHA-256 keys, Message-IDs: ~2 MB each at 20,000 mails): every insert re-read
+    # pages through the kernel. The cache grows only as far as it is used.
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
 
 

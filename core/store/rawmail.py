@@ -1,25 +1,17 @@
 """Raw mail as stored: zlib-compressed since migration 0013 (`packed`), as received before it.
 
-Mail is mostly text and base64, which zlib's fastest level shrinks to about half at a few hundred MB a
-second; the bytes a user reads come back exactly as they were received (the SHA-256 key is of those)."""
+How mail is packed (zlib, level 1 for text, Huffman coding only for base64 of compressed files) is
+core.store.rawpack's; the bytes a user reads come back exactly as they were received (the SHA-256 key
+is of those)."""
 
 from __future__ import annotations
-
-import zlib
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-LEVEL = 1
-"""zlib's fastest level: most of the gain of level 6 on mail, at a third of the time."""
+from core.store.rawpack import pack, unpack
 
-
-def pack(raw: bytes) -> bytes:
-    return zlib.compress(raw, LEVEL)
-
-
-def unpack(data: bytes, packed: bool) -> bytes:
-    return zlib.decompress(data) if packed else bytes(data)
+__all__ = ["pack", "read_raw", "unpack"]
 
 
 def read_raw(session: Session, sha256: str | None) -> bytes | None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from core.mail.mailbox_sync import MailboxSync, ParsePool
+from core.mail.mailbox_sync import POOL_THRESHOLD, MailboxSync, ParsePool
 from tests.mailengine.helpers import Running, count, mail, rows, sync_once, wait_for
 
 pytestmark = [pytest.mark.servers]
@@ -34,6 +34,56 @@ async def test_new_mail_arrives_through_idle(synced_ws, dovecot, imap_account):
         await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM message") == 1, timeout=20)
         dovecot.deliver(imap_account.name, mail(2))
         await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM message") == 2, timeout=20)
+
+
+async def test_mail_pushed_during_idle_is_fetched_without_a_new_select(synced_ws, dovecot, imap_account, monkeypatch):
+    from core.mail.imap_client import ImapClient
+
+    selects: list[str] = []
+    select = ImapClient.select
+
+    async def counted(self, mailbox="INBOX", readonly=True):
+        selects.append(mailbox)
+        return await select(self, mailbox, readonly)
+
+    monkeypatch.setattr(ImapClient, "select", counted)
+    async with Running(synced_ws) as syncer:
+        await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM mailbox_state WHERE uidnext IS NOT NULL"))
+        for n in range(1, 4):
+            dovecot.deliver(imap_account.name, mail(n))
+            await wait_for(lambda n=n: count(synced_ws, "SELECT COUNT(*) FROM message") == n, timeout=20)
+        assert all(m.failures == 0 for m in syncer.mailboxes)
+        # One SELECT when the connection opened; each push was fetched in the mailbox still selected
+        # (a re-SELECT made Dovecot rescan the whole Maildir).
+        assert selects.count("INBOX") == 1
+        # A UIDVALIDITY the server announces on the connection (an untagged OK [UIDVALIDITY]) brings SELECT back.
+        inbox = next(m for m in syncer.mailboxes if m.mailbox == "INBOX")
+        held = inbox._selected_on
+        assert held is not None
+        held[0]._proto.uidvalidity_notices += 1
+        dovecot.deliver(imap_account.name, mail(4))
+        await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM message") == 4, timeout=20)
+        assert selects.count("INBOX") == 2
+    assert count(synced_ws, "SELECT COUNT(*) FROM message_source") == 4
+    [(last_uid, uidnext)] = rows(synced_ws, "SELECT last_uid, uidnext FROM mailbox_state")
+    assert (last_uid, uidnext) == (4, 5)
+
+
+async def test_a_push_into_a_big_mailbox_does_not_start_the_parse_workers(
+    synced_ws, dovecot, imap_account, monkeypatch
+):
+    # Without SELECT the pass has no UIDNEXT; counting the whole mailbox as "expected" spawned the workers
+    # (seconds) for every pushed mail.
+    acquired: list[int] = []
+    acquire = ParsePool.acquire
+    monkeypatch.setattr(ParsePool, "acquire", lambda self: (acquired.append(1), acquire(self))[1])
+    dovecot.deliver_many(imap_account.name, [mail(i) for i in range(POOL_THRESHOLD + 20)])
+    async with Running(synced_ws):
+        await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM message") == POOL_THRESHOLD + 20, timeout=60)
+        assert len(acquired) == 1  # the first pass, a big one
+        dovecot.deliver(imap_account.name, mail(1000))
+        await wait_for(lambda: count(synced_ws, "SELECT COUNT(*) FROM message") == POOL_THRESHOLD + 21, timeout=20)
+    assert len(acquired) == 1
 
 
 async def test_connection_cut_mid_fetch_resumes_without_loss_or_duplicates(tmp_path, dovecot, imap_account):
