@@ -509,6 +509,13 @@ class ComposerScreen(ComptoirScreen[None]):
 
     @on(Button.Pressed, "#saved")
     def action_saved_reply(self) -> None:
+        """The team's saved replies come from the workspace config the app already holds (reloaded with
+        it), so the picker opens without a round trip; a conversation without a team asks the service."""
+        team = self.detail.row.team
+        if team:
+            found = self.app.service.config.team(team)
+            self.choose_saved_reply(SavedRepliesLoaded(dict(found.saved_replies) if found else {}))
+            return
         self.load_saved_replies()
 
     @work(thread=True, exit_on_error=False, group="saved-replies", exclusive=True)
