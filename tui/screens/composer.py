@@ -93,6 +93,9 @@ class ComposerScreen(ComptoirScreen[None]):
     """Write a reply or a note for one conversation."""
 
     BINDINGS = keys.bindings("composer")
+    AUTO_FOCUS = "#composer-body"
+    """Focus the text from the start: Textual would focus the first field (To), and moving it to the
+    text in on_mount restyled both and their containers, on every `r`."""
 
     def __init__(self, detail: ConversationDetail, mode: str, draft: DraftView | None = None) -> None:
         super().__init__()
