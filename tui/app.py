@@ -370,8 +370,11 @@ class ComptoirApp(App[None]):
         self.post_message(ActionFinished(label, result, conversation_id, tuple(undo_ids or ())))
 
     @work(thread=True, exit_on_error=False, group="opening")
-    def fetch_for_composer(self, conversation_id: int, mode: str) -> None:
-        detail = self.service.detail(conversation_id)
+    def fetch_for_composer(self, conversation_id: int, mode: str, detail: ConversationDetail | None = None) -> None:
+        """The saved draft, and the detail unless the conversation view already holds it (one round trip
+        instead of two)."""
+        if detail is None:
+            detail = self.service.detail(conversation_id)
         draft = self.service.draft(conversation_id, "note" if mode == "note" else "reply")
         self.post_message(ComposerDetailLoaded(detail, mode, draft))
 
@@ -695,10 +698,12 @@ class ComptoirApp(App[None]):
         self.viewing_id = None
         self.send_heartbeat()
 
-    def start_compose(self, conversation_id: int, mode: str) -> None:
+    def start_compose(self, conversation_id: int, mode: str, detail: ConversationDetail | None = None) -> None:
+        """The composer, on the detail the conversation view already shows when it does (else fetched).
+        Keys typed until it is ready are held for it (hold_keys), so none lands on the screen beneath."""
         self._opening = "composer"
         self.mark_for_flow(conversation_id)
-        self.fetch_for_composer(conversation_id, mode)
+        self.fetch_for_composer(conversation_id, mode, detail)
 
     def start_request(self, conversation_id: int) -> None:
         self.fetch_for_request(conversation_id)

@@ -8,6 +8,7 @@ import time
 
 from textual.widgets import TextArea
 
+from core.work.views import DraftView
 from tests.tui.conftest import SIZE, make_app, settle
 from tests.tui.fake_service import FakeComptoir
 from tui.screens import composer
@@ -175,3 +176,38 @@ async def test_quitting_with_a_draft_asks_and_saves_it(fake_service: FakeComptoi
         await pilot.pause(0.2)
     assert app.return_code == 0
     assert fake_service.drafts[(1, "reply")].body.startswith("half a thought")
+
+
+async def test_reply_from_the_conversation_view_opens_on_its_detail_and_restores_the_draft(
+    fake_service: FakeComptoir, monkeypatch
+) -> None:
+    """`r` in the conversation view fetches only the draft (the view holds the detail), the saved
+    reply picker reads the config the app holds, and keys typed at once wait for the draft: they
+    land in the composer with it (at the top, where the cursor starts), never on the view beneath."""
+    fake_service.drafts[(1, "reply")] = DraftView(
+        conversation_id=1, kind="reply", body="Kept from before. ", to=(), cc=(), updated_at=fake_service.now()
+    )
+    fetched: list[str] = []
+    for name in ("detail", "saved_replies"):
+        real = getattr(fake_service, name)
+        monkeypatch.setattr(
+            fake_service, name, lambda *args, _real=real, _name=name: fetched.append(_name) or _real(*args)
+        )
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ConversationScreen"
+        fetched.clear()
+        await pilot.press("r", *"and more")  # typed before the composer is up
+        await settle(pilot)
+        assert isinstance(app.screen, ComposerScreen)
+        assert fetched == []  # no detail round trip: the view's own
+        assert app.screen.query_one(TextArea).text.startswith("and moreKept from before. ")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert fetched == []  # saved replies from the config the app holds
+        assert "Thank you, we are on it." in app.screen.query_one(TextArea).text

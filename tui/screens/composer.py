@@ -93,6 +93,9 @@ class ComposerScreen(ComptoirScreen[None]):
     """Write a reply or a note for one conversation."""
 
     BINDINGS = keys.bindings("composer")
+    AUTO_FOCUS = "#composer-body"
+    """Focus the text from the start: Textual would focus the first field (To), and moving it to the
+    text in on_mount restyled both and their containers, on every `r`."""
 
     def __init__(self, detail: ConversationDetail, mode: str, draft: DraftView | None = None) -> None:
         super().__init__()
@@ -509,6 +512,13 @@ class ComposerScreen(ComptoirScreen[None]):
 
     @on(Button.Pressed, "#saved")
     def action_saved_reply(self) -> None:
+        """The team's saved replies come from the workspace config the app already holds (reloaded with
+        it), so the picker opens without a round trip; a conversation without a team asks the service."""
+        team = self.detail.row.team
+        if team:
+            found = self.app.service.config.team(team)
+            self.choose_saved_reply(SavedRepliesLoaded(dict(found.saved_replies) if found else {}))
+            return
         self.load_saved_replies()
 
     @work(thread=True, exit_on_error=False, group="saved-replies", exclusive=True)

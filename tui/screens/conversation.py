@@ -242,6 +242,13 @@ class ConversationScreen(ConversationActions):
         if not conversation_ids or self.conversation_id in conversation_ids or "presence" in kinds:
             self.load_detail()
 
+    def shown_detail(self, conversation_id: int) -> ConversationDetail | None:
+        """What this screen shows, kept fresh by the change feed (workspace_changed reloads it); a reply
+        based on a version that moved on meanwhile is refused by the service, and the composer shows why."""
+        if self.detail is not None and self.detail.row.id == conversation_id:
+            return self.detail
+        return None
+
     def action_no_action(self) -> None:
         """The dialog lists what this screen shows; a message answered meanwhile is refused by the service."""
         if self.detail is None:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from core.work.views import ConversationRow
+from core.work.views import ConversationDetail, ConversationRow
 from tui.formatting import short_name
 from tui.safe import clean_line
 from tui.screens.base import ComptoirScreen
@@ -161,17 +161,22 @@ class ConversationActions(OutboundActions, ComptoirScreen[None]):
 
         self.app.push_screen(ConfirmDialog(title, body, "Yes (y)", "No (n)", destructive=True), callback=answered)
 
+    def shown_detail(self, conversation_id: int) -> ConversationDetail | None:
+        """The conversation's detail when this screen already shows it (the composer then opens without
+        fetching it again); None where only its row is shown."""
+        return None
+
     def action_reply(self) -> None:
         if (cid := self._target("reply")) is not None:
-            self.app.start_compose(cid, "reply")
+            self.app.start_compose(cid, "reply", self.shown_detail(cid))
 
     def action_reply_all(self) -> None:
         if (cid := self._target("reply_all")) is not None:
-            self.app.start_compose(cid, "reply-all")
+            self.app.start_compose(cid, "reply-all", self.shown_detail(cid))
 
     def action_note(self) -> None:
         if (cid := self._target("note")) is not None:
-            self.app.start_compose(cid, "note")
+            self.app.start_compose(cid, "note", self.shown_detail(cid))
 
     def action_no_action(self) -> None:
         if marked := self._bulk("no_action"):
