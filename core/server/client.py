@@ -154,6 +154,11 @@ class _Connection:
             self.start_reader()
 
     def start_reader(self) -> None:
+        # A reader thread already started holds _read_lock while it waits for the next frame: asking
+        # for the lock again would wait for the server's next message (forever at exit, with the
+        # app's change-feed thread stuck in subscribe() and its shutdown waiting on it).
+        if self._reader is not None:
+            return
         with self._read_lock:
             if self._reader is None and self.alive:
                 self._reader = threading.Thread(target=self._read_forever, name="comptoir-client", daemon=True)

@@ -60,6 +60,22 @@ def test_one_clients_claim_is_pushed_to_another(ws, serve_ws) -> None:
         paul.close()
 
 
+def test_the_app_subscribes_at_once_while_the_server_is_silent(ws, serve_ws) -> None:
+    """The app's client (reconnect=True) starts its reader thread when it connects; subscribing later
+    must not wait for that reader's next frame. It did: the app's change-feed thread then hung in
+    subscribe() until the server happened to send something, and an app closed in that moment never
+    exited (its shutdown waited on the thread)."""
+    serve_ws(ws.path)
+    app_client = RemoteComptoir(ws.path, "marie", autostart=False, reconnect=True)
+    try:
+        time.sleep(0.2)  # the reader thread is up and waiting for a frame; nothing comes
+        subscribed = threading.Event()
+        threading.Thread(target=lambda: (app_client.subscribe(), subscribed.set()), daemon=True).start()
+        assert subscribed.wait(10), "subscribe() waited for the server's next message"
+    finally:
+        app_client.close()
+
+
 def test_a_client_of_another_major_version_is_refused_with_a_reason(ws, serve_ws) -> None:
     serve_ws(ws.path)
     sock = connect_unix(socket_path(ws.path))
