@@ -6,7 +6,7 @@ and both are recorded on the conversation: who wrote or forwarded what, to whom.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from sqlalchemy import insert, update
@@ -113,7 +113,7 @@ def team_address(ws: Workspace, agent: str, from_addr: str | None) -> tuple[str,
     raise ActionRefused("no team address to send from: add addresses to a team in comptoir.toml")
 
 
-def _queue(
+def queue_outbound(
     s: Session,
     ws: Workspace,
     agent: str,
@@ -132,8 +132,10 @@ def _queue(
     references: Sequence[str] = (),
     team: str | None = None,
     signed: bool = True,
+    hold: timedelta = timedelta(0),
 ) -> Message:
-    """Store an outbound message and its outbox item (and files) in the caller's transaction."""
+    """Store an outbound message and its outbox item (and files) in the caller's transaction: replies,
+    forwards and new mail alike. With a `hold`, the outbox takes it only after that long (undo send)."""
     check_header_value("subject", subject)
     domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
     our_id = make_msgid(domain=domain)
@@ -178,7 +180,7 @@ def _queue(
             references=list(references),
             our_message_id=our_id,
             state="queued",
-            next_attempt_at=now,
+            next_attempt_at=now + hold,
             created_at=now,
         )
     )
@@ -248,7 +250,7 @@ def compose(
         )
         s.add(conv)
         s.flush()
-        msg = _queue(
+        msg = queue_outbound(
             s,
             ws,
             agent,
@@ -338,7 +340,7 @@ def forward(
         # The signature closes the agent's words, above the forwarded message, as mail clients place it.
         signature = signature_for(ws, sender, conv.team)
         text = "\n\n".join(part for part in (intro, f"-- \n{signature}" if signature else "", quoted) if part)
-        msg = _queue(
+        msg = queue_outbound(
             s,
             ws,
             agent,

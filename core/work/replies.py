@@ -6,18 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from core.errors import ActionRefused
-from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem, id_of, rows_changed
-from core.store.search import index_message
+from core.store.models import NO_DEADLINE, Conversation, Message, OutboxItem, rows_changed
 from core.work import drafts
 from core.work.journal import record_change, record_event, settle
-from core.work.queries import get_conversation, reply_from, signature_block, signed_body
+from core.work.queries import get_conversation, reply_from
 from core.work.undo_data import undo_data
 from core.work.verb_support import agent_name as _name
 from core.work.verb_support import conversation_label as _label
@@ -56,7 +54,7 @@ def reply(
 
     With a `hold`, the outbox takes it only after that long: until then `undo` cancels the send (core.work.undo)."""
     from core.mail.outgoing import check_files
-    from core.work.outbound import clean_recipients, over_limit, store_files
+    from core.work.outbound import clean_recipients, over_limit, queue_outbound
 
     to, cc, bcc = clean_recipients(to, cc, bcc)
     if not to:
@@ -102,7 +100,7 @@ def reply(
         check_header_value("subject", subject)
         from_addr = reply_from(ws, conv)
         check_header_value("sender", from_addr)
-        account = _account_for(ws, from_addr)
+        _account_for(ws, from_addr)  # refuses an address no account sends from, before anything is stored
         last_in = s.exec(
             select(Message)
             .where(Message.conversation_id == conversation_id, Message.direction == "inbound")
@@ -112,52 +110,25 @@ def reply(
         references = list(last_in.references) if last_in else []
         if last_in and last_in.message_id:
             references = [*references, last_in.message_id][-20:]
-        domain = from_addr.rpartition("@")[2] or "comptoir.invalid"
-        our_id = make_msgid(domain=domain)
-        full_body = signed_body(body, signature_block(ws, from_addr, conv.team))
-        msg = Message(
-            conversation_id=conversation_id,
-            direction="outbound",
-            message_id=our_id,
+        msg = queue_outbound(
+            s,
+            ws,
+            agent,
+            conversation_id,
+            kind="reply",
+            from_addr=from_addr,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body=body,
+            files=files,
+            now=now,
             in_reply_to=last_in.message_id if last_in else None,
             references=references,
-            from_addr=from_addr,
-            from_name=_name(ws, agent),
-            to_addrs=list(to),
-            cc_addrs=list(cc),
-            bcc_addrs=list(bcc),
-            subject=subject,
-            sent_at=None,
-            received_at=now,
-            text=full_body,
-            disposition="none",
-            author=agent,
+            team=conv.team,
+            hold=hold,
         )
-        s.add(msg)
-        s.flush()
-        store_files(s, msg, files)
-        s.add(
-            OutboxItem(
-                kind="reply",
-                conversation_id=conversation_id,
-                message_row_id=msg.id,
-                author=agent,
-                account=account,
-                from_addr=from_addr,
-                to_addrs=list(to),
-                cc_addrs=list(cc),
-                bcc_addrs=list(bcc),
-                subject=subject,
-                body=full_body,
-                in_reply_to=msg.in_reply_to,
-                references=references,
-                our_message_id=our_id,
-                state="queued",
-                next_attempt_at=now + hold,
-                created_at=now,
-            )
-        )
-        index_message(s, id_of(msg), conversation_id, subject, full_body, _name(ws, agent), " ".join((*to, *cc, *bcc)))
         answered = list(
             s.exec(
                 select(Message.id).where(
@@ -215,7 +186,7 @@ def reply(
             + f" ({counted(replied, 'message')} answered)",
             now,
             message_id=msg.id,
-            our_message_id=our_id,
+            our_message_id=msg.message_id,
             bcc=list(bcc),
             undo=undo_data(
                 before,
