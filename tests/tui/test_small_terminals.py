@@ -70,7 +70,6 @@ DIALOG_KEYS = {
     "snooze": ("s",),
     "presence": ("p",),
     "help": ("question_mark",),
-    "saved reply": ("j", "r", "ctrl+t"),
 }
 
 

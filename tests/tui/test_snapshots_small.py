@@ -103,12 +103,13 @@ def test_small_composer_reply(snap_compare) -> None:
 
 
 def test_small_saved_reply_dialog(snap_compare) -> None:
-    """Saved replies over the composer at 80x24: the list of names with their first words, Cancel."""
+    """The saved-reply picker at 80x24: a box over the composer's text with the names and their first
+    words, the fields, buttons and footer untouched."""
     assert snap_compare(make_app(populated_service()), terminal_size=SMALL, run_before=press("j", "r", "ctrl+t"))
 
 
 def test_large_saved_reply_dialog(snap_compare) -> None:
-    """Saved replies over the composer at 160x48 (the one dialog test_snapshots.py lacks)."""
+    """The saved-reply picker at 160x48, over the text box only (the one picker test_snapshots.py lacks)."""
     assert snap_compare(make_app(populated_service()), terminal_size=LARGE, run_before=press("j", "r", "ctrl+t"))
 
 

@@ -35,10 +35,11 @@ from tui.messages import ActionFinished, ComposerCheckLoaded
 from tui.outcomes import as_result
 from tui.safe import clean_block, clean_line
 from tui.screens.base import ComptoirScreen
-from tui.screens.composer_dialogs import ConflictDialog, SavedReplyDialog
+from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.confirm import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.saved_reply_panel import SavedReplyPanel
 from tui.widgets.top_bar import TopBar
 
 SHORT_TERMINAL = 32
@@ -511,13 +512,13 @@ class ComposerScreen(ComptoirScreen[None]):
         body.focus()
 
     @on(Button.Pressed, "#saved")
-    def action_saved_reply(self) -> None:
+    async def action_saved_reply(self) -> None:
         """The team's saved replies come from the workspace config the app already holds (reloaded with
         it), so the picker opens without a round trip; a conversation without a team asks the service."""
         team = self.detail.row.team
         if team:
             found = self.app.service.config.team(team)
-            self.choose_saved_reply(SavedRepliesLoaded(dict(found.saved_replies) if found else {}))
+            await self.choose_saved_reply(SavedRepliesLoaded(dict(found.saved_replies) if found else {}))
             return
         self.load_saved_replies()
 
@@ -526,7 +527,7 @@ class ComposerScreen(ComptoirScreen[None]):
         self.post_message(SavedRepliesLoaded(self.app.service.saved_replies(self.detail.row.id)))
 
     @on(SavedRepliesLoaded)
-    def choose_saved_reply(self, message: SavedRepliesLoaded) -> None:
+    async def choose_saved_reply(self, message: SavedRepliesLoaded) -> None:
         message.stop()
         if not message.replies:
             self.app.notify(
@@ -536,8 +537,30 @@ class ComposerScreen(ComptoirScreen[None]):
             )
             return
 
-        def chosen(name: str | None) -> None:
-            if name:
-                self.query_one("#composer-body", TextArea).insert(message.replies[name])
+        panel = await self.saved_panel()
+        body = self.query_one("#composer-body", TextArea).region
+        # Over the text box: it covers the text, never the fields or the buttons (a longer list scrolls).
+        panel.styles.offset = (body.x + 2, body.y)
+        panel.styles.width = max(20, body.width - 4)
+        panel.styles.max_height = max(4, min(12, body.height))
+        panel.show(message.replies)
 
-        self.app.push_screen(SavedReplyDialog(message.replies), callback=chosen)
+    async def saved_panel(self) -> SavedReplyPanel:
+        """The picker, mounted on the first ctrl+t (most replies never open it, so `r` does not pay for it)."""
+        found = self.query(SavedReplyPanel)
+        if found:
+            return found.first()
+        panel = SavedReplyPanel(id="saved-panel")
+        await self.mount(panel)
+        return panel
+
+    @on(SavedReplyPanel.Chosen)
+    def insert_saved_reply(self, message: SavedReplyPanel.Chosen) -> None:
+        message.stop()
+        self.close_saved_panel()
+        self.query_one("#composer-body", TextArea).insert(message.body)
+
+    @on(SavedReplyPanel.Closed)
+    def close_saved_panel(self) -> None:
+        self.query_one(SavedReplyPanel).display = False
+        self.query_one("#composer-body", TextArea).focus()

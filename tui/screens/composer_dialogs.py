@@ -1,4 +1,4 @@
-"""The composer's own dialogs: pick a saved reply, and see what changed before resending."""
+"""The composer's own dialog: see what changed before resending (saved replies: tui/widgets/saved_reply_panel.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Static
 
 from core.work.views import ConversationDetail
 from tui import keys
@@ -15,34 +14,6 @@ from tui.formatting import plural
 from tui.safe import clean_line
 from tui.screens.dialogs import Dialog
 from tui.widgets.message_card import MessageCard
-
-
-class SavedReplyDialog(Dialog[str]):
-    """Pick a saved reply to insert at the cursor."""
-
-    def __init__(self, replies: dict[str, str]) -> None:
-        super().__init__()
-        self.replies = replies
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="saved-dialog"):
-            yield Static(Text("Insert a saved reply"), classes="dialog-title")
-            options = []
-            for name, body in self.replies.items():
-                prompt = Text(no_wrap=True, overflow="ellipsis")
-                prompt.append(f"{clean_line(name):<14}", style="bold")
-                prompt.append(clean_line(body), style="dim")
-                options.append(Option(prompt, id=name))
-            yield OptionList(*options, id="saved-choices")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel (q)", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-
-    @on(OptionList.OptionSelected)
-    def pick(self, message: OptionList.OptionSelected) -> None:
-        self.dismiss(message.option.id)
 
 
 class ConflictDialog(Dialog[str]):
