@@ -670,7 +670,7 @@ class ComptoirApp(App[None]):
     def open_composer(self, message: ComposerDetailLoaded) -> None:
         from tui.screens.composer import ComposerScreen
 
-        self.push_screen(ComposerScreen(message.detail, message.mode, message.draft))
+        self.push_screen(ComposerScreen.opening(self, message.detail, message.mode, message.draft))
 
     @on(DisposeDetailLoaded)
     def open_dispose(self, message: DisposeDetailLoaded) -> None:

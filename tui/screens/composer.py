@@ -6,6 +6,10 @@ conversation changed since it was opened, shows what changed before letting the 
 
 What is typed is saved through the server as a draft (a second after the last key), so a crash or
 a lost SSH session loses nothing, and the composer reopens with it.
+
+The app keeps one composer for replies and one for notes once they have been opened (`opening`), and
+fills them again for the next conversation (`load`) instead of building ~40 widgets and styling them on
+every `r`: that build was most of the cost of a reply at the keyboard (issue 13's flow bench).
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.events import ScreenResume
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from core.work.views import ActionResult, ConversationDetail, DraftView
 from tui import keys
+from tui.app import ComptoirApp
 from tui.formatting import full_time, plural, short_name
 from tui.messages import ActionFinished, ComposerCheckLoaded
 from tui.outcomes import as_result
@@ -38,6 +44,7 @@ from tui.screens.base import ComptoirScreen
 from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.confirm import ConfirmDialog
 from tui.widgets.alert_bar import AlertBar
+from tui.widgets.attach_field import AttachField
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.saved_reply_panel import SavedReplyPanel
 from tui.widgets.top_bar import TopBar
@@ -114,6 +121,62 @@ class ComposerScreen(ComptoirScreen[None]):
         self._draft_lock = threading.Lock()
         """One draft write at a time, and none across a send (it would bring the sent text back)."""
         self._draft_seq = 0
+        self.is_open = False
+        """On screen for a conversation (from `_start` to `_close`), dialogs over it included."""
+        self._loaded_again = False
+        """Filled again by `load`: the next ScreenResume starts it as on_mount starts a new one."""
+        self._styled_theme = ""
+
+    @classmethod
+    def opening(
+        cls, app: ComptoirApp, detail: ConversationDetail, mode: str, draft: DraftView | None
+    ) -> ComposerScreen:
+        """The composer to push for this conversation: the one kept from an earlier reply (or note),
+        filled again, when it is free; else a new one, kept for next time when none is kept yet."""
+        name = f"composer-{'note' if mode == 'note' else 'reply'}"
+        if not app.is_screen_installed(name):
+            fresh = cls(detail, mode, draft)
+            app.install_screen(fresh, name)
+            return fresh
+        kept = app.get_screen(name)
+        if isinstance(kept, cls) and kept.is_mounted and not kept.is_open and kept not in app.screen_stack:
+            kept.load(detail, mode, draft)
+            return kept
+        return cls(detail, mode, draft)  # the kept one is in use (a composer opened from a composer's dialog)
+
+    def load(self, detail: ConversationDetail, mode: str, draft: DraftView | None) -> None:
+        """Show this conversation in the kept composer, as a new one would: every field, the text and
+        its undo history, the files and the flags as `__init__` and `compose` leave them."""
+        self.detail = detail
+        self.mode = mode
+        self.draft = draft
+        self.seen_version = detail.row.version
+        self.seen_message_ids = {m.id for m in detail.messages}
+        self.confirmed_recipients = False
+        self.sending = False
+        self.finished = False
+        self._saved = None
+        self._draft_seq += 1  # a save still queued for the last conversation is superseded
+        self.ready = False
+        with self.prevent(TextArea.Changed, Input.Changed):
+            self.query_one("#composer-title", Static).update(self._title())
+            if self.is_note:
+                self.query_one("#composer-note-hint", Static).update(self._note_hint())
+            else:
+                self.query_one("#composer-from", Static).update(Text(f"From  {clean_line(detail.reply_from)}"))
+                self.query_one("#composer-to", Input).value = self._to_value()
+                self.query_one("#composer-cc", Input).value = self._cc_value()
+                self.query_one("#composer-bcc", Input).value = ""
+                self.query_one("#composer-subject", Input).value = self._reply_subject()
+                self.query_one(AttachField).clear()
+                self.query_one("#composer-signature", Static).update(signature_preview(detail.reply_signature))
+            self.query_one("#composer-others", Static).update(Text(""))
+            body = self.query_one("#composer-body", TextArea)
+            body.load_text(self._start_text())
+            body.scroll_home(animate=False)
+        for panel in self.query(SavedReplyPanel):
+            panel.display = False
+        self._loaded_again = True
 
     @property
     def draft_kind(self) -> str:
@@ -127,31 +190,21 @@ class ComposerScreen(ComptoirScreen[None]):
         yield TopBar(id="top-bar")
         yield AlertBar(id="alert-bar")
         with Vertical(id="composer-head"):
-            title = Text(f"{MODE_TITLES.get(self.mode, self.mode)}: ", style="bold")
-            title.append(clean_line(self.detail.row.subject) or "(no subject)")
-            if self.draft is not None:
-                when = full_time(self.draft.updated_at, self.app.zone)
-                title.append(f"  ·  your draft from {when}", style="italic cyan")
-            yield Static(title, id="composer-title")
+            yield Static(self._title(), id="composer-title")
             if self.is_note:
                 yield Static(self._note_hint(), id="composer-note-hint")
             else:
                 yield Static(Text(f"From  {clean_line(self.detail.reply_from)}"), id="composer-from")
-                to = self.draft.to if self.draft and self.draft.to else self.detail.reply_to
                 with Horizontal(classes="composer-field"):
                     yield Label("To", classes="composer-label")
-                    yield Input(", ".join(clean_line(a) for a in to), id="composer-to")
+                    yield Input(self._to_value(), id="composer-to")
                 with Horizontal(classes="composer-field"):
                     yield Label("Cc", classes="composer-label")
-                    cc = self.detail.reply_cc if self.mode == "reply-all" else ()
-                    if self.draft and self.draft.to:
-                        cc = self.draft.cc
-                    yield Input(", ".join(clean_line(a) for a in cc), id="composer-cc")
+                    yield Input(self._cc_value(), id="composer-cc")
                 yield from self._outgoing_fields()
                 yield Static(Text(""), id="composer-audience")
             yield Static(Text(""), id="composer-others")
-        text = self.draft.body if self.draft else self._initial_body()
-        yield TextArea(text, id="composer-body", soft_wrap=True, show_line_numbers=False)
+        yield TextArea(self._start_text(), id="composer-body", soft_wrap=True, show_line_numbers=False)
         if not self.is_note:
             yield Static(signature_preview(self.detail.reply_signature), id="composer-signature")
         with Horizontal(id="composer-buttons", classes="dialog-buttons"):
@@ -161,10 +214,29 @@ class ComposerScreen(ComptoirScreen[None]):
             yield Button("Cancel (ctrl+g)", id="cancel-compose")
         yield KeyFooter()
 
+    def _title(self) -> Text:
+        title = Text(f"{MODE_TITLES.get(self.mode, self.mode)}: ", style="bold")
+        title.append(clean_line(self.detail.row.subject) or "(no subject)")
+        if self.draft is not None:
+            when = full_time(self.draft.updated_at, self.app.zone)
+            title.append(f"  ·  your draft from {when}", style="italic cyan")
+        return title
+
+    def _to_value(self) -> str:
+        to = self.draft.to if self.draft and self.draft.to else self.detail.reply_to
+        return ", ".join(clean_line(a) for a in to)
+
+    def _cc_value(self) -> str:
+        cc = self.detail.reply_cc if self.mode == "reply-all" else ()
+        if self.draft and self.draft.to:
+            cc = self.draft.cc
+        return ", ".join(clean_line(a) for a in cc)
+
+    def _start_text(self) -> str:
+        return self.draft.body if self.draft else self._initial_body()
+
     def _outgoing_fields(self) -> ComposeResult:
         """Bcc, an editable subject and files (tui.widgets.attach_field), one line each."""
-        from tui.widgets.attach_field import AttachField
-
         with Horizontal(classes="composer-field composer-compact"):
             yield Label("Bcc", classes="composer-label")
             yield Input("", id="composer-bcc", placeholder="blind copies: not shown to the others")
@@ -182,8 +254,6 @@ class ComposerScreen(ComptoirScreen[None]):
 
     def outgoing(self) -> tuple[list[str], str | None, list]:
         """(bcc, subject when edited, paths of the files to attach)."""
-        from tui.widgets.attach_field import AttachField
-
         if self.is_note:
             return [], None, []
         subject = self.query_one("#composer-subject", Input).value.strip()
@@ -206,6 +276,25 @@ class ComposerScreen(ComptoirScreen[None]):
         return f"\n\n{quote}" if quote else ""
 
     def on_mount(self) -> None:
+        self._styled_theme = self.app.theme
+        self._start()
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        if not self._loaded_again:  # a dialog over it closed
+            return
+        # Pushed again after `load`. Textual restyles every widget of a screen it pushes (runs after
+        # this handler): the kept composer was styled when it was built and only its text changed
+        # since, so that would be the same styles again, ~40% of `r`. Unless the theme changed.
+        self._loaded_again = False
+        event.refresh_styles = self.app.theme != self._styled_theme
+        self._styled_theme = self.app.theme
+        self._start()
+        self.app.call_later(self.app.screen_ready, self)  # as ComptoirScreen.on_mount does
+
+    def _start(self) -> None:
+        """On screen for `self.detail`: say so to the server, show who else replies, focus the text."""
+        self.is_open = True
+        self.set_class(self.app.size.height < SHORT_TERMINAL, "-short")
         self.app.fill_top_bar(self.query_one(TopBar))
         self.app.refresh_alert_bars()
         self.app.replying_id = self.detail.row.id
@@ -223,6 +312,16 @@ class ComposerScreen(ComptoirScreen[None]):
         self.set_class(self.size.height < SHORT_TERMINAL, "-short")
 
     def on_unmount(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        """Off screen (sent, dropped, or the app closing): no more saves, and no longer replying."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if not self.is_open:
+            return
+        self.is_open = False
         self.app.replying_id = None
         self.app.send_heartbeat()
 
@@ -260,20 +359,26 @@ class ComposerScreen(ComptoirScreen[None]):
         if not self.has_text():
             body = ""  # removes a draft the agent emptied
         self._draft_seq += 1
-        self.write_draft(self._draft_seq, body, to, cc, then)
+        self.write_draft(self._draft_seq, self.detail.row.id, self.draft_kind, body, to, cc, then)
 
     @work(thread=True, exit_on_error=False, group="draft")
-    def write_draft(self, seq: int, body: str, to: list[str], cc: list[str], then: Callable[[], object] | None) -> None:
+    def write_draft(
+        self, seq: int, cid: int, kind: str, body: str, to: list[str], cc: list[str], then: Callable[[], object] | None
+    ) -> None:
+        # The conversation is the one typed for (the composer may show another one by now).
         with self._draft_lock:
             if seq == self._draft_seq and not self.finished:  # a newer save supersedes this one
-                self.app.service.save_draft(self.detail.row.id, self.draft_kind, body, to, cc)
+                self.app.service.save_draft(cid, kind, body, to, cc)
         if then is not None:
             self.app.call_from_thread(then)
 
-    @work(thread=True, exit_on_error=False, group="draft")
     def discard_draft(self) -> None:
+        self.discard_draft_of(self.detail.row.id, self.draft_kind)
+
+    @work(thread=True, exit_on_error=False, group="draft")
+    def discard_draft_of(self, cid: int, kind: str) -> None:
         with self._draft_lock:
-            self.app.service.discard_draft(self.detail.row.id, self.draft_kind)
+            self.app.service.discard_draft(cid, kind)
 
     # -- recipients ------------------------------------------------------------------------------
     def recipients(self) -> tuple[list[str], list[str]]:
@@ -335,6 +440,8 @@ class ComposerScreen(ComptoirScreen[None]):
         """Who else is replying now, and a warning once the conversation moved on."""
         message.stop()
         detail = message.detail
+        if detail.row.id != self.detail.row.id:  # read for the conversation this composer showed before
+            return
         self.show_others(detail)
         if detail.row.version != self.seen_version:
             self.query_one("#composer-others", Static).update(
@@ -458,9 +565,7 @@ class ComposerScreen(ComptoirScreen[None]):
             self.action_send()
 
     def dismiss_composer(self) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
+        self._close()
         self.app.pop_screen()
 
     # -- cancel, editor, saved replies --------------------------------------------------------------

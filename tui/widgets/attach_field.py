@@ -115,6 +115,12 @@ class AttachField(Widget):
             event.stop()
             event.prevent_default()
 
+    def clear(self) -> None:
+        """Nothing attached and an empty box (the composer, filled again for another conversation)."""
+        self.paths.clear()
+        self.query_one("#attach-path", Input).value = ""
+        self.show()
+
     def total(self) -> int:
         total = 0
         for path in self.paths:
