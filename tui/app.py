@@ -44,6 +44,7 @@ from tui.messages import (
     WorkspaceChanged,
 )
 from tui.outcomes import as_result
+from tui.quiet_gc import QuietCollector
 from tui.undo import LastAction, remember
 from tui.widgets.alert_bar import AlertBar, unseen_actionable
 from tui.widgets.top_bar import TopBar
@@ -148,6 +149,8 @@ class ComptoirApp(App[None]):
         self._opening: str | None = None
         """What a worker is fetching to open a screen with ('composer', 'no action'): keys wait for it."""
         self._feed: Any = None
+        self.quiet_gc = QuietCollector(self)
+        """Full garbage collections wait for a pause in typing (tui.quiet_gc)."""
         self.first_page: tuple[list[int], list[Any]] | None = None
         """The first queue's ids and rows, read by the launcher while Textual loaded: the main screen
         draws its first frame with them (tui.launch; None: it reads them itself)."""
@@ -158,6 +161,7 @@ class ComptoirApp(App[None]):
         from tui.screens.main import MainScreen
 
         self.set_keymap(self.keymap)
+        self.quiet_gc.start()
         self.push_screen(MainScreen())
         self.load_alerts()
         if self.watch_changes_enabled:
@@ -170,6 +174,7 @@ class ComptoirApp(App[None]):
     def on_unmount(self) -> None:
         """The app stops: the feed's reader, asleep in a long poll, must not hold up the exit."""
         self.workers.cancel_group(self, "change-feed")
+        self.quiet_gc.stop()
         if self._feed is not None:
             self._feed.wake()
 
@@ -260,6 +265,8 @@ class ComptoirApp(App[None]):
         return isinstance(screen, ScreenHooks) and not screen.ready
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.quiet_gc.input_seen()
         if isinstance(event, events.Key) and not event.is_forwarded and self.hold_keys():
             self._held_keys.append(event)
             return
