@@ -309,6 +309,16 @@ def report(worked: list[Worked], size: tuple[int, int], queue: str) -> None:
     for step in (step for w in worked for step in w.steps):
         by_key.setdefault(step.key, []).append(step.seconds * 1000)
     print("per key, median ms: " + ", ".join(f"{key} {statistics.median(v):.0f}" for key, v in by_key.items()))
+    slowest = sorted(worked, key=lambda w: w.latency, reverse=True)[:5]
+    print(
+        "slowest conversations: "
+        + "; ".join(
+            f"#{w.conversation_id} {w.how} {w.latency * 1000:.0f} ms ("
+            + " ".join(f"{s.key} {s.seconds * 1000:.0f}" for s in w.steps)
+            + ")"
+            for w in slowest
+        )
+    )
     print("latency: send-keys to the first capture-pane showing the expected screen, polled every 5 ms")
 
 
