@@ -684,7 +684,8 @@ class ComptoirApp(App[None]):
         from tui.screens.dialogs import DisposeDialog
 
         detail = message.detail
-        self.push_screen(DisposeDialog(detail), callback=lambda reason: self.dispose_pending(detail, reason))
+        dialog = DisposeDialog.kept(self, detail) if detail.pending else DisposeDialog(detail)
+        self.push_screen(dialog, callback=lambda reason: self.dispose_pending(detail, reason))
 
     # -- what screens ask the app to do -----------------------------------------------------
     def open_conversation(self, conversation_id: int) -> None:

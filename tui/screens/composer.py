@@ -7,9 +7,9 @@ conversation changed since it was opened, shows what changed before letting the 
 What is typed is saved through the server as a draft (a second after the last key), so a crash or
 a lost SSH session loses nothing, and the composer reopens with it.
 
-The app keeps one composer for replies and one for notes once they have been opened (`opening`), and
-fills them again for the next conversation (`load`) instead of building ~40 widgets and styling them on
-every `r`: that build was most of the cost of a reply at the keyboard (issue 13's flow bench).
+The app keeps one composer for replies and one for notes once they have been opened (tui.screens.kept),
+and fills them again for the next conversation (`load`) instead of building ~40 widgets and styling them
+on every `r`: that build was most of the cost of a reply at the keyboard (issue 13's flow bench).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.events import ScreenResume
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
@@ -43,6 +42,7 @@ from tui.safe import clean_block, clean_line
 from tui.screens.base import ComptoirScreen
 from tui.screens.composer_dialogs import ConflictDialog
 from tui.screens.confirm import ConfirmDialog
+from tui.screens.kept import KeptScreen
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.attach_field import AttachField
 from tui.widgets.key_footer import KeyFooter
@@ -97,7 +97,7 @@ def signature_preview(block: str) -> Text:
     return text
 
 
-class ComposerScreen(ComptoirScreen[None]):
+class ComposerScreen(KeptScreen, ComptoirScreen[None]):
     """Write a reply or a note for one conversation."""
 
     BINDINGS = keys.bindings("composer")
@@ -123,26 +123,16 @@ class ComposerScreen(ComptoirScreen[None]):
         self._draft_seq = 0
         self.is_open = False
         """On screen for a conversation (from `_start` to `_close`), dialogs over it included."""
-        self._loaded_again = False
-        """Filled again by `load`: the next ScreenResume starts it as on_mount starts a new one."""
-        self._styled_theme = ""
 
     @classmethod
     def opening(
         cls, app: ComptoirApp, detail: ConversationDetail, mode: str, draft: DraftView | None
     ) -> ComposerScreen:
-        """The composer to push for this conversation: the one kept from an earlier reply (or note),
-        filled again, when it is free; else a new one, kept for next time when none is kept yet."""
-        name = f"composer-{'note' if mode == 'note' else 'reply'}"
-        if not app.is_screen_installed(name):
-            fresh = cls(detail, mode, draft)
-            app.install_screen(fresh, name)
-            return fresh
-        kept = app.get_screen(name)
-        if isinstance(kept, cls) and kept.is_mounted and not kept.is_open and kept not in app.screen_stack:
-            kept.load(detail, mode, draft)
-            return kept
-        return cls(detail, mode, draft)  # the kept one is in use (a composer opened from a composer's dialog)
+        """The composer to push: the kept one for replies (or the one for notes), filled again when free."""
+        return cls.kept(app, detail, mode, draft, name=f"composer-{'note' if mode == 'note' else 'reply'}")
+
+    def reusable(self) -> bool:
+        return not self.is_open
 
     def load(self, detail: ConversationDetail, mode: str, draft: DraftView | None) -> None:
         """Show this conversation in the kept composer, as a new one would: every field, the text and
@@ -157,7 +147,6 @@ class ComposerScreen(ComptoirScreen[None]):
         self.finished = False
         self._saved = None
         self._draft_seq += 1  # a save still queued for the last conversation is superseded
-        self.ready = False
         with self.prevent(TextArea.Changed, Input.Changed):
             self.query_one("#composer-title", Static).update(self._title())
             if self.is_note:
@@ -176,7 +165,6 @@ class ComposerScreen(ComptoirScreen[None]):
             body.scroll_home(animate=False)
         for panel in self.query(SavedReplyPanel):
             panel.display = False
-        self._loaded_again = True
 
     @property
     def draft_kind(self) -> str:
@@ -276,20 +264,10 @@ class ComposerScreen(ComptoirScreen[None]):
         return f"\n\n{quote}" if quote else ""
 
     def on_mount(self) -> None:
-        self._styled_theme = self.app.theme
         self._start()
 
-    def on_screen_resume(self, event: ScreenResume) -> None:
-        if not self._loaded_again:  # a dialog over it closed
-            return
-        # Pushed again after `load`. Textual restyles every widget of a screen it pushes (runs after
-        # this handler): the kept composer was styled when it was built and only its text changed
-        # since, so that would be the same styles again, ~40% of `r`. Unless the theme changed.
-        self._loaded_again = False
-        event.refresh_styles = self.app.theme != self._styled_theme
-        self._styled_theme = self.app.theme
+    def started_again(self) -> None:
         self._start()
-        self.app.call_later(self.app.screen_ready, self)  # as ComptoirScreen.on_mount does
 
     def _start(self) -> None:
         """On screen for `self.detail`: say so to the server, show who else replies, focus the text."""

@@ -25,6 +25,7 @@ from tui import keys
 from tui.formatting import full_time, plural
 from tui.safe import clean_line, plain
 from tui.screens.base import ComptoirModal
+from tui.screens.kept import KeptScreen
 from tui.widgets.message_card import human_size
 
 Result = TypeVar("Result")
@@ -144,11 +145,15 @@ class SnoozeDialog(ChoicesWithField[datetime]):
 DISPOSE_REASONS = ("thank-you, nothing to answer", "automatic reply", "spam", "answered another way")
 
 
-class DisposeDialog(ChoicesWithField[str]):
-    """'No action needed' for every pending inbound message: type a reason, or take a ready-made one."""
+class DisposeDialog(KeptScreen, ChoicesWithField[str]):
+    """'No action needed' for every pending inbound message: type a reason, or take a ready-made one.
+
+    Opened for nearly every conversation of a queue, so the app keeps one (tui.screens.kept) for
+    conversations with pending mail; one without gets a dialog of its own that says so."""
 
     BINDINGS = keys.bindings("dispose")
     FIELD = "dispose-reason"
+    KEPT_NAME = "dispose"
 
     def __init__(self, detail: ConversationDetail) -> None:
         super().__init__()
@@ -158,18 +163,7 @@ class DisposeDialog(ChoicesWithField[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="dispose-dialog"):
             yield Static(Text("No action needed"), classes="dialog-title")
-            summary = Text()
-            if not self.pending:
-                summary.append("Nothing is pending in this conversation.", style="dim")
-            else:
-                summary.append(f"{plural(len(self.pending), 'pending message')} of ")
-                summary.append(clean_line(self.detail.row.subject), style="bold")
-                summary.append(" will be marked worked out:\n")
-                for message in self.pending:
-                    first_line = next((line for line in message.text.splitlines() if line.strip()), "")
-                    summary.append(f"  • {clean_line(message.from_name or message.from_addr)}: ", style="bold")
-                    summary.append(clean_line(first_line)[:70] + "\n")
-            yield Static(summary, classes="dialog-body")
+            yield Static(self._summary(), classes="dialog-body", id="dispose-summary")
             if self.pending:
                 yield Input(placeholder="the reason — or ↑↓ and Enter for a ready-made one", id="dispose-reason")
                 yield OptionList(
@@ -179,11 +173,35 @@ class DisposeDialog(ChoicesWithField[str]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (ctrl+g)", id="cancel")
 
+    def _summary(self) -> Text:
+        summary = Text()
+        if not self.pending:
+            summary.append("Nothing is pending in this conversation.", style="dim")
+            return summary
+        summary.append(f"{plural(len(self.pending), 'pending message')} of ")
+        summary.append(clean_line(self.detail.row.subject), style="bold")
+        summary.append(" will be marked worked out:\n")
+        for message in self.pending:
+            first_line = next((line for line in message.text.splitlines() if line.strip()), "")
+            summary.append(f"  • {clean_line(message.from_name or message.from_addr)}: ", style="bold")
+            summary.append(clean_line(first_line)[:70] + "\n")
+        return summary
+
     def on_mount(self) -> None:
         if self.pending:
             self.field().focus()
         else:
             self.query_one("#cancel", Button).focus()
+
+    def load(self, detail: ConversationDetail) -> None:
+        """The next conversation's pending mail, an empty reason, the first ready-made one highlighted."""
+        self.detail = detail
+        self.pending = detail.pending
+        self.query_one("#dispose-summary", Static).update(self._summary())
+        with self.prevent(Input.Changed):
+            self.field().value = ""
+        self.query_one(OptionList).highlighted = 0
+        self.field().focus()
 
     def action_reason(self, index: int) -> None:
         if self.pending:

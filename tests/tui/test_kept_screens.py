@@ -1,18 +1,19 @@
-"""The composer is built once and filled again for each reply (tui.screens.composer, `opening`/`load`),
-in the real app (Pilot) over the fake service. What one conversation's reply left behind (text, undo
-history, Bcc, subject, files, a pending draft save) must never show in, or be saved for, the next one,
-and the kept composer must look exactly as a new one would."""
+"""The composer and the no-action dialog are built once and filled again for each conversation
+(tui.screens.kept), in the real app (Pilot) over the fake service. What one conversation left behind
+(text, undo history, Bcc, subject, files, a pending draft save, a typed reason) must never show in, or
+be saved for, the next one, and a kept screen must look exactly as a new one would."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 
 from tests.tui.conftest import SIZE, make_app, populated_service, settle
 from tests.tui.fake_service import FakeComptoir
 from tui.screens import composer
 from tui.screens.composer import ComposerScreen
+from tui.screens.dialogs import DisposeDialog
 from tui.widgets.attach_field import AttachField
 
 
@@ -105,3 +106,34 @@ async def test_a_save_pending_for_one_conversation_never_lands_on_the_next(
         await settle(pilot)
         assert list(fake_service.drafts) == [(second.detail.row.id, "reply")]
         assert fake_service.drafts[(second.detail.row.id, "reply")].body.startswith("For the second")
+
+
+async def test_the_no_action_dialog_is_kept_and_shows_only_the_next_conversation(fake_service: FakeComptoir) -> None:
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        subjects = []
+        dialogs = []
+        for moves in ((), ("j",)):
+            await pilot.press(*moves, "n")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, DisposeDialog) and dialog.pending
+            summary = str(dialog.query_one("#dispose-summary", Static).render())
+            assert dialog.field().has_focus and dialog.field().value == ""
+            assert dialog.query_one(OptionList).highlighted == 0
+            subjects.append((dialog.detail.row.subject, summary))
+            dialogs.append(dialog)
+            await pilot.press(*"left over")  # typed, then the dialog is cancelled
+            await pilot.press("ctrl+g")
+            await settle(pilot)
+            assert not isinstance(app.screen, DisposeDialog)
+        assert dialogs[0] is dialogs[1]  # kept, not built again
+        (first, first_summary), (second, second_summary) = subjects
+        assert first != second and first in first_summary and second in second_summary
+        assert first not in second_summary
+        second_id = dialogs[1].detail.row.id
+        await pilot.press("n", "enter")  # the first ready-made reason, as a new dialog would
+        await settle(pilot)
+        reasons = {m.disposition_reason for m in fake_service.conversations[second_id].messages}
+        assert "thank-you, nothing to answer" in reasons
