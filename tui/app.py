@@ -45,6 +45,7 @@ from tui.messages import (
 )
 from tui.outcomes import as_result
 from tui.quiet_gc import QuietCollector
+from tui.safe import clean_line
 from tui.undo import LastAction, remember
 from tui.widgets.alert_bar import AlertBar, unseen_actionable
 from tui.widgets.top_bar import TopBar
@@ -121,8 +122,9 @@ class ComptoirApp(App[None]):
         self._changed_at: dict[int, int] = {}
         """The count above when each conversation was last named by a change."""
         self._everything_changed_at = 0
-        self._action_toast: Any = None
-        """The toast of the last action that went well (notify_action replaces it)."""
+        self.status: Text | None = None
+        """How the last action that went well went, in every screen's title line (notify_action)."""
+        self._status_timer: Any = None
         self._feed_live = False
         """The change feed is subscribed and connected: it announces this session's changes too."""
         self._action_started: dict[int, int] = {}
@@ -525,6 +527,7 @@ class ComptoirApp(App[None]):
             zone=self.zone,
             simulated=bool(self.service.clock_simulated),
             note=self.connection_note,
+            status=self.status,
         )
 
     @on(ActionFinished)
@@ -533,6 +536,7 @@ class ComptoirApp(App[None]):
         text = self.local_text(result.message)
         if not result.ok and result.winner:
             text = f"{result.message} ({result.winner} has it)"
+        hint = ""
         if result.ok:
             ids = message.undo_ids or ((result.undo,) if result.undo is not None else ())
             self.last_action = remember(
@@ -540,9 +544,9 @@ class ComptoirApp(App[None]):
             )
             undo_key = self.undo_key()
             if self.last_action.event_ids:
-                text += f"  ({undo_key}: {'cancel the send' if self.last_action.is_reply else 'undo'})"
+                hint = f"{undo_key}: {'cancel the send' if self.last_action.is_reply else 'undo'}"
         timeout = max(5.0, self.last_action.seconds_left) if result.ok and self.last_action.event_ids else 5.0
-        self.notify_action(text, message.label, result.ok, timeout)
+        self.notify_action(text, message.label, result.ok, timeout, hint)
         if message.conversation_id is not None and message.label in FLOW_ACTIONS:
             # Before the refresh below, so the finished conversation's screen is not reloaded on the way out.
             mark = self._flow_marks.pop(message.conversation_id, None)
@@ -556,21 +560,31 @@ class ComptoirApp(App[None]):
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
         self.spread_changes(WorkspaceChanged(changed, frozenset({"action"})))
 
-    def notify_action(self, text: str, title: str, ok: bool, timeout: float) -> None:
-        """The toast saying how an action went. It replaces the previous action's if that one went
-        well: only the last action can be undone, so an older '(z: undo)' is no longer true; and every
-        toast alive is mounted again on each screen shown, so a fast agent's pile of them made each
-        dialog and each move to the next conversation slower. Warnings stay for their time."""
-        from textual.notifications import Notification, Notify
+    def notify_action(self, text: str, title: str, ok: bool, timeout: float, hint: str = "") -> None:
+        """Say how an action went. One that went well is said in the title line of every screen, in
+        place of the last one's (only the last action can be undone, so an older hint is no longer
+        true), with its undo key first so a narrow terminal does not cut it; it goes after `timeout`.
+        A toast would cost more than the action: Textual mounts the live toasts again on every screen
+        shown (each dialog, each composer, each return), a layout pass and a full redraw each time.
+        One that failed is a warning toast, which stays its time."""
+        if not ok:
+            self.notify(text, title=title, severity="warning", timeout=timeout, markup=False)
+            return
+        status = Text(no_wrap=True, overflow="ellipsis")
+        status.append(f"✓ {title}", style="bold")
+        if hint:
+            status.append(f"  ({hint})", style="bold")
+        status.append(f"  {clean_line(text)}")  # may name a subject or an address: mail-derived
+        self.status = status
+        if self._status_timer is not None:
+            self._status_timer.stop()
+        self._status_timer = self.set_timer(timeout, self._status_expired)
+        self.refresh_top_bars()
 
-        previous, self._action_toast = self._action_toast, None
-        if previous is not None and previous in self._notifications:
-            # Textual has no public call to withdraw one notification; its own timeout uses this.
-            self._unnotify(previous, refresh=False)
-        toast = Notification(text, title, "information" if ok else "warning", timeout, markup=False)
-        if ok:
-            self._action_toast = toast
-        self.post_message(Notify(toast))
+    def _status_expired(self) -> None:
+        self.status = None
+        self._status_timer = None
+        self.refresh_top_bars()
 
     def _echo_expected(self, message: ActionFinished) -> bool:
         """Whether the change feed announces (or already announced) this action, so the app need not

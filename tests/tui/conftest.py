@@ -88,6 +88,15 @@ def make_app(service, *, live: bool = False) -> ComptoirApp:
     return ComptoirApp(service, watch_changes=live, heartbeat_seconds=None)
 
 
+def said(app: ComptoirApp) -> list[str]:
+    """What the app has told the user: its toasts, then the title line's status (how the last action
+    that went well went, with its undo key: ComptoirApp.notify_action)."""
+    told = [str(n.message) for n in app._notifications]
+    if app.status is not None:
+        told.append(app.status.plain)
+    return told
+
+
 async def settle(pilot: Pilot, rounds: int = 20) -> None:
     """Wait until every worker but the endless background ones is done and their messages are handled."""
     app = pilot.app

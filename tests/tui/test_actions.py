@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList, TextArea
 
-from tests.tui.conftest import SIZE, make_app, settle
+from tests.tui.conftest import SIZE, make_app, said, settle
 from tests.tui.fake_service import FakeComptoir
 from tui.screens.alerts import AlertsScreen
 from tui.screens.assign import AssignScreen
@@ -24,7 +24,7 @@ def called(service: FakeComptoir, name: str) -> list[tuple]:
 
 
 def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]
+    return said(app)
 
 
 async def test_main_screen_lists_my_work_sorted_by_deadline(fake_service: FakeComptoir) -> None:

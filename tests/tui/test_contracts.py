@@ -14,7 +14,7 @@ from sqlmodel import select
 from textual.widgets import Static
 
 from core.store.models import Conversation
-from tests.tui.conftest import SIZE, make_app, settle
+from tests.tui.conftest import SIZE, make_app, said, settle
 from tui.screens.composer import ComposerScreen
 from tui.screens.conversation import ConversationScreen
 from tui.screens.dialogs import SnoozeDialog
@@ -77,7 +77,7 @@ async def test_the_snooze_dialog_and_its_toast_name_the_same_time(demo_service, 
         assert offered_time.endswith(abbreviations)
         await pilot.press("enter")  # the empty field takes the highlighted preset: in one hour
         await settle(pilot)
-        toasts = [str(n.message) for n in app._notifications]
+        toasts = said(app)
     confirmed = [t for t in toasts if "snoozed until" in t]
     # The toast may go on with the undo hint, "  (z: undo)": the time is what ends core's words.
     assert confirmed and re.search(rf"snoozed until {re.escape(offered_time)}(  \(|$)", confirmed[-1]), (

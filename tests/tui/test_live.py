@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.tui.conftest import SIZE, make_app, open_demo, settle
+from tests.tui.conftest import SIZE, make_app, open_demo, said, settle
 from tui.screens.conversation import ConversationScreen
 from tui.screens.main import MainScreen
 from tui.widgets.conversation_list import ConversationList
@@ -67,7 +67,7 @@ async def test_both_claim_one_wins_the_other_is_told_who(demo_service, demo_path
         assert (await asyncio.to_thread(paul.claim, target)).ok
         await pilot.press("c")
         await settle(pilot)
-        messages = [n.message for n in app._notifications]
+        messages = said(app)
         assert any("paul" in m.lower() or "Paul" in m for m in messages), messages
         assert demo_service.detail(target).row.owner == "paul"
     paul.workspace.close()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from textual.widgets import Input, OptionList, TextArea
 
-from tests.tui.conftest import SIZE, make_app, settle
+from tests.tui.conftest import SIZE, make_app, said, settle
 from tests.tui.fake_service import FakeComptoir, FakeConversation
 from tui.screens.composer import ComposerScreen
 from tui.screens.conversation import ConversationScreen
@@ -18,7 +18,7 @@ from tui.widgets.attach_field import AttachField, complete_path
 
 
 def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]
+    return said(app)
 
 
 async def _type(pilot, selector: str, text: str) -> None:

@@ -9,7 +9,7 @@ import time
 from textual.widgets import TextArea
 
 from core.work.views import DraftView
-from tests.tui.conftest import SIZE, make_app, settle
+from tests.tui.conftest import SIZE, make_app, said, settle
 from tests.tui.fake_service import FakeComptoir
 from tui.screens import composer
 from tui.screens.composer import DRAFT_SAVE_SECONDS, ComposerScreen
@@ -18,7 +18,7 @@ from tui.screens.main import MainScreen
 
 
 def toasts(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return said(app)
 
 
 def body_of(app) -> str:

@@ -1,4 +1,5 @@
-"""The title line: workspace, who you are with your presence, and the (possibly simulated) clock."""
+"""The title line: workspace, who you are with your presence, and the (possibly simulated) clock; for a
+few seconds after an action, how it went and the key that undoes it, in place of the workspace's name."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class TopBar(Widget):
         self.zone: tzinfo | None = None
         self.simulated = False
         self.note = ""
+        self.status: Text | None = None
+        """How the last action went (ComptoirApp.notify_action): shown instead of the workspace's name."""
 
     def update_state(self, **values) -> None:
         """Set what the line shows; redraw only when that changes (the clock shows minutes)."""
@@ -50,9 +53,12 @@ class TopBar(Widget):
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
-        left = Text(no_wrap=True)
-        left.append("Comptoir", style="bold")
-        left.append(f" · {clean_line(self.workspace_name)}")
+        left = Text(no_wrap=True, overflow="ellipsis")
+        if self.status is not None:
+            left.append_text(self.status)  # built by the app from clean text
+        else:
+            left.append("Comptoir", style="bold")
+            left.append(f" · {clean_line(self.workspace_name)}")
         if self.note:
             left.append(f"  ⚠ {clean_line(self.note)}", style="bold yellow")
         right = Text(no_wrap=True)
