@@ -4,6 +4,7 @@ with z and comes back in the composer, drafts are saved as you type and restored
 
 from __future__ import annotations
 
+import io
 import time
 
 from textual.widgets import TextArea
@@ -211,3 +212,32 @@ async def test_reply_from_the_conversation_view_opens_on_its_detail_and_restores
         await settle(pilot)
         assert fetched == []  # saved replies from the config the app holds
         assert "Thank you, we are on it." in app.screen.query_one(TextArea).text
+
+
+async def test_the_title_line_says_how_the_action_went_with_its_undo_key_at_80_columns(
+    fake_service: FakeComptoir,
+) -> None:
+    from rich.console import Console
+
+    from tui.widgets.top_bar import TopBar
+
+    def title_line() -> str:
+        bar = app.screen.query_one(TopBar)
+        console = Console(width=bar.content_region.width, record=True, file=io.StringIO())
+        console.print(bar.render())
+        return console.export_text()
+
+    app = make_app(fake_service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Claim" not in title_line()
+        await pilot.press("c")
+        await settle(pilot)
+        line = title_line()
+        assert line.startswith("✓ Claim  (z: undo)"), line
+        assert not app._notifications  # a title line, not a toast
+        app._status_expired()  # what its timer does once the undo window has closed
+        await settle(pilot)
+        assert "undo" not in title_line() and "Comptoir" in title_line()

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.formatting import full_time, presence_mark
+from tui.formatting import full_time, presence_mark, short_time
 from tui.safe import clean_line
 
 
@@ -62,12 +62,16 @@ class TopBar(Widget):
         if self.note:
             left.append(f"  ⚠ {clean_line(self.note)}", style="bold yellow")
         right = Text(no_wrap=True)
-        mark, style = presence_mark(self.presence)
-        right.append(clean_line(self.agent_name) + " ")
-        right.append(f"{mark} {self.presence}", style=style)
-        if self.now is not None:
-            right.append("  " + full_time(self.now, self.zone))
-            if self.simulated:
-                right.append(" (sim)", style="italic")
+        if self.status is None:
+            mark, style = presence_mark(self.presence)
+            right.append(clean_line(self.agent_name) + " ")
+            right.append(f"{mark} {self.presence}", style=style)
+            if self.now is not None:
+                right.append("  " + full_time(self.now, self.zone))
+        elif self.now is not None:
+            # The few seconds an action's outcome shows: it takes the room, so 80 columns keep its undo key.
+            right.append(short_time(self.now, self.now, self.zone))
+        if self.now is not None and self.simulated:
+            right.append(" (sim)", style="italic")
         grid.add_row(left, right)
         return grid
