@@ -64,6 +64,8 @@ a change of what it views or replies to is sent at once."""
 FEED_RETRY_SECONDS = 2.0
 ECHO_WAIT_SECONDS = 0.5
 """After an action, how long the change feed has to announce it before the app refreshes by itself."""
+HOLD_FRAMES_SECONDS = 0.25
+"""At most this long without drawing while flow waits for an action's answer (hold_frames)."""
 
 
 class ComptoirApp(App[None]):
@@ -122,6 +124,9 @@ class ComptoirApp(App[None]):
         self._changed_at: dict[int, int] = {}
         """The count above when each conversation was last named by a change."""
         self._everything_changed_at = 0
+        self._frames_held: Any = None
+        """The batch (App.batch_update) holding the screen while flow waits for an answer (hold_frames)."""
+        self._frames_timer: Any = None
         self.status: Text | None = None
         """How the last action that went well went, in every screen's title line (notify_action)."""
         self._status_timer: Any = None
@@ -176,6 +181,7 @@ class ComptoirApp(App[None]):
     def on_unmount(self) -> None:
         """The app stops: the feed's reader, asleep in a long poll, must not hold up the exit."""
         self.workers.cancel_group(self, "change-feed")
+        self.release_frames()
         self.quiet_gc.stop()
         if self._feed is not None:
             self._feed.wake()
@@ -365,6 +371,8 @@ class ComptoirApp(App[None]):
         """Run one acting service call; a refusal by the rules comes back as a failed ActionResult."""
         if conversation_id is not None:
             self._action_started[conversation_id] = self._changes_seen
+            if label in FLOW_ACTIONS and self.flow_moves_on(conversation_id):
+                self.hold_frames()
         self._run_service_action(label, call, conversation_id, undo_ids)
 
     @work(thread=True, exit_on_error=False, group="actions")
@@ -429,6 +437,8 @@ class ComptoirApp(App[None]):
             self.report_worker_error(event.worker)
         if event.worker.group == "opening" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._opening_failed()
+        if event.worker.group == "actions" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.release_frames()  # no answer is coming for flow to wait for
 
     def report_worker_error(self, worker: Worker) -> None:
         """A service call failed unexpectedly: say so in a toast; the app keeps running."""
@@ -555,6 +565,7 @@ class ComptoirApp(App[None]):
         reopen, self._reopen_after_undo = self._reopen_after_undo, None
         if message.label == "Undo" and result.ok and reopen is not None:
             self.start_compose(*reopen)  # the cancelled reply's text is back in its draft
+        self.release_frames()  # flow has shown the next conversation (or nothing moves on): draw
         if self._echo_expected(message):
             return
         changed = frozenset({message.conversation_id}) if message.conversation_id is not None else frozenset()
@@ -605,6 +616,30 @@ class ComptoirApp(App[None]):
             self.spread_changes(WorkspaceChanged(frozenset({conversation_id}), frozenset({"action"})))
 
     # -- flow: the next conversation of the queue ------------------------------------------------
+    def flow_moves_on(self, conversation_id: int) -> bool:
+        """Whether a flow action on this conversation that goes well opens the next one."""
+        return self.open_next and conversation_id in self._flow_marks
+
+    def hold_frames(self) -> None:
+        """Draw nothing until the flow action just started has answered and the next conversation is
+        shown (report_action releases), HOLD_FRAMES_SECONDS at most. The screen in between, the
+        conversation being left without its dialog or composer, would be drawn, sent to the terminal
+        and replaced milliseconds later: a full redraw for nothing, every conversation."""
+        if self._frames_held is not None:
+            return
+        batch = self.batch_update()  # Textual's own way to suspend repaints; released by release_frames
+        batch.__enter__()
+        self._frames_held = batch
+        self._frames_timer = self.set_timer(HOLD_FRAMES_SECONDS, self.release_frames)
+
+    def release_frames(self) -> None:
+        if self._frames_timer is not None:
+            self._frames_timer.stop()
+            self._frames_timer = None
+        batch, self._frames_held = self._frames_held, None
+        if batch is not None:
+            batch.__exit__(None, None, None)
+
     def main_screen(self):
         from tui.screens.main import MainScreen
 

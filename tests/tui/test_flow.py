@@ -127,3 +127,41 @@ async def test_a_conversation_opened_by_number_outside_the_queue_stays(fake_serv
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == 5
         assert not any("last conversation" in n.message for n in app._notifications)
+
+
+async def test_the_screen_is_held_only_until_flow_has_answered(fake_service: FakeComptoir, monkeypatch) -> None:
+    """Flow draws nothing between a dialog or composer closing and the next conversation showing
+    (ComptoirApp.hold_frames); the hold always ends: after a success, a refusal, a crash, a conflict."""
+    app = make_app(fake_service)
+    held: list[bool] = []
+    real_hold = app.hold_frames
+
+    def hold() -> None:
+        held.append(True)
+        real_hold()
+
+    monkeypatch.setattr(app, "hold_frames", hold)
+
+    def released() -> bool:
+        return app._frames_held is None and app._batch_count == 0
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_everyone(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("n", "enter")  # goes well: #3 shows, and is drawn
+        await settle(pilot)
+        assert held and released() and app.screen.conversation_id == 3
+        monkeypatch.setattr(fake_service, "dispose", lambda *a, **k: 1 / 0)  # the call crashes
+        await pilot.press("n", "enter")
+        await settle(pilot)
+        assert len(held) == 2 and released() and app.screen.conversation_id == 3
+        monkeypatch.undo()
+        monkeypatch.setattr(app, "hold_frames", hold)
+        fake_service.fail_next_reply_with_conflict = True  # refused: the composer stays, with what changed
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Thanks")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(held) == 3 and released()

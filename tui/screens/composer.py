@@ -463,13 +463,23 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
             )
             return
         self.sending = True
-        self.send_reply(body, to, cc, self.seen_version, self.confirmed_recipients)
+        if self.app.flow_moves_on(self.detail.row.id):
+            self.app.hold_frames()  # until the next conversation shows (the app's report of the send)
+        self.send_reply(self.detail.row.id, body, to, cc, self.seen_version, self.confirmed_recipients, self.outgoing())
 
     @work(thread=True, exit_on_error=False, group="send")
-    def send_reply(self, body: str, to: list[str], cc: list[str], seen_version: int, confirmed: bool) -> None:
+    def send_reply(
+        self,
+        cid: int,
+        body: str,
+        to: list[str],
+        cc: list[str],
+        seen_version: int,
+        confirmed: bool,
+        outgoing: tuple[list[str], str | None, list],
+    ) -> None:
         service = self.app.service
-        cid = self.detail.row.id
-        bcc, subject, paths = self.app.call_from_thread(self.outgoing)
+        bcc, subject, paths = outgoing
 
         def send() -> ActionResult:
             # Read here, as the agent: the agent's own permissions decide what may be attached.
@@ -506,9 +516,13 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
         self.sending = False
         result = message.result
         if result.ok:
-            self.app.post_message(ActionFinished(MODE_TITLES.get(self.mode, "Sent"), result, self.detail.row.id))
+            finished = ActionFinished(MODE_TITLES.get(self.mode, "Sent"), result, self.detail.row.id)
             self.dismiss_composer()
+            # Reported at once, not posted: flow shows the next conversation in the same frame as the
+            # composer goes, instead of drawing the conversation being left in between.
+            self.app.report_action(finished)
             return
+        self.app.release_frames()
         current = message.current
         if current is not None and current.row.version != self.seen_version:
             self.app.push_screen(
@@ -524,6 +538,7 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
         """A send that crashed (the app shows the error) must not leave the composer stuck."""
         if event.worker.group == "send" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.sending = False
+            self.app.release_frames()
 
     def _may_send(self, current: ConversationDetail) -> bool:
         """The service's rule: a reply to a conversation someone else owns is for its owner or a supervisor."""
