@@ -229,8 +229,12 @@ def work(queue: Queue, count: int, reply_every: int) -> tuple[list[Worked], int]
             shown = conversation_on_screen(t)
             return shown is not None and shown != current and not any(mark in t for mark in DIALOG_MARKS)
 
-        def on_current(t: str, current: int = current) -> bool:
-            return conversation_on_screen(t) == current
+        def under_dialog(t: str, current: int = current) -> bool:
+            # The dialog may cover the messages (at 80x24 it does): the header above it names the conversation.
+            return any(
+                (found := HEADER_ID.search(line.rstrip())) and int(found.group(1)) == current
+                for line in t.splitlines()[2:4]
+            )
 
         text = screen()
         pending = "needs an answer" in text
@@ -246,7 +250,7 @@ def work(queue: Queue, count: int, reply_every: int) -> tuple[list[Worked], int]
         elif pending:
             item = Worked(current, "no action")
             # The dialog, over the conversation being worked (its header stays visible above the dialog).
-            press("n", lambda t: shows("No action needed", "will be marked")(t) and on_current(t), item)
+            press("n", lambda t: shows("No action needed", "will be marked")(t) and under_dialog(t), item)
             # The reason field has focus and the first saved reason is highlighted: Enter on the empty field
             # takes it (a digit typed there is text, issue 13 item 1; "1" then Enter would take it too).
             text = press("Enter", next_shown, item)
