@@ -6,7 +6,7 @@ after a few conversations, 60-130 ms of CPU on the 2-core server. With CPython's
 started inside about every fifth key of a reply (issue 13's flow bench), which is a key's whole
 latency budget. Young collections stay automatic (a few ms each). The full one runs once no key or
 click came for QUIET_SECONDS; if input never pauses, CPython still runs it by itself after FULL_AFTER
-passes of the middle generation (its own trigger, made rarer), so memory stays bounded either way.
+passes of the middle generation (its own trigger, ten times rarer), so memory stays bounded either way.
 Textual pauses collection around smooth scrolling for the same reason (App.PAUSE_GC_ON_SCROLL).
 """
 
@@ -20,8 +20,9 @@ from textual.timer import Timer
 
 QUIET_SECONDS = 1.0
 """No input for this long: the agent is reading, and a full collection cannot delay a key."""
-FULL_AFTER = 1000
-"""Middle-generation passes before CPython collects everything by itself (its default is 10)."""
+FULL_AFTER = 100
+"""Middle-generation passes before CPython collects everything by itself (its default is 10): an app
+whose keyboard never pauses, or that no one types in while pushes keep it busy, still collects."""
 
 
 class QuietCollector:
