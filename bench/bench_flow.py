@@ -184,7 +184,7 @@ def open_app(workspace: Path, size: tuple[int, int], queue_steps: int) -> bool:
     return True
 
 
-DIALOG_MARKS = ("will be marked", "Insert a saved reply", "Reply: ")
+DIALOG_MARKS = ("pending message of", "Insert a saved reply", "Reply: ")
 """Text only the no-action dialog, the saved-reply picker and the composer show."""
 
 
@@ -250,7 +250,7 @@ def work(queue: Queue, count: int, reply_every: int) -> tuple[list[Worked], int]
         elif pending:
             item = Worked(current, "no action")
             # The dialog, over the conversation being worked (its header stays visible above the dialog).
-            press("n", lambda t: shows("No action needed", "will be marked")(t) and under_dialog(t), item)
+            press("n", lambda t: shows("No action needed", "pending message of")(t) and under_dialog(t), item)
             # The reason field has focus and the first saved reason is highlighted: Enter on the empty field
             # takes it (a digit typed there is text, issue 13 item 1; "1" then Enter would take it too).
             text = press("Enter", next_shown, item)
