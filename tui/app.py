@@ -215,6 +215,7 @@ class ComptoirApp(App[None]):
 
     def _tick_then_schedule(self) -> None:
         self.tick()
+        self.quiet_gc.idle_tick()  # an app nobody types in collects too (at most every 30 s)
         self._schedule_tick()
 
     def tick(self) -> None:

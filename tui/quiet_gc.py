@@ -5,8 +5,9 @@ rows, the screens a flow of conversations leaves behind until they are collected
 after a few conversations, 60-130 ms of CPU on the 2-core server. With CPython's default thresholds one
 started inside about every fifth key of a reply (issue 13's flow bench), which is a key's whole
 latency budget. Young collections stay automatic (a few ms each). The full one runs once no key or
-click came for QUIET_SECONDS; if input never pauses, CPython still runs it by itself after FULL_AFTER
-passes of the middle generation (its own trigger, ten times rarer), so memory stays bounded either way.
+click came for QUIET_SECONDS, and on the app's clock tick (at least every 30 s) when nobody is typing, so
+an app left open while pushes keep it busy frees what it dropped; if input never pauses, CPython still
+runs it by itself after FULL_AFTER passes of the middle generation (its own trigger, made rarer).
 Textual pauses collection around smooth scrolling for the same reason (App.PAUSE_GC_ON_SCROLL).
 """
 
@@ -20,9 +21,14 @@ from textual.timer import Timer
 
 QUIET_SECONDS = 1.0
 """No input for this long: the agent is reading, and a full collection cannot delay a key."""
-FULL_AFTER = 100
-"""Middle-generation passes before CPython collects everything by itself (its default is 10): an app
-whose keyboard never pauses, or that no one types in while pushes keep it busy, still collects."""
+FULL_AFTER = 1000
+"""Middle-generation passes before CPython collects everything by itself (its default is 10), for a
+keyboard that never pauses for a second. At 100 it still started one inside a key every ~20
+conversations of the flow bench (whose agent never pauses), 200-260 ms each."""
+
+
+IDLE_MIDDLE_PASSES = 10
+"""CPython's own default for a full collection (gc.get_threshold()[2]), kept for an app nobody types in."""
 
 
 class QuietCollector:
@@ -55,6 +61,14 @@ class QuietCollector:
         self._last_input = time.monotonic()
         if self._timer is None and self._thresholds is not None:
             self._timer = self._app.set_timer(QUIET_SECONDS, self._when_quiet, name="quiet-gc")
+
+    def idle_tick(self) -> None:
+        """The app's clock tick: with nobody typing, collect as often as CPython itself would have (after
+        IDLE_MIDDLE_PASSES middle-generation passes), not more: twenty idle apps must stay asleep."""
+        quiet = time.monotonic() - self._last_input >= QUIET_SECONDS
+        if quiet and self._timer is None and self._thresholds is not None and gc.get_count()[2] >= IDLE_MIDDLE_PASSES:
+            gc.collect()
+            self.collections += 1
 
     def _when_quiet(self) -> None:
         waited = time.monotonic() - self._last_input

@@ -31,3 +31,19 @@ async def test_a_full_collection_runs_once_typing_pauses_and_not_before(
                 break
         assert collector.collections == ran + 1
     assert gc.get_threshold() == before
+
+
+async def test_an_app_nobody_types_in_collects_on_its_clock_tick(fake_service: FakeComptoir, monkeypatch) -> None:
+    monkeypatch.setattr(quiet_gc, "QUIET_SECONDS", 0.0)
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        collector = app.quiet_gc
+        gc.collect()
+        ran = collector.collections
+        collector.idle_tick()  # nothing kept since the last full collection: nothing to do
+        assert collector.collections == ran
+        for _ in range(quiet_gc.IDLE_MIDDLE_PASSES):
+            gc.collect(1)
+        app._tick_then_schedule()  # what the app's clock timer calls
+        assert collector.collections == ran + 1
