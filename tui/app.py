@@ -440,6 +440,8 @@ class ComptoirApp(App[None]):
             self._opening_failed()
         if event.worker.group == "actions" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.release_frames()  # no answer is coming for flow to wait for
+        if event.worker.group == "warm-up" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.quiet_gc.soon()
 
     def report_worker_error(self, worker: Worker) -> None:
         """A service call failed unexpectedly: say so in a toast; the app keeps running."""

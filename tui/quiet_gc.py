@@ -62,6 +62,12 @@ class QuietCollector:
         if self._timer is None and self._thresholds is not None:
             self._timer = self._app.set_timer(QUIET_SECONDS, self._when_quiet, name="quiet-gc")
 
+    def soon(self) -> None:
+        """Collect at the next quiet moment: start-up is over, and what it allocated (Textual, the
+        config's models, the first rows) is collected now rather than at the first clock tick."""
+        if self._timer is None and self._thresholds is not None:
+            self._timer = self._app.set_timer(QUIET_SECONDS, self._when_quiet, name="quiet-gc")
+
     def idle_tick(self) -> None:
         """The app's clock tick: with nobody typing, collect as often as CPython itself would have (after
         IDLE_MIDDLE_PASSES middle-generation passes), not more: twenty idle apps must stay asleep."""
