@@ -107,6 +107,16 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
 
     def __init__(self, detail: ConversationDetail, mode: str, draft: DraftView | None = None) -> None:
         super().__init__()
+        self._take(detail, mode, draft)
+        self._save_timer = None
+        self._draft_lock = threading.Lock()
+        """One draft write at a time, and none across a send (it would bring the sent text back)."""
+        self._draft_seq = 0
+        self.is_open = False
+        """On screen for a conversation (from `_start` to `_close`), dialogs over it included."""
+
+    def _take(self, detail: ConversationDetail, mode: str, draft: DraftView | None) -> None:
+        """The conversation this composer is for, and the flags of a composer that has sent nothing."""
         self.detail = detail
         self.mode = mode
         self.draft = draft
@@ -117,12 +127,6 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
         self.finished = False
         """Sent or dropped: nothing more is saved."""
         self._saved: tuple[str, list[str], list[str]] | None = None
-        self._save_timer = None
-        self._draft_lock = threading.Lock()
-        """One draft write at a time, and none across a send (it would bring the sent text back)."""
-        self._draft_seq = 0
-        self.is_open = False
-        """On screen for a conversation (from `_start` to `_close`), dialogs over it included."""
 
     @classmethod
     def opening(
@@ -137,15 +141,7 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
     def load(self, detail: ConversationDetail, mode: str, draft: DraftView | None) -> None:
         """Show this conversation in the kept composer, as a new one would: every field, the text and
         its undo history, the files and the flags as `__init__` and `compose` leave them."""
-        self.detail = detail
-        self.mode = mode
-        self.draft = draft
-        self.seen_version = detail.row.version
-        self.seen_message_ids = {m.id for m in detail.messages}
-        self.confirmed_recipients = False
-        self.sending = False
-        self.finished = False
-        self._saved = None
+        self._take(detail, mode, draft)
         self._draft_seq += 1  # a save still queued for the last conversation is superseded
         with self.prevent(TextArea.Changed, Input.Changed):
             self.query_one("#composer-title", Static).update(self._title())
