@@ -153,6 +153,10 @@ class ComptoirApp(App[None]):
         self._reopen_after_undo: tuple[int, str] | None = None
         self._held_keys: list[events.Key] = []
         """Keys typed while the screen they are meant for is still opening (see hold_keys)."""
+        self._binding_in_flight: str | None = None
+        """A key bound on the screen that the composer's text saw go by, not yet handled by the app
+        (tui.widgets.composer_text): the keys typed after it wait for its action."""
+        self._binding_timer: Any = None
         self._opening: str | None = None
         """What a worker is fetching to open a screen with ('composer', 'no action'): keys wait for it."""
         self._feed: Any = None
@@ -285,9 +289,43 @@ class ComptoirApp(App[None]):
         """A key that bubbled up unused, about to be looked up in the bindings: when it was forwarded
         before the key ahead of it opened a screen (a fast typist), that screen is on top now but not
         ready; the key is held for it instead of firing one of its bindings. (Runs before App._on_key.)"""
+        if self._binding_in_flight == event.key:
+            # Its binding runs right after this handler (App._on_key); the keys held behind it go once
+            # that action has opened what it opens (and moved the focus there).
+            self._binding_in_flight = None
+            if self._binding_timer is not None:
+                self._binding_timer.stop()
+            self.call_later(self._release_after_binding)
         if self.hold_keys():
             self._held_keys.append(event)
             event.prevent_default()
+
+    def binding_passing(self, key: str) -> None:
+        self._binding_in_flight = key
+        if self._binding_timer is not None:
+            self._binding_timer.stop()
+        self._binding_timer = self.set_timer(0.2, self._binding_lost)  # should it not reach the app
+
+    def key_after_binding(self, event: events.Key) -> bool:
+        """Hold this key if a bound key ahead of it has not been handled yet."""
+        if self._binding_in_flight is None:
+            return False
+        self._held_keys.append(events.Key(event.key, event.character))
+        return True
+
+    def _binding_lost(self) -> None:
+        if self._binding_in_flight is not None:
+            self._binding_in_flight = None
+            self.call_later(self._release_after_binding)
+
+    def _release_after_binding(self) -> None:
+        # One turn later: the action queued its focus change (widget.focus() is a call_later) after
+        # this callback, and the held keys belong where the focus goes (the picker, say).
+        self.call_later(self._deliver_after_binding)
+
+    async def _deliver_after_binding(self) -> None:
+        if self._held_keys and not self.hold_keys():  # else the screen being opened takes them when ready
+            await self.screen_ready(self.screen)
 
     async def screen_ready(self, screen: Screen[Any]) -> None:
         """A screen has mounted and focused its field: give it the keys typed while it opened."""

@@ -227,3 +227,38 @@ async def test_keys_typed_while_the_composer_opens_go_to_its_text(fake_service: 
         assert isinstance(app.screen, ComposerScreen)
         assert app.screen.query_one("#composer-body", TextArea).text.startswith("Dear customer, thanks")
     assert acted(fake_service) == []
+
+
+async def _typed_at_once(pilot, *keys: str) -> None:
+    """Keys that arrive in one read of the terminal (a paste, a very fast typist, tmux send-keys): the
+    app gets them all before any is handled, as the terminal driver posts them."""
+    for key in keys:
+        character = key if len(key) == 1 else None
+        pilot.app.post_message(events.Key(key, character))
+    await settle(pilot)
+    await pilot.pause(0.3)
+    await settle(pilot)
+
+
+async def test_keys_typed_with_a_composer_key_wait_for_its_action(fake_service: FakeComptoir) -> None:
+    """ctrl+g then y at once answers the question ctrl+g asks; ctrl+t then Enter inserts the saved
+    reply; text typed before ctrl+s is in what is sent. Nothing lands in the text by mistake."""
+    app = make_app(fake_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        composer = app.screen
+        assert isinstance(composer, ComposerScreen)
+        await _typed_at_once(pilot, "ctrl+t", "enter")  # the picker opens, Enter takes the first reply
+        body = composer.query_one(TextArea)
+        first_reply = next(iter(fake_service.config.team(composer.detail.row.team).saved_replies.values()))
+        assert body.text.startswith(first_reply), body.text[:60]
+        await _typed_at_once(pilot, "ctrl+g", "y")  # "Drop this draft?" and its answer
+        assert not isinstance(app.screen, ComposerScreen)
+        assert fake_service.replies == []
+        await pilot.press("r")
+        await settle(pilot)
+        assert "y" not in app.screen.query_one(TextArea).text.split("\n")[0]  # no stray answer kept
+        await _typed_at_once(pilot, *"Sure", "ctrl+s")
+    assert [r["body"].split("\n")[0] for r in fake_service.replies] == ["Sure"]

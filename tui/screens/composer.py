@@ -45,6 +45,7 @@ from tui.screens.confirm import ConfirmDialog
 from tui.screens.kept import KeptScreen
 from tui.widgets.alert_bar import AlertBar
 from tui.widgets.attach_field import AttachField
+from tui.widgets.composer_text import ComposerText
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.saved_reply_panel import SavedReplyPanel
 from tui.widgets.top_bar import TopBar
@@ -188,7 +189,7 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
                 yield from self._outgoing_fields()
                 yield Static(Text(""), id="composer-audience")
             yield Static(Text(""), id="composer-others")
-        yield TextArea(self._start_text(), id="composer-body", soft_wrap=True, show_line_numbers=False)
+        yield ComposerText(self._start_text(), id="composer-body", soft_wrap=True, show_line_numbers=False)
         if not self.is_note:
             yield Static(signature_preview(self.detail.reply_signature), id="composer-signature")
         with Horizontal(id="composer-buttons", classes="dialog-buttons"):
