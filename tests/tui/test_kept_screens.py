@@ -45,9 +45,15 @@ async def test_the_next_reply_gets_the_same_composer_with_nothing_of_the_last_on
         await settle(pilot)
         assert not isinstance(app.screen, ComposerScreen)
 
+        # The workspace's config was reloaded with a smaller attachment limit meanwhile.
+        workspace = fake_service.config.workspace
+        fake_service.config = fake_service.config.model_copy(
+            update={"workspace": workspace.model_copy(update={"attachment_limit_mb": 1})}
+        )
         second = await open_reply(pilot, "j")
         assert second is first  # kept, not built again
         assert second.detail.row.id != first_id
+        assert second.query_one(AttachField).limit_mb == 1
         body = second.query_one(TextArea)
         assert "Words for the first customer" not in body.text
         assert body.text == second._initial_body() and body.has_focus

@@ -154,7 +154,9 @@ class ComposerScreen(KeptScreen, ComptoirScreen[None]):
                 self.query_one("#composer-cc", Input).value = self._cc_value()
                 self.query_one("#composer-bcc", Input).value = ""
                 self.query_one("#composer-subject", Input).value = self._reply_subject()
-                self.query_one(AttachField).clear()
+                files = self.query_one(AttachField)
+                files.clear()
+                files.limit_mb = self.app.service.config.workspace.attachment_limit_mb  # a reloaded config's
                 self.query_one("#composer-signature", Static).update(signature_preview(detail.reply_signature))
             self.query_one("#composer-others", Static).update(Text(""))
             body = self.query_one("#composer-body", TextArea)
