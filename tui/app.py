@@ -292,10 +292,7 @@ class ComptoirApp(App[None]):
         if self._binding_in_flight == event.key:
             # Its binding runs right after this handler (App._on_key); the keys held behind it go once
             # that action has opened what it opens (and moved the focus there).
-            self._binding_in_flight = None
-            if self._binding_timer is not None:
-                self._binding_timer.stop()
-            self.call_later(self._release_after_binding)
+            self._binding_done()
         if self.hold_keys():
             self._held_keys.append(event)
             event.prevent_default()
@@ -304,7 +301,7 @@ class ComptoirApp(App[None]):
         self._binding_in_flight = key
         if self._binding_timer is not None:
             self._binding_timer.stop()
-        self._binding_timer = self.set_timer(0.2, self._binding_lost)  # should it not reach the app
+        self._binding_timer = self.set_timer(0.2, self._binding_done)  # should it not reach the app
 
     def key_after_binding(self, event: events.Key) -> bool:
         """Hold this key if a bound key ahead of it has not been handled yet."""
@@ -313,10 +310,15 @@ class ComptoirApp(App[None]):
         self._held_keys.append(events.Key(event.key, event.character))
         return True
 
-    def _binding_lost(self) -> None:
-        if self._binding_in_flight is not None:
-            self._binding_in_flight = None
-            self.call_later(self._release_after_binding)
+    def _binding_done(self) -> None:
+        """The bound key reached the app (or its 0.2 s passed): the keys held behind it may go."""
+        if self._binding_in_flight is None:
+            return
+        self._binding_in_flight = None
+        if self._binding_timer is not None:
+            self._binding_timer.stop()
+            self._binding_timer = None
+        self.call_later(self._release_after_binding)
 
     def _release_after_binding(self) -> None:
         # One turn later: the action queued its focus change (widget.focus() is a call_later) after

@@ -59,8 +59,7 @@ class QuietCollector:
 
     def input_seen(self) -> None:
         self._last_input = time.monotonic()
-        if self._timer is None and self._thresholds is not None:
-            self._timer = self._app.set_timer(QUIET_SECONDS, self._when_quiet, name="quiet-gc")
+        self.soon()
 
     def soon(self) -> None:
         """Collect at the next quiet moment: start-up is over, and what it allocated (Textual, the
